@@ -1,0 +1,53 @@
+//! Pitlane's event-sourcing kernel.
+//!
+//! It owns what every bounded context and service shares, and knows no domain, no
+//! service and no server driver:
+//!
+//! - [`aggregate`]: the [`Aggregate`] and [`DomainEvent`] traits — pure `handle`,
+//!   infallible `apply`, events with a fixed type and schema version;
+//! - [`envelope`] and [`hash`]: the event envelope of DESIGN §3 and its per-stream
+//!   SHA-256 hash chain; [`seal`] turns proposed events into sealed envelopes;
+//! - [`store`]: the [`EventStore`] port (append with expected version, read a stream,
+//!   read `$all`, snapshots) and its two embedded backends, [`memory`] for tests and
+//!   [`sqlite`] (group-committed, durable) for the embedded platform;
+//! - [`repository`]: load = snapshot + later events, chain-checked and [`upcast`];
+//!   execute = load, decide, append with optimistic concurrency, snapshot every N;
+//! - [`subscription`]: catch-up subscriptions to `$all` (history, then live);
+//! - [`lock`]: the [`LockManager`] port for scheduling-conflict checks, with an
+//!   in-process implementation;
+//! - `testing` (feature `test-util`): the given/when/then aggregate harness and the
+//!   contract suites every backend of a port runs.
+//!
+//! The one key decision: stores hand back exactly the bytes they stored and the kernel
+//! verifies and upcasts on read, so the log is never rewritten — not to migrate a
+//! schema, not to erase personal data.
+
+pub mod aggregate;
+pub mod envelope;
+pub mod hash;
+pub mod lock;
+pub mod memory;
+pub mod repository;
+pub mod seal;
+pub mod snapshot;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
+pub mod store;
+pub mod subscription;
+pub mod time;
+pub mod upcast;
+
+#[cfg(feature = "test-util")]
+pub mod testing;
+
+pub use aggregate::{Aggregate, CodecError, DomainEvent};
+pub use envelope::{Actor, ConsistencyToken, EventEnvelope, EventMetadata, ProposedEvent};
+pub use hash::{ChainCursor, Hash};
+pub use lock::{Lease, LockError, LockManager};
+pub use memory::InMemoryEventStore;
+pub use repository::{CommandError, Executed, Loaded, Repository, RepositoryError};
+pub use snapshot::{Snapshot, SnapshotPolicy};
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteEventStore;
+pub use store::{AppendRequest, EventStore, ExpectedVersion, StoreError};
+pub use upcast::Upcasters;

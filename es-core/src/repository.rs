@@ -1,0 +1,276 @@
+//! Loading aggregates (snapshot + later events, chain-checked, upcast) and executing
+//! commands against them with optimistic concurrency.
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use crate::aggregate::{Aggregate, CodecError, DomainEvent, decode, encode};
+use crate::envelope::{
+    ConsistencyToken, EventEnvelope, EventMetadata, ProposedEvent, now, stream_id,
+};
+use crate::hash::ChainCursor;
+use crate::snapshot::{Snapshot, SnapshotPolicy};
+use crate::store::{AppendRequest, EventStore, ExpectedVersion, StoreError};
+use crate::upcast::Upcasters;
+
+/// Events read per round-trip while loading a stream.
+const LOAD_BATCH: usize = 1_000;
+/// Concurrency conflicts retried before the command fails with the conflict.
+pub const DEFAULT_MAX_RETRIES: u32 = 3;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RepositoryError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("stored event {stream_id} v{version}: {source}")]
+    Codec {
+        stream_id: String,
+        version: u64,
+        #[source]
+        source: CodecError,
+    },
+}
+
+/// A command either breaks a domain rule or meets an infrastructure problem.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError<E: std::error::Error + 'static> {
+    #[error(transparent)]
+    Domain(E),
+    #[error(transparent)]
+    Repository(#[from] RepositoryError),
+}
+
+impl<E: std::error::Error + 'static> From<StoreError> for CommandError<E> {
+    fn from(error: StoreError) -> Self {
+        CommandError::Repository(RepositoryError::Store(error))
+    }
+}
+
+/// An aggregate as loaded: its state and the version/hash of the last event applied.
+#[derive(Debug, Clone)]
+pub struct Loaded<A> {
+    pub state: A,
+    pub version: u64,
+}
+
+/// The outcome of a command: the new state and the envelopes it appended (none when the
+/// command decided nothing needed to change).
+#[derive(Debug, Clone)]
+pub struct Executed<A> {
+    pub state: A,
+    pub version: u64,
+    pub appended: Vec<EventEnvelope>,
+}
+
+impl<A> Executed<A> {
+    /// Where the write landed, for read-your-writes (None when nothing was appended).
+    pub fn token(&self) -> Option<ConsistencyToken> {
+        self.appended.last().map(EventEnvelope::token)
+    }
+}
+
+pub struct Repository<A> {
+    store: Arc<dyn EventStore>,
+    upcasters: Arc<Upcasters>,
+    snapshots: SnapshotPolicy,
+    max_retries: u32,
+    _aggregate: PhantomData<fn() -> A>,
+}
+
+impl<A> Clone for Repository<A> {
+    fn clone(&self) -> Self {
+        Self {
+            store: self.store.clone(),
+            upcasters: self.upcasters.clone(),
+            snapshots: self.snapshots,
+            max_retries: self.max_retries,
+            _aggregate: PhantomData,
+        }
+    }
+}
+
+impl<A: Aggregate> Repository<A> {
+    pub fn new(store: Arc<dyn EventStore>) -> Self {
+        Self {
+            store,
+            upcasters: Arc::new(Upcasters::new()),
+            snapshots: SnapshotPolicy::default(),
+            max_retries: DEFAULT_MAX_RETRIES,
+            _aggregate: PhantomData,
+        }
+    }
+
+    pub fn with_upcasters(mut self, upcasters: Arc<Upcasters>) -> Self {
+        self.upcasters = upcasters;
+        self
+    }
+
+    pub fn with_snapshots(mut self, policy: SnapshotPolicy) -> Self {
+        self.snapshots = policy;
+        self
+    }
+
+    pub fn with_max_retries(mut self, retries: u32) -> Self {
+        self.max_retries = retries;
+        self
+    }
+
+    /// Loads the aggregate: the newest usable snapshot, then every later event, each
+    /// checked against the hash chain, upcast and applied. An unknown id loads as the
+    /// default state at version 0.
+    pub async fn load(&self, aggregate_id: &str) -> Result<Loaded<A>, RepositoryError> {
+        let stream_id = stream_id(A::TYPE, aggregate_id);
+        let (mut state, mut cursor) = match self.usable_snapshot(&stream_id).await? {
+            Some((state, snapshot)) => (
+                state,
+                ChainCursor::after(&stream_id, snapshot.version, snapshot.hash),
+            ),
+            None => (A::default(), ChainCursor::from_start(&stream_id)),
+        };
+        loop {
+            let batch = self
+                .store
+                .read_stream(&stream_id, cursor.version() + 1, LOAD_BATCH)
+                .await?;
+            let full = batch.len() == LOAD_BATCH;
+            for envelope in batch {
+                cursor.check(&envelope)?;
+                state.apply(&self.decode(envelope)?);
+            }
+            if !full {
+                break;
+            }
+        }
+        Ok(Loaded {
+            state,
+            version: cursor.version(),
+        })
+    }
+
+    /// Loads, decides and appends; a concurrent writer makes it reload and decide again,
+    /// up to `max_retries` times, after which the concurrency error is returned.
+    pub async fn execute(
+        &self,
+        aggregate_id: &str,
+        command: A::Command,
+        metadata: &EventMetadata,
+    ) -> Result<Executed<A>, CommandError<A::Error>>
+    where
+        A::Command: Clone,
+    {
+        let mut attempt = 0;
+        loop {
+            let Loaded { mut state, version } = self.load(aggregate_id).await?;
+            let events = state
+                .handle(command.clone())
+                .map_err(CommandError::Domain)?;
+            if events.is_empty() {
+                return Ok(Executed {
+                    state,
+                    version,
+                    appended: Vec::new(),
+                });
+            }
+            let stream_id = stream_id(A::TYPE, aggregate_id);
+            let proposed = events
+                .iter()
+                .map(|event| {
+                    let (event_type, payload) =
+                        encode(event).map_err(|source| RepositoryError::Codec {
+                            stream_id: stream_id.clone(),
+                            version: version + 1,
+                            source,
+                        })?;
+                    Ok(ProposedEvent::new(
+                        event_type,
+                        event.schema_version(),
+                        payload,
+                        now(),
+                    ))
+                })
+                .collect::<Result<Vec<_>, RepositoryError>>()?;
+            let request = AppendRequest {
+                aggregate_type: A::TYPE.to_owned(),
+                aggregate_id: aggregate_id.to_owned(),
+                expected: ExpectedVersion::Exact(version),
+                events: proposed,
+                metadata: metadata.clone(),
+            };
+            match self.store.append(request).await {
+                Ok(appended) => {
+                    events.iter().for_each(|event| state.apply(event));
+                    let new_version = version + appended.len() as u64;
+                    if self.snapshots.is_due(version, new_version) {
+                        self.save_snapshot(&state, &appended).await;
+                    }
+                    return Ok(Executed {
+                        state,
+                        version: new_version,
+                        appended,
+                    });
+                }
+                Err(StoreError::Concurrency { .. }) if attempt < self.max_retries => {
+                    attempt += 1;
+                    tracing::debug!(%stream_id, attempt, "concurrency conflict, retrying");
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
+    }
+
+    fn decode(&self, envelope: EventEnvelope) -> Result<A::Event, RepositoryError> {
+        let envelope = self.upcasters.upcast(envelope)?;
+        decode(
+            &envelope.event_type,
+            envelope.schema_version,
+            &envelope.payload,
+        )
+        .map_err(|source| RepositoryError::Codec {
+            stream_id: envelope.stream_id.clone(),
+            version: envelope.version,
+            source,
+        })
+    }
+
+    async fn usable_snapshot(
+        &self,
+        stream_id: &str,
+    ) -> Result<Option<(A, Snapshot)>, RepositoryError> {
+        let Some(snapshot) = self.store.load_snapshot(stream_id).await? else {
+            return Ok(None);
+        };
+        if snapshot.snapshot_version != A::SNAPSHOT_VERSION {
+            return Ok(None);
+        }
+        match serde_json::from_value::<A>(snapshot.state.clone()) {
+            Ok(state) => Ok(Some((state, snapshot))),
+            Err(error) => {
+                tracing::warn!(%stream_id, %error, "snapshot does not decode; replaying the stream");
+                Ok(None)
+            }
+        }
+    }
+
+    /// A failed snapshot costs only load time later, so it is logged, not returned.
+    async fn save_snapshot(&self, state: &A, appended: &[EventEnvelope]) {
+        let Some(last) = appended.last() else { return };
+        let snapshot = match serde_json::to_value(state) {
+            Ok(value) => Snapshot {
+                stream_id: last.stream_id.clone(),
+                aggregate_type: A::TYPE.to_owned(),
+                version: last.version,
+                hash: last.hash,
+                snapshot_version: A::SNAPSHOT_VERSION,
+                state: value,
+                taken_at: now(),
+            },
+            Err(error) => {
+                tracing::warn!(stream_id = %last.stream_id, %error, "state does not serialise; no snapshot");
+                return;
+            }
+        };
+        if let Err(error) = self.store.save_snapshot(snapshot).await {
+            tracing::warn!(stream_id = %last.stream_id, %error, "snapshot not saved");
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! The embedded event store: one SQLite file in WAL mode.
+//!
+//! Writes go through one writer thread that owns the only write connection and
+//! **group-commits**: it takes every append waiting in its queue, runs them in one
+//! transaction (each inside its own savepoint, so one bad append fails alone) and pays
+//! one fsync (`synchronous = FULL`) for all of them. Callers are answered only after that
+//! commit, so an acknowledged append is durable. With one writer, positions are handed
+//! out in commit order. Reads use a small pool of read connections, which WAL lets run
+//! beside the writer. See docs/adr/003-sqlite-group-commit.md.
+
+mod rows;
+mod schema;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::thread::JoinHandle;
+
+use async_trait::async_trait;
+use deadpool_sqlite::{Config, Pool, Runtime};
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::envelope::EventEnvelope;
+use crate::snapshot::Snapshot;
+use crate::store::{AppendRequest, EventStore, StoreError};
+use writer::{Job, Writer};
+
+/// Appends waiting beyond this many make callers wait for queue space (back-pressure).
+const QUEUE_DEPTH: usize = 4_096;
+
+pub struct SqliteEventStore {
+    path: PathBuf,
+    jobs: Option<mpsc::Sender<Job>>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+    readers: Pool,
+    head: watch::Receiver<u64>,
+}
+
+impl SqliteEventStore {
+    /// Opens (creating and migrating if needed) the store in the file at `path`.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        let conn = schema::open_writer(&path)?;
+        let (writer, head) = Writer::new(conn)?;
+        let (jobs, queue) = mpsc::channel(QUEUE_DEPTH);
+        let handle = std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || writer.run(queue))
+            .map_err(|e| StoreError::Unavailable(format!("cannot start writer thread: {e}")))?;
+        let readers = Config::new(&path)
+            .create_pool(Runtime::Tokio1)
+            .map_err(|e| StoreError::Unavailable(format!("cannot create read pool: {e}")))?;
+        Ok(Self {
+            path,
+            jobs: Some(jobs),
+            writer: Mutex::new(Some(handle)),
+            readers,
+            head,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Stops accepting writes, lets the writer finish what it was given and waits for it.
+    pub async fn close(mut self) {
+        self.jobs = None;
+        let handle = self.writer.lock().ok().and_then(|mut h| h.take());
+        if let Some(handle) = handle {
+            let _ = tokio::task::spawn_blocking(move || handle.join()).await;
+        }
+        self.readers.close();
+    }
+
+    async fn submit<T>(
+        &self,
+        job: impl FnOnce(oneshot::Sender<Result<T, StoreError>>) -> Job,
+    ) -> Result<T, StoreError> {
+        let closed = || StoreError::Unavailable("the event store is closed".into());
+        let (reply, answer) = oneshot::channel();
+        let jobs = self.jobs.as_ref().ok_or_else(closed)?;
+        jobs.send(job(reply)).await.map_err(|_| closed())?;
+        answer.await.map_err(|_| closed())?
+    }
+
+    async fn read<T: Send + 'static>(
+        &self,
+        query: impl FnOnce(&mut rusqlite::Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let unavailable = |e: String| StoreError::Unavailable(format!("read failed: {e}"));
+        let conn = self
+            .readers
+            .get()
+            .await
+            .map_err(|e| unavailable(e.to_string()))?;
+        conn.interact(query)
+            .await
+            .map_err(|e| unavailable(e.to_string()))?
+    }
+}
+
+#[async_trait]
+impl EventStore for SqliteEventStore {
+    async fn append(&self, request: AppendRequest) -> Result<Vec<EventEnvelope>, StoreError> {
+        crate::store::validate(&request)?;
+        self.submit(|reply| Job::Append { request, reply }).await
+    }
+
+    async fn read_stream(
+        &self,
+        stream_id: &str,
+        from_version: u64,
+        limit: usize,
+    ) -> Result<Vec<EventEnvelope>, StoreError> {
+        let stream_id = stream_id.to_owned();
+        self.read(move |conn| rows::read_stream(conn, &stream_id, from_version, limit))
+            .await
+    }
+
+    async fn read_all(
+        &self,
+        after_position: u64,
+        limit: usize,
+    ) -> Result<Vec<EventEnvelope>, StoreError> {
+        self.read(move |conn| rows::read_all(conn, after_position, limit))
+            .await
+    }
+
+    fn head(&self) -> watch::Receiver<u64> {
+        self.head.clone()
+    }
+
+    async fn save_snapshot(&self, snapshot: Snapshot) -> Result<(), StoreError> {
+        self.submit(|reply| Job::Snapshot { snapshot, reply }).await
+    }
+
+    async fn load_snapshot(&self, stream_id: &str) -> Result<Option<Snapshot>, StoreError> {
+        let stream_id = stream_id.to_owned();
+        self.read(move |conn| rows::load_snapshot(conn, &stream_id))
+            .await
+    }
+}

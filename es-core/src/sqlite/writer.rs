@@ -1,0 +1,258 @@
+//! The single writer thread and its group commit.
+
+use rusqlite::{Connection, ErrorCode, Transaction, TransactionBehavior, params};
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::envelope::{EventEnvelope, now};
+use crate::hash::Hash;
+use crate::seal::{SealedEvent, StreamHead, seal};
+use crate::snapshot::Snapshot;
+use crate::store::{AppendRequest, StoreError};
+use crate::time;
+
+/// Most jobs one transaction takes; bounds the latency of the batch's first caller.
+const MAX_BATCH: usize = 1_024;
+
+pub(super) enum Job {
+    Append {
+        request: AppendRequest,
+        reply: oneshot::Sender<Result<Vec<EventEnvelope>, StoreError>>,
+    },
+    Snapshot {
+        snapshot: Snapshot,
+        reply: oneshot::Sender<Result<(), StoreError>>,
+    },
+}
+
+/// A job's answer, held back until its transaction has committed.
+enum Outcome {
+    Append(
+        oneshot::Sender<Result<Vec<EventEnvelope>, StoreError>>,
+        Result<Vec<EventEnvelope>, StoreError>,
+    ),
+    Snapshot(
+        oneshot::Sender<Result<(), StoreError>>,
+        Result<(), StoreError>,
+    ),
+}
+
+pub(super) struct Writer {
+    conn: Connection,
+    next_position: u64,
+    head: watch::Sender<u64>,
+}
+
+fn unavailable(e: rusqlite::Error) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+fn last_position(conn: &Connection) -> Result<u64, StoreError> {
+    conn.query_row("SELECT COALESCE(MAX(position), 0) FROM events", [], |row| {
+        row.get::<_, i64>(0)
+    })
+    .map(|p| p as u64)
+    .map_err(unavailable)
+}
+
+impl Writer {
+    pub(super) fn new(conn: Connection) -> Result<(Self, watch::Receiver<u64>), StoreError> {
+        let last = last_position(&conn)?;
+        let (head, receiver) = watch::channel(last);
+        let writer = Self {
+            conn,
+            next_position: last + 1,
+            head,
+        };
+        Ok((writer, receiver))
+    }
+
+    /// Runs until every sender is gone, answering each job after its batch commits.
+    pub(super) fn run(mut self, mut queue: mpsc::Receiver<Job>) {
+        while let Some(first) = queue.blocking_recv() {
+            let mut batch = vec![first];
+            while batch.len() < MAX_BATCH {
+                match queue.try_recv() {
+                    Ok(job) => batch.push(job),
+                    Err(_) => break,
+                }
+            }
+            self.commit_batch(batch);
+        }
+    }
+
+    fn commit_batch(&mut self, batch: Vec<Job>) {
+        let mut outcomes = Vec::with_capacity(batch.len());
+        let committed = self.run_transaction(batch, &mut outcomes);
+        match committed {
+            Ok(next_position) => {
+                if next_position != self.next_position {
+                    self.next_position = next_position;
+                    self.head.send_replace(next_position - 1);
+                }
+            }
+            Err(error) => {
+                tracing::error!(%error, "event store commit failed; the batch is rejected");
+                // What is stored is what the file says; recount from it.
+                if let Ok(last) = last_position(&self.conn) {
+                    self.next_position = last + 1;
+                }
+                for outcome in &mut outcomes {
+                    match outcome {
+                        Outcome::Append(_, result) => *result = Err(error.clone()),
+                        Outcome::Snapshot(_, result) => *result = Err(error.clone()),
+                    }
+                }
+            }
+        }
+        for outcome in outcomes {
+            // A caller that stopped waiting does not undo a commit.
+            match outcome {
+                Outcome::Append(reply, result) => drop(reply.send(result)),
+                Outcome::Snapshot(reply, result) => drop(reply.send(result)),
+            }
+        }
+    }
+
+    /// One transaction for the whole batch; returns the next free position on commit.
+    fn run_transaction(
+        &mut self,
+        batch: Vec<Job>,
+        outcomes: &mut Vec<Outcome>,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(unavailable)?;
+        let mut next_position = self.next_position;
+        let recorded_at = now();
+        for job in batch {
+            match job {
+                Job::Append { request, reply } => {
+                    let result = append_one(&mut tx, request, next_position, recorded_at);
+                    if let Ok(events) = &result {
+                        next_position += events.len() as u64;
+                    }
+                    outcomes.push(Outcome::Append(reply, result));
+                }
+                Job::Snapshot { snapshot, reply } => {
+                    let result = save_snapshot(&tx, &snapshot);
+                    outcomes.push(Outcome::Snapshot(reply, result));
+                }
+            }
+        }
+        tx.commit().map_err(unavailable)?;
+        Ok(next_position)
+    }
+}
+
+/// Appends one request inside its own savepoint, so its failure leaves the batch intact.
+fn append_one(
+    tx: &mut Transaction<'_>,
+    request: AppendRequest,
+    first_position: u64,
+    recorded_at: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<EventEnvelope>, StoreError> {
+    let stream_id = request.stream_id();
+    let head = stream_head(tx, &stream_id)?;
+    let sealed = seal(request, head, first_position, recorded_at)?;
+    let savepoint = tx.savepoint().map_err(unavailable)?;
+    {
+        let mut insert = savepoint
+            .prepare_cached(
+                "INSERT INTO events (position, event_id, stream_id, aggregate_type, \
+                 aggregate_id, version, event_type, schema_version, occurred_at, recorded_at, \
+                 correlation_id, causation_id, actor_subject, actor_role, traceparent, payload, \
+                 prev_hash, hash) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+            )
+            .map_err(unavailable)?;
+        for SealedEvent {
+            envelope: e,
+            canonical_payload,
+        } in &sealed
+        {
+            insert
+                .execute(params![
+                    e.position as i64,
+                    e.event_id.to_string(),
+                    e.stream_id,
+                    e.aggregate_type,
+                    e.aggregate_id,
+                    e.version as i64,
+                    e.event_type,
+                    e.schema_version,
+                    time::format(&e.occurred_at),
+                    time::format(&e.recorded_at),
+                    e.correlation_id,
+                    e.causation_id,
+                    e.actor.subject,
+                    e.actor.role,
+                    e.traceparent,
+                    canonical_payload,
+                    &e.prev_hash.0[..],
+                    &e.hash.0[..],
+                ])
+                .map_err(|error| insert_error(&stream_id, e, error))?;
+        }
+    }
+    savepoint.commit().map_err(unavailable)?;
+    Ok(sealed.into_iter().map(|s| s.envelope).collect())
+}
+
+fn insert_error(stream_id: &str, event: &EventEnvelope, error: rusqlite::Error) -> StoreError {
+    match error.sqlite_error_code() {
+        Some(ErrorCode::ConstraintViolation) => StoreError::InvalidAppend {
+            stream_id: stream_id.to_owned(),
+            reason: format!("event id {} is already stored", event.event_id),
+        },
+        _ => unavailable(error),
+    }
+}
+
+fn stream_head(tx: &Transaction<'_>, stream_id: &str) -> Result<StreamHead, StoreError> {
+    let mut stmt = tx
+        .prepare_cached(
+            "SELECT version, hash FROM events WHERE stream_id = ?1 ORDER BY version DESC LIMIT 1",
+        )
+        .map_err(unavailable)?;
+    let mut rows = stmt.query(params![stream_id]).map_err(unavailable)?;
+    let Some(row) = rows.next().map_err(unavailable)? else {
+        return Ok(StreamHead::default());
+    };
+    let version: i64 = row.get(0).map_err(unavailable)?;
+    let hash: Vec<u8> = row.get(1).map_err(unavailable)?;
+    let hash = Hash::from_slice(&hash).map_err(|reason| StoreError::Corrupt {
+        stream_id: stream_id.to_owned(),
+        version: version as u64,
+        reason: format!("column hash: {reason}"),
+    })?;
+    Ok(StreamHead {
+        version: version as u64,
+        hash,
+    })
+}
+
+fn save_snapshot(tx: &Transaction<'_>, s: &Snapshot) -> Result<(), StoreError> {
+    // Never replace a snapshot with an older one (two writers may race to save).
+    tx.prepare_cached(
+        "INSERT INTO snapshots (stream_id, aggregate_type, version, hash, snapshot_version, \
+         state, taken_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+         ON CONFLICT (stream_id) DO UPDATE SET aggregate_type = excluded.aggregate_type, \
+         version = excluded.version, hash = excluded.hash, \
+         snapshot_version = excluded.snapshot_version, state = excluded.state, \
+         taken_at = excluded.taken_at WHERE excluded.version >= snapshots.version",
+    )
+    .and_then(|mut stmt| {
+        stmt.execute(params![
+            s.stream_id,
+            s.aggregate_type,
+            s.version as i64,
+            &s.hash.0[..],
+            s.snapshot_version,
+            s.state.to_string(),
+            time::format(&s.taken_at),
+        ])
+    })
+    .map(|_| ())
+    .map_err(unavailable)
+}

@@ -1,0 +1,174 @@
+//! The `EventStore` port: every backend (SQLite, in-memory, MongoDB) implements it and
+//! passes the same contract suite (`testing::store_contract`).
+
+use std::fmt;
+
+use async_trait::async_trait;
+use tokio::sync::watch;
+
+use crate::envelope::{EventEnvelope, EventMetadata, ProposedEvent};
+use crate::snapshot::Snapshot;
+
+/// Longest `aggregate_id` a store accepts (ids are UUIDs, dates or license numbers).
+pub const MAX_AGGREGATE_ID_LEN: usize = 200;
+/// Most events one append may carry.
+pub const MAX_EVENTS_PER_APPEND: usize = 1_000;
+
+/// The optimistic-concurrency expectation of an append.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpectedVersion {
+    /// Append whatever the stream's version (no concurrency check).
+    Any,
+    /// The stream must not exist yet.
+    NoStream,
+    /// The stream's last version must be exactly this (0 = the stream does not exist).
+    Exact(u64),
+}
+
+impl ExpectedVersion {
+    pub fn allows(self, current: u64) -> bool {
+        match self {
+            ExpectedVersion::Any => true,
+            ExpectedVersion::NoStream => current == 0,
+            ExpectedVersion::Exact(expected) => current == expected,
+        }
+    }
+}
+
+impl fmt::Display for ExpectedVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExpectedVersion::Any => f.write_str("any"),
+            ExpectedVersion::NoStream => f.write_str("no stream"),
+            ExpectedVersion::Exact(v) => write!(f, "{v}"),
+        }
+    }
+}
+
+/// Events to append atomically to one stream.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppendRequest {
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub expected: ExpectedVersion,
+    pub events: Vec<ProposedEvent>,
+    pub metadata: EventMetadata,
+}
+
+impl AppendRequest {
+    pub fn stream_id(&self) -> String {
+        crate::envelope::stream_id(&self.aggregate_type, &self.aggregate_id)
+    }
+}
+
+/// Every way the store can refuse or fail. Each names the stream (and version) involved.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "concurrency conflict on {stream_id}: expected version {expected}, stream is at {actual}"
+    )]
+    Concurrency {
+        stream_id: String,
+        expected: ExpectedVersion,
+        actual: u64,
+    },
+    #[error("invalid append to {stream_id}: {reason}")]
+    InvalidAppend { stream_id: String, reason: String },
+    #[error("stored event {stream_id} v{version} cannot be decoded: {reason}")]
+    Corrupt {
+        stream_id: String,
+        version: u64,
+        reason: String,
+    },
+    #[error("hash chain broken at {stream_id} v{version}: expected {expected}, found {found}")]
+    ChainBroken {
+        stream_id: String,
+        version: u64,
+        expected: String,
+        found: String,
+    },
+    #[error("event store unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// The port. Reads return events exactly as stored (no upcasting: see `upcast`).
+#[async_trait]
+pub trait EventStore: Send + Sync + 'static {
+    /// Appends all events or none. On success the returned envelopes are durable.
+    async fn append(&self, request: AppendRequest) -> Result<Vec<EventEnvelope>, StoreError>;
+
+    /// Up to `limit` events of one stream, from `from_version` (inclusive) on.
+    async fn read_stream(
+        &self,
+        stream_id: &str,
+        from_version: u64,
+        limit: usize,
+    ) -> Result<Vec<EventEnvelope>, StoreError>;
+
+    /// Up to `limit` events of `$all` with a position greater than `after_position`.
+    async fn read_all(
+        &self,
+        after_position: u64,
+        limit: usize,
+    ) -> Result<Vec<EventEnvelope>, StoreError>;
+
+    /// The highest position that readers of `$all` can see, updated after every commit.
+    /// Every event at or below it is readable: no later commit lands beneath it.
+    fn head(&self) -> watch::Receiver<u64>;
+
+    async fn save_snapshot(&self, snapshot: Snapshot) -> Result<(), StoreError>;
+
+    async fn load_snapshot(&self, stream_id: &str) -> Result<Option<Snapshot>, StoreError>;
+}
+
+/// Checks what every backend must refuse before it touches storage.
+pub fn validate(request: &AppendRequest) -> Result<(), StoreError> {
+    let invalid = |reason: String| StoreError::InvalidAppend {
+        stream_id: request.stream_id(),
+        reason,
+    };
+    let type_ok = !request.aggregate_type.is_empty()
+        && request
+            .aggregate_type
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b == b'_');
+    if !type_ok {
+        return Err(invalid(
+            "aggregate_type must be lower-case letters and `_`".into(),
+        ));
+    }
+    if request.aggregate_id.trim().is_empty() {
+        return Err(invalid("aggregate_id is empty".into()));
+    }
+    if request.aggregate_id.len() > MAX_AGGREGATE_ID_LEN {
+        return Err(invalid(format!(
+            "aggregate_id is longer than {MAX_AGGREGATE_ID_LEN} bytes"
+        )));
+    }
+    if request.events.is_empty() {
+        return Err(invalid("no events to append".into()));
+    }
+    if request.events.len() > MAX_EVENTS_PER_APPEND {
+        return Err(invalid(format!(
+            "more than {MAX_EVENTS_PER_APPEND} events in one append"
+        )));
+    }
+    for (i, event) in request.events.iter().enumerate() {
+        if event.event_type.trim().is_empty() {
+            return Err(invalid(format!("events[{i}].event_type is empty")));
+        }
+        if event.schema_version == 0 {
+            return Err(invalid(format!("events[{i}].schema_version must be >= 1")));
+        }
+        if !event.payload.is_object() {
+            return Err(invalid(format!("events[{i}].payload is not a JSON object")));
+        }
+        if request.events[..i]
+            .iter()
+            .any(|other| other.event_id == event.event_id)
+        {
+            return Err(invalid(format!("events[{i}].event_id is repeated")));
+        }
+    }
+    Ok(())
+}

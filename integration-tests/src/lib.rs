@@ -1,0 +1,1 @@
+//! End-to-end tests across processes live in `tests/`; this library is empty on purpose.
