@@ -13,7 +13,8 @@ mod schema;
 mod writer;
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use async_trait::async_trait;
@@ -23,7 +24,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use crate::envelope::EventEnvelope;
 use crate::snapshot::Snapshot;
 use crate::store::{AppendRequest, EventStore, StoreError};
-use writer::{Job, Writer};
+use writer::{Job, Stats, Writer};
 
 /// Appends waiting beyond this many make callers wait for queue space (back-pressure).
 const QUEUE_DEPTH: usize = 4_096;
@@ -34,6 +35,16 @@ pub struct SqliteEventStore {
     writer: Mutex<Option<JoinHandle<()>>>,
     readers: Pool,
     head: watch::Receiver<u64>,
+    stats: Arc<Stats>,
+}
+
+/// Counters of the writer since the store was opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriterStats {
+    /// Transactions committed (each one fsync).
+    pub commits: u64,
+    /// Appends acknowledged; `appends / commits` is the group-commit factor.
+    pub appends: u64,
 }
 
 impl SqliteEventStore {
@@ -41,7 +52,8 @@ impl SqliteEventStore {
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
         let conn = schema::open_writer(&path)?;
-        let (writer, head) = Writer::new(conn)?;
+        let stats = Arc::new(Stats::default());
+        let (writer, head) = Writer::new(conn, stats.clone())?;
         let (jobs, queue) = mpsc::channel(QUEUE_DEPTH);
         let handle = std::thread::Builder::new()
             .name("sqlite-writer".into())
@@ -56,7 +68,15 @@ impl SqliteEventStore {
             writer: Mutex::new(Some(handle)),
             readers,
             head,
+            stats,
         })
+    }
+
+    pub fn stats(&self) -> WriterStats {
+        WriterStats {
+            commits: self.stats.commits.load(Ordering::Relaxed),
+            appends: self.stats.appends.load(Ordering::Relaxed),
+        }
     }
 
     pub fn path(&self) -> &Path {

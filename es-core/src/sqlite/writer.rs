@@ -1,5 +1,8 @@
 //! The single writer thread and its group commit.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use rusqlite::{Connection, ErrorCode, Transaction, TransactionBehavior, params};
 use tokio::sync::{mpsc, oneshot, watch};
 
@@ -40,6 +43,14 @@ pub(super) struct Writer {
     conn: Connection,
     next_position: u64,
     head: watch::Sender<u64>,
+    stats: Arc<Stats>,
+}
+
+/// What the writer has done, for benchmarks, tests and the status views.
+#[derive(Debug, Default)]
+pub(super) struct Stats {
+    pub commits: AtomicU64,
+    pub appends: AtomicU64,
 }
 
 fn unavailable(e: rusqlite::Error) -> StoreError {
@@ -55,13 +66,17 @@ fn last_position(conn: &Connection) -> Result<u64, StoreError> {
 }
 
 impl Writer {
-    pub(super) fn new(conn: Connection) -> Result<(Self, watch::Receiver<u64>), StoreError> {
+    pub(super) fn new(
+        conn: Connection,
+        stats: Arc<Stats>,
+    ) -> Result<(Self, watch::Receiver<u64>), StoreError> {
         let last = last_position(&conn)?;
         let (head, receiver) = watch::channel(last);
         let writer = Self {
             conn,
             next_position: last + 1,
             head,
+            stats,
         };
         Ok((writer, receiver))
     }
@@ -85,6 +100,14 @@ impl Writer {
         let committed = self.run_transaction(batch, &mut outcomes);
         match committed {
             Ok(next_position) => {
+                self.stats.commits.fetch_add(1, Ordering::Relaxed);
+                let appends = outcomes
+                    .iter()
+                    .filter(|o| matches!(o, Outcome::Append(_, Ok(_))))
+                    .count();
+                self.stats
+                    .appends
+                    .fetch_add(appends as u64, Ordering::Relaxed);
                 if next_position != self.next_position {
                     self.next_position = next_position;
                     self.head.send_replace(next_position - 1);

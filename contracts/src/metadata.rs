@@ -1,0 +1,17 @@
+//! gRPC metadata keys that carry request context on every command call.
+//!
+//! Context travels as metadata rather than as request fields so that every RPC gets
+//! it the same way, and interceptors can read and propagate it without knowing the
+//! message types. The BFF sets these; the command service copies them into the event
+//! envelope (DESIGN §3).
+
+/// Correlation id: flows from the REST request to every event and message it causes.
+pub const CORRELATION_ID: &str = "x-correlation-id";
+/// Causation id: the command or event id that caused this call.
+pub const CAUSATION_ID: &str = "x-causation-id";
+/// Who issued the command, for the audit trail.
+pub const ACTOR_SUBJECT: &str = "x-actor-subject";
+/// The issuer's role.
+pub const ACTOR_ROLE: &str = "x-actor-role";
+/// W3C trace context.
+pub const TRACEPARENT: &str = "traceparent";
