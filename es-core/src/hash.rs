@@ -82,28 +82,48 @@ pub fn compute_hash_with_payload(envelope: &EventEnvelope, canonical_payload: &s
 }
 
 fn canonical_bytes(e: &EventEnvelope, canonical_payload: &str) -> Vec<u8> {
-    // Field order is part of the format: never reorder, only append new fields at the end.
-    let header = serde_json::json!([
-        e.event_id.to_string(),
-        e.stream_id,
-        e.aggregate_type,
-        e.aggregate_id,
-        e.version,
-        e.event_type,
-        e.schema_version,
-        crate::time::format(&e.occurred_at),
-        crate::time::format(&e.recorded_at),
-        e.correlation_id,
-        e.causation_id,
-        e.actor.subject,
-        e.actor.role,
-        e.traceparent,
-        e.prev_hash.to_hex(),
-    ]);
-    let mut bytes = header.to_string().into_bytes();
-    bytes.push(b'\n');
-    bytes.extend_from_slice(canonical_payload.as_bytes());
-    bytes
+    // A JSON array of the header fields, a newline, then the canonical payload. Field
+    // order is part of the format: never reorder, only append new fields at the end.
+    let mut out = Vec::with_capacity(512 + canonical_payload.len());
+    out.push(b'[');
+    let mut field = |value: &dyn json_field::JsonField| {
+        if out.len() > 1 {
+            out.push(b',');
+        }
+        value.write_json(&mut out);
+    };
+    field(&e.event_id.to_string());
+    field(&e.stream_id);
+    field(&e.aggregate_type);
+    field(&e.aggregate_id);
+    field(&e.version);
+    field(&e.event_type);
+    field(&e.schema_version);
+    field(&crate::time::format(&e.occurred_at));
+    field(&crate::time::format(&e.recorded_at));
+    field(&e.correlation_id);
+    field(&e.causation_id);
+    field(&e.actor.subject);
+    field(&e.actor.role);
+    field(&e.traceparent);
+    field(&e.prev_hash.to_hex());
+    out.extend_from_slice(b"]\n");
+    out.extend_from_slice(canonical_payload.as_bytes());
+    out
+}
+
+/// Writes header fields as JSON straight into the buffer (no intermediate `Value`).
+mod json_field {
+    pub trait JsonField {
+        fn write_json(&self, out: &mut Vec<u8>);
+    }
+
+    impl<T: serde::Serialize> JsonField for T {
+        fn write_json(&self, out: &mut Vec<u8>) {
+            // Strings, integers and options of them cannot fail to serialise.
+            let _ = serde_json::to_writer(&mut *out, self);
+        }
+    }
 }
 
 /// Serialises a JSON value with object keys sorted, whatever map order serde_json uses.

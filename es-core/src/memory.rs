@@ -8,7 +8,7 @@ use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::envelope::{EventEnvelope, now};
-use crate::seal::{StreamHead, seal};
+use crate::seal::{StreamHead, canonical_payloads, seal};
 use crate::snapshot::Snapshot;
 use crate::store::{AppendRequest, EventStore, StoreError, validate};
 
@@ -52,6 +52,7 @@ impl InMemoryEventStore {
 impl EventStore for InMemoryEventStore {
     async fn append(&self, request: AppendRequest) -> Result<Vec<EventEnvelope>, StoreError> {
         validate(&request)?;
+        let payloads = canonical_payloads(&request);
         let stream_id = request.stream_id();
         let mut state = self.state();
         if let Some(event) = request
@@ -74,7 +75,7 @@ impl EventStore for InMemoryEventStore {
             })
             .unwrap_or_default();
         let first_position = state.events.len() as u64 + 1;
-        let sealed = seal(request, head, first_position, now())?;
+        let sealed = seal(request, payloads, head, first_position, now())?;
         let mut appended = Vec::with_capacity(sealed.len());
         for event in sealed {
             let index = state.events.len();

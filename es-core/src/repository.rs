@@ -218,6 +218,16 @@ impl<A: Aggregate> Repository<A> {
         }
     }
 
+    /// Snapshots the aggregate at its current version now, whatever the policy says
+    /// (for operators after a bulk import, and for benchmarks). Returns that version.
+    pub async fn take_snapshot(&self, aggregate_id: &str) -> Result<u64, RepositoryError> {
+        let Loaded { state, version } = self.load(aggregate_id).await?;
+        let stream_id = stream_id(A::TYPE, aggregate_id);
+        let last = self.store.read_stream(&stream_id, version, 1).await?;
+        self.save_snapshot(&state, &last).await;
+        Ok(version)
+    }
+
     fn decode(&self, envelope: EventEnvelope) -> Result<A::Event, RepositoryError> {
         let envelope = self.upcasters.upcast(envelope)?;
         decode(

@@ -23,10 +23,22 @@ pub struct SealedEvent {
     pub canonical_payload: String,
 }
 
+/// The canonical JSON of each event's payload. Stores compute it before entering their
+/// write critical section, so the serial part of an append stays short.
+pub fn canonical_payloads(request: &AppendRequest) -> Vec<String> {
+    request
+        .events
+        .iter()
+        .map(|event| canonical_json(&event.payload))
+        .collect()
+}
+
 /// Checks the expected version against `head` and seals the events, numbering positions
-/// from `first_position`. The request must already have passed `store::validate`.
+/// from `first_position`. The request must already have passed `store::validate`, and
+/// `payloads` be its [`canonical_payloads`].
 pub fn seal(
     request: AppendRequest,
+    payloads: Vec<String>,
     head: StreamHead,
     first_position: u64,
     recorded_at: DateTime<Utc>,
@@ -41,8 +53,7 @@ pub fn seal(
     }
     let mut prev_hash = head.hash;
     let mut sealed = Vec::with_capacity(request.events.len());
-    for (i, event) in request.events.into_iter().enumerate() {
-        let canonical_payload = canonical_json(&event.payload);
+    for (i, (event, canonical_payload)) in request.events.into_iter().zip(payloads).enumerate() {
         let mut envelope = EventEnvelope {
             event_id: event.event_id,
             stream_id: stream_id.clone(),

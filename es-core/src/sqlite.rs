@@ -2,8 +2,10 @@
 //!
 //! Writes go through one writer thread that owns the only write connection and
 //! **group-commits**: it takes every append waiting in its queue, runs them in one
-//! transaction (each inside its own savepoint, so one bad append fails alone) and pays
-//! one fsync (`synchronous = FULL`) for all of them. Callers are answered only after that
+//! transaction and pays one fsync (`synchronous = FULL`) for all of them. An append the
+//! rules refuse (stale version, reused event id) is checked before it writes, so it
+//! fails alone; a storage failure fails the whole batch, so nothing partial is ever
+//! acknowledged. Callers are answered only after that
 //! commit, so an acknowledged append is durable. With one writer, positions are handed
 //! out in commit order. Reads use a small pool of read connections, which WAL lets run
 //! beside the writer. See docs/adr/003-sqlite-group-commit.md.
@@ -124,7 +126,13 @@ impl SqliteEventStore {
 impl EventStore for SqliteEventStore {
     async fn append(&self, request: AppendRequest) -> Result<Vec<EventEnvelope>, StoreError> {
         crate::store::validate(&request)?;
-        self.submit(|reply| Job::Append { request, reply }).await
+        let payloads = crate::seal::canonical_payloads(&request);
+        self.submit(|reply| Job::Append {
+            request,
+            payloads,
+            reply,
+        })
+        .await
     }
 
     async fn read_stream(

@@ -48,8 +48,15 @@ async fn an_acknowledged_append_survives_closing_and_reopening_the_file() {
     store.close().await;
 
     let reopened = SqliteEventStore::open(&path).unwrap();
-    assert_eq!(reopened.read_stream("counter-a", 1, 10).await.unwrap(), appended);
-    assert_eq!(*reopened.head().borrow(), 3, "the head is restored from the file");
+    assert_eq!(
+        reopened.read_stream("counter-a", 1, 10).await.unwrap(),
+        appended
+    );
+    assert_eq!(
+        *reopened.head().borrow(),
+        3,
+        "the head is restored from the file"
+    );
     let next = reopened
         .append(increments("b", ExpectedVersion::NoStream, 1))
         .await
@@ -112,7 +119,11 @@ async fn a_payload_changed_on_disk_breaks_the_chain_when_loading() {
     let repository = Repository::<Counter>::new(store.clone());
     for by in 1..=4 {
         repository
-            .execute("a", CounterCommand::Increment { by }, &EventMetadata::system())
+            .execute(
+                "a",
+                CounterCommand::Increment { by },
+                &EventMetadata::system(),
+            )
             .await
             .unwrap();
     }
@@ -127,10 +138,17 @@ async fn a_payload_changed_on_disk_breaks_the_chain_when_loading() {
         "{error:?}"
     );
     let rejected = repository
-        .execute("a", CounterCommand::Increment { by: 1 }, &EventMetadata::system())
+        .execute(
+            "a",
+            CounterCommand::Increment { by: 1 },
+            &EventMetadata::system(),
+        )
         .await;
     assert!(rejected.is_err(), "no command runs on a broken stream");
-    assert_eq!(store.read_stream("counter-a", 1, 10).await.unwrap().len(), 4);
+    assert_eq!(
+        store.read_stream("counter-a", 1, 10).await.unwrap().len(),
+        4
+    );
 }
 
 #[tokio::test]
@@ -143,5 +161,8 @@ async fn a_file_from_a_newer_schema_is_refused_and_left_untouched() {
         .pragma_update(None, "user_version", 99)
         .unwrap();
     let error = SqliteEventStore::open(&path).err().expect("refused");
-    assert!(matches!(&error, StoreError::Unavailable(m) if m.contains("99")), "{error:?}");
+    assert!(
+        matches!(&error, StoreError::Unavailable(m) if m.contains("99")),
+        "{error:?}"
+    );
 }

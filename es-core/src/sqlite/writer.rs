@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use rusqlite::{Connection, ErrorCode, Transaction, TransactionBehavior, params};
+use rusqlite::{Connection, Transaction, TransactionBehavior, params};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::envelope::{EventEnvelope, now};
@@ -19,12 +19,23 @@ const MAX_BATCH: usize = 1_024;
 pub(super) enum Job {
     Append {
         request: AppendRequest,
+        payloads: Vec<String>,
         reply: oneshot::Sender<Result<Vec<EventEnvelope>, StoreError>>,
     },
     Snapshot {
         snapshot: Snapshot,
         reply: oneshot::Sender<Result<(), StoreError>>,
     },
+}
+
+impl Job {
+    /// Answers the job with `error` without running it.
+    fn fail(self, error: StoreError) -> Outcome {
+        match self {
+            Job::Append { reply, .. } => Outcome::Append(reply, Err(error)),
+            Job::Snapshot { reply, .. } => Outcome::Snapshot(reply, Err(error)),
+        }
+    }
 }
 
 /// A job's answer, held back until its transaction has committed.
@@ -142,94 +153,124 @@ impl Writer {
         batch: Vec<Job>,
         outcomes: &mut Vec<Outcome>,
     ) -> Result<u64, StoreError> {
-        let mut tx = self
+        let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(unavailable)?;
         let mut next_position = self.next_position;
         let recorded_at = now();
+        // After a storage failure the transaction is doomed; the remaining jobs are
+        // answered with that failure instead of being run.
+        let mut failure: Option<StoreError> = None;
         for job in batch {
+            if let Some(error) = &failure {
+                outcomes.push(job.fail(error.clone()));
+                continue;
+            }
             match job {
-                Job::Append { request, reply } => {
-                    let result = append_one(&mut tx, request, next_position, recorded_at);
-                    if let Ok(events) = &result {
-                        next_position += events.len() as u64;
+                Job::Append {
+                    request,
+                    payloads,
+                    reply,
+                } => {
+                    let result = append_one(&tx, request, payloads, next_position, recorded_at);
+                    match &result {
+                        Ok(events) => next_position += events.len() as u64,
+                        // Refused by a rule before writing: fails alone.
+                        Err(StoreError::Concurrency { .. } | StoreError::InvalidAppend { .. }) => {}
+                        // Storage failed mid-write: the whole batch rolls back.
+                        Err(error) => failure = Some(error.clone()),
                     }
                     outcomes.push(Outcome::Append(reply, result));
                 }
                 Job::Snapshot { snapshot, reply } => {
                     let result = save_snapshot(&tx, &snapshot);
+                    if let Err(error) = &result {
+                        failure = Some(error.clone());
+                    }
                     outcomes.push(Outcome::Snapshot(reply, result));
                 }
             }
+        }
+        if let Some(error) = failure {
+            return Err(error);
         }
         tx.commit().map_err(unavailable)?;
         Ok(next_position)
     }
 }
 
-/// Appends one request inside its own savepoint, so its failure leaves the batch intact.
+/// Appends one request. Everything that can refuse it is checked before the first
+/// insert, so an insert that fails means storage failed and the batch must roll back.
 fn append_one(
-    tx: &mut Transaction<'_>,
+    tx: &Transaction<'_>,
     request: AppendRequest,
+    payloads: Vec<String>,
     first_position: u64,
     recorded_at: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<EventEnvelope>, StoreError> {
     let stream_id = request.stream_id();
     let head = stream_head(tx, &stream_id)?;
-    let sealed = seal(request, head, first_position, recorded_at)?;
-    let savepoint = tx.savepoint().map_err(unavailable)?;
+    let sealed = seal(request, payloads, head, first_position, recorded_at)?;
+    refuse_stored_event_ids(tx, &stream_id, &sealed)?;
+    let mut insert = tx
+        .prepare_cached(
+            "INSERT INTO events (position, event_id, stream_id, aggregate_type, \
+             aggregate_id, version, event_type, schema_version, occurred_at, recorded_at, \
+             correlation_id, causation_id, actor_subject, actor_role, traceparent, payload, \
+             prev_hash, hash) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+        )
+        .map_err(unavailable)?;
+    for SealedEvent {
+        envelope: e,
+        canonical_payload,
+    } in &sealed
     {
-        let mut insert = savepoint
-            .prepare_cached(
-                "INSERT INTO events (position, event_id, stream_id, aggregate_type, \
-                 aggregate_id, version, event_type, schema_version, occurred_at, recorded_at, \
-                 correlation_id, causation_id, actor_subject, actor_role, traceparent, payload, \
-                 prev_hash, hash) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
-            )
+        insert
+            .execute(params![
+                e.position as i64,
+                e.event_id.to_string(),
+                e.stream_id,
+                e.aggregate_type,
+                e.aggregate_id,
+                e.version as i64,
+                e.event_type,
+                e.schema_version,
+                time::format(&e.occurred_at),
+                time::format(&e.recorded_at),
+                e.correlation_id,
+                e.causation_id,
+                e.actor.subject,
+                e.actor.role,
+                e.traceparent,
+                canonical_payload,
+                &e.prev_hash.0[..],
+                &e.hash.0[..],
+            ])
             .map_err(unavailable)?;
-        for SealedEvent {
-            envelope: e,
-            canonical_payload,
-        } in &sealed
-        {
-            insert
-                .execute(params![
-                    e.position as i64,
-                    e.event_id.to_string(),
-                    e.stream_id,
-                    e.aggregate_type,
-                    e.aggregate_id,
-                    e.version as i64,
-                    e.event_type,
-                    e.schema_version,
-                    time::format(&e.occurred_at),
-                    time::format(&e.recorded_at),
-                    e.correlation_id,
-                    e.causation_id,
-                    e.actor.subject,
-                    e.actor.role,
-                    e.traceparent,
-                    canonical_payload,
-                    &e.prev_hash.0[..],
-                    &e.hash.0[..],
-                ])
-                .map_err(|error| insert_error(&stream_id, e, error))?;
-        }
     }
-    savepoint.commit().map_err(unavailable)?;
     Ok(sealed.into_iter().map(|s| s.envelope).collect())
 }
 
-fn insert_error(stream_id: &str, event: &EventEnvelope, error: rusqlite::Error) -> StoreError {
-    match error.sqlite_error_code() {
-        Some(ErrorCode::ConstraintViolation) => StoreError::InvalidAppend {
-            stream_id: stream_id.to_owned(),
-            reason: format!("event id {} is already stored", event.event_id),
-        },
-        _ => unavailable(error),
+fn refuse_stored_event_ids(
+    tx: &Transaction<'_>,
+    stream_id: &str,
+    sealed: &[SealedEvent],
+) -> Result<(), StoreError> {
+    let mut exists = tx
+        .prepare_cached("SELECT 1 FROM events WHERE event_id = ?1")
+        .map_err(unavailable)?;
+    for event in sealed {
+        let id = event.envelope.event_id.to_string();
+        if exists.exists(params![id]).map_err(unavailable)? {
+            return Err(StoreError::InvalidAppend {
+                stream_id: stream_id.to_owned(),
+                reason: format!("event id {id} is already stored"),
+            });
+        }
     }
+    Ok(())
 }
 
 fn stream_head(tx: &Transaction<'_>, stream_id: &str) -> Result<StreamHead, StoreError> {
