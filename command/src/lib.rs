@@ -3,4 +3,14 @@
 //!
 //! Depends on `es-core` (the kernel) and `contracts` (the wire API) only; it never names
 //! a database: the event store arrives as an `es_core::EventStore` port.
-//! Not assembled yet: the aggregates land with the command-service issue.
+//!
+//! Key decision: aggregates are pure and hold parsed values only. Raw proto requests
+//! become commands in one `convert.rs` per context, which is the only place a field can
+//! be found invalid (`INVALID_ARGUMENT` naming it); everything after that is a domain
+//! rule (`FAILED_PRECONDITION` with a stable reason) or infrastructure.
+
+pub mod customers;
+pub mod deliveries;
+pub mod fleet;
+pub mod shared;
+pub mod workshop;

@@ -1,0 +1,1 @@
+//! The customers bounded context (DOMAIN.md "customers").

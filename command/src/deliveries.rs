@@ -1,0 +1,1 @@
+//! The deliveries bounded context (DOMAIN.md "deliveries").

@@ -1,0 +1,1 @@
+//! The fleet bounded context (DOMAIN.md "fleet").

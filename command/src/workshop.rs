@@ -1,0 +1,1 @@
+//! The workshop bounded context (DOMAIN.md "workshop").
