@@ -49,5 +49,7 @@ pub use repository::{CommandError, Executed, Loaded, Repository, RepositoryError
 pub use snapshot::{Snapshot, SnapshotPolicy};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteEventStore;
-pub use store::{AppendRequest, EventStore, ExpectedVersion, StoreError};
+pub use store::{
+    AppendRequest, EventStore, ExpectedVersion, IdempotencyKey, IdempotencyRecord, StoreError,
+};
 pub use upcast::Upcasters;

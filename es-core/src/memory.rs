@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::envelope::{EventEnvelope, now};
 use crate::seal::{StreamHead, canonical_payloads, seal};
 use crate::snapshot::Snapshot;
-use crate::store::{AppendRequest, EventStore, StoreError, validate};
+use crate::store::{AppendRequest, EventStore, IdempotencyRecord, StoreError, validate};
 
 #[derive(Default)]
 struct State {
@@ -18,6 +18,7 @@ struct State {
     streams: HashMap<String, Vec<usize>>,
     event_ids: HashSet<Uuid>,
     snapshots: HashMap<String, Snapshot>,
+    idempotency: HashMap<String, IdempotencyRecord>,
 }
 
 pub struct InMemoryEventStore {
@@ -55,6 +56,13 @@ impl EventStore for InMemoryEventStore {
         let payloads = canonical_payloads(&request);
         let stream_id = request.stream_id();
         let mut state = self.state();
+        let idempotency = request.idempotency.clone();
+        if let Some(record) = idempotency
+            .as_ref()
+            .and_then(|i| state.idempotency.get(&i.key))
+        {
+            return Err(StoreError::IdempotencyKeyUsed(Box::new(record.clone())));
+        }
         if let Some(event) = request
             .events
             .iter()
@@ -87,6 +95,18 @@ impl EventStore for InMemoryEventStore {
                 .push(index);
             state.events.push(event.envelope.clone());
             appended.push(event.envelope);
+        }
+        if let (Some(idempotency), Some(last)) = (idempotency, appended.last()) {
+            state.idempotency.insert(
+                idempotency.key.clone(),
+                IdempotencyRecord {
+                    key: idempotency.key,
+                    fingerprint: idempotency.fingerprint,
+                    stream_id: last.stream_id.clone(),
+                    version: last.version,
+                    position: last.position,
+                },
+            );
         }
         self.head.send_replace(state.events.len() as u64);
         Ok(appended)
@@ -144,5 +164,9 @@ impl EventStore for InMemoryEventStore {
 
     async fn load_snapshot(&self, stream_id: &str) -> Result<Option<Snapshot>, StoreError> {
         Ok(self.state().snapshots.get(stream_id).cloned())
+    }
+
+    async fn find_idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+        Ok(self.state().idempotency.get(key).cloned())
     }
 }

@@ -10,7 +10,7 @@ use crate::envelope::{
 };
 use crate::hash::ChainCursor;
 use crate::snapshot::{Snapshot, SnapshotPolicy};
-use crate::store::{AppendRequest, EventStore, ExpectedVersion, StoreError};
+use crate::store::{AppendRequest, EventStore, ExpectedVersion, IdempotencyKey, StoreError};
 use crate::upcast::Upcasters;
 
 /// Events read per round-trip while loading a stream.
@@ -158,6 +158,23 @@ impl<A: Aggregate> Repository<A> {
     where
         A::Command: Clone,
     {
+        self.execute_idempotent(aggregate_id, command, metadata, None)
+            .await
+    }
+
+    /// [`Repository::execute`], recording `idempotency` atomically with the appended
+    /// events. If the key was already used the store refuses the append with
+    /// `StoreError::IdempotencyKeyUsed`, carrying the original append's record.
+    pub async fn execute_idempotent(
+        &self,
+        aggregate_id: &str,
+        command: A::Command,
+        metadata: &EventMetadata,
+        idempotency: Option<IdempotencyKey>,
+    ) -> Result<Executed<A>, CommandError<A::Error>>
+    where
+        A::Command: Clone,
+    {
         let mut attempt = 0;
         loop {
             let Loaded { mut state, version } = self.load(aggregate_id).await?;
@@ -195,6 +212,7 @@ impl<A: Aggregate> Repository<A> {
                 expected: ExpectedVersion::Exact(version),
                 events: proposed,
                 metadata: metadata.clone(),
+                idempotency: idempotency.clone(),
             };
             match self.store.append(request).await {
                 Ok(appended) => {

@@ -25,7 +25,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::envelope::EventEnvelope;
 use crate::snapshot::Snapshot;
-use crate::store::{AppendRequest, EventStore, StoreError};
+use crate::store::{AppendRequest, EventStore, IdempotencyRecord, StoreError};
 use writer::{Job, Stats, Writer};
 
 /// Appends waiting beyond this many make callers wait for queue space (back-pressure).
@@ -166,6 +166,12 @@ impl EventStore for SqliteEventStore {
     async fn load_snapshot(&self, stream_id: &str) -> Result<Option<Snapshot>, StoreError> {
         let stream_id = stream_id.to_owned();
         self.read(move |conn| rows::load_snapshot(conn, &stream_id))
+            .await
+    }
+
+    async fn find_idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+        let key = key.to_owned();
+        self.read(move |conn| rows::find_idempotency(conn, &key))
             .await
     }
 }

@@ -53,7 +53,32 @@ pub struct AppendRequest {
     pub expected: ExpectedVersion,
     pub events: Vec<ProposedEvent>,
     pub metadata: EventMetadata,
+    /// Recorded atomically with the events, so a retried command is recognised even
+    /// after a crash (DESIGN §5).
+    pub idempotency: Option<IdempotencyKey>,
 }
+
+/// A client's idempotency key and a fingerprint of the request it came with (a reused
+/// key with a different request is a client error, not a replay).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey {
+    pub key: String,
+    pub fingerprint: String,
+}
+
+/// What the store remembers of an append made with an idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyRecord {
+    pub key: String,
+    pub fingerprint: String,
+    pub stream_id: String,
+    /// Version and position of the last event that append wrote.
+    pub version: u64,
+    pub position: u64,
+}
+
+/// Longest idempotency key a store accepts.
+pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 200;
 
 impl AppendRequest {
     pub fn stream_id(&self) -> String {
@@ -87,6 +112,8 @@ pub enum StoreError {
         expected: String,
         found: String,
     },
+    #[error("idempotency key `{}` was already used (for {})", .0.key, .0.stream_id)]
+    IdempotencyKeyUsed(Box<IdempotencyRecord>),
     #[error("event store unavailable: {0}")]
     Unavailable(String),
 }
@@ -119,6 +146,9 @@ pub trait EventStore: Send + Sync + 'static {
     async fn save_snapshot(&self, snapshot: Snapshot) -> Result<(), StoreError>;
 
     async fn load_snapshot(&self, stream_id: &str) -> Result<Option<Snapshot>, StoreError>;
+
+    /// The append recorded under an idempotency key, if any.
+    async fn find_idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError>;
 }
 
 /// Checks what every backend must refuse before it touches storage.
@@ -144,6 +174,14 @@ pub fn validate(request: &AppendRequest) -> Result<(), StoreError> {
         return Err(invalid(format!(
             "aggregate_id is longer than {MAX_AGGREGATE_ID_LEN} bytes"
         )));
+    }
+    if let Some(idempotency) = &request.idempotency {
+        let key = idempotency.key.trim();
+        if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY_LEN {
+            return Err(invalid(format!(
+                "idempotency key must have 1 to {MAX_IDEMPOTENCY_KEY_LEN} bytes"
+            )));
+        }
     }
     if request.events.is_empty() {
         return Err(invalid("no events to append".into()));

@@ -26,6 +26,7 @@ fn increments(id: &str, expected: ExpectedVersion, count: u64) -> AppendRequest 
             actor: Actor::system(),
             traceparent: None,
         },
+        idempotency: None,
     }
 }
 

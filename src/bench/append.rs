@@ -46,6 +46,7 @@ pub async fn run(writers: u64, events: u64) -> anyhow::Result<()> {
                         expected: ExpectedVersion::Exact(version),
                         events: vec![status_changed(version)],
                         metadata: EventMetadata::system(),
+                        idempotency: None,
                     };
                     store.append(request).await?;
                 }

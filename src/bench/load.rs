@@ -79,6 +79,7 @@ async fn append_readings(
                 expected: ExpectedVersion::Exact(version),
                 events,
                 metadata: EventMetadata::system(),
+                idempotency: None,
             })
             .await?;
         version += chunk;

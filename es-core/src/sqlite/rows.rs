@@ -7,7 +7,7 @@ use uuid::Uuid;
 use crate::envelope::{Actor, EventEnvelope};
 use crate::hash::Hash;
 use crate::snapshot::Snapshot;
-use crate::store::StoreError;
+use crate::store::{IdempotencyRecord, StoreError};
 use crate::time;
 
 const COLUMNS: &str = "position, event_id, stream_id, aggregate_type, aggregate_id, version, \
@@ -144,5 +144,28 @@ pub(super) fn load_snapshot(
         snapshot_version: row.get(3).map_err(failed)?,
         state: serde_json::from_str(&state).map_err(|e| corrupt(e.to_string()))?,
         taken_at: time::parse(&taken_at).map_err(corrupt)?,
+    }))
+}
+
+pub(super) fn find_idempotency(
+    conn: &Connection,
+    key: &str,
+) -> Result<Option<IdempotencyRecord>, StoreError> {
+    let failed = |e: rusqlite::Error| StoreError::Unavailable(format!("read failed: {e}"));
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT fingerprint, stream_id, version, position FROM idempotency WHERE key = ?1",
+        )
+        .map_err(failed)?;
+    let mut rows = stmt.query(params![key]).map_err(failed)?;
+    let Some(row) = rows.next().map_err(failed)? else {
+        return Ok(None);
+    };
+    Ok(Some(IdempotencyRecord {
+        key: key.to_owned(),
+        fingerprint: row.get(0).map_err(failed)?,
+        stream_id: row.get(1).map_err(failed)?,
+        version: row.get::<_, i64>(2).map_err(failed)? as u64,
+        position: row.get::<_, i64>(3).map_err(failed)? as u64,
     }))
 }

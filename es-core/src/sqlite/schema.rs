@@ -7,7 +7,8 @@ use rusqlite::Connection;
 use crate::store::StoreError;
 
 /// Each entry moves the schema one version up; never edit one that has shipped.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
     CREATE TABLE events (
         position        INTEGER PRIMARY KEY,
         event_id        TEXT    NOT NULL UNIQUE,
@@ -38,7 +39,18 @@ const MIGRATIONS: &[&str] = &[r#"
         state            TEXT    NOT NULL,
         taken_at         TEXT    NOT NULL
     );
-"#];
+"#,
+    r#"
+    CREATE TABLE idempotency (
+        key          TEXT    PRIMARY KEY,
+        fingerprint  TEXT    NOT NULL,
+        stream_id    TEXT    NOT NULL,
+        version      INTEGER NOT NULL,
+        position     INTEGER NOT NULL,
+        recorded_at  TEXT    NOT NULL
+    );
+"#,
+];
 
 /// WAL pages between automatic checkpoints (4 KiB each). The hot index pages are
 /// rewritten by almost every commit; a longer WAL copies each of them into the database

@@ -177,7 +177,11 @@ impl Writer {
                     match &result {
                         Ok(events) => next_position += events.len() as u64,
                         // Refused by a rule before writing: fails alone.
-                        Err(StoreError::Concurrency { .. } | StoreError::InvalidAppend { .. }) => {}
+                        Err(
+                            StoreError::Concurrency { .. }
+                            | StoreError::InvalidAppend { .. }
+                            | StoreError::IdempotencyKeyUsed(_),
+                        ) => {}
                         // Storage failed mid-write: the whole batch rolls back.
                         Err(error) => failure = Some(error.clone()),
                     }
@@ -210,6 +214,12 @@ fn append_one(
     recorded_at: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<EventEnvelope>, StoreError> {
     let stream_id = request.stream_id();
+    let idempotency = request.idempotency.clone();
+    if let Some(key) = &idempotency {
+        if let Some(record) = super::rows::find_idempotency(tx, &key.key)? {
+            return Err(StoreError::IdempotencyKeyUsed(Box::new(record)));
+        }
+    }
     let head = stream_head(tx, &stream_id)?;
     let sealed = seal(request, payloads, head, first_position, recorded_at)?;
     refuse_stored_event_ids(tx, &stream_id, &sealed)?;
@@ -249,6 +259,23 @@ fn append_one(
                 &e.hash.0[..],
             ])
             .map_err(unavailable)?;
+    }
+    if let (Some(key), Some(last)) = (idempotency, sealed.last()) {
+        tx.prepare_cached(
+            "INSERT INTO idempotency (key, fingerprint, stream_id, version, position, recorded_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )
+        .and_then(|mut stmt| {
+            stmt.execute(params![
+                key.key,
+                key.fingerprint,
+                last.envelope.stream_id,
+                last.envelope.version as i64,
+                last.envelope.position as i64,
+                time::format(&recorded_at),
+            ])
+        })
+        .map_err(unavailable)?;
     }
     Ok(sealed.into_iter().map(|s| s.envelope).collect())
 }

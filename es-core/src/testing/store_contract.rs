@@ -17,7 +17,7 @@ use crate::envelope::{Actor, EventMetadata, ProposedEvent, now};
 use crate::hash::{ChainCursor, Hash};
 use crate::repository::{CommandError, Repository, RepositoryError};
 use crate::snapshot::{Snapshot, SnapshotPolicy};
-use crate::store::{AppendRequest, EventStore, ExpectedVersion, StoreError};
+use crate::store::{AppendRequest, EventStore, ExpectedVersion, IdempotencyKey, StoreError};
 use crate::subscription::subscribe;
 use crate::testing::counter::{Counter, CounterCommand, upcasters};
 
@@ -52,6 +52,7 @@ macro_rules! event_store_contract_tests {
             a_rejected_append_does_not_disturb_concurrent_appends,
             the_head_advances_to_the_last_committed_position,
             concurrent_commands_on_one_aggregate_retry_until_all_apply,
+            an_idempotency_key_is_recorded_with_its_append_and_never_applies_twice,
         );
     };
 }
@@ -91,6 +92,7 @@ fn request(id: &str, expected: ExpectedVersion, count: u64) -> AppendRequest {
         expected,
         events: (1..=count).map(increment).collect(),
         metadata: metadata(),
+        idempotency: None,
     }
 }
 
@@ -686,4 +688,58 @@ pub async fn concurrent_commands_on_one_aggregate_retry_until_all_apply(
         8,
         "a rejected command appends nothing"
     );
+}
+
+pub async fn an_idempotency_key_is_recorded_with_its_append_and_never_applies_twice(
+    store: Arc<dyn EventStore>,
+) {
+    let key = IdempotencyKey {
+        key: "client-key-1".into(),
+        fingerprint: "f1".into(),
+    };
+    assert_eq!(store.find_idempotency("client-key-1").await.unwrap(), None);
+    let mut first = request("a", ExpectedVersion::Any, 2);
+    first.idempotency = Some(key.clone());
+    let appended = store.append(first).await.expect("first use");
+    let record = store
+        .find_idempotency("client-key-1")
+        .await
+        .unwrap()
+        .expect("recorded");
+    assert_eq!(record.stream_id, "counter-a");
+    assert_eq!(record.version, 2);
+    assert_eq!(record.position, appended[1].position);
+    assert_eq!(record.fingerprint, "f1");
+
+    let mut again = request("a", ExpectedVersion::Any, 2);
+    again.idempotency = Some(key.clone());
+    let error = store.append(again).await.expect_err("reuse is refused");
+    assert!(
+        matches!(&error, StoreError::IdempotencyKeyUsed(r) if **r == record),
+        "{error:?}"
+    );
+    assert_eq!(
+        store.read_all(0, 10).await.unwrap().len(),
+        2,
+        "nothing applied twice"
+    );
+
+    let racers = (0..8).map(|i| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let mut r = request(&format!("race{i}"), ExpectedVersion::Any, 1);
+            r.idempotency = Some(IdempotencyKey {
+                key: "raced-key".into(),
+                fingerprint: "f2".into(),
+            });
+            store.append(r).await
+        })
+    });
+    let wins = futures::future::join_all(racers)
+        .await
+        .into_iter()
+        .filter(|r| matches!(r, Ok(Ok(_))))
+        .count();
+    assert_eq!(wins, 1, "of racing appends with one key exactly one lands");
+    assert_eq!(store.read_all(0, 100).await.unwrap().len(), 3);
 }
