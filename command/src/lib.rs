@@ -9,8 +9,16 @@
 //! be found invalid (`INVALID_ARGUMENT` naming it); everything after that is a domain
 //! rule (`FAILED_PRECONDITION` with a stable reason) or infrastructure.
 
+pub mod bus;
+pub mod config;
+pub mod context;
+pub mod error;
+pub mod event_stream;
+pub mod shared;
+pub mod startup;
+pub mod telemetry;
+
 pub mod customers;
 pub mod deliveries;
 pub mod fleet;
-pub mod shared;
 pub mod workshop;

@@ -215,10 +215,10 @@ fn append_one(
 ) -> Result<Vec<EventEnvelope>, StoreError> {
     let stream_id = request.stream_id();
     let idempotency = request.idempotency.clone();
-    if let Some(key) = &idempotency {
-        if let Some(record) = super::rows::find_idempotency(tx, &key.key)? {
-            return Err(StoreError::IdempotencyKeyUsed(Box::new(record)));
-        }
+    if let Some(key) = &idempotency
+        && let Some(record) = super::rows::find_idempotency(tx, &key.key)?
+    {
+        return Err(StoreError::IdempotencyKeyUsed(Box::new(record)));
     }
     let head = stream_head(tx, &stream_id)?;
     let sealed = seal(request, payloads, head, first_position, recorded_at)?;

@@ -1,0 +1,262 @@
+//! The command bus: one generic path from a gRPC request to appended events and a reply
+//! carrying the consistency token. Every RPC of every context goes through [`CommandBus::dispatch`]
+//! (or [`CommandBus::run`] when the handler must read another aggregate first).
+
+use std::future::Future;
+use std::sync::Arc;
+
+use contracts::v1::{CommandReply, ConsistencyToken};
+use es_core::envelope::now;
+use es_core::{
+    Aggregate, CommandError, EventMetadata, EventStore, IdempotencyKey, IdempotencyRecord,
+    Repository, RepositoryError, SnapshotPolicy, StoreError,
+};
+use sha2::{Digest, Sha256};
+use tonic::{Request, Response, Status};
+use tracing::Instrument;
+
+use crate::context;
+use crate::error::AppError;
+use crate::shared::{Addressed, DomainRule, FieldError, IntoCommand};
+
+/// Proto requests that may carry an idempotency key.
+pub trait Idempotent {
+    fn idempotency_key(&self) -> Option<&str>;
+}
+
+#[derive(Clone)]
+pub struct CommandBus {
+    store: Arc<dyn EventStore>,
+    snapshots: SnapshotPolicy,
+    max_retries: u32,
+}
+
+impl CommandBus {
+    pub fn new(store: Arc<dyn EventStore>, snapshots: SnapshotPolicy, max_retries: u32) -> Self {
+        Self {
+            store,
+            snapshots,
+            max_retries,
+        }
+    }
+
+    pub fn store(&self) -> &Arc<dyn EventStore> {
+        &self.store
+    }
+
+    pub fn repository<A: Aggregate>(&self) -> Repository<A> {
+        Repository::new(self.store.clone())
+            .with_snapshots(self.snapshots)
+            .with_max_retries(self.max_retries)
+    }
+
+    /// Converts, executes and answers one command request.
+    pub async fn dispatch<R>(&self, request: Request<R>) -> Result<Response<CommandReply>, Status>
+    where
+        R: IntoCommand + Idempotent + prost::Message,
+        <R::Aggregate as Aggregate>::Command: Clone,
+        <R::Aggregate as Aggregate>::Error: DomainRule,
+    {
+        self.dispatch_with::<R, R::Aggregate, _>(request, |message| async move {
+            message.into_command(now()).map_err(AppError::from)
+        })
+        .await
+    }
+
+    /// Like [`CommandBus::dispatch`], for requests whose command needs more than the
+    /// request (e.g. another aggregate's state): `convert` builds it.
+    pub async fn dispatch_with<R, A, F>(
+        &self,
+        request: Request<R>,
+        convert: impl FnOnce(R) -> F,
+    ) -> Result<Response<CommandReply>, Status>
+    where
+        R: Idempotent + prost::Message,
+        A: Aggregate,
+        A::Command: Clone,
+        A::Error: DomainRule,
+        F: Future<Output = Result<Addressed<A::Command>, AppError>>,
+    {
+        let (metadata, _, message) = request.into_parts();
+        let context = context::from_metadata(&metadata).map_err(AppError::from)?;
+        let span = command_span::<R>(&context);
+        async move {
+            let idempotency = idempotency_of(&message)?;
+            if let Some(reply) = self.replay(idempotency.as_ref()).await? {
+                return Ok(reply);
+            }
+            let Addressed {
+                aggregate_id,
+                command,
+            } = convert(message).await?;
+            tracing::Span::current().record("aggregate_id", aggregate_id.as_str());
+            self.run::<A>(&aggregate_id, command, &context, idempotency)
+                .await
+        }
+        .instrument(span)
+        .await
+        .map(Response::new)
+        .map_err(|error: AppError| {
+            tracing::info!(%error, "command refused");
+            Status::from(error)
+        })
+    }
+
+    /// Executes a parsed command (for handlers that build the command themselves).
+    pub async fn run<A>(
+        &self,
+        aggregate_id: &str,
+        command: A::Command,
+        context: &EventMetadata,
+        idempotency: Option<IdempotencyKey>,
+    ) -> Result<CommandReply, AppError>
+    where
+        A: Aggregate,
+        A::Command: Clone,
+        A::Error: DomainRule,
+    {
+        let repository = self.repository::<A>();
+        let executed = repository
+            .execute_idempotent(aggregate_id, command, context, idempotency.clone())
+            .await;
+        match executed {
+            Ok(executed) => {
+                let token = match executed.token() {
+                    Some(token) => token,
+                    None => {
+                        self.current_token::<A>(aggregate_id, executed.version)
+                            .await?
+                    }
+                };
+                tracing::info!(
+                    version = token.version,
+                    position = token.position,
+                    "command accepted"
+                );
+                Ok(reply(token.stream_id, token.version, token.position))
+            }
+            Err(CommandError::Repository(RepositoryError::Store(
+                StoreError::IdempotencyKeyUsed(record),
+            ))) => replay_record(*record, idempotency.as_ref()),
+            Err(error) => {
+                // A concurrent request with the same key may have won while this one
+                // failed on what the winner changed: answer as the winner did.
+                if let Some(reply) = self.replay(idempotency.as_ref()).await? {
+                    return Ok(reply);
+                }
+                Err(error.into())
+            }
+        }
+    }
+
+    async fn replay(
+        &self,
+        idempotency: Option<&IdempotencyKey>,
+    ) -> Result<Option<CommandReply>, AppError> {
+        let Some(key) = idempotency else {
+            return Ok(None);
+        };
+        match self.store.find_idempotency(&key.key).await? {
+            Some(record) => replay_record(record, Some(key)).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The token of a command that changed nothing: where the stream already is.
+    async fn current_token<A: Aggregate>(
+        &self,
+        aggregate_id: &str,
+        version: u64,
+    ) -> Result<es_core::ConsistencyToken, AppError> {
+        let stream_id = es_core::envelope::stream_id(A::TYPE, aggregate_id);
+        let last = self.store.read_stream(&stream_id, version, 1).await?;
+        Ok(es_core::ConsistencyToken {
+            stream_id,
+            version,
+            position: last.first().map_or(0, |e| e.position),
+        })
+    }
+}
+
+fn reply(stream_id: String, version: u64, position: u64) -> CommandReply {
+    let aggregate_id = stream_id
+        .split_once('-')
+        .map(|(_, id)| id.to_owned())
+        .unwrap_or_default();
+    CommandReply {
+        token: Some(ConsistencyToken {
+            stream_id,
+            version,
+            position,
+        }),
+        tokens: Vec::new(),
+        aggregate_id,
+    }
+}
+
+fn replay_record(
+    record: IdempotencyRecord,
+    key: Option<&IdempotencyKey>,
+) -> Result<CommandReply, AppError> {
+    if key.is_some_and(|k| k.fingerprint != record.fingerprint) {
+        return Err(AppError::Invalid(FieldError::new(
+            "idempotency_key",
+            "was already used for a different request",
+        )));
+    }
+    tracing::info!(key = %record.key, "idempotent replay: returning the original reply");
+    Ok(reply(record.stream_id, record.version, record.position))
+}
+
+/// The key, with a fingerprint of the whole request it came with.
+fn idempotency_of<R: Idempotent + prost::Message>(
+    message: &R,
+) -> Result<Option<IdempotencyKey>, AppError> {
+    let Some(key) = message.idempotency_key() else {
+        return Ok(None);
+    };
+    let key = key.trim();
+    if key.is_empty() || key.len() > es_core::store::MAX_IDEMPOTENCY_KEY_LEN {
+        return Err(AppError::Invalid(FieldError::new(
+            "idempotency_key",
+            "must have 1 to 200 characters",
+        )));
+    }
+    let mut hasher = Sha256::new();
+    hasher.update(std::any::type_name::<R>().as_bytes());
+    hasher.update(message.encode_to_vec());
+    Ok(Some(IdempotencyKey {
+        key: key.to_owned(),
+        fingerprint: hex::encode(hasher.finalize()),
+    }))
+}
+
+/// Every log line of a command carries its name, correlation id and aggregate id.
+fn command_span<R>(context: &EventMetadata) -> tracing::Span {
+    let command = std::any::type_name::<R>()
+        .rsplit("::")
+        .next()
+        .unwrap_or("")
+        .trim_end_matches("Request");
+    tracing::info_span!(
+        "command",
+        command,
+        correlation_id = %context.correlation_id,
+        actor = %context.actor.subject,
+        aggregate_id = tracing::field::Empty
+    )
+}
+
+/// Implements [`Idempotent`] for request types with an `idempotency_key` field.
+#[macro_export]
+macro_rules! idempotent_requests {
+    ($($request:ty),+ $(,)?) => {
+        $(
+            impl $crate::bus::Idempotent for $request {
+                fn idempotency_key(&self) -> Option<&str> {
+                    self.idempotency_key.as_deref()
+                }
+            }
+        )+
+    };
+}

@@ -1,0 +1,136 @@
+//! The command service's configuration, from environment variables (12-factor).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Where the command service keeps its events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreLocation {
+    /// The embedded default: one SQLite file.
+    Sqlite(PathBuf),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// `PITLANE_COMMAND_ADDR`, default `127.0.0.1:50051`.
+    pub listen: SocketAddr,
+    /// `PITLANE_EVENT_STORE`: a file path (or `sqlite:PATH`), default `data/events.db`.
+    pub store: StoreLocation,
+    /// `PITLANE_SNAPSHOT_EVERY`: snapshot every N events of a stream (0 = never), default 100.
+    pub snapshot_every: u64,
+    /// `PITLANE_COMMAND_MAX_RETRIES`: concurrency conflicts retried per command, default 3.
+    pub max_retries: u32,
+}
+
+/// A variable that is malformed, named so an operator can fix it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("configuration variable {variable}: {message}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub message: String,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the configuration through `lookup`, so tests need no process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |variable: &'static str, default: &str| {
+            lookup(variable)
+                .filter(|v| !v.trim().is_empty())
+                .unwrap_or_else(|| default.to_owned())
+        };
+        let malformed = |variable: &'static str, message: String| ConfigError { variable, message };
+
+        let listen = get("PITLANE_COMMAND_ADDR", "127.0.0.1:50051");
+        let listen = listen.parse().map_err(|_| {
+            malformed(
+                "PITLANE_COMMAND_ADDR",
+                format!("`{listen}` is not a socket address like 127.0.0.1:50051"),
+            )
+        })?;
+        let store = parse_store(&get("PITLANE_EVENT_STORE", "data/events.db"))
+            .map_err(|message| malformed("PITLANE_EVENT_STORE", message))?;
+        let snapshot_every = get("PITLANE_SNAPSHOT_EVERY", "100");
+        let snapshot_every = snapshot_every.parse().map_err(|_| {
+            malformed(
+                "PITLANE_SNAPSHOT_EVERY",
+                format!("`{snapshot_every}` is not a whole number"),
+            )
+        })?;
+        let max_retries = get("PITLANE_COMMAND_MAX_RETRIES", "3");
+        let max_retries = max_retries
+            .parse()
+            .ok()
+            .filter(|r| *r <= 100)
+            .ok_or_else(|| {
+                malformed(
+                    "PITLANE_COMMAND_MAX_RETRIES",
+                    format!("`{max_retries}` is not a number from 0 to 100"),
+                )
+            })?;
+        Ok(Config {
+            listen,
+            store,
+            snapshot_every,
+            max_retries,
+        })
+    }
+}
+
+fn parse_store(raw: &str) -> Result<StoreLocation, String> {
+    let raw = raw.trim();
+    if raw.starts_with("mongodb://") || raw.starts_with("mongodb+srv://") {
+        return Err(
+            "the MongoDB event store is not available in this build yet; use a SQLite file path"
+                .into(),
+        );
+    }
+    let path = raw.strip_prefix("sqlite:").unwrap_or(raw);
+    if path.is_empty() {
+        return Err("the SQLite file path is empty".into());
+    }
+    Ok(StoreLocation::Sqlite(PathBuf::from(path)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        })
+    }
+
+    #[test]
+    fn defaults_serve_on_loopback_with_the_embedded_store() {
+        let config = config(&[]).unwrap();
+        assert_eq!(config.listen, "127.0.0.1:50051".parse().unwrap());
+        assert_eq!(config.store, StoreLocation::Sqlite("data/events.db".into()));
+        assert_eq!(config.snapshot_every, 100);
+        assert_eq!(config.max_retries, 3);
+    }
+
+    #[test]
+    fn a_malformed_variable_is_named_in_the_error() {
+        let error = config(&[("PITLANE_COMMAND_ADDR", "localhost")]).unwrap_err();
+        assert_eq!(error.variable, "PITLANE_COMMAND_ADDR");
+        let error = config(&[("PITLANE_SNAPSHOT_EVERY", "often")]).unwrap_err();
+        assert_eq!(error.variable, "PITLANE_SNAPSHOT_EVERY");
+        let error = config(&[("PITLANE_COMMAND_MAX_RETRIES", "1000")]).unwrap_err();
+        assert_eq!(error.variable, "PITLANE_COMMAND_MAX_RETRIES");
+        let error = config(&[("PITLANE_EVENT_STORE", "mongodb://db")]).unwrap_err();
+        assert_eq!(error.variable, "PITLANE_EVENT_STORE");
+    }
+
+    #[test]
+    fn the_store_may_be_given_as_a_sqlite_url() {
+        let config = config(&[("PITLANE_EVENT_STORE", "sqlite:/tmp/x.db")]).unwrap();
+        assert_eq!(config.store, StoreLocation::Sqlite("/tmp/x.db".into()));
+    }
+}

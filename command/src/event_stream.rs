@@ -1,0 +1,106 @@
+//! The `EventStream` gRPC service: the embedded event bus. Consumers (the query
+//! service's projectors) subscribe from a global position and receive history, then
+//! live events, as envelopes (DESIGN §2).
+
+use std::collections::HashSet;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use contracts::v1::event_stream_server::EventStream;
+use contracts::v1::{self, HeadPositionReply, HeadPositionRequest, SubscribeRequest};
+use es_core::subscription::{DEFAULT_BATCH, subscribe};
+use es_core::{EventEnvelope, EventStore};
+use futures::{Stream, StreamExt};
+use tonic::{Request, Response, Status};
+
+use crate::error::AppError;
+use crate::shared::FieldError;
+
+pub struct EventStreamService {
+    store: Arc<dyn EventStore>,
+}
+
+impl EventStreamService {
+    pub fn new(store: Arc<dyn EventStore>) -> Self {
+        Self { store }
+    }
+}
+
+type EnvelopeStream = Pin<Box<dyn Stream<Item = Result<v1::EventEnvelope, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl EventStream for EventStreamService {
+    type SubscribeStream = EnvelopeStream;
+
+    async fn subscribe(
+        &self,
+        request: Request<SubscribeRequest>,
+    ) -> Result<Response<Self::SubscribeStream>, Status> {
+        let request = request.into_inner();
+        let wanted = aggregate_types(request.aggregate_types).map_err(AppError::from)?;
+        let events = subscribe(self.store.clone(), request.after_position, DEFAULT_BATCH)
+            .filter(move |event| {
+                let keep = match event {
+                    Ok(e) => wanted.is_empty() || wanted.contains(&e.aggregate_type),
+                    Err(_) => true,
+                };
+                std::future::ready(keep)
+            })
+            .map(|event| {
+                event
+                    .map(|e| to_proto(&e))
+                    .map_err(|error| Status::from(AppError::from(error)))
+            });
+        Ok(Response::new(Box::pin(events)))
+    }
+
+    async fn head_position(
+        &self,
+        _: Request<HeadPositionRequest>,
+    ) -> Result<Response<HeadPositionReply>, Status> {
+        let position = *self.store.head().borrow();
+        Ok(Response::new(HeadPositionReply { position }))
+    }
+}
+
+fn aggregate_types(raw: Vec<String>) -> Result<HashSet<String>, FieldError> {
+    raw.into_iter()
+        .map(|t| {
+            let ok = !t.is_empty() && t.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+            if ok {
+                Ok(t)
+            } else {
+                Err(FieldError::new(
+                    "aggregate_types",
+                    format!("`{t}` is not an aggregate type (lower-case letters and `_`)"),
+                ))
+            }
+        })
+        .collect()
+}
+
+/// The envelope on the wire: every field of DESIGN §3, payload as JSON text.
+pub fn to_proto(e: &EventEnvelope) -> v1::EventEnvelope {
+    v1::EventEnvelope {
+        event_id: e.event_id.to_string(),
+        stream_id: e.stream_id.clone(),
+        aggregate_type: e.aggregate_type.clone(),
+        aggregate_id: e.aggregate_id.clone(),
+        version: e.version,
+        position: e.position,
+        event_type: e.event_type.clone(),
+        schema_version: e.schema_version,
+        occurred_at: es_core::time::format(&e.occurred_at),
+        recorded_at: es_core::time::format(&e.recorded_at),
+        correlation_id: e.correlation_id.clone(),
+        causation_id: e.causation_id.clone(),
+        actor: Some(v1::Actor {
+            subject: e.actor.subject.clone(),
+            role: e.actor.role.clone(),
+        }),
+        traceparent: e.traceparent.clone().unwrap_or_default(),
+        payload_json: es_core::hash::canonical_json(&e.payload),
+        prev_hash: e.prev_hash.to_hex(),
+        hash: e.hash.to_hex(),
+    }
+}

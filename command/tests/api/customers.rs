@@ -1,0 +1,170 @@
+use tonic::Code;
+
+use crate::helpers::{customer, detail, new_id, spawn_app, with_metadata};
+
+#[tokio::test]
+async fn a_registered_customer_replies_with_its_consistency_token() {
+    let app = spawn_app().await;
+    let id = new_id();
+    let reply = app
+        .customers()
+        .register_customer(customer(&id))
+        .await
+        .expect("registered")
+        .into_inner();
+    let token = reply.token.expect("token");
+    assert_eq!(token.stream_id, format!("customer-{id}"));
+    assert_eq!(token.version, 1);
+    assert_eq!(reply.aggregate_id, id);
+    let events = app.all_events().await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].position, token.position);
+    assert_eq!(events[0].event_type, "customer.registered.v1");
+}
+
+#[tokio::test]
+async fn request_metadata_lands_in_every_event_envelope() {
+    let app = spawn_app().await;
+    app.customers()
+        .register_customer(with_metadata(customer(&new_id())))
+        .await
+        .expect("registered");
+    let event = &app.all_events().await[0];
+    assert_eq!(event.correlation_id, "corr-42");
+    assert_eq!(event.actor.subject, "alice");
+    assert_eq!(event.actor.role, "planner");
+    assert_eq!(
+        event.traceparent.as_deref(),
+        Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+    );
+    assert!(!event.causation_id.is_empty());
+}
+
+#[tokio::test]
+async fn a_malformed_email_is_an_invalid_argument_naming_the_field_and_appends_nothing() {
+    let app = spawn_app().await;
+    let mut request = customer(&new_id());
+    request.email = "not-an-email".into();
+    let status = app
+        .customers()
+        .register_customer(request)
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(detail(&status).field, "email");
+    assert!(app.all_events().await.is_empty());
+}
+
+#[tokio::test]
+async fn every_empty_required_field_is_named() {
+    let app = spawn_app().await;
+    for field in ["customer_id", "name", "telephone", "email"] {
+        let mut request = customer(&new_id());
+        match field {
+            "customer_id" => request.customer_id.clear(),
+            "name" => request.name.clear(),
+            "telephone" => request.telephone.clear(),
+            _ => request.email.clear(),
+        }
+        let status = app
+            .customers()
+            .register_customer(request)
+            .await
+            .unwrap_err();
+        assert_eq!(status.code(), Code::InvalidArgument, "{field}");
+        assert_eq!(detail(&status).field, field);
+    }
+    assert!(app.all_events().await.is_empty());
+}
+
+#[tokio::test]
+async fn registering_an_existing_customer_is_already_exists_and_appends_nothing() {
+    let app = spawn_app().await;
+    let id = new_id();
+    app.customers()
+        .register_customer(customer(&id))
+        .await
+        .unwrap();
+    let status = app
+        .customers()
+        .register_customer(customer(&id))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::AlreadyExists);
+    assert!(!detail(&status).reason.is_empty());
+    assert_eq!(app.all_events().await.len(), 1);
+}
+
+#[tokio::test]
+async fn updating_an_unknown_customer_is_not_found() {
+    let app = spawn_app().await;
+    let request = customer(&new_id());
+    let status = app
+        .customers()
+        .update_customer_contact(contracts::v1::UpdateCustomerContactRequest {
+            customer_id: request.customer_id,
+            name: request.name,
+            address: request.address,
+            postal_code: request.postal_code,
+            city: request.city,
+            telephone: request.telephone,
+            email: request.email,
+            idempotency_key: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::NotFound);
+}
+
+#[tokio::test]
+async fn a_repeated_idempotency_key_returns_the_original_reply_and_appends_nothing() {
+    let app = spawn_app().await;
+    let mut request = customer(&new_id());
+    request.idempotency_key = Some("key-1".into());
+    let first = app
+        .customers()
+        .register_customer(request.clone())
+        .await
+        .unwrap()
+        .into_inner();
+    let second = app
+        .customers()
+        .register_customer(request.clone())
+        .await
+        .expect("a retry with the same key succeeds")
+        .into_inner();
+    assert_eq!(first, second);
+    assert_eq!(app.all_events().await.len(), 1);
+
+    request.name = "Someone Else".into();
+    let status = app
+        .customers()
+        .register_customer(request)
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(detail(&status).field, "idempotency_key");
+}
+
+#[tokio::test]
+async fn concurrent_retries_with_one_idempotency_key_apply_once() {
+    let app = spawn_app().await;
+    let mut request = customer(&new_id());
+    request.idempotency_key = Some("key-race".into());
+    let calls = (0..8).map(|_| {
+        let mut client = app.customers();
+        let request = request.clone();
+        tokio::spawn(async move { client.register_customer(request).await })
+    });
+    let replies: Vec<_> = futures::future::join_all(calls)
+        .await
+        .into_iter()
+        .map(|r| {
+            r.unwrap()
+                .expect("every retry gets the original reply")
+                .into_inner()
+        })
+        .collect();
+    assert!(replies.windows(2).all(|w| w[0] == w[1]));
+    assert_eq!(app.all_events().await.len(), 1);
+}

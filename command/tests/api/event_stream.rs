@@ -1,0 +1,103 @@
+use std::time::Duration;
+
+use contracts::v1::{HeadPositionRequest, SubscribeRequest};
+use futures::StreamExt;
+use tonic::Code;
+
+use crate::helpers::{customer, new_id, spawn_app};
+
+#[tokio::test]
+async fn a_subscriber_gets_history_then_live_events_in_order() {
+    let app = spawn_app().await;
+    for _ in 0..3 {
+        app.customers()
+            .register_customer(customer(&new_id()))
+            .await
+            .unwrap();
+    }
+    let mut stream = app
+        .events()
+        .subscribe(SubscribeRequest {
+            after_position: 1,
+            aggregate_types: vec![],
+        })
+        .await
+        .expect("subscribed")
+        .into_inner();
+    let live = {
+        let mut customers = app.customers();
+        tokio::spawn(async move {
+            for _ in 0..2 {
+                customers
+                    .register_customer(customer(&new_id()))
+                    .await
+                    .unwrap();
+            }
+        })
+    };
+    let mut positions = Vec::new();
+    while positions.len() < 4 {
+        let envelope = tokio::time::timeout(Duration::from_secs(10), stream.next())
+            .await
+            .expect("events keep coming")
+            .expect("stream open")
+            .expect("no error");
+        assert_eq!(envelope.event_type, "customer.registered.v1");
+        assert_eq!(envelope.hash.len(), 64);
+        let payload: serde_json::Value = serde_json::from_str(&envelope.payload_json).unwrap();
+        assert!(payload.is_object());
+        positions.push(envelope.position);
+    }
+    live.await.unwrap();
+    assert_eq!(positions, vec![2, 3, 4, 5]);
+    let head = app
+        .events()
+        .head_position(HeadPositionRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(head.position, 5);
+}
+
+#[tokio::test]
+async fn a_subscription_can_be_filtered_by_aggregate_type_and_rejects_bad_filters() {
+    let app = spawn_app().await;
+    app.customers()
+        .register_customer(customer(&new_id()))
+        .await
+        .unwrap();
+    app.fleet()
+        .register_driver(contracts::v1::RegisterDriverRequest {
+            driver_id: new_id(),
+            name: "Lewis".into(),
+            driving_licence_number: "DL-1234".into(),
+            idempotency_key: None,
+        })
+        .await
+        .unwrap();
+    let mut stream = app
+        .events()
+        .subscribe(SubscribeRequest {
+            after_position: 0,
+            aggregate_types: vec!["driver".into()],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let first = tokio::time::timeout(Duration::from_secs(10), stream.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.aggregate_type, "driver");
+
+    let status = app
+        .events()
+        .subscribe(SubscribeRequest {
+            after_position: 0,
+            aggregate_types: vec!["Not A Type".into()],
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+}

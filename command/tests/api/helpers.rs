@@ -1,0 +1,134 @@
+//! `spawn_app()`: a fresh command service and event store for every test.
+
+use std::sync::Arc;
+
+use command::config::{Config, StoreLocation};
+use command::startup::App;
+use contracts::v1::customer_commands_client::CustomerCommandsClient;
+use contracts::v1::delivery_commands_client::DeliveryCommandsClient;
+use contracts::v1::event_stream_client::EventStreamClient;
+use contracts::v1::fleet_commands_client::FleetCommandsClient;
+use contracts::v1::workshop_commands_client::WorkshopCommandsClient;
+use contracts::v1::{ErrorDetail, RegisterCustomerRequest};
+use es_core::{EventEnvelope, EventStore, SqliteEventStore};
+use prost::Message;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tonic::transport::Channel;
+
+pub struct TestApp {
+    pub channel: Channel,
+    pub store: Arc<dyn EventStore>,
+    _shutdown: oneshot::Sender<()>,
+    _dir: tempfile::TempDir,
+}
+
+pub async fn spawn_app() -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("events.db");
+    let config = Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        store: StoreLocation::Sqlite(path.clone()),
+        snapshot_every: 10,
+        max_retries: 3,
+    };
+    let store: Arc<dyn EventStore> = Arc::new(SqliteEventStore::open(&path).expect("store"));
+    let listener = TcpListener::bind(config.listen).await.expect("bind");
+    let app = App::with_store(listener, store.clone(), &config)
+        .await
+        .expect("build");
+    let address = app.local_addr();
+    let (shutdown, stopped) = oneshot::channel::<()>();
+    tokio::spawn(app.run_until_stopped(async {
+        let _ = stopped.await;
+    }));
+    let channel = Channel::from_shared(format!("http://{address}"))
+        .unwrap()
+        .connect()
+        .await
+        .expect("connect");
+    TestApp {
+        channel,
+        store,
+        _shutdown: shutdown,
+        _dir: dir,
+    }
+}
+
+impl TestApp {
+    pub fn customers(&self) -> CustomerCommandsClient<Channel> {
+        CustomerCommandsClient::new(self.channel.clone())
+    }
+
+    pub fn fleet(&self) -> FleetCommandsClient<Channel> {
+        FleetCommandsClient::new(self.channel.clone())
+    }
+
+    pub fn workshop(&self) -> WorkshopCommandsClient<Channel> {
+        WorkshopCommandsClient::new(self.channel.clone())
+    }
+
+    pub fn deliveries(&self) -> DeliveryCommandsClient<Channel> {
+        DeliveryCommandsClient::new(self.channel.clone())
+    }
+
+    pub fn events(&self) -> EventStreamClient<Channel> {
+        EventStreamClient::new(self.channel.clone())
+    }
+
+    pub async fn all_events(&self) -> Vec<EventEnvelope> {
+        self.store.read_all(0, 10_000).await.expect("read_all")
+    }
+}
+
+pub fn detail(status: &tonic::Status) -> ErrorDetail {
+    ErrorDetail::decode(status.details()).expect("every error carries an ErrorDetail")
+}
+
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+pub fn customer(id: &str) -> RegisterCustomerRequest {
+    RegisterCustomerRequest {
+        customer_id: id.into(),
+        name: "Ada Lovelace".into(),
+        address: "1 Analytical Street".into(),
+        postal_code: "1000 AA".into(),
+        city: "London".into(),
+        telephone: "+44 20 7946 0000".into(),
+        email: "ada@example.com".into(),
+        idempotency_key: None,
+    }
+}
+
+/// A request with the metadata a BFF would send.
+pub fn with_metadata<T>(message: T) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    let metadata = request.metadata_mut();
+    metadata.insert("x-correlation-id", "corr-42".parse().unwrap());
+    metadata.insert("x-actor-subject", "alice".parse().unwrap());
+    metadata.insert("x-actor-role", "planner".parse().unwrap());
+    metadata.insert(
+        "traceparent",
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+            .parse()
+            .unwrap(),
+    );
+    request
+}
+
+pub fn timestamp(rfc3339: &str) -> prost_types::Timestamp {
+    let at = chrono::DateTime::parse_from_rfc3339(rfc3339).expect("test time");
+    prost_types::Timestamp {
+        seconds: at.timestamp(),
+        nanos: 0,
+    }
+}
+
+pub fn slot(start: &str, end: &str) -> contracts::v1::Timeslot {
+    contracts::v1::Timeslot {
+        start: Some(timestamp(start)),
+        end: Some(timestamp(end)),
+    }
+}

@@ -1,0 +1,9 @@
+//! The command service end to end: a real server on port 0, a real SQLite file, real
+//! gRPC clients.
+
+mod customers;
+mod deliveries;
+mod event_stream;
+mod helpers;
+mod service;
+mod workshop;
