@@ -2,6 +2,7 @@
 //! `RESULT <name> <value> <unit>` lines on stdout, the format CI and the team read.
 
 mod append;
+mod commands;
 mod load;
 
 use clap::Subcommand;
@@ -17,6 +18,15 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 200_000, value_parser = clap::value_parser!(u64).range(1..))]
         events: u64,
     },
+    /// Commands per second over gRPC from concurrent clients, durable.
+    Commands {
+        /// Concurrent clients, each with its own connection.
+        #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=1_000))]
+        connections: u64,
+        /// Seconds to run.
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3_600))]
+        duration: u64,
+    },
     /// Loading one aggregate of a long stream vs a short one, snapshots on.
     Load {
         /// Events in the long stream.
@@ -30,6 +40,10 @@ impl BenchCommand {
         match self {
             BenchCommand::Append { writers, events } => append::run(writers, events).await,
             BenchCommand::Load { events } => load::run(events).await,
+            BenchCommand::Commands {
+                connections,
+                duration,
+            } => commands::run(connections, duration).await,
         }
     }
 }

@@ -5,14 +5,14 @@ mod cli;
 
 use clap::Parser;
 
+/// mimalloc instead of the system allocator: gRPC and JSON allocate many short-lived
+/// buffers across threads, where glibc's malloc spends a tenth of the CPU
+/// (measured with `bench commands`).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> anyhow::Result<()> {
     let cli = cli::Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(cli.run())
 }

@@ -2,14 +2,16 @@
 //! carrying the consistency token. Every RPC of every context goes through [`CommandBus::dispatch`]
 //! (or [`CommandBus::run`] when the handler must read another aggregate first).
 
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use contracts::v1::{CommandReply, ConsistencyToken};
 use es_core::envelope::now;
 use es_core::{
-    Aggregate, CommandError, EventMetadata, EventStore, IdempotencyKey, IdempotencyRecord,
-    Repository, RepositoryError, SnapshotPolicy, StoreError,
+    Aggregate, AggregateCache, CommandError, EventMetadata, EventStore, IdempotencyKey,
+    IdempotencyRecord, Repository, RepositoryError, SnapshotPolicy, StoreError,
 };
 use sha2::{Digest, Sha256};
 use tonic::{Request, Response, Status};
@@ -29,14 +31,25 @@ pub struct CommandBus {
     store: Arc<dyn EventStore>,
     snapshots: SnapshotPolicy,
     max_retries: u32,
+    cache_capacity: usize,
+    /// One `AggregateCache<A>` per aggregate type, created on first use.
+    caches: Arc<Mutex<HashMap<TypeId, Box<dyn Any + Send + Sync>>>>,
 }
 
 impl CommandBus {
-    pub fn new(store: Arc<dyn EventStore>, snapshots: SnapshotPolicy, max_retries: u32) -> Self {
+    /// `cache_capacity` aggregates of each type stay in memory (0 = no cache).
+    pub fn new(
+        store: Arc<dyn EventStore>,
+        snapshots: SnapshotPolicy,
+        max_retries: u32,
+        cache_capacity: usize,
+    ) -> Self {
         Self {
             store,
             snapshots,
             max_retries,
+            cache_capacity,
+            caches: Arc::default(),
         }
     }
 
@@ -45,9 +58,25 @@ impl CommandBus {
     }
 
     pub fn repository<A: Aggregate>(&self) -> Repository<A> {
-        Repository::new(self.store.clone())
+        let repository = Repository::new(self.store.clone())
             .with_snapshots(self.snapshots)
-            .with_max_retries(self.max_retries)
+            .with_max_retries(self.max_retries);
+        match self.cache::<A>() {
+            Some(cache) => repository.with_cache(cache),
+            None => repository,
+        }
+    }
+
+    fn cache<A: Aggregate>(&self) -> Option<AggregateCache<A>> {
+        if self.cache_capacity == 0 {
+            return None;
+        }
+        // Held only for a map lookup, never across an await.
+        let mut caches = self.caches.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = caches
+            .entry(TypeId::of::<A>())
+            .or_insert_with(|| Box::new(AggregateCache::<A>::new(self.cache_capacity)));
+        entry.downcast_ref::<AggregateCache<A>>().cloned()
     }
 
     /// Converts, executes and answers one command request.

@@ -20,6 +20,9 @@ pub struct Config {
     pub snapshot_every: u64,
     /// `PITLANE_COMMAND_MAX_RETRIES`: concurrency conflicts retried per command, default 3.
     pub max_retries: u32,
+    /// `PITLANE_AGGREGATE_CACHE`: aggregates of each type kept in memory (0 = none),
+    /// default 10000.
+    pub aggregate_cache: usize,
 }
 
 /// A variable that is malformed, named so an operator can fix it.
@@ -71,11 +74,19 @@ impl Config {
                     format!("`{max_retries}` is not a number from 0 to 100"),
                 )
             })?;
+        let aggregate_cache = get("PITLANE_AGGREGATE_CACHE", "10000");
+        let aggregate_cache = aggregate_cache.parse().map_err(|_| {
+            malformed(
+                "PITLANE_AGGREGATE_CACHE",
+                format!("`{aggregate_cache}` is not a whole number"),
+            )
+        })?;
         Ok(Config {
             listen,
             store,
             snapshot_every,
             max_retries,
+            aggregate_cache,
         })
     }
 }
@@ -114,6 +125,7 @@ mod tests {
         assert_eq!(config.store, StoreLocation::Sqlite("data/events.db".into()));
         assert_eq!(config.snapshot_every, 100);
         assert_eq!(config.max_retries, 3);
+        assert_eq!(config.aggregate_cache, 10_000);
     }
 
     #[test]

@@ -14,6 +14,7 @@ use contracts::v1::fleet_commands_server::FleetCommandsServer;
 use contracts::v1::workshop_commands_server::WorkshopCommandsServer;
 use es_core::{EventStore, SnapshotPolicy, SqliteEventStore};
 use tokio::net::TcpListener;
+use tokio_stream::StreamExt;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
 use tonic::transport::server::Router;
@@ -61,6 +62,7 @@ impl App {
             store.clone(),
             SnapshotPolicy::every(config.snapshot_every),
             config.max_retries,
+            config.aggregate_cache,
         );
         let (health_reporter, health) = tonic_health::server::health_reporter();
         health_reporter
@@ -125,8 +127,15 @@ impl App {
         shutdown: impl Future<Output = ()> + Send,
     ) -> anyhow::Result<()> {
         tracing::info!(address = %self.local_addr(), "command service listening");
+        // Small request/response frames: never wait for Nagle's algorithm.
+        let incoming = TcpListenerStream::new(self.listener).map(|accepted| {
+            accepted.and_then(|stream| {
+                stream.set_nodelay(true)?;
+                Ok(stream)
+            })
+        });
         self.router
-            .serve_with_incoming_shutdown(TcpListenerStream::new(self.listener), shutdown)
+            .serve_with_incoming_shutdown(incoming, shutdown)
             .await
             .context("the command service stopped with an error")
     }

@@ -11,7 +11,8 @@
 //!   read `$all`, snapshots) and its two embedded backends, [`memory`] for tests and
 //!   [`sqlite`] (group-committed, durable) for the embedded platform;
 //! - [`repository`]: load = snapshot + later events, chain-checked and [`upcast`];
-//!   execute = load, decide, append with optimistic concurrency, snapshot every N;
+//!   execute = load (or take from the [`cache`]), decide, append with optimistic
+//!   concurrency, snapshot every N;
 //! - [`subscription`]: catch-up subscriptions to `$all` (history, then live);
 //! - [`lock`]: the [`LockManager`] port for scheduling-conflict checks, with an
 //!   in-process implementation;
@@ -23,6 +24,7 @@
 //! schema, not to erase personal data.
 
 pub mod aggregate;
+pub mod cache;
 pub mod envelope;
 pub mod hash;
 pub mod lock;
@@ -41,6 +43,7 @@ pub mod upcast;
 pub mod testing;
 
 pub use aggregate::{Aggregate, CodecError, DomainEvent};
+pub use cache::AggregateCache;
 pub use envelope::{Actor, ConsistencyToken, EventEnvelope, EventMetadata, ProposedEvent};
 pub use hash::{ChainCursor, Hash};
 pub use lock::{Lease, LockError, LockManager};

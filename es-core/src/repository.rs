@@ -5,6 +5,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use crate::aggregate::{Aggregate, CodecError, DomainEvent, decode, encode};
+use crate::cache::AggregateCache;
 use crate::envelope::{
     ConsistencyToken, EventEnvelope, EventMetadata, ProposedEvent, now, stream_id,
 };
@@ -71,6 +72,7 @@ impl<A> Executed<A> {
 
 pub struct Repository<A> {
     store: Arc<dyn EventStore>,
+    cache: Option<AggregateCache<A>>,
     upcasters: Arc<Upcasters>,
     snapshots: SnapshotPolicy,
     max_retries: u32,
@@ -81,6 +83,7 @@ impl<A> Clone for Repository<A> {
     fn clone(&self) -> Self {
         Self {
             store: self.store.clone(),
+            cache: self.cache.clone(),
             upcasters: self.upcasters.clone(),
             snapshots: self.snapshots,
             max_retries: self.max_retries,
@@ -93,6 +96,7 @@ impl<A: Aggregate> Repository<A> {
     pub fn new(store: Arc<dyn EventStore>) -> Self {
         Self {
             store,
+            cache: None,
             upcasters: Arc::new(Upcasters::new()),
             snapshots: SnapshotPolicy::default(),
             max_retries: DEFAULT_MAX_RETRIES,
@@ -113,6 +117,24 @@ impl<A: Aggregate> Repository<A> {
     pub fn with_max_retries(mut self, retries: u32) -> Self {
         self.max_retries = retries;
         self
+    }
+
+    /// Keeps loaded aggregates in `cache` (shared by every clone of this repository).
+    pub fn with_cache(mut self, cache: AggregateCache<A>) -> Self {
+        self.cache = Some(cache);
+        self
+    }
+
+    /// The cached state if there is one, else [`Repository::load`].
+    async fn load_for_command(&self, aggregate_id: &str) -> Result<Loaded<A>, RepositoryError> {
+        if let Some((state, version)) = self.cache.as_ref().and_then(|c| c.get(aggregate_id)) {
+            return Ok(Loaded { state, version });
+        }
+        let loaded = self.load(aggregate_id).await?;
+        if let Some(cache) = &self.cache {
+            cache.put(aggregate_id, loaded.state.clone(), loaded.version);
+        }
+        Ok(loaded)
     }
 
     /// Loads the aggregate: the newest usable snapshot, then every later event, each
@@ -177,7 +199,7 @@ impl<A: Aggregate> Repository<A> {
     {
         let mut attempt = 0;
         loop {
-            let Loaded { mut state, version } = self.load(aggregate_id).await?;
+            let Loaded { mut state, version } = self.load_for_command(aggregate_id).await?;
             let events = state
                 .handle(command.clone())
                 .map_err(CommandError::Domain)?;
@@ -218,6 +240,9 @@ impl<A: Aggregate> Repository<A> {
                 Ok(appended) => {
                     events.iter().for_each(|event| state.apply(event));
                     let new_version = version + appended.len() as u64;
+                    if let Some(cache) = &self.cache {
+                        cache.put(aggregate_id, state.clone(), new_version);
+                    }
                     if self.snapshots.is_due(version, new_version) {
                         self.save_snapshot(&state, &appended).await;
                     }
@@ -228,10 +253,19 @@ impl<A: Aggregate> Repository<A> {
                     });
                 }
                 Err(StoreError::Concurrency { .. }) if attempt < self.max_retries => {
+                    // Someone else moved the stream: what we hold is stale.
+                    if let Some(cache) = &self.cache {
+                        cache.evict(aggregate_id);
+                    }
                     attempt += 1;
                     tracing::debug!(%stream_id, attempt, "concurrency conflict, retrying");
                 }
-                Err(error) => return Err(error.into()),
+                Err(error) => {
+                    if let Some(cache) = &self.cache {
+                        cache.evict(aggregate_id);
+                    }
+                    return Err(error.into());
+                }
             }
         }
     }

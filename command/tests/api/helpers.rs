@@ -31,6 +31,7 @@ pub async fn spawn_app() -> TestApp {
         store: StoreLocation::Sqlite(path.clone()),
         snapshot_every: 10,
         max_retries: 3,
+        aggregate_cache: 10_000,
     };
     let store: Arc<dyn EventStore> = Arc::new(SqliteEventStore::open(&path).expect("store"));
     let listener = TcpListener::bind(config.listen).await.expect("bind");

@@ -13,6 +13,7 @@ use futures::StreamExt;
 use serde_json::json;
 
 use crate::aggregate::CodecError;
+use crate::cache::AggregateCache;
 use crate::envelope::{Actor, EventMetadata, ProposedEvent, now};
 use crate::hash::{ChainCursor, Hash};
 use crate::repository::{CommandError, Repository, RepositoryError};
@@ -53,6 +54,7 @@ macro_rules! event_store_contract_tests {
             the_head_advances_to_the_last_committed_position,
             concurrent_commands_on_one_aggregate_retry_until_all_apply,
             an_idempotency_key_is_recorded_with_its_append_and_never_applies_twice,
+            a_cached_aggregate_gone_stale_is_reloaded_after_the_conflict,
         );
     };
 }
@@ -742,4 +744,31 @@ pub async fn an_idempotency_key_is_recorded_with_its_append_and_never_applies_tw
         .count();
     assert_eq!(wins, 1, "of racing appends with one key exactly one lands");
     assert_eq!(store.read_all(0, 100).await.unwrap().len(), 3);
+}
+
+pub async fn a_cached_aggregate_gone_stale_is_reloaded_after_the_conflict(
+    store: Arc<dyn EventStore>,
+) {
+    let cache = AggregateCache::<Counter>::new(16);
+    let cached = Repository::<Counter>::new(store.clone()).with_cache(cache.clone());
+    let uncached = Repository::<Counter>::new(store.clone());
+    cached
+        .execute("a", CounterCommand::Increment { by: 1 }, &metadata())
+        .await
+        .unwrap();
+    assert_eq!(cache.get("a").map(|(s, v)| (s.value, v)), Some((1, 1)));
+
+    // Another writer moves the stream on behind the cache's back.
+    uncached
+        .execute("a", CounterCommand::Increment { by: 10 }, &metadata())
+        .await
+        .unwrap();
+    let executed = cached
+        .execute("a", CounterCommand::Increment { by: 100 }, &metadata())
+        .await
+        .expect("the conflict is retried from the store");
+    assert_eq!(executed.version, 3);
+    assert_eq!(executed.state.value, 111, "no increment was lost");
+    assert_eq!(cache.get("a").map(|(s, v)| (s.value, v)), Some((111, 3)));
+    assert_eq!(uncached.load("a").await.unwrap().state.value, 111);
 }
