@@ -110,3 +110,81 @@ impl From<AppError> for Status {
 pub fn detail(status: &Status) -> Option<ErrorDetail> {
     ErrorDetail::decode(status.details()).ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use es_core::ExpectedVersion;
+
+    use super::*;
+
+    fn code_and_reason(error: AppError) -> (Code, String) {
+        let status = Status::from(error);
+        let reason = detail(&status).expect("detail").reason;
+        (status.code(), reason)
+    }
+
+    #[test]
+    fn a_conflict_left_after_retries_is_aborted() {
+        let error = AppError::from(StoreError::Concurrency {
+            stream_id: "delivery-1".into(),
+            expected: ExpectedVersion::Exact(1),
+            actual: 2,
+        });
+        assert_eq!(
+            code_and_reason(error),
+            (Code::Aborted, "concurrency_conflict".into())
+        );
+    }
+
+    #[test]
+    fn an_unavailable_store_is_unavailable_and_hides_its_cause() {
+        let status = Status::from(AppError::from(StoreError::Unavailable(
+            "disk /dev/sda1 full".into(),
+        )));
+        assert_eq!(status.code(), Code::Unavailable);
+        assert!(
+            !status.message().contains("sda1"),
+            "no internals leak to clients"
+        );
+    }
+
+    #[test]
+    fn unreadable_stored_events_are_internal_with_a_stable_reason_and_no_details_leaked() {
+        let error = AppError::from(StoreError::ChainBroken {
+            stream_id: "customer-1".into(),
+            version: 3,
+            expected: "hash aa".into(),
+            found: "hash bb".into(),
+        });
+        let status = Status::from(error);
+        assert_eq!(status.code(), Code::Internal);
+        assert_eq!(detail(&status).unwrap().reason, "stored_events_unreadable");
+        assert!(!status.message().contains("hash"));
+    }
+
+    #[test]
+    fn rule_kinds_pick_their_status_codes() {
+        let rule = |kind| AppError::Rule {
+            reason: "some_rule",
+            kind,
+            message: "no".into(),
+        };
+        assert_eq!(
+            code_and_reason(rule(RuleKind::Violation)).0,
+            Code::FailedPrecondition
+        );
+        assert_eq!(code_and_reason(rule(RuleKind::NotFound)).0, Code::NotFound);
+        assert_eq!(
+            code_and_reason(rule(RuleKind::AlreadyExists)).0,
+            Code::AlreadyExists
+        );
+        assert_eq!(code_and_reason(rule(RuleKind::NotFound)).1, "some_rule");
+    }
+
+    #[test]
+    fn invalid_input_names_its_field() {
+        let status = Status::from(AppError::Invalid(FieldError::new("email", "is not valid")));
+        assert_eq!(status.code(), Code::InvalidArgument);
+        assert_eq!(detail(&status).unwrap().field, "email");
+    }
+}
