@@ -14,6 +14,8 @@
 //!   execute = load (or take from the [`cache`]), decide, append with optimistic
 //!   concurrency, snapshot every N;
 //! - [`subscription`]: catch-up subscriptions to `$all` (history, then live);
+//! - [`projection`]: the projector runtime (checkpointed, deduplicating, retrying,
+//!   parking dead letters) and its status board;
 //! - [`lock`]: the [`LockManager`] port for scheduling-conflict checks, with an
 //!   in-process implementation;
 //! - `testing` (feature `test-util`): the given/when/then aggregate harness and the
@@ -29,6 +31,7 @@ pub mod envelope;
 pub mod hash;
 pub mod lock;
 pub mod memory;
+pub mod projection;
 pub mod repository;
 pub mod seal;
 pub mod snapshot;

@@ -1,6 +1,22 @@
-//! The query service: projectors that turn the event log into read models, the read-model
-//! stores and the query gRPC service.
+//! The query service: projectors that turn the event log into read models, the
+//! read-model store, and the query gRPC service.
 //!
-//! Depends on `es-core` and `contracts` only; events reach it through an
-//! `EventSource`, never from a database it does not own.
-//! Not assembled yet: projectors land with the query-service issue.
+//! - [`store`]: tables declared once, written and read through a dialect-neutral API;
+//!   `store::sqlite` is the embedded backend (SQL Server will be one more dialect).
+//! - [`projection`]: the `Projection` trait; one module per bounded context holds its
+//!   projections and the queries over them.
+//! - [`api`]: paging, errors and the gRPC service.
+//!
+//! Depends on `es-core` and `contracts` only: events reach it through an
+//! `es_core::projection::EventSource`, never from a database it does not own.
+//! Key decision: one projector runtime applies each batch of events to every
+//! projection in one transaction with their checkpoints, so the log is read and
+//! decoded once however many read models there are.
+
+pub mod api;
+pub mod projection;
+pub mod runtime;
+pub mod store;
+
+#[cfg(feature = "test-util")]
+pub mod testing;

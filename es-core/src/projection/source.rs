@@ -1,0 +1,46 @@
+//! Where a projection's events come from.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use futures::StreamExt;
+use futures::stream::BoxStream;
+
+use crate::envelope::EventEnvelope;
+use crate::store::EventStore;
+use crate::subscription::{DEFAULT_BATCH, subscribe};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("event source: {0}")]
+pub struct SourceError(pub String);
+
+/// `$all` in position order, from a position on: history, then live.
+#[async_trait]
+pub trait EventSource: Send + Sync + 'static {
+    async fn subscribe(
+        &self,
+        after_position: u64,
+    ) -> Result<BoxStream<'static, Result<EventEnvelope, SourceError>>, SourceError>;
+
+    /// The newest position the source knows, for lag.
+    async fn head(&self) -> Result<u64, SourceError>;
+}
+
+/// Reads a local event store directly (tests, benchmarks, rebuilds next to the store).
+pub struct StoreSource(pub Arc<dyn EventStore>);
+
+#[async_trait]
+impl EventSource for StoreSource {
+    async fn subscribe(
+        &self,
+        after_position: u64,
+    ) -> Result<BoxStream<'static, Result<EventEnvelope, SourceError>>, SourceError> {
+        let events = subscribe(self.0.clone(), after_position, DEFAULT_BATCH)
+            .map(|event| event.map_err(|e| SourceError(e.to_string())));
+        Ok(events.boxed())
+    }
+
+    async fn head(&self) -> Result<u64, SourceError> {
+        Ok(*self.0.head().borrow())
+    }
+}

@@ -1,0 +1,31 @@
+//! The query gRPC API: shared request handling (paging, errors, time) and the service.
+
+mod paging;
+mod time;
+
+pub use paging::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, order_of};
+pub use time::{optional_time, to_timestamp};
+
+use crate::store::DbError;
+
+/// Why a query failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QueryError {
+    /// A request field is wrong: `INVALID_ARGUMENT` naming it.
+    #[error("invalid {field}: {message}")]
+    Invalid { field: String, message: String },
+    /// The thing asked for does not exist (yet): `NOT_FOUND`.
+    #[error("{0}")]
+    NotFound(String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl QueryError {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        QueryError::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}

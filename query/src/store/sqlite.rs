@@ -1,0 +1,8 @@
+//! The SQLite dialect of the read-model store: the only place SQL for SQLite is
+//! written. A SQL Server module will render the same operations in T-SQL.
+
+mod database;
+mod render;
+mod tx;
+
+pub use database::{DeadLetter, Members, ReadModelDb};

@@ -1,0 +1,631 @@
+//! The embedded read-model database: one SQLite file holding every projection's tables,
+//! their checkpoints and their dead letters.
+//!
+//! - Each projection's tables exist in *generations* (`customers__g1`, `customers__g2`):
+//!   `rm_generations` says which one queries read. A rebuild fills the next generation
+//!   while queries keep reading the active one, then switches in one transaction.
+//! - `rm_checkpoints` holds the position each projection generation has applied; it is
+//!   written in the same transaction as the rows, so a crash neither loses nor
+//!   double-applies an event. `synchronous = NORMAL` is enough for that: a power cut may
+//!   lose the last transactions, but rows and checkpoint go together, and the events
+//!   are replayed from the log.
+//! - `rm_dead_letters` keeps parked events, inspectable and replayable.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use es_core::EventEnvelope;
+use es_core::projection::BatchReport;
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+
+use super::render::{create_table, quoted};
+use super::tx::{Names, SqliteReader, SqliteTx, db_error};
+use crate::projection::{Outcome, Projection, ProjectionError};
+use crate::store::{DbError, Reader};
+
+const META: &str = "
+    CREATE TABLE IF NOT EXISTS rm_generations (
+        projection TEXT PRIMARY KEY, generation INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS rm_checkpoints (
+        projection TEXT NOT NULL, generation INTEGER NOT NULL, position INTEGER NOT NULL,
+        PRIMARY KEY (projection, generation));
+    CREATE TABLE IF NOT EXISTS rm_dead_letters (
+        projection TEXT NOT NULL, generation INTEGER NOT NULL, position INTEGER NOT NULL,
+        event_id TEXT NOT NULL, stream_id TEXT NOT NULL, version INTEGER NOT NULL,
+        event_type TEXT NOT NULL, reason TEXT NOT NULL, attempts INTEGER NOT NULL,
+        envelope TEXT NOT NULL, parked_at TEXT NOT NULL,
+        PRIMARY KEY (projection, generation, position));
+";
+
+/// A parked event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadLetter {
+    pub projection: String,
+    pub position: u64,
+    pub event_id: String,
+    pub stream_id: String,
+    pub version: u64,
+    pub event_type: String,
+    pub reason: String,
+    pub attempts: u32,
+}
+
+/// Which projection generations a writer applies events to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Members {
+    /// Every projection, at whatever generation is active when each batch starts.
+    Active,
+    /// These projections at this (shadow) generation, for a rebuild.
+    Shadow(Vec<(String, i64)>),
+}
+
+struct Member {
+    index: usize,
+    generation: i64,
+    checkpoint: u64,
+}
+
+#[derive(Clone)]
+pub struct ReadModelDb {
+    path: PathBuf,
+    projections: Arc<[Box<dyn Projection>]>,
+    writer: Arc<Mutex<Connection>>,
+    readers: deadpool_sqlite::Pool,
+}
+
+fn physical(table: &str, generation: i64) -> String {
+    format!("{table}__g{generation}")
+}
+
+impl ReadModelDb {
+    /// Opens (creating if needed) the database and every projection's active tables.
+    pub fn open(
+        path: impl AsRef<Path>,
+        projections: Vec<Box<dyn Projection>>,
+    ) -> Result<Self, DbError> {
+        let path = path.as_ref().to_path_buf();
+        let mut conn = Connection::open(&path).map_err(db_error)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .and_then(|_| conn.pragma_update(None, "synchronous", "NORMAL"))
+            .and_then(|_| conn.busy_timeout(std::time::Duration::from_secs(5)))
+            .map_err(db_error)?;
+        conn.set_prepared_statement_cache_capacity(512);
+        conn.execute_batch(META).map_err(db_error)?;
+        let tx = conn.transaction().map_err(db_error)?;
+        for projection in &projections {
+            let generation: Option<i64> = tx
+                .query_row(
+                    "SELECT generation FROM rm_generations WHERE projection = ?1",
+                    params![projection.name()],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(db_error)?;
+            let generation = generation.unwrap_or(1);
+            create_generation(&tx, projection.as_ref(), generation)?;
+            tx.execute(
+                "INSERT OR IGNORE INTO rm_generations (projection, generation) VALUES (?1, ?2)",
+                params![projection.name(), generation],
+            )
+            .map_err(db_error)?;
+        }
+        tx.commit().map_err(db_error)?;
+        let readers = deadpool_sqlite::Config::new(&path)
+            .create_pool(deadpool_sqlite::Runtime::Tokio1)
+            .map_err(|e| DbError::Database(e.to_string()))?;
+        Ok(Self {
+            path,
+            projections: projections.into(),
+            writer: Arc::new(Mutex::new(conn)),
+            readers,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn projections(&self) -> &[Box<dyn Projection>] {
+        &self.projections
+    }
+
+    fn writer(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A panic inside a transaction drops it (rolled back): the connection is fine.
+        self.writer.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn index_of(&self, name: &str) -> Result<usize, DbError> {
+        self.projections
+            .iter()
+            .position(|p| p.name() == name)
+            .ok_or_else(|| DbError::Database(format!("no projection named `{name}`")))
+    }
+
+    fn members(&self, tx: &Transaction<'_>, which: &Members) -> Result<Vec<Member>, DbError> {
+        let wanted: Vec<(usize, Option<i64>)> = match which {
+            Members::Active => (0..self.projections.len()).map(|i| (i, None)).collect(),
+            Members::Shadow(list) => list
+                .iter()
+                .map(|(name, generation)| Ok((self.index_of(name)?, Some(*generation))))
+                .collect::<Result<_, DbError>>()?,
+        };
+        wanted
+            .into_iter()
+            .map(|(index, generation)| {
+                let name = self.projections[index].name();
+                let generation = match generation {
+                    Some(g) => g,
+                    None => active_generation(tx, name)?,
+                };
+                let checkpoint = checkpoint_of(tx, name, generation)?;
+                Ok(Member {
+                    index,
+                    generation,
+                    checkpoint,
+                })
+            })
+            .collect()
+    }
+
+    fn names(&self, members: &[Member]) -> Names {
+        members
+            .iter()
+            .flat_map(|m| {
+                self.projections[m.index]
+                    .tables()
+                    .iter()
+                    .map(move |t| (t.name, physical(t.name, m.generation)))
+            })
+            .collect()
+    }
+
+    /// The lowest position every member has applied (where to resubscribe).
+    pub fn checkpoint(&self, which: &Members) -> Result<u64, DbError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction().map_err(db_error)?;
+        let members = self.members(&tx, which)?;
+        Ok(members.iter().map(|m| m.checkpoint).min().unwrap_or(0))
+    }
+
+    /// Applies a batch to every member that has not seen each event, and moves their
+    /// checkpoints, in one transaction. A malformed event is parked for the projection
+    /// that could not read it; the others still apply it.
+    pub fn apply(&self, which: &Members, events: &[EventEnvelope]) -> Result<BatchReport, DbError> {
+        let mut conn = self.writer();
+        match self.apply_in(&mut conn, which, events, false) {
+            Err(Fallback::Careful) => self
+                .apply_in(&mut conn, which, events, true)
+                .map_err(Fallback::into_db),
+            other => other.map_err(Fallback::into_db),
+        }
+    }
+
+    fn apply_in(
+        &self,
+        conn: &mut Connection,
+        which: &Members,
+        events: &[EventEnvelope],
+        careful: bool,
+    ) -> Result<BatchReport, Fallback> {
+        let mut tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| Fallback::Db(db_error(e)))?;
+        let mut members = self.members(&tx, which)?;
+        let names = self.names(&members);
+        let mut report = BatchReport::default();
+        for event in events {
+            let mut unknown = false;
+            // The checkpoint rises with each event, so a duplicate later in the same
+            // batch is skipped like one from an earlier batch.
+            for member in members.iter_mut().filter(|m| event.position > m.checkpoint) {
+                member.checkpoint = event.position;
+                let projection = self.projections[member.index].as_ref();
+                let outcome = if careful {
+                    // Each projection's writes for the event can be undone alone.
+                    let savepoint = tx.savepoint().map_err(|e| Fallback::Db(db_error(e)))?;
+                    let outcome = projection.apply(
+                        event,
+                        &mut SqliteTx {
+                            conn: &savepoint,
+                            names: &names,
+                        },
+                    );
+                    if outcome.is_ok() {
+                        savepoint.commit().map_err(|e| Fallback::Db(db_error(e)))?;
+                    }
+                    outcome
+                } else {
+                    projection.apply(
+                        event,
+                        &mut SqliteTx {
+                            conn: &tx,
+                            names: &names,
+                        },
+                    )
+                };
+                match outcome {
+                    Ok(Outcome::Unknown) => unknown = true,
+                    Ok(_) => {}
+                    Err(ProjectionError::Malformed { reason, .. }) if careful => {
+                        park_in(&tx, projection.name(), member.generation, event, &reason, 1)?;
+                        report.parked += 1;
+                    }
+                    Err(ProjectionError::Malformed { .. }) => return Err(Fallback::Careful),
+                    Err(ProjectionError::Db(error)) => return Err(Fallback::Db(error)),
+                }
+            }
+            if unknown {
+                tracing::warn!(event_type = %event.event_type, position = event.position, "unknown event type skipped");
+                report.unknown += 1;
+            }
+        }
+        for member in &members {
+            set_checkpoint(
+                &tx,
+                self.projections[member.index].name(),
+                member.generation,
+                member.checkpoint,
+            )?;
+        }
+        tx.commit().map_err(|e| Fallback::Db(db_error(e)))?;
+        Ok(report)
+    }
+
+    /// Applies one event to every active projection in its own transaction, returning
+    /// the first projection error instead of parking it (for projection unit tests).
+    #[cfg(any(test, feature = "test-util"))]
+    pub fn apply_for_test(&self, event: &EventEnvelope) -> Result<Outcome, ProjectionError> {
+        let mut conn = self.writer();
+        let tx = conn
+            .transaction()
+            .map_err(|e| ProjectionError::Db(db_error(e)))?;
+        let members = self.members(&tx, &Members::Active)?;
+        let names = self.names(&members);
+        let mut result = Outcome::Ignored;
+        for member in &members {
+            let outcome = self.projections[member.index].apply(
+                event,
+                &mut SqliteTx {
+                    conn: &tx,
+                    names: &names,
+                },
+            )?;
+            if outcome == Outcome::Applied || result == Outcome::Ignored {
+                result = outcome;
+            }
+        }
+        tx.commit().map_err(|e| ProjectionError::Db(db_error(e)))?;
+        Ok(result)
+    }
+
+    /// Parks `event` for every member that has not applied it, and moves past it.
+    pub fn park(
+        &self,
+        which: &Members,
+        event: &EventEnvelope,
+        reason: &str,
+        attempts: u32,
+    ) -> Result<(), DbError> {
+        let mut conn = self.writer();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db_error)?;
+        for member in self.members(&tx, which)? {
+            if event.position > member.checkpoint {
+                let name = self.projections[member.index].name();
+                park_in(&tx, name, member.generation, event, reason, attempts)?;
+                set_checkpoint(&tx, name, member.generation, event.position)?;
+            }
+        }
+        tx.commit().map_err(db_error)
+    }
+
+    /// Runs `query` on one consistent snapshot of the active generations.
+    pub async fn read<T: Send + 'static, E: From<DbError> + Send + 'static>(
+        &self,
+        query: impl FnOnce(&mut dyn Reader) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E> {
+        let projections = self.projections.clone();
+        let conn = self
+            .readers
+            .get()
+            .await
+            .map_err(|e| E::from(DbError::Database(e.to_string())))?;
+        conn.interact(move |conn| {
+            let tx = conn.transaction().map_err(db_error)?;
+            let mut names = Names::new();
+            for projection in projections.iter() {
+                let generation = active_generation(&tx, projection.name())?;
+                for table in projection.tables() {
+                    names.insert(table.name, physical(table.name, generation));
+                }
+            }
+            let mut reader = SqliteReader {
+                conn: &tx,
+                names: &names,
+            };
+            query(&mut reader)
+        })
+        .await
+        .map_err(|e| E::from(DbError::Database(e.to_string())))?
+    }
+
+    /// Creates the next generation of these projections' tables for a rebuild.
+    pub fn begin_rebuild(&self, names: &[String]) -> Result<Members, DbError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction().map_err(db_error)?;
+        let mut shadow = Vec::new();
+        for name in names {
+            let projection = self.projections[self.index_of(name)?].as_ref();
+            let generation = active_generation(&tx, name)? + 1;
+            for table in projection.tables() {
+                tx.execute_batch(&format!(
+                    "DROP TABLE IF EXISTS {}",
+                    quoted(&physical(table.name, generation))
+                ))
+                .map_err(db_error)?;
+            }
+            create_generation(&tx, projection, generation)?;
+            tx.execute(
+                "DELETE FROM rm_dead_letters WHERE projection = ?1 AND generation = ?2",
+                params![name, generation],
+            )
+            .map_err(db_error)?;
+            set_checkpoint(&tx, name, generation, 0)?;
+            shadow.push((name.clone(), generation));
+        }
+        tx.commit().map_err(db_error)?;
+        Ok(Members::Shadow(shadow))
+    }
+
+    /// Switches every shadow member that has caught up with its active generation
+    /// (same position or further) to active, drops the old tables, and returns the
+    /// members still behind.
+    pub fn try_swap(&self, shadow: &Members) -> Result<Members, DbError> {
+        let Members::Shadow(list) = shadow else {
+            return Ok(shadow.clone());
+        };
+        let mut conn = self.writer();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db_error)?;
+        let mut behind = Vec::new();
+        for (name, generation) in list {
+            let active = active_generation(&tx, name)?;
+            let live = checkpoint_of(&tx, name, active)?;
+            if checkpoint_of(&tx, name, *generation)? < live {
+                behind.push((name.clone(), *generation));
+                continue;
+            }
+            tx.execute(
+                "UPDATE rm_generations SET generation = ?2 WHERE projection = ?1",
+                params![name, generation],
+            )
+            .map_err(db_error)?;
+            let projection = self.projections[self.index_of(name)?].as_ref();
+            for table in projection.tables() {
+                tx.execute_batch(&format!(
+                    "DROP TABLE IF EXISTS {}",
+                    quoted(&physical(table.name, active))
+                ))
+                .map_err(db_error)?;
+            }
+            tx.execute(
+                "DELETE FROM rm_checkpoints WHERE projection = ?1 AND generation = ?2",
+                params![name, active],
+            )
+            .map_err(db_error)?;
+            tx.execute(
+                "DELETE FROM rm_dead_letters WHERE projection = ?1 AND generation = ?2",
+                params![name, active],
+            )
+            .map_err(db_error)?;
+            tracing::info!(projection = %name, generation, "rebuilt read model is now active");
+        }
+        tx.commit().map_err(db_error)?;
+        Ok(Members::Shadow(behind))
+    }
+
+    /// Per projection: name, active generation, position, dead letters.
+    pub fn positions(&self) -> Result<Vec<(String, i64, u64, u64)>, DbError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction().map_err(db_error)?;
+        self.projections
+            .iter()
+            .map(|p| {
+                let generation = active_generation(&tx, p.name())?;
+                let position = checkpoint_of(&tx, p.name(), generation)?;
+                let dead: i64 = tx
+                    .query_row(
+                        "SELECT COUNT(*) FROM rm_dead_letters WHERE projection = ?1 AND generation = ?2",
+                        params![p.name(), generation],
+                        |r| r.get(0),
+                    )
+                    .map_err(db_error)?;
+                Ok((p.name().to_owned(), generation, position, dead as u64))
+            })
+            .collect()
+    }
+
+    /// The parked events of a projection's active generation, oldest first.
+    pub fn dead_letters(&self, projection: &str) -> Result<Vec<DeadLetter>, DbError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction().map_err(db_error)?;
+        let generation = active_generation(&tx, projection)?;
+        let mut stmt = tx
+            .prepare(
+                "SELECT position, event_id, stream_id, version, event_type, reason, attempts \
+                 FROM rm_dead_letters WHERE projection = ?1 AND generation = ?2 ORDER BY position",
+            )
+            .map_err(db_error)?;
+        let rows = stmt
+            .query_map(params![projection, generation], |r| {
+                Ok(DeadLetter {
+                    projection: projection.to_owned(),
+                    position: r.get::<_, i64>(0)? as u64,
+                    event_id: r.get(1)?,
+                    stream_id: r.get(2)?,
+                    version: r.get::<_, i64>(3)? as u64,
+                    event_type: r.get(4)?,
+                    reason: r.get(5)?,
+                    attempts: r.get(6)?,
+                })
+            })
+            .map_err(db_error)?;
+        rows.collect::<Result<_, _>>().map_err(db_error)
+    }
+
+    /// Re-applies a projection's parked events (after a fix); those that now apply are
+    /// removed from the dead letters. Returns how many were replayed.
+    pub fn replay_dead_letters(&self, projection: &str) -> Result<u64, DbError> {
+        let index = self.index_of(projection)?;
+        let mut conn = self.writer();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db_error)?;
+        let generation = active_generation(&tx, projection)?;
+        let envelopes: Vec<(i64, String)> = {
+            let mut stmt = tx
+                .prepare("SELECT position, envelope FROM rm_dead_letters WHERE projection = ?1 AND generation = ?2 ORDER BY position")
+                .map_err(db_error)?;
+            let rows = stmt
+                .query_map(params![projection, generation], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .map_err(db_error)?;
+            rows.collect::<Result<_, _>>().map_err(db_error)?
+        };
+        let names: Names = self.projections[index]
+            .tables()
+            .iter()
+            .map(|t| (t.name, physical(t.name, generation)))
+            .collect();
+        let mut replayed = 0;
+        for (position, envelope) in envelopes {
+            let Ok(event) = serde_json::from_str::<EventEnvelope>(&envelope) else {
+                continue;
+            };
+            let applied = self.projections[index].apply(
+                &event,
+                &mut SqliteTx {
+                    conn: &tx,
+                    names: &names,
+                },
+            );
+            if applied.is_ok() {
+                tx.execute(
+                    "DELETE FROM rm_dead_letters WHERE projection = ?1 AND generation = ?2 AND position = ?3",
+                    params![projection, generation, position],
+                )
+                .map_err(db_error)?;
+                replayed += 1;
+            }
+        }
+        tx.commit().map_err(db_error)?;
+        Ok(replayed)
+    }
+}
+
+/// Why the fast path gave up.
+enum Fallback {
+    /// A malformed event: redo the batch with a savepoint per projection and event.
+    Careful,
+    Db(DbError),
+}
+
+impl From<DbError> for Fallback {
+    fn from(error: DbError) -> Self {
+        Fallback::Db(error)
+    }
+}
+
+impl Fallback {
+    fn into_db(self) -> DbError {
+        match self {
+            Fallback::Db(error) => error,
+            Fallback::Careful => DbError::Database("malformed event in careful mode".into()),
+        }
+    }
+}
+
+fn create_generation(
+    tx: &Transaction<'_>,
+    projection: &dyn Projection,
+    generation: i64,
+) -> Result<(), DbError> {
+    for table in projection.tables() {
+        for statement in create_table(table, &physical(table.name, generation)) {
+            tx.execute_batch(&statement).map_err(db_error)?;
+        }
+    }
+    tx.execute(
+        "INSERT OR IGNORE INTO rm_checkpoints (projection, generation, position) VALUES (?1, ?2, 0)",
+        params![projection.name(), generation],
+    )
+    .map_err(db_error)?;
+    Ok(())
+}
+
+fn active_generation(conn: &Connection, projection: &str) -> Result<i64, DbError> {
+    conn.prepare_cached("SELECT generation FROM rm_generations WHERE projection = ?1")
+        .and_then(|mut s| s.query_row(params![projection], |r| r.get(0)))
+        .map_err(db_error)
+}
+
+fn checkpoint_of(conn: &Connection, projection: &str, generation: i64) -> Result<u64, DbError> {
+    conn.prepare_cached(
+        "SELECT position FROM rm_checkpoints WHERE projection = ?1 AND generation = ?2",
+    )
+    .and_then(|mut s| s.query_row(params![projection, generation], |r| r.get::<_, i64>(0)))
+    .optional()
+    .map(|p| p.unwrap_or(0) as u64)
+    .map_err(db_error)
+}
+
+fn set_checkpoint(
+    conn: &Connection,
+    projection: &str,
+    generation: i64,
+    position: u64,
+) -> Result<(), DbError> {
+    conn.prepare_cached(
+        "INSERT INTO rm_checkpoints (projection, generation, position) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (projection, generation) DO UPDATE SET position = excluded.position",
+    )
+    .and_then(|mut s| s.execute(params![projection, generation, position as i64]))
+    .map(|_| ())
+    .map_err(db_error)
+}
+
+fn park_in(
+    conn: &Connection,
+    projection: &str,
+    generation: i64,
+    event: &EventEnvelope,
+    reason: &str,
+    attempts: u32,
+) -> Result<(), DbError> {
+    let envelope = serde_json::to_string(event).map_err(|e| DbError::Database(e.to_string()))?;
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO rm_dead_letters (projection, generation, position, event_id, \
+         stream_id, version, event_type, reason, attempts, envelope, parked_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            projection,
+            generation,
+            event.position as i64,
+            event.event_id.to_string(),
+            event.stream_id,
+            event.version as i64,
+            event.event_type,
+            reason,
+            attempts,
+            envelope,
+            es_core::time::format(&es_core::envelope::now()),
+        ])
+    })
+    .map(|_| ())
+    .map_err(db_error)
+}

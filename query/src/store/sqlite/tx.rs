@@ -1,0 +1,153 @@
+//! `Tx` and `Reader` over a SQLite connection, with logical table names resolved to the
+//! physical tables of the generation being written or read.
+
+use std::collections::HashMap;
+
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{Connection, ToSql, params_from_iter};
+
+use super::render;
+use crate::store::{DbError, Kind, Reader, Row, Select, Table, Tx, Value};
+
+impl ToSql for Value {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self {
+            Value::Null => ToSqlOutput::Borrowed(ValueRef::Null),
+            Value::Int(i) => ToSqlOutput::Borrowed(ValueRef::Integer(*i)),
+            Value::Real(r) => ToSqlOutput::Borrowed(ValueRef::Real(*r)),
+            Value::Text(t) => ToSqlOutput::Borrowed(ValueRef::Text(t.as_bytes())),
+        })
+    }
+}
+
+pub(super) fn db_error(error: rusqlite::Error) -> DbError {
+    DbError::Database(error.to_string())
+}
+
+/// Logical table name → physical table name for one transaction.
+pub(crate) type Names = HashMap<&'static str, String>;
+
+fn physical<'n>(names: &'n Names, table: &Table) -> Result<&'n str, DbError> {
+    names
+        .get(table.name)
+        .map(String::as_str)
+        .ok_or_else(|| DbError::Shape {
+            table: table.name,
+            reason: "table is not part of this read-model database".into(),
+        })
+}
+
+fn run_select(conn: &Connection, names: &Names, query: &Select) -> Result<Vec<Row>, DbError> {
+    let (sql, params) = render::select(query, physical(names, query.table)?, false)?;
+    let mut stmt = conn.prepare_cached(&sql).map_err(db_error)?;
+    let mut rows = stmt
+        .query(params_from_iter(params.iter()))
+        .map_err(db_error)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(db_error)? {
+        let mut values = Vec::with_capacity(query.table.columns.len());
+        for (i, column) in query.table.columns.iter().enumerate() {
+            let value = match row.get_ref(i).map_err(db_error)? {
+                ValueRef::Null => Value::Null,
+                ValueRef::Integer(v) if column.kind != Kind::Text => Value::Int(v),
+                ValueRef::Real(v) => Value::Real(v),
+                ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+                other => {
+                    return Err(DbError::Shape {
+                        table: query.table.name,
+                        reason: format!("column `{}` holds {other:?}", column.name),
+                    });
+                }
+            };
+            values.push(value);
+        }
+        out.push(Row::new(query.table, values));
+    }
+    Ok(out)
+}
+
+fn run_count(conn: &Connection, names: &Names, query: &Select) -> Result<u64, DbError> {
+    let (sql, params) = render::select(query, physical(names, query.table)?, true)?;
+    let mut stmt = conn.prepare_cached(&sql).map_err(db_error)?;
+    stmt.query_row(params_from_iter(params.iter()), |r| r.get::<_, i64>(0))
+        .map(|n| n as u64)
+        .map_err(db_error)
+}
+
+fn execute(
+    conn: &Connection,
+    sql: &str,
+    params: impl Iterator<Item = Value>,
+) -> Result<u64, DbError> {
+    let params: Vec<Value> = params.collect();
+    let mut stmt = conn.prepare_cached(sql).map_err(db_error)?;
+    stmt.execute(params_from_iter(params.iter()))
+        .map(|n| n as u64)
+        .map_err(db_error)
+}
+
+/// A projection's writes inside the runtime's transaction.
+pub(crate) struct SqliteTx<'a> {
+    pub(crate) conn: &'a Connection,
+    pub(crate) names: &'a Names,
+}
+
+impl Tx for SqliteTx<'_> {
+    fn upsert(
+        &mut self,
+        table: &'static Table,
+        row: &[(&'static str, Value)],
+    ) -> Result<(), DbError> {
+        let sql = render::upsert(table, physical(self.names, table)?, row, false)?;
+        execute(self.conn, &sql, row.iter().map(|(_, v)| v.clone())).map(|_| ())
+    }
+
+    fn insert_ignore(
+        &mut self,
+        table: &'static Table,
+        row: &[(&'static str, Value)],
+    ) -> Result<bool, DbError> {
+        let sql = render::upsert(table, physical(self.names, table)?, row, true)?;
+        execute(self.conn, &sql, row.iter().map(|(_, v)| v.clone())).map(|n| n > 0)
+    }
+
+    fn update(
+        &mut self,
+        table: &'static Table,
+        filter: &[(&'static str, Value)],
+        set: &[(&'static str, Value)],
+    ) -> Result<u64, DbError> {
+        let sql = render::update(table, physical(self.names, table)?, filter, set)?;
+        let params = set.iter().chain(filter).map(|(_, v)| v.clone());
+        execute(self.conn, &sql, params)
+    }
+
+    fn delete(
+        &mut self,
+        table: &'static Table,
+        filter: &[(&'static str, Value)],
+    ) -> Result<u64, DbError> {
+        let sql = render::delete(table, physical(self.names, table)?, filter)?;
+        execute(self.conn, &sql, filter.iter().map(|(_, v)| v.clone()))
+    }
+
+    fn select(&mut self, query: &Select) -> Result<Vec<Row>, DbError> {
+        run_select(self.conn, self.names, query)
+    }
+}
+
+/// A query's reads, inside one read transaction.
+pub(crate) struct SqliteReader<'a> {
+    pub(crate) conn: &'a Connection,
+    pub(crate) names: &'a Names,
+}
+
+impl Reader for SqliteReader<'_> {
+    fn select(&mut self, query: &Select) -> Result<Vec<Row>, DbError> {
+        run_select(self.conn, self.names, query)
+    }
+
+    fn count(&mut self, query: &Select) -> Result<u64, DbError> {
+        run_count(self.conn, self.names, query)
+    }
+}

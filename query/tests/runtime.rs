@@ -1,0 +1,461 @@
+//! The projector runtime on the real SQLite read-model database: exactly-once effects
+//! through crashes and redeliveries, retries, dead letters, unknown events, rebuilds.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use es_core::projection::{EventSource, RetryPolicy, SourceError, StatusBoard, run};
+use es_core::{EventEnvelope, EventStore, InMemoryEventStore};
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use query::projection::{Outcome, Projection, ProjectionError, payload};
+use query::runtime::{ReadModelTarget, store_source};
+use query::store::sqlite::ReadModelDb;
+use query::store::{Column, DbError, Select, Table, Tx, Value};
+use serde_json::json;
+
+static TALLIES: Table = Table {
+    name: "tallies",
+    columns: &[
+        Column::text("tally_id"),
+        Column::int("total"),
+        Column::int("applied"),
+        Column::int("version"),
+    ],
+    key: &["tally_id"],
+    indexes: &[],
+};
+
+/// Counts every event applied to a tally: a double-applied event shows in `applied`.
+struct Tallies {
+    /// Fail with a database error while this is above zero (a flaky disk).
+    failures_left: Arc<AtomicU32>,
+}
+
+#[derive(serde::Deserialize)]
+struct Added {
+    amount: i64,
+}
+
+impl Projection for Tallies {
+    fn name(&self) -> &'static str {
+        "tallies"
+    }
+
+    fn tables(&self) -> &'static [&'static Table] {
+        static TABLES: [&Table; 1] = [&TALLIES];
+        &TABLES
+    }
+
+    fn apply(&self, event: &EventEnvelope, tx: &mut dyn Tx) -> Result<Outcome, ProjectionError> {
+        if event.aggregate_type != "tally" {
+            return Ok(Outcome::Ignored);
+        }
+        match event.event_type.as_str() {
+            "tally.added.v1" => {}
+            "tally.poisoned.v1" => {
+                if self.failures_left.load(Ordering::SeqCst) > 0 {
+                    self.failures_left.fetch_sub(1, Ordering::SeqCst);
+                    return Err(DbError::Database("disk hiccup".into()).into());
+                }
+            }
+            _ => return Ok(Outcome::Unknown),
+        }
+        let added: Added = payload(event)?;
+        let key = [("tally_id", Value::from(&event.aggregate_id))];
+        let current = tx.get(&TALLIES, &key)?;
+        let (total, applied) = match &current {
+            Some(row) => (row.int("total")?, row.int("applied")?),
+            None => (0, 0),
+        };
+        tx.upsert(
+            &TALLIES,
+            &[
+                ("tally_id", Value::from(&event.aggregate_id)),
+                ("total", Value::from(total + added.amount)),
+                ("applied", Value::from(applied + 1)),
+                ("version", Value::from(event.version)),
+            ],
+        )?;
+        Ok(Outcome::Applied)
+    }
+}
+
+struct Fixture {
+    store: Arc<dyn EventStore>,
+    db: ReadModelDb,
+    path: std::path::PathBuf,
+    failures: Arc<AtomicU32>,
+    _dir: tempfile::TempDir,
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("read-models.db");
+    let failures = Arc::new(AtomicU32::new(0));
+    let db = ReadModelDb::open(
+        &path,
+        vec![Box::new(Tallies {
+            failures_left: failures.clone(),
+        })],
+    )
+    .unwrap();
+    Fixture {
+        store: Arc::new(InMemoryEventStore::new()),
+        db,
+        path,
+        failures,
+        _dir: dir,
+    }
+}
+
+async fn append(store: &dyn EventStore, id: &str, event_type: &str, payload: serde_json::Value) {
+    store
+        .append(es_core::AppendRequest {
+            aggregate_type: "tally".into(),
+            aggregate_id: id.into(),
+            expected: es_core::ExpectedVersion::Any,
+            events: vec![es_core::ProposedEvent::new(
+                event_type,
+                1,
+                payload,
+                es_core::envelope::now(),
+            )],
+            metadata: es_core::EventMetadata::system(),
+            idempotency: None,
+        })
+        .await
+        .unwrap();
+}
+
+fn policy() -> RetryPolicy {
+    RetryPolicy {
+        attempts: 3,
+        min_delay: Duration::from_millis(1),
+        max_delay: Duration::from_millis(5),
+        batch: 100,
+    }
+}
+
+/// Runs the live runtime until it has applied `position`, then stops it.
+async fn project_until(
+    source: Arc<dyn EventSource>,
+    db: &ReadModelDb,
+    position: u64,
+) -> Arc<StatusBoard> {
+    let status = Arc::new(StatusBoard::new("read-models"));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(run(
+        source,
+        ReadModelTarget::live(db.clone()),
+        status.clone(),
+        policy(),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    assert!(
+        status.wait_for(position, Duration::from_secs(10)).await,
+        "reached {position}: {:?}",
+        status.snapshot()
+    );
+    let _ = stop.send(());
+    task.await.unwrap();
+    status
+}
+
+async fn tally(db: &ReadModelDb, id: &'static str) -> Option<(i64, i64)> {
+    db.read::<_, DbError>(move |r| {
+        let rows = r.select(&Select::from(&TALLIES).filter_eq(&[("tally_id", Value::from(id))]))?;
+        rows.first()
+            .map(|row| Ok((row.int("total")?, row.int("applied")?)))
+            .transpose()
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_event_is_applied_once_and_the_checkpoint_follows() {
+    let f = fixture();
+    for amount in 1..=10 {
+        append(
+            f.store.as_ref(),
+            "a",
+            "tally.added.v1",
+            json!({ "amount": amount }),
+        )
+        .await;
+    }
+    project_until(store_source(f.store.clone()), &f.db, 10).await;
+    assert_eq!(tally(&f.db, "a").await, Some((55, 10)));
+    assert_eq!(f.db.positions().unwrap()[0].2, 10);
+}
+
+/// Delivers every event twice and, after each batch, the whole history again.
+struct Stuttering(Arc<dyn EventStore>);
+
+#[async_trait]
+impl EventSource for Stuttering {
+    async fn subscribe(
+        &self,
+        after: u64,
+    ) -> Result<BoxStream<'static, Result<EventEnvelope, SourceError>>, SourceError> {
+        let history: Vec<_> = self.0.read_all(0, 10_000).await.unwrap();
+        let replayed = futures::stream::iter(history.clone().into_iter().map(Ok));
+        let live = es_core::projection::StoreSource(self.0.clone())
+            .subscribe(after)
+            .await?;
+        let doubled = live.flat_map(|e| futures::stream::iter([e.clone(), e]));
+        Ok(replayed.chain(doubled).boxed())
+    }
+
+    async fn head(&self) -> Result<u64, SourceError> {
+        Ok(*self.0.head().borrow())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redelivered_events_are_not_applied_twice() {
+    let f = fixture();
+    for amount in 1..=5 {
+        append(
+            f.store.as_ref(),
+            "a",
+            "tally.added.v1",
+            json!({ "amount": amount }),
+        )
+        .await;
+    }
+    project_until(Arc::new(Stuttering(f.store.clone())), &f.db, 5).await;
+    for amount in 6..=8 {
+        append(
+            f.store.as_ref(),
+            "a",
+            "tally.added.v1",
+            json!({ "amount": amount }),
+        )
+        .await;
+    }
+    project_until(Arc::new(Stuttering(f.store.clone())), &f.db, 8).await;
+    assert_eq!(
+        tally(&f.db, "a").await,
+        Some((36, 8)),
+        "8 events, each applied once"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_in_the_middle_of_a_batch_loses_nothing_and_applies_nothing_twice() {
+    let f = fixture();
+    for amount in 1..=4 {
+        append(
+            f.store.as_ref(),
+            "a",
+            "tally.added.v1",
+            json!({ "amount": amount }),
+        )
+        .await;
+    }
+    append(
+        f.store.as_ref(),
+        "a",
+        "tally.poisoned.v1",
+        json!({ "amount": 100 }),
+    )
+    .await;
+    append(
+        f.store.as_ref(),
+        "a",
+        "tally.added.v1",
+        json!({ "amount": 5 }),
+    )
+    .await;
+    let events = f.store.read_all(0, 100).await.unwrap();
+
+    // The "crash": the fifth event's write fails; the batch's transaction never commits.
+    f.failures.store(1, Ordering::SeqCst);
+    let error =
+        f.db.apply(&query::store::sqlite::Members::Active, &events)
+            .unwrap_err();
+    assert!(error.to_string().contains("disk hiccup"));
+    assert_eq!(
+        tally(&f.db, "a").await,
+        None,
+        "nothing of the failed batch is visible"
+    );
+    assert_eq!(
+        f.db.positions().unwrap()[0].2,
+        0,
+        "the checkpoint did not move"
+    );
+
+    // Restart on the same file: the runtime resumes from the checkpoint.
+    drop(f.db);
+    let failures = Arc::new(AtomicU32::new(0));
+    let db = ReadModelDb::open(
+        &f.path,
+        vec![Box::new(Tallies {
+            failures_left: failures,
+        })],
+    )
+    .unwrap();
+    project_until(store_source(f.store.clone()), &db, 6).await;
+    assert_eq!(
+        tally(&db, "a").await,
+        Some((115, 6)),
+        "all six events, each once"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transient_failure_is_retried_without_a_dead_letter() {
+    let f = fixture();
+    append(
+        f.store.as_ref(),
+        "a",
+        "tally.poisoned.v1",
+        json!({ "amount": 7 }),
+    )
+    .await;
+    f.failures.store(2, Ordering::SeqCst);
+    let status = project_until(store_source(f.store.clone()), &f.db, 1).await;
+    assert_eq!(tally(&f.db, "a").await, Some((7, 1)));
+    assert_eq!(status.snapshot().dead_letters, 0);
+    assert!(f.db.dead_letters("tallies").unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_failing_past_its_retries_is_parked_and_the_rest_applied() {
+    let f = fixture();
+    append(
+        f.store.as_ref(),
+        "a",
+        "tally.added.v1",
+        json!({ "amount": 1 }),
+    )
+    .await;
+    append(
+        f.store.as_ref(),
+        "b",
+        "tally.poisoned.v1",
+        json!({ "amount": 2 }),
+    )
+    .await;
+    append(
+        f.store.as_ref(),
+        "a",
+        "tally.added.v1",
+        json!({ "amount": 3 }),
+    )
+    .await;
+    f.failures.store(1_000, Ordering::SeqCst);
+    let status = project_until(store_source(f.store.clone()), &f.db, 3).await;
+    assert_eq!(tally(&f.db, "a").await, Some((4, 2)));
+    assert_eq!(tally(&f.db, "b").await, None);
+    let parked = f.db.dead_letters("tallies").unwrap();
+    assert_eq!(parked.len(), 1);
+    assert_eq!(parked[0].position, 2);
+    assert_eq!(parked[0].attempts, 3);
+    assert!(parked[0].reason.contains("disk hiccup"));
+    assert_eq!(status.snapshot().dead_letters, 1);
+
+    // Once the fault is fixed, the dead letter replays.
+    f.failures.store(0, Ordering::SeqCst);
+    assert_eq!(f.db.replay_dead_letters("tallies").unwrap(), 1);
+    assert_eq!(tally(&f.db, "b").await, Some((2, 1)));
+    assert!(f.db.dead_letters("tallies").unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_payload_is_parked_at_once_with_its_reason() {
+    let f = fixture();
+    append(
+        f.store.as_ref(),
+        "a",
+        "tally.added.v1",
+        json!({ "amount": "lots" }),
+    )
+    .await;
+    append(
+        f.store.as_ref(),
+        "a",
+        "tally.added.v1",
+        json!({ "amount": 2 }),
+    )
+    .await;
+    let status = project_until(store_source(f.store.clone()), &f.db, 2).await;
+    let parked = f.db.dead_letters("tallies").unwrap();
+    assert_eq!(parked.len(), 1);
+    assert!(
+        parked[0].reason.contains("amount") || parked[0].reason.contains("invalid type"),
+        "{}",
+        parked[0].reason
+    );
+    assert_eq!(tally(&f.db, "a").await, Some((2, 1)));
+    assert_eq!(status.snapshot().dead_letters, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_event_type_is_skipped_and_counted_not_parked() {
+    let f = fixture();
+    append(f.store.as_ref(), "a", "tally.reticulated.v9", json!({})).await;
+    append(
+        f.store.as_ref(),
+        "a",
+        "tally.added.v1",
+        json!({ "amount": 4 }),
+    )
+    .await;
+    let status = project_until(store_source(f.store.clone()), &f.db, 2).await;
+    assert_eq!(status.snapshot().unknown_skipped, 1);
+    assert!(f.db.dead_letters("tallies").unwrap().is_empty());
+    assert_eq!(tally(&f.db, "a").await, Some((4, 1)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rebuild_fills_a_shadow_generation_while_queries_read_the_old_one_then_swaps() {
+    let f = fixture();
+    for amount in 1..=3 {
+        append(
+            f.store.as_ref(),
+            "a",
+            "tally.added.v1",
+            json!({ "amount": amount }),
+        )
+        .await;
+    }
+    project_until(store_source(f.store.clone()), &f.db, 3).await;
+
+    let shadow = f.db.begin_rebuild(&["tallies".to_owned()]).unwrap();
+    assert_eq!(
+        tally(&f.db, "a").await,
+        Some((6, 3)),
+        "queries still read the active generation"
+    );
+    let (done, mut finished) = tokio::sync::watch::channel(false);
+    let status = Arc::new(StatusBoard::new("rebuild"));
+    let rebuild = tokio::spawn(run(
+        store_source(f.store.clone()),
+        ReadModelTarget::rebuild(f.db.clone(), shadow, done),
+        status,
+        policy(),
+        async move {
+            let _ = finished.wait_for(|d| *d).await;
+        },
+    ));
+    tokio::time::timeout(Duration::from_secs(10), rebuild)
+        .await
+        .unwrap()
+        .unwrap();
+    let positions = f.db.positions().unwrap();
+    assert_eq!(positions[0].1, 2, "generation 2 is active");
+    assert_eq!(positions[0].2, 3);
+    assert_eq!(
+        tally(&f.db, "a").await,
+        Some((6, 3)),
+        "the rebuilt rows equal the incremental ones"
+    );
+}
