@@ -3,7 +3,10 @@
 
 mod append;
 mod commands;
+mod lag;
 mod load;
+mod rebuild;
+mod workload;
 
 use clap::Subcommand;
 
@@ -27,6 +30,21 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3_600))]
         duration: u64,
     },
+    /// Time from a command's reply until the read models reflect it, at a fixed rate.
+    Lag {
+        /// Commands per second.
+        #[arg(long, default_value_t = 1_000, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+        rate: u64,
+        /// Seconds to run.
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3_600))]
+        duration: u64,
+    },
+    /// Rebuilding every read model from scratch from a realistic log.
+    Rebuild {
+        /// Events in the log (approximately: whole units of work).
+        #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(25..))]
+        events: u64,
+    },
     /// Loading one aggregate of a long stream vs a short one, snapshots on.
     Load {
         /// Events in the long stream.
@@ -40,6 +58,8 @@ impl BenchCommand {
         match self {
             BenchCommand::Append { writers, events } => append::run(writers, events).await,
             BenchCommand::Load { events } => load::run(events).await,
+            BenchCommand::Lag { rate, duration } => lag::run_bench(rate, duration).await,
+            BenchCommand::Rebuild { events } => rebuild::run_bench(events).await,
             BenchCommand::Commands {
                 connections,
                 duration,

@@ -21,6 +21,8 @@ enum Action {
     Up,
     /// Run the command service alone (configured by PITLANE_* environment variables).
     Command,
+    /// Run the query service alone (configured by PITLANE_* environment variables).
+    Query,
     /// Run a benchmark; each ends with `RESULT <name> <value> <unit>` lines.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -39,13 +41,22 @@ impl Cli {
                 Ok(())
             }
             Action::Command => run_command_service().await,
+            Action::Query => run_query_service().await,
             Action::Bench(bench) => bench.run().await,
         }
     }
 }
 
+async fn run_query_service() -> anyhow::Result<()> {
+    crate::telemetry::init();
+    let config = query::config::Config::from_env()?;
+    let app = query::startup::build(config).await?;
+    println!("query service (gRPC) on {}", app.local_addr());
+    app.run_until_stopped(shutdown_signal()).await
+}
+
 async fn run_command_service() -> anyhow::Result<()> {
-    command::telemetry::init();
+    crate::telemetry::init();
     let config = command::config::Config::from_env()?;
     let app = command::startup::build(config).await?;
     println!("command service (gRPC) on {}", app.local_addr());

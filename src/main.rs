@@ -2,6 +2,7 @@
 
 mod bench;
 mod cli;
+mod telemetry;
 
 use clap::Parser;
 

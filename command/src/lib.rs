@@ -16,7 +16,6 @@ pub mod error;
 pub mod event_stream;
 pub mod shared;
 pub mod startup;
-pub mod telemetry;
 
 pub mod customers;
 pub mod deliveries;

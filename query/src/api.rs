@@ -1,6 +1,9 @@
 //! The query gRPC API: shared request handling (paging, errors, time) and the service.
 
+pub mod consistency;
 mod paging;
+pub mod service;
+mod status;
 mod time;
 
 pub use paging::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, order_of};

@@ -14,9 +14,18 @@
 //! decoded once however many read models there are.
 
 pub mod api;
+pub mod config;
 pub mod projection;
+pub mod rebuild;
+pub mod startup;
 pub mod runtime;
 pub mod store;
 
 #[cfg(feature = "test-util")]
 pub mod testing;
+
+pub mod customers;
+pub mod deliveries;
+pub mod fleet;
+pub mod schedules;
+pub mod workshop;

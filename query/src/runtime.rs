@@ -18,7 +18,7 @@ use crate::store::sqlite::{Members, ReadModelDb};
 
 /// Runs blocking SQLite work without stalling the async workers: `block_in_place` on a
 /// multi-thread runtime (no copy of the batch), inline on a current-thread one.
-fn blocking<T>(work: impl FnOnce() -> T) -> T {
+pub(crate) fn blocking<T>(work: impl FnOnce() -> T) -> T {
     match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
         Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(work),
         _ => work(),

@@ -13,7 +13,8 @@ use crate::store::sqlite::ReadModelDb;
 
 /// A read-model database holding the given projections' tables.
 pub struct TestDb {
-    db: ReadModelDb,
+    /// Always `Some` until dropped; taken in `drop` so it goes inside its runtime.
+    db: Option<ReadModelDb>,
     runtime: tokio::runtime::Runtime,
     _dir: tempfile::TempDir,
 }
@@ -30,14 +31,15 @@ impl TestDb {
             .block_on(async { ReadModelDb::open(dir.path().join("read-models.db"), projections) })
             .expect("open read models");
         Self {
-            db,
+            db: Some(db),
             runtime,
             _dir: dir,
         }
     }
 
     pub fn db(&self) -> &ReadModelDb {
-        &self.db
+        // Only `drop` takes it out.
+        self.db.as_ref().expect("the database lives as long as the TestDb")
     }
 
     /// Applies each event, in its own transaction, to every projection; one result per
@@ -47,7 +49,7 @@ impl TestDb {
     }
 
     fn apply_one(&self, event: &EventEnvelope) -> Result<Outcome, ProjectionError> {
-        self.db.apply_for_test(event)
+        self.db().apply_for_test(event)
     }
 
     /// Runs a read on a consistent snapshot.
@@ -57,10 +59,18 @@ impl TestDb {
     ) -> T {
         self.runtime
             .block_on(
-                self.db
+                self.db()
                     .read::<T, crate::store::DbError>(move |reader| Ok(query(reader))),
             )
             .expect("read")
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        // The reader pool belongs to this runtime and must be dropped inside it.
+        let _inside = self.runtime.enter();
+        drop(self.db.take());
     }
 }
 

@@ -65,6 +65,11 @@ impl StatusBoard {
         *self.position.borrow()
     }
 
+    /// The applied position as it moves.
+    pub fn watch(&self) -> watch::Receiver<u64> {
+        self.position.subscribe()
+    }
+
     /// Waits until the projection has applied `position`; false after `timeout`.
     pub async fn wait_for(&self, position: u64, timeout: Duration) -> bool {
         let mut receiver = self.position.subscribe();

@@ -1,4 +1,5 @@
-//! Structured logs: `RUST_LOG` filters (default `info`), one line per event on stderr.
+//! Structured logs for every service this process runs: `RUST_LOG` filters (default
+//! `info`), one line per event on stderr.
 
 /// Installs the global subscriber; a second call (tests, the all-in-one launcher) is a
 /// harmless no-op.

@@ -1,0 +1,331 @@
+//! The `customers` projection: one row per customer, following aggregate type `customer`.
+//!
+//! - `customer.registered.v1` inserts the row with its personal data, `erased` = 0.
+//! - `customer.contact_updated.v1` replaces every personal field (the command replaces
+//!   them all at once, so a field absent from the new data becomes NULL).
+//! - `customer.personal_data_erased.v1` sets every personal field to NULL and `erased`
+//!   to 1; the row itself stays (id, version, times), as the non-personal history does.
+//!
+//! Decisions:
+//! - The key is the payload's `customer_id`, decoded as a UUID and stored in its
+//!   canonical lower-case hyphenated form, which is how queries look it up.
+//! - The personal fields are nullable columns, not empty strings, so "erased" and
+//!   "never given" (an optional address) are both plain NULLs and a search can never
+//!   match an erased customer.
+//! - `registered_at`/`updated_at` are the events' `occurred_at`.
+//! - Updates and erasures `update` the existing row: the runtime applies a stream's
+//!   events in order, and a customer stream always starts with `registered`.
+
+use es_core::EventEnvelope;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::projection::{Outcome, Projection, ProjectionError, payload};
+use crate::store::{Column, Table, Tx, Value};
+
+pub const AGGREGATE_TYPE: &str = "customer";
+pub const REGISTERED: &str = "customer.registered.v1";
+pub const CONTACT_UPDATED: &str = "customer.contact_updated.v1";
+pub const PERSONAL_DATA_ERASED: &str = "customer.personal_data_erased.v1";
+
+pub static CUSTOMERS: Table = Table {
+    name: "customers",
+    columns: &[
+        Column::text("customer_id"),
+        Column::opt_text("name"),
+        Column::opt_text("address"),
+        Column::opt_text("postal_code"),
+        Column::opt_text("city"),
+        Column::opt_text("telephone"),
+        Column::opt_text("email"),
+        Column::int("erased"),
+        Column::int("version"),
+        Column::text("registered_at"),
+        Column::text("updated_at"),
+    ],
+    key: &["customer_id"],
+    indexes: &[&["name"]],
+};
+
+static TABLES: [&Table; 1] = [&CUSTOMERS];
+
+/// Projects customer events into [`CUSTOMERS`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CustomersProjection;
+
+/// The personal fields of a customer event (`PersonalData` in the command crate).
+#[derive(Debug, Deserialize)]
+struct PersonalData {
+    name: String,
+    address: Option<String>,
+    postal_code: Option<String>,
+    city: Option<String>,
+    telephone: String,
+    email: String,
+}
+
+/// `registered` and `contact_updated` carry the same fields.
+#[derive(Debug, Deserialize)]
+struct WithPersonalData {
+    customer_id: Uuid,
+    personal_data: PersonalData,
+}
+
+#[derive(Debug, Deserialize)]
+struct Erased {
+    customer_id: Uuid,
+}
+
+/// The personal columns set to `data`, or all to NULL when there is none (erased).
+fn personal_columns(data: Option<PersonalData>) -> [(&'static str, Value); 6] {
+    let data = data.map_or([None, None, None, None, None, None], |d| {
+        [
+            Some(d.name),
+            d.address,
+            d.postal_code,
+            d.city,
+            Some(d.telephone),
+            Some(d.email),
+        ]
+    });
+    let [name, address, postal_code, city, telephone, email] = data;
+    [
+        ("name", name.into()),
+        ("address", address.into()),
+        ("postal_code", postal_code.into()),
+        ("city", city.into()),
+        ("telephone", telephone.into()),
+        ("email", email.into()),
+    ]
+}
+
+fn key(customer_id: Uuid) -> [(&'static str, Value); 1] {
+    [("customer_id", customer_id.to_string().into())]
+}
+
+impl Projection for CustomersProjection {
+    fn name(&self) -> &'static str {
+        "customers"
+    }
+
+    fn tables(&self) -> &'static [&'static Table] {
+        &TABLES
+    }
+
+    fn apply(&self, event: &EventEnvelope, tx: &mut dyn Tx) -> Result<Outcome, ProjectionError> {
+        if event.aggregate_type != AGGREGATE_TYPE {
+            return Ok(Outcome::Ignored);
+        }
+        let stamp = [
+            ("version", Value::from(event.version)),
+            ("updated_at", event.occurred_at.into()),
+        ];
+        match event.event_type.as_str() {
+            REGISTERED => {
+                let p: WithPersonalData = payload(event)?;
+                let mut row = Vec::from(key(p.customer_id));
+                row.extend(personal_columns(Some(p.personal_data)));
+                row.extend(stamp);
+                row.push(("erased", false.into()));
+                row.push(("registered_at", event.occurred_at.into()));
+                tx.upsert(&CUSTOMERS, &row)?;
+            }
+            CONTACT_UPDATED => {
+                let p: WithPersonalData = payload(event)?;
+                let mut set = Vec::from(personal_columns(Some(p.personal_data)));
+                set.extend(stamp);
+                tx.update(&CUSTOMERS, &key(p.customer_id), &set)?;
+            }
+            PERSONAL_DATA_ERASED => {
+                let p: Erased = payload(event)?;
+                let mut set = Vec::from(personal_columns(None));
+                set.extend(stamp);
+                set.push(("erased", true.into()));
+                tx.update(&CUSTOMERS, &key(p.customer_id), &set)?;
+            }
+            _ => return Ok(Outcome::Unknown),
+        }
+        Ok(Outcome::Applied)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::store::{Reader, Row};
+    use crate::testing::{EventFactory, TestDb};
+
+    const ADA: &str = "018f0000-0000-7000-8000-000000000ada";
+
+    fn db() -> TestDb {
+        TestDb::new(vec![Box::new(CustomersProjection)])
+    }
+
+    fn ada() -> serde_json::Value {
+        json!({
+            "name": "Ada Lovelace",
+            "address": "12 St James's Square",
+            "postal_code": "SW1Y 4JH",
+            "city": "London",
+            "telephone": "+44 20 7946 0000",
+            "email": "ada@example.com"
+        })
+    }
+
+    fn registered(events: &mut EventFactory) -> EventEnvelope {
+        events.event(
+            AGGREGATE_TYPE,
+            ADA,
+            REGISTERED,
+            json!({ "customer_id": ADA, "personal_data": ada() }),
+        )
+    }
+
+    fn row(db: &TestDb) -> Option<Row> {
+        db.read(|reader: &mut dyn Reader| {
+            reader
+                .get(&CUSTOMERS, &[("customer_id", ADA.into())])
+                .expect("read")
+        })
+    }
+
+    #[test]
+    fn a_registered_customer_gets_a_row_with_its_personal_data() {
+        let db = db();
+        let mut events = EventFactory::new();
+        let event = registered(&mut events);
+        assert_eq!(db.apply(std::slice::from_ref(&event)), vec![Ok(Outcome::Applied)]);
+
+        let row = row(&db).expect("row");
+        assert_eq!(row.text("name").unwrap(), "Ada Lovelace");
+        assert_eq!(row.text("address").unwrap(), "12 St James's Square");
+        assert_eq!(row.text("postal_code").unwrap(), "SW1Y 4JH");
+        assert_eq!(row.text("city").unwrap(), "London");
+        assert_eq!(row.text("telephone").unwrap(), "+44 20 7946 0000");
+        assert_eq!(row.text("email").unwrap(), "ada@example.com");
+        assert!(!row.bool("erased").unwrap());
+        assert_eq!(row.uint("version").unwrap(), 1);
+        assert_eq!(row.time("registered_at").unwrap(), event.occurred_at);
+        assert_eq!(row.time("updated_at").unwrap(), event.occurred_at);
+    }
+
+    #[test]
+    fn a_contact_update_replaces_every_personal_field() {
+        let db = db();
+        let mut events = EventFactory::new();
+        let first = registered(&mut events);
+        let update = events.event(
+            AGGREGATE_TYPE,
+            ADA,
+            CONTACT_UPDATED,
+            json!({ "customer_id": ADA, "personal_data": {
+                "name": "Ada Lovelace",
+                "address": null,
+                "postal_code": null,
+                "city": "Ockham",
+                "telephone": "+44 20 7946 0000",
+                "email": "ada@analytical.engine"
+            }}),
+        );
+        assert!(
+            db.apply(&[first.clone(), update.clone()])
+                .iter()
+                .all(|r| r == &Ok(Outcome::Applied))
+        );
+
+        let row = row(&db).expect("row");
+        assert_eq!(row.opt_text("address").unwrap(), None);
+        assert_eq!(row.opt_text("postal_code").unwrap(), None);
+        assert_eq!(row.text("city").unwrap(), "Ockham");
+        assert_eq!(row.text("email").unwrap(), "ada@analytical.engine");
+        assert_eq!(row.uint("version").unwrap(), 2);
+        assert_eq!(row.time("registered_at").unwrap(), first.occurred_at);
+        assert_eq!(row.time("updated_at").unwrap(), update.occurred_at);
+    }
+
+    #[test]
+    fn erasure_nulls_every_personal_field_and_keeps_the_row() {
+        let db = db();
+        let mut events = EventFactory::new();
+        let first = registered(&mut events);
+        let erased = events.event(
+            AGGREGATE_TYPE,
+            ADA,
+            PERSONAL_DATA_ERASED,
+            json!({ "customer_id": ADA }),
+        );
+        assert_eq!(db.apply(&[first, erased]), vec![Ok(Outcome::Applied); 2]);
+
+        let row = row(&db).expect("row");
+        for column in [
+            "name",
+            "address",
+            "postal_code",
+            "city",
+            "telephone",
+            "email",
+        ] {
+            assert_eq!(row.opt_text(column).unwrap(), None, "{column}");
+        }
+        assert!(row.bool("erased").unwrap());
+        assert_eq!(row.uint("version").unwrap(), 2);
+    }
+
+    #[test]
+    fn events_of_other_aggregates_are_ignored() {
+        let db = db();
+        let mut events = EventFactory::new();
+        let vehicle = events.event(
+            "vehicle",
+            "AB-123-C",
+            "vehicle.registered.v1",
+            json!({ "license_number": "AB-123-C" }),
+        );
+        assert_eq!(db.apply(&[vehicle]), vec![Ok(Outcome::Ignored)]);
+    }
+
+    #[test]
+    fn an_unknown_customer_event_type_is_unknown_not_an_error() {
+        let db = db();
+        let mut events = EventFactory::new();
+        let first = registered(&mut events);
+        let newer = events.event(
+            AGGREGATE_TYPE,
+            ADA,
+            "customer.loyalty_granted.v1",
+            json!({ "customer_id": ADA }),
+        );
+        assert_eq!(
+            db.apply(&[first, newer]),
+            vec![Ok(Outcome::Applied), Ok(Outcome::Unknown)]
+        );
+        assert_eq!(row(&db).unwrap().uint("version").unwrap(), 1);
+    }
+
+    #[test]
+    fn a_payload_without_the_promised_fields_is_malformed() {
+        let db = db();
+        let mut events = EventFactory::new();
+        let broken = events.event(
+            AGGREGATE_TYPE,
+            ADA,
+            REGISTERED,
+            json!({ "customer_id": "not-a-uuid", "personal_data": ada() }),
+        );
+        let no_data = events.event(
+            AGGREGATE_TYPE,
+            ADA,
+            REGISTERED,
+            json!({ "customer_id": ADA }),
+        );
+        for result in db.apply(&[broken, no_data]) {
+            assert!(
+                matches!(result, Err(ProjectionError::Malformed { ref event_type, .. }) if event_type == REGISTERED),
+                "{result:?}"
+            );
+        }
+        assert!(row(&db).is_none());
+    }
+}

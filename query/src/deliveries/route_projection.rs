@@ -1,0 +1,314 @@
+//! The routes read model: one row per route and one per planned checkpoint.
+//!
+//! Follows `route.created.v1`, `route.updated.v1`, `route.checkpoint_added.v1`,
+//! `route.checkpoint_updated.v1`, `route.activated.v1`, `route.completed.v1` and
+//! `route.cancelled.v1`; any other `route.*` type is [`Outcome::Unknown`].
+//!
+//! Decisions:
+//! - `scheduled_end` is taken from the checkpoint events (the command side already
+//!   computes it as the last checkpoint's expected time), never recomputed here;
+//! - a checkpoint's reached state is not stored on the route: it is read from the
+//!   deliveries of the route at query time (see `route_queries`), so the two
+//!   projections never write each other's tables.
+
+use std::num::NonZeroU32;
+
+use chrono::{DateTime, Utc};
+use es_core::EventEnvelope;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::status::RouteStatus;
+use crate::projection::{Outcome, Projection, ProjectionError, payload};
+use crate::store::{Column, Table, Tx, Value};
+
+pub static ROUTES: Table = Table {
+    name: "routes",
+    columns: &[
+        Column::text("route_id"),
+        Column::text("origin"),
+        Column::text("destination"),
+        Column::text("scheduled_start"),
+        Column::opt_text("scheduled_end"),
+        Column::text("status"),
+        Column::int("version"),
+    ],
+    key: &["route_id"],
+    indexes: &[&["status"], &["scheduled_start"]],
+};
+
+pub static ROUTE_CHECKPOINTS: Table = Table {
+    name: "route_checkpoints",
+    columns: &[
+        Column::text("route_id"),
+        Column::int("sequence"),
+        Column::text("location"),
+        Column::text("expected_at"),
+    ],
+    key: &["route_id", "sequence"],
+    indexes: &[],
+};
+
+static TABLES: [&Table; 2] = [&ROUTES, &ROUTE_CHECKPOINTS];
+
+/// Projects `route.*` events into [`ROUTES`] and [`ROUTE_CHECKPOINTS`].
+pub struct RouteProjection;
+
+/// `route.created.v1` and `route.updated.v1`.
+#[derive(Deserialize)]
+struct RouteDetails {
+    route_id: Uuid,
+    origin: String,
+    destination: String,
+    scheduled_start: DateTime<Utc>,
+}
+
+/// `route.checkpoint_added.v1` and `route.checkpoint_updated.v1`.
+#[derive(Deserialize)]
+struct CheckpointPlanned {
+    route_id: Uuid,
+    sequence: NonZeroU32,
+    location: String,
+    expected_at: DateTime<Utc>,
+    scheduled_end: DateTime<Utc>,
+}
+
+/// `route.activated.v1`, `route.completed.v1` and `route.cancelled.v1`.
+#[derive(Deserialize)]
+struct RouteRef {
+    route_id: Uuid,
+}
+
+impl Projection for RouteProjection {
+    fn name(&self) -> &'static str {
+        "routes"
+    }
+
+    fn tables(&self) -> &'static [&'static Table] {
+        &TABLES
+    }
+
+    fn apply(&self, event: &EventEnvelope, tx: &mut dyn Tx) -> Result<Outcome, ProjectionError> {
+        if event.aggregate_type != "route" {
+            return Ok(Outcome::Ignored);
+        }
+        let version = Value::from(event.version);
+        match event.event_type.as_str() {
+            "route.created.v1" => {
+                let route: RouteDetails = payload(event)?;
+                tx.upsert(
+                    &ROUTES,
+                    &[
+                        ("route_id", route.route_id.to_string().into()),
+                        ("origin", route.origin.into()),
+                        ("destination", route.destination.into()),
+                        ("scheduled_start", route.scheduled_start.into()),
+                        ("scheduled_end", Value::Null),
+                        ("status", RouteStatus::Planning.as_str().into()),
+                        ("version", version),
+                    ],
+                )?;
+            }
+            "route.updated.v1" => {
+                let route: RouteDetails = payload(event)?;
+                tx.update(
+                    &ROUTES,
+                    &[("route_id", route.route_id.to_string().into())],
+                    &[
+                        ("origin", route.origin.into()),
+                        ("destination", route.destination.into()),
+                        ("scheduled_start", route.scheduled_start.into()),
+                        ("version", version),
+                    ],
+                )?;
+            }
+            "route.checkpoint_added.v1" | "route.checkpoint_updated.v1" => {
+                let checkpoint: CheckpointPlanned = payload(event)?;
+                let route_id = checkpoint.route_id.to_string();
+                tx.upsert(
+                    &ROUTE_CHECKPOINTS,
+                    &[
+                        ("route_id", route_id.clone().into()),
+                        ("sequence", checkpoint.sequence.get().into()),
+                        ("location", checkpoint.location.into()),
+                        ("expected_at", checkpoint.expected_at.into()),
+                    ],
+                )?;
+                tx.update(
+                    &ROUTES,
+                    &[("route_id", route_id.into())],
+                    &[
+                        ("scheduled_end", checkpoint.scheduled_end.into()),
+                        ("version", version),
+                    ],
+                )?;
+            }
+            "route.activated.v1" => set_status(event, tx, RouteStatus::Active)?,
+            "route.completed.v1" => set_status(event, tx, RouteStatus::Completed)?,
+            "route.cancelled.v1" => set_status(event, tx, RouteStatus::Cancelled)?,
+            _ => return Ok(Outcome::Unknown),
+        }
+        Ok(Outcome::Applied)
+    }
+}
+
+fn set_status(
+    event: &EventEnvelope,
+    tx: &mut dyn Tx,
+    status: RouteStatus,
+) -> Result<(), ProjectionError> {
+    let route: RouteRef = payload(event)?;
+    tx.update(
+        &ROUTES,
+        &[("route_id", route.route_id.to_string().into())],
+        &[
+            ("status", status.as_str().into()),
+            ("version", event.version.into()),
+        ],
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::deliveries::test_events::{Events, ROUTE, apply_all, at, db, rows};
+    use crate::store::Row;
+    use crate::testing::TestDb;
+
+    fn route(db: &TestDb) -> Row {
+        rows(db, &ROUTES, "route_id", ROUTE, "route_id").remove(0)
+    }
+
+    fn checkpoints(db: &TestDb) -> Vec<Row> {
+        rows(db, &ROUTE_CHECKPOINTS, "route_id", ROUTE, "sequence")
+    }
+
+    #[test]
+    fn a_created_route_is_planning_without_an_end() {
+        let (db, mut events) = (db(), Events::default());
+        apply_all(&db, &[events.route_created(ROUTE, "Depot", at(8, 0))]);
+        let row = route(&db);
+        assert_eq!(row.text("origin").unwrap(), "Depot");
+        assert_eq!(row.text("destination").unwrap(), "Harbour");
+        assert_eq!(row.time("scheduled_start").unwrap(), at(8, 0));
+        assert_eq!(row.opt_time("scheduled_end").unwrap(), None);
+        assert_eq!(row.text("status").unwrap(), "planning");
+        assert_eq!(row.int("version").unwrap(), 1);
+        assert!(checkpoints(&db).is_empty());
+    }
+
+    #[test]
+    fn an_update_replaces_origin_destination_and_start() {
+        let (db, mut events) = (db(), Events::default());
+        let created = events.route_created(ROUTE, "Depot", at(8, 0));
+        let updated = events.route(
+            ROUTE,
+            "route.updated.v1",
+            json!({ "route_id": ROUTE, "origin": "North Depot", "destination": "Airport",
+                    "scheduled_start": at(7, 30) }),
+        );
+        apply_all(&db, &[created, updated]);
+        let row = route(&db);
+        assert_eq!(row.text("origin").unwrap(), "North Depot");
+        assert_eq!(row.text("destination").unwrap(), "Airport");
+        assert_eq!(row.time("scheduled_start").unwrap(), at(7, 30));
+        assert_eq!(row.int("version").unwrap(), 2);
+    }
+
+    #[test]
+    fn an_added_checkpoint_is_stored_and_moves_the_scheduled_end() {
+        let (db, mut events) = (db(), Events::default());
+        apply_all(
+            &db,
+            &[
+                events.route_created(ROUTE, "Depot", at(8, 0)),
+                events.checkpoint_added(ROUTE, 1, "Market", at(9, 0)),
+                events.checkpoint_added(ROUTE, 5, "Station", at(10, 0)),
+            ],
+        );
+        let stored: Vec<(i64, String)> = checkpoints(&db)
+            .iter()
+            .map(|c| (c.int("sequence").unwrap(), c.text("location").unwrap()))
+            .collect();
+        assert_eq!(stored, [(1, "Market".into()), (5, "Station".into())]);
+        let row = route(&db);
+        assert_eq!(row.opt_time("scheduled_end").unwrap(), Some(at(10, 0)));
+        assert_eq!(row.int("version").unwrap(), 3);
+    }
+
+    #[test]
+    fn an_updated_checkpoint_replaces_its_location_and_time_and_the_end() {
+        let (db, mut events) = (db(), Events::default());
+        let mut history = vec![
+            events.route_created(ROUTE, "Depot", at(8, 0)),
+            events.checkpoint_added(ROUTE, 1, "Market", at(9, 0)),
+        ];
+        history.push(events.route(
+            ROUTE,
+            "route.checkpoint_updated.v1",
+            json!({ "route_id": ROUTE, "sequence": 1, "location": "Old Market",
+                    "expected_at": at(9, 30), "scheduled_end": at(9, 30) }),
+        ));
+        apply_all(&db, &history);
+        let checkpoint = checkpoints(&db).remove(0);
+        assert_eq!(checkpoint.text("location").unwrap(), "Old Market");
+        assert_eq!(checkpoint.time("expected_at").unwrap(), at(9, 30));
+        let row = route(&db);
+        assert_eq!(row.opt_time("scheduled_end").unwrap(), Some(at(9, 30)));
+        assert_eq!(row.int("version").unwrap(), 3);
+    }
+
+    #[test]
+    fn activation_completion_and_cancellation_set_the_status_and_the_version() {
+        let (db, mut events) = (db(), Events::default());
+        apply_all(&db, &events.active_route(ROUTE));
+        assert_eq!(route(&db).text("status").unwrap(), "active");
+        apply_all(
+            &db,
+            &[events.route(ROUTE, "route.completed.v1", json!({ "route_id": ROUTE }))],
+        );
+        assert_eq!(route(&db).text("status").unwrap(), "completed");
+        assert_eq!(route(&db).int("version").unwrap(), 5);
+
+        let other = crate::deliveries::test_events::OTHER_ROUTE;
+        let created = events.route_created(other, "Depot", at(8, 0));
+        let cancelled = events.route(other, "route.cancelled.v1", json!({ "route_id": other }));
+        apply_all(&db, &[created, cancelled]);
+        let row = rows(&db, &ROUTES, "route_id", other, "route_id").remove(0);
+        assert_eq!(row.text("status").unwrap(), "cancelled");
+        assert_eq!(row.int("version").unwrap(), 2);
+    }
+
+    #[test]
+    fn an_unknown_route_event_type_is_unknown_and_other_aggregates_are_ignored() {
+        let (db, mut events) = (db(), Events::default());
+        let created = events.route_created(ROUTE, "Depot", at(8, 0));
+        let rerouted = events.route(ROUTE, "route.rerouted.v1", json!({ "route_id": ROUTE }));
+        let results = db.apply(&[created, rerouted]);
+        assert_eq!(results[1], Ok(Outcome::Unknown));
+        let customer = crate::testing::EventFactory::new().event(
+            "customer",
+            ROUTE,
+            "customer.registered.v1",
+            json!({}),
+        );
+        assert_eq!(db.apply(&[customer]), [Ok(Outcome::Ignored)]);
+    }
+
+    #[test]
+    fn a_malformed_route_payload_is_malformed() {
+        let (db, mut events) = (db(), Events::default());
+        let bad = events.route(
+            ROUTE,
+            "route.created.v1",
+            json!({ "route_id": "not-a-uuid", "origin": "Depot" }),
+        );
+        assert!(matches!(
+            db.apply(&[bad]).remove(0),
+            Err(ProjectionError::Malformed { event_type, .. }) if event_type == "route.created.v1"
+        ));
+    }
+}

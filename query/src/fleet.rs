@@ -1,0 +1,19 @@
+//! The fleet read models: vehicles (by owner, by usage, by status) and drivers, each
+//! listed with filters and paging and read one by one.
+
+pub mod drivers;
+pub mod license_number;
+pub mod queries;
+pub mod vehicles;
+
+pub use drivers::{DRIVERS, DriversProjection};
+pub use license_number::parse_license_number;
+pub use queries::{get_driver, get_vehicle, list_drivers, list_vehicles};
+pub use vehicles::{VEHICLES, VehiclesProjection};
+
+use crate::projection::Projection;
+
+/// The projections of the fleet context, for the runtime to run.
+pub fn projections() -> Vec<Box<dyn Projection>> {
+    vec![Box::new(VehiclesProjection), Box::new(DriversProjection)]
+}

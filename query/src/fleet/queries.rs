@@ -1,0 +1,614 @@
+//! The fleet queries: `ListVehicles`, `GetVehicle`, `ListDrivers` and `GetDriver`.
+//!
+//! Proto enums are mapped to the domain strings the projections store through
+//! [`Usage`], [`Status`] and [`DriverStatus`]; UNSPECIFIED means "no filter" and a
+//! value the proto does not define is `Invalid` naming its field.
+
+use contracts::v1;
+use uuid::Uuid;
+
+use super::drivers::{DRIVERS, DriverStatus};
+use super::license_number::parse_license_number;
+use super::vehicles::{Status, Usage, VEHICLES};
+use crate::api::{Page, QueryError, order_of};
+use crate::store::{DbError, Filter, Order, Reader, Row, Select, Value};
+
+/// Vehicles filtered by owner, usage and status, sorted by license number (default) or
+/// brand (license number breaking ties), paged, with the total.
+pub fn list_vehicles(
+    reader: &mut dyn Reader,
+    request: &v1::ListVehiclesRequest,
+) -> Result<v1::ListVehiclesReply, QueryError> {
+    let page = Page::parse(request.page.as_ref())?;
+    let sort_column = match v1::VehicleSortField::try_from(request.sort_by) {
+        Ok(v1::VehicleSortField::Unspecified | v1::VehicleSortField::LicenseNumber) => {
+            "license_number"
+        }
+        Ok(v1::VehicleSortField::Brand) => "brand",
+        Err(_) => {
+            return Err(QueryError::invalid(
+                "sort_by",
+                "is not a vehicle sort field",
+            ));
+        }
+    };
+    let order = direction(request.direction)?;
+
+    let mut filter = Vec::new();
+    let owner = request.owner_customer_id.trim();
+    if !owner.is_empty() {
+        let owner = parse_uuid("owner_customer_id", owner)?;
+        filter.push(("owner_customer_id", Value::from(owner.to_string())));
+    }
+    let usage = match v1::VehicleUsage::try_from(request.usage) {
+        Ok(v1::VehicleUsage::Unspecified) => None,
+        Ok(v1::VehicleUsage::Customer) => Some(Usage::Customer),
+        Ok(v1::VehicleUsage::Fleet) => Some(Usage::Fleet),
+        Err(_) => return Err(QueryError::invalid("usage", "is not a vehicle usage")),
+    };
+    if let Some(usage) = usage {
+        filter.push(("usage", usage.as_str().into()));
+    }
+    let status = match v1::VehicleStatus::try_from(request.status) {
+        Ok(v1::VehicleStatus::Unspecified) => None,
+        Ok(v1::VehicleStatus::Available) => Some(Status::Available),
+        Ok(v1::VehicleStatus::OutOfService) => Some(Status::OutOfService),
+        Err(_) => return Err(QueryError::invalid("status", "is not a vehicle status")),
+    };
+    if let Some(status) = status {
+        filter.push(("status", status.as_str().into()));
+    }
+
+    let select = Select::from(&VEHICLES).filter_eq(&filter);
+    let total = reader.count(&select)?;
+    let select = select
+        .order_by(sort_column, order)
+        .order_by("license_number", order);
+    let vehicles = reader
+        .select(&page.apply(select))?
+        .iter()
+        .map(to_vehicle)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(v1::ListVehiclesReply {
+        page: Some(page.info(vehicles.len(), total)),
+        vehicles,
+    })
+}
+
+/// One vehicle by license number, in any case.
+pub fn get_vehicle(
+    reader: &mut dyn Reader,
+    request: &v1::GetVehicleRequest,
+) -> Result<v1::Vehicle, QueryError> {
+    let license_number = parse_license_number("license_number", &request.license_number)?;
+    let row = reader
+        .get(
+            &VEHICLES,
+            &[("license_number", license_number.as_str().into())],
+        )?
+        .ok_or_else(|| QueryError::NotFound(format!("vehicle {license_number} not found")))?;
+    Ok(to_vehicle(&row)?)
+}
+
+/// Drivers whose name contains `search` (case-insensitively), optionally of one status,
+/// sorted by name (driver id breaking ties), paged, with the total.
+pub fn list_drivers(
+    reader: &mut dyn Reader,
+    request: &v1::ListDriversRequest,
+) -> Result<v1::ListDriversReply, QueryError> {
+    let page = Page::parse(request.page.as_ref())?;
+    let sort_column = match v1::DriverSortField::try_from(request.sort_by) {
+        Ok(v1::DriverSortField::Unspecified | v1::DriverSortField::Name) => "name",
+        Err(_) => return Err(QueryError::invalid("sort_by", "is not a driver sort field")),
+    };
+    let order = direction(request.direction)?;
+    let status = match v1::DriverStatus::try_from(request.status) {
+        Ok(v1::DriverStatus::Unspecified) => None,
+        Ok(v1::DriverStatus::Active) => Some(DriverStatus::Active),
+        Ok(v1::DriverStatus::Suspended) => Some(DriverStatus::Suspended),
+        Err(_) => return Err(QueryError::invalid("status", "is not a driver status")),
+    };
+
+    let mut select = Select::from(&DRIVERS);
+    let search = request.search.trim();
+    if !search.is_empty() {
+        select = select.filter(Filter::Contains("name", search.to_owned()));
+    }
+    if let Some(status) = status {
+        select = select.filter(Filter::Eq("status", status.as_str().into()));
+    }
+    let total = reader.count(&select)?;
+    let select = select
+        .order_by(sort_column, order)
+        .order_by("driver_id", order);
+    let drivers = reader
+        .select(&page.apply(select))?
+        .iter()
+        .map(to_driver)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(v1::ListDriversReply {
+        page: Some(page.info(drivers.len(), total)),
+        drivers,
+    })
+}
+
+/// One driver by id.
+pub fn get_driver(
+    reader: &mut dyn Reader,
+    request: &v1::GetDriverRequest,
+) -> Result<v1::Driver, QueryError> {
+    let id = parse_uuid("driver_id", &request.driver_id)?;
+    let row = reader
+        .get(&DRIVERS, &[("driver_id", id.to_string().into())])?
+        .ok_or_else(|| QueryError::NotFound(format!("driver {id} not found")))?;
+    Ok(to_driver(&row)?)
+}
+
+/// A `vehicles` row as the proto `Vehicle` (a customer's car has status UNSPECIFIED).
+pub fn to_vehicle(row: &Row) -> Result<v1::Vehicle, DbError> {
+    let usage = row.text("usage")?;
+    let usage = match Usage::parse(&usage) {
+        Some(Usage::Customer) => v1::VehicleUsage::Customer,
+        Some(Usage::Fleet) => v1::VehicleUsage::Fleet,
+        None => return Err(shape("vehicles", format!("unknown usage `{usage}`"))),
+    };
+    let status = match row.opt_text("status")? {
+        None => v1::VehicleStatus::Unspecified,
+        Some(status) => match Status::parse(&status) {
+            Some(Status::Available) => v1::VehicleStatus::Available,
+            Some(Status::OutOfService) => v1::VehicleStatus::OutOfService,
+            None => return Err(shape("vehicles", format!("unknown status `{status}`"))),
+        },
+    };
+    Ok(v1::Vehicle {
+        license_number: row.text("license_number")?,
+        brand: row.text("brand")?,
+        model: row.text("model")?,
+        owner_customer_id: row.opt_text("owner_customer_id")?,
+        usage: usage.into(),
+        status: status.into(),
+        version: row.uint("version")?,
+    })
+}
+
+/// A `drivers` row as the proto `Driver`.
+pub fn to_driver(row: &Row) -> Result<v1::Driver, DbError> {
+    let status = row.text("status")?;
+    let status = match DriverStatus::parse(&status) {
+        Some(DriverStatus::Active) => v1::DriverStatus::Active,
+        Some(DriverStatus::Suspended) => v1::DriverStatus::Suspended,
+        None => return Err(shape("drivers", format!("unknown status `{status}`"))),
+    };
+    Ok(v1::Driver {
+        driver_id: row.text("driver_id")?,
+        name: row.text("name")?,
+        driving_licence_number: row.text("driving_licence_number")?,
+        status: status.into(),
+        version: row.uint("version")?,
+    })
+}
+
+fn parse_uuid(field: &str, raw: &str) -> Result<Uuid, QueryError> {
+    Uuid::parse_str(raw.trim()).map_err(|_| QueryError::invalid(field, "must be a UUID"))
+}
+
+fn direction(direction: i32) -> Result<Order, QueryError> {
+    v1::SortDirection::try_from(direction)
+        .map(|_| order_of(direction))
+        .map_err(|_| QueryError::invalid("direction", "is not a sort direction"))
+}
+
+fn shape(table: &'static str, reason: String) -> DbError {
+    DbError::Shape { table, reason }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::fleet::{drivers, vehicles};
+    use crate::testing::{EventFactory, TestDb};
+
+    fn id(n: u128) -> String {
+        Uuid::from_u128(n).to_string()
+    }
+
+    const OWNER_A: u128 = 0xa;
+    const OWNER_B: u128 = 0xb;
+
+    /// Three customer cars (two of owner A), two fleet vans (one out of service), and
+    /// three drivers (Sam suspended).
+    fn db() -> TestDb {
+        let db = TestDb::new(vec![
+            Box::new(vehicles::VehiclesProjection),
+            Box::new(drivers::DriversProjection),
+        ]);
+        let mut events = EventFactory::new();
+        let mut batch = Vec::new();
+        for (plate, brand, model, owner, usage, status) in [
+            ("AB-123-C", "Volvo", "V70", Some(OWNER_A), "customer", None),
+            ("XY-9-Z", "Audi", "A4", Some(OWNER_A), "customer", None),
+            ("1-BB-22", "BMW", "320", Some(OWNER_B), "customer", None),
+            (
+                "12-VAN-3",
+                "Ford",
+                "Transit",
+                None,
+                "fleet",
+                Some("available"),
+            ),
+            (
+                "34-VAN-5",
+                "Mercedes",
+                "Sprinter",
+                None,
+                "fleet",
+                Some("available"),
+            ),
+        ] {
+            batch.push(events.event(
+                vehicles::AGGREGATE_TYPE,
+                plate,
+                vehicles::REGISTERED,
+                json!({ "license_number": plate, "brand": brand, "model": model,
+                        "owner": owner.map(id), "usage": usage, "status": status }),
+            ));
+        }
+        batch.push(events.event(
+            vehicles::AGGREGATE_TYPE,
+            "34-VAN-5",
+            vehicles::STATUS_CHANGED,
+            json!({ "license_number": "34-VAN-5", "status": "out_of_service" }),
+        ));
+        for (n, name) in [(1, "Jo Driver"), (2, "Sam Wheeler"), (3, "Joe Rider")] {
+            batch.push(events.event(
+                drivers::AGGREGATE_TYPE,
+                &id(n),
+                drivers::REGISTERED,
+                json!({ "driver_id": id(n), "name": name,
+                        "driving_licence_number": format!("DL-{n}"), "status": "active" }),
+            ));
+        }
+        batch.push(events.event(
+            drivers::AGGREGATE_TYPE,
+            &id(2),
+            drivers::SUSPENDED,
+            json!({ "driver_id": id(2) }),
+        ));
+        assert!(
+            db.apply(&batch)
+                .iter()
+                .all(|r| r == &Ok(crate::projection::Outcome::Applied))
+        );
+        db
+    }
+
+    fn vehicles(
+        db: &TestDb,
+        request: v1::ListVehiclesRequest,
+    ) -> Result<v1::ListVehiclesReply, QueryError> {
+        db.read(move |reader| list_vehicles(reader, &request))
+    }
+
+    fn vehicle(db: &TestDb, license_number: &str) -> Result<v1::Vehicle, QueryError> {
+        let request = v1::GetVehicleRequest {
+            license_number: license_number.to_owned(),
+            ..Default::default()
+        };
+        db.read(move |reader| get_vehicle(reader, &request))
+    }
+
+    fn drivers(
+        db: &TestDb,
+        request: v1::ListDriversRequest,
+    ) -> Result<v1::ListDriversReply, QueryError> {
+        db.read(move |reader| list_drivers(reader, &request))
+    }
+
+    fn driver(db: &TestDb, driver_id: &str) -> Result<v1::Driver, QueryError> {
+        let request = v1::GetDriverRequest {
+            driver_id: driver_id.to_owned(),
+            ..Default::default()
+        };
+        db.read(move |reader| get_driver(reader, &request))
+    }
+
+    fn plates(reply: &v1::ListVehiclesReply) -> Vec<&str> {
+        reply
+            .vehicles
+            .iter()
+            .map(|v| v.license_number.as_str())
+            .collect()
+    }
+
+    fn names(reply: &v1::ListDriversReply) -> Vec<&str> {
+        reply.drivers.iter().map(|d| d.name.as_str()).collect()
+    }
+
+    fn invalid_field<T: std::fmt::Debug>(result: Result<T, QueryError>) -> String {
+        match result {
+            Err(QueryError::Invalid { field, .. }) => field,
+            other => panic!("expected Invalid, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn vehicles_list_by_license_number_by_default_with_the_total() {
+        let db = db();
+        let all = vehicles(&db, v1::ListVehiclesRequest::default()).unwrap();
+        assert_eq!(
+            plates(&all),
+            ["1-BB-22", "12-VAN-3", "34-VAN-5", "AB-123-C", "XY-9-Z"]
+        );
+        assert_eq!(all.page.unwrap().total, 5);
+    }
+
+    #[test]
+    fn vehicles_sort_by_brand_in_either_direction() {
+        let db = db();
+        let by_brand = |direction: v1::SortDirection| v1::ListVehiclesRequest {
+            sort_by: v1::VehicleSortField::Brand.into(),
+            direction: direction.into(),
+            ..Default::default()
+        };
+        let asc = vehicles(&db, by_brand(v1::SortDirection::Ascending)).unwrap();
+        assert_eq!(
+            plates(&asc),
+            ["XY-9-Z", "1-BB-22", "12-VAN-3", "34-VAN-5", "AB-123-C"]
+        );
+        let desc = vehicles(&db, by_brand(v1::SortDirection::Descending)).unwrap();
+        assert_eq!(
+            plates(&desc),
+            ["AB-123-C", "34-VAN-5", "12-VAN-3", "1-BB-22", "XY-9-Z"]
+        );
+    }
+
+    #[test]
+    fn vehicles_filter_by_owner_usage_and_status() {
+        let db = db();
+        let owned = vehicles(
+            &db,
+            v1::ListVehiclesRequest {
+                owner_customer_id: id(OWNER_A).to_uppercase(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(plates(&owned), ["AB-123-C", "XY-9-Z"]);
+        assert_eq!(owned.page.unwrap().total, 2);
+
+        let fleet = vehicles(
+            &db,
+            v1::ListVehiclesRequest {
+                usage: v1::VehicleUsage::Fleet.into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(plates(&fleet), ["12-VAN-3", "34-VAN-5"]);
+
+        let out_of_service = vehicles(
+            &db,
+            v1::ListVehiclesRequest {
+                usage: v1::VehicleUsage::Fleet.into(),
+                status: v1::VehicleStatus::OutOfService.into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(plates(&out_of_service), ["34-VAN-5"]);
+        assert_eq!(out_of_service.page.unwrap().total, 1);
+
+        let available_cars = vehicles(
+            &db,
+            v1::ListVehiclesRequest {
+                usage: v1::VehicleUsage::Customer.into(),
+                status: v1::VehicleStatus::Available.into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert!(available_cars.vehicles.is_empty());
+    }
+
+    #[test]
+    fn vehicle_pages_carry_the_next_token_and_the_total() {
+        let db = db();
+        let page = |token: &str| v1::ListVehiclesRequest {
+            page: Some(v1::PageRequest {
+                page_size: 2,
+                page_token: token.to_owned(),
+            }),
+            ..Default::default()
+        };
+        let first = vehicles(&db, page("")).unwrap();
+        assert_eq!(plates(&first), ["1-BB-22", "12-VAN-3"]);
+        let info = first.page.unwrap();
+        assert_eq!((info.next_page_token.as_str(), info.total), ("2", 5));
+        let last = vehicles(&db, page("4")).unwrap();
+        assert_eq!(plates(&last), ["XY-9-Z"]);
+        assert_eq!(last.page.unwrap().next_page_token, "");
+    }
+
+    #[test]
+    fn a_vehicle_is_read_by_license_number_in_any_case() {
+        let db = db();
+        assert_eq!(
+            vehicle(&db, " ab-123-c ").unwrap(),
+            v1::Vehicle {
+                license_number: "AB-123-C".into(),
+                brand: "Volvo".into(),
+                model: "V70".into(),
+                owner_customer_id: Some(id(OWNER_A)),
+                usage: v1::VehicleUsage::Customer.into(),
+                status: v1::VehicleStatus::Unspecified.into(),
+                version: 1,
+            }
+        );
+        assert_eq!(
+            vehicle(&db, "34-van-5").unwrap(),
+            v1::Vehicle {
+                license_number: "34-VAN-5".into(),
+                brand: "Mercedes".into(),
+                model: "Sprinter".into(),
+                owner_customer_id: None,
+                usage: v1::VehicleUsage::Fleet.into(),
+                status: v1::VehicleStatus::OutOfService.into(),
+                version: 2,
+            }
+        );
+    }
+
+    #[test]
+    fn an_unknown_vehicle_is_not_found() {
+        let db = db();
+        assert!(matches!(
+            vehicle(&db, "ZZ-999-Z"),
+            Err(QueryError::NotFound(_))
+        ));
+    }
+
+    #[test]
+    fn bad_vehicle_request_fields_are_invalid_naming_the_field() {
+        let db = db();
+        assert_eq!(invalid_field(vehicle(&db, "AB123C")), "license_number");
+        let cases = [
+            (
+                v1::ListVehiclesRequest {
+                    owner_customer_id: "someone".into(),
+                    ..Default::default()
+                },
+                "owner_customer_id",
+            ),
+            (
+                v1::ListVehiclesRequest {
+                    usage: 9,
+                    ..Default::default()
+                },
+                "usage",
+            ),
+            (
+                v1::ListVehiclesRequest {
+                    status: 9,
+                    ..Default::default()
+                },
+                "status",
+            ),
+            (
+                v1::ListVehiclesRequest {
+                    sort_by: 9,
+                    ..Default::default()
+                },
+                "sort_by",
+            ),
+            (
+                v1::ListVehiclesRequest {
+                    direction: 9,
+                    ..Default::default()
+                },
+                "direction",
+            ),
+            (
+                v1::ListVehiclesRequest {
+                    page: Some(v1::PageRequest {
+                        page_size: 501,
+                        page_token: String::new(),
+                    }),
+                    ..Default::default()
+                },
+                "page.page_size",
+            ),
+        ];
+        for (request, field) in cases {
+            assert_eq!(invalid_field(vehicles(&db, request)), field);
+        }
+    }
+
+    #[test]
+    fn drivers_list_by_name_and_search_case_insensitively() {
+        let db = db();
+        let all = drivers(&db, v1::ListDriversRequest::default()).unwrap();
+        assert_eq!(names(&all), ["Jo Driver", "Joe Rider", "Sam Wheeler"]);
+        assert_eq!(all.page.unwrap().total, 3);
+
+        let jo = drivers(
+            &db,
+            v1::ListDriversRequest {
+                search: "JO".into(),
+                direction: v1::SortDirection::Descending.into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(names(&jo), ["Joe Rider", "Jo Driver"]);
+        assert_eq!(jo.page.unwrap().total, 2);
+    }
+
+    #[test]
+    fn drivers_filter_by_status_and_page() {
+        let db = db();
+        let suspended = drivers(
+            &db,
+            v1::ListDriversRequest {
+                status: v1::DriverStatus::Suspended.into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(names(&suspended), ["Sam Wheeler"]);
+
+        let active_page = drivers(
+            &db,
+            v1::ListDriversRequest {
+                status: v1::DriverStatus::Active.into(),
+                page: Some(v1::PageRequest {
+                    page_size: 1,
+                    page_token: String::new(),
+                }),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(names(&active_page), ["Jo Driver"]);
+        let info = active_page.page.unwrap();
+        assert_eq!((info.next_page_token.as_str(), info.total), ("1", 2));
+    }
+
+    #[test]
+    fn a_driver_is_read_by_id() {
+        let db = db();
+        assert_eq!(
+            driver(&db, &id(2)).unwrap(),
+            v1::Driver {
+                driver_id: id(2),
+                name: "Sam Wheeler".into(),
+                driving_licence_number: "DL-2".into(),
+                status: v1::DriverStatus::Suspended.into(),
+                version: 2,
+            }
+        );
+    }
+
+    #[test]
+    fn an_unknown_driver_is_not_found() {
+        let db = db();
+        assert!(matches!(driver(&db, &id(99)), Err(QueryError::NotFound(_))));
+    }
+
+    #[test]
+    fn bad_driver_request_fields_are_invalid_naming_the_field() {
+        let db = db();
+        assert_eq!(invalid_field(driver(&db, "jo")), "driver_id");
+        let bad_status = v1::ListDriversRequest {
+            status: 9,
+            ..Default::default()
+        };
+        assert_eq!(invalid_field(drivers(&db, bad_status)), "status");
+        let bad_sort = v1::ListDriversRequest {
+            sort_by: 9,
+            ..Default::default()
+        };
+        assert_eq!(invalid_field(drivers(&db, bad_sort)), "sort_by");
+    }
+}

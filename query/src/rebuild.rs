@@ -1,0 +1,76 @@
+//! Rebuilding read models without downtime: a second runtime replays the whole log
+//! into the next generation of tables while the live runtime and the queries carry on
+//! with the current one; each projection switches when its rebuild has caught up.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use es_core::projection::{EventSource, ProjectorStatus, RetryPolicy, StatusBoard, run};
+
+use crate::api::QueryError;
+use crate::runtime::{ReadModelTarget, blocking};
+use crate::store::sqlite::ReadModelDb;
+
+#[derive(Clone)]
+pub struct Rebuilds {
+    db: ReadModelDb,
+    source: Arc<dyn EventSource>,
+    policy: RetryPolicy,
+    running: Arc<Mutex<HashMap<String, Arc<StatusBoard>>>>,
+}
+
+impl Rebuilds {
+    pub fn new(db: ReadModelDb, source: Arc<dyn EventSource>, policy: RetryPolicy) -> Self {
+        Self {
+            db,
+            source,
+            policy,
+            running: Arc::default(),
+        }
+    }
+
+    fn running(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<StatusBoard>>> {
+        self.running.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Starts rebuilding `names` (all projections when empty). Unknown names and
+    /// projections already rebuilding are refused, naming the field.
+    pub fn start(&self, names: Vec<String>) -> Result<Vec<String>, QueryError> {
+        let known: Vec<String> = self.db.projections().iter().map(|p| p.name().to_owned()).collect();
+        let names = if names.is_empty() { known.clone() } else { names };
+        for name in &names {
+            if !known.contains(name) {
+                return Err(QueryError::invalid("projections", format!("no read model named `{name}`; known: {}", known.join(", "))));
+            }
+            if self.running().contains_key(name) {
+                return Err(QueryError::invalid("projections", format!("`{name}` is already being rebuilt")));
+            }
+        }
+        let members = blocking(|| self.db.begin_rebuild(&names))?;
+        let status = Arc::new(StatusBoard::new(format!("rebuild:{}", names.join(","))));
+        for name in &names {
+            self.running().insert(name.clone(), status.clone());
+        }
+        let (done, mut finished) = tokio::sync::watch::channel(false);
+        let target = ReadModelTarget::rebuild(self.db.clone(), members, done);
+        let (source, policy, running, started) = (self.source.clone(), self.policy, self.running.clone(), names.clone());
+        tokio::spawn(async move {
+            tracing::info!(projections = ?started, "rebuild started");
+            run(source, target, status, policy, async move {
+                let _ = finished.wait_for(|d| *d).await;
+            })
+            .await;
+            let mut running = running.lock().unwrap_or_else(|p| p.into_inner());
+            for name in &started {
+                running.remove(name);
+            }
+            tracing::info!(projections = ?started, "rebuild finished");
+        });
+        Ok(names)
+    }
+
+    /// Progress of running rebuilds, by projection.
+    pub fn progress(&self) -> HashMap<String, ProjectorStatus> {
+        self.running().iter().map(|(name, board)| (name.clone(), board.snapshot())).collect()
+    }
+}

@@ -1,0 +1,333 @@
+//! The planning query: `GetWorkshopPlanning`, a date's jobs with the vehicle's, the
+//! customer's and the technician's details joined from their own read models.
+//!
+//! The join is done here, at read time, with one keyed select per joined table (not
+//! one per job). A row missing from a joined read model (its context lags behind the
+//! workshop's) leaves that detail unset, so the planning is always readable.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::NaiveDate;
+use contracts::v1;
+
+use super::planning::{WORKSHOP_JOBS, WORKSHOP_PLANNINGS};
+use super::technicians::TECHNICIANS;
+use super::vocabulary::{job_status, maintenance_service, service_category};
+use crate::api::{QueryError, to_timestamp};
+use crate::customers::{CUSTOMERS, queries::to_customer};
+use crate::fleet::{VEHICLES, queries::to_vehicle};
+use crate::store::{DbError, Filter, Order, Reader, Row, Select, Table, Value};
+
+/// The jobs of `date` ordered by planned start; a date nobody planned is an empty
+/// planning with version 0.
+pub fn get_workshop_planning(
+    reader: &mut dyn Reader,
+    request: &v1::GetWorkshopPlanningRequest,
+) -> Result<v1::WorkshopPlanning, QueryError> {
+    let date = NaiveDate::parse_from_str(request.date.trim(), "%Y-%m-%d")
+        .map_err(|_| QueryError::invalid("date", "must be a date as yyyy-mm-dd"))?
+        .to_string();
+    let version = reader
+        .get(&WORKSHOP_PLANNINGS, &[("date", date.clone().into())])?
+        .map(|row| row.uint("version"))
+        .transpose()?
+        .unwrap_or(0);
+    let rows = reader.select(
+        &Select::from(&WORKSHOP_JOBS)
+            .filter_eq(&[("date", date.clone().into())])
+            .order_by("slot_start", Order::Asc)
+            .order_by("job_id", Order::Asc),
+    )?;
+
+    let vehicles = lookup(
+        reader,
+        &VEHICLES,
+        "license_number",
+        &rows,
+        "vehicle_license_number",
+    )?;
+    let customers = lookup(reader, &CUSTOMERS, "customer_id", &rows, "customer_id")?;
+    let technicians = lookup(
+        reader,
+        &TECHNICIANS,
+        "technician_id",
+        &rows,
+        "technician_id",
+    )?;
+
+    let jobs = rows
+        .iter()
+        .map(|row| {
+            let mut job = to_job(row)?;
+            job.vehicle = vehicles
+                .get(&job.vehicle_license_number)
+                .map(to_vehicle)
+                .transpose()?;
+            job.customer = customers
+                .get(&job.customer_id)
+                .map(to_customer)
+                .transpose()?;
+            if let Some(technician) = job
+                .technician_id
+                .as_ref()
+                .and_then(|id| technicians.get(id))
+            {
+                job.technician_name = technician.text("name")?;
+            }
+            Ok(job)
+        })
+        .collect::<Result<Vec<_>, DbError>>()?;
+    Ok(v1::WorkshopPlanning {
+        date,
+        jobs,
+        version,
+    })
+}
+
+/// The rows of `table` whose `key` is one of the `column` values of `rows`, by key.
+fn lookup(
+    reader: &mut dyn Reader,
+    table: &'static Table,
+    key: &'static str,
+    rows: &[Row],
+    column: &str,
+) -> Result<HashMap<String, Row>, DbError> {
+    let mut wanted = BTreeSet::new();
+    for row in rows {
+        wanted.extend(row.opt_text(column)?);
+    }
+    if wanted.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let values = wanted.into_iter().map(Value::from).collect();
+    reader
+        .select(&Select::from(table).filter(Filter::In(key, values)))?
+        .into_iter()
+        .map(|row| Ok((row.text(key)?, row)))
+        .collect()
+}
+
+/// A `workshop_jobs` row as the proto job, without the joined details.
+fn to_job(row: &Row) -> Result<v1::MaintenanceJob, DbError> {
+    let actual_slot = match (row.opt_time("actual_start")?, row.opt_time("actual_end")?) {
+        (Some(start), Some(end)) => Some(v1::Timeslot {
+            start: Some(to_timestamp(start)),
+            end: Some(to_timestamp(end)),
+        }),
+        _ => None,
+    };
+    Ok(v1::MaintenanceJob {
+        job_id: row.text("job_id")?,
+        planned_slot: Some(v1::Timeslot {
+            start: Some(to_timestamp(row.time("slot_start")?)),
+            end: Some(to_timestamp(row.time("slot_end")?)),
+        }),
+        service: maintenance_service(&row.text("service")?).into(),
+        category: service_category(&row.text("category")?).into(),
+        description: row.text("description")?,
+        status: job_status(&row.text("status")?).into(),
+        vehicle_license_number: row.text("vehicle_license_number")?,
+        customer_id: row.text("customer_id")?,
+        technician_id: row.opt_text("technician_id")?,
+        technician_name: String::new(),
+        actual_slot,
+        notes: row.opt_text("notes")?.unwrap_or_default(),
+        cancellation_reason: row.opt_text("cancel_reason")?.unwrap_or_default(),
+        vehicle: None,
+        customer: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::customers::CustomersProjection;
+    use crate::fleet::VehiclesProjection;
+    use crate::projection::Projection;
+    use crate::testing::{EventFactory, TestDb};
+    use crate::workshop::planning::WorkshopPlanningProjection;
+    use crate::workshop::planning::tests::{CUSTOMER, DATE, JOB, TECH, job_planned, plan};
+    use crate::workshop::technicians::TechniciansProjection;
+
+    const EARLY_JOB: &str = "0190a5e4-7b1c-7c3e-9f00-00000000a000";
+
+    fn db() -> TestDb {
+        TestDb::new(vec![
+            Box::new(WorkshopPlanningProjection) as Box<dyn Projection>,
+            Box::new(TechniciansProjection),
+            Box::new(CustomersProjection),
+            Box::new(VehiclesProjection),
+        ])
+    }
+
+    fn get(db: &TestDb, date: &str) -> Result<v1::WorkshopPlanning, QueryError> {
+        let request = v1::GetWorkshopPlanningRequest {
+            date: date.into(),
+            ..Default::default()
+        };
+        db.read(move |reader| get_workshop_planning(reader, &request))
+    }
+
+    /// The vehicle, customer and technician of the jobs, as their contexts record them.
+    fn details(f: &mut EventFactory) -> Vec<es_core::EventEnvelope> {
+        vec![
+            f.event(
+                "customer",
+                CUSTOMER,
+                "customer.registered.v1",
+                json!({
+                    "customer_id": CUSTOMER,
+                    "personal_data": {
+                        "name": "Grace Hopper", "address": "Main St 1", "postal_code": "1000",
+                        "city": "Brussels", "telephone": "+32 2 555 01 01",
+                        "email": "grace@example.com",
+                    },
+                }),
+            ),
+            f.event(
+                "vehicle",
+                "AB-123-C",
+                "vehicle.registered.v1",
+                json!({
+                    "license_number": "AB-123-C", "brand": "Volvo", "model": "XC40",
+                    "owner": CUSTOMER, "usage": "customer", "status": null,
+                }),
+            ),
+            f.event(
+                "technician",
+                TECH,
+                "technician.registered.v1",
+                json!({"technician_id": TECH, "name": "Ada Wrench", "skills": ["maintenance"]}),
+            ),
+        ]
+    }
+
+    #[test]
+    fn jobs_come_in_planned_order_with_vehicle_customer_and_technician_details() {
+        let db = db();
+        let mut f = EventFactory::new();
+        let mut events = details(&mut f);
+        events.extend(plan(&mut f, JOB, Some(TECH)));
+        events.push(f.event(
+            "workshop_planning",
+            DATE,
+            "workshop.job_planned.v1",
+            job_planned(
+                EARLY_JOB,
+                "2026-03-02T07:00:00Z",
+                "2026-03-02T08:00:00Z",
+                None,
+            ),
+        ));
+        let results = db.apply(&events);
+        assert!(results.iter().all(Result::is_ok), "{results:?}");
+
+        let planning = get(&db, DATE).unwrap();
+        assert_eq!(planning.date, DATE);
+        assert_eq!(planning.version, 3);
+        let ids: Vec<&str> = planning.jobs.iter().map(|j| j.job_id.as_str()).collect();
+        assert_eq!(ids, [EARLY_JOB, JOB]);
+
+        let job = &planning.jobs[1];
+        assert_eq!(job.service, v1::MaintenanceService::TireRotation as i32);
+        assert_eq!(job.category, v1::ServiceCategory::Maintenance as i32);
+        assert_eq!(job.status, v1::JobStatus::Planned as i32);
+        assert_eq!(job.description, "Rotate all four");
+        assert_eq!(job.technician_id.as_deref(), Some(TECH));
+        assert_eq!(job.technician_name, "Ada Wrench");
+        let start = job.planned_slot.unwrap().start.unwrap();
+        assert_eq!(start.seconds, 1_772_442_000); // 2026-03-02T09:00:00Z
+        assert_eq!(job.actual_slot, None);
+        assert_eq!(job.vehicle.as_ref().unwrap().brand, "Volvo");
+        assert_eq!(job.customer.as_ref().unwrap().name, "Grace Hopper");
+        assert_eq!(planning.jobs[0].technician_name, "");
+    }
+
+    #[test]
+    fn the_planning_stays_readable_when_other_contexts_lag() {
+        let db = db();
+        let mut f = EventFactory::new();
+        assert!(
+            db.apply(&plan(&mut f, JOB, Some(TECH)))
+                .iter()
+                .all(Result::is_ok)
+        );
+        let planning = get(&db, DATE).unwrap();
+        let job = &planning.jobs[0];
+        assert_eq!(job.vehicle, None);
+        assert_eq!(job.customer, None);
+        assert_eq!(job.technician_name, "");
+        assert_eq!(job.vehicle_license_number, "AB-123-C");
+        assert_eq!(job.customer_id, CUSTOMER);
+    }
+
+    #[test]
+    fn finished_and_cancelled_jobs_carry_their_outcome() {
+        let db = db();
+        let mut f = EventFactory::new();
+        let mut events = plan(&mut f, JOB, None);
+        events.push(f.event(
+            "workshop_planning",
+            DATE,
+            "workshop.job_planned.v1",
+            job_planned(
+                EARLY_JOB,
+                "2026-03-02T07:00:00Z",
+                "2026-03-02T08:00:00Z",
+                None,
+            ),
+        ));
+        events.push(f.event(
+            "workshop_planning",
+            DATE,
+            "workshop.job_finished.v1",
+            json!({
+                "date": DATE, "job_id": EARLY_JOB,
+                "actual": {"start": "2026-03-02T07:05:00Z", "end": "2026-03-02T08:10:00Z"},
+                "notes": null, "vehicle": "AB-123-C", "technician_id": null,
+            }),
+        ));
+        events.push(f.event(
+            "workshop_planning",
+            DATE,
+            "workshop.job_cancelled.v1",
+            json!({
+                "date": DATE, "job_id": JOB, "reason": "No parts",
+                "vehicle": "AB-123-C", "technician_id": null,
+            }),
+        ));
+        assert!(db.apply(&events).iter().all(Result::is_ok));
+        let planning = get(&db, DATE).unwrap();
+        assert_eq!(planning.version, 5);
+        let (finished, cancelled) = (&planning.jobs[0], &planning.jobs[1]);
+        assert_eq!(finished.status, v1::JobStatus::Finished as i32);
+        let actual = finished.actual_slot.unwrap();
+        assert_eq!(
+            actual.end.unwrap().seconds - actual.start.unwrap().seconds,
+            65 * 60
+        );
+        assert_eq!(finished.notes, "");
+        assert_eq!(cancelled.status, v1::JobStatus::Cancelled as i32);
+        assert_eq!(cancelled.cancellation_reason, "No parts");
+    }
+
+    #[test]
+    fn a_date_nobody_planned_is_an_empty_planning() {
+        let planning = get(&db(), "2026-12-24").unwrap();
+        assert_eq!(planning.date, "2026-12-24");
+        assert!(planning.jobs.is_empty());
+        assert_eq!(planning.version, 0);
+    }
+
+    #[test]
+    fn a_malformed_date_is_invalid_naming_the_field() {
+        for date in ["", "2026-02-30", "02/03/2026", "tomorrow"] {
+            assert!(
+                matches!(get(&db(), date), Err(QueryError::Invalid { field, .. }) if field == "date"),
+                "{date}"
+            );
+        }
+    }
+}

@@ -1,0 +1,255 @@
+//! The `technicians` read model: one row per technician, following `technician.*`
+//! (`registered`, `updated`, `deactivated`, `reactivated`).
+//!
+//! Decisions:
+//! - `skills` is one text column of snake_case categories, sorted and comma-separated
+//!   (`paint,repairs`). The skill filter is a substring match on it, which is exact
+//!   because no category name contains another (a test guards that);
+//! - a technician is registered `active`; deactivation/reactivation only flip `status`;
+//! - an update replaces name and skills as a whole, like the aggregate does;
+//! - events for a technician with no row (impossible in a complete log) change nothing
+//!   rather than inventing a half-filled row.
+
+use es_core::EventEnvelope;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::projection::{Outcome, Projection, ProjectionError, payload};
+use crate::store::{Column, Table, Tx, Value};
+
+pub static TECHNICIANS: Table = Table {
+    name: "technicians",
+    columns: &[
+        Column::text("technician_id"),
+        Column::text("name"),
+        Column::text("skills"),
+        Column::text("status"),
+        Column::int("version"),
+    ],
+    key: &["technician_id"],
+    indexes: &[&["name"], &["status"]],
+};
+
+/// The stored `status` values.
+pub const ACTIVE: &str = "active";
+pub const INACTIVE: &str = "inactive";
+
+static TABLES: [&Table; 1] = [&TECHNICIANS];
+
+pub struct TechniciansProjection;
+
+#[derive(Deserialize)]
+struct Profile {
+    technician_id: Uuid,
+    name: String,
+    skills: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct StatusChange {
+    technician_id: Uuid,
+}
+
+impl Projection for TechniciansProjection {
+    fn name(&self) -> &'static str {
+        "technicians"
+    }
+
+    fn tables(&self) -> &'static [&'static Table] {
+        &TABLES
+    }
+
+    fn apply(&self, event: &EventEnvelope, tx: &mut dyn Tx) -> Result<Outcome, ProjectionError> {
+        if event.aggregate_type != "technician" {
+            return Ok(Outcome::Ignored);
+        }
+        let version = Value::from(event.version);
+        match event.event_type.as_str() {
+            "technician.registered.v1" => {
+                let p: Profile = payload(event)?;
+                tx.upsert(
+                    &TECHNICIANS,
+                    &[
+                        ("technician_id", p.technician_id.to_string().into()),
+                        ("name", p.name.into()),
+                        ("skills", skills_text(p.skills).into()),
+                        ("status", ACTIVE.into()),
+                        ("version", version),
+                    ],
+                )?;
+            }
+            "technician.updated.v1" => {
+                let p: Profile = payload(event)?;
+                tx.update(
+                    &TECHNICIANS,
+                    &[("technician_id", p.technician_id.to_string().into())],
+                    &[
+                        ("name", p.name.into()),
+                        ("skills", skills_text(p.skills).into()),
+                        ("version", version),
+                    ],
+                )?;
+            }
+            "technician.deactivated.v1" | "technician.reactivated.v1" => {
+                let change: StatusChange = payload(event)?;
+                let status = if event.event_type == "technician.deactivated.v1" {
+                    INACTIVE
+                } else {
+                    ACTIVE
+                };
+                tx.update(
+                    &TECHNICIANS,
+                    &[("technician_id", change.technician_id.to_string().into())],
+                    &[("status", status.into()), ("version", version)],
+                )?;
+            }
+            _ => return Ok(Outcome::Unknown),
+        }
+        Ok(Outcome::Applied)
+    }
+}
+
+/// `["repairs", "paint"]` → `"paint,repairs"`.
+fn skills_text(mut skills: Vec<String>) -> String {
+    skills.sort();
+    skills.dedup();
+    skills.join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::store::{Reader, Row};
+    use crate::testing::{EventFactory, TestDb};
+    use crate::workshop::vocabulary::stored_word;
+
+    const ID: &str = "0190a5e4-7b1c-7c3e-9f00-000000000001";
+
+    fn db() -> TestDb {
+        TestDb::new(vec![Box::new(TechniciansProjection) as Box<dyn Projection>])
+    }
+
+    fn registered(factory: &mut EventFactory) -> EventEnvelope {
+        factory.event(
+            "technician",
+            ID,
+            "technician.registered.v1",
+            json!({"technician_id": ID, "name": "Ada Wrench", "skills": ["repairs", "paint"]}),
+        )
+    }
+
+    fn row(db: &TestDb) -> Row {
+        db.read(|reader: &mut dyn Reader| {
+            reader
+                .get(&TECHNICIANS, &[("technician_id", ID.into())])
+                .unwrap()
+                .expect("a technician row")
+        })
+    }
+
+    #[test]
+    fn a_registered_technician_is_active_with_sorted_skills() {
+        let db = db();
+        let mut factory = EventFactory::new();
+        let results = db.apply(&[registered(&mut factory)]);
+        assert_eq!(results, vec![Ok(Outcome::Applied)]);
+        let row = row(&db);
+        assert_eq!(row.text("name").unwrap(), "Ada Wrench");
+        assert_eq!(row.text("skills").unwrap(), "paint,repairs");
+        assert_eq!(row.text("status").unwrap(), ACTIVE);
+        assert_eq!(row.int("version").unwrap(), 1);
+    }
+
+    #[test]
+    fn an_update_replaces_name_and_skills() {
+        let db = db();
+        let mut factory = EventFactory::new();
+        let first = registered(&mut factory);
+        let update = factory.event(
+            "technician",
+            ID,
+            "technician.updated.v1",
+            json!({"technician_id": ID, "name": "Ada Spanner", "skills": ["installation"]}),
+        );
+        db.apply(&[first, update]);
+        let row = row(&db);
+        assert_eq!(row.text("name").unwrap(), "Ada Spanner");
+        assert_eq!(row.text("skills").unwrap(), "installation");
+        assert_eq!(row.int("version").unwrap(), 2);
+    }
+
+    #[test]
+    fn deactivation_and_reactivation_flip_the_status() {
+        let db = db();
+        let mut factory = EventFactory::new();
+        let first = registered(&mut factory);
+        let off = factory.event(
+            "technician",
+            ID,
+            "technician.deactivated.v1",
+            json!({"technician_id": ID}),
+        );
+        db.apply(&[first, off]);
+        assert_eq!(row(&db).text("status").unwrap(), INACTIVE);
+        let on = factory.event(
+            "technician",
+            ID,
+            "technician.reactivated.v1",
+            json!({"technician_id": ID}),
+        );
+        db.apply(&[on]);
+        let row = row(&db);
+        assert_eq!(row.text("status").unwrap(), ACTIVE);
+        assert_eq!(row.int("version").unwrap(), 3);
+    }
+
+    #[test]
+    fn an_unknown_technician_event_is_unknown_and_other_aggregates_are_ignored() {
+        let db = db();
+        let mut factory = EventFactory::new();
+        let strange = factory.event(
+            "technician",
+            ID,
+            "technician.promoted.v1",
+            json!({"technician_id": ID}),
+        );
+        let other = factory.event("driver", ID, "driver.registered.v1", json!({}));
+        assert_eq!(
+            db.apply(&[strange, other]),
+            vec![Ok(Outcome::Unknown), Ok(Outcome::Ignored)]
+        );
+    }
+
+    #[test]
+    fn a_malformed_payload_is_rejected() {
+        let db = db();
+        let mut factory = EventFactory::new();
+        let bad = factory.event(
+            "technician",
+            ID,
+            "technician.registered.v1",
+            json!({"technician_id": "not-a-uuid", "name": "X", "skills": []}),
+        );
+        assert!(matches!(
+            db.apply(&[bad]).as_slice(),
+            [Err(ProjectionError::Malformed { .. })]
+        ));
+    }
+
+    #[test]
+    fn no_category_name_contains_another_so_the_skill_filter_is_exact() {
+        use contracts::v1::ServiceCategory;
+        let names: Vec<String> = (1..)
+            .map_while(|n| ServiceCategory::try_from(n).ok())
+            .map(|c| stored_word(c.as_str_name(), "SERVICE_CATEGORY_"))
+            .collect();
+        assert_eq!(names.len(), 4);
+        for a in &names {
+            for b in &names {
+                assert!(a == b || !a.contains(b.as_str()), "{a} contains {b}");
+            }
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! `bench lag`: how long after a command's reply its events are queryable, with the
+//! command and query services running as in production (query fed over gRPC).
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use command::config::{Config as CommandConfig, StoreLocation};
+use contracts::v1::customer_commands_client::CustomerCommandsClient;
+use contracts::v1::fleet_commands_client::FleetCommandsClient;
+use contracts::v1::{RegisterCustomerRequest, RegisterDriverRequest};
+use es_core::{EventStore, SqliteEventStore};
+use query::runtime::GrpcEventSource;
+use query::store::sqlite::ReadModelDb;
+use tokio::net::TcpListener;
+use tonic::transport::Channel;
+
+type Pending = Arc<Mutex<BTreeMap<u64, Instant>>>;
+
+pub async fn run_bench(rate: u64, duration: u64) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let command_config = CommandConfig {
+        listen: "127.0.0.1:0".parse()?,
+        store: StoreLocation::Sqlite(dir.path().join("events.db")),
+        snapshot_every: 100,
+        max_retries: 3,
+        aggregate_cache: 10_000,
+    };
+    let store: Arc<dyn EventStore> = Arc::new(SqliteEventStore::open(dir.path().join("events.db"))?);
+    let command_app = command::startup::App::with_store(
+        TcpListener::bind(command_config.listen).await?,
+        store,
+        &command_config,
+    )
+    .await?;
+    let command_url = format!("http://{}", command_app.local_addr());
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut stop_command = stopped.clone();
+    let command_task = tokio::spawn(command_app.run_until_stopped(async move {
+        let _ = stop_command.wait_for(|s| *s).await;
+    }));
+
+    let query_config = query::config::Config {
+        listen: "127.0.0.1:0".parse()?,
+        read_models: dir.path().join("read-models.db"),
+        command_url: command_url.clone(),
+        consistency_timeout: Duration::from_secs(5),
+    };
+    let db = ReadModelDb::open(&query_config.read_models, query::startup::all_projections())?;
+    let channel = Channel::from_shared(command_url.clone())?.connect().await?;
+    let query_app = query::startup::App::with_source(
+        TcpListener::bind(query_config.listen).await?,
+        db,
+        Arc::new(GrpcEventSource::new(channel.clone())),
+        &query_config,
+    )?;
+    let board = query_app.status();
+    let mut stop_query = stopped.clone();
+    let query_task = tokio::spawn(query_app.run_until_stopped(async move {
+        let _ = stop_query.wait_for(|s| *s).await;
+    }));
+
+    let pending: Pending = Arc::default();
+    let lags: Arc<Mutex<Vec<Duration>>> = Arc::default();
+    let watcher = {
+        let (pending, lags, mut position) = (pending.clone(), lags.clone(), board.watch());
+        tokio::spawn(async move {
+            while position.changed().await.is_ok() {
+                let reached = *position.borrow_and_update();
+                settle(&pending, &lags, reached);
+            }
+        })
+    };
+
+    eprintln!("{rate} commands/s for {duration} s; lag = reply → read models reflect it");
+    let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / rate as f64));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let total = rate * duration;
+    let mut calls = Vec::with_capacity(total as usize);
+    for n in 0..total {
+        ticker.tick().await;
+        let (channel, pending, lags, board) = (channel.clone(), pending.clone(), lags.clone(), board.clone());
+        calls.push(tokio::spawn(async move {
+            let id = uuid::Uuid::now_v7().to_string();
+            let reply = if n % 2 == 0 {
+                CustomerCommandsClient::new(channel)
+                    .register_customer(RegisterCustomerRequest {
+                        customer_id: id,
+                        name: format!("Customer {n}"),
+                        address: String::new(),
+                        postal_code: String::new(),
+                        city: "Utrecht".into(),
+                        telephone: "+31 30 555 0101".into(),
+                        email: format!("c{n}@example.com"),
+                        idempotency_key: None,
+                    })
+                    .await
+            } else {
+                FleetCommandsClient::new(channel)
+                    .register_driver(RegisterDriverRequest {
+                        driver_id: id,
+                        name: format!("Driver {n}"),
+                        driving_licence_number: format!("DL{n}"),
+                        idempotency_key: None,
+                    })
+                    .await
+            }?;
+            let position = reply.into_inner().token.map_or(0, |t| t.position);
+            pending.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.insert(position, Instant::now());
+            // The projection may already be past it: settle against where it is now.
+            settle(&pending, &lags, board.position());
+            anyhow::Ok(())
+        }));
+    }
+    for call in calls {
+        call.await??;
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !pending.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    stop.send_replace(true);
+    watcher.abort();
+    command_task.await??;
+    query_task.await??;
+
+    let mut lags = lags.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.clone();
+    anyhow::ensure!(lags.len() as u64 == total, "{} of {total} commands were reflected", lags.len());
+    lags.sort();
+    let p = |q: f64| lags[((lags.len() - 1) as f64 * q) as usize].as_secs_f64() * 1_000.0;
+    eprintln!("lag p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms", p(0.5), p(0.99), p(1.0));
+    super::result("projection_lag_p99", p(0.99), "ms");
+    Ok(())
+}
+
+/// Records the lag of every command whose position the read models have reached.
+fn settle(pending: &Pending, lags: &Mutex<Vec<Duration>>, reached: u64) {
+    let now = Instant::now();
+    let (Ok(mut pending), Ok(mut lags)) = (pending.lock(), lags.lock()) else { return };
+    let still_waiting = pending.split_off(&(reached + 1));
+    lags.extend(pending.values().map(|sent| now.duration_since(*sent)));
+    *pending = still_waiting;
+}
