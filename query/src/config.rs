@@ -40,12 +40,18 @@ impl Config {
         let malformed = |variable: &'static str, message: String| ConfigError { variable, message };
         let listen = get("PITLANE_QUERY_ADDR", "127.0.0.1:50052");
         let listen = listen.parse().map_err(|_| {
-            malformed("PITLANE_QUERY_ADDR", format!("`{listen}` is not a socket address like 127.0.0.1:50052"))
+            malformed(
+                "PITLANE_QUERY_ADDR",
+                format!("`{listen}` is not a socket address like 127.0.0.1:50052"),
+            )
         })?;
         let read_models = PathBuf::from(get("PITLANE_READ_MODELS", "data/read-models.db"));
         let command_url = get("PITLANE_COMMAND_URL", "http://127.0.0.1:50051");
         if !(command_url.starts_with("http://") || command_url.starts_with("https://")) {
-            return Err(malformed("PITLANE_COMMAND_URL", format!("`{command_url}` is not an http(s) URL")));
+            return Err(malformed(
+                "PITLANE_COMMAND_URL",
+                format!("`{command_url}` is not an http(s) URL"),
+            ));
         }
         let timeout = get("PITLANE_CONSISTENCY_TIMEOUT_MS", "5000");
         let timeout = timeout
@@ -72,7 +78,11 @@ mod tests {
     use super::*;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        Config::from_lookup(|name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string()))
+        Config::from_lookup(|name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        })
     }
 
     #[test]
@@ -85,10 +95,20 @@ mod tests {
 
     #[test]
     fn malformed_variables_are_named() {
-        assert_eq!(config(&[("PITLANE_QUERY_ADDR", "x")]).unwrap_err().variable, "PITLANE_QUERY_ADDR");
-        assert_eq!(config(&[("PITLANE_COMMAND_URL", "localhost:1")]).unwrap_err().variable, "PITLANE_COMMAND_URL");
         assert_eq!(
-            config(&[("PITLANE_CONSISTENCY_TIMEOUT_MS", "0")]).unwrap_err().variable,
+            config(&[("PITLANE_QUERY_ADDR", "x")]).unwrap_err().variable,
+            "PITLANE_QUERY_ADDR"
+        );
+        assert_eq!(
+            config(&[("PITLANE_COMMAND_URL", "localhost:1")])
+                .unwrap_err()
+                .variable,
+            "PITLANE_COMMAND_URL"
+        );
+        assert_eq!(
+            config(&[("PITLANE_CONSISTENCY_TIMEOUT_MS", "0")])
+                .unwrap_err()
+                .variable,
             "PITLANE_CONSISTENCY_TIMEOUT_MS"
         );
     }

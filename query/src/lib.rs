@@ -17,8 +17,8 @@ pub mod api;
 pub mod config;
 pub mod projection;
 pub mod rebuild;
-pub mod startup;
 pub mod runtime;
+pub mod startup;
 pub mod store;
 
 #[cfg(feature = "test-util")]

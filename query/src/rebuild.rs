@@ -36,14 +36,29 @@ impl Rebuilds {
     /// Starts rebuilding `names` (all projections when empty). Unknown names and
     /// projections already rebuilding are refused, naming the field.
     pub fn start(&self, names: Vec<String>) -> Result<Vec<String>, QueryError> {
-        let known: Vec<String> = self.db.projections().iter().map(|p| p.name().to_owned()).collect();
-        let names = if names.is_empty() { known.clone() } else { names };
+        let known: Vec<String> = self
+            .db
+            .projections()
+            .iter()
+            .map(|p| p.name().to_owned())
+            .collect();
+        let names = if names.is_empty() {
+            known.clone()
+        } else {
+            names
+        };
         for name in &names {
             if !known.contains(name) {
-                return Err(QueryError::invalid("projections", format!("no read model named `{name}`; known: {}", known.join(", "))));
+                return Err(QueryError::invalid(
+                    "projections",
+                    format!("no read model named `{name}`; known: {}", known.join(", ")),
+                ));
             }
             if self.running().contains_key(name) {
-                return Err(QueryError::invalid("projections", format!("`{name}` is already being rebuilt")));
+                return Err(QueryError::invalid(
+                    "projections",
+                    format!("`{name}` is already being rebuilt"),
+                ));
             }
         }
         let members = blocking(|| self.db.begin_rebuild(&names))?;
@@ -53,7 +68,12 @@ impl Rebuilds {
         }
         let (done, mut finished) = tokio::sync::watch::channel(false);
         let target = ReadModelTarget::rebuild(self.db.clone(), members, done);
-        let (source, policy, running, started) = (self.source.clone(), self.policy, self.running.clone(), names.clone());
+        let (source, policy, running, started) = (
+            self.source.clone(),
+            self.policy,
+            self.running.clone(),
+            names.clone(),
+        );
         tokio::spawn(async move {
             tracing::info!(projections = ?started, "rebuild started");
             run(source, target, status, policy, async move {
@@ -71,6 +91,9 @@ impl Rebuilds {
 
     /// Progress of running rebuilds, by projection.
     pub fn progress(&self) -> HashMap<String, ProjectorStatus> {
-        self.running().iter().map(|(name, board)| (name.clone(), board.snapshot())).collect()
+        self.running()
+            .iter()
+            .map(|(name, board)| (name.clone(), board.snapshot()))
+            .collect()
     }
 }

@@ -42,18 +42,31 @@ pub struct App {
 
 /// Opens the configured read models, binds the address, follows the command service.
 pub async fn build(config: Config) -> anyhow::Result<App> {
-    if let Some(dir) = config.read_models.parent().filter(|d| !d.as_os_str().is_empty()) {
+    if let Some(dir) = config
+        .read_models
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+    {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
-    let db = ReadModelDb::open(&config.read_models, all_projections())
-        .with_context(|| format!("cannot open the read models {}", config.read_models.display()))?;
+    let db = ReadModelDb::open(&config.read_models, all_projections()).with_context(|| {
+        format!(
+            "cannot open the read models {}",
+            config.read_models.display()
+        )
+    })?;
     let channel = Channel::from_shared(config.command_url.clone())
         .with_context(|| format!("bad command service URL {}", config.command_url))?
         .connect_lazy();
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
-    App::with_source(listener, db, Arc::new(GrpcEventSource::new(channel)), &config)
+    App::with_source(
+        listener,
+        db,
+        Arc::new(GrpcEventSource::new(channel)),
+        &config,
+    )
 }
 
 impl App {
@@ -65,9 +78,16 @@ impl App {
     ) -> anyhow::Result<App> {
         let live = Arc::new(StatusBoard::new("read-models"));
         let rebuilds = Rebuilds::new(db.clone(), source.clone(), RetryPolicy::default());
-        let service = QueryService::new(db.clone(), live.clone(), rebuilds, config.consistency_timeout);
+        let service = QueryService::new(
+            db.clone(),
+            live.clone(),
+            rebuilds,
+            config.consistency_timeout,
+        );
         Ok(App {
-            address: listener.local_addr().context("the listener has no address")?,
+            address: listener
+                .local_addr()
+                .context("the listener has no address")?,
             listener,
             db,
             source,
@@ -89,7 +109,10 @@ impl App {
     }
 
     /// Projects and serves until `shutdown` resolves.
-    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let projecting = {
             let mut stopped = stopped.clone();
@@ -104,7 +127,9 @@ impl App {
             ))
         };
         let (health_reporter, health) = tonic_health::server::health_reporter();
-        health_reporter.set_serving::<QueryServer<QueryService>>().await;
+        health_reporter
+            .set_serving::<QueryServer<QueryService>>()
+            .await;
         let reflection = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(contracts::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)

@@ -39,7 +39,9 @@ impl TestDb {
 
     pub fn db(&self) -> &ReadModelDb {
         // Only `drop` takes it out.
-        self.db.as_ref().expect("the database lives as long as the TestDb")
+        self.db
+            .as_ref()
+            .expect("the database lives as long as the TestDb")
     }
 
     /// Applies each event, in its own transaction, to every projection; one result per

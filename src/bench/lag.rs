@@ -26,7 +26,8 @@ pub async fn run_bench(rate: u64, duration: u64) -> anyhow::Result<()> {
         max_retries: 3,
         aggregate_cache: 10_000,
     };
-    let store: Arc<dyn EventStore> = Arc::new(SqliteEventStore::open(dir.path().join("events.db"))?);
+    let store: Arc<dyn EventStore> =
+        Arc::new(SqliteEventStore::open(dir.path().join("events.db"))?);
     let command_app = command::startup::App::with_store(
         TcpListener::bind(command_config.listen).await?,
         store,
@@ -79,7 +80,12 @@ pub async fn run_bench(rate: u64, duration: u64) -> anyhow::Result<()> {
     let mut calls = Vec::with_capacity(total as usize);
     for n in 0..total {
         ticker.tick().await;
-        let (channel, pending, lags, board) = (channel.clone(), pending.clone(), lags.clone(), board.clone());
+        let (channel, pending, lags, board) = (
+            channel.clone(),
+            pending.clone(),
+            lags.clone(),
+            board.clone(),
+        );
         calls.push(tokio::spawn(async move {
             let id = uuid::Uuid::now_v7().to_string();
             let reply = if n % 2 == 0 {
@@ -106,7 +112,10 @@ pub async fn run_bench(rate: u64, duration: u64) -> anyhow::Result<()> {
                     .await
             }?;
             let position = reply.into_inner().token.map_or(0, |t| t.position);
-            pending.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.insert(position, Instant::now());
+            pending
+                .lock()
+                .map_err(|_| anyhow::anyhow!("poisoned"))?
+                .insert(position, Instant::now());
             // The projection may already be past it: settle against where it is now.
             settle(&pending, &lags, board.position());
             anyhow::Ok(())
@@ -116,7 +125,12 @@ pub async fn run_bench(rate: u64, duration: u64) -> anyhow::Result<()> {
         call.await??;
     }
     let deadline = Instant::now() + Duration::from_secs(10);
-    while !pending.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.is_empty() && Instant::now() < deadline {
+    while !pending
+        .lock()
+        .map_err(|_| anyhow::anyhow!("poisoned"))?
+        .is_empty()
+        && Instant::now() < deadline
+    {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     stop.send_replace(true);
@@ -124,11 +138,23 @@ pub async fn run_bench(rate: u64, duration: u64) -> anyhow::Result<()> {
     command_task.await??;
     query_task.await??;
 
-    let mut lags = lags.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.clone();
-    anyhow::ensure!(lags.len() as u64 == total, "{} of {total} commands were reflected", lags.len());
+    let mut lags = lags
+        .lock()
+        .map_err(|_| anyhow::anyhow!("poisoned"))?
+        .clone();
+    anyhow::ensure!(
+        lags.len() as u64 == total,
+        "{} of {total} commands were reflected",
+        lags.len()
+    );
     lags.sort();
     let p = |q: f64| lags[((lags.len() - 1) as f64 * q) as usize].as_secs_f64() * 1_000.0;
-    eprintln!("lag p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms", p(0.5), p(0.99), p(1.0));
+    eprintln!(
+        "lag p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        p(0.5),
+        p(0.99),
+        p(1.0)
+    );
     super::result("projection_lag_p99", p(0.99), "ms");
     Ok(())
 }
@@ -136,7 +162,9 @@ pub async fn run_bench(rate: u64, duration: u64) -> anyhow::Result<()> {
 /// Records the lag of every command whose position the read models have reached.
 fn settle(pending: &Pending, lags: &Mutex<Vec<Duration>>, reached: u64) {
     let now = Instant::now();
-    let (Ok(mut pending), Ok(mut lags)) = (pending.lock(), lags.lock()) else { return };
+    let (Ok(mut pending), Ok(mut lags)) = (pending.lock(), lags.lock()) else {
+        return;
+    };
     let still_waiting = pending.split_off(&(reached + 1));
     lags.extend(pending.values().map(|sent| now.duration_since(*sent)));
     *pending = still_waiting;

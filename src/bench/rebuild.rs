@@ -13,14 +13,24 @@ use super::workload::{EVENTS_PER_UNIT, appends, fill};
 pub async fn run_bench(events: u64) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let units = events.div_ceil(EVENTS_PER_UNIT);
-    eprintln!("generating {units} units of work (~{} events) through the domain…", units * EVENTS_PER_UNIT);
+    eprintln!(
+        "generating {units} units of work (~{} events) through the domain…",
+        units * EVENTS_PER_UNIT
+    );
     let requests = tokio::task::spawn_blocking(move || appends(units)).await??;
-    let store: Arc<dyn EventStore> = Arc::new(SqliteEventStore::open(dir.path().join("events.db"))?);
+    let store: Arc<dyn EventStore> =
+        Arc::new(SqliteEventStore::open(dir.path().join("events.db"))?);
     let filling = Instant::now();
     let total = fill(store.clone(), requests).await?;
-    eprintln!("stored {total} events in {:.1} s", filling.elapsed().as_secs_f64());
+    eprintln!(
+        "stored {total} events in {:.1} s",
+        filling.elapsed().as_secs_f64()
+    );
 
-    let db = ReadModelDb::open(dir.path().join("read-models.db"), query::startup::all_projections())?;
+    let db = ReadModelDb::open(
+        dir.path().join("read-models.db"),
+        query::startup::all_projections(),
+    )?;
     let status = Arc::new(StatusBoard::new("rebuild"));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let started = Instant::now();
@@ -42,9 +52,20 @@ pub async fn run_bench(events: u64) -> anyhow::Result<()> {
     runtime.await?;
     anyhow::ensure!(reached, "the rebuild did not reach position {total}");
     let snapshot = status.snapshot();
-    anyhow::ensure!(snapshot.dead_letters == 0, "{} events were parked", snapshot.dead_letters);
-    anyhow::ensure!(snapshot.unknown_skipped == 0, "{} events were unknown", snapshot.unknown_skipped);
-    eprintln!("rebuilt {} projections from {total} events in {elapsed:.2} s", db.projections().len());
+    anyhow::ensure!(
+        snapshot.dead_letters == 0,
+        "{} events were parked",
+        snapshot.dead_letters
+    );
+    anyhow::ensure!(
+        snapshot.unknown_skipped == 0,
+        "{} events were unknown",
+        snapshot.unknown_skipped
+    );
+    eprintln!(
+        "rebuilt {} projections from {total} events in {elapsed:.2} s",
+        db.projections().len()
+    );
     super::result("rebuild_all", total as f64 / elapsed, "events/s");
     Ok(())
 }

@@ -62,7 +62,11 @@ impl<A: Aggregate> Pending<A> {
         Ok(())
     }
 
-    fn send<R: IntoCommand<Aggregate = A>>(&mut self, request: R, at: DateTime<Utc>) -> anyhow::Result<()> {
+    fn send<R: IntoCommand<Aggregate = A>>(
+        &mut self,
+        request: R,
+        at: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
         let addressed = request
             .into_command(at)
             .map_err(|e| anyhow::anyhow!("bench request: {e}"))?;
@@ -75,7 +79,12 @@ impl<A: Aggregate> Pending<A> {
             .iter()
             .map(|event| {
                 let (event_type, payload) = es_core::aggregate::encode(event)?;
-                Ok(ProposedEvent::new(event_type, event.schema_version(), payload, now()))
+                Ok(ProposedEvent::new(
+                    event_type,
+                    event.schema_version(),
+                    payload,
+                    now(),
+                ))
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
         Ok(AppendRequest {
@@ -191,7 +200,10 @@ pub fn appends(units: u64) -> anyhow::Result<Vec<AppendRequest>> {
             RegisterTechnicianRequest {
                 technician_id: technician_id.clone(),
                 name: format!("Technician {unit}"),
-                skills: vec![ServiceCategory::Maintenance as i32, ServiceCategory::Repairs as i32],
+                skills: vec![
+                    ServiceCategory::Maintenance as i32,
+                    ServiceCategory::Repairs as i32,
+                ],
                 idempotency_key: None,
             },
             day,
@@ -202,7 +214,9 @@ pub fn appends(units: u64) -> anyhow::Result<Vec<AppendRequest>> {
         appends.push(route);
         appends.push(delivery);
 
-        let planning = plannings.entry((unit / 40) as i64).or_insert_with(Pending::new);
+        let planning = plannings
+            .entry((unit / 40) as i64)
+            .or_insert_with(Pending::new);
         let slot_start = day + Duration::minutes(((unit % 40) * 15) as i64);
         let job_id = id();
         planning.send(
@@ -246,7 +260,11 @@ pub fn appends(units: u64) -> anyhow::Result<Vec<AppendRequest>> {
 }
 
 /// A route with two checkpoints, and one delivery that runs it to proof of delivery.
-fn delivery_run(day: DateTime<Utc>, driver_id: &str, van: &str) -> anyhow::Result<(AppendRequest, AppendRequest)> {
+fn delivery_run(
+    day: DateTime<Utc>,
+    driver_id: &str,
+    van: &str,
+) -> anyhow::Result<(AppendRequest, AppendRequest)> {
     let route_id = id();
     let mut route = Pending::<Route>::new();
     route.send(
@@ -300,9 +318,29 @@ fn delivery_run(day: DateTime<Utc>, driver_id: &str, van: &str) -> anyhow::Resul
     ))?;
     let at = day + Duration::hours(2);
     let d = || delivery_id.clone();
-    delivery.send(AssignDriverRequest { delivery_id: d(), driver_id: driver_id.into(), idempotency_key: None }, at)?;
-    delivery.send(AssignVehicleRequest { delivery_id: d(), vehicle_license_number: van.into(), idempotency_key: None }, at)?;
-    delivery.send(StartTransitRequest { delivery_id: d(), idempotency_key: None }, at)?;
+    delivery.send(
+        AssignDriverRequest {
+            delivery_id: d(),
+            driver_id: driver_id.into(),
+            idempotency_key: None,
+        },
+        at,
+    )?;
+    delivery.send(
+        AssignVehicleRequest {
+            delivery_id: d(),
+            vehicle_license_number: van.into(),
+            idempotency_key: None,
+        },
+        at,
+    )?;
+    delivery.send(
+        StartTransitRequest {
+            delivery_id: d(),
+            idempotency_key: None,
+        },
+        at,
+    )?;
     let incident_id = id();
     delivery.send(
         ReportIncidentRequest {
@@ -334,7 +372,13 @@ fn delivery_run(day: DateTime<Utc>, driver_id: &str, van: &str) -> anyhow::Resul
         },
         at + Duration::minutes(61),
     )?;
-    delivery.send(MarkOutForDeliveryRequest { delivery_id: d(), idempotency_key: None }, at + Duration::minutes(62))?;
+    delivery.send(
+        MarkOutForDeliveryRequest {
+            delivery_id: d(),
+            idempotency_key: None,
+        },
+        at + Duration::minutes(62),
+    )?;
     delivery.send(
         CaptureProofOfDeliveryRequest {
             delivery_id: d(),
@@ -355,8 +399,13 @@ pub async fn fill(store: Arc<dyn EventStore>, appends: Vec<AppendRequest>) -> an
             let (store, queue) = (store.clone(), queue.clone());
             tokio::spawn(async move {
                 loop {
-                    let next = queue.lock().map_err(|_| anyhow::anyhow!("queue poisoned"))?.next();
-                    let Some(request) = next else { return anyhow::Ok(()) };
+                    let next = queue
+                        .lock()
+                        .map_err(|_| anyhow::anyhow!("queue poisoned"))?
+                        .next();
+                    let Some(request) = next else {
+                        return anyhow::Ok(());
+                    };
                     store.append(request).await?;
                 }
             })

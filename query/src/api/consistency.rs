@@ -13,15 +13,25 @@ use super::QueryError;
 pub enum Wait {
     Invalid(QueryError),
     /// The read models did not reach `position` in time: retry later.
-    TimedOut { position: u64, reached: u64 },
+    TimedOut {
+        position: u64,
+        reached: u64,
+    },
 }
 
 /// Waits until `board` has applied every token's position, at most `timeout`.
-pub async fn wait_for(board: &StatusBoard, tokens: &[ConsistencyToken], timeout: Duration) -> Result<(), Wait> {
+pub async fn wait_for(
+    board: &StatusBoard,
+    tokens: &[ConsistencyToken],
+    timeout: Duration,
+) -> Result<(), Wait> {
     let mut newest = 0;
     for (i, token) in tokens.iter().enumerate() {
         if token.stream_id.trim().is_empty() {
-            return Err(Wait::Invalid(QueryError::invalid(format!("wait_for[{i}].stream_id"), "is required")));
+            return Err(Wait::Invalid(QueryError::invalid(
+                format!("wait_for[{i}].stream_id"),
+                "is required",
+            )));
         }
         if token.position == 0 || token.version == 0 {
             return Err(Wait::Invalid(QueryError::invalid(
@@ -56,9 +66,19 @@ mod tests {
     #[tokio::test]
     async fn a_reflected_token_returns_at_once_and_a_future_one_times_out() {
         let board = StatusBoard::new("read-models");
-        assert!(wait_for(&board, &[], Duration::from_millis(10)).await.is_ok());
+        assert!(
+            wait_for(&board, &[], Duration::from_millis(10))
+                .await
+                .is_ok()
+        );
         let outcome = wait_for(&board, &[token(5)], Duration::from_millis(20)).await;
-        assert!(matches!(outcome, Err(Wait::TimedOut { position: 5, reached: 0 })));
+        assert!(matches!(
+            outcome,
+            Err(Wait::TimedOut {
+                position: 5,
+                reached: 0
+            })
+        ));
     }
 
     #[tokio::test]
@@ -66,9 +86,13 @@ mod tests {
         let board = StatusBoard::new("read-models");
         let mut bad = token(0);
         let outcome = wait_for(&board, &[token(1), bad.clone()], Duration::from_millis(10)).await;
-        assert!(matches!(outcome, Err(Wait::Invalid(QueryError::Invalid { field, .. })) if field == "wait_for[1].position"));
+        assert!(
+            matches!(outcome, Err(Wait::Invalid(QueryError::Invalid { field, .. })) if field == "wait_for[1].position")
+        );
         bad.stream_id.clear();
         let outcome = wait_for(&board, &[bad], Duration::from_millis(10)).await;
-        assert!(matches!(outcome, Err(Wait::Invalid(QueryError::Invalid { field, .. })) if field == "wait_for[0].stream_id"));
+        assert!(
+            matches!(outcome, Err(Wait::Invalid(QueryError::Invalid { field, .. })) if field == "wait_for[0].stream_id")
+        );
     }
 }

@@ -24,8 +24,18 @@ pub struct QueryService {
 }
 
 impl QueryService {
-    pub fn new(db: ReadModelDb, live: Arc<StatusBoard>, rebuilds: Rebuilds, timeout: Duration) -> Self {
-        Self { db, live, rebuilds, timeout }
+    pub fn new(
+        db: ReadModelDb,
+        live: Arc<StatusBoard>,
+        rebuilds: Rebuilds,
+        timeout: Duration,
+    ) -> Self {
+        Self {
+            db,
+            live,
+            rebuilds,
+            timeout,
+        }
     }
 
     async fn answer<T: Send + 'static>(
@@ -34,100 +44,194 @@ impl QueryService {
         query: impl FnOnce(&mut dyn Reader) -> Result<T, QueryError> + Send + 'static,
     ) -> Result<Response<T>, Status> {
         wait_for(&self.live, tokens, self.timeout).await?;
-        self.db.read(query).await.map(Response::new).map_err(Status::from)
+        self.db
+            .read(query)
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
     }
 }
 
 #[tonic::async_trait]
 impl Query for QueryService {
-    async fn list_customers(&self, request: Request<ListCustomersRequest>) -> Result<Response<ListCustomersReply>, Status> {
+    async fn list_customers(
+        &self,
+        request: Request<ListCustomersRequest>,
+    ) -> Result<Response<ListCustomersReply>, Status> {
         let mut request = request.into_inner();
         let tokens = std::mem::take(&mut request.wait_for);
-        self.answer(&tokens, move |reader| crate::customers::queries::list_customers(reader, &request)).await
+        self.answer(&tokens, move |reader| {
+            crate::customers::queries::list_customers(reader, &request)
+        })
+        .await
     }
 
-    async fn get_customer(&self, request: Request<GetCustomerRequest>) -> Result<Response<Customer>, Status> {
+    async fn get_customer(
+        &self,
+        request: Request<GetCustomerRequest>,
+    ) -> Result<Response<Customer>, Status> {
         let mut request = request.into_inner();
         let tokens = std::mem::take(&mut request.wait_for);
-        self.answer(&tokens, move |reader| crate::customers::queries::get_customer(reader, &request)).await
+        self.answer(&tokens, move |reader| {
+            crate::customers::queries::get_customer(reader, &request)
+        })
+        .await
     }
 
-    async fn list_vehicles(&self, request: Request<ListVehiclesRequest>) -> Result<Response<ListVehiclesReply>, Status> {
+    async fn list_vehicles(
+        &self,
+        request: Request<ListVehiclesRequest>,
+    ) -> Result<Response<ListVehiclesReply>, Status> {
         let mut request = request.into_inner();
         let tokens = std::mem::take(&mut request.wait_for);
-        self.answer(&tokens, move |reader| crate::fleet::queries::list_vehicles(reader, &request)).await
+        self.answer(&tokens, move |reader| {
+            crate::fleet::queries::list_vehicles(reader, &request)
+        })
+        .await
     }
 
-    async fn get_vehicle(&self, request: Request<GetVehicleRequest>) -> Result<Response<Vehicle>, Status> {
+    async fn get_vehicle(
+        &self,
+        request: Request<GetVehicleRequest>,
+    ) -> Result<Response<Vehicle>, Status> {
         let mut request = request.into_inner();
         let tokens = std::mem::take(&mut request.wait_for);
-        self.answer(&tokens, move |reader| crate::fleet::queries::get_vehicle(reader, &request)).await
+        self.answer(&tokens, move |reader| {
+            crate::fleet::queries::get_vehicle(reader, &request)
+        })
+        .await
     }
 
-    async fn list_drivers(&self, request: Request<ListDriversRequest>) -> Result<Response<ListDriversReply>, Status> {
+    async fn list_drivers(
+        &self,
+        request: Request<ListDriversRequest>,
+    ) -> Result<Response<ListDriversReply>, Status> {
         let mut request = request.into_inner();
         let tokens = std::mem::take(&mut request.wait_for);
-        self.answer(&tokens, move |reader| crate::fleet::queries::list_drivers(reader, &request)).await
+        self.answer(&tokens, move |reader| {
+            crate::fleet::queries::list_drivers(reader, &request)
+        })
+        .await
     }
 
-    async fn get_driver(&self, request: Request<GetDriverRequest>) -> Result<Response<Driver>, Status> {
+    async fn get_driver(
+        &self,
+        request: Request<GetDriverRequest>,
+    ) -> Result<Response<Driver>, Status> {
         let mut request = request.into_inner();
         let tokens = std::mem::take(&mut request.wait_for);
-        self.answer(&tokens, move |reader| crate::fleet::queries::get_driver(reader, &request)).await
+        self.answer(&tokens, move |reader| {
+            crate::fleet::queries::get_driver(reader, &request)
+        })
+        .await
     }
 
-    async fn list_technicians(&self, request: Request<ListTechniciansRequest>) -> Result<Response<ListTechniciansReply>, Status> {
+    async fn list_technicians(
+        &self,
+        request: Request<ListTechniciansRequest>,
+    ) -> Result<Response<ListTechniciansReply>, Status> {
         let mut request = request.into_inner();
         let tokens = std::mem::take(&mut request.wait_for);
-        self.answer(&tokens, move |reader| crate::workshop::technician_queries::list_technicians(reader, &request)).await
+        self.answer(&tokens, move |reader| {
+            crate::workshop::technician_queries::list_technicians(reader, &request)
+        })
+        .await
     }
 
-    async fn get_technician(&self, request: Request<GetTechnicianRequest>) -> Result<Response<Technician>, Status> {
+    async fn get_technician(
+        &self,
+        request: Request<GetTechnicianRequest>,
+    ) -> Result<Response<Technician>, Status> {
         let mut request = request.into_inner();
         let tokens = std::mem::take(&mut request.wait_for);
-        self.answer(&tokens, move |reader| crate::workshop::technician_queries::get_technician(reader, &request)).await
+        self.answer(&tokens, move |reader| {
+            crate::workshop::technician_queries::get_technician(reader, &request)
+        })
+        .await
     }
 
-    async fn get_workshop_planning(&self, request: Request<GetWorkshopPlanningRequest>) -> Result<Response<WorkshopPlanning>, Status> {
+    async fn get_workshop_planning(
+        &self,
+        request: Request<GetWorkshopPlanningRequest>,
+    ) -> Result<Response<WorkshopPlanning>, Status> {
         let mut request = request.into_inner();
         let tokens = std::mem::take(&mut request.wait_for);
-        self.answer(&tokens, move |reader| crate::workshop::planning_queries::get_workshop_planning(reader, &request)).await
+        self.answer(&tokens, move |reader| {
+            crate::workshop::planning_queries::get_workshop_planning(reader, &request)
+        })
+        .await
     }
 
-    async fn list_routes(&self, request: Request<ListRoutesRequest>) -> Result<Response<ListRoutesReply>, Status> {
+    async fn list_routes(
+        &self,
+        request: Request<ListRoutesRequest>,
+    ) -> Result<Response<ListRoutesReply>, Status> {
         let mut request = request.into_inner();
         let tokens = std::mem::take(&mut request.wait_for);
-        self.answer(&tokens, move |reader| crate::deliveries::route_queries::list_routes(reader, &request, now())).await
+        self.answer(&tokens, move |reader| {
+            crate::deliveries::route_queries::list_routes(reader, &request, now())
+        })
+        .await
     }
 
-    async fn get_route(&self, request: Request<GetRouteRequest>) -> Result<Response<Route>, Status> {
+    async fn get_route(
+        &self,
+        request: Request<GetRouteRequest>,
+    ) -> Result<Response<Route>, Status> {
         let mut request = request.into_inner();
         let tokens = std::mem::take(&mut request.wait_for);
-        self.answer(&tokens, move |reader| crate::deliveries::route_queries::get_route(reader, &request, now())).await
+        self.answer(&tokens, move |reader| {
+            crate::deliveries::route_queries::get_route(reader, &request, now())
+        })
+        .await
     }
 
-    async fn get_delivery(&self, request: Request<GetDeliveryRequest>) -> Result<Response<Delivery>, Status> {
+    async fn get_delivery(
+        &self,
+        request: Request<GetDeliveryRequest>,
+    ) -> Result<Response<Delivery>, Status> {
         let mut request = request.into_inner();
         let tokens = std::mem::take(&mut request.wait_for);
-        self.answer(&tokens, move |reader| crate::deliveries::delivery_queries::get_delivery(reader, &request, now())).await
+        self.answer(&tokens, move |reader| {
+            crate::deliveries::delivery_queries::get_delivery(reader, &request, now())
+        })
+        .await
     }
 
-    async fn list_live_tracking(&self, request: Request<ListLiveTrackingRequest>) -> Result<Response<ListLiveTrackingReply>, Status> {
+    async fn list_live_tracking(
+        &self,
+        request: Request<ListLiveTrackingRequest>,
+    ) -> Result<Response<ListLiveTrackingReply>, Status> {
         let mut request = request.into_inner();
         let tokens = std::mem::take(&mut request.wait_for);
-        self.answer(&tokens, move |reader| crate::deliveries::live_tracking::list_live_tracking(reader, &request)).await
+        self.answer(&tokens, move |reader| {
+            crate::deliveries::live_tracking::list_live_tracking(reader, &request)
+        })
+        .await
     }
 
-    async fn get_delivery_timeline(&self, request: Request<GetDeliveryTimelineRequest>) -> Result<Response<DeliveryTimeline>, Status> {
+    async fn get_delivery_timeline(
+        &self,
+        request: Request<GetDeliveryTimelineRequest>,
+    ) -> Result<Response<DeliveryTimeline>, Status> {
         let mut request = request.into_inner();
         let tokens = std::mem::take(&mut request.wait_for);
-        self.answer(&tokens, move |reader| crate::deliveries::delivery_queries::get_delivery_timeline(reader, &request)).await
+        self.answer(&tokens, move |reader| {
+            crate::deliveries::delivery_queries::get_delivery_timeline(reader, &request)
+        })
+        .await
     }
 
-    async fn get_resource_schedule(&self, request: Request<GetResourceScheduleRequest>) -> Result<Response<ResourceSchedule>, Status> {
+    async fn get_resource_schedule(
+        &self,
+        request: Request<GetResourceScheduleRequest>,
+    ) -> Result<Response<ResourceSchedule>, Status> {
         let mut request = request.into_inner();
         let tokens = std::mem::take(&mut request.wait_for);
-        self.answer(&tokens, move |reader| crate::schedules::queries::get_resource_schedule(reader, &request)).await
+        self.answer(&tokens, move |reader| {
+            crate::schedules::queries::get_resource_schedule(reader, &request)
+        })
+        .await
     }
 
     async fn projection_status(

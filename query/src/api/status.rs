@@ -42,7 +42,10 @@ impl From<Wait> for Status {
                         "the read models have reached position {reached}, not yet {position}; retry in a second"
                     ),
                 );
-                status.metadata_mut().insert("retry-after", tonic::metadata::MetadataValue::from_static("1"));
+                status.metadata_mut().insert(
+                    "retry-after",
+                    tonic::metadata::MetadataValue::from_static("1"),
+                );
                 status
             }
         }

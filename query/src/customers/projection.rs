@@ -196,7 +196,10 @@ mod tests {
         let db = db();
         let mut events = EventFactory::new();
         let event = registered(&mut events);
-        assert_eq!(db.apply(std::slice::from_ref(&event)), vec![Ok(Outcome::Applied)]);
+        assert_eq!(
+            db.apply(std::slice::from_ref(&event)),
+            vec![Ok(Outcome::Applied)]
+        );
 
         let row = row(&db).expect("row");
         assert_eq!(row.text("name").unwrap(), "Ada Lovelace");

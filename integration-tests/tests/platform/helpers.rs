@@ -1,0 +1,155 @@
+//! `spawn_platform()`: a fresh command service and query service for every test.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use contracts::v1::customer_commands_client::CustomerCommandsClient;
+use contracts::v1::delivery_commands_client::DeliveryCommandsClient;
+use contracts::v1::fleet_commands_client::FleetCommandsClient;
+use contracts::v1::query_client::QueryClient;
+use contracts::v1::workshop_commands_client::WorkshopCommandsClient;
+use contracts::v1::{CommandReply, ConsistencyToken, ErrorDetail};
+use es_core::projection::StatusBoard;
+use es_core::{EventStore, SqliteEventStore};
+use prost::Message;
+use query::runtime::GrpcEventSource;
+use query::store::sqlite::ReadModelDb;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tonic::transport::Channel;
+
+pub struct Platform {
+    pub commands: Channel,
+    pub queries: Channel,
+    pub store: Arc<dyn EventStore>,
+    pub read_models: Arc<StatusBoard>,
+    _stop: watch::Sender<bool>,
+    _dir: tempfile::TempDir,
+}
+
+pub async fn spawn_platform() -> Platform {
+    spawn_platform_with_timeout(Duration::from_secs(5)).await
+}
+
+pub async fn spawn_platform_with_timeout(consistency_timeout: Duration) -> Platform {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (stop, stopped) = watch::channel(false);
+    let until_stopped = |mut stopped: watch::Receiver<bool>| async move {
+        let _ = stopped.wait_for(|s| *s).await;
+    };
+
+    let events = dir.path().join("events.db");
+    let command_config = command::config::Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        store: command::config::StoreLocation::Sqlite(events.clone()),
+        snapshot_every: 10,
+        max_retries: 3,
+        aggregate_cache: 1_000,
+    };
+    let store: Arc<dyn EventStore> = Arc::new(SqliteEventStore::open(&events).expect("store"));
+    let command_app = command::startup::App::with_store(
+        TcpListener::bind(command_config.listen).await.unwrap(),
+        store.clone(),
+        &command_config,
+    )
+    .await
+    .expect("command service");
+    let command_url = format!("http://{}", command_app.local_addr());
+    tokio::spawn(command_app.run_until_stopped(until_stopped(stopped.clone())));
+    let commands = Channel::from_shared(command_url.clone())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+
+    let query_config = query::config::Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        read_models: dir.path().join("read-models.db"),
+        command_url,
+        consistency_timeout,
+    };
+    let db = ReadModelDb::open(&query_config.read_models, query::startup::all_projections())
+        .expect("read models");
+    let query_app = query::startup::App::with_source(
+        TcpListener::bind(query_config.listen).await.unwrap(),
+        db,
+        Arc::new(GrpcEventSource::new(commands.clone())),
+        &query_config,
+    )
+    .expect("query service");
+    let query_url = format!("http://{}", query_app.local_addr());
+    let read_models = query_app.status();
+    tokio::spawn(query_app.run_until_stopped(until_stopped(stopped)));
+    let queries = Channel::from_shared(query_url)
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    Platform {
+        commands,
+        queries,
+        store,
+        read_models,
+        _stop: stop,
+        _dir: dir,
+    }
+}
+
+impl Platform {
+    pub fn customers(&self) -> CustomerCommandsClient<Channel> {
+        CustomerCommandsClient::new(self.commands.clone())
+    }
+
+    pub fn fleet(&self) -> FleetCommandsClient<Channel> {
+        FleetCommandsClient::new(self.commands.clone())
+    }
+
+    pub fn workshop(&self) -> WorkshopCommandsClient<Channel> {
+        WorkshopCommandsClient::new(self.commands.clone())
+    }
+
+    pub fn deliveries(&self) -> DeliveryCommandsClient<Channel> {
+        DeliveryCommandsClient::new(self.commands.clone())
+    }
+
+    pub fn query(&self) -> QueryClient<Channel> {
+        QueryClient::new(self.queries.clone())
+    }
+
+    /// Waits until the read models have applied everything stored so far.
+    pub async fn settle(&self) {
+        let head = *self.store.head().borrow();
+        assert!(
+            self.read_models
+                .wait_for(head, Duration::from_secs(10))
+                .await,
+            "read models caught up"
+        );
+    }
+}
+
+pub fn token(reply: tonic::Response<CommandReply>) -> ConsistencyToken {
+    reply
+        .into_inner()
+        .token
+        .expect("every reply carries a token")
+}
+
+pub fn detail(status: &tonic::Status) -> ErrorDetail {
+    ErrorDetail::decode(status.details()).expect("every error carries an ErrorDetail")
+}
+
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+pub fn timestamp(rfc3339: &str) -> prost_types::Timestamp {
+    let seconds = chrono_seconds(rfc3339);
+    prost_types::Timestamp { seconds, nanos: 0 }
+}
+
+fn chrono_seconds(rfc3339: &str) -> i64 {
+    es_core::time::parse(rfc3339)
+        .expect("test time")
+        .timestamp()
+}
