@@ -501,9 +501,22 @@ async fn scenario(steps: Vec<Step>) -> Vec<(String, Vec<Vec<Value>>)> {
         query::startup::all_projections(),
     )
     .unwrap();
-    project(store, &rebuilt, 5_000, head).await;
+    project(store.clone(), &rebuilt, 5_000, head).await;
     let live_rows = dump(&live).await;
     assert_eq!(dump(&rebuilt).await, live_rows);
+
+    // The oracle: each event applied alone, straight to SQL (no unit of work).
+    let direct = ReadModelDb::open(
+        dir.path().join("direct.db"),
+        query::startup::all_projections(),
+    )
+    .unwrap();
+    for event in store.read_all(0, 100_000).await.unwrap() {
+        direct
+            .apply_for_test(&event)
+            .expect("every event of the real domain applies");
+    }
+    assert_eq!(dump(&direct).await, live_rows);
     live_rows
 }
 

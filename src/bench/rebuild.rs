@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use es_core::projection::{RetryPolicy, StatusBoard, StoreSource, run};
+use es_core::projection::{PagedStoreSource, RetryPolicy, StatusBoard, run};
 use es_core::{EventStore, SqliteEventStore};
 use query::runtime::ReadModelTarget;
 use query::store::sqlite::ReadModelDb;
@@ -35,11 +35,14 @@ pub async fn run_bench(events: u64) -> anyhow::Result<()> {
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let started = Instant::now();
     let runtime = tokio::spawn(run(
-        Arc::new(StoreSource(store.clone())),
+        Arc::new(PagedStoreSource {
+            store: store.clone(),
+            page: 2_000,
+        }),
         ReadModelTarget::live(db.clone()),
         status.clone(),
         RetryPolicy {
-            batch: 5_000,
+            batch: 2_000,
             ..RetryPolicy::default()
         },
         async {

@@ -29,6 +29,29 @@ pub trait EventSource: Send + Sync + 'static {
 /// Reads a local event store directly (tests, benchmarks, rebuilds next to the store).
 pub struct StoreSource(pub Arc<dyn EventStore>);
 
+/// A local store read in pages of `page` events: rebuilds use big pages, so each
+/// projection transaction covers many events.
+pub struct PagedStoreSource {
+    pub store: Arc<dyn EventStore>,
+    pub page: usize,
+}
+
+#[async_trait]
+impl EventSource for PagedStoreSource {
+    async fn subscribe(
+        &self,
+        after_position: u64,
+    ) -> Result<BoxStream<'static, Result<EventEnvelope, SourceError>>, SourceError> {
+        let events = subscribe(self.store.clone(), after_position, self.page)
+            .map(|event| event.map_err(|e| SourceError(e.to_string())));
+        Ok(events.boxed())
+    }
+
+    async fn head(&self) -> Result<u64, SourceError> {
+        Ok(*self.store.head().borrow())
+    }
+}
+
 #[async_trait]
 impl EventSource for StoreSource {
     async fn subscribe(

@@ -16,6 +16,11 @@ impl Row {
         Self { table, values }
     }
 
+    /// The values in the table's column order.
+    pub fn values(&self) -> &[Value] {
+        &self.values
+    }
+
     pub fn value(&self, column: &str) -> Result<&Value, DbError> {
         self.table
             .position(column)

@@ -4,5 +4,6 @@
 mod database;
 mod render;
 mod tx;
+mod unit_of_work;
 
 pub use database::{DeadLetter, Members, ReadModelDb};

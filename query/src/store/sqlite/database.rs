@@ -20,6 +20,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, 
 
 use super::render::{create_table, quoted};
 use super::tx::{Names, SqliteReader, SqliteTx, db_error};
+use super::unit_of_work::UnitOfWork;
 use crate::projection::{Outcome, Projection, ProjectionError};
 use crate::store::{DbError, Reader};
 
@@ -219,6 +220,34 @@ impl ReadModelDb {
             .map_err(|e| Fallback::Db(db_error(e)))?;
         let mut members = self.members(&tx, which)?;
         let names = self.names(&members);
+        let report = if careful {
+            self.apply_careful(&mut tx, &mut members, &names, events)?
+        } else {
+            let mut direct = SqliteTx {
+                conn: &tx,
+                names: &names,
+            };
+            let mut work = UnitOfWork::new(&mut direct);
+            let report = self.apply_fast(&mut work, &mut members, events)?;
+            work.flush()?;
+            report
+        };
+        for member in &members {
+            let name = self.projections[member.index].name();
+            set_checkpoint(&tx, name, member.generation, member.checkpoint)?;
+        }
+        tx.commit().map_err(|e| Fallback::Db(db_error(e)))?;
+        Ok(report)
+    }
+
+    /// Every event to every member that has not seen it, through the unit of work. A
+    /// malformed event sends the whole batch to the careful path.
+    fn apply_fast(
+        &self,
+        tx: &mut dyn crate::store::Tx,
+        members: &mut [Member],
+        events: &[EventEnvelope],
+    ) -> Result<BatchReport, Fallback> {
         let mut report = BatchReport::default();
         for event in events {
             let mut unknown = false;
@@ -226,55 +255,58 @@ impl ReadModelDb {
             // batch is skipped like one from an earlier batch.
             for member in members.iter_mut().filter(|m| event.position > m.checkpoint) {
                 member.checkpoint = event.position;
-                let projection = self.projections[member.index].as_ref();
-                let outcome = if careful {
-                    // Each projection's writes for the event can be undone alone.
-                    let savepoint = tx.savepoint().map_err(|e| Fallback::Db(db_error(e)))?;
-                    let outcome = projection.apply(
-                        event,
-                        &mut SqliteTx {
-                            conn: &savepoint,
-                            names: &names,
-                        },
-                    );
-                    if outcome.is_ok() {
-                        savepoint.commit().map_err(|e| Fallback::Db(db_error(e)))?;
-                    }
-                    outcome
-                } else {
-                    projection.apply(
-                        event,
-                        &mut SqliteTx {
-                            conn: &tx,
-                            names: &names,
-                        },
-                    )
-                };
-                match outcome {
+                match self.projections[member.index].apply(event, tx) {
                     Ok(Outcome::Unknown) => unknown = true,
                     Ok(_) => {}
-                    Err(ProjectionError::Malformed { reason, .. }) if careful => {
-                        park_in(&tx, projection.name(), member.generation, event, &reason, 1)?;
-                        report.parked += 1;
-                    }
                     Err(ProjectionError::Malformed { .. }) => return Err(Fallback::Careful),
                     Err(ProjectionError::Db(error)) => return Err(Fallback::Db(error)),
                 }
             }
-            if unknown {
-                tracing::warn!(event_type = %event.event_type, position = event.position, "unknown event type skipped");
-                report.unknown += 1;
+            count_unknown(&mut report, event, unknown);
+        }
+        Ok(report)
+    }
+
+    /// Like `apply_fast`, with a savepoint per projection and event, so a malformed
+    /// event is undone and parked for the projection that could not read it alone.
+    fn apply_careful(
+        &self,
+        tx: &mut Transaction<'_>,
+        members: &mut [Member],
+        names: &Names,
+        events: &[EventEnvelope],
+    ) -> Result<BatchReport, Fallback> {
+        let mut report = BatchReport::default();
+        for event in events {
+            let mut unknown = false;
+            for member in members.iter_mut().filter(|m| event.position > m.checkpoint) {
+                member.checkpoint = event.position;
+                let projection = self.projections[member.index].as_ref();
+                let savepoint = tx.savepoint().map_err(|e| Fallback::Db(db_error(e)))?;
+                let outcome = projection.apply(
+                    event,
+                    &mut SqliteTx {
+                        conn: &savepoint,
+                        names,
+                    },
+                );
+                if outcome.is_ok() {
+                    savepoint.commit().map_err(|e| Fallback::Db(db_error(e)))?;
+                } else {
+                    drop(savepoint);
+                }
+                match outcome {
+                    Ok(Outcome::Unknown) => unknown = true,
+                    Ok(_) => {}
+                    Err(ProjectionError::Malformed { reason, .. }) => {
+                        park_in(tx, projection.name(), member.generation, event, &reason, 1)?;
+                        report.parked += 1;
+                    }
+                    Err(ProjectionError::Db(error)) => return Err(Fallback::Db(error)),
+                }
             }
+            count_unknown(&mut report, event, unknown);
         }
-        for member in &members {
-            set_checkpoint(
-                &tx,
-                self.projections[member.index].name(),
-                member.generation,
-                member.checkpoint,
-            )?;
-        }
-        tx.commit().map_err(|e| Fallback::Db(db_error(e)))?;
         Ok(report)
     }
 
@@ -530,6 +562,13 @@ impl ReadModelDb {
         }
         tx.commit().map_err(db_error)?;
         Ok(replayed)
+    }
+}
+
+fn count_unknown(report: &mut BatchReport, event: &EventEnvelope, unknown: bool) {
+    if unknown {
+        tracing::warn!(event_type = %event.event_type, position = event.position, "unknown event type skipped");
+        report.unknown += 1;
     }
 }
 

@@ -92,6 +92,62 @@ pub(crate) struct SqliteTx<'a> {
     pub(crate) names: &'a Names,
 }
 
+/// Rendered statements, so a batch renders each distinct statement once: keyed by the
+/// operation, the table and the identity of its column lists.
+#[derive(Default)]
+pub(crate) struct Rendered(HashMap<(u8, usize, u64), std::rc::Rc<str>>);
+
+fn shape(columns: impl Iterator<Item = &'static str>) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    columns.for_each(|c| c.hash(&mut hasher));
+    hasher.finish()
+}
+
+impl Rendered {
+    fn get(
+        &mut self,
+        op: u8,
+        table: &Table,
+        columns: impl Iterator<Item = &'static str>,
+        render: impl FnOnce() -> Result<String, DbError>,
+    ) -> Result<std::rc::Rc<str>, DbError> {
+        let key = (op, table as *const Table as usize, shape(columns));
+        if let Some(sql) = self.0.get(&key) {
+            return Ok(sql.clone());
+        }
+        let sql: std::rc::Rc<str> = render()?.into();
+        self.0.insert(key, sql.clone());
+        Ok(sql)
+    }
+}
+
+thread_local! {
+    /// Statements rendered on this thread (tables are static, so entries never go stale
+    /// except across generations, which are part of the physical name and the key).
+    static RENDERED: std::cell::RefCell<HashMap<String, Rendered>> = std::cell::RefCell::default();
+}
+
+/// The rendered SQL for `op` on `physical`, rendering it the first time.
+fn cached_sql(
+    physical: &str,
+    op: u8,
+    table: &Table,
+    columns: impl Iterator<Item = &'static str>,
+    render: impl FnOnce() -> Result<String, DbError>,
+) -> Result<std::rc::Rc<str>, DbError> {
+    RENDERED.with(|cell| {
+        let mut by_table = cell.borrow_mut();
+        if !by_table.contains_key(physical) {
+            by_table.insert(physical.to_owned(), Rendered::default());
+        }
+        match by_table.get_mut(physical) {
+            Some(rendered) => rendered.get(op, table, columns, render),
+            None => render().map(Into::into),
+        }
+    })
+}
+
 impl Tx for SqliteTx<'_> {
     fn upsert(
         &mut self,
@@ -107,7 +163,10 @@ impl Tx for SqliteTx<'_> {
         table: &'static Table,
         row: &[(&'static str, Value)],
     ) -> Result<bool, DbError> {
-        let sql = render::upsert(table, physical(self.names, table)?, row, true)?;
+        let name = physical(self.names, table)?;
+        let sql = cached_sql(name, 1, table, row.iter().map(|(c, _)| *c), || {
+            render::upsert(table, name, row, true)
+        })?;
         execute(self.conn, &sql, row.iter().map(|(_, v)| v.clone())).map(|n| n > 0)
     }
 
@@ -117,7 +176,15 @@ impl Tx for SqliteTx<'_> {
         filter: &[(&'static str, Value)],
         set: &[(&'static str, Value)],
     ) -> Result<u64, DbError> {
-        let sql = render::update(table, physical(self.names, table)?, filter, set)?;
+        let name = physical(self.names, table)?;
+        let columns = set
+            .iter()
+            .map(|(c, _)| *c)
+            .chain([""])
+            .chain(filter.iter().map(|(c, _)| *c));
+        let sql = cached_sql(name, 2, table, columns, || {
+            render::update(table, name, filter, set)
+        })?;
         let params = set.iter().chain(filter).map(|(_, v)| v.clone());
         execute(self.conn, &sql, params)
     }
@@ -127,7 +194,10 @@ impl Tx for SqliteTx<'_> {
         table: &'static Table,
         filter: &[(&'static str, Value)],
     ) -> Result<u64, DbError> {
-        let sql = render::delete(table, physical(self.names, table)?, filter)?;
+        let name = physical(self.names, table)?;
+        let sql = cached_sql(name, 3, table, filter.iter().map(|(c, _)| *c), || {
+            render::delete(table, name, filter)
+        })?;
         execute(self.conn, &sql, filter.iter().map(|(_, v)| v.clone()))
     }
 
