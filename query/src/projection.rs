@@ -46,7 +46,8 @@ pub trait Projection: Send + Sync + 'static {
 
 /// Decodes an event's payload into the projection's view of it.
 pub fn payload<T: DeserializeOwned>(event: &EventEnvelope) -> Result<T, ProjectionError> {
-    serde_json::from_value(event.payload.clone()).map_err(|e| ProjectionError::Malformed {
+    // `&Value` is a deserializer: no copy of the payload per projection.
+    T::deserialize(&event.payload).map_err(|e| ProjectionError::Malformed {
         event_type: event.event_type.clone(),
         position: event.position,
         reason: e.to_string(),

@@ -1,6 +1,8 @@
 //! Test support (feature `test-util`): a real read-model database in a temp dir, and a
 //! factory of envelopes shaped as the event store produces them.
 
+pub mod store_contract;
+
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
@@ -131,5 +133,19 @@ impl EventFactory {
             prev_hash: Hash::ZERO,
             hash: Hash::ZERO,
         }
+    }
+}
+
+impl store_contract::StoreUnderTest for TestDb {
+    fn write(
+        &self,
+        work: &mut dyn FnMut(&mut dyn crate::store::Tx) -> Result<(), crate::store::DbError>,
+    ) {
+        // A failing `work` rolls its transaction back; the contract checks that.
+        let _ = self.db().write_for_test(|tx| work(tx));
+    }
+
+    fn read(&self, work: store_contract::ReadWork) -> Vec<String> {
+        self.read(move |reader| work(reader)).expect("read")
     }
 }

@@ -47,8 +47,12 @@ pub static RESOURCE_SLOTS: Table = Table {
     key: &["resource_kind", "resource_id", "holder_kind", "holder_id"],
     indexes: &[
         &["resource_kind", "resource_id", "slot_start"],
-        // Status changes and reassignments address a holder's slots.
-        &["holder_kind", "holder_id"],
+        // Status changes and reassignments address a holder's slots. `resource_kind`
+        // is part of it so that a reassignment's delete (which also names the kind)
+        // matches this index on every column; otherwise SQLite, without statistics,
+        // may prefer the primary key's prefix, whose first column has three values,
+        // and scan a third of the table per delete.
+        &["holder_kind", "holder_id", "resource_kind"],
     ],
 };
 

@@ -337,6 +337,24 @@ impl ReadModelDb {
         Ok(result)
     }
 
+    /// Runs `work` in a write transaction on the active tables (contract tests).
+    #[cfg(any(test, feature = "test-util"))]
+    pub fn write_for_test<T>(
+        &self,
+        work: impl FnOnce(&mut dyn crate::store::Tx) -> Result<T, DbError>,
+    ) -> Result<T, DbError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction().map_err(db_error)?;
+        let members = self.members(&tx, &Members::Active)?;
+        let names = self.names(&members);
+        let result = work(&mut SqliteTx {
+            conn: &tx,
+            names: &names,
+        })?;
+        tx.commit().map_err(db_error)?;
+        Ok(result)
+    }
+
     /// Parks `event` for every member that has not applied it, and moves past it.
     pub fn park(
         &self,

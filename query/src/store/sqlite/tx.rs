@@ -154,7 +154,36 @@ impl Tx for SqliteTx<'_> {
         table: &'static Table,
         row: &[(&'static str, Value)],
     ) -> Result<(), DbError> {
-        let sql = render::upsert(table, physical(self.names, table)?, row, false)?;
+        // SQLite checks NOT NULL on the insert attempt, before ON CONFLICT: an upsert
+        // that leaves a required column out can only update, so it runs as an update
+        // by key, and inserts (failing clearly on the missing column) only if no row.
+        let complete = table
+            .columns
+            .iter()
+            .filter(|c| !c.nullable)
+            .all(|c| row.iter().any(|(name, _)| *name == c.name));
+        if !complete {
+            let (key, set): (Vec<_>, Vec<_>) = row
+                .iter()
+                .cloned()
+                .partition(|(c, _)| table.key.contains(c));
+            if key.len() == table.key.len() {
+                let done = if set.is_empty() {
+                    // Only the key: nothing to change when the row exists.
+                    let point = crate::store::Select::from(table).filter_eq(&key).limit(1);
+                    !self.select(&point)?.is_empty()
+                } else {
+                    self.update(table, &key, &set)? > 0
+                };
+                if done {
+                    return Ok(());
+                }
+            }
+        }
+        let name = physical(self.names, table)?;
+        let sql = cached_sql(name, 0, table, row.iter().map(|(c, _)| *c), || {
+            render::upsert(table, name, row, false)
+        })?;
         execute(self.conn, &sql, row.iter().map(|(_, v)| v.clone())).map(|_| ())
     }
 
