@@ -6,7 +6,7 @@ pub mod service;
 mod status;
 mod time;
 
-pub use paging::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, order_of};
+pub use paging::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, direction};
 pub use time::{optional_time, to_timestamp};
 
 use crate::store::DbError;

@@ -64,12 +64,13 @@ impl Page {
     }
 }
 
-/// The order for a proto sort direction (unspecified = ascending).
-pub fn order_of(direction: i32) -> Order {
-    if direction == SortDirection::Descending as i32 {
-        Order::Desc
-    } else {
-        Order::Asc
+/// The order of a request's `direction` (unspecified = ascending); a number the enum
+/// lacks is an error naming `direction`.
+pub fn direction(raw: i32) -> Result<Order, QueryError> {
+    match SortDirection::try_from(raw) {
+        Ok(SortDirection::Descending) => Ok(Order::Desc),
+        Ok(_) => Ok(Order::Asc),
+        Err(_) => Err(QueryError::invalid("direction", "is not a sort direction")),
     }
 }
 
@@ -99,6 +100,18 @@ mod tests {
         };
         assert!(
             matches!(Page::parse(Some(&foreign)), Err(QueryError::Invalid { field, .. }) if field == "page.page_token")
+        );
+    }
+
+    #[test]
+    fn directions_map_to_orders_and_unknown_ones_name_the_field() {
+        assert_eq!(direction(0).unwrap(), Order::Asc);
+        assert_eq!(
+            direction(SortDirection::Descending as i32).unwrap(),
+            Order::Desc
+        );
+        assert!(
+            matches!(direction(9), Err(QueryError::Invalid { field, .. }) if field == "direction")
         );
     }
 

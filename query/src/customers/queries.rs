@@ -4,8 +4,8 @@ use contracts::v1;
 use uuid::Uuid;
 
 use super::projection::CUSTOMERS;
-use crate::api::{Page, QueryError, order_of};
-use crate::store::{DbError, Filter, Order, Reader, Row, Select};
+use crate::api::{Page, QueryError, direction};
+use crate::store::{DbError, Filter, Reader, Row, Select};
 
 /// Customers matching `search` (case-insensitive substring of name, email or city),
 /// sorted by name (default) or city, with the customer id breaking ties so pages are
@@ -80,12 +80,6 @@ pub fn to_customer(row: &Row) -> Result<v1::Customer, DbError> {
         erased: row.bool("erased")?,
         version: row.uint("version")?,
     })
-}
-
-fn direction(direction: i32) -> Result<Order, QueryError> {
-    v1::SortDirection::try_from(direction)
-        .map(|_| order_of(direction))
-        .map_err(|_| QueryError::invalid("direction", "is not a sort direction"))
 }
 
 #[cfg(test)]

@@ -3,12 +3,12 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use contracts::v1;
 use uuid::Uuid;
 
-use crate::api::{QueryError, order_of};
+use crate::api::QueryError;
+pub use crate::api::direction;
 use crate::fleet::DRIVERS;
-use crate::store::{DbError, Filter, Order, Reader, Row, Select, Value};
+use crate::store::{DbError, Filter, Reader, Row, Select, Value};
 
 /// A request id as the read models store it (canonical lower-case UUID); anything else
 /// is `Invalid` naming `field`.
@@ -16,13 +16,6 @@ pub fn parse_id(field: &str, raw: &str) -> Result<String, QueryError> {
     Uuid::parse_str(raw.trim())
         .map(|id| id.to_string())
         .map_err(|_| QueryError::invalid(field, "must be a UUID"))
-}
-
-/// The order of a request's `direction`; a number the enum lacks names the field.
-pub fn direction(raw: i32) -> Result<Order, QueryError> {
-    v1::SortDirection::try_from(raw)
-        .map(|_| order_of(raw))
-        .map_err(|_| QueryError::invalid("direction", "is not a sort direction"))
 }
 
 /// The names of these drivers, by driver id. A driver the fleet read model does not

@@ -10,8 +10,8 @@ use uuid::Uuid;
 use super::drivers::{DRIVERS, DriverStatus};
 use super::license_number::parse_license_number;
 use super::vehicles::{Status, Usage, VEHICLES};
-use crate::api::{Page, QueryError, order_of};
-use crate::store::{DbError, Filter, Order, Reader, Row, Select, Value};
+use crate::api::{Page, QueryError, direction};
+use crate::store::{DbError, Filter, Reader, Row, Select, Value};
 
 /// Vehicles filtered by owner, usage and status, sorted by license number (default) or
 /// brand (license number breaking ties), paged, with the total.
@@ -190,12 +190,6 @@ pub fn to_driver(row: &Row) -> Result<v1::Driver, DbError> {
 
 fn parse_uuid(field: &str, raw: &str) -> Result<Uuid, QueryError> {
     Uuid::parse_str(raw.trim()).map_err(|_| QueryError::invalid(field, "must be a UUID"))
-}
-
-fn direction(direction: i32) -> Result<Order, QueryError> {
-    v1::SortDirection::try_from(direction)
-        .map(|_| order_of(direction))
-        .map_err(|_| QueryError::invalid("direction", "is not a sort direction"))
 }
 
 fn shape(table: &'static str, reason: String) -> DbError {

@@ -6,8 +6,8 @@ use uuid::Uuid;
 
 use super::technicians::TECHNICIANS;
 use super::vocabulary::{service_category, stored_word, technician_status};
-use crate::api::{Page, QueryError, order_of};
-use crate::store::{DbError, Filter, Order, Reader, Row, Select};
+use crate::api::{Page, QueryError, direction};
+use crate::store::{DbError, Filter, Reader, Row, Select};
 
 /// Technicians whose name contains `search` (case-insensitive), with `status` and
 /// holding `skill` when those are set, sorted by name with the id breaking ties so
@@ -95,12 +95,6 @@ pub fn to_technician(row: &Row) -> Result<v1::Technician, DbError> {
         status: technician_status(&row.text("status")?).into(),
         version: row.uint("version")?,
     })
-}
-
-fn direction(direction: i32) -> Result<Order, QueryError> {
-    v1::SortDirection::try_from(direction)
-        .map(|_| order_of(direction))
-        .map_err(|_| QueryError::invalid("direction", "is not a sort direction"))
 }
 
 #[cfg(test)]
