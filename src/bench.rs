@@ -6,7 +6,7 @@ mod commands;
 mod lag;
 mod load;
 mod rebuild;
-mod workload;
+pub mod workload;
 
 use clap::Subcommand;
 

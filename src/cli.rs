@@ -18,7 +18,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Action {
     /// Start the whole platform on the embedded default (the default command).
-    Up,
+    Up(UpArgs),
     /// Run the command service alone (configured by PITLANE_* environment variables).
     Command,
     /// Run the query service alone (configured by PITLANE_* environment variables).
@@ -28,23 +28,75 @@ enum Action {
     Bench(BenchCommand),
 }
 
+#[derive(Debug, clap::Args)]
+struct UpArgs {
+    /// Where the event store and the read models live.
+    #[arg(long, env = "PITLANE_DATA", default_value = "data")]
+    data: std::path::PathBuf,
+    /// The command service's gRPC address.
+    #[arg(long, env = "PITLANE_COMMAND_ADDR", default_value = "127.0.0.1:50051")]
+    command_addr: std::net::SocketAddr,
+    /// The query service's gRPC address.
+    #[arg(long, env = "PITLANE_QUERY_ADDR", default_value = "127.0.0.1:50052")]
+    query_addr: std::net::SocketAddr,
+    /// Load a small realistic data set (into an empty store only).
+    #[arg(long)]
+    demo: bool,
+}
+
 impl Cli {
     pub async fn run(self) -> anyhow::Result<()> {
-        match self.action.unwrap_or(Action::Up) {
-            Action::Up => {
-                println!(
-                    "pitlane: the platform is not assembled yet — the command service runs \
-                     (`pitlane command`), the query service and the BFF arrive with their \
-                     issues.\nTry `pitlane command`, or \
-                     `pitlane bench commands --connections 64 --duration 10`."
-                );
-                Ok(())
-            }
+        let action = match self.action {
+            Some(action) => action,
+            // `pitlane` alone is `pitlane up` with its defaults (and environment).
+            None => Action::Up(UpArgs::try_parse_defaults()?),
+        };
+        match action {
+            Action::Up(args) => run_platform(args).await,
             Action::Command => run_command_service().await,
             Action::Query => run_query_service().await,
             Action::Bench(bench) => bench.run().await,
         }
     }
+}
+
+impl UpArgs {
+    fn try_parse_defaults() -> anyhow::Result<Self> {
+        #[derive(Parser)]
+        struct Defaults {
+            #[command(flatten)]
+            up: UpArgs,
+        }
+        Ok(Defaults::try_parse_from(["pitlane"])?.up)
+    }
+}
+
+async fn run_platform(args: UpArgs) -> anyhow::Result<()> {
+    crate::telemetry::init();
+    let platform = crate::platform::Platform::start(crate::platform::PlatformConfig {
+        data: args.data.clone(),
+        command_addr: args.command_addr,
+        query_addr: args.query_addr,
+    })
+    .await?;
+    if args.demo {
+        let events = crate::platform::load_demo(&platform).await?;
+        println!("demo data: {events} events loaded");
+    }
+    println!(
+        "Pitlane is up (embedded default, data in {}):",
+        args.data.display()
+    );
+    println!("  command service (gRPC)  http://{}", platform.command_addr);
+    println!("  query service (gRPC)    http://{}", platform.query_addr);
+    println!(
+        "  both serve gRPC health and reflection: grpcurl -plaintext {} list",
+        platform.query_addr
+    );
+    println!("  the REST API (BFF) and Swagger UI arrive with the BFF issue.");
+    println!("Ctrl-C stops it.");
+    shutdown_signal().await;
+    platform.stop().await
 }
 
 async fn run_query_service() -> anyhow::Result<()> {

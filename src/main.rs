@@ -2,6 +2,7 @@
 
 mod bench;
 mod cli;
+mod platform;
 mod telemetry;
 
 use clap::Parser;
