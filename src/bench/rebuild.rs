@@ -37,12 +37,12 @@ pub async fn run_bench(events: u64) -> anyhow::Result<()> {
     let runtime = tokio::spawn(run(
         Arc::new(PagedStoreSource {
             store: store.clone(),
-            page: 2_000,
+            page: 5_000,
         }),
         ReadModelTarget::live(db.clone()),
         status.clone(),
         RetryPolicy {
-            batch: 2_000,
+            batch: 5_000,
             ..RetryPolicy::default()
         },
         async {

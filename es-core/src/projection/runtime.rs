@@ -86,12 +86,23 @@ async fn follow(
         s.head = head;
         s.state = RuntimeState::Running;
     });
-    let events = source
+    let mut events = source
         .subscribe(checkpoint)
         .await
         .map_err(|e| ApplyError(e.0))?;
-    let mut batches = events.ready_chunks(policy.batch.max(1));
-    while let Some(batch) = batches.next().await {
+    // Read ahead on another task, so the next events are fetched and decoded while
+    // this one applies a batch (bounded: at most two batches wait).
+    let (ahead, mut batches) = tokio::sync::mpsc::channel(2);
+    let batch = policy.batch.max(1);
+    let _reader = AbortOnDrop(tokio::spawn(async move {
+        let mut chunks = events.by_ref().ready_chunks(batch);
+        while let Some(chunk) = chunks.next().await {
+            if ahead.send(chunk).await.is_err() {
+                break;
+            }
+        }
+    }));
+    while let Some(batch) = batches.recv().await {
         let mut fresh = Vec::with_capacity(batch.len());
         let mut high = checkpoint;
         for event in batch {
@@ -113,6 +124,15 @@ async fn follow(
         }
     }
     Err(ApplyError("the event source ended".into()))
+}
+
+/// Stops the read-ahead task when the subscription it feeds is dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Applies a batch; if it keeps failing, finds the failing event by applying one at a

@@ -89,6 +89,8 @@ impl ReadModelDb {
         // Read models are rebuilt from the log, so favour throughput: a 256 MiB page
         // cache (allocated as used), memory-mapped reads, and long WAL runs between
         // checkpoints (each checkpoint copies and fsyncs the pages it covers).
+        conn.pragma_update(None, "page_size", 16_384)
+            .map_err(db_error)?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .and_then(|_| conn.pragma_update(None, "synchronous", "NORMAL"))
             .and_then(|_| conn.pragma_update(None, "cache_size", -262_144))
