@@ -36,20 +36,23 @@ pub(crate) struct UnitOfWork<'a, T: Tx> {
 
 /// Key values as one string, when `pairs` name exactly the table's key columns.
 fn key_of(table: &Table, pairs: &[(&'static str, Value)]) -> Option<String> {
+    use std::fmt::Write;
     if pairs.len() < table.key.len() {
         return None;
     }
-    let mut parts = Vec::with_capacity(table.key.len());
+    let mut key = String::with_capacity(64);
     for column in table.key {
         let value = pairs.iter().find(|(c, _)| c == column).map(|(_, v)| v)?;
-        parts.push(match value {
-            Value::Text(t) => format!("t{t}"),
-            Value::Int(i) => format!("i{i}"),
-            Value::Real(r) => format!("r{r}"),
-            Value::Null => "n".to_owned(),
-        });
+        // A tag per kind keeps `Text("1")` and `Int(1)` apart; the unit separator
+        // keeps ("ab", "c") apart from ("a", "bc").
+        let _ = match value {
+            Value::Text(t) => write!(key, "t{t}\u{1f}"),
+            Value::Int(i) => write!(key, "i{i}\u{1f}"),
+            Value::Real(r) => write!(key, "r{r}\u{1f}"),
+            Value::Null => write!(key, "n\u{1f}"),
+        };
     }
-    Some(parts.join("\u{1f}"))
+    Some(key)
 }
 
 /// The key pairs of a point select (equalities on exactly the key, nothing else).
@@ -98,7 +101,7 @@ impl<'a, T: Tx> UnitOfWork<'a, T> {
     pub(crate) fn new(inner: &'a mut T) -> Self {
         Self {
             inner,
-            tables: HashMap::new(),
+            tables: HashMap::default(),
         }
     }
 
