@@ -1,5 +1,40 @@
-//! The backend-for-frontends: the REST API over the command and query gRPC services,
-//! with scheduling-conflict checks under locks.
+//! The BFF: Pitlane's REST/JSON API for frontends (DESIGN §7–§8). It owns no data:
+//! every request becomes gRPC calls to the command and query services, and bookings
+//! of drivers, vans and technicians are checked for conflicts under locks.
 //!
-//! Depends on `contracts` and on es-core's `LockManager` port only.
-//! Not assembled yet: the REST API lands with the BFF issue.
+//! Depends on `contracts` and es-core's lock port only — never on the services' code.
+//!
+//! A tour:
+//! - [`router`] builds every route ([`customers`], [`fleet`], [`workshop`],
+//!   [`deliveries`], [`views`], [`schedules`], [`health`], OpenAPI at
+//!   `/api/openapi.json`, Swagger UI at `/docs`) with its middleware
+//!   ([`correlation`], [`rate_limit`], CORS, body limit);
+//! - [`extract`] turns requests into typed input or a field-named [`problem`];
+//! - [`commands`] sends a command and answers with `ETag` and consistency token;
+//! - [`upstream`] is the one path to gRPC: [`breaker`], timeout, retries;
+//! - [`scheduling`] is the conflict protocol: locks, last tokens, schedule checks.
+//!
+//! Key decision: the BFF validates only what JSON and HTTP can say (types, enums,
+//! dates, ids); the domain's rules stay in the aggregates, and the command service's
+//! field-named errors pass through as 422s.
+
+pub mod breaker;
+pub mod commands;
+pub mod config;
+pub mod consistency;
+pub mod convert;
+pub mod correlation;
+pub mod customers;
+pub mod extract;
+pub mod health;
+pub mod openapi;
+pub mod problem;
+pub mod rate_limit;
+pub mod router;
+pub mod scheduling;
+pub mod startup;
+pub mod state;
+pub mod upstream;
+
+pub use config::Config;
+pub use startup::{App, build};

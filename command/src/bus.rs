@@ -108,6 +108,7 @@ impl CommandBus {
     {
         let (metadata, _, message) = request.into_parts();
         let context = context::from_metadata(&metadata).map_err(AppError::from)?;
+        let expected = context::expected_version(&metadata).map_err(AppError::from)?;
         let span = command_span::<R>(&context);
         async move {
             let idempotency = idempotency_of(&message)?;
@@ -119,7 +120,7 @@ impl CommandBus {
                 command,
             } = convert(message).await?;
             tracing::Span::current().record("aggregate_id", aggregate_id.as_str());
-            self.run::<A>(&aggregate_id, command, &context, idempotency)
+            self.run::<A>(&aggregate_id, command, &context, idempotency, expected)
                 .await
         }
         .instrument(span)
@@ -138,6 +139,7 @@ impl CommandBus {
         command: A::Command,
         context: &EventMetadata,
         idempotency: Option<IdempotencyKey>,
+        expected: Option<u64>,
     ) -> Result<CommandReply, AppError>
     where
         A: Aggregate,
@@ -146,7 +148,13 @@ impl CommandBus {
     {
         let repository = self.repository::<A>();
         let executed = repository
-            .execute_idempotent(aggregate_id, command, context, idempotency.clone())
+            .execute_expecting(
+                aggregate_id,
+                command,
+                context,
+                idempotency.clone(),
+                expected,
+            )
             .await;
         match executed {
             Ok(executed) => {

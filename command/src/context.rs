@@ -45,6 +45,19 @@ pub fn from_metadata(metadata: &MetadataMap) -> Result<EventMetadata, FieldError
     })
 }
 
+/// The version the caller expects the aggregate at (`x-expected-version`), if any.
+pub fn expected_version(metadata: &MetadataMap) -> Result<Option<u64>, FieldError> {
+    let Some(value) = metadata.get(keys::EXPECTED_VERSION) else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
+        .and_then(|text| text.trim().parse::<u64>().ok())
+        .map(Some)
+        .ok_or_else(|| FieldError::new(keys::EXPECTED_VERSION, "must be a version number"))
+}
+
 /// `00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, ids not all zero.
 fn is_traceparent(value: &str) -> bool {
     let parts: Vec<&str> = value.split('-').collect();

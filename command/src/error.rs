@@ -20,6 +20,13 @@ pub enum AppError {
     },
     #[error("concurrent writers kept changing {0}; retry the command")]
     Conflict(String),
+    /// `x-expected-version` (the BFF's `If-Match`) no longer matches.
+    #[error("{stream_id} is at version {actual}, not {expected}")]
+    VersionMismatch {
+        stream_id: String,
+        expected: u64,
+        actual: u64,
+    },
     #[error("the event store is unavailable: {0}")]
     Unavailable(String),
     /// Stored data that cannot be read (corrupt row, broken chain, unknown event): an
@@ -62,6 +69,15 @@ impl<E: DomainRule + 'static> From<CommandError<E>> for AppError {
                 message: rule.to_string(),
             },
             CommandError::Repository(RepositoryError::Store(store)) => store.into(),
+            CommandError::Repository(RepositoryError::VersionMismatch {
+                stream_id,
+                expected,
+                actual,
+            }) => AppError::VersionMismatch {
+                stream_id,
+                expected,
+                actual,
+            },
             CommandError::Repository(codec @ RepositoryError::Codec { .. }) => {
                 AppError::Integrity(codec.to_string())
             }
@@ -82,6 +98,9 @@ impl From<AppError> for Status {
                 (code, *reason, String::new())
             }
             AppError::Conflict(_) => (Code::Aborted, "concurrency_conflict", String::new()),
+            AppError::VersionMismatch { .. } => {
+                (Code::FailedPrecondition, "version_mismatch", String::new())
+            }
             AppError::Unavailable(_) => (Code::Unavailable, "store_unavailable", String::new()),
             AppError::Integrity(_) => (Code::Internal, "stored_events_unreadable", String::new()),
         };

@@ -15,3 +15,7 @@ pub const ACTOR_SUBJECT: &str = "x-actor-subject";
 pub const ACTOR_ROLE: &str = "x-actor-role";
 /// W3C trace context.
 pub const TRACEPARENT: &str = "traceparent";
+/// Optimistic concurrency from the caller (the BFF's `If-Match`): the command applies
+/// only if the aggregate is still at this version, else `FAILED_PRECONDITION` with
+/// reason `version_mismatch`.
+pub const EXPECTED_VERSION: &str = "x-expected-version";

@@ -23,6 +23,13 @@ pub const DEFAULT_MAX_RETRIES: u32 = 3;
 pub enum RepositoryError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The caller asked for a version (`If-Match`) the stream is no longer (or not yet) at.
+    #[error("{stream_id} is at version {actual}, not the expected {expected}")]
+    VersionMismatch {
+        stream_id: String,
+        expected: u64,
+        actual: u64,
+    },
     #[error("stored event {stream_id} v{version}: {source}")]
     Codec {
         stream_id: String,
@@ -197,9 +204,35 @@ impl<A: Aggregate> Repository<A> {
     where
         A::Command: Clone,
     {
+        self.execute_expecting(aggregate_id, command, metadata, idempotency, None)
+            .await
+    }
+
+    /// [`Repository::execute_idempotent`] that applies only while the aggregate is at
+    /// `expected` (when given): otherwise `RepositoryError::VersionMismatch`. A conflict
+    /// with a concurrent writer reloads and so ends in the mismatch, never in a blind retry.
+    pub async fn execute_expecting(
+        &self,
+        aggregate_id: &str,
+        command: A::Command,
+        metadata: &EventMetadata,
+        idempotency: Option<IdempotencyKey>,
+        expected: Option<u64>,
+    ) -> Result<Executed<A>, CommandError<A::Error>>
+    where
+        A::Command: Clone,
+    {
         let mut attempt = 0;
         loop {
             let Loaded { mut state, version } = self.load_for_command(aggregate_id).await?;
+            if let Some(expected) = expected.filter(|expected| *expected != version) {
+                return Err(RepositoryError::VersionMismatch {
+                    stream_id: stream_id(A::TYPE, aggregate_id),
+                    expected,
+                    actual: version,
+                }
+                .into());
+            }
             let events = state
                 .handle(command.clone())
                 .map_err(CommandError::Domain)?;

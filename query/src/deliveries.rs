@@ -1,5 +1,6 @@
 //! The deliveries read models: routes with their checkpoints' status, and deliveries
-//! (detail, live tracking, timeline) — two projections and the queries over them.
+//! (detail, lists by route, driver, vehicle or status, live tracking, timeline) — two
+//! projections and the queries over them.
 //!
 //! The queries also read the fleet context's `drivers` table for driver names; a
 //! driver it does not hold yet leaves the name empty.
@@ -19,7 +20,7 @@ mod test_events;
 pub use delivery_projection::{
     DELIVERIES, DELIVERY_CHECKPOINTS, DELIVERY_INCIDENTS, DELIVERY_TIMELINE, DeliveryProjection,
 };
-pub use delivery_queries::{get_delivery, get_delivery_timeline};
+pub use delivery_queries::{get_delivery, get_delivery_timeline, list_deliveries};
 pub use live_tracking::list_live_tracking;
 pub use route_projection::{ROUTE_CHECKPOINTS, ROUTES, RouteProjection};
 pub use route_queries::{get_route, list_routes};

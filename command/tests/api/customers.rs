@@ -168,3 +168,81 @@ async fn concurrent_retries_with_one_idempotency_key_apply_once() {
     assert!(replies.windows(2).all(|w| w[0] == w[1]));
     assert_eq!(app.all_events().await.len(), 1);
 }
+
+fn expecting<T>(message: T, version: &str) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request
+        .metadata_mut()
+        .insert("x-expected-version", version.parse().unwrap());
+    request
+}
+
+fn contact_update(id: &str) -> contracts::v1::UpdateCustomerContactRequest {
+    let registered = customer(id);
+    contracts::v1::UpdateCustomerContactRequest {
+        customer_id: id.to_owned(),
+        name: "Ada King".into(),
+        address: registered.address,
+        postal_code: registered.postal_code,
+        city: registered.city,
+        telephone: registered.telephone,
+        email: registered.email,
+        idempotency_key: None,
+    }
+}
+
+#[tokio::test]
+async fn a_command_expecting_the_current_version_applies() {
+    let app = spawn_app().await;
+    let id = new_id();
+    app.customers()
+        .register_customer(customer(&id))
+        .await
+        .expect("registered");
+    let reply = app
+        .customers()
+        .update_customer_contact(expecting(contact_update(&id), "1"))
+        .await
+        .expect("applies at version 1")
+        .into_inner();
+    assert_eq!(reply.token.expect("token").version, 2);
+}
+
+#[tokio::test]
+async fn a_command_expecting_a_stale_version_is_a_version_mismatch_and_appends_nothing() {
+    let app = spawn_app().await;
+    let id = new_id();
+    app.customers()
+        .register_customer(customer(&id))
+        .await
+        .expect("registered");
+    app.customers()
+        .update_customer_contact(contact_update(&id))
+        .await
+        .expect("now at version 2");
+    let status = app
+        .customers()
+        .update_customer_contact(expecting(contact_update(&id), "1"))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::FailedPrecondition);
+    assert_eq!(detail(&status).reason, "version_mismatch");
+    assert_eq!(app.all_events().await.len(), 2);
+}
+
+#[tokio::test]
+async fn a_malformed_expected_version_is_an_invalid_argument_naming_the_key() {
+    let app = spawn_app().await;
+    let id = new_id();
+    app.customers()
+        .register_customer(customer(&id))
+        .await
+        .expect("registered");
+    let status = app
+        .customers()
+        .update_customer_contact(expecting(contact_update(&id), "one"))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(detail(&status).field, "x-expected-version");
+}

@@ -3,6 +3,7 @@
 //! files for the event store and the read models.
 
 mod helpers;
+mod list_deliveries;
 mod read_models;
 mod read_your_writes;
 mod rebuild;

@@ -198,6 +198,18 @@ impl Query for QueryService {
         .await
     }
 
+    async fn list_deliveries(
+        &self,
+        request: Request<ListDeliveriesRequest>,
+    ) -> Result<Response<ListDeliveriesReply>, Status> {
+        let mut request = request.into_inner();
+        let tokens = std::mem::take(&mut request.wait_for);
+        self.answer(&tokens, move |reader| {
+            crate::deliveries::delivery_queries::list_deliveries(reader, &request, now())
+        })
+        .await
+    }
+
     async fn list_live_tracking(
         &self,
         request: Request<ListLiveTrackingRequest>,

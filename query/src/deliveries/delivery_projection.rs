@@ -50,7 +50,15 @@ pub static DELIVERIES: Table = Table {
         Column::int("version"),
     ],
     key: &["delivery_id"],
-    indexes: &[&["route_id"], &["status"]],
+    // `ListDeliveries` filters on each of these; a driver's or a vehicle's deliveries
+    // are read in slot order through their index. (An index added here is created on
+    // the next start, over the existing rows: no rebuild needed.)
+    indexes: &[
+        &["route_id"],
+        &["status"],
+        &["driver_id", "slot_start"],
+        &["vehicle_license_number", "slot_start"],
+    ],
 };
 
 pub static DELIVERY_CHECKPOINTS: Table = Table {

@@ -1,5 +1,8 @@
-//! The delivery detail queries: `GetDelivery` (checkpoints, incidents, proof, driver
-//! and vehicle) and `GetDeliveryTimeline` (every event of the delivery, oldest first).
+//! The delivery detail queries: `GetDelivery` and `ListDeliveries` (each delivery with
+//! its checkpoints, incidents, proof, driver and vehicle) and `GetDeliveryTimeline`
+//! (every event of the delivery, oldest first).
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use contracts::v1;
@@ -8,9 +11,10 @@ use super::delivery_projection::{
     DELIVERIES, DELIVERY_CHECKPOINTS, DELIVERY_INCIDENTS, DELIVERY_TIMELINE,
 };
 use super::status::{DeliveryStatus, checkpoint_status};
-use super::support::{driver_names, parse_id, sequence_of};
-use crate::api::{QueryError, to_timestamp};
-use crate::store::{DbError, Order, Reader, Row, Select};
+use super::support::{direction, driver_names, parse_id, sequence_of};
+use crate::api::{Page, QueryError, to_timestamp};
+use crate::fleet::parse_license_number;
+use crate::store::{DbError, Filter, Order, Reader, Row, Select, Value};
 
 /// One delivery by id, its checkpoints' status taken as of `now` (an unreached
 /// checkpoint past its expected time is delayed). The driver's name comes from the
@@ -21,65 +25,136 @@ pub fn get_delivery(
     now: DateTime<Utc>,
 ) -> Result<v1::Delivery, QueryError> {
     let delivery_id = parse_id("delivery_id", &request.delivery_id)?;
-    let key = [("delivery_id", delivery_id.as_str().into())];
     let row = reader
-        .get(&DELIVERIES, &key)?
+        .get(&DELIVERIES, &[("delivery_id", delivery_id.as_str().into())])?
         .ok_or_else(|| QueryError::NotFound(format!("delivery {delivery_id} not found")))?;
+    let mut deliveries = to_deliveries(reader, &[row], now)?;
+    Ok(deliveries.remove(0))
+}
 
-    let checkpoints = reader
-        .select(
-            &Select::from(&DELIVERY_CHECKPOINTS)
-                .filter_eq(&key)
-                .order_by("sequence", Order::Asc),
-        )?
-        .iter()
-        .map(|row| to_checkpoint(row, now))
-        .collect::<Result<Vec<_>, _>>()?;
-    let incidents = reader
-        .select(
-            &Select::from(&DELIVERY_INCIDENTS)
-                .filter_eq(&key)
-                .order_by("reported_at", Order::Asc)
-                .order_by("incident_id", Order::Asc),
-        )?
-        .iter()
-        .map(to_incident)
-        .collect::<Result<Vec<_>, _>>()?;
+/// Deliveries of one route, driver, vehicle and status (each unset = any; the driver
+/// and vehicle are the current assignment), sorted by slot start then delivery id in
+/// the request's direction so pages are stable; paged, with the total. Each is the
+/// whole delivery, as [`get_delivery`] answers it.
+pub fn list_deliveries(
+    reader: &mut dyn Reader,
+    request: &v1::ListDeliveriesRequest,
+    now: DateTime<Utc>,
+) -> Result<v1::ListDeliveriesReply, QueryError> {
+    let page = Page::parse(request.page.as_ref())?;
+    let mut filter: Vec<(&'static str, Value)> = Vec::new();
+    if let Some(route_id) = optional(&request.route_id, |raw| parse_id("route_id", raw))? {
+        filter.push(("route_id", route_id.into()));
+    }
+    if let Some(driver_id) = optional(&request.driver_id, |raw| parse_id("driver_id", raw))? {
+        filter.push(("driver_id", driver_id.into()));
+    }
+    if let Some(plate) = optional(&request.vehicle_license_number, |raw| {
+        parse_license_number("vehicle_license_number", raw)
+    })? {
+        filter.push(("vehicle_license_number", plate.into()));
+    }
+    if let Some(status) = DeliveryStatus::filter_of("status", request.status)? {
+        filter.push(("status", status.as_str().into()));
+    }
+    let order = direction(request.direction)?;
 
-    let driver_id = row.opt_text("driver_id")?;
-    let driver_name = match &driver_id {
-        Some(id) => driver_names(reader, [id.as_str()])?
-            .remove(id)
-            .unwrap_or_default(),
-        None => String::new(),
-    };
-    let proof = match row.opt_time("proof_captured_at")? {
-        Some(captured_at) => Some(v1::ProofOfDelivery {
-            receiver_name: row.opt_text("proof_receiver_name")?.unwrap_or_default(),
-            signature_reference: row
-                .opt_text("proof_signature_reference")?
-                .unwrap_or_default(),
-            captured_at: Some(to_timestamp(captured_at)),
-        }),
-        None => None,
-    };
-    Ok(v1::Delivery {
-        delivery_id: row.text("delivery_id")?,
-        route_id: row.text("route_id")?,
-        slot: Some(v1::Timeslot {
-            start: Some(to_timestamp(row.time("slot_start")?)),
-            end: Some(to_timestamp(row.time("slot_end")?)),
-        }),
-        status: DeliveryStatus::proto_of_stored(DELIVERIES.name, &row.text("status")?)?,
-        driver_id,
-        driver_name,
-        vehicle_license_number: row.opt_text("vehicle_license_number")?,
-        checkpoints,
-        incidents,
-        proof,
-        failure_reason: row.opt_text("failure_reason")?.unwrap_or_default(),
-        version: row.uint("version")?,
+    let select = Select::from(&DELIVERIES).filter_eq(&filter);
+    let total = reader.count(&select)?;
+    let select = select
+        .order_by("slot_start", order)
+        .order_by("delivery_id", order);
+    let rows = reader.select(&page.apply(select))?;
+    let deliveries = to_deliveries(reader, &rows, now)?;
+    Ok(v1::ListDeliveriesReply {
+        page: Some(page.info(deliveries.len(), total)),
+        deliveries,
     })
+}
+
+/// A request's optional filter: `None` when blank ("any"), else parsed by `parse`.
+fn optional<T>(
+    raw: &str,
+    parse: impl FnOnce(&str) -> Result<T, QueryError>,
+) -> Result<Option<T>, QueryError> {
+    if raw.trim().is_empty() {
+        Ok(None)
+    } else {
+        parse(raw).map(Some)
+    }
+}
+
+/// `deliveries` rows as proto deliveries, in the same order, with their checkpoints,
+/// incidents and driver names: three more reads for the whole page, however long.
+fn to_deliveries(
+    reader: &mut dyn Reader,
+    rows: &[Row],
+    now: DateTime<Utc>,
+) -> Result<Vec<v1::Delivery>, QueryError> {
+    let ids = rows
+        .iter()
+        .map(|row| row.text("delivery_id").map(Value::from))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let mut checkpoints: HashMap<String, Vec<v1::Checkpoint>> = HashMap::new();
+    let copied = Select::from(&DELIVERY_CHECKPOINTS)
+        .filter(Filter::In("delivery_id", ids.clone()))
+        .order_by("delivery_id", Order::Asc)
+        .order_by("sequence", Order::Asc);
+    for row in reader.select(&copied)? {
+        let checkpoint = to_checkpoint(&row, now)?;
+        checkpoints
+            .entry(row.text("delivery_id")?)
+            .or_default()
+            .push(checkpoint);
+    }
+    let mut incidents: HashMap<String, Vec<v1::Incident>> = HashMap::new();
+    let reported = Select::from(&DELIVERY_INCIDENTS)
+        .filter(Filter::In("delivery_id", ids))
+        .order_by("delivery_id", Order::Asc)
+        .order_by("reported_at", Order::Asc)
+        .order_by("incident_id", Order::Asc);
+    for row in reader.select(&reported)? {
+        let incident = to_incident(&row)?;
+        incidents
+            .entry(row.text("delivery_id")?)
+            .or_default()
+            .push(incident);
+    }
+    let drivers = rows
+        .iter()
+        .map(|row| row.opt_text("driver_id"))
+        .collect::<Result<Vec<_>, _>>()?;
+    let names = driver_names(reader, drivers.iter().flatten().map(String::as_str))?;
+
+    rows.iter()
+        .map(|row| {
+            let delivery_id = row.text("delivery_id")?;
+            let driver_id = row.opt_text("driver_id")?;
+            let driver_name = driver_id
+                .as_ref()
+                .and_then(|id| names.get(id).cloned())
+                .unwrap_or_default();
+            Ok(v1::Delivery {
+                route_id: row.text("route_id")?,
+                slot: Some(v1::Timeslot {
+                    start: Some(to_timestamp(row.time("slot_start")?)),
+                    end: Some(to_timestamp(row.time("slot_end")?)),
+                }),
+                status: DeliveryStatus::proto_of_stored(DELIVERIES.name, &row.text("status")?)?,
+                driver_id,
+                driver_name,
+                vehicle_license_number: row.opt_text("vehicle_license_number")?,
+                checkpoints: checkpoints.remove(&delivery_id).unwrap_or_default(),
+                incidents: incidents.remove(&delivery_id).unwrap_or_default(),
+                proof: to_proof(row)?,
+                failure_reason: row.opt_text("failure_reason")?.unwrap_or_default(),
+                version: row.uint("version")?,
+                delivery_id,
+            })
+        })
+        .collect::<Result<_, DbError>>()
+        .map_err(QueryError::from)
 }
 
 /// Every event of one delivery in version order, each with its summary and the status
@@ -134,6 +209,20 @@ fn to_incident(row: &Row) -> Result<v1::Incident, DbError> {
     })
 }
 
+/// The proof of delivery, once captured.
+fn to_proof(row: &Row) -> Result<Option<v1::ProofOfDelivery>, DbError> {
+    let Some(captured_at) = row.opt_time("proof_captured_at")? else {
+        return Ok(None);
+    };
+    Ok(Some(v1::ProofOfDelivery {
+        receiver_name: row.opt_text("proof_receiver_name")?.unwrap_or_default(),
+        signature_reference: row
+            .opt_text("proof_signature_reference")?
+            .unwrap_or_default(),
+        captured_at: Some(to_timestamp(captured_at)),
+    }))
+}
+
 fn to_timeline_entry(row: &Row) -> Result<v1::TimelineEntry, DbError> {
     // An entry written while its delivery row was missing (its creation parked as a
     // dead letter) has no status: UNSPECIFIED rather than an unreadable timeline.
@@ -157,11 +246,14 @@ mod tests {
 
     use super::*;
     use crate::deliveries::test_events::{
-        DELIVERY, DRIVER, Events, INCIDENT, ROUTE, apply_all, at, db,
+        DELIVERY, DRIVER, Events, INCIDENT, OTHER_DELIVERY, OTHER_ROUTE, ROUTE, apply_all, at, db,
     };
     use crate::testing::TestDb;
 
     const UNKNOWN: &str = "018f0000-0000-7000-8000-0000000000ff";
+    const LATE: &str = "018f0000-0000-7000-8000-0000000000d3";
+    const EARLY: &str = "018f0000-0000-7000-8000-0000000000d4";
+    const OTHER_DRIVER: &str = "018f0000-0000-7000-8000-0000000000a2";
 
     fn get(db: &TestDb, delivery_id: &str, now: DateTime<Utc>) -> Result<v1::Delivery, QueryError> {
         let request = v1::GetDeliveryRequest {
@@ -177,6 +269,273 @@ mod tests {
             ..Default::default()
         };
         db.read(move |reader| get_delivery_timeline(reader, &request))
+    }
+
+    /// On ROUTE: DELIVERY (08:00, in transit, DRIVER "Jo Driver", AB-123-C, past
+    /// Market, one incident) and OTHER_DELIVERY (08:00, picked up, nobody assigned).
+    /// On OTHER_ROUTE: LATE (12:00, delivered with proof, DRIVER, XY-9-Z) and EARLY
+    /// (06:00, failed, OTHER_DRIVER, AB-123-C).
+    fn four_deliveries() -> (TestDb, Events) {
+        let (db, mut events) = (db(), Events::default());
+        let mut history = vec![events.driver_registered(DRIVER, "Jo Driver")];
+        history.extend(events.in_transit(DELIVERY, ROUTE));
+        history.extend([
+            events.checkpoint_reached(DELIVERY, 1, "Market", at(9, 5)),
+            events.incident_reported(DELIVERY, "delay"),
+            events.delivery_created(OTHER_DELIVERY, ROUTE),
+            events.delivery_created_in_slot(LATE, OTHER_ROUTE, at(12, 0), at(14, 0)),
+            events.driver_assigned(LATE, DRIVER),
+            events.vehicle_assigned(LATE, "XY-9-Z"),
+            events.status_changed(LATE, "picked_up", "in_transit", None),
+            events.status_changed(LATE, "in_transit", "out_for_delivery", None),
+            events.proof_captured(LATE),
+            events.status_changed(LATE, "out_for_delivery", "delivered", None),
+            events.delivery_created_in_slot(EARLY, OTHER_ROUTE, at(6, 0), at(7, 0)),
+            events.driver_assigned(EARLY, OTHER_DRIVER),
+            events.vehicle_assigned(EARLY, "AB-123-C"),
+            events.status_changed(EARLY, "picked_up", "in_transit", None),
+            events.status_changed(EARLY, "in_transit", "failed", Some("Road closed")),
+        ]);
+        apply_all(&db, &history);
+        (db, events)
+    }
+
+    fn list(
+        db: &TestDb,
+        request: v1::ListDeliveriesRequest,
+    ) -> Result<v1::ListDeliveriesReply, QueryError> {
+        db.read(move |reader| list_deliveries(reader, &request, at(11, 0)))
+    }
+
+    fn ids(reply: &v1::ListDeliveriesReply) -> Vec<&str> {
+        reply
+            .deliveries
+            .iter()
+            .map(|d| d.delivery_id.as_str())
+            .collect()
+    }
+
+    fn total(reply: &v1::ListDeliveriesReply) -> u64 {
+        reply.page.as_ref().map_or(0, |page| page.total)
+    }
+
+    #[test]
+    fn deliveries_are_listed_by_slot_start_then_id_in_either_direction_with_a_total() {
+        let (db, _) = four_deliveries();
+        let all = list(&db, v1::ListDeliveriesRequest::default()).unwrap();
+        assert_eq!(ids(&all), [EARLY, DELIVERY, OTHER_DELIVERY, LATE]);
+        assert_eq!(total(&all), 4);
+        let descending = v1::ListDeliveriesRequest {
+            direction: v1::SortDirection::Descending.into(),
+            ..Default::default()
+        };
+        let descending = list(&db, descending).unwrap();
+        assert_eq!(ids(&descending), [LATE, OTHER_DELIVERY, DELIVERY, EARLY]);
+    }
+
+    #[test]
+    fn deliveries_of_a_route_are_listed_in_slot_order_with_a_total() {
+        let (db, _) = four_deliveries();
+        let of_route = |route_id: &str| v1::ListDeliveriesRequest {
+            route_id: route_id.into(),
+            ..Default::default()
+        };
+        let route = list(&db, of_route(ROUTE)).unwrap();
+        assert_eq!(ids(&route), [DELIVERY, OTHER_DELIVERY]);
+        assert_eq!(total(&route), 2);
+        let other = list(&db, of_route(&OTHER_ROUTE.to_uppercase())).unwrap();
+        assert_eq!(ids(&other), [EARLY, LATE]);
+        assert_eq!(total(&other), 2);
+    }
+
+    #[test]
+    fn a_driver_filter_keeps_only_the_deliveries_currently_assigned_to_that_driver() {
+        let (db, mut events) = four_deliveries();
+        let of_driver = || v1::ListDeliveriesRequest {
+            driver_id: DRIVER.into(),
+            ..Default::default()
+        };
+        assert_eq!(ids(&list(&db, of_driver()).unwrap()), [DELIVERY, LATE]);
+
+        apply_all(&db, &[events.driver_assigned(DELIVERY, OTHER_DRIVER)]);
+        let reply = list(&db, of_driver()).unwrap();
+        assert_eq!(ids(&reply), [LATE]);
+        assert_eq!(total(&reply), 1);
+    }
+
+    #[test]
+    fn a_vehicle_filter_matches_the_license_number_in_any_case() {
+        let (db, _) = four_deliveries();
+        let request = v1::ListDeliveriesRequest {
+            vehicle_license_number: " ab-123-c ".into(),
+            ..Default::default()
+        };
+        let reply = list(&db, request).unwrap();
+        assert_eq!(ids(&reply), [EARLY, DELIVERY]);
+        assert_eq!(total(&reply), 2);
+    }
+
+    #[test]
+    fn a_status_filter_keeps_only_deliveries_in_that_status() {
+        let (db, _) = four_deliveries();
+        let in_status = |status: v1::DeliveryStatus| v1::ListDeliveriesRequest {
+            status: status.into(),
+            ..Default::default()
+        };
+        for (status, expected) in [
+            (v1::DeliveryStatus::PickedUp, vec![OTHER_DELIVERY]),
+            (v1::DeliveryStatus::InTransit, vec![DELIVERY]),
+            (v1::DeliveryStatus::OutForDelivery, vec![]),
+            (v1::DeliveryStatus::Delivered, vec![LATE]),
+            (v1::DeliveryStatus::Failed, vec![EARLY]),
+        ] {
+            let reply = list(&db, in_status(status)).unwrap();
+            assert_eq!(ids(&reply), expected, "{status:?}");
+            assert_eq!(total(&reply), expected.len() as u64, "{status:?}");
+        }
+    }
+
+    #[test]
+    fn filters_combine_so_a_delivery_must_match_them_all() {
+        let (db, _) = four_deliveries();
+        let request = v1::ListDeliveriesRequest {
+            route_id: OTHER_ROUTE.into(),
+            driver_id: DRIVER.into(),
+            ..Default::default()
+        };
+        assert_eq!(ids(&list(&db, request).unwrap()), [LATE]);
+        let none = v1::ListDeliveriesRequest {
+            route_id: ROUTE.into(),
+            vehicle_license_number: "XY-9-Z".into(),
+            ..Default::default()
+        };
+        let reply = list(&db, none).unwrap();
+        assert!(reply.deliveries.is_empty());
+        assert_eq!(reply.page.unwrap(), v1::PageInfo::default());
+    }
+
+    #[test]
+    fn each_listed_delivery_is_the_whole_delivery_get_delivery_answers() {
+        let (db, _) = four_deliveries();
+        let reply = list(&db, v1::ListDeliveriesRequest::default()).unwrap();
+        for listed in &reply.deliveries {
+            assert_eq!(
+                listed,
+                &get(&db, &listed.delivery_id, at(11, 0)).unwrap(),
+                "{}",
+                listed.delivery_id
+            );
+        }
+        let [early, delivery, other, late] = &reply.deliveries[..] else {
+            panic!("four deliveries");
+        };
+        assert_eq!(early.failure_reason, "Road closed");
+        assert_eq!(
+            (early.driver_id.as_deref(), early.driver_name.as_str()),
+            (Some(OTHER_DRIVER), "")
+        );
+        assert_eq!(delivery.driver_name, "Jo Driver");
+        assert_eq!(delivery.incidents.len(), 1);
+        assert_eq!(
+            delivery
+                .checkpoints
+                .iter()
+                .map(|c| c.status())
+                .collect::<Vec<_>>(),
+            [CheckpointStatus::Reached, CheckpointStatus::Delayed]
+        );
+        assert_eq!(
+            (
+                other.driver_id.as_deref(),
+                other.vehicle_license_number.as_deref()
+            ),
+            (None, None)
+        );
+        assert!(other.incidents.is_empty());
+        assert_eq!(
+            late.proof.as_ref().map(|p| p.receiver_name.as_str()),
+            Some("Ada Receiver")
+        );
+        assert_eq!(
+            late.slot.as_ref().and_then(|s| s.start),
+            Some(to_timestamp(at(12, 0)))
+        );
+    }
+
+    #[test]
+    fn deliveries_are_paged_with_a_token_for_the_next_page() {
+        let (db, _) = four_deliveries();
+        let page = |token: &str| v1::ListDeliveriesRequest {
+            page: Some(v1::PageRequest {
+                page_size: 3,
+                page_token: token.into(),
+            }),
+            ..Default::default()
+        };
+        let first = list(&db, page("")).unwrap();
+        assert_eq!(ids(&first), [EARLY, DELIVERY, OTHER_DELIVERY]);
+        let info = first.page.clone().unwrap();
+        assert_eq!((info.total, info.next_page_token.as_str()), (4, "3"));
+        let second = list(&db, page(&info.next_page_token)).unwrap();
+        assert_eq!(ids(&second), [LATE]);
+        assert_eq!(second.page.unwrap().next_page_token, "");
+    }
+
+    #[test]
+    fn bad_list_fields_are_invalid_naming_the_field() {
+        let (db, _) = four_deliveries();
+        let paged = |page_size: u32, page_token: &str| v1::ListDeliveriesRequest {
+            page: Some(v1::PageRequest {
+                page_size,
+                page_token: page_token.into(),
+            }),
+            ..Default::default()
+        };
+        let cases = [
+            (paged(501, ""), "page.page_size"),
+            (paged(10, "next"), "page.page_token"),
+            (
+                v1::ListDeliveriesRequest {
+                    route_id: "route-1".into(),
+                    ..Default::default()
+                },
+                "route_id",
+            ),
+            (
+                v1::ListDeliveriesRequest {
+                    driver_id: "jo".into(),
+                    ..Default::default()
+                },
+                "driver_id",
+            ),
+            (
+                v1::ListDeliveriesRequest {
+                    vehicle_license_number: "AB123C".into(),
+                    ..Default::default()
+                },
+                "vehicle_license_number",
+            ),
+            (
+                v1::ListDeliveriesRequest {
+                    status: 42,
+                    ..Default::default()
+                },
+                "status",
+            ),
+            (
+                v1::ListDeliveriesRequest {
+                    direction: 9,
+                    ..Default::default()
+                },
+                "direction",
+            ),
+        ];
+        for (request, expected) in cases {
+            assert!(
+                matches!(list(&db, request), Err(QueryError::Invalid { ref field, .. }) if field == expected),
+                "{expected}"
+            );
+        }
     }
 
     #[test]

@@ -109,13 +109,24 @@ impl Events {
 
     /// A delivery of a route made by [`Events::active_route`].
     pub fn delivery_created(&mut self, id: &str, route_id: &str) -> EventEnvelope {
+        self.delivery_created_in_slot(id, route_id, at(8, 0), at(10, 0))
+    }
+
+    /// A delivery with the checkpoints of [`Events::active_route`] but its own slot.
+    pub fn delivery_created_in_slot(
+        &mut self,
+        id: &str,
+        route_id: &str,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> EventEnvelope {
         self.delivery(
             id,
             "delivery.created.v1",
             json!({
                 "delivery_id": id,
                 "route_id": route_id,
-                "slot": { "start": at(8, 0), "end": at(10, 0) },
+                "slot": { "start": start, "end": end },
                 "checkpoints": [
                     { "sequence": 1, "location": "Market", "expected_at": at(9, 0) },
                     { "sequence": 2, "location": "Station", "expected_at": at(10, 0) },

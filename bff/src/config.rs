@@ -1,0 +1,270 @@
+//! The BFF's configuration, from environment variables (12-factor): where the gRPC
+//! upstreams are, how patient to be with them, and what clients may do.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// `PITLANE_BFF_ADDR`, default `127.0.0.1:8080`.
+    pub listen: SocketAddr,
+    /// `PITLANE_COMMAND_URL`, default `http://127.0.0.1:50051`.
+    pub command_url: String,
+    /// `PITLANE_QUERY_URL`, default `http://127.0.0.1:50052`.
+    pub query_url: String,
+    pub upstream: UpstreamPolicy,
+    /// `PITLANE_RATE_LIMIT`: `<requests>/<seconds>s` per client IP, default `100/10s`;
+    /// `off` disables it (benchmarks, tests that storm one IP).
+    pub rate_limit: Option<RateLimit>,
+    /// `PITLANE_CORS_ORIGINS`: comma-separated origins allowed to call from a browser,
+    /// e.g. `http://localhost:3000`; empty (the default) allows none.
+    pub cors_origins: Vec<String>,
+    /// `PITLANE_BODY_LIMIT_BYTES`: the largest request body, default 65536.
+    pub body_limit: usize,
+    /// `PITLANE_LOCK_TTL_MS` (default 10000) and `PITLANE_LOCK_WAIT_MS` (default 5000):
+    /// how long a scheduling lock lives, and how long a request waits for one.
+    pub lock_ttl: Duration,
+    pub lock_wait: Duration,
+}
+
+/// Resilience per upstream (the same for command and query).
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpstreamPolicy {
+    /// `PITLANE_UPSTREAM_TIMEOUT_MS`, default 30000: one attempt's deadline.
+    pub timeout: Duration,
+    /// `PITLANE_UPSTREAM_RETRIES`, default 3: retries of idempotent calls that met
+    /// `UNAVAILABLE` or `DEADLINE_EXCEEDED`, with exponential backoff and jitter.
+    pub retries: usize,
+    /// The circuit opens when at least `failure_rate` of the calls of the last `window`
+    /// failed, once `minimum_calls` were made; it stays open for `open_for`, then lets a
+    /// probe through (half-open).
+    pub failure_rate: f64,
+    pub window: Duration,
+    pub minimum_calls: usize,
+    pub open_for: Duration,
+}
+
+impl Default for UpstreamPolicy {
+    fn default() -> Self {
+        UpstreamPolicy {
+            timeout: Duration::from_secs(30),
+            retries: 3,
+            failure_rate: 0.5,
+            window: Duration::from_secs(30),
+            minimum_calls: 10,
+            open_for: Duration::from_secs(15),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub requests: u32,
+    pub per: Duration,
+}
+
+impl Default for RateLimit {
+    fn default() -> Self {
+        RateLimit {
+            requests: 100,
+            per: Duration::from_secs(10),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("configuration variable {variable}: {message}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub message: String,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |variable: &'static str, default: &str| {
+            lookup(variable)
+                .filter(|v| !v.trim().is_empty())
+                .unwrap_or_else(|| default.to_owned())
+        };
+        let error = |variable: &'static str, message: String| ConfigError { variable, message };
+        let number =
+            |variable: &'static str, default: &str, range: std::ops::RangeInclusive<u64>| {
+                let text = get(variable, default);
+                text.trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|n| range.contains(n))
+                    .ok_or_else(|| {
+                        error(
+                            variable,
+                            format!(
+                                "`{text}` is not a number from {} to {}",
+                                range.start(),
+                                range.end()
+                            ),
+                        )
+                    })
+            };
+        let url = |variable: &'static str, default: &str| {
+            let url = get(variable, default);
+            if url.starts_with("http://") || url.starts_with("https://") {
+                Ok(url)
+            } else {
+                Err(error(variable, format!("`{url}` is not an http(s) URL")))
+            }
+        };
+        let listen = get("PITLANE_BFF_ADDR", "127.0.0.1:8080");
+        let listen = listen.parse().map_err(|_| {
+            error(
+                "PITLANE_BFF_ADDR",
+                format!("`{listen}` is not a socket address like 127.0.0.1:8080"),
+            )
+        })?;
+        let upstream = UpstreamPolicy {
+            timeout: Duration::from_millis(number(
+                "PITLANE_UPSTREAM_TIMEOUT_MS",
+                "30000",
+                1..=600_000,
+            )?),
+            retries: number("PITLANE_UPSTREAM_RETRIES", "3", 0..=10)? as usize,
+            ..UpstreamPolicy::default()
+        };
+        let rate_limit = parse_rate_limit(&get("PITLANE_RATE_LIMIT", "100/10s"))
+            .map_err(|message| error("PITLANE_RATE_LIMIT", message))?;
+        let cors_origins = get("PITLANE_CORS_ORIGINS", "")
+            .split(',')
+            .map(str::trim)
+            .filter(|origin| !origin.is_empty())
+            .map(|origin| {
+                if origin.starts_with("http://") || origin.starts_with("https://") {
+                    Ok(origin.trim_end_matches('/').to_owned())
+                } else {
+                    Err(error(
+                        "PITLANE_CORS_ORIGINS",
+                        format!("`{origin}` is not an origin like https://planner.example"),
+                    ))
+                }
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Config {
+            listen,
+            command_url: url("PITLANE_COMMAND_URL", "http://127.0.0.1:50051")?,
+            query_url: url("PITLANE_QUERY_URL", "http://127.0.0.1:50052")?,
+            upstream,
+            rate_limit,
+            cors_origins,
+            body_limit: number("PITLANE_BODY_LIMIT_BYTES", "65536", 1024..=16 << 20)? as usize,
+            lock_ttl: Duration::from_millis(number("PITLANE_LOCK_TTL_MS", "10000", 100..=600_000)?),
+            lock_wait: Duration::from_millis(number("PITLANE_LOCK_WAIT_MS", "5000", 1..=600_000)?),
+        })
+    }
+
+    /// A configuration for tests and the embedded platform: the given upstreams, port 0,
+    /// and the defaults otherwise.
+    pub fn local(command_url: String, query_url: String) -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            command_url,
+            query_url,
+            upstream: UpstreamPolicy::default(),
+            rate_limit: Some(RateLimit::default()),
+            cors_origins: Vec::new(),
+            body_limit: 65_536,
+            lock_ttl: Duration::from_secs(10),
+            lock_wait: Duration::from_secs(5),
+        }
+    }
+}
+
+fn parse_rate_limit(text: &str) -> Result<Option<RateLimit>, String> {
+    if text.trim().eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    let parsed = text.trim().split_once('/').and_then(|(requests, per)| {
+        let requests = requests.trim().parse::<u32>().ok().filter(|n| *n > 0)?;
+        let seconds = per
+            .trim()
+            .strip_suffix('s')?
+            .parse::<u64>()
+            .ok()
+            .filter(|s| *s > 0)?;
+        Some(RateLimit {
+            requests,
+            per: Duration::from_secs(seconds),
+        })
+    });
+    parsed
+        .map(Some)
+        .ok_or_else(|| format!("`{text}` is not `<requests>/<seconds>s` (e.g. 100/10s) or `off`"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        })
+    }
+
+    #[test]
+    fn defaults_follow_the_issue_and_the_embedded_platform() {
+        let config = config(&[]).unwrap();
+        assert_eq!(config.listen.port(), 8080);
+        assert_eq!(config.query_url, "http://127.0.0.1:50052");
+        assert_eq!(config.upstream.timeout, Duration::from_secs(30));
+        assert_eq!(config.upstream.retries, 3);
+        assert_eq!(config.rate_limit, Some(RateLimit::default()));
+        assert!(config.cors_origins.is_empty());
+    }
+
+    #[test]
+    fn a_rate_limit_can_be_changed_or_switched_off() {
+        let limited = config(&[("PITLANE_RATE_LIMIT", "5/2s")]).unwrap();
+        assert_eq!(
+            limited.rate_limit,
+            Some(RateLimit {
+                requests: 5,
+                per: Duration::from_secs(2)
+            })
+        );
+        assert_eq!(
+            config(&[("PITLANE_RATE_LIMIT", "off")]).unwrap().rate_limit,
+            None
+        );
+    }
+
+    #[test]
+    fn malformed_variables_are_named() {
+        for (variable, value) in [
+            ("PITLANE_BFF_ADDR", "nowhere"),
+            ("PITLANE_QUERY_URL", "localhost:1"),
+            ("PITLANE_UPSTREAM_TIMEOUT_MS", "0"),
+            ("PITLANE_RATE_LIMIT", "lots"),
+            ("PITLANE_CORS_ORIGINS", "localhost:3000"),
+            ("PITLANE_BODY_LIMIT_BYTES", "1"),
+        ] {
+            assert_eq!(config(&[(variable, value)]).unwrap_err().variable, variable);
+        }
+    }
+
+    #[test]
+    fn cors_origins_are_a_trimmed_list() {
+        let config = config(&[(
+            "PITLANE_CORS_ORIGINS",
+            "http://localhost:3000/, https://planner.example",
+        )])
+        .unwrap();
+        assert_eq!(
+            config.cors_origins,
+            ["http://localhost:3000", "https://planner.example"]
+        );
+    }
+}

@@ -1,0 +1,254 @@
+//! `/api/v1/customers`: register, update contact, erase personal data; list and read.
+
+use axum::extract::{Path, State};
+use axum::response::Response;
+use contracts::v1 as pb;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::commands::{Accepted, CommandResult, with_etag};
+use crate::convert::{Direction, PageDto, page_request};
+use crate::extract::{Json, Query, RequestContext};
+use crate::problem::{ApiError, Problem};
+use crate::state::AppState;
+use crate::{command, query};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register_customer, list_customers))
+        .routes(routes!(get_customer))
+        .routes(routes!(update_customer_contact))
+        .routes(routes!(erase_personal_data))
+}
+
+/// A customer's contact details; name, telephone and a well-formed email are required.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct RegisterCustomer {
+    /// Chosen by the client (a UUID) or minted by the BFF when absent.
+    pub customer_id: Option<Uuid>,
+    #[serde(flatten)]
+    pub contact: Contact,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct Contact {
+    pub name: String,
+    #[serde(default)]
+    pub address: String,
+    #[serde(default)]
+    pub postal_code: String,
+    #[serde(default)]
+    pub city: String,
+    pub telephone: String,
+    pub email: String,
+}
+
+/// A customer as the read model knows it; after erasure the personal fields are empty.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CustomerView {
+    pub customer_id: String,
+    pub name: String,
+    pub address: String,
+    pub postal_code: String,
+    pub city: String,
+    pub telephone: String,
+    pub email: String,
+    pub erased: bool,
+    /// The aggregate version; also the `ETag`.
+    pub version: u64,
+}
+
+impl From<pb::Customer> for CustomerView {
+    fn from(c: pb::Customer) -> Self {
+        CustomerView {
+            customer_id: c.customer_id,
+            name: c.name,
+            address: c.address,
+            postal_code: c.postal_code,
+            city: c.city,
+            telephone: c.telephone,
+            email: c.email,
+            erased: c.erased,
+            version: c.version,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CustomerList {
+    pub customers: Vec<CustomerView>,
+    pub page: PageDto,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CustomerSort {
+    Name,
+    City,
+}
+
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CustomerFilter {
+    /// Matches name, city or email, case-insensitively.
+    pub search: Option<String>,
+    pub sort_by: Option<CustomerSort>,
+    pub direction: Option<Direction>,
+    /// 1 to 500; the server's default when absent.
+    pub page_size: Option<u32>,
+    pub page_token: Option<String>,
+    /// A consistency token to wait for (same as the `X-Consistency-Token` header).
+    pub after: Option<String>,
+}
+
+/// Parses an id from the path: a malformed one is a 400 naming the parameter.
+pub fn path_uuid(name: &str, raw: &str) -> Result<String, ApiError> {
+    Uuid::parse_str(raw.trim())
+        .map(|id| id.to_string())
+        .map_err(|_| ApiError::malformed(name, "must be a UUID"))
+}
+
+/// Register a customer.
+#[utoipa::path(post, path = "/customers", tag = "customers",
+    request_body = RegisterCustomer,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first answer")),
+    responses(
+        (status = 201, description = "Registered", body = CommandResult),
+        (status = 409, description = "The id is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json")))]
+pub async fn register_customer(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Json(body): Json<RegisterCustomer>,
+) -> Result<Accepted, ApiError> {
+    let id = body.customer_id.unwrap_or_else(Uuid::now_v7).to_string();
+    let c = body.contact;
+    let request = pb::RegisterCustomerRequest {
+        customer_id: id.clone(),
+        name: c.name,
+        address: c.address,
+        postal_code: c.postal_code,
+        city: c.city,
+        telephone: c.telephone,
+        email: c.email,
+        idempotency_key: ctx.idempotency_key.clone(),
+    };
+    let reply = command!(state, ctx, customers.register_customer(request)).await?;
+    Ok(Accepted::created(
+        id.clone(),
+        &reply,
+        format!("/api/v1/customers/{id}"),
+    ))
+}
+
+/// Replace a customer's contact details (refused after erasure).
+#[utoipa::path(put, path = "/customers/{customer_id}/contact", tag = "customers",
+    request_body = Contact,
+    params(("customer_id" = String, Path, description = "The customer's UUID"),
+        ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it changed since")),
+    responses(
+        (status = 200, description = "Updated", body = CommandResult),
+        (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since the If-Match version", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json")))]
+pub async fn update_customer_contact(
+    State(state): State<AppState>,
+    Path(customer_id): Path<String>,
+    ctx: RequestContext,
+    Json(c): Json<Contact>,
+) -> Result<Accepted, ApiError> {
+    let id = path_uuid("customer_id", &customer_id)?;
+    let request = pb::UpdateCustomerContactRequest {
+        customer_id: id.clone(),
+        name: c.name,
+        address: c.address,
+        postal_code: c.postal_code,
+        city: c.city,
+        telephone: c.telephone,
+        email: c.email,
+        idempotency_key: ctx.idempotency_key.clone(),
+    };
+    let reply = command!(state, ctx, customers.update_customer_contact(request)).await?;
+    Ok(Accepted::ok(id, &reply))
+}
+
+/// Erase a customer's personal data (GDPR): the fields become unreadable everywhere.
+#[utoipa::path(post, path = "/customers/{customer_id}/erasure", tag = "customers",
+    params(("customer_id" = String, Path, description = "The customer's UUID")),
+    responses(
+        (status = 200, description = "Erased", body = CommandResult),
+        (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json")))]
+pub async fn erase_personal_data(
+    State(state): State<AppState>,
+    Path(customer_id): Path<String>,
+    ctx: RequestContext,
+) -> Result<Accepted, ApiError> {
+    let id = path_uuid("customer_id", &customer_id)?;
+    let request = pb::ErasePersonalDataRequest {
+        customer_id: id.clone(),
+        idempotency_key: ctx.idempotency_key.clone(),
+    };
+    let reply = command!(state, ctx, customers.erase_personal_data(request)).await?;
+    Ok(Accepted::ok(id, &reply))
+}
+
+/// List customers, searched, sorted and paged.
+#[utoipa::path(get, path = "/customers", tag = "customers",
+    params(CustomerFilter),
+    responses(
+        (status = 200, description = "A page of customers", body = CustomerList),
+        (status = 400, description = "A bad filter", body = Problem, content_type = "application/problem+json")))]
+pub async fn list_customers(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Query(filter): Query<CustomerFilter>,
+) -> Result<axum::Json<CustomerList>, ApiError> {
+    let request = pb::ListCustomersRequest {
+        wait_for: ctx.wait_for.clone(),
+        page: Some(page_request(filter.page_size, filter.page_token)),
+        search: filter.search.unwrap_or_default(),
+        sort_by: match filter.sort_by {
+            None => pb::CustomerSortField::Unspecified,
+            Some(CustomerSort::Name) => pb::CustomerSortField::Name,
+            Some(CustomerSort::City) => pb::CustomerSortField::City,
+        } as i32,
+        direction: filter.direction.unwrap_or_default().to_proto(),
+    };
+    let reply = query!(state, ctx, list_customers(request)).await?;
+    Ok(axum::Json(CustomerList {
+        customers: reply
+            .customers
+            .into_iter()
+            .map(CustomerView::from)
+            .collect(),
+        page: PageDto::from_proto(reply.page),
+    }))
+}
+
+/// Read one customer; the `ETag` is its version.
+#[utoipa::path(get, path = "/customers/{customer_id}", tag = "customers",
+    params(("customer_id" = String, Path, description = "The customer's UUID"),
+        ("after" = Option<String>, Query, description = "A consistency token to wait for")),
+    responses(
+        (status = 200, description = "The customer", body = CustomerView),
+        (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json")))]
+pub async fn get_customer(
+    State(state): State<AppState>,
+    Path(customer_id): Path<String>,
+    ctx: RequestContext,
+) -> Result<Response, ApiError> {
+    let id = path_uuid("customer_id", &customer_id)?;
+    let customer = query!(
+        state,
+        ctx,
+        get_customer(pb::GetCustomerRequest {
+            wait_for: ctx.wait_for.clone(),
+            customer_id: id,
+        })
+    )
+    .await?;
+    Ok(with_etag(customer.version, CustomerView::from(customer)))
+}

@@ -1,0 +1,316 @@
+//! Extractors that turn an HTTP request into typed input or a field-named problem:
+//! [`Json`] (body), [`Query`] (query string) and [`RequestContext`] (headers that
+//! travel with the command: correlation, actor, idempotency key, `If-Match`, tokens).
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+use contracts::metadata as keys;
+use contracts::v1::ConsistencyToken;
+use serde::de::DeserializeOwned;
+
+use crate::consistency;
+use crate::correlation::CorrelationId;
+use crate::problem::{ApiError, ProblemKind};
+
+/// A JSON body. Malformed JSON is a 400; a wrong type, missing field or unknown enum
+/// value is a 422 naming the field by its JSON path (e.g. `slot.end`).
+pub struct Json<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        if !is_json(request.headers()) {
+            return Err(ApiError::new(
+                ProblemKind::UnsupportedMediaType,
+                "send the body as application/json",
+            )
+            .with_field("content-type"));
+        }
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::new(ProblemKind::PayloadTooLarge, rejection.body_text())
+                } else {
+                    ApiError::malformed("body", rejection.body_text())
+                }
+            })?;
+        parse_json(&bytes).map(Json)
+    }
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|mime| {
+            let mime = mime.trim().to_ascii_lowercase();
+            mime == "application/json"
+                || (mime.starts_with("application/") && mime.ends_with("+json"))
+        })
+        .unwrap_or(false)
+}
+
+/// Parses a JSON document, naming the failing field.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let parsed: Result<T, _> = serde_path_to_error::deserialize(&mut deserializer);
+    let value = parsed.map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        let message = strip_position(&inner.to_string());
+        match inner.classify() {
+            serde_json::error::Category::Data => {
+                ApiError::invalid(field_of(&path, &message), message)
+            }
+            _ => ApiError::malformed("body", format!("malformed JSON: {message}")),
+        }
+    })?;
+    deserializer
+        .end()
+        .map_err(|e| ApiError::malformed("body", format!("malformed JSON: {e}")))?;
+    Ok(value)
+}
+
+/// serde names a missing field in its message, with the parent's path: join them.
+fn field_of(path: &str, message: &str) -> String {
+    let missing = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next());
+    match (path, missing) {
+        (".", Some(field)) => field.to_owned(),
+        (parent, Some(field)) => format!("{parent}.{field}"),
+        (".", None) => "body".to_owned(),
+        (path, None) => path.to_owned(),
+    }
+}
+
+fn strip_position(message: &str) -> String {
+    match message.find(" at line ") {
+        Some(at) => message[..at].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// A query string; an unknown value (e.g. `status=lost`) is a 400 naming the parameter.
+pub struct Query<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let query = parts.uri.query().unwrap_or("");
+        let deserializer =
+            serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(deserializer)
+            .map(Query)
+            .map_err(|error| {
+                let path = error.path().to_string();
+                let message = error.into_inner().to_string();
+                let field = field_of(&path, &message);
+                let field = if field == "body" {
+                    "query".to_owned()
+                } else {
+                    field
+                };
+                ApiError::malformed(field, message)
+            })
+    }
+}
+
+/// The headers a command or query carries through the BFF to the services.
+#[derive(Debug, Clone, Default)]
+pub struct RequestContext {
+    pub correlation_id: String,
+    /// `X-Actor-Subject` / `X-Actor-Role`: set by the authenticating proxy in front of
+    /// the BFF; recorded in every event's envelope.
+    pub actor_subject: Option<String>,
+    pub actor_role: Option<String>,
+    pub traceparent: Option<String>,
+    /// `Idempotency-Key`: a retried POST with the same key returns the first answer.
+    pub idempotency_key: Option<String>,
+    /// `If-Match`: the aggregate version (ETag) the client last read.
+    pub if_match: Option<u64>,
+    /// `X-Consistency-Token` (header, comma-separated) and `?after=`: writes to wait for.
+    pub wait_for: Vec<ConsistencyToken>,
+}
+
+const MAX_HEADER_LEN: usize = 200;
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let headers = &parts.headers;
+        let text = |name: &'static str| -> Result<Option<String>, ApiError> {
+            let Some(value) = headers.get(name) else {
+                return Ok(None);
+            };
+            let value = value
+                .to_str()
+                .map_err(|_| ApiError::malformed(name, "must be visible ASCII"))?
+                .trim();
+            if value.len() > MAX_HEADER_LEN {
+                return Err(ApiError::malformed(
+                    name,
+                    format!("is longer than {MAX_HEADER_LEN} characters"),
+                ));
+            }
+            Ok((!value.is_empty()).then(|| value.to_owned()))
+        };
+        let correlation_id = parts
+            .extensions
+            .get::<CorrelationId>()
+            .map(|c| c.0.clone())
+            .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+        let if_match = text("if-match")?
+            .map(|raw| {
+                parse_etag(&raw).ok_or_else(|| {
+                    ApiError::malformed("If-Match", "must be an ETag this API returned, e.g. \"3\"")
+                })
+            })
+            .transpose()?;
+        let mut wait_for = Vec::new();
+        for value in headers.get_all(consistency::HEADER) {
+            let value = value
+                .to_str()
+                .map_err(|_| ApiError::malformed("X-Consistency-Token", "must be ASCII"))?;
+            for token in value.split(',').filter(|t| !t.trim().is_empty()) {
+                wait_for.push(consistency::decode(token).ok_or_else(|| {
+                    ApiError::malformed("X-Consistency-Token", "is not a consistency token")
+                })?);
+            }
+        }
+        let query = parts.uri.query().unwrap_or("");
+        for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+            if key == "after" {
+                wait_for.push(
+                    consistency::decode(&value).ok_or_else(|| {
+                        ApiError::malformed("after", "is not a consistency token")
+                    })?,
+                );
+            }
+        }
+        Ok(RequestContext {
+            correlation_id,
+            actor_subject: text("x-actor-subject")?,
+            actor_role: text("x-actor-role")?,
+            traceparent: text("traceparent")?,
+            idempotency_key: text("idempotency-key")?,
+            if_match,
+            wait_for,
+        })
+    }
+}
+
+/// `"3"`, `W/"3"` or `3` → 3.
+pub fn parse_etag(raw: &str) -> Option<u64> {
+    let raw = raw.trim();
+    let raw = raw.strip_prefix("W/").unwrap_or(raw);
+    raw.trim_matches('"').parse().ok()
+}
+
+impl RequestContext {
+    /// A gRPC request carrying this context as metadata (DESIGN §3).
+    pub fn grpc<M>(&self, message: M) -> tonic::Request<M> {
+        let mut request = tonic::Request::new(message);
+        let metadata = request.metadata_mut();
+        let mut put = |key: &'static str, value: &str| {
+            if let Ok(value) = value.parse() {
+                metadata.insert(key, value);
+            }
+        };
+        put(keys::CORRELATION_ID, &self.correlation_id);
+        if let Some(subject) = &self.actor_subject {
+            put(keys::ACTOR_SUBJECT, subject);
+        }
+        if let Some(role) = &self.actor_role {
+            put(keys::ACTOR_ROLE, role);
+        }
+        if let Some(traceparent) = &self.traceparent {
+            put(keys::TRACEPARENT, traceparent);
+        }
+        if let Some(version) = self.if_match {
+            put(keys::EXPECTED_VERSION, &version.to_string());
+        }
+        request
+    }
+
+    /// The same context without `If-Match`, for the extra commands of a composite
+    /// request (the client's ETag names the first command's aggregate only).
+    pub fn without_if_match(&self) -> Self {
+        RequestContext {
+            if_match: None,
+            ..self.clone()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Body {
+        name: String,
+        slot: Slot,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Slot {
+        start: chrono::DateTime<chrono::Utc>,
+        end: chrono::DateTime<chrono::Utc>,
+    }
+
+    fn refusal(json: &str) -> ApiError {
+        parse_json::<Body>(json.as_bytes()).unwrap_err()
+    }
+
+    #[test]
+    fn malformed_json_is_a_400() {
+        let error = refusal("{\"name\": ");
+        assert_eq!(error.kind, ProblemKind::MalformedRequest);
+    }
+
+    #[test]
+    fn a_missing_nested_field_is_a_422_naming_its_path() {
+        let error = refusal(r#"{"name": "x", "slot": {"start": "2026-05-04T09:00:00Z"}}"#);
+        assert_eq!(error.kind, ProblemKind::InvalidField);
+        assert_eq!(error.field.as_deref(), Some("slot.end"));
+    }
+
+    #[test]
+    fn a_bad_date_or_a_wrong_type_is_a_422_naming_the_field() {
+        let bad_date = refusal(
+            r#"{"name": "x", "slot": {"start": "tomorrow", "end": "2026-05-04T09:00:00Z"}}"#,
+        );
+        assert_eq!(bad_date.field.as_deref(), Some("slot.start"));
+        let wrong_type = refusal(
+            r#"{"name": 7, "slot": {"start": "2026-05-04T09:00:00Z", "end": "2026-05-04T09:00:00Z"}}"#,
+        );
+        assert_eq!(wrong_type.field.as_deref(), Some("name"));
+        assert_eq!(wrong_type.kind, ProblemKind::InvalidField);
+    }
+
+    #[test]
+    fn trailing_garbage_after_the_document_is_malformed() {
+        let error = parse_json::<serde_json::Value>(b"{} {}").unwrap_err();
+        assert_eq!(error.kind, ProblemKind::MalformedRequest);
+    }
+
+    #[test]
+    fn etags_are_read_strong_weak_or_bare() {
+        assert_eq!(parse_etag("\"3\""), Some(3));
+        assert_eq!(parse_etag("W/\"12\""), Some(12));
+        assert_eq!(parse_etag("7"), Some(7));
+        assert_eq!(parse_etag("\"abc\""), None);
+    }
+}

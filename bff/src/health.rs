@@ -1,0 +1,89 @@
+//! `/health/live` (the process answers) and `/health/ready` (both gRPC upstreams
+//! answer their health service): what an orchestrator probes.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::health_client::HealthClient;
+use utoipa::ToSchema;
+
+use crate::state::AppState;
+use crate::upstream::Upstream;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `up` or `down`.
+    pub status: &'static str,
+    /// Each dependency's state (`up`, `down`, `circuit_open`); empty for liveness.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dependencies: Vec<Dependency>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Dependency {
+    pub name: &'static str,
+    pub status: &'static str,
+}
+
+/// The process is running.
+#[utoipa::path(get, path = "/health/live", tag = "health",
+    responses((status = 200, description = "The BFF process answers", body = Health)))]
+pub async fn live() -> Json<Health> {
+    Json(Health {
+        status: "up",
+        dependencies: Vec::new(),
+    })
+}
+
+/// Ready when the command and query services both answer.
+#[utoipa::path(get, path = "/health/ready", tag = "health",
+    responses(
+        (status = 200, description = "Every upstream answers", body = Health),
+        (status = 503, description = "An upstream is down", body = Health)))]
+pub async fn ready(State(state): State<AppState>) -> Response {
+    let (command, query) = tokio::join!(
+        probe(&state.upstreams.command),
+        probe(&state.upstreams.query)
+    );
+    let dependencies = vec![
+        Dependency {
+            name: "command",
+            status: command,
+        },
+        Dependency {
+            name: "query",
+            status: query,
+        },
+    ];
+    let up = dependencies.iter().all(|d| d.status == "up");
+    let status = if up {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = Health {
+        status: if up { "up" } else { "down" },
+        dependencies,
+    };
+    (status, Json(body)).into_response()
+}
+
+async fn probe(upstream: &Upstream) -> &'static str {
+    if upstream.circuit_open() {
+        return "circuit_open";
+    }
+    let mut client = HealthClient::new(upstream.channel.clone());
+    let check = client.check(HealthCheckRequest {
+        service: String::new(),
+    });
+    match tokio::time::timeout(Duration::from_secs(2), check).await {
+        Ok(Ok(reply)) if reply.get_ref().status() == ServingStatus::Serving => "up",
+        _ => "down",
+    }
+}

@@ -1,0 +1,366 @@
+//! The one error type of the BFF and its one mapping to `application/problem+json`
+//! (RFC 9457, DESIGN §8): every refusal names a stable `type`, and bad input names the
+//! field that is wrong. Upstream gRPC errors arrive here through `From<tonic::Status>`,
+//! reading the machine-readable `ErrorDetail` the services attach, never their messages.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use contracts::v1::ErrorDetail;
+use prost::Message;
+use serde::Serialize;
+use tonic::Code;
+use utoipa::ToSchema;
+
+use crate::convert::SlotDto;
+
+/// The kinds of problem a client can meet; each has a stable `type` URI
+/// (`/problems/<slug>`) and one HTTP status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProblemKind {
+    /// Unreadable input: malformed JSON, a bad header, query or path parameter (400).
+    MalformedRequest,
+    /// Well-formed input with a wrong value: wrong type, missing field, unknown enum
+    /// value, a value a domain rule refuses at the edge (422).
+    InvalidField,
+    UnsupportedMediaType,
+    PayloadTooLarge,
+    NotFound,
+    AlreadyExists,
+    /// A domain rule refused the command in the aggregate's current state (409).
+    RuleViolation,
+    /// A driver, vehicle or technician is already booked in an overlapping slot (409).
+    ScheduleConflict,
+    /// Someone else changed the aggregate meanwhile; retry (409).
+    ConcurrencyConflict,
+    /// `If-Match` named a version the aggregate is no longer at (412).
+    VersionMismatch,
+    RateLimited,
+    /// A scheduling lock could not be had in time; nothing was done (503).
+    ResourceBusy,
+    /// The read model did not catch up with the consistency token in time (503).
+    ConsistencyTimeout,
+    /// An upstream service is down, slow, or its circuit is open (503).
+    UpstreamUnavailable,
+    /// An upstream failed in a way that is not the client's fault (502).
+    UpstreamError,
+}
+
+impl ProblemKind {
+    pub fn slug(self) -> &'static str {
+        match self {
+            ProblemKind::MalformedRequest => "malformed-request",
+            ProblemKind::InvalidField => "invalid-field",
+            ProblemKind::UnsupportedMediaType => "unsupported-media-type",
+            ProblemKind::PayloadTooLarge => "payload-too-large",
+            ProblemKind::NotFound => "not-found",
+            ProblemKind::AlreadyExists => "already-exists",
+            ProblemKind::RuleViolation => "rule-violation",
+            ProblemKind::ScheduleConflict => "schedule-conflict",
+            ProblemKind::ConcurrencyConflict => "concurrency-conflict",
+            ProblemKind::VersionMismatch => "version-mismatch",
+            ProblemKind::RateLimited => "rate-limited",
+            ProblemKind::ResourceBusy => "resource-busy",
+            ProblemKind::ConsistencyTimeout => "consistency-timeout",
+            ProblemKind::UpstreamUnavailable => "upstream-unavailable",
+            ProblemKind::UpstreamError => "upstream-error",
+        }
+    }
+
+    pub fn status(self) -> StatusCode {
+        match self {
+            ProblemKind::MalformedRequest => StatusCode::BAD_REQUEST,
+            ProblemKind::InvalidField => StatusCode::UNPROCESSABLE_ENTITY,
+            ProblemKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ProblemKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ProblemKind::NotFound => StatusCode::NOT_FOUND,
+            ProblemKind::AlreadyExists
+            | ProblemKind::RuleViolation
+            | ProblemKind::ScheduleConflict
+            | ProblemKind::ConcurrencyConflict => StatusCode::CONFLICT,
+            ProblemKind::VersionMismatch => StatusCode::PRECONDITION_FAILED,
+            ProblemKind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ProblemKind::ResourceBusy
+            | ProblemKind::ConsistencyTimeout
+            | ProblemKind::UpstreamUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ProblemKind::UpstreamError => StatusCode::BAD_GATEWAY,
+        }
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            ProblemKind::MalformedRequest => "The request could not be read",
+            ProblemKind::InvalidField => "A field has an invalid value",
+            ProblemKind::UnsupportedMediaType => "The body must be application/json",
+            ProblemKind::PayloadTooLarge => "The request body is too large",
+            ProblemKind::NotFound => "Not found",
+            ProblemKind::AlreadyExists => "It already exists",
+            ProblemKind::RuleViolation => "A business rule refused the request",
+            ProblemKind::ScheduleConflict => "The resource is booked in an overlapping slot",
+            ProblemKind::ConcurrencyConflict => "Concurrent changes; retry",
+            ProblemKind::VersionMismatch => "The resource changed since you read it",
+            ProblemKind::RateLimited => "Too many requests",
+            ProblemKind::ResourceBusy => "The resource is being booked by another request",
+            ProblemKind::ConsistencyTimeout => "The read model has not caught up yet",
+            ProblemKind::UpstreamUnavailable => "A backend service is unavailable",
+            ProblemKind::UpstreamError => "A backend service failed",
+        }
+    }
+}
+
+/// An `application/problem+json` body.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Problem {
+    /// Stable URI of the problem kind, e.g. `/problems/schedule-conflict`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    /// What went wrong this time, safe to show to a user.
+    pub detail: String,
+    /// The request field (JSON path, query parameter, path parameter or header) at fault.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// A stable machine-readable reason within the kind, e.g. `capacity_exceeded`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// For schedule conflicts: the job or delivery holding the slot.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conflicting_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conflicting_slot: Option<SlotDto>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub kind: ProblemKind,
+    pub detail: String,
+    pub field: Option<String>,
+    pub reason: Option<String>,
+    pub conflict: Option<(String, Option<SlotDto>)>,
+    /// Seconds, for 429 and 503 answers.
+    pub retry_after: Option<u64>,
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.kind.slug(), self.detail)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl ApiError {
+    pub fn new(kind: ProblemKind, detail: impl Into<String>) -> Self {
+        ApiError {
+            kind,
+            detail: detail.into(),
+            field: None,
+            reason: None,
+            conflict: None,
+            retry_after: match kind {
+                ProblemKind::RateLimited | ProblemKind::ResourceBusy => Some(1),
+                ProblemKind::ConsistencyTimeout => Some(1),
+                ProblemKind::UpstreamUnavailable => Some(5),
+                _ => None,
+            },
+        }
+    }
+
+    /// 422 naming the field.
+    pub fn invalid(field: impl Into<String>, detail: impl Into<String>) -> Self {
+        ApiError::new(ProblemKind::InvalidField, detail).with_field(field)
+    }
+
+    /// 400 naming the part of the request that cannot be read.
+    pub fn malformed(field: impl Into<String>, detail: impl Into<String>) -> Self {
+        ApiError::new(ProblemKind::MalformedRequest, detail).with_field(field)
+    }
+
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        ApiError::new(ProblemKind::NotFound, detail)
+    }
+
+    pub fn rule(reason: &str, detail: impl Into<String>) -> Self {
+        ApiError::new(ProblemKind::RuleViolation, detail).with_reason(reason)
+    }
+
+    pub fn schedule_conflict(
+        detail: impl Into<String>,
+        holder_id: String,
+        slot: Option<SlotDto>,
+    ) -> Self {
+        ApiError {
+            conflict: Some((holder_id, slot)),
+            ..ApiError::new(ProblemKind::ScheduleConflict, detail).with_reason("schedule_conflict")
+        }
+    }
+
+    pub fn with_field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+
+    pub fn with_reason(mut self, reason: impl Into<String>) -> Self {
+        self.reason = Some(reason.into());
+        self
+    }
+
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.kind.status()
+    }
+
+    pub fn problem(&self) -> Problem {
+        let (conflicting_id, conflicting_slot) = match &self.conflict {
+            Some((id, slot)) => (Some(id.clone()), slot.clone()),
+            None => (None, None),
+        };
+        Problem {
+            kind: format!("/problems/{}", self.kind.slug()),
+            title: self.kind.title().to_owned(),
+            status: self.status().as_u16(),
+            detail: self.detail.clone(),
+            field: self.field.clone(),
+            reason: self.reason.clone(),
+            conflicting_id,
+            conflicting_slot,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if self.status().is_server_error() {
+            tracing::warn!(problem = %self, "request failed upstream");
+        }
+        let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
+        let mut response = (self.status(), body).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if let Some(seconds) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+}
+
+/// gRPC status → problem, by code and the `ErrorDetail` reason.
+impl From<tonic::Status> for ApiError {
+    fn from(status: tonic::Status) -> Self {
+        let detail = ErrorDetail::decode(status.details()).unwrap_or_default();
+        let message = if detail.message.is_empty() {
+            status.message().to_owned()
+        } else {
+            detail.message.clone()
+        };
+        let field = (!detail.field.is_empty()).then(|| detail.field.clone());
+        let reason = (!detail.reason.is_empty()).then(|| detail.reason.clone());
+        let kind = match status.code() {
+            Code::InvalidArgument | Code::OutOfRange => ProblemKind::InvalidField,
+            Code::NotFound => ProblemKind::NotFound,
+            Code::AlreadyExists => ProblemKind::AlreadyExists,
+            Code::FailedPrecondition => match detail.reason.as_str() {
+                "version_mismatch" => ProblemKind::VersionMismatch,
+                "schedule_conflict" => ProblemKind::ScheduleConflict,
+                _ => ProblemKind::RuleViolation,
+            },
+            Code::Aborted => ProblemKind::ConcurrencyConflict,
+            Code::ResourceExhausted => ProblemKind::RateLimited,
+            Code::Unavailable if detail.reason == "consistency_timeout" => {
+                ProblemKind::ConsistencyTimeout
+            }
+            Code::Unavailable | Code::DeadlineExceeded => ProblemKind::UpstreamUnavailable,
+            _ => ProblemKind::UpstreamError,
+        };
+        let message = match kind {
+            // Internals stay in the upstream's log.
+            ProblemKind::UpstreamError => "a backend service failed; retry later".to_owned(),
+            ProblemKind::UpstreamUnavailable if message.is_empty() => {
+                "a backend service is unavailable; retry later".to_owned()
+            }
+            _ => message,
+        };
+        let mut error = ApiError::new(kind, message);
+        error.field = field;
+        error.reason = reason;
+        if !detail.conflicting_id.is_empty() {
+            error.conflict = Some((
+                detail.conflicting_id.clone(),
+                detail
+                    .conflicting_slot
+                    .as_ref()
+                    .and_then(SlotDto::from_proto),
+            ));
+        }
+        if let Some(seconds) = status
+            .metadata()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+        {
+            error.retry_after = Some(seconds);
+        }
+        error
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(code: Code, reason: &str, field: &str) -> tonic::Status {
+        let detail = ErrorDetail {
+            reason: reason.into(),
+            field: field.into(),
+            message: "why".into(),
+            ..Default::default()
+        };
+        tonic::Status::with_details(code, "why", detail.encode_to_vec().into())
+    }
+
+    #[test]
+    fn an_invalid_argument_is_a_422_naming_the_field() {
+        let error = ApiError::from(status(Code::InvalidArgument, "invalid_argument", "email"));
+        assert_eq!(error.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(error.field.as_deref(), Some("email"));
+    }
+
+    #[test]
+    fn a_version_mismatch_is_a_412_and_a_rule_violation_a_409_with_its_reason() {
+        let mismatch = ApiError::from(status(Code::FailedPrecondition, "version_mismatch", ""));
+        assert_eq!(mismatch.status(), StatusCode::PRECONDITION_FAILED);
+        let rule = ApiError::from(status(Code::FailedPrecondition, "capacity_exceeded", ""));
+        assert_eq!(rule.status(), StatusCode::CONFLICT);
+        assert_eq!(rule.reason.as_deref(), Some("capacity_exceeded"));
+    }
+
+    #[test]
+    fn an_unavailable_upstream_is_a_503_with_retry_after_and_internals_stay_hidden() {
+        let down = ApiError::from(tonic::Status::unavailable("connection refused"));
+        assert_eq!(down.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(down.retry_after.is_some());
+        let broken = ApiError::from(tonic::Status::internal("disk /var/x corrupt"));
+        assert_eq!(broken.status(), StatusCode::BAD_GATEWAY);
+        assert!(!broken.detail.contains("/var/x"));
+    }
+
+    #[test]
+    fn the_response_is_problem_json_with_a_stable_type() {
+        let response = ApiError::invalid("name", "is required").into_response();
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            response.headers()[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
+        let problem = ApiError::invalid("name", "is required").problem();
+        assert_eq!(problem.kind, "/problems/invalid-field");
+        assert_eq!(problem.field.as_deref(), Some("name"));
+    }
+}

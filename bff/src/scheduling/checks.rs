@@ -1,0 +1,276 @@
+//! The checks a booking makes against the read models, under the resource's lock:
+//! is the resource usable (known, active, in service), and is it free in the slot?
+
+use contracts::v1 as pb;
+
+use super::Resource;
+use crate::convert::{DeliveryStatus, JobStatus, ResourceKind, SlotDto, timestamp};
+use crate::extract::RequestContext;
+use crate::problem::{ApiError, ProblemKind};
+use crate::query;
+use crate::state::AppState;
+
+/// The consistency tokens a check waits for: the caller's, the ones handed over by
+/// the guard, and the last write the BFF made to each stream in `streams`.
+pub async fn tokens_for(
+    state: &AppState,
+    ctx: &RequestContext,
+    guard_tokens: &[pb::ConsistencyToken],
+    streams: &[String],
+) -> Vec<pb::ConsistencyToken> {
+    let mut tokens = ctx.wait_for.clone();
+    tokens.extend_from_slice(guard_tokens);
+    tokens.extend(state.scheduler.tokens.last(streams).await);
+    tokens
+}
+
+/// Refuses (409 `schedule_conflict`, naming the holder and its slot) when `resource`
+/// holds a planned job or an undelivered delivery overlapping `slot`, other than
+/// `except` (the booking being changed).
+pub async fn ensure_free(
+    state: &AppState,
+    ctx: &RequestContext,
+    resource: &Resource,
+    slot: &SlotDto,
+    except: Option<&str>,
+    wait_for: Vec<pb::ConsistencyToken>,
+) -> Result<(), ApiError> {
+    let mut conflicts = booked(state, ctx, resource, slot, except, wait_for.clone()).await?;
+    if conflicts.is_empty() {
+        return Ok(());
+    }
+    // The schedule may not yet show a later write to a holder (say, its cancellation):
+    // wait for the last write this BFF made to each holder and look once more.
+    let holder_streams: Vec<String> = conflicts.iter().map(holder_stream).collect();
+    let holder_tokens = state.scheduler.tokens.last(&holder_streams).await;
+    if !holder_tokens.is_empty() {
+        let mut tokens = wait_for;
+        tokens.extend(holder_tokens);
+        conflicts = booked(state, ctx, resource, slot, except, tokens).await?;
+    }
+    match conflicts.into_iter().next() {
+        None => Ok(()),
+        Some(holder) => {
+            let what = match holder.holder_kind() {
+                pb::SlotHolderKind::Job => "maintenance job",
+                _ => "delivery",
+            };
+            let held = holder.slot.as_ref().and_then(SlotDto::from_proto);
+            let during = held
+                .as_ref()
+                .map(|s| format!(" from {} to {}", s.start.to_rfc3339(), s.end.to_rfc3339()))
+                .unwrap_or_default();
+            Err(ApiError::schedule_conflict(
+                format!(
+                    "{} {} is already booked on {what} {}{during}",
+                    noun(resource.kind),
+                    resource.id,
+                    holder.holder_id
+                ),
+                holder.holder_id,
+                held,
+            ))
+        }
+    }
+}
+
+async fn booked(
+    state: &AppState,
+    ctx: &RequestContext,
+    resource: &Resource,
+    slot: &SlotDto,
+    except: Option<&str>,
+    wait_for: Vec<pb::ConsistencyToken>,
+) -> Result<Vec<pb::BookedSlot>, ApiError> {
+    let schedule = query!(
+        state,
+        ctx,
+        get_resource_schedule(pb::GetResourceScheduleRequest {
+            wait_for,
+            kind: resource.kind.to_proto(),
+            resource_id: resource.id.clone(),
+            from: Some(timestamp(slot.start)),
+            to: Some(timestamp(slot.end)),
+        })
+    )
+    .await?;
+    Ok(schedule
+        .slots
+        .into_iter()
+        .filter(|booked| Some(booked.holder_id.as_str()) != except)
+        .filter(blocks)
+        .filter(|booked| {
+            booked
+                .slot
+                .as_ref()
+                .and_then(SlotDto::from_proto)
+                .is_some_and(|held| held.overlaps(slot))
+        })
+        .collect())
+}
+
+/// Planned jobs and deliveries not yet delivered hold their slot.
+fn blocks(booked: &pb::BookedSlot) -> bool {
+    match booked.status {
+        Some(pb::booked_slot::Status::JobStatus(status)) => {
+            JobStatus::from_proto(status) == Some(JobStatus::Planned)
+        }
+        Some(pb::booked_slot::Status::DeliveryStatus(status)) => {
+            DeliveryStatus::from_proto(status).is_some_and(|s| !s.is_terminal())
+        }
+        None => true,
+    }
+}
+
+/// The stream of a slot's holder: a delivery, or the planning of the job's date.
+fn holder_stream(booked: &pb::BookedSlot) -> String {
+    match booked.holder_kind() {
+        pb::SlotHolderKind::Job => {
+            let date = booked
+                .slot
+                .as_ref()
+                .and_then(SlotDto::from_proto)
+                .map(|s| s.start.date_naive().to_string())
+                .unwrap_or_default();
+            format!("workshop_planning-{date}")
+        }
+        _ => format!("delivery-{}", booked.holder_id),
+    }
+}
+
+fn noun(kind: ResourceKind) -> &'static str {
+    match kind {
+        ResourceKind::Driver => "driver",
+        ResourceKind::Vehicle => "vehicle",
+        ResourceKind::Technician => "technician",
+    }
+}
+
+/// A query's NOT_FOUND, for an id the client put in `field`: the request is wrong.
+fn unknown(field: &str, what: &str, id: &str) -> impl FnOnce(ApiError) -> ApiError {
+    let (field, message) = (field.to_owned(), format!("no {what} `{id}` is known"));
+    move |error| match error.kind {
+        ProblemKind::NotFound => ApiError::invalid(field, message),
+        _ => error,
+    }
+}
+
+/// An active driver (DOMAIN: a suspended driver cannot be assigned).
+pub async fn active_driver(
+    state: &AppState,
+    ctx: &RequestContext,
+    field: &str,
+    driver_id: &str,
+    wait_for: Vec<pb::ConsistencyToken>,
+) -> Result<pb::Driver, ApiError> {
+    let driver = query!(
+        state,
+        ctx,
+        get_driver(pb::GetDriverRequest {
+            wait_for,
+            driver_id: driver_id.to_owned()
+        })
+    )
+    .await
+    .map_err(unknown(field, "driver", driver_id))?;
+    if driver.status() == pb::DriverStatus::Suspended {
+        return Err(ApiError::rule(
+            "driver_suspended",
+            format!("driver {driver_id} is suspended and cannot be assigned"),
+        ));
+    }
+    Ok(driver)
+}
+
+/// A fleet van in service (DOMAIN: an out-of-service vehicle cannot be assigned).
+pub async fn assignable_van(
+    state: &AppState,
+    ctx: &RequestContext,
+    field: &str,
+    license_number: &str,
+    wait_for: Vec<pb::ConsistencyToken>,
+) -> Result<pb::Vehicle, ApiError> {
+    let vehicle = known_vehicle(state, ctx, field, license_number, wait_for).await?;
+    if vehicle.status() == pb::VehicleStatus::OutOfService {
+        return Err(ApiError::rule(
+            "vehicle_out_of_service",
+            format!("vehicle {license_number} is out of service and cannot be assigned"),
+        ));
+    }
+    if vehicle.usage() != pb::VehicleUsage::Fleet {
+        return Err(ApiError::rule(
+            "not_a_fleet_vehicle",
+            format!("vehicle {license_number} is a customer's car, not a fleet van"),
+        ));
+    }
+    Ok(vehicle)
+}
+
+pub async fn known_vehicle(
+    state: &AppState,
+    ctx: &RequestContext,
+    field: &str,
+    license_number: &str,
+    wait_for: Vec<pb::ConsistencyToken>,
+) -> Result<pb::Vehicle, ApiError> {
+    query!(
+        state,
+        ctx,
+        get_vehicle(pb::GetVehicleRequest {
+            wait_for,
+            license_number: license_number.to_owned(),
+        })
+    )
+    .await
+    .map_err(unknown(field, "vehicle", license_number))
+}
+
+/// A registered customer (DOMAIN: a vehicle's owner must be one).
+pub async fn known_customer(
+    state: &AppState,
+    ctx: &RequestContext,
+    field: &str,
+    customer_id: &str,
+    wait_for: Vec<pb::ConsistencyToken>,
+) -> Result<pb::Customer, ApiError> {
+    query!(
+        state,
+        ctx,
+        get_customer(pb::GetCustomerRequest {
+            wait_for,
+            customer_id: customer_id.to_owned(),
+        })
+    )
+    .await
+    .map_err(unknown(field, "customer", customer_id))
+}
+
+/// An active technician, as the `TechnicianRef` the planning aggregate checks skills on.
+pub async fn active_technician(
+    state: &AppState,
+    ctx: &RequestContext,
+    field: &str,
+    technician_id: &str,
+    wait_for: Vec<pb::ConsistencyToken>,
+) -> Result<pb::TechnicianRef, ApiError> {
+    let technician = query!(
+        state,
+        ctx,
+        get_technician(pb::GetTechnicianRequest {
+            wait_for,
+            technician_id: technician_id.to_owned(),
+        })
+    )
+    .await
+    .map_err(unknown(field, "technician", technician_id))?;
+    if technician.status() == pb::TechnicianStatus::Inactive {
+        return Err(ApiError::rule(
+            "technician_inactive",
+            format!("technician {technician_id} is inactive and cannot be assigned"),
+        ));
+    }
+    Ok(pb::TechnicianRef {
+        technician_id: technician.technician_id,
+        skills: technician.skills,
+    })
+}
