@@ -252,3 +252,55 @@ pub async fn get_customer(
     .await?;
     Ok(with_etag(customer.version, CustomerView::from(customer)))
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::http::{Method, StatusCode};
+
+    use crate::testing::{call, test_router};
+
+    #[tokio::test]
+    async fn a_registration_missing_the_email_is_a_422_naming_email() {
+        let router = test_router().await;
+        let response = call(
+            &router,
+            Method::POST,
+            "/api/v1/customers",
+            Some(r#"{"name": "Ada", "telephone": "+44 1"}"#),
+        )
+        .await;
+        assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(response.field(), Some("email"));
+        assert_eq!(response.problem_type(), Some("/problems/invalid-field"));
+    }
+
+    #[tokio::test]
+    async fn a_malformed_customer_id_in_the_path_is_a_400_naming_it() {
+        let router = test_router().await;
+        let response = call(&router, Method::GET, "/api/v1/customers/not-a-uuid", None).await;
+        assert_eq!(response.status, StatusCode::BAD_REQUEST);
+        assert_eq!(response.field(), Some("customer_id"));
+    }
+
+    #[tokio::test]
+    async fn an_unknown_sort_field_is_a_400_naming_sort_by() {
+        let router = test_router().await;
+        let response = call(&router, Method::GET, "/api/v1/customers?sort_by=age", None).await;
+        assert_eq!(response.status, StatusCode::BAD_REQUEST);
+        assert_eq!(response.field(), Some("sort_by"));
+    }
+
+    #[tokio::test]
+    async fn a_valid_request_meeting_a_dead_upstream_is_a_503_with_retry_after() {
+        let router = test_router().await;
+        let response = call(
+            &router,
+            Method::GET,
+            "/api/v1/customers/0190a4a0-0000-7000-8000-000000000001",
+            None,
+        )
+        .await;
+        assert_eq!(response.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(response.headers.contains_key("retry-after"));
+    }
+}

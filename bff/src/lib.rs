@@ -25,16 +25,24 @@ pub mod consistency;
 pub mod convert;
 pub mod correlation;
 pub mod customers;
+pub mod deliveries;
 pub mod extract;
+pub mod fleet;
 pub mod health;
 pub mod openapi;
 pub mod problem;
 pub mod rate_limit;
 pub mod router;
+pub mod schedules;
 pub mod scheduling;
 pub mod startup;
 pub mod state;
 pub mod upstream;
+pub mod views;
+pub mod workshop;
+
+#[cfg(test)]
+pub(crate) mod testing;
 
 pub use config::Config;
 pub use startup::{App, build};

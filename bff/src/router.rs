@@ -16,12 +16,20 @@ use crate::openapi::ApiDoc;
 use crate::problem::{ApiError, ProblemKind};
 use crate::rate_limit::{self, Limiter};
 use crate::state::AppState;
-use crate::{consistency, correlation, customers, health};
+use crate::{
+    consistency, correlation, customers, deliveries, fleet, health, schedules, views, workshop,
+};
 
 /// Every route of the BFF with its middleware: correlation id, CORS, body limit,
 /// rate limit, and a panic guard that answers 500 instead of dropping the connection.
 pub fn router(state: AppState) -> Router {
-    let api = OpenApiRouter::<AppState>::new().merge(customers::routes());
+    let api = OpenApiRouter::<AppState>::new()
+        .merge(customers::routes())
+        .merge(fleet::routes())
+        .merge(workshop::routes())
+        .merge(deliveries::routes())
+        .merge(schedules::routes())
+        .merge(views::routes());
     let (routes, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)
         .routes(routes!(health::live))

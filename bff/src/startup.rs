@@ -50,6 +50,11 @@ impl App {
         Ok(App { listener, state })
     }
 
+    /// The shared state, for router tests that call the router without a socket.
+    pub fn into_state(self) -> AppState {
+        self.state
+    }
+
     pub fn local_addr(&self) -> SocketAddr {
         self.listener
             .local_addr()
