@@ -6,6 +6,7 @@ mod commands;
 mod lag;
 mod load;
 mod rebuild;
+mod rest;
 pub mod workload;
 
 use clap::Subcommand;
@@ -45,6 +46,15 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(25..))]
         events: u64,
     },
+    /// REST commands and reads through the BFF of the embedded platform.
+    Rest {
+        /// Concurrent clients, each with its own keep-alive connection.
+        #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=1_000))]
+        connections: u64,
+        /// Seconds of commands, then as many seconds of reads.
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3_600))]
+        duration: u64,
+    },
     /// Loading one aggregate of a long stream vs a short one, snapshots on.
     Load {
         /// Events in the long stream.
@@ -64,6 +74,10 @@ impl BenchCommand {
                 connections,
                 duration,
             } => commands::run(connections, duration).await,
+            BenchCommand::Rest {
+                connections,
+                duration,
+            } => rest::run(connections, duration).await,
         }
     }
 }

@@ -23,6 +23,8 @@ enum Action {
     Command,
     /// Run the query service alone (configured by PITLANE_* environment variables).
     Query,
+    /// Run the BFF (REST API) alone (configured by PITLANE_* environment variables).
+    Bff,
     /// Run a benchmark; each ends with `RESULT <name> <value> <unit>` lines.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -39,6 +41,9 @@ struct UpArgs {
     /// The query service's gRPC address.
     #[arg(long, env = "PITLANE_QUERY_ADDR", default_value = "127.0.0.1:50052")]
     query_addr: std::net::SocketAddr,
+    /// The REST API's (BFF) address.
+    #[arg(long, env = "PITLANE_BFF_ADDR", default_value = "127.0.0.1:8080")]
+    rest_addr: std::net::SocketAddr,
     /// Load a small realistic data set (into an empty store only).
     #[arg(long)]
     demo: bool,
@@ -55,6 +60,7 @@ impl Cli {
             Action::Up(args) => run_platform(args).await,
             Action::Command => run_command_service().await,
             Action::Query => run_query_service().await,
+            Action::Bff => run_bff().await,
             Action::Bench(bench) => bench.run().await,
         }
     }
@@ -73,10 +79,16 @@ impl UpArgs {
 
 async fn run_platform(args: UpArgs) -> anyhow::Result<()> {
     crate::telemetry::init();
+    // The BFF's other settings (rate limit, CORS, timeouts…) come from the environment.
+    let bff = bff::Config {
+        listen: args.rest_addr,
+        ..bff::Config::from_env()?
+    };
     let platform = crate::platform::Platform::start(crate::platform::PlatformConfig {
         data: args.data.clone(),
         command_addr: args.command_addr,
         query_addr: args.query_addr,
+        bff,
     })
     .await?;
     if args.demo {
@@ -87,13 +99,24 @@ async fn run_platform(args: UpArgs) -> anyhow::Result<()> {
         "Pitlane is up (embedded default, data in {}):",
         args.data.display()
     );
+    println!(
+        "  REST API (BFF)          http://{}/api/v1",
+        platform.rest_addr
+    );
+    println!(
+        "  Swagger UI              http://{}/docs",
+        platform.rest_addr
+    );
+    println!(
+        "  OpenAPI document        http://{}/api/openapi.json",
+        platform.rest_addr
+    );
     println!("  command service (gRPC)  http://{}", platform.command_addr);
     println!("  query service (gRPC)    http://{}", platform.query_addr);
     println!(
-        "  both serve gRPC health and reflection: grpcurl -plaintext {} list",
+        "  both gRPC services serve health and reflection: grpcurl -plaintext {} list",
         platform.query_addr
     );
-    println!("  the REST API (BFF) and Swagger UI arrive with the BFF issue.");
     println!("Ctrl-C stops it.");
     shutdown_signal().await;
     platform.stop().await
@@ -104,6 +127,14 @@ async fn run_query_service() -> anyhow::Result<()> {
     let config = query::config::Config::from_env()?;
     let app = query::startup::build(config).await?;
     println!("query service (gRPC) on {}", app.local_addr());
+    app.run_until_stopped(shutdown_signal()).await
+}
+
+async fn run_bff() -> anyhow::Result<()> {
+    crate::telemetry::init();
+    let config = bff::Config::from_env()?;
+    let app = bff::build(config).await?;
+    println!("REST API (BFF) on http://{}/api/v1", app.local_addr());
     app.run_until_stopped(shutdown_signal()).await
 }
 

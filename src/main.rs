@@ -1,11 +1,7 @@
 //! `pitlane`: the one command that runs the platform, its services and its benchmarks.
 
-mod bench;
-mod cli;
-mod platform;
-mod telemetry;
-
 use clap::Parser;
+use pitlane::cli;
 
 /// mimalloc instead of the system allocator: gRPC and JSON allocate many short-lived
 /// buffers across threads, where glibc's malloc spends a tenth of the CPU

@@ -1,6 +1,7 @@
 //! `pitlane up`: the whole platform in one process on the embedded default — the command
-//! service and the query service, wired over loopback gRPC exactly as they are in
-//! production (the query side follows the command service's event stream).
+//! service, the query service and the BFF, wired over loopback gRPC exactly as they are
+//! in production (the query side follows the command service's event stream; the BFF
+//! calls both).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -21,12 +22,32 @@ pub struct PlatformConfig {
     pub data: PathBuf,
     pub command_addr: SocketAddr,
     pub query_addr: SocketAddr,
+    /// The BFF's settings; its upstream URLs are filled in with the services started here.
+    pub bff: bff::Config,
+}
+
+impl PlatformConfig {
+    /// Everything on port 0 under `data`, with the BFF's rate limit off (tests and
+    /// benchmarks drive it from one address).
+    pub fn ephemeral(data: PathBuf) -> Self {
+        let any = SocketAddr::from(([127, 0, 0, 1], 0));
+        let mut bff = bff::Config::local(String::new(), String::new());
+        bff.rate_limit = None;
+        PlatformConfig {
+            data,
+            command_addr: any,
+            query_addr: any,
+            bff,
+        }
+    }
 }
 
 /// A running platform; dropping `stop` (or sending `true`) shuts it down.
 pub struct Platform {
     pub command_addr: SocketAddr,
     pub query_addr: SocketAddr,
+    /// The REST API (BFF), Swagger UI at `/docs`.
+    pub rest_addr: SocketAddr,
     pub store: Arc<dyn EventStore>,
     pub read_models: Arc<es_core::projection::StatusBoard>,
     stop: watch::Sender<bool>,
@@ -91,11 +112,25 @@ impl Platform {
         let query_addr = query_app.local_addr();
         let read_models = query_app.status();
         tasks.push(tokio::spawn(
-            query_app.run_until_stopped(until_stopped(stopped)),
+            query_app.run_until_stopped(until_stopped(stopped.clone())),
+        ));
+
+        let bff_config = bff::Config {
+            command_url: format!("http://{command_addr}"),
+            query_url: format!("http://{query_addr}"),
+            ..config.bff
+        };
+        let bff_app = bff::build(bff_config)
+            .await
+            .context("cannot start the REST API (BFF)")?;
+        let rest_addr = bff_app.local_addr();
+        tasks.push(tokio::spawn(
+            bff_app.run_until_stopped(until_stopped(stopped)),
         ));
         Ok(Platform {
             command_addr,
             query_addr,
+            rest_addr,
             store,
             read_models,
             stop,
@@ -103,7 +138,7 @@ impl Platform {
         })
     }
 
-    /// Stops both services and waits for them.
+    /// Stops every service and waits for them.
     pub async fn stop(self) -> anyhow::Result<()> {
         self.stop.send_replace(true);
         for task in self.tasks {
@@ -139,13 +174,9 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn up_serves_both_services_and_the_demo_data_is_queryable() {
         let dir = tempfile::tempdir().unwrap();
-        let platform = Platform::start(PlatformConfig {
-            data: dir.path().join("data"),
-            command_addr: "127.0.0.1:0".parse().unwrap(),
-            query_addr: "127.0.0.1:0".parse().unwrap(),
-        })
-        .await
-        .expect("the platform starts");
+        let platform = Platform::start(PlatformConfig::ephemeral(dir.path().join("data")))
+            .await
+            .expect("the platform starts");
         let events = load_demo(&platform).await.expect("demo data");
         assert!(events > 500, "{events} demo events");
         assert_eq!(

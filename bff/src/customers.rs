@@ -95,7 +95,9 @@ pub enum CustomerSort {
 pub struct CustomerFilter {
     /// Matches name, city or email, case-insensitively.
     pub search: Option<String>,
+    #[param(inline)]
     pub sort_by: Option<CustomerSort>,
+    #[param(inline)]
     pub direction: Option<Direction>,
     /// 1 to 500; the server's default when absent.
     pub page_size: Option<u32>,
@@ -124,7 +126,10 @@ pub async fn register_customer(
     ctx: RequestContext,
     Json(body): Json<RegisterCustomer>,
 ) -> Result<Accepted, ApiError> {
-    let id = body.customer_id.unwrap_or_else(Uuid::now_v7).to_string();
+    let id = body
+        .customer_id
+        .unwrap_or_else(|| ctx.new_id("customer"))
+        .to_string();
     let c = body.contact;
     let request = pb::RegisterCustomerRequest {
         customer_id: id.clone(),

@@ -141,6 +141,9 @@ pub struct RequestContext {
 
 const MAX_HEADER_LEN: usize = 200;
 
+/// The namespace of ids derived from idempotency keys.
+const ID_NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x6d1f_3c1e_8a2b_4f0e_9b7a_5c2d_1e0f_a9b8);
+
 impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
     type Rejection = ApiError;
 
@@ -240,6 +243,16 @@ impl RequestContext {
         request
     }
 
+    /// The id of a resource the client did not name. With an `Idempotency-Key` it is
+    /// derived from the key (UUID v5), so a retried request names the same resource and
+    /// the command service recognises the retry; without one it is a fresh UUID v7.
+    pub fn new_id(&self, scope: &str) -> uuid::Uuid {
+        match &self.idempotency_key {
+            Some(key) => uuid::Uuid::new_v5(&ID_NAMESPACE, format!("{scope}\n{key}").as_bytes()),
+            None => uuid::Uuid::now_v7(),
+        }
+    }
+
     /// The same context without `If-Match`, for the extra commands of a composite
     /// request (the client's ETag names the first command's aggregate only).
     pub fn without_if_match(&self) -> Self {
@@ -304,6 +317,18 @@ mod tests {
     fn trailing_garbage_after_the_document_is_malformed() {
         let error = parse_json::<serde_json::Value>(b"{} {}").unwrap_err();
         assert_eq!(error.kind, ProblemKind::MalformedRequest);
+    }
+
+    #[test]
+    fn an_id_derived_from_an_idempotency_key_is_the_same_on_every_retry() {
+        let keyed = RequestContext {
+            idempotency_key: Some("k-1".into()),
+            ..RequestContext::default()
+        };
+        assert_eq!(keyed.new_id("customer"), keyed.new_id("customer"));
+        assert_ne!(keyed.new_id("customer"), keyed.new_id("driver"));
+        let unkeyed = RequestContext::default();
+        assert_ne!(unkeyed.new_id("customer"), unkeyed.new_id("customer"));
     }
 
     #[test]

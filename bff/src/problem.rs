@@ -136,7 +136,7 @@ pub struct ApiError {
     pub detail: String,
     pub field: Option<String>,
     pub reason: Option<String>,
-    pub conflict: Option<(String, Option<SlotDto>)>,
+    pub conflict: Option<Box<(String, Option<SlotDto>)>>,
     /// Seconds, for 429 and 503 answers.
     pub retry_after: Option<u64>,
 }
@@ -190,7 +190,7 @@ impl ApiError {
         slot: Option<SlotDto>,
     ) -> Self {
         ApiError {
-            conflict: Some((holder_id, slot)),
+            conflict: Some(Box::new((holder_id, slot))),
             ..ApiError::new(ProblemKind::ScheduleConflict, detail).with_reason("schedule_conflict")
         }
     }
@@ -215,7 +215,7 @@ impl ApiError {
     }
 
     pub fn problem(&self) -> Problem {
-        let (conflicting_id, conflicting_slot) = match &self.conflict {
+        let (conflicting_id, conflicting_slot) = match self.conflict.as_deref() {
             Some((id, slot)) => (Some(id.clone()), slot.clone()),
             None => (None, None),
         };
@@ -291,13 +291,13 @@ impl From<tonic::Status> for ApiError {
         error.field = field;
         error.reason = reason;
         if !detail.conflicting_id.is_empty() {
-            error.conflict = Some((
+            error.conflict = Some(Box::new((
                 detail.conflicting_id.clone(),
                 detail
                     .conflicting_slot
                     .as_ref()
                     .and_then(SlotDto::from_proto),
-            ));
+            )));
         }
         if let Some(seconds) = status
             .metadata()

@@ -23,18 +23,7 @@ use crate::{
 /// Every route of the BFF with its middleware: correlation id, CORS, body limit,
 /// rate limit, and a panic guard that answers 500 instead of dropping the connection.
 pub fn router(state: AppState) -> Router {
-    let api = OpenApiRouter::<AppState>::new()
-        .merge(customers::routes())
-        .merge(fleet::routes())
-        .merge(workshop::routes())
-        .merge(deliveries::routes())
-        .merge(schedules::routes())
-        .merge(views::routes());
-    let (routes, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .nest("/api/v1", api)
-        .routes(routes!(health::live))
-        .routes(routes!(health::ready))
-        .split_for_parts();
+    let (routes, openapi) = documented_routes().split_for_parts();
     let openapi_json = serde_json::to_string(&openapi).unwrap_or_default();
     let mut app = routes
         .route(
@@ -76,6 +65,26 @@ pub fn router(state: AppState) -> Router {
         }))
 }
 
+/// Every REST route with its OpenAPI description.
+fn documented_routes() -> OpenApiRouter<AppState> {
+    let api = OpenApiRouter::<AppState>::new()
+        .merge(customers::routes())
+        .merge(fleet::routes())
+        .merge(workshop::routes())
+        .merge(deliveries::routes())
+        .merge(schedules::routes())
+        .merge(views::routes());
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .nest("/api/v1", api)
+        .routes(routes!(health::live))
+        .routes(routes!(health::ready))
+}
+
+/// The OpenAPI document `/api/openapi.json` serves.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    documented_routes().into_openapi()
+}
+
 fn cors(origins: &[String]) -> CorsLayer {
     let allowed: Vec<HeaderValue> = origins
         .iter()
@@ -104,4 +113,34 @@ fn cors(origins: &[String]) -> CorsLayer {
             HeaderName::from_static(correlation::HEADER),
             HeaderName::from_static(consistency::HEADER),
         ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_schema_the_document_refers_to_is_defined() {
+        let document = serde_json::to_value(openapi()).unwrap();
+        let text = document.to_string();
+        let schemas = &document["components"]["schemas"];
+        let dangling: Vec<&str> = text
+            .split("\"#/components/schemas/")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next())
+            .filter(|name| schemas.get(*name).is_none())
+            .collect();
+        assert!(dangling.is_empty(), "undefined schemas: {dangling:?}");
+    }
+
+    #[test]
+    fn the_document_is_openapi_3_1_and_every_operation_has_a_tag() {
+        let document = serde_json::to_value(openapi()).unwrap();
+        assert_eq!(document["openapi"], "3.1.0");
+        for (path, operations) in document["paths"].as_object().unwrap() {
+            for (method, operation) in operations.as_object().unwrap() {
+                assert!(operation["tags"].is_array(), "{method} {path} has no tag");
+            }
+        }
+    }
 }

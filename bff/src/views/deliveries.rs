@@ -1,9 +1,683 @@
-//! Placeholder: being written.
+//! Delivery screens, each composed from reads made in parallel: the live-tracking
+//! board with each van's details, one delivery's tracking, a delivery's summary with
+//! its timeline, and a route with its deliveries. A failing secondary read leaves its
+//! part out and names it in `missing`; the screen's main entity failing fails it.
+//!
+//! Each handler only reads; the composition is a pure function of the results, tested
+//! without upstreams.
 
+use std::collections::{BTreeMap, BTreeSet};
+
+use axum::extract::{Path, State};
+use chrono::{DateTime, Utc};
+use contracts::v1 as pb;
+use futures::StreamExt;
+use serde::Serialize;
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use crate::convert::{CheckpointStatus, DeliveryStatus, PageDto, page_request};
+use crate::customers::path_uuid;
+use crate::deliveries::{
+    DeliveryView, LiveTrackingFilter, LiveTrackingView, RouteView, TimelineEntryView, TimelineView,
+};
+use crate::extract::{Query, RequestContext};
+use crate::problem::{ApiError, Problem};
+use crate::query;
 use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(live_tracking_board))
+        .routes(routes!(delivery_tracking))
+        .routes(routes!(delivery_summary))
+        .routes(routes!(route_overview))
+}
+
+/// Vehicle reads in flight at once for one board (a page holds up to 500 rows).
+const PARALLEL_READS: usize = 16;
+
+/// The route view lists this many deliveries (the query service's largest page).
+const ROUTE_DELIVERIES: u32 = 500;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct DriverRef {
+    pub driver_id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct VehicleRef {
+    pub license_number: String,
+    pub brand: String,
+    pub model: String,
+}
+
+impl From<pb::Driver> for DriverRef {
+    fn from(d: pb::Driver) -> Self {
+        DriverRef {
+            driver_id: d.driver_id,
+            name: d.name,
+        }
+    }
+}
+
+impl From<pb::Vehicle> for VehicleRef {
+    fn from(v: pb::Vehicle) -> Self {
+        VehicleRef {
+            license_number: v.license_number,
+            brand: v.brand,
+            model: v.model,
+        }
+    }
+}
+
+/// The parts of a view whose read failed.
+#[derive(Debug, Default)]
+struct Gaps(Vec<String>);
+
+impl Gaps {
+    /// The part, or `None` and the part named missing.
+    fn keep<T>(&mut self, part: impl Into<String>, result: Result<T, ApiError>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(problem) => {
+                let part = part.into();
+                tracing::warn!(%part, %problem, "a view's part is missing");
+                self.0.push(part);
+                None
+            }
+        }
+    }
+
+    /// Like [`Gaps::keep`], for a part that may have nothing to read (`None`).
+    fn keep_if<T>(&mut self, part: &str, result: Option<Result<T, ApiError>>) -> Option<T> {
+        result.and_then(|result| self.keep(part, result))
+    }
+
+    /// `(partial, missing)`.
+    fn finish(self) -> (bool, Vec<String>) {
+        (!self.0.is_empty(), self.0)
+    }
+}
+
+/// A moving delivery with its driver and van.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TrackedDelivery {
+    #[serde(flatten)]
+    pub tracking: LiveTrackingView,
+    pub driver: DriverRef,
+    /// Absent when its read failed (then named in `missing`).
+    pub vehicle: Option<VehicleRef>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LiveTrackingBoard {
+    pub deliveries: Vec<TrackedDelivery>,
+    pub page: PageDto,
+    /// True when a part could not be read; `missing` names it (`vehicle:<license>`).
+    pub partial: bool,
+    pub missing: Vec<String>,
+}
+
+/// One delivery: where it is, who drives, which van.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DeliveryTracking {
+    pub delivery_id: String,
+    pub status: DeliveryStatus,
+    /// The last reached checkpoint's location; empty until one is reached.
+    pub last_location: String,
+    pub last_seen_at: Option<DateTime<Utc>>,
+    /// Absent while unassigned, or when its read failed (then named in `missing`).
+    pub driver: Option<DriverRef>,
+    pub vehicle: Option<VehicleRef>,
+    pub partial: bool,
+    /// `driver`, `vehicle`.
+    pub missing: Vec<String>,
+}
+
+/// A delivery with its timeline, driver and van: what a completed delivery looks back on.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DeliverySummary {
+    pub delivery: DeliveryView,
+    /// Oldest first; empty when its read failed (then named in `missing`).
+    pub timeline: Vec<TimelineEntryView>,
+    pub driver: Option<DriverRef>,
+    pub vehicle: Option<VehicleRef>,
+    pub partial: bool,
+    /// `timeline`, `driver`, `vehicle`.
+    pub missing: Vec<String>,
+}
+
+/// A route with its deliveries.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RouteOverview {
+    pub route: RouteView,
+    /// By slot start; the first 500.
+    pub deliveries: Vec<DeliveryView>,
+    pub partial: bool,
+    /// `deliveries` when their read failed, `deliveries:truncated` past the first 500.
+    pub missing: Vec<String>,
+}
+
+/// The board from its page and the vans' reads, by license number.
+fn board(
+    reply: pb::ListLiveTrackingReply,
+    vehicles: BTreeMap<String, Result<pb::Vehicle, ApiError>>,
+) -> Result<LiveTrackingBoard, ApiError> {
+    let mut gaps = Gaps::default();
+    let vehicles: BTreeMap<String, VehicleRef> = vehicles
+        .into_iter()
+        .filter_map(|(plate, read)| {
+            let vehicle = gaps.keep(format!("vehicle:{plate}"), read)?;
+            Some((plate, VehicleRef::from(vehicle)))
+        })
+        .collect();
+    let deliveries = reply
+        .deliveries
+        .into_iter()
+        .map(|row| {
+            let tracking = LiveTrackingView::try_from(row)?;
+            Ok(TrackedDelivery {
+                driver: DriverRef {
+                    driver_id: tracking.driver_id.clone(),
+                    name: tracking.driver_name.clone(),
+                },
+                vehicle: vehicles.get(&tracking.vehicle_license_number).cloned(),
+                tracking,
+            })
+        })
+        .collect::<Result<_, ApiError>>()?;
+    let (partial, missing) = gaps.finish();
+    Ok(LiveTrackingBoard {
+        deliveries,
+        page: PageDto::from_proto(reply.page),
+        partial,
+        missing,
+    })
+}
+
+/// The delivery's position is its last reached checkpoint.
+fn tracking(
+    delivery: pb::Delivery,
+    driver: Option<Result<pb::Driver, ApiError>>,
+    vehicle: Option<Result<pb::Vehicle, ApiError>>,
+) -> Result<DeliveryTracking, ApiError> {
+    let delivery = DeliveryView::try_from(delivery)?;
+    let last = delivery
+        .checkpoints
+        .iter()
+        .filter(|c| c.status == CheckpointStatus::Reached)
+        .max_by_key(|c| c.sequence);
+    let mut gaps = Gaps::default();
+    let driver = gaps.keep_if("driver", driver).map(DriverRef::from);
+    let vehicle = gaps.keep_if("vehicle", vehicle).map(VehicleRef::from);
+    let (partial, missing) = gaps.finish();
+    Ok(DeliveryTracking {
+        last_location: last.map(|c| c.location.clone()).unwrap_or_default(),
+        last_seen_at: last.and_then(|c| c.reached_at),
+        delivery_id: delivery.delivery_id,
+        status: delivery.status,
+        driver,
+        vehicle,
+        partial,
+        missing,
+    })
+}
+
+fn summary(
+    delivery: pb::Delivery,
+    timeline: Result<pb::DeliveryTimeline, ApiError>,
+    driver: Option<Result<pb::Driver, ApiError>>,
+    vehicle: Option<Result<pb::Vehicle, ApiError>>,
+) -> Result<DeliverySummary, ApiError> {
+    let delivery = DeliveryView::try_from(delivery)?;
+    let mut gaps = Gaps::default();
+    let timeline = gaps.keep("timeline", timeline.and_then(TimelineView::try_from));
+    let driver = gaps.keep_if("driver", driver).map(DriverRef::from);
+    let vehicle = gaps.keep_if("vehicle", vehicle).map(VehicleRef::from);
+    let (partial, missing) = gaps.finish();
+    Ok(DeliverySummary {
+        delivery,
+        timeline: timeline.map(|t| t.entries).unwrap_or_default(),
+        driver,
+        vehicle,
+        partial,
+        missing,
+    })
+}
+
+fn overview(
+    route: pb::Route,
+    deliveries: Result<pb::ListDeliveriesReply, ApiError>,
+) -> Result<RouteOverview, ApiError> {
+    let route = RouteView::try_from(route)?;
+    let mut gaps = Gaps::default();
+    let more = deliveries.as_ref().is_ok_and(|reply| {
+        reply
+            .page
+            .as_ref()
+            .is_some_and(|p| !p.next_page_token.is_empty())
+    });
+    let deliveries = gaps.keep(
+        "deliveries",
+        deliveries.and_then(|reply| DeliveryView::all(reply.deliveries)),
+    );
+    if more {
+        gaps.0.push("deliveries:truncated".to_owned());
+    }
+    let (partial, missing) = gaps.finish();
+    Ok(RouteOverview {
+        route,
+        deliveries: deliveries.unwrap_or_default(),
+        partial,
+        missing,
+    })
+}
+
+/// The delivery's driver, when one is assigned.
+async fn driver_of(
+    state: &AppState,
+    ctx: &RequestContext,
+    driver_id: Option<String>,
+) -> Option<Result<pb::Driver, ApiError>> {
+    let driver_id = driver_id.filter(|id| !id.is_empty())?;
+    let request = pb::GetDriverRequest {
+        wait_for: ctx.wait_for.clone(),
+        driver_id,
+    };
+    Some(query!(state, ctx, get_driver(request)).await)
+}
+
+/// The van with this license number, when there is one.
+async fn vehicle_of(
+    state: &AppState,
+    ctx: &RequestContext,
+    license_number: Option<String>,
+) -> Option<Result<pb::Vehicle, ApiError>> {
+    let license_number = license_number.filter(|plate| !plate.is_empty())?;
+    let request = pb::GetVehicleRequest {
+        wait_for: ctx.wait_for.clone(),
+        license_number,
+    };
+    Some(query!(state, ctx, get_vehicle(request)).await)
+}
+
+async fn get_delivery(
+    state: &AppState,
+    ctx: &RequestContext,
+    delivery_id: &str,
+) -> Result<pb::Delivery, ApiError> {
+    let request = pb::GetDeliveryRequest {
+        wait_for: ctx.wait_for.clone(),
+        delivery_id: delivery_id.to_owned(),
+    };
+    query!(state, ctx, get_delivery(request)).await
+}
+
+/// Moving deliveries with each van's brand and model, read in parallel.
+#[utoipa::path(get, path = "/views/live-tracking", tag = "views",
+    params(LiveTrackingFilter),
+    responses(
+        (status = 200, description = "A page of moving deliveries; `partial` when a van could not be read", body = LiveTrackingBoard),
+        (status = 400, description = "A bad filter", body = Problem, content_type = "application/problem+json")))]
+pub async fn live_tracking_board(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Query(filter): Query<LiveTrackingFilter>,
+) -> Result<axum::Json<LiveTrackingBoard>, ApiError> {
+    let reply = query!(state, ctx, list_live_tracking(filter.request(&ctx))).await?;
+    let plates: BTreeSet<String> = reply
+        .deliveries
+        .iter()
+        .map(|row| row.vehicle_license_number.clone())
+        .filter(|plate| !plate.is_empty())
+        .collect();
+    let (state, ctx) = (&state, &ctx);
+    let vehicles = futures::stream::iter(plates)
+        .map(|plate| async move {
+            let read = vehicle_of(state, ctx, Some(plate.clone())).await;
+            read.map(|read| (plate, read))
+        })
+        .buffer_unordered(PARALLEL_READS)
+        .filter_map(std::future::ready)
+        .collect()
+        .await;
+    Ok(axum::Json(board(reply, vehicles)?))
+}
+
+/// One delivery's position (its last reached checkpoint), with driver and van.
+#[utoipa::path(get, path = "/views/deliveries/{delivery_id}/tracking", tag = "views",
+    params(("delivery_id" = String, Path, description = "The delivery's UUID"),
+        ("after" = Option<String>, Query, description = "A consistency token to wait for")),
+    responses(
+        (status = 200, description = "The delivery's tracking; `partial` when the driver or van could not be read", body = DeliveryTracking),
+        (status = 400, description = "A malformed delivery id", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such delivery", body = Problem, content_type = "application/problem+json")))]
+pub async fn delivery_tracking(
+    State(state): State<AppState>,
+    Path(delivery_id): Path<String>,
+    ctx: RequestContext,
+) -> Result<axum::Json<DeliveryTracking>, ApiError> {
+    let id = path_uuid("delivery_id", &delivery_id)?;
+    let delivery = get_delivery(&state, &ctx, &id).await?;
+    let (driver, vehicle) = tokio::join!(
+        driver_of(&state, &ctx, delivery.driver_id.clone()),
+        vehicle_of(&state, &ctx, delivery.vehicle_license_number.clone()),
+    );
+    Ok(axum::Json(tracking(delivery, driver, vehicle)?))
+}
+
+/// A delivery with its timeline, driver and van (e.g. once delivered).
+#[utoipa::path(get, path = "/views/deliveries/{delivery_id}/summary", tag = "views",
+    params(("delivery_id" = String, Path, description = "The delivery's UUID"),
+        ("after" = Option<String>, Query, description = "A consistency token to wait for")),
+    responses(
+        (status = 200, description = "The delivery's summary; `partial` when a part could not be read", body = DeliverySummary),
+        (status = 400, description = "A malformed delivery id", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such delivery", body = Problem, content_type = "application/problem+json")))]
+pub async fn delivery_summary(
+    State(state): State<AppState>,
+    Path(delivery_id): Path<String>,
+    ctx: RequestContext,
+) -> Result<axum::Json<DeliverySummary>, ApiError> {
+    let id = path_uuid("delivery_id", &delivery_id)?;
+    let timeline_request = pb::GetDeliveryTimelineRequest {
+        wait_for: ctx.wait_for.clone(),
+        delivery_id: id.clone(),
+    };
+    let (delivery, timeline) = tokio::join!(
+        get_delivery(&state, &ctx, &id),
+        query!(state, ctx, get_delivery_timeline(timeline_request)),
+    );
+    let delivery = delivery?;
+    let (driver, vehicle) = tokio::join!(
+        driver_of(&state, &ctx, delivery.driver_id.clone()),
+        vehicle_of(&state, &ctx, delivery.vehicle_license_number.clone()),
+    );
+    Ok(axum::Json(summary(delivery, timeline, driver, vehicle)?))
+}
+
+/// A route with its checkpoints and its deliveries (the first 500, by slot start).
+#[utoipa::path(get, path = "/views/routes/{route_id}", tag = "views",
+    params(("route_id" = String, Path, description = "The route's UUID"),
+        ("after" = Option<String>, Query, description = "A consistency token to wait for")),
+    responses(
+        (status = 200, description = "The route and its deliveries; `partial` when they could not be read", body = RouteOverview),
+        (status = 400, description = "A malformed route id", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such route", body = Problem, content_type = "application/problem+json")))]
+pub async fn route_overview(
+    State(state): State<AppState>,
+    Path(route_id): Path<String>,
+    ctx: RequestContext,
+) -> Result<axum::Json<RouteOverview>, ApiError> {
+    let id = path_uuid("route_id", &route_id)?;
+    let route_request = pb::GetRouteRequest {
+        wait_for: ctx.wait_for.clone(),
+        route_id: id.clone(),
+    };
+    let deliveries_request = pb::ListDeliveriesRequest {
+        wait_for: ctx.wait_for.clone(),
+        page: Some(page_request(Some(ROUTE_DELIVERIES), None)),
+        route_id: id,
+        ..Default::default()
+    };
+    let (route, deliveries) = tokio::join!(
+        query!(state, ctx, get_route(route_request)),
+        query!(state, ctx, list_deliveries(deliveries_request)),
+    );
+    Ok(axum::Json(overview(route?, deliveries)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::{Method, StatusCode};
+    use prost_types::Timestamp;
+
+    use super::*;
+    use crate::problem::ProblemKind;
+    use crate::testing::{call, test_router};
+
+    fn at(hour: i64) -> Option<Timestamp> {
+        Some(Timestamp {
+            seconds: 1_777_881_600 + hour * 3600,
+            nanos: 0,
+        })
+    }
+
+    fn outage() -> ApiError {
+        ApiError::new(ProblemKind::UpstreamUnavailable, "down")
+    }
+
+    fn checkpoint(sequence: u32, reached: bool) -> pb::Checkpoint {
+        pb::Checkpoint {
+            sequence,
+            location: format!("stop {sequence}"),
+            expected_at: at(i64::from(sequence)),
+            status: if reached {
+                pb::CheckpointStatus::Reached
+            } else {
+                pb::CheckpointStatus::Pending
+            } as i32,
+            reached_at: if reached {
+                at(i64::from(sequence))
+            } else {
+                None
+            },
+        }
+    }
+
+    fn delivery() -> pb::Delivery {
+        pb::Delivery {
+            delivery_id: "d-1".into(),
+            route_id: "r-1".into(),
+            slot: Some(pb::Timeslot {
+                start: at(0),
+                end: at(4),
+            }),
+            status: pb::DeliveryStatus::InTransit as i32,
+            driver_id: Some("drv-1".into()),
+            driver_name: "Ada".into(),
+            vehicle_license_number: Some("AB-123-C".into()),
+            checkpoints: vec![
+                checkpoint(1, true),
+                checkpoint(2, true),
+                checkpoint(3, false),
+            ],
+            version: 5,
+            ..Default::default()
+        }
+    }
+
+    fn driver() -> pb::Driver {
+        pb::Driver {
+            driver_id: "drv-1".into(),
+            name: "Ada".into(),
+            ..Default::default()
+        }
+    }
+
+    fn van(plate: &str) -> pb::Vehicle {
+        pb::Vehicle {
+            license_number: plate.into(),
+            brand: "Volta".into(),
+            model: "Cargo".into(),
+            ..Default::default()
+        }
+    }
+
+    fn row(delivery_id: &str, plate: &str) -> pb::LiveTracking {
+        pb::LiveTracking {
+            delivery_id: delivery_id.into(),
+            status: pb::DeliveryStatus::InTransit as i32,
+            driver_id: "drv-1".into(),
+            driver_name: "Ada".into(),
+            vehicle_license_number: plate.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_failing_van_read_degrades_the_board_naming_the_van_while_other_rows_keep_theirs() {
+        let reply = pb::ListLiveTrackingReply {
+            deliveries: vec![row("d-1", "AB-123-C"), row("d-2", "XY-9-Z")],
+            page: None,
+        };
+        let vehicles = BTreeMap::from([
+            ("AB-123-C".to_owned(), Ok(van("AB-123-C"))),
+            ("XY-9-Z".to_owned(), Err(outage())),
+        ]);
+        let board = board(reply, vehicles).unwrap();
+        assert!(board.partial);
+        assert_eq!(board.missing, vec!["vehicle:XY-9-Z"]);
+        assert_eq!(board.deliveries[0].vehicle.as_ref().unwrap().brand, "Volta");
+        assert_eq!(board.deliveries[1].vehicle, None);
+        assert_eq!(board.deliveries[1].driver.name, "Ada");
+    }
+
+    #[test]
+    fn a_board_whose_vans_were_all_read_is_complete() {
+        let reply = pb::ListLiveTrackingReply {
+            deliveries: vec![row("d-1", "AB-123-C"), row("d-2", "AB-123-C")],
+            page: None,
+        };
+        let vehicles = BTreeMap::from([("AB-123-C".to_owned(), Ok(van("AB-123-C")))]);
+        let board = board(reply, vehicles).unwrap();
+        assert!(!board.partial);
+        assert!(board.missing.is_empty());
+        assert!(board.deliveries.iter().all(|d| d.vehicle.is_some()));
+    }
+
+    #[test]
+    fn the_tracked_position_is_the_last_reached_checkpoint() {
+        let view = tracking(delivery(), Some(Ok(driver())), Some(Ok(van("AB-123-C")))).unwrap();
+        assert_eq!(view.last_location, "stop 2");
+        assert!(view.last_seen_at.is_some());
+        assert!(!view.partial);
+        assert_eq!(view.driver.unwrap().name, "Ada");
+    }
+
+    #[test]
+    fn a_failing_driver_read_leaves_the_tracking_partial_naming_driver() {
+        let view = tracking(delivery(), Some(Err(outage())), Some(Ok(van("AB-123-C")))).unwrap();
+        assert!(view.partial);
+        assert_eq!(view.missing, vec!["driver"]);
+        assert_eq!(view.driver, None);
+        assert!(view.vehicle.is_some());
+    }
+
+    #[test]
+    fn an_unassigned_driver_or_van_is_absent_but_not_missing() {
+        let unassigned = pb::Delivery {
+            driver_id: None,
+            vehicle_license_number: None,
+            checkpoints: vec![checkpoint(1, false)],
+            ..delivery()
+        };
+        let view = tracking(unassigned, None, None).unwrap();
+        assert!(!view.partial);
+        assert_eq!((view.driver, view.vehicle), (None, None));
+        assert_eq!(view.last_location, "");
+        assert_eq!(view.last_seen_at, None);
+    }
+
+    #[test]
+    fn a_failing_timeline_leaves_the_summary_with_an_empty_timeline_named_missing() {
+        let view = summary(
+            delivery(),
+            Err(outage()),
+            Some(Ok(driver())),
+            Some(Err(outage())),
+        )
+        .unwrap();
+        assert!(view.partial);
+        assert_eq!(view.missing, vec!["timeline", "vehicle"]);
+        assert!(view.timeline.is_empty());
+        assert_eq!(view.delivery.version, 5);
+    }
+
+    #[test]
+    fn a_summary_carries_the_timeline_oldest_first() {
+        let entry = |version| pb::TimelineEntry {
+            version,
+            event_type: "delivery.status_changed.v1".into(),
+            occurred_at: at(version as i64),
+            status: pb::DeliveryStatus::InTransit as i32,
+            ..Default::default()
+        };
+        let timeline = pb::DeliveryTimeline {
+            delivery_id: "d-1".into(),
+            entries: vec![entry(1), entry(2)],
+        };
+        let view = summary(delivery(), Ok(timeline), None, None).unwrap();
+        assert!(!view.partial);
+        let versions: Vec<u64> = view.timeline.iter().map(|e| e.version).collect();
+        assert_eq!(versions, vec![1, 2]);
+    }
+
+    fn route() -> pb::Route {
+        pb::Route {
+            route_id: "r-1".into(),
+            scheduled_start: at(0),
+            scheduled_end: at(4),
+            status: pb::RouteStatus::Active as i32,
+            checkpoints: vec![checkpoint(1, false)],
+            version: 3,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_failing_delivery_list_leaves_the_route_view_partial_naming_deliveries() {
+        let view = overview(route(), Err(outage())).unwrap();
+        assert!(view.partial);
+        assert_eq!(view.missing, vec!["deliveries"]);
+        assert!(view.deliveries.is_empty());
+        assert_eq!(view.route.version, 3);
+    }
+
+    #[test]
+    fn a_route_with_more_deliveries_than_one_page_is_marked_truncated() {
+        let reply = pb::ListDeliveriesReply {
+            deliveries: vec![delivery()],
+            page: Some(pb::PageInfo {
+                next_page_token: "next".into(),
+                total: 501,
+            }),
+        };
+        let view = overview(route(), Ok(reply)).unwrap();
+        assert!(view.partial);
+        assert_eq!(view.missing, vec!["deliveries:truncated"]);
+        assert_eq!(view.deliveries.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_malformed_delivery_id_in_a_view_path_is_a_400_naming_delivery_id() {
+        let router = test_router().await;
+        for view in ["tracking", "summary"] {
+            let uri = format!("/api/v1/views/deliveries/d-1/{view}");
+            let response = call(&router, Method::GET, &uri, None).await;
+            assert_eq!(response.status, StatusCode::BAD_REQUEST, "{view}");
+            assert_eq!(response.field(), Some("delivery_id"), "{view}");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unknown_status_on_the_live_tracking_board_is_a_400_naming_status() {
+        let router = test_router().await;
+        let uri = "/api/v1/views/live-tracking?status=picked_up";
+        let response = call(&router, Method::GET, uri, None).await;
+        assert_eq!(response.status, StatusCode::BAD_REQUEST);
+        assert_eq!(response.field(), Some("status"));
+    }
+
+    #[tokio::test]
+    async fn a_route_view_whose_route_cannot_be_read_fails_with_the_routes_problem() {
+        let router = test_router().await;
+        let uri = "/api/v1/views/routes/0190a4a0-0000-7000-8000-000000000001";
+        let response = call(&router, Method::GET, uri, None).await;
+        assert_eq!(response.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(response.headers.contains_key("retry-after"));
+    }
 }

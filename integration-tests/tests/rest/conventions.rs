@@ -1,0 +1,253 @@
+//! DESIGN §8 conventions, end to end: correlation ids into the event log, ETag and
+//! If-Match, idempotency keys, read-your-writes, OpenAPI and Swagger UI, health, rate
+//! limit, body limit, CORS, and an upstream outage answered 503 instead of a hang.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{spawn_platform, spawn_platform_with};
+
+fn ada() -> Value {
+    json!({"name": "Ada Lovelace", "telephone": "+44 20 7946 0000", "email": "ada@example.com"})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_correlation_id_is_echoed_and_lands_in_the_event_envelope() {
+    let app = spawn_platform().await;
+    let answer = app
+        .send(
+            Method::POST,
+            "/api/v1/customers",
+            Some(ada()),
+            &[("x-correlation-id", "corr-rest-1")],
+        )
+        .await
+        .expect(201);
+    assert_eq!(answer.header("x-correlation-id"), Some("corr-rest-1"));
+    let events = app.platform.store.read_all(0, 10).await.unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].correlation_id, "corr-rest-1");
+
+    let minted = app.get("/api/v1/customers").await.expect(200);
+    assert!(
+        minted
+            .header("x-correlation-id")
+            .is_some_and(|id| !id.is_empty())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn if_match_with_a_stale_etag_is_a_412_and_changes_nothing() {
+    let app = spawn_platform().await;
+    let created = app.post("/api/v1/customers", ada()).await.expect(201);
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let read = app
+        .get_after(&format!("/api/v1/customers/{id}"), &created.token())
+        .await
+        .expect(200);
+    let etag = read.header("etag").unwrap().to_owned();
+    assert_eq!(etag, "\"1\"");
+    let contact = json!({"name": "Ada King", "telephone": "+44 1", "email": "ada@example.com"});
+
+    let updated = app
+        .send(
+            Method::PUT,
+            &format!("/api/v1/customers/{id}/contact"),
+            Some(contact.clone()),
+            &[("if-match", &etag)],
+        )
+        .await
+        .expect(200);
+    assert_eq!(updated.header("etag"), Some("\"2\""));
+    let stale = app
+        .send(
+            Method::PUT,
+            &format!("/api/v1/customers/{id}/contact"),
+            Some(contact),
+            &[("if-match", &etag)],
+        )
+        .await
+        .expect(412);
+    assert_eq!(stale.problem_type(), "/problems/version-mismatch");
+    assert_eq!(app.platform.store.read_all(0, 10).await.unwrap().len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_post_retried_with_its_idempotency_key_returns_the_first_answer_and_appends_once() {
+    let app = spawn_platform().await;
+    let mut body = ada();
+    body["customer_id"] = json!(uuid::Uuid::now_v7().to_string());
+    let key = [("idempotency-key", "register-ada-1")];
+    let first = app
+        .send(Method::POST, "/api/v1/customers", Some(body.clone()), &key)
+        .await
+        .expect(201);
+    let again = app
+        .send(Method::POST, "/api/v1/customers", Some(body.clone()), &key)
+        .await
+        .expect(201);
+    assert_eq!(first.body, again.body);
+    assert_eq!(app.platform.store.read_all(0, 10).await.unwrap().len(), 1);
+
+    body["name"] = json!("Somebody Else");
+    let reused = app
+        .send(Method::POST, "/api/v1/customers", Some(body), &key)
+        .await
+        .expect(422);
+    assert_eq!(reused.body["field"], "idempotency_key");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_get_with_the_commands_token_reads_the_write_by_header_or_query() {
+    let app = spawn_platform().await;
+    let created = app.post("/api/v1/customers", ada()).await.expect(201);
+    let id = created.body["id"].as_str().unwrap();
+    assert_eq!(created.body["consistency_token"], created.token().as_str());
+    app.get_after(&format!("/api/v1/customers/{id}"), &created.token())
+        .await
+        .expect(200);
+    let by_query = app
+        .get(&format!("/api/v1/customers?after={}", created.token()))
+        .await
+        .expect(200);
+    assert_eq!(by_query.body["page"]["total"], 1);
+
+    let malformed = app
+        .get("/api/v1/customers?after=yesterday")
+        .await
+        .expect(400);
+    assert_eq!(malformed.body["field"], "after");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_and_swagger_ui_are_served() {
+    let app = spawn_platform().await;
+    let document = app.get("/api/openapi.json").await.expect(200);
+    assert_eq!(document.body["openapi"], "3.1.0");
+    let paths = document.body["paths"].as_object().unwrap();
+    for path in [
+        "/api/v1/customers",
+        "/api/v1/vehicles",
+        "/api/v1/drivers/{driver_id}/suspend",
+        "/api/v1/workshop/plannings/{date}/jobs",
+        "/api/v1/routes/{route_id}/checkpoints",
+        "/api/v1/deliveries/{delivery_id}/driver",
+        "/api/v1/views/deliveries/{delivery_id}/summary",
+        "/health/ready",
+    ] {
+        assert!(paths.contains_key(path), "{path} is documented");
+    }
+    let docs = app
+        .http
+        .get(format!("{}/docs", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(docs.status(), 200);
+    assert!(docs.text().await.unwrap().contains("swagger-ui"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ready_reports_both_upstreams() {
+    let app = spawn_platform().await;
+    app.get("/health/live").await.expect(200);
+    let ready = app.get("/health/ready").await.expect(200);
+    assert_eq!(ready.body["dependencies"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_over_the_rate_limit_gets_429_with_retry_after() {
+    let app = spawn_platform_with(|bff| {
+        bff.rate_limit = Some(bff::config::RateLimit {
+            requests: 5,
+            per: std::time::Duration::from_secs(10),
+        });
+    })
+    .await;
+    for _ in 0..5 {
+        app.get("/health/live").await.expect(200);
+    }
+    let limited = app.get("/health/live").await.expect(429);
+    assert_eq!(limited.problem_type(), "/problems/rate-limited");
+    assert!(limited.header("retry-after").is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_huge_body_is_a_413_problem_and_malformed_json_a_400() {
+    let app = spawn_platform().await;
+    let huge = json!({"name": "x".repeat(200_000), "telephone": "1", "email": "a@b.c"});
+    let refused = app.post("/api/v1/customers", huge).await.expect(413);
+    assert_eq!(refused.problem_type(), "/problems/payload-too-large");
+    let malformed = app
+        .http
+        .post(format!("{}/api/v1/customers", app.base))
+        .header("content-type", "application/json")
+        .body("{\"name\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(malformed.status(), 400);
+    assert_eq!(
+        malformed.headers()["content-type"],
+        "application/problem+json"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cors_allows_only_the_configured_origins() {
+    let app =
+        spawn_platform_with(|bff| bff.cors_origins = vec!["http://planner.example".into()]).await;
+    let preflight = |origin: &'static str| {
+        app.http
+            .request(Method::OPTIONS, format!("{}/api/v1/customers", app.base))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .send()
+    };
+    let allowed = preflight("http://planner.example").await.unwrap();
+    assert_eq!(
+        allowed
+            .headers()
+            .get("access-control-allow-origin")
+            .unwrap(),
+        "http://planner.example"
+    );
+    let refused = preflight("http://evil.example").await.unwrap();
+    assert!(
+        refused
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_query_service_is_a_503_with_retry_after_not_a_hang() {
+    let app = spawn_platform().await;
+    // A second BFF whose query upstream is down, next to the real command service.
+    let mut config = bff::Config::local(
+        format!("http://{}", app.platform.command_addr),
+        "http://127.0.0.1:9".into(),
+    );
+    config.rate_limit = None;
+    let lonely = bff::build(config).await.unwrap();
+    let base = format!("http://{}", lonely.local_addr());
+    tokio::spawn(lonely.run_until_stopped(std::future::pending()));
+    let started = std::time::Instant::now();
+    let answer = app
+        .http
+        .get(format!("{base}/api/v1/customers"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 503);
+    assert!(answer.headers().contains_key("retry-after"));
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    let ready = app
+        .http
+        .get(format!("{base}/health/ready"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 503);
+}

@@ -1,0 +1,189 @@
+//! `spawn_platform()`: the whole platform as `cargo run` starts it (command, query and
+//! BFF services over loopback, embedded stores in a temp dir), on port 0, and a small
+//! REST client for it.
+
+use std::time::Duration;
+
+use pitlane::platform::{Platform, PlatformConfig};
+use reqwest::{Method, StatusCode, header::HeaderMap};
+use serde_json::{Value, json};
+
+pub struct TestPlatform {
+    pub platform: Platform,
+    pub base: String,
+    pub http: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+pub async fn spawn_platform() -> TestPlatform {
+    spawn_platform_with(|_| {}).await
+}
+
+/// A platform whose BFF configuration `adjust` may change (rate limit, timeouts…).
+pub async fn spawn_platform_with(adjust: impl FnOnce(&mut bff::Config)) -> TestPlatform {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = PlatformConfig::ephemeral(dir.path().join("data"));
+    adjust(&mut config.bff);
+    let platform = Platform::start(config).await.expect("the platform starts");
+    let base = format!("http://{}", platform.rest_addr);
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("http client");
+    TestPlatform {
+        platform,
+        base,
+        http,
+        _dir: dir,
+    }
+}
+
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Answer {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn token(&self) -> String {
+        self.header("x-consistency-token")
+            .expect("a command answers its consistency token")
+            .to_owned()
+    }
+
+    pub fn problem_type(&self) -> &str {
+        self.body["type"].as_str().unwrap_or("")
+    }
+
+    /// Panics with the problem when the status is not the expected one.
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Self {
+        assert_eq!(self.status.as_u16(), status, "{:#}", self.body);
+        self
+    }
+}
+
+impl TestPlatform {
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Answer {
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("the BFF answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.expect("a body");
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Answer {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Answer {
+        self.send(Method::POST, path, Some(body), &[]).await
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> Answer {
+        self.send(Method::PUT, path, Some(body), &[]).await
+    }
+
+    /// A GET that reads the write behind `token`.
+    pub async fn get_after(&self, path: &str, token: &str) -> Answer {
+        self.send(Method::GET, path, None, &[("x-consistency-token", token)])
+            .await
+    }
+
+    pub async fn get(&self, path: &str) -> Answer {
+        self.send(Method::GET, path, None, &[]).await
+    }
+}
+
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// A customer with a car, registered through REST; returns (customer id, license).
+pub async fn customer_with_car(app: &TestPlatform, license: &str) -> (String, String) {
+    let customer = app
+        .post(
+            "/api/v1/customers",
+            json!({"name": "Ada Lovelace", "address": "12 St James's Square", "postal_code": "SW1Y 4JH",
+                   "city": "London", "telephone": "+44 20 7946 0000", "email": "ada@example.com"}),
+        )
+        .await
+        .expect(201);
+    let customer_id = customer.body["id"].as_str().unwrap().to_owned();
+    app.post(
+        "/api/v1/vehicles",
+        json!({"license_number": license, "brand": "Tesla", "model": "Model 3",
+               "owner_customer_id": customer_id, "usage": "customer"}),
+    )
+    .await
+    .expect(201);
+    (customer_id, license.to_uppercase())
+}
+
+/// A driver and a fleet van; returns (driver id, van license).
+pub async fn driver_and_van(app: &TestPlatform, license: &str) -> (String, String) {
+    let driver = app
+        .post(
+            "/api/v1/drivers",
+            json!({"name": "Grace Hopper", "driving_licence_number": "HOPPE712345GH9"}),
+        )
+        .await
+        .expect(201);
+    app.post(
+        "/api/v1/vehicles",
+        json!({"license_number": license, "brand": "Mercedes", "model": "eSprinter", "usage": "fleet"}),
+    )
+    .await
+    .expect(201);
+    (
+        driver.body["id"].as_str().unwrap().to_owned(),
+        license.to_uppercase(),
+    )
+}
+
+/// An active route with two checkpoints from `start` (RFC 3339, hours later).
+pub async fn active_route(app: &TestPlatform, day: &str, start_hour: u32) -> String {
+    let at = |hour: u32| format!("{day}T{hour:02}:00:00Z");
+    let route = app
+        .post(
+            "/api/v1/routes",
+            json!({"origin": "Depot North", "destination": "Harbour", "scheduled_start": at(start_hour)}),
+        )
+        .await
+        .expect(201);
+    let id = route.body["id"].as_str().unwrap().to_owned();
+    for (sequence, location, hour) in [
+        (1, "Market Square", start_hour + 1),
+        (2, "Harbour", start_hour + 2),
+    ] {
+        app.post(
+            &format!("/api/v1/routes/{id}/checkpoints"),
+            json!({"sequence": sequence, "location": location, "expected_at": at(hour)}),
+        )
+        .await
+        .expect(200);
+    }
+    app.post(&format!("/api/v1/routes/{id}/activate"), json!({}))
+        .await
+        .expect(200);
+    id
+}

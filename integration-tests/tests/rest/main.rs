@@ -1,0 +1,8 @@
+//! End-to-end tests of the REST API: the platform as `cargo run` starts it, driven
+//! over HTTP on port 0.
+
+mod booking_storm;
+mod conventions;
+mod delivery_flow;
+mod helpers;
+mod workshop_flow;
