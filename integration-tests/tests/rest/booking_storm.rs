@@ -21,12 +21,15 @@ async fn two_hundred_concurrent_bookings_of_one_driver_yield_exactly_one_booking
         deliveries.push(created.body["id"].as_str().unwrap().to_owned());
     }
 
-    let answers = join_all(deliveries.iter().map(|id| {
-        app.put(
-            &format!("/api/v1/deliveries/{id}/driver"),
-            json!({"driver_id": driver}),
-        )
-    }))
+    let paths: Vec<String> = deliveries
+        .iter()
+        .map(|id| format!("/api/v1/deliveries/{id}/driver"))
+        .collect();
+    let answers = join_all(
+        paths
+            .iter()
+            .map(|path| app.put(path, json!({"driver_id": driver}))),
+    )
     .await;
 
     let won: Vec<_> = answers.iter().filter(|a| a.status == 200).collect();

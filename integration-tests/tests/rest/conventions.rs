@@ -47,7 +47,8 @@ async fn if_match_with_a_stale_etag_is_a_412_and_changes_nothing() {
         .expect(200);
     let etag = read.header("etag").unwrap().to_owned();
     assert_eq!(etag, "\"1\"");
-    let contact = json!({"name": "Ada King", "telephone": "+44 1", "email": "ada@example.com"});
+    let contact =
+        json!({"name": "Ada King", "telephone": "+44 20 7946 0001", "email": "ada@example.com"});
 
     let updated = app
         .send(

@@ -114,10 +114,6 @@ impl TestPlatform {
     }
 }
 
-pub fn new_id() -> String {
-    uuid::Uuid::now_v7().to_string()
-}
-
 /// A customer with a car, registered through REST; returns (customer id, license).
 pub async fn customer_with_car(app: &TestPlatform, license: &str) -> (String, String) {
     let customer = app
