@@ -42,11 +42,7 @@ impl App {
         let upstreams =
             Upstreams::connect(&config.command_url, &config.query_url, &config.upstream)?;
         let scheduler = Scheduler::new(locks, tokens, config.lock_ttl, config.lock_wait);
-        let state = AppState {
-            upstreams,
-            scheduler: Arc::new(scheduler),
-            config: Arc::new(config),
-        };
+        let state = AppState::new(upstreams, scheduler, config);
         Ok(App { listener, state })
     }
 

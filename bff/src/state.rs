@@ -6,9 +6,30 @@ use crate::config::Config;
 use crate::scheduling::Scheduler;
 use crate::upstream::Upstreams;
 
+/// Cloned into every request by axum, so it is one `Arc`.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+pub struct Shared {
     pub upstreams: Upstreams,
-    pub scheduler: Arc<Scheduler>,
-    pub config: Arc<Config>,
+    pub scheduler: Scheduler,
+    pub config: Config,
+}
+
+impl AppState {
+    pub fn new(upstreams: Upstreams, scheduler: Scheduler, config: Config) -> Self {
+        AppState(Arc::new(Shared {
+            upstreams,
+            scheduler,
+            config,
+        }))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
 }

@@ -3,7 +3,6 @@
 //! and jitter for idempotent calls that met `UNAVAILABLE` or `DEADLINE_EXCEEDED`.
 
 use std::future::Future;
-use std::sync::Arc;
 use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable};
@@ -20,12 +19,11 @@ use crate::config::UpstreamPolicy;
 use crate::problem::{ApiError, ProblemKind};
 
 /// One upstream service: its channel, breaker and policy.
-#[derive(Clone)]
 pub struct Upstream {
     pub name: &'static str,
     pub channel: Channel,
     breaker: Breaker,
-    policy: Arc<UpstreamPolicy>,
+    policy: UpstreamPolicy,
 }
 
 /// Whether a failed call may be sent again.
@@ -48,8 +46,8 @@ impl Upstream {
         Ok(Upstream {
             name,
             channel,
-            breaker: Breaker::new(name, policy),
-            policy: Arc::new(policy.clone()),
+            breaker: Breaker::new(policy),
+            policy: policy.clone(),
         })
     }
 
@@ -117,7 +115,6 @@ fn is_consistency_timeout(status: &Status) -> bool {
 }
 
 /// Both upstreams and a client of every gRPC service on them.
-#[derive(Clone)]
 pub struct Upstreams {
     pub command: Upstream,
     pub query: Upstream,
