@@ -72,6 +72,12 @@ pub struct ReadModelDb {
     projections: Arc<[Box<dyn Projection>]>,
     writer: Arc<Mutex<Connection>>,
     readers: deadpool_sqlite::Pool,
+    /// The physical table names queries read, with the schema version they were read
+    /// at. Generations switch only together with a schema change (the old tables are
+    /// dropped in the switching transaction), so while `PRAGMA schema_version` is
+    /// unchanged these names are exact — one pragma per query instead of a lookup per
+    /// projection.
+    read_names: Arc<Mutex<Option<(i64, Arc<Names>)>>>,
 }
 
 fn physical(table: &str, generation: i64) -> String {
@@ -121,13 +127,27 @@ impl ReadModelDb {
         }
         tx.commit().map_err(db_error)?;
         let readers = deadpool_sqlite::Config::new(&path)
-            .create_pool(deadpool_sqlite::Runtime::Tokio1)
+            .builder(deadpool_sqlite::Runtime::Tokio1)
+            .map_err(|e| DbError::Database(e.to_string()))?
+            .post_create(deadpool_sqlite::Hook::sync_fn(|conn, _| {
+                // Queries come in a few dozen shapes: keep every one prepared (the
+                // default cache of 16 statements thrashed), and read like the writer.
+                if let Ok(conn) = conn.lock() {
+                    conn.set_prepared_statement_cache_capacity(256);
+                    let _ = conn.pragma_update(None, "mmap_size", 268_435_456);
+                    let _ = conn.pragma_update(None, "cache_size", -65_536);
+                    let _ = conn.busy_timeout(std::time::Duration::from_secs(5));
+                }
+                Ok(())
+            }))
+            .build()
             .map_err(|e| DbError::Database(e.to_string()))?;
         Ok(Self {
             path,
             projections: projections.into(),
             writer: Arc::new(Mutex::new(conn)),
             readers,
+            read_names: Arc::default(),
         })
     }
 
@@ -390,20 +410,43 @@ impl ReadModelDb {
             .get()
             .await
             .map_err(|e| E::from(DbError::Database(e.to_string())))?;
+        let cache = self.read_names.clone();
         conn.interact(move |conn| {
-            let tx = conn.transaction().map_err(db_error)?;
-            let mut names = Names::new();
-            for projection in projections.iter() {
-                let generation = active_generation(&tx, projection.name())?;
-                for table in projection.tables() {
-                    names.insert(table.name, physical(table.name, generation));
+            let snapshot = ReadSnapshot::begin(conn)?;
+            let version: i64 = conn
+                .prepare_cached("PRAGMA schema_version")
+                .and_then(|mut s| s.query_row([], |r| r.get(0)))
+                .map_err(db_error)?;
+            let cached = {
+                let cache = cache.lock().unwrap_or_else(|p| p.into_inner());
+                cache
+                    .as_ref()
+                    .filter(|(at, _)| *at == version)
+                    .map(|(_, names)| names.clone())
+            };
+            let names = match cached {
+                Some(names) => names,
+                None => {
+                    let mut names = Names::new();
+                    for projection in projections.iter() {
+                        let generation = active_generation(conn, projection.name())?;
+                        for table in projection.tables() {
+                            names.insert(table.name, physical(table.name, generation));
+                        }
+                    }
+                    let names = Arc::new(names);
+                    *cache.lock().unwrap_or_else(|p| p.into_inner()) =
+                        Some((version, names.clone()));
+                    names
                 }
-            }
+            };
             let mut reader = SqliteReader {
-                conn: &tx,
+                conn,
                 names: &names,
             };
-            query(&mut reader)
+            let result = query(&mut reader);
+            snapshot.end()?;
+            result
         })
         .await
         .map_err(|e| E::from(DbError::Database(e.to_string())))?
@@ -630,6 +673,39 @@ fn create_generation(
     )
     .map_err(db_error)?;
     Ok(())
+}
+
+/// A read transaction begun and ended with cached statements (`Transaction` prepares
+/// `BEGIN` and `COMMIT` anew each time); dropped unfinished, it rolls back.
+struct ReadSnapshot<'c> {
+    conn: &'c Connection,
+    open: bool,
+}
+
+impl<'c> ReadSnapshot<'c> {
+    fn begin(conn: &'c Connection) -> Result<Self, DbError> {
+        conn.prepare_cached("BEGIN")
+            .and_then(|mut s| s.execute([]))
+            .map_err(db_error)?;
+        Ok(ReadSnapshot { conn, open: true })
+    }
+
+    fn end(mut self) -> Result<(), DbError> {
+        self.open = false;
+        self.conn
+            .prepare_cached("COMMIT")
+            .and_then(|mut s| s.execute([]))
+            .map(drop)
+            .map_err(db_error)
+    }
+}
+
+impl Drop for ReadSnapshot<'_> {
+    fn drop(&mut self) {
+        if self.open && !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+    }
 }
 
 fn active_generation(conn: &Connection, projection: &str) -> Result<i64, DbError> {
