@@ -2,6 +2,7 @@
 //! written. A SQL Server module will render the same operations in T-SQL.
 
 mod database;
+mod readers;
 mod render;
 mod tx;
 mod unit_of_work;

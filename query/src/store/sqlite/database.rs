@@ -19,6 +19,7 @@ use es_core::projection::BatchReport;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::render::{create_table, quoted};
+use super::readers::Readers;
 use super::tx::{Names, SqliteReader, SqliteTx, db_error};
 use super::unit_of_work::UnitOfWork;
 use crate::projection::{Outcome, Projection, ProjectionError};
@@ -71,7 +72,7 @@ pub struct ReadModelDb {
     path: PathBuf,
     projections: Arc<[Box<dyn Projection>]>,
     writer: Arc<Mutex<Connection>>,
-    readers: deadpool_sqlite::Pool,
+    readers: Arc<Readers>,
     /// The physical table names queries read, with the schema version they were read
     /// at. Generations switch only together with a schema change (the old tables are
     /// dropped in the switching transaction), so while `PRAGMA schema_version` is
@@ -126,22 +127,7 @@ impl ReadModelDb {
             .map_err(db_error)?;
         }
         tx.commit().map_err(db_error)?;
-        let readers = deadpool_sqlite::Config::new(&path)
-            .builder(deadpool_sqlite::Runtime::Tokio1)
-            .map_err(|e| DbError::Database(e.to_string()))?
-            .post_create(deadpool_sqlite::Hook::sync_fn(|conn, _| {
-                // Queries come in a few dozen shapes: keep every one prepared (the
-                // default cache of 16 statements thrashed), and read like the writer.
-                if let Ok(conn) = conn.lock() {
-                    conn.set_prepared_statement_cache_capacity(256);
-                    let _ = conn.pragma_update(None, "mmap_size", 268_435_456);
-                    let _ = conn.pragma_update(None, "cache_size", -65_536);
-                    let _ = conn.busy_timeout(std::time::Duration::from_secs(5));
-                }
-                Ok(())
-            }))
-            .build()
-            .map_err(|e| DbError::Database(e.to_string()))?;
+        let readers = Arc::new(Readers::new(path.clone()));
         Ok(Self {
             path,
             projections: projections.into(),
@@ -405,13 +391,8 @@ impl ReadModelDb {
         query: impl FnOnce(&mut dyn Reader) -> Result<T, E> + Send + 'static,
     ) -> Result<T, E> {
         let projections = self.projections.clone();
-        let conn = self
-            .readers
-            .get()
-            .await
-            .map_err(|e| E::from(DbError::Database(e.to_string())))?;
         let cache = self.read_names.clone();
-        conn.interact(move |conn| {
+        self.readers.with(move |conn| {
             let snapshot = ReadSnapshot::begin(conn)?;
             let version: i64 = conn
                 .prepare_cached("PRAGMA schema_version")
@@ -447,9 +428,7 @@ impl ReadModelDb {
             let result = query(&mut reader);
             snapshot.end()?;
             result
-        })
-        .await
-        .map_err(|e| E::from(DbError::Database(e.to_string())))?
+        })?
     }
 
     /// Creates the next generation of these projections' tables for a rebuild.
