@@ -8,6 +8,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
 use serde_json::json;
 
 use crate::platform::{Platform, PlatformConfig};
@@ -49,13 +51,19 @@ pub async fn run(connections: u64, duration: u64) -> anyhow::Result<()> {
     let command_p99 = p99;
 
     // Reads start once the read models hold every write.
-    let http = reqwest::Client::new();
-    http.get(format!(
-        "{base}/api/v1/customers?page_size=1&after={last_token}"
-    ))
-    .send()
-    .await?
-    .error_for_status()?;
+    let caught_up = Client::connect(&base)
+        .await?
+        .send(
+            hyper::Method::GET,
+            &format!("/api/v1/customers?page_size=1&after={last_token}"),
+            None,
+        )
+        .await?;
+    anyhow::ensure!(
+        caught_up.status.is_success(),
+        "the read models did not catch up: {}",
+        caught_up.status
+    );
     let ids = Arc::new(ids);
     let deadline = Instant::now() + Duration::from_secs(duration);
     let started = Instant::now();
@@ -107,16 +115,65 @@ struct Commands {
     last_token: Option<String>,
 }
 
-/// One client: a keep-alive connection of its own.
-fn client() -> anyhow::Result<reqwest::Client> {
-    Ok(reqwest::Client::builder()
-        .pool_max_idle_per_host(1)
-        .tcp_nodelay(true)
-        .build()?)
+/// One client's keep-alive HTTP/1.1 connection, driven with hyper directly: a load
+/// generator should spend as little of the two cores as it can (like `wrk`).
+struct Client {
+    sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+    host: String,
+}
+
+struct Answer {
+    status: hyper::StatusCode,
+    token: Option<String>,
+    body: Bytes,
+}
+
+impl Client {
+    async fn connect(base: &str) -> anyhow::Result<Self> {
+        let host = base.trim_start_matches("http://").to_owned();
+        let stream = tokio::net::TcpStream::connect(&host).await?;
+        stream.set_nodelay(true)?;
+        let (sender, connection) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
+        tokio::spawn(connection);
+        Ok(Client { sender, host })
+    }
+
+    async fn send(
+        &mut self,
+        method: hyper::Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> anyhow::Result<Answer> {
+        let body = match body {
+            Some(json) => Bytes::from(serde_json::to_vec(json)?),
+            None => Bytes::new(),
+        };
+        let request = hyper::Request::builder()
+            .method(method)
+            .uri(path)
+            .header(hyper::header::HOST, &self.host)
+            .header(hyper::header::CONTENT_TYPE, "application/json")
+            .body(Full::new(body))?;
+        self.sender.ready().await?;
+        let response = self.sender.send_request(request).await?;
+        let status = response.status();
+        let token = response
+            .headers()
+            .get("x-consistency-token")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = response.into_body().collect().await?.to_bytes();
+        Ok(Answer {
+            status,
+            token,
+            body,
+        })
+    }
 }
 
 async fn commands(base: Arc<String>, deadline: Instant) -> anyhow::Result<Commands> {
-    let http = client()?;
+    let mut http = Client::connect(&base).await?;
     let mut outcome = Commands {
         latencies: Vec::new(),
         refused: 0,
@@ -128,53 +185,42 @@ async fn commands(base: Arc<String>, deadline: Instant) -> anyhow::Result<Comman
         let customer = uuid::Uuid::now_v7().to_string();
         let driver = uuid::Uuid::now_v7().to_string();
         let steps = [
-            (reqwest::Method::POST, "/api/v1/customers".to_owned(), {
+            (hyper::Method::POST, "/api/v1/customers".to_owned(), {
                 let mut body = contact("Bench Customer");
                 body["customer_id"] = json!(customer);
                 body
             }),
             (
-                reqwest::Method::PUT,
+                hyper::Method::PUT,
                 format!("/api/v1/customers/{customer}/contact"),
                 contact("Bench Customer II"),
             ),
             (
-                reqwest::Method::POST,
+                hyper::Method::POST,
                 "/api/v1/drivers".to_owned(),
                 json!({"driver_id": driver, "name": "Bench Driver", "driving_licence_number": "BENCH1234567"}),
             ),
             (
-                reqwest::Method::POST,
+                hyper::Method::POST,
                 format!("/api/v1/drivers/{driver}/suspend"),
                 json!({}),
             ),
             (
-                reqwest::Method::POST,
+                hyper::Method::POST,
                 format!("/api/v1/drivers/{driver}/reinstate"),
                 json!({}),
             ),
         ];
         for (method, path, body) in steps {
             let started = Instant::now();
-            let response = http
-                .request(method, format!("{base}{path}"))
-                .json(&body)
-                .send()
-                .await?;
-            if response.status().is_success() {
+            let answer = http.send(method, &path, Some(&body)).await?;
+            if answer.status.is_success() {
                 outcome.latencies.push(started.elapsed());
-                outcome.last_token = response
-                    .headers()
-                    .get("x-consistency-token")
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_owned);
+                outcome.last_token = answer.token;
             } else {
                 if outcome.refused == 0 {
-                    eprintln!(
-                        "refused: {} {}",
-                        response.status(),
-                        response.text().await.unwrap_or_default()
-                    );
+                    let body = String::from_utf8_lossy(&answer.body);
+                    eprintln!("refused: {} {body}", answer.status);
                 }
                 outcome.refused += 1;
             }
@@ -190,24 +236,23 @@ async fn reads(
     client_no: usize,
     deadline: Instant,
 ) -> anyhow::Result<Vec<Duration>> {
-    let http = client()?;
+    let mut http = Client::connect(&base).await?;
     let mut latencies = Vec::new();
     let mut n = client_no;
     while Instant::now() < deadline {
         let (customer, driver) = &ids[n % ids.len()];
         let path = if n % 2 == 0 {
-            format!("{base}/api/v1/customers/{customer}")
+            format!("/api/v1/customers/{customer}")
         } else {
-            format!("{base}/api/v1/drivers/{driver}")
+            format!("/api/v1/drivers/{driver}")
         };
         let started = Instant::now();
-        let response = http.get(path).send().await?;
+        let answer = http.send(hyper::Method::GET, &path, None).await?;
         anyhow::ensure!(
-            response.status().is_success(),
+            answer.status.is_success(),
             "a read failed: {}",
-            response.status()
+            answer.status
         );
-        response.bytes().await?;
         latencies.push(started.elapsed());
         n += 7;
     }

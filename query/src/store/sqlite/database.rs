@@ -18,8 +18,8 @@ use es_core::EventEnvelope;
 use es_core::projection::BatchReport;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
-use super::render::{create_table, quoted};
 use super::readers::Readers;
+use super::render::{create_table, quoted};
 use super::tx::{Names, SqliteReader, SqliteTx, db_error};
 use super::unit_of_work::UnitOfWork;
 use crate::projection::{Outcome, Projection, ProjectionError};
