@@ -241,7 +241,7 @@ async fn reads(
     let mut n = client_no;
     while Instant::now() < deadline {
         let (customer, driver) = &ids[n % ids.len()];
-        let path = if n % 2 == 0 {
+        let path = if n.is_multiple_of(2) {
             format!("/api/v1/customers/{customer}")
         } else {
             format!("/api/v1/drivers/{driver}")

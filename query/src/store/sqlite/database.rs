@@ -78,8 +78,11 @@ pub struct ReadModelDb {
     /// dropped in the switching transaction), so while `PRAGMA schema_version` is
     /// unchanged these names are exact — one pragma per query instead of a lookup per
     /// projection.
-    read_names: Arc<Mutex<Option<(i64, Arc<Names>)>>>,
+    read_names: Arc<Mutex<Option<NamesAt>>>,
 }
+
+/// Physical table names and the schema version they were read at.
+type NamesAt = (i64, Arc<Names>);
 
 fn physical(table: &str, generation: i64) -> String {
     format!("{table}__g{generation}")
