@@ -2,6 +2,7 @@
 //! `RESULT <name> <value> <unit>` lines on stdout, the format CI and the team read.
 
 mod append;
+mod audit;
 mod commands;
 mod lag;
 mod load;
@@ -55,6 +56,12 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3_600))]
         duration: u64,
     },
+    /// Verifying every hash chain and exporting `$all` of a realistic log.
+    Audit {
+        /// Events in the log (approximately: whole units of work).
+        #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(25..))]
+        events: u64,
+    },
     /// Loading one aggregate of a long stream vs a short one, snapshots on.
     Load {
         /// Events in the long stream.
@@ -67,6 +74,7 @@ impl BenchCommand {
     pub async fn run(self) -> anyhow::Result<()> {
         match self {
             BenchCommand::Append { writers, events } => append::run(writers, events).await,
+            BenchCommand::Audit { events } => audit::run_bench(events).await,
             BenchCommand::Load { events } => load::run(events).await,
             BenchCommand::Lag { rate, duration } => lag::run_bench(rate, duration).await,
             BenchCommand::Rebuild { events } => rebuild::run_bench(events).await,

@@ -62,6 +62,7 @@ impl Platform {
         let command_config = command::config::Config {
             listen: config.command_addr,
             store: command::config::StoreLocation::Sqlite(events.clone()),
+            key_store: command::config::KeyStoreLocation::Sqlite(config.data.join("keys.db")),
             snapshot_every: 100,
             max_retries: 3,
             aggregate_cache: 10_000,

@@ -11,7 +11,7 @@ use contracts::v1::{CommandReply, ConsistencyToken};
 use es_core::envelope::now;
 use es_core::{
     Aggregate, AggregateCache, CommandError, EventMetadata, EventStore, IdempotencyKey,
-    IdempotencyRecord, Repository, RepositoryError, SnapshotPolicy, StoreError,
+    IdempotencyRecord, Repository, RepositoryError, SnapshotPolicy, StoreError, Vault,
 };
 use sha2::{Digest, Sha256};
 use tonic::{Request, Response, Status};
@@ -34,6 +34,9 @@ pub struct CommandBus {
     cache_capacity: usize,
     /// One `AggregateCache<A>` per aggregate type, created on first use.
     caches: Arc<Mutex<HashMap<TypeId, Box<dyn Any + Send + Sync>>>>,
+    /// Seals personal data on append, opens it on load (ADR 010); `None` stores
+    /// payloads as written.
+    vault: Option<Arc<Vault>>,
 }
 
 impl CommandBus {
@@ -50,7 +53,18 @@ impl CommandBus {
             max_retries,
             cache_capacity,
             caches: Arc::default(),
+            vault: None,
         }
+    }
+
+    /// Every repository of this bus seals and opens personal data with `vault`.
+    pub fn with_vault(mut self, vault: Arc<Vault>) -> Self {
+        self.vault = Some(vault);
+        self
+    }
+
+    pub fn vault(&self) -> Option<&Arc<Vault>> {
+        self.vault.as_ref()
     }
 
     pub fn store(&self) -> &Arc<dyn EventStore> {
@@ -61,6 +75,10 @@ impl CommandBus {
         let repository = Repository::new(self.store.clone())
             .with_snapshots(self.snapshots)
             .with_max_retries(self.max_retries);
+        let repository = match &self.vault {
+            Some(vault) => repository.with_vault(vault.clone()),
+            None => repository,
+        };
         match self.cache::<A>() {
             Some(cache) => repository.with_cache(cache),
             None => repository,

@@ -2,7 +2,7 @@
 //! [`AppError`] → `tonic::Status` with a machine-readable `ErrorDetail` in its details.
 
 use contracts::v1::ErrorDetail;
-use es_core::{CommandError, RepositoryError, StoreError};
+use es_core::{CommandError, RepositoryError, StoreError, VaultError};
 use prost::Message;
 use tonic::{Code, Status};
 
@@ -60,6 +60,17 @@ impl From<StoreError> for AppError {
     }
 }
 
+impl From<VaultError> for AppError {
+    fn from(error: VaultError) -> Self {
+        match error {
+            VaultError::Unavailable(cause) => AppError::Unavailable(cause),
+            // Sealed data that does not open, or sealing for an erased subject the
+            // aggregate believed alive: an operator problem, like a broken chain.
+            other => AppError::Integrity(other.to_string()),
+        }
+    }
+}
+
 impl<E: DomainRule + 'static> From<CommandError<E>> for AppError {
     fn from(error: CommandError<E>) -> Self {
         match error {
@@ -78,6 +89,7 @@ impl<E: DomainRule + 'static> From<CommandError<E>> for AppError {
                 expected,
                 actual,
             },
+            CommandError::Repository(RepositoryError::Vault(vault)) => vault.into(),
             CommandError::Repository(codec @ RepositoryError::Codec { .. }) => {
                 AppError::Integrity(codec.to_string())
             }

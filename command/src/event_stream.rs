@@ -1,6 +1,14 @@
 //! The `EventStream` gRPC service: the embedded event bus. Consumers (the query
 //! service's projectors) subscribe from a global position and receive history, then
 //! live events, as envelopes (DESIGN §2).
+//!
+//! Personal data leaves opened (ADR 010): a sealed `personal_data` is sent in clear
+//! while its key exists and as `null` once it is erased, every other field as stored.
+//! So read models, and rebuilds of them after an erasure, never see erased data. The
+//! `hash` still is the stored one, over the sealed bytes: consumers do not verify
+//! chains (auditors do, on the store). A sealed value that does not open (tampered) is
+//! sent as stored, and logged: the projector parks it as a dead letter; a key store
+//! that cannot be reached ends the stream with `UNAVAILABLE` (consumers resubscribe).
 
 use std::collections::HashSet;
 use std::pin::Pin;
@@ -9,7 +17,7 @@ use std::sync::Arc;
 use contracts::v1::event_stream_server::EventStream;
 use contracts::v1::{self, HeadPositionReply, HeadPositionRequest, SubscribeRequest};
 use es_core::subscription::{DEFAULT_BATCH, subscribe};
-use es_core::{EventEnvelope, EventStore};
+use es_core::{EventEnvelope, EventStore, Vault, VaultError};
 use futures::{Stream, StreamExt};
 use tonic::{Request, Response, Status};
 
@@ -18,11 +26,34 @@ use crate::shared::FieldError;
 
 pub struct EventStreamService {
     store: Arc<dyn EventStore>,
+    vault: Option<Arc<Vault>>,
 }
 
 impl EventStreamService {
-    pub fn new(store: Arc<dyn EventStore>) -> Self {
-        Self { store }
+    /// Streams `store`, opening personal data with `vault` (without one, payloads go
+    /// out as stored).
+    pub fn new(store: Arc<dyn EventStore>, vault: Option<Arc<Vault>>) -> Self {
+        Self { store, vault }
+    }
+}
+
+/// The envelope as consumers get it: personal data opened, or `null` once erased.
+async fn opened(vault: Option<&Vault>, mut event: EventEnvelope) -> Result<EventEnvelope, Status> {
+    let Some(vault) = vault else {
+        return Ok(event);
+    };
+    match vault.open_envelope(&mut event).await {
+        Ok(()) => Ok(event),
+        Err(VaultError::Unavailable(cause)) => Err(Status::from(AppError::Unavailable(cause))),
+        Err(error) => {
+            tracing::error!(
+                stream_id = %event.stream_id,
+                version = event.version,
+                %error,
+                "sealed personal data does not open; sent as stored"
+            );
+            Ok(event)
+        }
     }
 }
 
@@ -46,10 +77,15 @@ impl EventStream for EventStreamService {
                 };
                 std::future::ready(keep)
             })
-            .map(|event| {
-                event
-                    .map(|e| to_proto(&e))
-                    .map_err(|error| Status::from(AppError::from(error)))
+            .then({
+                let vault = self.vault.clone();
+                move |event| {
+                    let vault = vault.clone();
+                    async move {
+                        let event = event.map_err(|error| Status::from(AppError::from(error)))?;
+                        opened(vault.as_deref(), event).await.map(|e| to_proto(&e))
+                    }
+                }
             });
         Ok(Response::new(Box::pin(events)))
     }

@@ -1,6 +1,10 @@
 //! Building and running the command service: `build(config)` opens the store and binds
 //! the listener; `App::run_until_stopped(shutdown)` serves until `shutdown` resolves.
 //! Tests and the all-in-one launcher use `App::with_store` on port 0.
+//!
+//! Beside the event store, the service opens the key store of personal data
+//! (`config.key_store`, ADR 010): its vault seals on append, opens for every event
+//! stream subscriber, and erases keys on `ErasePersonalData`.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -12,7 +16,7 @@ use contracts::v1::delivery_commands_server::DeliveryCommandsServer;
 use contracts::v1::event_stream_server::EventStreamServer;
 use contracts::v1::fleet_commands_server::FleetCommandsServer;
 use contracts::v1::workshop_commands_server::WorkshopCommandsServer;
-use es_core::{EventStore, SnapshotPolicy, SqliteEventStore};
+use es_core::{EventStore, SnapshotPolicy, SqliteEventStore, Vault};
 use tokio::net::TcpListener;
 use tokio_stream::StreamExt;
 use tokio_stream::wrappers::TcpListenerStream;
@@ -20,7 +24,7 @@ use tonic::transport::Server;
 use tonic::transport::server::Router;
 
 use crate::bus::CommandBus;
-use crate::config::{Config, StoreLocation};
+use crate::config::{Config, KeyStoreLocation, StoreLocation};
 use crate::event_stream::EventStreamService;
 use crate::{customers, deliveries, fleet, workshop};
 
@@ -29,6 +33,23 @@ pub struct App {
     listener: TcpListener,
     router: Router,
     store: Arc<dyn EventStore>,
+    vault: Arc<Vault>,
+}
+
+/// Opens the configured key store (creating its folder if needed).
+pub fn open_vault(location: &KeyStoreLocation) -> anyhow::Result<Arc<Vault>> {
+    match location {
+        KeyStoreLocation::Sqlite(path) => {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create {}", dir.display()))?;
+            }
+            let vault = Vault::open_sqlite(path)
+                .with_context(|| format!("cannot open the key store {}", path.display()))?;
+            Ok(Arc::new(vault))
+        }
+        KeyStoreLocation::InMemory => Ok(Arc::new(Vault::in_memory())),
+    }
 }
 
 /// Opens the configured store and binds the configured address.
@@ -52,18 +73,21 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
 }
 
 impl App {
-    /// The service on an already-bound listener and an already-open store.
+    /// The service on an already-bound listener and an already-open store; the key
+    /// store is opened from `config.key_store`.
     pub async fn with_store(
         listener: TcpListener,
         store: Arc<dyn EventStore>,
         config: &Config,
     ) -> anyhow::Result<App> {
+        let vault = open_vault(&config.key_store)?;
         let bus = CommandBus::new(
             store.clone(),
             SnapshotPolicy::every(config.snapshot_every),
             config.max_retries,
             config.aggregate_cache,
-        );
+        )
+        .with_vault(vault.clone());
         let (health_reporter, health) = tonic_health::server::health_reporter();
         health_reporter
             .set_serving::<CustomerCommandsServer<customers::Service>>()
@@ -98,6 +122,7 @@ impl App {
             .add_service(DeliveryCommandsServer::new(deliveries::Service::new(bus)))
             .add_service(EventStreamServer::new(EventStreamService::new(
                 store.clone(),
+                Some(vault.clone()),
             )));
         Ok(App {
             address: listener
@@ -106,6 +131,7 @@ impl App {
             listener,
             router,
             store,
+            vault,
         })
     }
 
@@ -119,6 +145,11 @@ impl App {
 
     pub fn store(&self) -> Arc<dyn EventStore> {
         self.store.clone()
+    }
+
+    /// The vault of personal data (its keys outside the event store).
+    pub fn vault(&self) -> Arc<Vault> {
+        self.vault.clone()
     }
 
     /// Serves until `shutdown` resolves, then finishes in-flight requests.

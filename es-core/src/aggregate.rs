@@ -18,6 +18,10 @@ pub trait Aggregate:
     /// The `aggregate_type` of its streams, e.g. `delivery`.
     const TYPE: &'static str;
     const SNAPSHOT_VERSION: u32 = 1;
+    /// Whether the state holds personal data in clear (opened by the [`crate::Vault`]).
+    /// Such state is never written to a snapshot, which would keep the data outside the
+    /// reach of erasure: the aggregate is always replayed from its (sealed) events.
+    const HOLDS_PERSONAL_DATA: bool = false;
 
     type Command: Send;
     type Event: DomainEvent;

@@ -18,6 +18,9 @@
 //!   parking dead letters) and its status board;
 //! - [`lock`]: the [`LockManager`] port for scheduling-conflict checks, with an
 //!   in-process implementation;
+//! - [`vault`]: crypto-shredding — personal data sealed with per-subject keys kept
+//!   outside the log (the [`vault::KeyStore`] port: SQLite, in-memory); the repository
+//!   seals it on append and opens it on load;
 //! - `testing` (feature `test-util`): the given/when/then aggregate harness and the
 //!   contract suites every backend of a port runs.
 //!
@@ -26,6 +29,7 @@
 //! schema, not to erase personal data.
 
 pub mod aggregate;
+pub mod audit;
 pub mod cache;
 pub mod envelope;
 pub mod hash;
@@ -41,11 +45,13 @@ pub mod store;
 pub mod subscription;
 pub mod time;
 pub mod upcast;
+pub mod vault;
 
 #[cfg(feature = "test-util")]
 pub mod testing;
 
 pub use aggregate::{Aggregate, CodecError, DomainEvent};
+pub use audit::{BrokenLink, ExportReport, VerifyReport};
 pub use cache::AggregateCache;
 pub use envelope::{Actor, ConsistencyToken, EventEnvelope, EventMetadata, ProposedEvent};
 pub use hash::{ChainCursor, Hash};
@@ -59,3 +65,4 @@ pub use store::{
     AppendRequest, EventStore, ExpectedVersion, IdempotencyKey, IdempotencyRecord, StoreError,
 };
 pub use upcast::Upcasters;
+pub use vault::{Vault, VaultError};

@@ -1,5 +1,11 @@
 //! Loading aggregates (snapshot + later events, chain-checked, upcast) and executing
 //! commands against them with optimistic concurrency.
+//!
+//! With a [`Vault`] ([`Repository::with_vault`]) this is the one place personal data is
+//! sealed on the write path and opened on the read path (ADR 010): `execute` seals each
+//! new event's top-level `personal_data` before the append, so the hash chain covers
+//! the sealed bytes; `load` opens it after the chain check and before upcasting, so
+//! upcasters and `apply` see clear data, or `null` once the subject is erased.
 
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -13,6 +19,7 @@ use crate::hash::ChainCursor;
 use crate::snapshot::{Snapshot, SnapshotPolicy};
 use crate::store::{AppendRequest, EventStore, ExpectedVersion, IdempotencyKey, StoreError};
 use crate::upcast::Upcasters;
+use crate::vault::{Vault, VaultError};
 
 /// Events read per round-trip while loading a stream.
 const LOAD_BATCH: usize = 1_000;
@@ -30,6 +37,9 @@ pub enum RepositoryError {
         expected: u64,
         actual: u64,
     },
+    /// Personal data could not be sealed or opened (key store down, tampered data).
+    #[error(transparent)]
+    Vault(#[from] VaultError),
     #[error("stored event {stream_id} v{version}: {source}")]
     Codec {
         stream_id: String,
@@ -83,6 +93,7 @@ pub struct Repository<A> {
     upcasters: Arc<Upcasters>,
     snapshots: SnapshotPolicy,
     max_retries: u32,
+    vault: Option<Arc<Vault>>,
     _aggregate: PhantomData<fn() -> A>,
 }
 
@@ -94,6 +105,7 @@ impl<A> Clone for Repository<A> {
             upcasters: self.upcasters.clone(),
             snapshots: self.snapshots,
             max_retries: self.max_retries,
+            vault: self.vault.clone(),
             _aggregate: PhantomData,
         }
     }
@@ -107,6 +119,7 @@ impl<A: Aggregate> Repository<A> {
             upcasters: Arc::new(Upcasters::new()),
             snapshots: SnapshotPolicy::default(),
             max_retries: DEFAULT_MAX_RETRIES,
+            vault: None,
             _aggregate: PhantomData,
         }
     }
@@ -123,6 +136,13 @@ impl<A: Aggregate> Repository<A> {
 
     pub fn with_max_retries(mut self, retries: u32) -> Self {
         self.max_retries = retries;
+        self
+    }
+
+    /// Seals personal data with `vault` on append and opens it on load. Without a vault
+    /// payloads are stored as the aggregate wrote them, and sealed ones do not decode.
+    pub fn with_vault(mut self, vault: Arc<Vault>) -> Self {
+        self.vault = Some(vault);
         self
     }
 
@@ -162,8 +182,11 @@ impl<A: Aggregate> Repository<A> {
                 .read_stream(&stream_id, cursor.version() + 1, LOAD_BATCH)
                 .await?;
             let full = batch.len() == LOAD_BATCH;
-            for envelope in batch {
+            for mut envelope in batch {
                 cursor.check(&envelope)?;
+                if let Some(vault) = &self.vault {
+                    vault.open_envelope(&mut envelope).await?;
+                }
                 state.apply(&self.decode(envelope)?);
             }
             if !full {
@@ -244,23 +267,7 @@ impl<A: Aggregate> Repository<A> {
                 });
             }
             let stream_id = stream_id(A::TYPE, aggregate_id);
-            let proposed = events
-                .iter()
-                .map(|event| {
-                    let (event_type, payload) =
-                        encode(event).map_err(|source| RepositoryError::Codec {
-                            stream_id: stream_id.clone(),
-                            version: version + 1,
-                            source,
-                        })?;
-                    Ok(ProposedEvent::new(
-                        event_type,
-                        event.schema_version(),
-                        payload,
-                        now(),
-                    ))
-                })
-                .collect::<Result<Vec<_>, RepositoryError>>()?;
+            let proposed = self.propose(&stream_id, version, &events).await?;
             let request = AppendRequest {
                 aggregate_type: A::TYPE.to_owned(),
                 aggregate_id: aggregate_id.to_owned(),
@@ -305,12 +312,43 @@ impl<A: Aggregate> Repository<A> {
 
     /// Snapshots the aggregate at its current version now, whatever the policy says
     /// (for operators after a bulk import, and for benchmarks). Returns that version.
+    /// Aggregates that hold personal data are never snapshotted (see
+    /// [`Aggregate::HOLDS_PERSONAL_DATA`]).
     pub async fn take_snapshot(&self, aggregate_id: &str) -> Result<u64, RepositoryError> {
         let Loaded { state, version } = self.load(aggregate_id).await?;
         let stream_id = stream_id(A::TYPE, aggregate_id);
         let last = self.store.read_stream(&stream_id, version, 1).await?;
         self.save_snapshot(&state, &last).await;
         Ok(version)
+    }
+
+    /// The events as the store will keep them: encoded, personal data sealed.
+    async fn propose(
+        &self,
+        stream_id: &str,
+        version: u64,
+        events: &[A::Event],
+    ) -> Result<Vec<ProposedEvent>, RepositoryError> {
+        let mut proposed = Vec::with_capacity(events.len());
+        for event in events {
+            let (event_type, mut payload) =
+                encode(event).map_err(|source| RepositoryError::Codec {
+                    stream_id: stream_id.to_owned(),
+                    version: version + 1,
+                    source,
+                })?;
+            if let Some(vault) = &self.vault {
+                // The subject of a stream's personal data is the stream itself.
+                vault.seal_payload(stream_id, &mut payload).await?;
+            }
+            proposed.push(ProposedEvent::new(
+                event_type,
+                event.schema_version(),
+                payload,
+                now(),
+            ));
+        }
+        Ok(proposed)
     }
 
     fn decode(&self, envelope: EventEnvelope) -> Result<A::Event, RepositoryError> {
@@ -331,6 +369,9 @@ impl<A: Aggregate> Repository<A> {
         &self,
         stream_id: &str,
     ) -> Result<Option<(A, Snapshot)>, RepositoryError> {
+        if A::HOLDS_PERSONAL_DATA {
+            return Ok(None);
+        }
         let Some(snapshot) = self.store.load_snapshot(stream_id).await? else {
             return Ok(None);
         };
@@ -348,6 +389,9 @@ impl<A: Aggregate> Repository<A> {
 
     /// A failed snapshot costs only load time later, so it is logged, not returned.
     async fn save_snapshot(&self, state: &A, appended: &[EventEnvelope]) {
+        if A::HOLDS_PERSONAL_DATA {
+            return;
+        }
         let Some(last) = appended.last() else { return };
         let snapshot = match serde_json::to_value(state) {
             Ok(value) => Snapshot {

@@ -9,7 +9,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use command::config::{Config, StoreLocation};
+use command::config::{Config, KeyStoreLocation, StoreLocation};
 use command::startup::App;
 use contracts::v1::delivery_commands_client::DeliveryCommandsClient;
 use contracts::v1::workshop_commands_client::WorkshopCommandsClient;
@@ -25,6 +25,7 @@ pub async fn run(connections: u64, duration: u64) -> anyhow::Result<()> {
     let config = Config {
         listen: "127.0.0.1:0".parse()?,
         store: StoreLocation::Sqlite(path.clone()),
+        key_store: KeyStoreLocation::Sqlite(dir.path().join("keys.db")),
         snapshot_every: 100,
         max_retries: 3,
         aggregate_cache: 10_000,

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use command::config::{Config as CommandConfig, StoreLocation};
+use command::config::{Config as CommandConfig, KeyStoreLocation, StoreLocation};
 use contracts::v1::customer_commands_client::CustomerCommandsClient;
 use contracts::v1::fleet_commands_client::FleetCommandsClient;
 use contracts::v1::{RegisterCustomerRequest, RegisterDriverRequest};
@@ -22,6 +22,7 @@ pub async fn run_bench(rate: u64, duration: u64) -> anyhow::Result<()> {
     let command_config = CommandConfig {
         listen: "127.0.0.1:0".parse()?,
         store: StoreLocation::Sqlite(dir.path().join("events.db")),
+        key_store: KeyStoreLocation::Sqlite(dir.path().join("keys.db")),
         snapshot_every: 100,
         max_retries: 3,
         aggregate_cache: 10_000,

@@ -13,9 +13,15 @@
 //!   rejected (`customer_erased`).
 //! - Erasing an erased customer appends nothing (erasure is idempotent).
 //!
-//! Every personal field travels in one [`PersonalData`] value inside the payloads, so a
-//! later step can encrypt it as a unit with the customer's key (DESIGN §3,
-//! crypto-shredding) without changing the aggregate's rules.
+//! Every personal field travels in one [`PersonalData`] value, the payloads'
+//! `personal_data`, which the repository seals with the customer's key before the append
+//! and opens on load (DESIGN §3, crypto-shredding, ADR 010). Once the key is erased the
+//! stored events open with `personal_data: null`, so the events and the state hold it as
+//! an `Option`: `None` means "no longer readable". A replayed history of an erased
+//! customer still ends in `Erased` (the erasure event is appended before the key is
+//! deleted), and a registered customer whose data cannot be read keeps the rules of a
+//! registered one: the data can be erased, and a new contact can be given (the vault
+//! refuses to seal it if it remembers the customer's key as erased).
 
 use es_core::{Aggregate, DomainEvent};
 use serde::{Deserialize, Serialize};
@@ -33,14 +39,15 @@ pub struct PersonalData {
     pub email: Email,
 }
 
-/// The customer's lifecycle; only a registered customer holds personal data.
+/// The customer's lifecycle; only a registered customer holds personal data (`None`
+/// when its sealed form can no longer be opened).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub enum Customer {
     #[default]
     Unregistered,
     Registered {
         id: CustomerId,
-        personal_data: PersonalData,
+        personal_data: Option<PersonalData>,
     },
     Erased {
         id: CustomerId,
@@ -51,7 +58,7 @@ impl Customer {
     /// The personal data, unless the customer is unregistered or erased.
     pub fn personal_data(&self) -> Option<&PersonalData> {
         match self {
-            Customer::Registered { personal_data, .. } => Some(personal_data),
+            Customer::Registered { personal_data, .. } => personal_data.as_ref(),
             Customer::Unregistered | Customer::Erased { .. } => None,
         }
     }
@@ -73,15 +80,17 @@ pub enum CustomerCommand {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event_type", content = "payload")]
 pub enum CustomerEvent {
+    /// `personal_data` is always `Some` when decided; `None` when read back after the
+    /// customer's key was erased.
     #[serde(rename = "customer.registered.v1")]
     Registered {
         customer_id: CustomerId,
-        personal_data: PersonalData,
+        personal_data: Option<PersonalData>,
     },
     #[serde(rename = "customer.contact_updated.v1")]
     ContactUpdated {
         customer_id: CustomerId,
-        personal_data: PersonalData,
+        personal_data: Option<PersonalData>,
     },
     #[serde(rename = "customer.personal_data_erased.v1")]
     PersonalDataErased { customer_id: CustomerId },
@@ -127,6 +136,9 @@ impl DomainRule for CustomerError {
 
 impl Aggregate for Customer {
     const TYPE: &'static str = "customer";
+    /// Never snapshotted: a snapshot would keep the personal data in clear, outside the
+    /// reach of erasure. Customer streams are a handful of events long anyway.
+    const HOLDS_PERSONAL_DATA: bool = true;
 
     type Command = CustomerCommand;
     type Event = CustomerEvent;
@@ -142,18 +154,18 @@ impl Aggregate for Customer {
                 },
             ) => Ok(vec![CustomerEvent::Registered {
                 customer_id,
-                personal_data,
+                personal_data: Some(personal_data),
             }]),
             (_, CustomerCommand::Register { .. }) => Err(CustomerError::AlreadyRegistered),
             (Customer::Unregistered, _) => Err(CustomerError::NotFound),
             (
                 Customer::Registered { personal_data, .. },
                 CustomerCommand::UpdateContact { personal_data: new },
-            ) if *personal_data == new => Ok(vec![]),
+            ) if personal_data.as_ref() == Some(&new) => Ok(vec![]),
             (Customer::Registered { id, .. }, CustomerCommand::UpdateContact { personal_data }) => {
                 Ok(vec![CustomerEvent::ContactUpdated {
                     customer_id: *id,
-                    personal_data,
+                    personal_data: Some(personal_data),
                 }])
             }
             (Customer::Erased { .. }, CustomerCommand::UpdateContact { .. }) => {
@@ -221,7 +233,7 @@ mod tests {
     fn registered() -> CustomerEvent {
         CustomerEvent::Registered {
             customer_id: id(),
-            personal_data: ada(),
+            personal_data: Some(ada()),
         }
     }
 
@@ -254,7 +266,7 @@ mod tests {
             })
             .then_expect_events(vec![CustomerEvent::Registered {
                 customer_id: id(),
-                personal_data: without_address,
+                personal_data: Some(without_address),
             }]);
     }
 
@@ -300,7 +312,7 @@ mod tests {
             })
             .then_expect_events(vec![CustomerEvent::ContactUpdated {
                 customer_id: id(),
-                personal_data: moved_ada(),
+                personal_data: Some(moved_ada()),
             }]);
     }
 
@@ -317,7 +329,7 @@ mod tests {
     fn the_latest_contact_update_is_what_an_update_is_compared_with() {
         let updated = CustomerEvent::ContactUpdated {
             customer_id: id(),
-            personal_data: moved_ada(),
+            personal_data: Some(moved_ada()),
         };
         AggregateTest::<Customer>::given(vec![registered(), updated])
             .when(CustomerCommand::UpdateContact {
@@ -325,7 +337,7 @@ mod tests {
             })
             .then_expect_events(vec![CustomerEvent::ContactUpdated {
                 customer_id: id(),
-                personal_data: ada(),
+                personal_data: Some(ada()),
             }]);
     }
 
@@ -362,6 +374,81 @@ mod tests {
         AggregateTest::<Customer>::given(vec![registered(), erased()])
             .when(CustomerCommand::ErasePersonalData)
             .then_expect_events(vec![]);
+    }
+
+    /// What the repository hands the aggregate once the customer's key is erased.
+    fn registered_unreadable() -> CustomerEvent {
+        CustomerEvent::Registered {
+            customer_id: id(),
+            personal_data: None,
+        }
+    }
+
+    #[test]
+    fn an_event_whose_personal_data_was_shredded_decodes_without_it() {
+        let payload = serde_json::json!({
+            "customer_id": serde_json::to_value(id()).unwrap(),
+            "personal_data": null,
+        });
+        let event: CustomerEvent =
+            es_core::aggregate::decode("customer.registered.v1", 1, &payload).unwrap();
+        assert_eq!(event, registered_unreadable());
+    }
+
+    #[test]
+    fn a_shredded_history_still_replays_to_an_erased_customer() {
+        let history = vec![
+            registered_unreadable(),
+            CustomerEvent::ContactUpdated {
+                customer_id: id(),
+                personal_data: None,
+            },
+            erased(),
+        ];
+        let mut customer = Customer::default();
+        history.iter().for_each(|event| customer.apply(event));
+        assert_eq!(customer, Customer::Erased { id: id() });
+        AggregateTest::<Customer>::given(history.clone())
+            .when(CustomerCommand::UpdateContact {
+                personal_data: ada(),
+            })
+            .then_expect_error(CustomerError::Erased);
+        AggregateTest::<Customer>::given(history)
+            .when(CustomerCommand::ErasePersonalData)
+            .then_expect_events(vec![]);
+    }
+
+    #[test]
+    fn a_registered_customer_whose_personal_data_cannot_be_read_holds_none() {
+        let mut customer = Customer::default();
+        customer.apply(&registered_unreadable());
+        assert_eq!(
+            customer,
+            Customer::Registered {
+                id: id(),
+                personal_data: None
+            }
+        );
+        assert_eq!(customer.personal_data(), None);
+    }
+
+    #[test]
+    fn personal_data_that_cannot_be_read_can_still_be_erased() {
+        AggregateTest::<Customer>::given(vec![registered_unreadable()])
+            .when(CustomerCommand::ErasePersonalData)
+            .then_expect_events(vec![erased()]);
+    }
+
+    #[test]
+    fn a_new_contact_replaces_personal_data_that_cannot_be_read() {
+        AggregateTest::<Customer>::given(vec![registered_unreadable()])
+            .when(CustomerCommand::UpdateContact {
+                personal_data: ada(),
+            })
+            .then_expect_events(vec![CustomerEvent::ContactUpdated {
+                customer_id: id(),
+                personal_data: Some(ada()),
+            }]);
     }
 
     #[test]

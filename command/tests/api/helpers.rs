@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use command::config::{Config, StoreLocation};
+use command::config::{Config, KeyStoreLocation, StoreLocation};
 use command::startup::App;
 use contracts::v1::customer_commands_client::CustomerCommandsClient;
 use contracts::v1::delivery_commands_client::DeliveryCommandsClient;
@@ -10,7 +10,7 @@ use contracts::v1::event_stream_client::EventStreamClient;
 use contracts::v1::fleet_commands_client::FleetCommandsClient;
 use contracts::v1::workshop_commands_client::WorkshopCommandsClient;
 use contracts::v1::{ErrorDetail, RegisterCustomerRequest};
-use es_core::{EventEnvelope, EventStore, SqliteEventStore};
+use es_core::{EventEnvelope, EventStore, SqliteEventStore, Vault};
 use prost::Message;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -19,6 +19,8 @@ use tonic::transport::Channel;
 pub struct TestApp {
     pub channel: Channel,
     pub store: Arc<dyn EventStore>,
+    /// The vault of personal data, keys in `keys.db` beside the store.
+    pub vault: Arc<Vault>,
     _shutdown: oneshot::Sender<()>,
     _dir: tempfile::TempDir,
 }
@@ -29,6 +31,7 @@ pub async fn spawn_app() -> TestApp {
     let config = Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         store: StoreLocation::Sqlite(path.clone()),
+        key_store: KeyStoreLocation::Sqlite(dir.path().join("keys.db")),
         snapshot_every: 10,
         max_retries: 3,
         aggregate_cache: 10_000,
@@ -39,6 +42,7 @@ pub async fn spawn_app() -> TestApp {
         .await
         .expect("build");
     let address = app.local_addr();
+    let vault = app.vault();
     let (shutdown, stopped) = oneshot::channel::<()>();
     tokio::spawn(app.run_until_stopped(async {
         let _ = stopped.await;
@@ -51,6 +55,7 @@ pub async fn spawn_app() -> TestApp {
     TestApp {
         channel,
         store,
+        vault,
         _shutdown: shutdown,
         _dir: dir,
     }

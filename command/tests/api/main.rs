@@ -3,6 +3,7 @@
 
 mod customers;
 mod deliveries;
+mod erasure;
 mod event_stream;
 mod helpers;
 mod service;

@@ -42,6 +42,7 @@ pub async fn spawn_platform_with_timeout(consistency_timeout: Duration) -> Platf
     let command_config = command::config::Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         store: command::config::StoreLocation::Sqlite(events.clone()),
+        key_store: command::config::KeyStoreLocation::Sqlite(dir.path().join("keys.db")),
         snapshot_every: 10,
         max_retries: 3,
         aggregate_cache: 1_000,
@@ -114,6 +115,11 @@ impl Platform {
 
     pub fn query(&self) -> QueryClient<Channel> {
         QueryClient::new(self.queries.clone())
+    }
+
+    /// A file of this platform's data folder (`events.db`, `keys.db`, `read-models.db`).
+    pub fn file(&self, name: &str) -> std::path::PathBuf {
+        self._dir.path().join(name)
     }
 
     /// Waits until the read models have applied everything stored so far.

@@ -5,6 +5,10 @@
 //!   them all at once, so a field absent from the new data becomes NULL).
 //! - `customer.personal_data_erased.v1` sets every personal field to NULL and `erased`
 //!   to 1; the row itself stays (id, version, times), as the non-personal history does.
+//! - `personal_data: null` in `registered` or `contact_updated` is what the command
+//!   service's event stream sends once the customer's key is erased (crypto-shredding,
+//!   ADR 010): the personal fields become NULL and the row is marked erased, so a
+//!   rebuild after an erasure shows the customer erased from its first event on.
 //!
 //! Decisions:
 //! - The key is the payload's `customer_id`, decoded as a UUID and stored in its
@@ -64,11 +68,13 @@ struct PersonalData {
     email: String,
 }
 
-/// `registered` and `contact_updated` carry the same fields.
+/// `registered` and `contact_updated` carry the same fields. `personal_data` must be
+/// present: `null` means erased, a missing field is a malformed event.
 #[derive(Debug, Deserialize)]
 struct WithPersonalData {
     customer_id: Uuid,
-    personal_data: PersonalData,
+    #[serde(deserialize_with = "Option::deserialize")]
+    personal_data: Option<PersonalData>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -123,17 +129,22 @@ impl Projection for CustomersProjection {
         match event.event_type.as_str() {
             REGISTERED => {
                 let p: WithPersonalData = payload(event)?;
+                let erased = p.personal_data.is_none();
                 let mut row = Vec::from(key(p.customer_id));
-                row.extend(personal_columns(Some(p.personal_data)));
+                row.extend(personal_columns(p.personal_data));
                 row.extend(stamp);
-                row.push(("erased", false.into()));
+                row.push(("erased", erased.into()));
                 row.push(("registered_at", event.occurred_at.into()));
                 tx.upsert(&CUSTOMERS, &row)?;
             }
             CONTACT_UPDATED => {
                 let p: WithPersonalData = payload(event)?;
-                let mut set = Vec::from(personal_columns(Some(p.personal_data)));
+                let erased = p.personal_data.is_none();
+                let mut set = Vec::from(personal_columns(p.personal_data));
                 set.extend(stamp);
+                if erased {
+                    set.push(("erased", true.into()));
+                }
                 tx.update(&CUSTOMERS, &key(p.customer_id), &set)?;
             }
             PERSONAL_DATA_ERASED => {
@@ -274,6 +285,71 @@ mod tests {
         }
         assert!(row.bool("erased").unwrap());
         assert_eq!(row.uint("version").unwrap(), 2);
+    }
+
+    #[test]
+    fn a_history_whose_personal_data_was_shredded_projects_an_erased_row() {
+        let db = db();
+        let mut events = EventFactory::new();
+        let shredded = |events: &mut EventFactory, event_type| {
+            events.event(
+                AGGREGATE_TYPE,
+                ADA,
+                event_type,
+                json!({ "customer_id": ADA, "personal_data": null }),
+            )
+        };
+        let first = shredded(&mut events, REGISTERED);
+        let row_after = |db: &TestDb| row(db).expect("row");
+        assert_eq!(
+            db.apply(std::slice::from_ref(&first)),
+            vec![Ok(Outcome::Applied)]
+        );
+        let after_registered = row_after(&db);
+        assert!(after_registered.bool("erased").unwrap());
+        assert_eq!(after_registered.opt_text("name").unwrap(), None);
+
+        let update = shredded(&mut events, CONTACT_UPDATED);
+        let erased = events.event(
+            AGGREGATE_TYPE,
+            ADA,
+            PERSONAL_DATA_ERASED,
+            json!({ "customer_id": ADA }),
+        );
+        assert_eq!(db.apply(&[update, erased]), vec![Ok(Outcome::Applied); 2]);
+        let row = row_after(&db);
+        for column in [
+            "name",
+            "address",
+            "postal_code",
+            "city",
+            "telephone",
+            "email",
+        ] {
+            assert_eq!(row.opt_text(column).unwrap(), None, "{column}");
+        }
+        assert!(row.bool("erased").unwrap());
+        assert_eq!(row.uint("version").unwrap(), 3);
+        assert_eq!(row.time("registered_at").unwrap(), first.occurred_at);
+    }
+
+    #[test]
+    fn sealed_personal_data_that_reached_a_projection_is_malformed() {
+        let db = db();
+        let mut events = EventFactory::new();
+        let sealed = events.event(
+            AGGREGATE_TYPE,
+            ADA,
+            REGISTERED,
+            json!({ "customer_id": ADA, "personal_data": {
+                "alg": "A256GCM", "sealed": "AAAA", "subject": format!("customer-{ADA}")
+            }}),
+        );
+        assert!(matches!(
+            db.apply(&[sealed]).as_slice(),
+            [Err(ProjectionError::Malformed { .. })]
+        ));
+        assert!(row(&db).is_none());
     }
 
     #[test]
