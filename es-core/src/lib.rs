@@ -18,6 +18,9 @@
 //!   parking dead letters) and its status board;
 //! - [`lock`]: the [`LockManager`] port for scheduling-conflict checks, with an
 //!   in-process implementation;
+//! - [`audit`]: what auditors run against the log itself — `verify` (every per-stream
+//!   hash chain and version continuity, naming the first broken link), `export`
+//!   (NDJSON with a trailer) and `verify_export` (an export re-checked offline);
 //! - [`vault`]: crypto-shredding — personal data sealed with per-subject keys kept
 //!   outside the log (the [`vault::KeyStore`] port: SQLite, in-memory); the repository
 //!   seals it on append and opens it on load;
