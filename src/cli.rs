@@ -25,6 +25,9 @@ enum Action {
     Query,
     /// Run the BFF (REST API) alone (configured by PITLANE_* environment variables).
     Bff,
+    /// Audit an embedded event store file: verify the hash chains, export, re-verify.
+    #[command(subcommand)]
+    Audit(crate::audit::AuditCommand),
     /// Run a benchmark; each ends with `RESULT <name> <value> <unit>` lines.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -62,6 +65,7 @@ impl Cli {
             Action::Query => run_query_service().await,
             Action::Bff => run_bff().await,
             Action::Bench(bench) => bench.run().await,
+            Action::Audit(audit) => audit.run().await,
         }
     }
 }

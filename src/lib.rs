@@ -5,6 +5,7 @@
 //! A library as well as a binary so that end-to-end tests start the platform exactly
 //! as `cargo run` does ([`platform::Platform::start`]).
 
+pub mod audit;
 pub mod bench;
 pub mod cli;
 pub mod platform;
