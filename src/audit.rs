@@ -20,6 +20,23 @@ pub enum AuditCommand {
     /// Write events as NDJSON (stable field order) with a trailer carrying the count
     /// and the last hash, re-verifiable offline with `verify --file`.
     Export(ExportArgs),
+    /// Rebuild read models from the whole log on a running query service (shadow
+    /// tables, atomic switch; queries keep answering), showing progress until done.
+    Rebuild(RebuildArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RebuildArgs {
+    /// Read models (projection names as in the query service's status), or `all`.
+    #[arg(required = true)]
+    read_models: Vec<String>,
+    /// The running query service.
+    #[arg(
+        long,
+        env = "PITLANE_QUERY_URL",
+        default_value = "http://127.0.0.1:50052"
+    )]
+    query_url: String,
 }
 
 #[derive(Debug, Args)]
@@ -77,6 +94,7 @@ impl AuditCommand {
                 None => verify_store(&args.store, args.stream).await,
             },
             AuditCommand::Export(args) => export(args).await,
+            AuditCommand::Rebuild(args) => rebuild(&args.query_url, args.read_models).await,
         }
     }
 }
@@ -180,6 +198,68 @@ async fn export(args: ExportArgs) -> anyhow::Result<()> {
         bail!("no stream `{stream}` in {}", path.display());
     }
     eprintln!("exported {} events", summary.trailer.count);
+    Ok(())
+}
+
+/// Starts the rebuild of `read_models` (`all` = every one) and follows it to the switch.
+async fn rebuild(query_url: &str, read_models: Vec<String>) -> anyhow::Result<()> {
+    use contracts::v1::query_client::QueryClient;
+    use contracts::v1::{ProjectionStatusRequest, RebuildReadModelsRequest};
+
+    let channel = tonic::transport::Endpoint::from_shared(query_url.to_owned())
+        .with_context(|| format!("`{query_url}` is not a URL"))?
+        .connect()
+        .await
+        .with_context(|| format!("no query service answers at {query_url}"))?;
+    let mut query = QueryClient::new(channel);
+    let projections = if read_models.iter().any(|name| name == "all") {
+        Vec::new()
+    } else {
+        read_models
+    };
+    let started = query
+        .rebuild_read_models(RebuildReadModelsRequest { projections })
+        .await
+        .map_err(|status| anyhow::anyhow!("the query service refused: {}", status.message()))?
+        .into_inner()
+        .started;
+    eprintln!("rebuilding {}", started.join(", "));
+    let mut progress = Reporter::new("rebuild");
+    let mut started_bar = false;
+    loop {
+        let status = query
+            .projection_status(ProjectionStatusRequest::default())
+            .await
+            .map_err(|status| anyhow::anyhow!("status unavailable: {}", status.message()))?
+            .into_inner();
+        let ours: Vec<_> = status
+            .projectors
+            .iter()
+            .filter(|p| started.contains(&p.name))
+            .collect();
+        let head = ours.iter().map(|p| p.position + p.lag).max().unwrap_or(0);
+        if !started_bar {
+            progress.start(Some(head * ours.len() as u64));
+            started_bar = true;
+        }
+        let done: u64 = ours
+            .iter()
+            .map(|p| {
+                if p.rebuilding {
+                    p.rebuild_position
+                } else {
+                    head
+                }
+            })
+            .sum();
+        progress.advance(done);
+        if ours.iter().all(|p| !p.rebuilding) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    drop(progress);
+    println!("rebuilt and switched: {}", started.join(", "));
     Ok(())
 }
 
@@ -311,6 +391,39 @@ mod tests {
         std::fs::write(&out, lines.join("\n") + "\n").unwrap();
         let error = verify_file(&out).unwrap_err().to_string();
         assert!(error.contains("line 3"), "{error}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_rebuild_started_from_the_cli_switches_to_a_new_generation() {
+        use contracts::v1::ProjectionStatusRequest;
+        use contracts::v1::query_client::QueryClient;
+
+        let dir = tempfile::tempdir().unwrap();
+        let config = crate::platform::PlatformConfig::ephemeral(dir.path().join("data"));
+        let platform = crate::platform::Platform::start(config).await.unwrap();
+        crate::platform::load_demo(&platform).await.unwrap();
+        let url = format!("http://{}", platform.query_addr);
+        rebuild(&url, vec!["customers".into()])
+            .await
+            .expect("rebuilt");
+        let mut query = QueryClient::connect(url.clone()).await.unwrap();
+        let status = query
+            .projection_status(ProjectionStatusRequest::default())
+            .await
+            .unwrap()
+            .into_inner();
+        let customers = status
+            .projectors
+            .iter()
+            .find(|p| p.name == "customers")
+            .unwrap();
+        assert!(!customers.rebuilding);
+        assert_eq!(customers.generation, 2);
+        let unknown = rebuild(&url, vec!["no_such_model".into()])
+            .await
+            .unwrap_err();
+        assert!(unknown.to_string().contains("refused"), "{unknown}");
+        platform.stop().await.unwrap();
     }
 
     #[tokio::test]
