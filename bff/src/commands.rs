@@ -39,7 +39,7 @@ where
     let upstreams = &state.upstreams;
     let reply = upstreams
         .command
-        .call(retry, || rpc(upstreams, ctx.grpc(message.clone())))
+        .call(retry, || rpc(upstreams, ctx.command(message.clone())))
         .await?;
     // Later checks by this BFF wait for this write to the stream (read-your-writes
     // for the BFF itself, whatever token the client passes).

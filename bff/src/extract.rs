@@ -218,7 +218,8 @@ pub fn parse_etag(raw: &str) -> Option<u64> {
 }
 
 impl RequestContext {
-    /// A gRPC request carrying this context as metadata (DESIGN §3).
+    /// A gRPC request carrying this context as metadata (DESIGN §3): correlation,
+    /// actor and trace context.
     pub fn grpc<M>(&self, message: M) -> tonic::Request<M> {
         let mut request = tonic::Request::new(message);
         let metadata = request.metadata_mut();
@@ -237,8 +238,17 @@ impl RequestContext {
         if let Some(traceparent) = &self.traceparent {
             put(keys::TRACEPARENT, traceparent);
         }
-        if let Some(version) = self.if_match {
-            put(keys::EXPECTED_VERSION, &version.to_string());
+        request
+    }
+
+    /// A command request: [`RequestContext::grpc`] plus `If-Match` as the version the
+    /// command service must find the aggregate at (reads have no use for it).
+    pub fn command<M>(&self, message: M) -> tonic::Request<M> {
+        let mut request = self.grpc(message);
+        if let Some(version) = self.if_match
+            && let Ok(value) = version.to_string().parse()
+        {
+            request.metadata_mut().insert(keys::EXPECTED_VERSION, value);
         }
         request
     }
