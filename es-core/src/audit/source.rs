@@ -145,6 +145,36 @@ impl<'a> Pages<'a> {
         from_position: Option<u64>,
         to_position: Option<u64>,
     ) -> Result<Self, StoreError> {
+        let (stream, cursor) = match scope {
+            Scope::All => (None, from_position.unwrap_or(1).saturating_sub(1)),
+            Scope::Stream(id) => (Some(id.clone()), 1),
+        };
+        Self::open_at(source, stream, cursor, to_position).await
+    }
+
+    /// One stream from `from_version` on.
+    pub(super) async fn stream_from(
+        source: Source<'a>,
+        stream_id: &str,
+        from_version: u64,
+    ) -> Result<Self, StoreError> {
+        Self::open_at(
+            source,
+            Some(stream_id.to_owned()),
+            from_version.max(1),
+            None,
+        )
+        .await
+    }
+
+    /// `stream: None` is `$all` after position `cursor`; otherwise that stream from
+    /// version `cursor` on.
+    async fn open_at(
+        source: Source<'a>,
+        stream: Option<String>,
+        cursor: u64,
+        to_position: Option<u64>,
+    ) -> Result<Self, StoreError> {
         let (reader, head) = match source {
             Source::Store(store) => (Reader::Store(store), *store.head().borrow()),
             #[cfg(feature = "sqlite")]
@@ -158,10 +188,6 @@ impl<'a> Pages<'a> {
                 .await?;
                 (Reader::File(Some(file)), head)
             }
-        };
-        let (stream, cursor) = match scope {
-            Scope::All => (None, from_position.unwrap_or(1).saturating_sub(1)),
-            Scope::Stream(id) => (Some(id.clone()), 1),
         };
         let until = to_position.map_or(head, |to| head.min(to.saturating_sub(1)));
         Ok(Self {
@@ -296,5 +322,20 @@ pub(super) async fn blocking<T: Send + 'static>(
         Err(e) => Err(StoreError::Unavailable(format!(
             "audit task cancelled: {e}"
         ))),
+    }
+}
+
+impl Row {
+    /// The event with its payload parsed from the stored text (when read from a file).
+    pub(super) fn into_envelope(self) -> Result<EventEnvelope, StoreError> {
+        let mut event = self.event;
+        if let Some(text) = self.payload_text {
+            event.payload = serde_json::from_str(&text).map_err(|e| StoreError::Corrupt {
+                stream_id: event.stream_id.clone(),
+                version: event.version,
+                reason: format!("column payload: {e}"),
+            })?;
+        }
+        Ok(event)
     }
 }

@@ -81,6 +81,26 @@ impl EventsFile {
         )
     }
 
+    /// Up to `limit` rows after `after` whose correlation id is `correlation_id`, in
+    /// position order (through the store's index on correlation ids when it has one).
+    pub(super) fn read_correlated(
+        &self,
+        correlation_id: &str,
+        after: u64,
+        limit: usize,
+        rows: &mut Vec<Row>,
+    ) -> Result<Option<Damage>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM events WHERE correlation_id = ?1 AND position > ?2 \
+             ORDER BY position LIMIT ?3"
+        );
+        self.query(
+            &sql,
+            params![correlation_id, after as i64, limit as i64],
+            rows,
+        )
+    }
+
     /// Up to `limit` rows of one stream from `from_version` on, into `rows`.
     pub(super) fn read_stream(
         &self,

@@ -50,6 +50,10 @@ const MIGRATIONS: &[&str] = &[
         recorded_at  TEXT    NOT NULL
     );
 "#,
+    // Auditors trace one request (all events of a correlation id) without a full scan.
+    r#"
+    CREATE INDEX events_by_correlation ON events (correlation_id, position);
+"#,
 ];
 
 /// WAL pages between automatic checkpoints (4 KiB each). The hot index pages are
