@@ -12,6 +12,7 @@ const PROTOS: &[&str] = &[
     "pitlane/v1/events.proto",
     "pitlane/v1/command.proto",
     "pitlane/v1/query.proto",
+    "pitlane/v1/audit.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -11,6 +11,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
+use contracts::v1::audit_server::AuditServer;
 use contracts::v1::customer_commands_server::CustomerCommandsServer;
 use contracts::v1::delivery_commands_server::DeliveryCommandsServer;
 use contracts::v1::event_stream_server::EventStreamServer;
@@ -23,6 +24,7 @@ use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
 use tonic::transport::server::Router;
 
+use crate::audit::AuditService;
 use crate::bus::CommandBus;
 use crate::config::{Config, KeyStoreLocation, StoreLocation};
 use crate::event_stream::EventStreamService;
@@ -104,6 +106,9 @@ impl App {
         health_reporter
             .set_serving::<EventStreamServer<EventStreamService>>()
             .await;
+        health_reporter
+            .set_serving::<AuditServer<AuditService>>()
+            .await;
         let reflection = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(contracts::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -123,6 +128,10 @@ impl App {
             .add_service(EventStreamServer::new(EventStreamService::new(
                 store.clone(),
                 Some(vault.clone()),
+            )))
+            .add_service(AuditServer::new(AuditService::new(
+                store.clone(),
+                vault.clone(),
             )));
         Ok(App {
             address: listener

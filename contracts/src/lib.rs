@@ -1,7 +1,7 @@
 //! Pitlane's wire contracts: the `.proto` files under `proto/pitlane/v1/` and the
 //! gRPC code generated from them for the command API (`CustomerCommands`,
 //! `FleetCommands`, `WorkshopCommands`, `DeliveryCommands`), the `Query` API and the
-//! catch-up `EventStream`.
+//! catch-up `EventStream`, and the read-only `Audit` API.
 //!
 //! - [`v1`]: generated messages, clients (`*_client`) and servers (`*_server`).
 //! - [`metadata`]: the gRPC metadata keys that carry correlation, causation, actor

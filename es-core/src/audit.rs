@@ -42,7 +42,10 @@ mod verify_file;
 
 pub use diff::FieldChange;
 pub use error::AuditError;
-pub use export::{ExportActor, ExportError, ExportLine, ExportSummary, FORMAT, Trailer, export};
+pub use export::{
+    ExportActor, ExportError, ExportLine, ExportSink, ExportSummary, FORMAT, Trailer, export,
+    export_to,
+};
 pub use filter::{Coverage, Filter, Scope};
 pub use history::{HistoryPage, HistoryQuery, MAX_PAGE, SCAN_BUDGET, history};
 pub use progress::{NoProgress, Progress};

@@ -135,6 +135,10 @@ impl SqliteEventStore {
 
 #[async_trait]
 impl EventStore for SqliteEventStore {
+    fn local_file(&self) -> Option<&Path> {
+        Some(&self.path)
+    }
+
     async fn append(&self, request: AppendRequest) -> Result<Vec<EventEnvelope>, StoreError> {
         crate::store::validate(&request)?;
         let payloads = crate::seal::canonical_payloads(&request);

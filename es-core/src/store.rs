@@ -149,6 +149,13 @@ pub trait EventStore: Send + Sync + 'static {
 
     /// The append recorded under an idempotency key, if any.
     async fn find_idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError>;
+
+    /// The file of a store kept in one local file (the embedded store): audits open it
+    /// read-only and read rows as stored, a faster path than the port (`audit::Source`).
+    /// `None` for a store behind a server.
+    fn local_file(&self) -> Option<&std::path::Path> {
+        None
+    }
 }
 
 /// Checks what every backend must refuse before it touches storage.

@@ -108,7 +108,7 @@ fn tamper(path: &Path, sql: &str) {
 
 /// Verifies through both readers and checks they agree; returns the port's report.
 async fn verify_both(store: &SqliteEventStore, scope: &Scope) -> VerifyReport {
-    let port = audit::verify(store as &dyn EventStore, scope, NoProgress)
+    let port = audit::verify(audit::Source::Store(store), scope, NoProgress)
         .await
         .unwrap();
     let file = audit::verify(store, scope, NoProgress).await.unwrap();
@@ -403,7 +403,7 @@ async fn both_readers_export_the_same_bytes() {
     let f = counters().await;
     let mut port = Vec::new();
     audit::export(
-        &*f.store as &dyn EventStore,
+        audit::Source::Store(&*f.store),
         &Scope::All,
         &Filter::default(),
         &mut port,
@@ -822,7 +822,7 @@ async fn exporting_a_damaged_store_fails_naming_the_row_and_writes_no_trailer() 
     for port in [false, true] {
         let mut out = Vec::new();
         let error = if port {
-            let store: &dyn EventStore = &*f.store;
+            let store = audit::Source::Store(&*f.store);
             audit::export(store, &Scope::All, &Filter::default(), &mut out, NoProgress).await
         } else {
             audit::export(

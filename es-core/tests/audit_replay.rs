@@ -205,7 +205,7 @@ async fn an_unknown_stream_has_no_history_state_or_diff() {
         let state =
             audit::state_as_of(source, None, &replayers(), "counter-zz", AsOf::Latest).await;
         assert!(matches!(state, Err(AuditError::UnknownStream(_))));
-        let diff = audit::diff(source, None, &replayers(), "counter-zz", 0, 1).await;
+        let diff = audit::diff(source, None, &replayers(), "counter-zz", 0, Some(1)).await;
         assert!(matches!(diff, Err(AuditError::UnknownStream(_))));
     }
 }
@@ -352,7 +352,7 @@ async fn an_aggregate_type_without_a_replayer_is_named() {
 async fn a_diff_names_each_changed_field_with_both_values_and_the_events_that_changed_it() {
     let fixture = counters().await;
     for source in fixture.sources() {
-        let diff = audit::diff(source, None, &replayers(), "counter-a", 1, 3)
+        let diff = audit::diff(source, None, &replayers(), "counter-a", 1, Some(3))
             .await
             .unwrap();
         assert_eq!(
@@ -384,7 +384,7 @@ async fn a_diff_names_each_changed_field_with_both_values_and_the_events_that_ch
 #[tokio::test]
 async fn a_diff_from_before_the_first_event_starts_at_the_initial_state() {
     let fixture = counters().await;
-    let diff = audit::diff(fixture.sources()[1], None, &replayers(), "counter-b", 0, 2)
+    let diff = audit::diff(fixture.sources()[1], None, &replayers(), "counter-b", 0, None)
         .await
         .unwrap();
     let value = diff.changes.iter().find(|c| c.path == "/value").unwrap();
@@ -397,12 +397,12 @@ async fn a_diff_from_before_the_first_event_starts_at_the_initial_state() {
 #[tokio::test]
 async fn a_diff_backwards_or_past_the_end_is_refused() {
     let fixture = counters().await;
-    let backwards = audit::diff(fixture.sources()[0], None, &replayers(), "counter-a", 3, 1).await;
+    let backwards = audit::diff(fixture.sources()[0], None, &replayers(), "counter-a", 3, Some(1)).await;
     assert!(matches!(
         backwards,
         Err(AuditError::Invalid { field: "from", .. })
     ));
-    let past = audit::diff(fixture.sources()[0], None, &replayers(), "counter-a", 1, 7).await;
+    let past = audit::diff(fixture.sources()[0], None, &replayers(), "counter-a", 1, Some(7)).await;
     assert!(matches!(
         past,
         Err(AuditError::NoSuchVersion { requested: 7, .. })

@@ -1,6 +1,7 @@
 //! The command service end to end: a real server on port 0, a real SQLite file, real
 //! gRPC clients.
 
+mod audit;
 mod customers;
 mod deliveries;
 mod erasure;

@@ -198,6 +198,22 @@ pub enum ExportError {
     Write(#[from] io::Error),
 }
 
+/// Where an export's bytes go when not to an [`io::Write`]: e.g. a bounded channel to a
+/// network stream, which waits while the reader is slow instead of buffering the log.
+pub trait ExportSink {
+    /// Takes whole lines (one or more), in order.
+    fn write(&mut self, bytes: &[u8]) -> impl Future<Output = io::Result<()>> + Send;
+}
+
+/// An [`io::Write`] as a sink (writes complete at once).
+struct WriteSink<'w, W>(&'w mut W);
+
+impl<W: Write> ExportSink for WriteSink<'_, W> {
+    fn write(&mut self, bytes: &[u8]) -> impl Future<Output = io::Result<()>> + Send {
+        std::future::ready(self.0.write_all(bytes))
+    }
+}
+
 /// Writes the events of `scope` that `filter` keeps to `out` in the
 /// [`pitlane-export-v1`](self) format, then the trailer, and flushes.
 ///
@@ -210,6 +226,19 @@ pub async fn export<'a>(
     scope: &Scope,
     filter: &Filter,
     out: &mut impl Write,
+    progress: impl Progress,
+) -> Result<ExportSummary, ExportError> {
+    let summary = export_to(source, scope, filter, &mut WriteSink(out), progress).await?;
+    out.flush()?;
+    Ok(summary)
+}
+
+/// [`export`] into an [`ExportSink`].
+pub async fn export_to<'a>(
+    source: impl Into<Source<'a>>,
+    scope: &Scope,
+    filter: &Filter,
+    out: &mut impl ExportSink,
     mut progress: impl Progress,
 ) -> Result<ExportSummary, ExportError> {
     let mut pages = Pages::open(
@@ -243,7 +272,7 @@ pub async fn export<'a>(
         let (rows, returned, used) = rendered?;
         rendering = returned;
         for rendered in &mut rendering[..used] {
-            out.write_all(&rendered.text)?;
+            out.write(&rendered.text).await?;
             trailer.count += rendered.count;
             trailer.last_hash = rendered.last_hash.or(trailer.last_hash);
             if let Some(error) = rendered.error.take() {
@@ -257,15 +286,12 @@ pub async fn export<'a>(
         progress.advance(scanned);
         (next, spare) = (read?, rows);
     }
-    serde_json::to_writer(
-        &mut *out,
-        &TrailerLine {
-            trailer: trailer.clone(),
-        },
-    )
+    let mut line = serde_json::to_vec(&TrailerLine {
+        trailer: trailer.clone(),
+    })
     .map_err(io::Error::other)?;
-    out.write_all(b"\n")?;
-    out.flush()?;
+    line.push(b'\n');
+    out.write(&line).await?;
     Ok(ExportSummary { scanned, trailer })
 }
 

@@ -205,16 +205,17 @@ pub struct StateDiff {
 }
 
 /// The diff of `stream_id`'s state between `from_version` (0: before the first event)
-/// and `to_version`. A field changed and changed back is not listed.
+/// and `to_version` (`None`: the last version). A field changed and changed back is not
+/// listed.
 pub async fn diff(
     source: Source<'_>,
     vault: Option<&Vault>,
     replayers: &Replayers,
     stream_id: &str,
     from_version: u64,
-    to_version: u64,
+    to_version: Option<u64>,
 ) -> Result<StateDiff, AuditError> {
-    if from_version > to_version {
+    if let Some(to_version) = to_version.filter(|to| from_version > *to) {
         return Err(AuditError::Invalid {
             field: "from",
             reason: format!("version {from_version} is after `to` ({to_version})"),
@@ -226,7 +227,7 @@ pub async fn diff(
     let mut touched: HashMap<String, Vec<EventRef>> = HashMap::new();
     let mut events = Vec::new();
     while let Some(event) = replay.next_event().await? {
-        if event.version > to_version {
+        if to_version.is_some_and(|to| event.version > to) {
             replay.skip_rest().await?;
             break;
         }
@@ -247,10 +248,14 @@ pub async fn diff(
         events.push(reference);
         before = after;
     }
-    if to_version > replay.current_version {
+    let to_version = to_version.unwrap_or(replay.current_version);
+    let past_the_end = [(to_version, "to"), (from_version, "from")]
+        .into_iter()
+        .find(|(version, _)| *version > replay.current_version);
+    if let Some((requested, _)) = past_the_end {
         return Err(AuditError::NoSuchVersion {
             stream_id: stream_id.to_owned(),
-            requested: to_version,
+            requested,
             current: replay.current_version,
         });
     }

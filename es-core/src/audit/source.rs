@@ -17,8 +17,9 @@ pub(super) const PAGE: usize = 2_000;
 
 /// What [`verify`](super::verify) and [`export`](super::export()) read.
 ///
-/// `&SqliteEventStore` converts to [`Source::SqliteFile`], the lean path; any other
-/// store (or one behind `dyn EventStore`) is read through the port.
+/// A store kept in a local file (`&SqliteEventStore`, also behind `dyn EventStore`:
+/// see [`EventStore::local_file`]) converts to [`Source::SqliteFile`], the lean path;
+/// any other store is read through the port. Name [`Source::Store`] to force the port.
 #[derive(Clone, Copy)]
 pub enum Source<'a> {
     /// Any store, through `read_all` / `read_stream`.
@@ -33,13 +34,17 @@ pub enum Source<'a> {
 
 impl<'a> From<&'a dyn EventStore> for Source<'a> {
     fn from(store: &'a dyn EventStore) -> Self {
+        #[cfg(feature = "sqlite")]
+        if let Some(path) = store.local_file() {
+            return Source::SqliteFile(path);
+        }
         Source::Store(store)
     }
 }
 
 impl<'a> From<&'a Arc<dyn EventStore>> for Source<'a> {
     fn from(store: &'a Arc<dyn EventStore>) -> Self {
-        Source::Store(store.as_ref())
+        Source::from(store.as_ref())
     }
 }
 

@@ -1,0 +1,468 @@
+//! The read-only `Audit` gRPC service (issue 7): history, state as of any moment,
+//! diffs, traces, verification and exports, straight from the event log.
+//!
+//! Every RPC is a thin adapter over `es_core::audit`: it parses the request (a bad
+//! field is `INVALID_ARGUMENT` naming it), asks the log, and maps the answer. The
+//! service holds no write path: it cannot append, and the embedded store's file is
+//! opened read-only. Personal data is opened with the vault (in clear, or `null` once
+//! erased), except in exports, which keep it sealed as stored so they verify offline.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use chrono::{DateTime, Utc};
+use contracts::v1::audit_server::Audit;
+use contracts::v1::{
+    self, AuditFilter, AuditHistoryReply, AuditHistoryRequest, ErrorDetail, ExportChunk,
+    ExportRequest, StateAsOfReply, StateAsOfRequest, StateDiffReply, StateDiffRequest, TraceReply,
+    TraceRequest, VerifyRequest, VerifyUpdate, state_as_of_request, verify_update,
+};
+use es_core::audit::{
+    self, AsOf, AuditError, Break, EventRef, ExportError, ExportSink, Filter, HistoryQuery,
+    Progress, Replayers, Scope, Source,
+};
+use es_core::{EventStore, Upcasters, Vault};
+use futures::Stream;
+use prost::Message;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Code, Request, Response, Status};
+
+use crate::error::AppError;
+use crate::event_stream::to_proto;
+
+/// The page size when a request names none.
+const DEFAULT_PAGE: usize = 100;
+
+/// Bytes of NDJSON per export message.
+const CHUNK: usize = 256 * 1024;
+
+/// How to replay the state of every aggregate of the domain.
+pub fn replayers() -> Replayers {
+    // No payload schema has changed yet; upcasters registered here apply to replays.
+    let upcasters = Arc::new(Upcasters::new());
+    Replayers::new()
+        .with::<crate::customers::Customer>(upcasters.clone())
+        .with::<crate::fleet::Vehicle>(upcasters.clone())
+        .with::<crate::fleet::Driver>(upcasters.clone())
+        .with::<crate::workshop::Technician>(upcasters.clone())
+        .with::<crate::workshop::WorkshopPlanning>(upcasters.clone())
+        .with::<crate::deliveries::Route>(upcasters.clone())
+        .with::<crate::deliveries::Delivery>(upcasters)
+}
+
+pub struct AuditService {
+    store: Arc<dyn EventStore>,
+    vault: Arc<Vault>,
+    replayers: Replayers,
+}
+
+impl AuditService {
+    pub fn new(store: Arc<dyn EventStore>, vault: Arc<Vault>) -> Self {
+        Self {
+            store,
+            vault,
+            replayers: replayers(),
+        }
+    }
+
+    /// The store's file when it has one (read-only, the fast path), else the port.
+    fn source(&self) -> Source<'_> {
+        Source::from(self.store.as_ref())
+    }
+}
+
+type Updates<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl Audit for AuditService {
+    type VerifyStream = Updates<VerifyUpdate>;
+    type ExportStream = Updates<ExportChunk>;
+
+    async fn history(
+        &self,
+        request: Request<AuditHistoryRequest>,
+    ) -> Result<Response<AuditHistoryReply>, Status> {
+        let request = request.into_inner();
+        let query = HistoryQuery {
+            scope: scope(&request.stream_id),
+            filter: filter(request.filter.unwrap_or_default())?,
+            after: request.after,
+            limit: page_size(request.limit)?,
+        };
+        let page = audit::history(self.source(), Some(&self.vault), &query)
+            .await
+            .map_err(|e| status(e, "after"))?;
+        Ok(Response::new(AuditHistoryReply {
+            events: page.events.iter().map(to_proto).collect(),
+            next: page.next,
+            scanned: page.scanned,
+        }))
+    }
+
+    async fn state_as_of(
+        &self,
+        request: Request<StateAsOfRequest>,
+    ) -> Result<Response<StateAsOfReply>, Status> {
+        let request = request.into_inner();
+        let stream_id = required("stream_id", &request.stream_id)?;
+        let (as_of, field) = match request.as_of {
+            Some(state_as_of_request::AsOf::Version(version)) => {
+                (AsOf::Version(version), "version")
+            }
+            Some(state_as_of_request::AsOf::At(at)) => (AsOf::Time(instant("at", &at)?), "at"),
+            None => (AsOf::Latest, "stream_id"),
+        };
+        let state = audit::state_as_of(
+            self.source(),
+            Some(&self.vault),
+            &self.replayers,
+            stream_id,
+            as_of,
+        )
+        .await
+        .map_err(|e| status(e, field))?;
+        Ok(Response::new(StateAsOfReply {
+            stream_id: state.stream_id,
+            aggregate_type: state.aggregate_type,
+            version: state.version,
+            current_version: state.current_version,
+            last_event: state.last_event.as_ref().map(event_ref),
+            state_json: state.state.to_string(),
+        }))
+    }
+
+    async fn diff(
+        &self,
+        request: Request<StateDiffRequest>,
+    ) -> Result<Response<StateDiffReply>, Status> {
+        let request = request.into_inner();
+        let stream_id = required("stream_id", &request.stream_id)?;
+        let to = (request.to_version > 0).then_some(request.to_version);
+        let diff = audit::diff(
+            self.source(),
+            Some(&self.vault),
+            &self.replayers,
+            stream_id,
+            request.from_version,
+            to,
+        )
+        .await
+        .map_err(|e| {
+            let field = match &e {
+                AuditError::NoSuchVersion { requested, .. }
+                    if *requested == request.from_version =>
+                {
+                    "from_version"
+                }
+                AuditError::Invalid { .. } => "from_version",
+                _ => "to_version",
+            };
+            status(e, field)
+        })?;
+        Ok(Response::new(StateDiffReply {
+            stream_id: diff.stream_id,
+            aggregate_type: diff.aggregate_type,
+            from_version: diff.from_version,
+            to_version: diff.to_version,
+            events: diff.events.iter().map(event_ref).collect(),
+            changes: diff
+                .changes
+                .into_iter()
+                .map(|c| v1::FieldChange {
+                    path: c.path,
+                    before_json: c.before.map(|v| v.to_string()),
+                    after_json: c.after.map(|v| v.to_string()),
+                    changed_by: c.changed_by.iter().map(event_ref).collect(),
+                })
+                .collect(),
+        }))
+    }
+
+    async fn trace(&self, request: Request<TraceRequest>) -> Result<Response<TraceReply>, Status> {
+        let request = request.into_inner();
+        let correlation_id = required("correlation_id", &request.correlation_id)?;
+        let trace = audit::trace(self.source(), Some(&self.vault), correlation_id)
+            .await
+            .map_err(|e| status(e, "correlation_id"))?;
+        Ok(Response::new(TraceReply {
+            correlation_id: trace.correlation_id,
+            steps: trace
+                .steps
+                .iter()
+                .map(|step| v1::TraceStep {
+                    event: Some(to_proto(&step.event)),
+                    depth: u32::try_from(step.depth).unwrap_or(u32::MAX),
+                    caused_by: step.caused_by.map(|id| id.to_string()).unwrap_or_default(),
+                })
+                .collect(),
+            streams: trace.streams,
+        }))
+    }
+
+    async fn verify(
+        &self,
+        request: Request<VerifyRequest>,
+    ) -> Result<Response<Self::VerifyStream>, Status> {
+        let scope = scope(&request.into_inner().stream_id);
+        if let Scope::Stream(id) = &scope {
+            ensure_known(self.source(), id).await?;
+        }
+        let (updates, received) = mpsc::channel(16);
+        let store = self.store.clone();
+        tokio::spawn(async move {
+            let progress = ProgressUpdates {
+                updates: updates.clone(),
+                expected: None,
+            };
+            let update = match audit::verify(store.as_ref(), &scope, progress).await {
+                Ok(report) => Ok(VerifyUpdate {
+                    update: Some(verify_update::Update::Report(verify_report(report))),
+                }),
+                Err(error) => Err(Status::from(AppError::from(error))),
+            };
+            // A client gone away needs no report.
+            let _ = updates.send(update).await;
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(received))))
+    }
+
+    async fn export(
+        &self,
+        request: Request<ExportRequest>,
+    ) -> Result<Response<Self::ExportStream>, Status> {
+        let request = request.into_inner();
+        let scope = scope(&request.stream_id);
+        let filter = filter(request.filter.unwrap_or_default())?;
+        if let Scope::Stream(id) = &scope {
+            ensure_known(self.source(), id).await?;
+        }
+        let (chunks, received) = mpsc::channel(4);
+        let store = self.store.clone();
+        tokio::spawn(async move {
+            let scanned = Arc::new(AtomicU64::new(0));
+            let mut sink = ChunkSink {
+                chunks: chunks.clone(),
+                buffer: Vec::with_capacity(CHUNK),
+                scanned: scanned.clone(),
+            };
+            let progress = |done: u64| scanned.store(done, Ordering::Relaxed);
+            let exported =
+                audit::export_to(store.as_ref(), &scope, &filter, &mut sink, progress).await;
+            let last = match exported {
+                Ok(_) => sink.flush().await.map_err(|_| None),
+                Err(ExportError::Write(_)) => Err(None),
+                Err(ExportError::Store(error)) => Err(Some(Status::from(AppError::from(error)))),
+            };
+            if let Err(Some(error)) = last {
+                // What was sent stays without a trailer, so it cannot pass for complete.
+                let _ = chunks.send(Err(error)).await;
+            }
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(received))))
+    }
+}
+
+/// Progress as stream messages; dropped, not waited for, when the client lags.
+struct ProgressUpdates {
+    updates: mpsc::Sender<Result<VerifyUpdate, Status>>,
+    expected: Option<u64>,
+}
+
+impl Progress for ProgressUpdates {
+    fn start(&mut self, expected_events: Option<u64>) {
+        self.expected = expected_events;
+    }
+
+    fn advance(&mut self, events_done: u64) {
+        let progress = v1::VerifyProgress {
+            events_checked: events_done,
+            expected: self.expected,
+        };
+        let _ = self.updates.try_send(Ok(VerifyUpdate {
+            update: Some(verify_update::Update::Progress(progress)),
+        }));
+    }
+}
+
+/// Gathers export lines into messages of about [`CHUNK`] bytes; waits while the
+/// client is slow (the channel is bounded), and fails once it is gone.
+struct ChunkSink {
+    chunks: mpsc::Sender<Result<ExportChunk, Status>>,
+    buffer: Vec<u8>,
+    scanned: Arc<AtomicU64>,
+}
+
+impl ChunkSink {
+    async fn flush(&mut self) -> std::io::Result<()> {
+        if self.buffer.is_empty() {
+            return Ok(());
+        }
+        let chunk = ExportChunk {
+            ndjson: std::mem::replace(&mut self.buffer, Vec::with_capacity(CHUNK)),
+            scanned: self.scanned.load(Ordering::Relaxed),
+        };
+        self.chunks
+            .send(Ok(chunk))
+            .await
+            .map_err(|_| std::io::Error::other("the client went away"))
+    }
+}
+
+impl ExportSink for ChunkSink {
+    async fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.buffer.extend_from_slice(bytes);
+        if self.buffer.len() >= CHUNK {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+}
+
+fn scope(stream_id: &str) -> Scope {
+    match stream_id.trim() {
+        "" => Scope::All,
+        id => Scope::Stream(id.to_owned()),
+    }
+}
+
+fn required<'a>(field: &'static str, value: &'a str) -> Result<&'a str, Status> {
+    match value.trim() {
+        "" => Err(invalid(field, "is required")),
+        value => Ok(value),
+    }
+}
+
+fn page_size(limit: u32) -> Result<usize, Status> {
+    match limit as usize {
+        0 => Ok(DEFAULT_PAGE),
+        limit if limit <= audit::MAX_PAGE => Ok(limit),
+        limit => Err(invalid(
+            "limit",
+            &format!("must be between 1 and {}, not {limit}", audit::MAX_PAGE),
+        )),
+    }
+}
+
+fn instant(field: &'static str, text: &str) -> Result<DateTime<Utc>, Status> {
+    DateTime::parse_from_rfc3339(text.trim())
+        .map(|at| at.with_timezone(&Utc))
+        .map_err(|e| invalid(field, &format!("`{text}` is not an RFC 3339 time ({e})")))
+}
+
+fn optional_instant(field: &'static str, text: &str) -> Result<Option<DateTime<Utc>>, Status> {
+    match text.trim() {
+        "" => Ok(None),
+        text => instant(field, text).map(Some),
+    }
+}
+
+fn filter(raw: AuditFilter) -> Result<Filter, Status> {
+    let text = |value: String| Some(value.trim().to_owned()).filter(|v| !v.is_empty());
+    let position = |value: u64| (value > 0).then_some(value);
+    Ok(Filter {
+        recorded_from: optional_instant("filter.recorded_from", &raw.recorded_from)?,
+        recorded_to: optional_instant("filter.recorded_to", &raw.recorded_to)?,
+        event_type: text(raw.event_type),
+        aggregate_type: text(raw.aggregate_type),
+        correlation_id: text(raw.correlation_id),
+        actor_subject: text(raw.actor),
+        from_position: position(raw.from_position),
+        to_position: position(raw.to_position),
+    })
+}
+
+async fn ensure_known(source: Source<'_>, stream_id: &str) -> Result<(), Status> {
+    let first = audit::HistoryQuery {
+        scope: Scope::Stream(stream_id.to_owned()),
+        filter: Filter::default(),
+        after: 0,
+        limit: 1,
+    };
+    audit::history(source, None, &first)
+        .await
+        .map(|_| ())
+        .map_err(|e| status(e, "stream_id"))
+}
+
+fn event_ref(e: &EventRef) -> v1::EventRef {
+    v1::EventRef {
+        event_id: e.event_id.to_string(),
+        version: e.version,
+        position: e.position,
+        event_type: e.event_type.clone(),
+        recorded_at: es_core::time::format(&e.recorded_at),
+        correlation_id: e.correlation_id.clone(),
+    }
+}
+
+fn verify_report(report: audit::VerifyReport) -> v1::VerifyReport {
+    v1::VerifyReport {
+        events_checked: report.events_checked,
+        streams_checked: report.streams_checked,
+        last_position: report.last_position,
+        first_break: report.first_break.map(|link| {
+            let detail = link.to_string();
+            let (kind, expected, found) = match &link.problem {
+                Break::Version { expected, found } => {
+                    ("version", expected.to_string(), found.to_string())
+                }
+                Break::PrevHash { expected, found } => {
+                    ("prev_hash", expected.to_hex(), found.to_hex())
+                }
+                Break::Hash { expected, found } => ("hash", expected.to_hex(), found.to_hex()),
+                Break::Position { previous, found } => {
+                    ("position", format!("> {previous}"), found.to_string())
+                }
+                Break::Unreadable { reason } => ("unreadable", String::new(), reason.clone()),
+            };
+            v1::BrokenLink {
+                stream_id: link.stream_id,
+                version: link.version,
+                position: link.position,
+                kind: kind.to_owned(),
+                detail,
+                expected,
+                found,
+            }
+        }),
+    }
+}
+
+fn invalid(field: &str, message: &str) -> Status {
+    with_detail(
+        Code::InvalidArgument,
+        "invalid_argument",
+        field,
+        format!("{field}: {message}"),
+    )
+}
+
+fn with_detail(code: Code, reason: &str, field: &str, message: String) -> Status {
+    let detail = ErrorDetail {
+        reason: reason.to_owned(),
+        field: field.to_owned(),
+        message: message.clone(),
+        ..Default::default()
+    };
+    Status::with_details(code, message, detail.encode_to_vec().into())
+}
+
+/// `field` names the request field a version or time error is about.
+fn status(error: AuditError, field: &str) -> Status {
+    match error {
+        AuditError::UnknownStream(id) => with_detail(
+            Code::NotFound,
+            "unknown_stream",
+            "stream_id",
+            format!("unknown stream `{id}`"),
+        ),
+        e @ AuditError::NoSuchVersion { .. } => invalid(field, &e.to_string()),
+        AuditError::Invalid { field, reason } => invalid(field, &reason),
+        e @ AuditError::UnknownAggregateType(_) => invalid("stream_id", &e.to_string()),
+        e @ AuditError::Replay { .. } => AppError::Integrity(e.to_string()).into(),
+        AuditError::Store(e) => AppError::from(e).into(),
+        AuditError::Vault(e) => AppError::from(e).into(),
+    }
+}
