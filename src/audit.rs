@@ -1,19 +1,51 @@
-//! `pitlane audit …`: what auditors run against an embedded event store file directly
-//! (`--store PATH`, read-only): verify every hash chain, export NDJSON, re-verify an
-//! export offline. Long runs show a progress bar with rate and ETA on a terminal and
-//! plain progress lines otherwise.
+//! `pitlane audit …`: what auditors run against the log. Every command asks a running
+//! platform's command service over gRPC, or, given `--store PATH`, opens an embedded
+//! store's file directly and read-only; both go through the same `Audit` service code
+//! and give the same answers.
+//!
+//! - `history [STREAM]`: full envelopes of one stream, or of `$all` through filters, paged;
+//! - `state STREAM [--version N | --at TIME]` and `diff STREAM --from N [--to M]`;
+//! - `trace CORRELATION_ID`: every event one request caused, in causal order;
+//! - `verify [--stream S]` (exit code 1 naming the first broken link), `verify --file F`
+//!   (an export, offline), `export [filters] [--out F]`;
+//! - `rebuild <read-model…|all>` on a running query service.
+//!
+//! Long runs (verify, export, rebuild) show a progress bar with rate and ETA on a
+//! terminal and plain progress lines otherwise.
 
-use std::io::{BufReader, BufWriter, IsTerminal, Write};
+mod log;
+mod print;
+mod progress;
+
+use std::io::{BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
-use es_core::audit::{self, Filter, Progress, Scope};
+use contracts::v1::{
+    AuditFilter, AuditHistoryRequest, ExportRequest, StateAsOfRequest, StateDiffRequest,
+    TraceRequest, VerifyRequest, state_as_of_request, verify_update,
+};
+use es_core::audit::{self, Progress};
+use futures::StreamExt;
+
+use self::log::Log;
+use self::progress::Reporter;
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
+    /// Every event of one stream (or, without STREAM, of `$all` through the filters)
+    /// with its whole envelope: who, when, correlation, causation, schema version.
+    History(HistoryArgs),
+    /// An aggregate's state replayed up to a version or an instant (default: latest).
+    State(StateArgs),
+    /// Which fields of an aggregate's state changed between two versions, by which events.
+    Diff(DiffArgs),
+    /// Every event one request caused (one correlation id), across aggregates, in
+    /// causal order.
+    Trace(TraceArgs),
     /// Check every per-stream hash chain and version continuity; exits non-zero and
     /// names the first broken link if the log was altered.
     Verify(VerifyArgs),
@@ -23,6 +55,162 @@ pub enum AuditCommand {
     /// Rebuild read models from the whole log on a running query service (shadow
     /// tables, atomic switch; queries keep answering), showing progress until done.
     Rebuild(RebuildArgs),
+}
+
+/// Which log to read.
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// Read an embedded event store file directly (read-only) instead of asking the
+    /// running platform.
+    #[arg(long)]
+    store: Option<PathBuf>,
+    /// The key store that opens personal data with --store (default: `keys.db` beside
+    /// the store, when present; without it personal data stays sealed).
+    #[arg(long, requires = "store")]
+    keys: Option<PathBuf>,
+    /// The running command service, asked when --store is absent.
+    #[arg(
+        long,
+        env = "PITLANE_COMMAND_URL",
+        default_value = "http://127.0.0.1:50051"
+    )]
+    command_url: String,
+}
+
+impl LogArgs {
+    async fn open(&self) -> anyhow::Result<Log> {
+        log::open(
+            self.store.as_deref(),
+            self.keys.as_deref(),
+            &self.command_url,
+        )
+        .await
+    }
+}
+
+/// Which events of `$all` to keep; all given must match.
+#[derive(Debug, Args, Default)]
+pub struct FilterArgs {
+    /// e.g. `delivery.status_changed.v1`.
+    #[arg(long)]
+    event_type: Option<String>,
+    /// e.g. `delivery`.
+    #[arg(long)]
+    aggregate_type: Option<String>,
+    #[arg(long)]
+    correlation_id: Option<String>,
+    /// The actor's subject (who issued the command).
+    #[arg(long)]
+    actor: Option<String>,
+    /// Recorded at or after (RFC 3339).
+    #[arg(long, value_parser = rfc3339)]
+    from: Option<DateTime<Utc>>,
+    /// Recorded before (RFC 3339).
+    #[arg(long, value_parser = rfc3339)]
+    to: Option<DateTime<Utc>>,
+}
+
+impl FilterArgs {
+    fn to_proto(&self) -> AuditFilter {
+        let time =
+            |t: &Option<DateTime<Utc>>| t.map(|t| es_core::time::format(&t)).unwrap_or_default();
+        AuditFilter {
+            event_type: self.event_type.clone().unwrap_or_default(),
+            aggregate_type: self.aggregate_type.clone().unwrap_or_default(),
+            recorded_from: time(&self.from),
+            recorded_to: time(&self.to),
+            correlation_id: self.correlation_id.clone().unwrap_or_default(),
+            actor: self.actor.clone().unwrap_or_default(),
+            ..AuditFilter::default()
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// The stream, e.g. `customer-0193…`; absent: `$all` through the filters.
+    stream: Option<String>,
+    #[command(flatten)]
+    filter: FilterArgs,
+    /// Start after this cursor: a version for a stream, a position for `$all`.
+    #[arg(long, default_value_t = 0)]
+    after: u64,
+    /// Events per page (1..=1000).
+    #[arg(long, default_value_t = 100)]
+    limit: u32,
+    /// Every page, not just one.
+    #[arg(long)]
+    all_pages: bool,
+    /// One JSON envelope per line.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    log: LogArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct StateArgs {
+    stream: String,
+    /// After the event of this version (0: before the first).
+    #[arg(long, conflicts_with = "at")]
+    version: Option<u64>,
+    /// After every event recorded at or before this instant (RFC 3339).
+    #[arg(long, value_parser = rfc3339)]
+    at: Option<DateTime<Utc>>,
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    log: LogArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    stream: String,
+    /// From the state after this version (0: the initial state).
+    #[arg(long)]
+    from: u64,
+    /// To the state after this version (default: the latest).
+    #[arg(long)]
+    to: Option<u64>,
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    log: LogArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct TraceArgs {
+    correlation_id: String,
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    log: LogArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Only this stream, e.g. `customer-0193…`.
+    #[arg(long)]
+    stream: Option<String>,
+    /// Verify an export file instead of the log (offline: no store, no platform).
+    #[arg(long, conflicts_with_all = ["stream", "store"])]
+    file: Option<PathBuf>,
+    #[command(flatten)]
+    log: LogArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Only this stream.
+    #[arg(long)]
+    stream: Option<String>,
+    /// Where to write; standard output when absent.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    #[command(flatten)]
+    filter: FilterArgs,
+    #[command(flatten)]
+    log: LogArgs,
 }
 
 #[derive(Debug, Args)]
@@ -39,47 +227,6 @@ pub struct RebuildArgs {
     query_url: String,
 }
 
-#[derive(Debug, Args)]
-pub struct VerifyArgs {
-    /// The embedded event store file (opened read-only).
-    #[arg(long, default_value = "data/events.db")]
-    store: PathBuf,
-    /// Only this stream, e.g. `customer-0193…`.
-    #[arg(long)]
-    stream: Option<String>,
-    /// Verify an export file instead of the store.
-    #[arg(long, conflicts_with_all = ["stream"])]
-    file: Option<PathBuf>,
-}
-
-#[derive(Debug, Args)]
-pub struct ExportArgs {
-    /// The embedded event store file (opened read-only).
-    #[arg(long, default_value = "data/events.db")]
-    store: PathBuf,
-    /// Only this stream.
-    #[arg(long)]
-    stream: Option<String>,
-    /// Where to write; standard output when absent.
-    #[arg(long)]
-    out: Option<PathBuf>,
-    #[arg(long)]
-    event_type: Option<String>,
-    #[arg(long)]
-    aggregate_type: Option<String>,
-    #[arg(long)]
-    correlation_id: Option<String>,
-    /// The actor's subject.
-    #[arg(long)]
-    actor: Option<String>,
-    /// Recorded at or after (RFC 3339).
-    #[arg(long, value_parser = rfc3339)]
-    from: Option<DateTime<Utc>>,
-    /// Recorded before (RFC 3339).
-    #[arg(long, value_parser = rfc3339)]
-    to: Option<DateTime<Utc>>,
-}
-
 fn rfc3339(text: &str) -> Result<DateTime<Utc>, String> {
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))
@@ -88,117 +235,164 @@ fn rfc3339(text: &str) -> Result<DateTime<Utc>, String> {
 
 impl AuditCommand {
     pub async fn run(self) -> anyhow::Result<()> {
+        let mut out = std::io::stdout().lock();
         match self {
-            AuditCommand::Verify(args) => match args.file {
-                Some(file) => verify_file(&file),
-                None => verify_store(&args.store, args.stream).await,
-            },
+            AuditCommand::History(args) => history(args, &mut out).await,
+            AuditCommand::State(args) => state(args, &mut out).await,
+            AuditCommand::Diff(args) => diff(args, &mut out).await,
+            AuditCommand::Trace(args) => trace(args, &mut out).await,
+            AuditCommand::Verify(args) => {
+                let verdict = match &args.file {
+                    Some(file) => verify_file(file)?,
+                    None => verify(&args).await?,
+                };
+                writeln!(out, "{verdict}")?;
+                Ok(())
+            }
             AuditCommand::Export(args) => export(args).await,
             AuditCommand::Rebuild(args) => rebuild(&args.query_url, args.read_models).await,
         }
     }
 }
 
-fn existing(store: &Path) -> anyhow::Result<&Path> {
-    if !store.is_file() {
-        bail!("no event store at {} (pass --store PATH)", store.display());
-    }
-    Ok(store)
-}
-
-fn scope(stream: Option<String>) -> Scope {
-    stream.map_or(Scope::All, Scope::Stream)
-}
-
-async fn verify_store(store: &Path, stream: Option<String>) -> anyhow::Result<()> {
-    let path = existing(store)?;
-    let scope = scope(stream.clone());
-    let report = audit::verify(
-        audit::Source::SqliteFile(path),
-        &scope,
-        Reporter::new("verify"),
-    )
-    .await
-    .with_context(|| format!("cannot read {}", path.display()))?;
-    if let (Some(stream), 0) = (&stream, report.events_checked) {
-        bail!("no stream `{stream}` in {}", path.display());
-    }
-    match report.first_break {
-        None => {
-            println!(
-                "intact: {} events in {} streams, every hash chain and version sequence holds",
-                report.events_checked, report.streams_checked
-            );
-            Ok(())
+async fn history(args: HistoryArgs, out: &mut impl Write) -> anyhow::Result<()> {
+    let mut log = args.log.open().await?;
+    let mut after = args.after;
+    loop {
+        let page = log
+            .history(AuditHistoryRequest {
+                stream_id: args.stream.clone().unwrap_or_default(),
+                filter: Some(args.filter.to_proto()),
+                after,
+                limit: args.limit,
+            })
+            .await?;
+        print::history(out, &page, args.json)?;
+        match page.next {
+            Some(next) if args.all_pages => after = next,
+            _ => return Ok(()),
         }
-        Some(link) => bail!("the log was altered: {link}"),
     }
 }
 
-fn verify_file(file: &Path) -> anyhow::Result<()> {
+async fn state(args: StateArgs, out: &mut impl Write) -> anyhow::Result<()> {
+    use state_as_of_request::AsOf;
+    let as_of = match (args.version, args.at) {
+        (Some(version), _) => Some(AsOf::Version(version)),
+        (None, Some(at)) => Some(AsOf::At(es_core::time::format(&at))),
+        (None, None) => None,
+    };
+    let request = StateAsOfRequest {
+        stream_id: args.stream,
+        as_of,
+    };
+    let state = args.log.open().await?.state(request).await?;
+    print::state(out, &state, args.json)
+}
+
+async fn diff(args: DiffArgs, out: &mut impl Write) -> anyhow::Result<()> {
+    if args.to == Some(0) {
+        bail!("--to: versions start at 1 (leave it out for the latest)");
+    }
+    let request = StateDiffRequest {
+        stream_id: args.stream,
+        from_version: args.from,
+        to_version: args.to.unwrap_or(0),
+    };
+    let diff = args.log.open().await?.diff(request).await?;
+    print::diff(out, &diff, args.json)
+}
+
+async fn trace(args: TraceArgs, out: &mut impl Write) -> anyhow::Result<()> {
+    let request = TraceRequest {
+        correlation_id: args.correlation_id,
+    };
+    let trace = args.log.open().await?.trace(request).await?;
+    if trace.steps.is_empty() {
+        bail!("no event carries correlation id `{}`", trace.correlation_id);
+    }
+    print::trace(out, &trace, args.json)
+}
+
+/// The verdict line, or an error naming the first broken link.
+async fn verify(args: &VerifyArgs) -> anyhow::Result<String> {
+    let mut log = args.log.open().await?;
+    let request = VerifyRequest {
+        stream_id: args.stream.clone().unwrap_or_default(),
+    };
+    let mut updates = log.verify(request).await?;
+    let mut progress = Reporter::new("verify");
+    let mut started = false;
+    while let Some(update) = updates.next().await {
+        match update?.update {
+            Some(verify_update::Update::Progress(p)) => {
+                if !std::mem::replace(&mut started, true) {
+                    progress.start(p.expected);
+                }
+                progress.advance(p.events_checked);
+            }
+            Some(verify_update::Update::Report(report)) => {
+                drop(progress);
+                return print::verdict(&report);
+            }
+            None => {}
+        }
+    }
+    bail!("the verification ended without a report")
+}
+
+fn verify_file(file: &Path) -> anyhow::Result<String> {
     let reader =
         std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
     let report = audit::verify_export(BufReader::new(reader), Reporter::new("verify"))?;
     match report.first_problem {
-        None => {
-            println!(
-                "intact: {} events in {} streams, trailer matches",
-                report.events_checked, report.streams_checked
-            );
-            Ok(())
-        }
+        None => Ok(format!(
+            "intact: {} events in {} streams, trailer matches",
+            report.events_checked, report.streams_checked
+        )),
         Some(problem) => bail!("{}: {problem}", file.display()),
     }
 }
 
 async fn export(args: ExportArgs) -> anyhow::Result<()> {
-    let path = existing(&args.store)?;
-    let filter = Filter {
-        event_type: args.event_type,
-        aggregate_type: args.aggregate_type,
-        correlation_id: args.correlation_id,
-        actor_subject: args.actor,
-        recorded_from: args.from,
-        recorded_to: args.to,
-        ..Filter::default()
+    let mut log = args.log.open().await?;
+    let request = ExportRequest {
+        stream_id: args.stream.clone().unwrap_or_default(),
+        filter: Some(args.filter.to_proto()),
     };
-    let scope = scope(args.stream.clone());
-    let progress = Reporter::new("export");
-    let summary = match &args.out {
-        Some(out) => {
-            let file = std::fs::File::create(out)
-                .with_context(|| format!("cannot create {}", out.display()))?;
-            let mut out = BufWriter::new(file);
-            let summary = audit::export(
-                audit::Source::SqliteFile(path),
-                &scope,
-                &filter,
-                &mut out,
-                progress,
-            )
-            .await?;
-            out.flush()?;
-            summary
-        }
-        None => {
-            let mut out = BufWriter::new(std::io::stdout().lock());
-            let summary = audit::export(
-                audit::Source::SqliteFile(path),
-                &scope,
-                &filter,
-                &mut out,
-                progress,
-            )
-            .await?;
-            out.flush()?;
-            summary
-        }
+    let mut chunks = log.export(request).await?;
+    let mut out: Box<dyn Write> = match &args.out {
+        Some(path) => Box::new(BufWriter::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?,
+        )),
+        None => Box::new(BufWriter::new(std::io::stdout().lock())),
     };
-    if let (Some(stream), 0) = (&args.stream, summary.scanned) {
-        bail!("no stream `{stream}` in {}", path.display());
+    let mut progress = Reporter::new("export");
+    let (mut started, mut written) = (false, Vec::new());
+    while let Some(chunk) = chunks.next().await {
+        let chunk = chunk?;
+        if !std::mem::replace(&mut started, true) {
+            progress.start(chunk.expected);
+        }
+        progress.advance(chunk.scanned);
+        out.write_all(&chunk.ndjson)?;
+        written = chunk.ndjson;
     }
-    eprintln!("exported {} events", summary.trailer.count);
-    Ok(())
+    out.flush()?;
+    drop(progress);
+    let trailer = written
+        .split(|b| *b == b'\n')
+        .rfind(|line| !line.is_empty())
+        .and_then(|line| serde_json::from_slice::<serde_json::Value>(line).ok())
+        .and_then(|line| line["trailer"]["count"].as_u64());
+    match trailer {
+        Some(count) => {
+            eprintln!("exported {count} events");
+            Ok(())
+        }
+        None => bail!("the export ended without its trailer: the output is incomplete"),
+    }
 }
 
 /// Starts the rebuild of `read_models` (`all` = every one) and follows it to the switch.
@@ -263,180 +457,5 @@ async fn rebuild(query_url: &str, read_models: Vec<String>) -> anyhow::Result<()
     Ok(())
 }
 
-/// A progress bar with rate and ETA on a terminal; a plain line every 2 s otherwise.
-struct Reporter {
-    label: &'static str,
-    bar: Option<indicatif::ProgressBar>,
-    started: Instant,
-    last_line: Instant,
-}
-
-impl Reporter {
-    fn new(label: &'static str) -> Self {
-        Reporter {
-            label,
-            bar: None,
-            started: Instant::now(),
-            last_line: Instant::now(),
-        }
-    }
-}
-
-impl Progress for Reporter {
-    fn start(&mut self, expected_events: Option<u64>) {
-        if !std::io::stderr().is_terminal() {
-            return;
-        }
-        let bar = match expected_events {
-            Some(total) => indicatif::ProgressBar::new(total),
-            None => indicatif::ProgressBar::new_spinner(),
-        };
-        let style = indicatif::ProgressStyle::with_template(
-            "{msg} [{bar:40}] {human_pos}/{human_len} events, {per_sec}, ETA {eta}",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
-        bar.set_style(style.progress_chars("=> "));
-        bar.set_message(self.label);
-        self.bar = Some(bar);
-    }
-
-    fn advance(&mut self, events_done: u64) {
-        if let Some(bar) = &self.bar {
-            bar.set_position(events_done);
-        } else if self.last_line.elapsed() >= Duration::from_secs(2) {
-            self.last_line = Instant::now();
-            let rate = events_done as f64 / self.started.elapsed().as_secs_f64().max(1e-3);
-            eprintln!("{}: {events_done} events ({rate:.0} events/s)", self.label);
-        }
-    }
-}
-
-impl Drop for Reporter {
-    fn drop(&mut self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use std::sync::Arc;
-
-    use es_core::{EventStore, SqliteEventStore};
-
-    use super::*;
-
-    /// A store file holding a small realistic log, closed again.
-    async fn store_file(dir: &Path) -> PathBuf {
-        let path = dir.join("events.db");
-        let store: Arc<dyn EventStore> = Arc::new(SqliteEventStore::open(&path).unwrap());
-        let appends = crate::bench::workload::appends(2).unwrap();
-        crate::bench::workload::fill(store, appends).await.unwrap();
-        path
-    }
-
-    fn flip_one_payload_byte(path: &Path, position: i64) -> String {
-        let conn = rusqlite::Connection::open(path).unwrap();
-        let (stream, payload): (String, String) = conn
-            .query_row(
-                "SELECT stream_id, payload FROM events WHERE position = ?1",
-                [position],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .unwrap();
-        let flipped = payload.replacen('"', "'", 1);
-        conn.execute(
-            "UPDATE events SET payload = ?1 WHERE position = ?2",
-            rusqlite::params![flipped, position],
-        )
-        .unwrap();
-        stream
-    }
-
-    #[tokio::test]
-    async fn verify_passes_on_an_untouched_store_and_names_the_stream_of_a_flipped_byte() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = store_file(dir.path()).await;
-        verify_store(&path, None)
-            .await
-            .expect("an untouched log verifies");
-        let stream = flip_one_payload_byte(&path, 7);
-        let error = verify_store(&path, None).await.unwrap_err().to_string();
-        assert!(error.contains(&stream), "{error}");
-    }
-
-    #[tokio::test]
-    async fn an_export_verifies_offline_and_a_corrupted_line_is_named() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = store_file(dir.path()).await;
-        let out = dir.path().join("export.ndjson");
-        export(ExportArgs {
-            store: path,
-            stream: None,
-            out: Some(out.clone()),
-            event_type: None,
-            aggregate_type: None,
-            correlation_id: None,
-            actor: None,
-            from: None,
-            to: None,
-        })
-        .await
-        .unwrap();
-        verify_file(&out).expect("a fresh export verifies");
-        let text = std::fs::read_to_string(&out).unwrap();
-        let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
-        lines[2] = lines[2].replacen("\"version\":", "\"version\": 9", 1);
-        std::fs::write(&out, lines.join("\n") + "\n").unwrap();
-        let error = verify_file(&out).unwrap_err().to_string();
-        assert!(error.contains("line 3"), "{error}");
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_rebuild_started_from_the_cli_switches_to_a_new_generation() {
-        use contracts::v1::ProjectionStatusRequest;
-        use contracts::v1::query_client::QueryClient;
-
-        let dir = tempfile::tempdir().unwrap();
-        let config = crate::platform::PlatformConfig::ephemeral(dir.path().join("data"));
-        let platform = crate::platform::Platform::start(config).await.unwrap();
-        crate::platform::load_demo(&platform).await.unwrap();
-        let url = format!("http://{}", platform.query_addr);
-        rebuild(&url, vec!["customers".into()])
-            .await
-            .expect("rebuilt");
-        let mut query = QueryClient::connect(url.clone()).await.unwrap();
-        let status = query
-            .projection_status(ProjectionStatusRequest::default())
-            .await
-            .unwrap()
-            .into_inner();
-        let customers = status
-            .projectors
-            .iter()
-            .find(|p| p.name == "customers")
-            .unwrap();
-        assert!(!customers.rebuilding);
-        assert_eq!(customers.generation, 2);
-        let unknown = rebuild(&url, vec!["no_such_model".into()])
-            .await
-            .unwrap_err();
-        assert!(unknown.to_string().contains("refused"), "{unknown}");
-        platform.stop().await.unwrap();
-    }
-
-    #[tokio::test]
-    async fn an_unknown_stream_or_a_missing_store_is_a_clear_error() {
-        let dir = tempfile::tempdir().unwrap();
-        let missing = verify_store(&dir.path().join("nope.db"), None)
-            .await
-            .unwrap_err();
-        assert!(missing.to_string().contains("no event store at"));
-        let path = store_file(dir.path()).await;
-        let unknown = verify_store(&path, Some("customer-nobody".into()))
-            .await
-            .unwrap_err();
-        assert!(unknown.to_string().contains("no stream `customer-nobody`"));
-    }
-}
+mod tests;

@@ -25,7 +25,8 @@ enum Action {
     Query,
     /// Run the BFF (REST API) alone (configured by PITLANE_* environment variables).
     Bff,
-    /// Audit an embedded event store file: verify the hash chains, export, re-verify.
+    /// Audit the log: history, state as of, diff, trace, verify, export, rebuild (of a
+    /// running platform, or of a store file with --store).
     #[command(subcommand)]
     Audit(crate::audit::AuditCommand),
     /// Run a benchmark; each ends with `RESULT <name> <value> <unit>` lines.

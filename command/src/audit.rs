@@ -7,6 +7,7 @@
 //! opened read-only. Personal data is opened with the vault (in clear, or `null` once
 //! erased), except in exports, which keep it sealed as stored so they verify offline.
 
+use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -52,24 +53,56 @@ pub fn replayers() -> Replayers {
         .with::<crate::deliveries::Delivery>(upcasters)
 }
 
+/// What the service reads: the service's own store, or (for `pitlane audit --store`)
+/// an embedded store's file that no one need have opened for writing.
+#[derive(Clone)]
+enum Log {
+    Store(Arc<dyn EventStore>),
+    File(PathBuf),
+}
+
+impl Log {
+    /// A store kept in a file is read from the file, read-only (the fast path).
+    fn source(&self) -> Source<'_> {
+        match self {
+            Log::Store(store) => Source::from(store.as_ref()),
+            Log::File(path) => Source::SqliteFile(path),
+        }
+    }
+}
+
 pub struct AuditService {
-    store: Arc<dyn EventStore>,
-    vault: Arc<Vault>,
+    log: Log,
+    vault: Option<Arc<Vault>>,
     replayers: Replayers,
 }
 
 impl AuditService {
+    /// Audits `store`; `vault` opens personal data.
     pub fn new(store: Arc<dyn EventStore>, vault: Arc<Vault>) -> Self {
         Self {
-            store,
+            log: Log::Store(store),
+            vault: Some(vault),
+            replayers: replayers(),
+        }
+    }
+
+    /// Audits an embedded store's file, opened read-only: no writer, no migration.
+    /// Without a vault, personal data stays sealed as stored.
+    pub fn for_file(path: impl Into<PathBuf>, vault: Option<Arc<Vault>>) -> Self {
+        Self {
+            log: Log::File(path.into()),
             vault,
             replayers: replayers(),
         }
     }
 
-    /// The store's file when it has one (read-only, the fast path), else the port.
     fn source(&self) -> Source<'_> {
-        Source::from(self.store.as_ref())
+        self.log.source()
+    }
+
+    fn vault(&self) -> Option<&Vault> {
+        self.vault.as_deref()
     }
 }
 
@@ -91,7 +124,7 @@ impl Audit for AuditService {
             after: request.after,
             limit: page_size(request.limit)?,
         };
-        let page = audit::history(self.source(), Some(&self.vault), &query)
+        let page = audit::history(self.source(), self.vault(), &query)
             .await
             .map_err(|e| status(e, "after"))?;
         Ok(Response::new(AuditHistoryReply {
@@ -116,7 +149,7 @@ impl Audit for AuditService {
         };
         let state = audit::state_as_of(
             self.source(),
-            Some(&self.vault),
+            self.vault(),
             &self.replayers,
             stream_id,
             as_of,
@@ -142,7 +175,7 @@ impl Audit for AuditService {
         let to = (request.to_version > 0).then_some(request.to_version);
         let diff = audit::diff(
             self.source(),
-            Some(&self.vault),
+            self.vault(),
             &self.replayers,
             stream_id,
             request.from_version,
@@ -183,7 +216,7 @@ impl Audit for AuditService {
     async fn trace(&self, request: Request<TraceRequest>) -> Result<Response<TraceReply>, Status> {
         let request = request.into_inner();
         let correlation_id = required("correlation_id", &request.correlation_id)?;
-        let trace = audit::trace(self.source(), Some(&self.vault), correlation_id)
+        let trace = audit::trace(self.source(), self.vault(), correlation_id)
             .await
             .map_err(|e| status(e, "correlation_id"))?;
         Ok(Response::new(TraceReply {
@@ -210,13 +243,13 @@ impl Audit for AuditService {
             ensure_known(self.source(), id).await?;
         }
         let (updates, received) = mpsc::channel(16);
-        let store = self.store.clone();
+        let log = self.log.clone();
         tokio::spawn(async move {
             let progress = ProgressUpdates {
                 updates: updates.clone(),
                 expected: None,
             };
-            let update = match audit::verify(store.as_ref(), &scope, progress).await {
+            let update = match audit::verify(log.source(), &scope, progress).await {
                 Ok(report) => Ok(VerifyUpdate {
                     update: Some(verify_update::Update::Report(verify_report(report))),
                 }),
@@ -239,17 +272,16 @@ impl Audit for AuditService {
             ensure_known(self.source(), id).await?;
         }
         let (chunks, received) = mpsc::channel(4);
-        let store = self.store.clone();
+        let log = self.log.clone();
         tokio::spawn(async move {
-            let scanned = Arc::new(AtomicU64::new(0));
+            let counts = Arc::new(ExportCounts::default());
             let mut sink = ChunkSink {
                 chunks: chunks.clone(),
                 buffer: Vec::with_capacity(CHUNK),
-                scanned: scanned.clone(),
+                counts: counts.clone(),
             };
-            let progress = |done: u64| scanned.store(done, Ordering::Relaxed);
             let exported =
-                audit::export_to(store.as_ref(), &scope, &filter, &mut sink, progress).await;
+                audit::export_to(log.source(), &scope, &filter, &mut sink, Counting(counts)).await;
             let last = match exported {
                 Ok(_) => sink.flush().await.map_err(|_| None),
                 Err(ExportError::Write(_)) => Err(None),
@@ -286,12 +318,42 @@ impl Progress for ProgressUpdates {
     }
 }
 
+/// How far an export got, for its chunks to tell.
+struct ExportCounts {
+    scanned: AtomicU64,
+    /// `u64::MAX` while unknown.
+    expected: AtomicU64,
+}
+
+impl Default for ExportCounts {
+    fn default() -> Self {
+        Self {
+            scanned: AtomicU64::new(0),
+            expected: AtomicU64::new(u64::MAX),
+        }
+    }
+}
+
+/// The export's side of the shared counts.
+struct Counting(Arc<ExportCounts>);
+
+impl Progress for Counting {
+    fn start(&mut self, expected_events: Option<u64>) {
+        let expected = expected_events.unwrap_or(u64::MAX);
+        self.0.expected.store(expected, Ordering::Relaxed);
+    }
+
+    fn advance(&mut self, events_done: u64) {
+        self.0.scanned.store(events_done, Ordering::Relaxed);
+    }
+}
+
 /// Gathers export lines into messages of about [`CHUNK`] bytes; waits while the
 /// client is slow (the channel is bounded), and fails once it is gone.
 struct ChunkSink {
     chunks: mpsc::Sender<Result<ExportChunk, Status>>,
     buffer: Vec<u8>,
-    scanned: Arc<AtomicU64>,
+    counts: Arc<ExportCounts>,
 }
 
 impl ChunkSink {
@@ -301,7 +363,9 @@ impl ChunkSink {
         }
         let chunk = ExportChunk {
             ndjson: std::mem::replace(&mut self.buffer, Vec::with_capacity(CHUNK)),
-            scanned: self.scanned.load(Ordering::Relaxed),
+            scanned: self.counts.scanned.load(Ordering::Relaxed),
+            expected: Some(self.counts.expected.load(Ordering::Relaxed))
+                .filter(|expected| *expected != u64::MAX),
         };
         self.chunks
             .send(Ok(chunk))

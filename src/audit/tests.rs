@@ -1,0 +1,310 @@
+use std::sync::Arc;
+
+use es_core::{EventStore, SqliteEventStore};
+
+use super::*;
+
+/// A store file holding a small realistic log, closed again.
+async fn store_file(dir: &Path) -> PathBuf {
+    let path = dir.join("events.db");
+    let store = Arc::new(SqliteEventStore::open(&path).unwrap());
+    let appends = crate::bench::workload::appends(2).unwrap();
+    crate::bench::workload::fill(store.clone(), appends).await.unwrap();
+    let Ok(store) = Arc::try_unwrap(store) else {
+        panic!("the fill kept the store")
+    };
+    store.close().await;
+    path
+}
+
+fn at_store(path: &Path) -> LogArgs {
+    LogArgs {
+        store: Some(path.to_owned()),
+        keys: None,
+        command_url: String::new(),
+    }
+}
+
+fn at_platform(platform: &crate::platform::Platform) -> LogArgs {
+    LogArgs {
+        store: None,
+        keys: None,
+        command_url: format!("http://{}", platform.command_addr),
+    }
+}
+
+fn verify_args(log: LogArgs, stream: Option<&str>) -> VerifyArgs {
+    VerifyArgs {
+        stream: stream.map(str::to_owned),
+        file: None,
+        log,
+    }
+}
+
+fn flip_one_payload_byte(path: &Path, position: i64) -> String {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let (stream, payload): (String, String) = conn
+        .query_row(
+            "SELECT stream_id, payload FROM events WHERE position = ?1",
+            [position],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let flipped = payload.replacen('"', "'", 1);
+    conn.execute(
+        "UPDATE events SET payload = ?1 WHERE position = ?2",
+        rusqlite::params![flipped, position],
+    )
+    .unwrap();
+    stream
+}
+
+#[tokio::test]
+async fn verify_passes_on_an_untouched_store_and_names_the_stream_of_a_flipped_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = store_file(dir.path()).await;
+    let verdict = verify(&verify_args(at_store(&path), None))
+        .await
+        .expect("an untouched log verifies");
+    assert!(verdict.starts_with("intact"), "{verdict}");
+    let stream = flip_one_payload_byte(&path, 7);
+    let error = verify(&verify_args(at_store(&path), None))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains(&stream) && error.contains("(position 7)"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn an_export_verifies_offline_and_a_corrupted_line_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = store_file(dir.path()).await;
+    let out = dir.path().join("export.ndjson");
+    export(ExportArgs {
+        stream: None,
+        out: Some(out.clone()),
+        filter: FilterArgs::default(),
+        log: at_store(&path),
+    })
+    .await
+    .unwrap();
+    verify_file(&out).expect("a fresh export verifies");
+    let text = std::fs::read_to_string(&out).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    lines[2] = lines[2].replacen("\"version\":", "\"version\": 9", 1);
+    std::fs::write(&out, lines.join("\n") + "\n").unwrap();
+    let error = verify_file(&out).unwrap_err().to_string();
+    assert!(error.contains("line 3"), "{error}");
+}
+
+#[tokio::test]
+async fn auditing_a_store_file_never_writes_to_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = store_file(dir.path()).await;
+    let before = std::fs::read(&path).unwrap();
+    let mut out = Vec::new();
+    let args = HistoryArgs {
+        stream: None,
+        filter: FilterArgs::default(),
+        after: 0,
+        limit: 1000,
+        all_pages: true,
+        json: true,
+        log: at_store(&path),
+    };
+    history(args, &mut out).await.unwrap();
+    verify(&verify_args(at_store(&path), None)).await.unwrap();
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        before,
+        "the file is unchanged"
+    );
+    assert!(
+        !path.with_file_name("keys.db").exists(),
+        "no key store is created"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_stream_or_a_missing_store_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = verify(&verify_args(at_store(&dir.path().join("nope.db")), None))
+        .await
+        .unwrap_err();
+    assert!(
+        missing.to_string().contains("no event store at"),
+        "{missing}"
+    );
+    let path = store_file(dir.path()).await;
+    let unknown = verify(&verify_args(at_store(&path), Some("customer-nobody")))
+        .await
+        .unwrap_err();
+    assert!(
+        unknown
+            .to_string()
+            .contains("unknown stream `customer-nobody`"),
+        "{unknown}"
+    );
+    let no_platform = verify(&verify_args(
+        LogArgs {
+            store: None,
+            keys: None,
+            command_url: "http://127.0.0.1:9".into(),
+        },
+        None,
+    ))
+    .await
+    .unwrap_err();
+    assert!(
+        format!("{no_platform:#}").contains("no command service answers"),
+        "{no_platform:#}"
+    );
+}
+
+/// The first event of the log and its stream's length.
+async fn first_stream(store: &dyn EventStore) -> (es_core::EventEnvelope, u64) {
+    let first = store.read_all(0, 1).await.unwrap().remove(0);
+    let length = store
+        .read_stream(&first.stream_id, 1, 10_000)
+        .await
+        .unwrap()
+        .len() as u64;
+    (first, length)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_platform_and_its_store_file_give_the_same_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let config = crate::platform::PlatformConfig::ephemeral(data.clone());
+    let platform = crate::platform::Platform::start(config).await.unwrap();
+    crate::platform::load_demo(&platform).await.unwrap();
+    let (first, length) = first_stream(platform.store.as_ref()).await;
+    let file = data.join("events.db");
+
+    let mut answers = Vec::new();
+    for log in [at_platform(&platform), at_store(&file)] {
+        let mut out = Vec::new();
+        let args = HistoryArgs {
+            stream: Some(first.stream_id.clone()),
+            filter: FilterArgs::default(),
+            after: 0,
+            limit: 1000,
+            all_pages: false,
+            json: true,
+            log,
+        };
+        history(args, &mut out).await.unwrap();
+        answers.push(String::from_utf8(out).unwrap());
+    }
+    assert_eq!(answers[0], answers[1]);
+    let lines: Vec<serde_json::Value> = answers[0]
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len() as u64, length);
+    assert_eq!(lines[0]["event_id"], first.event_id.to_string());
+    let keys: Vec<&str> = lines[0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert!(keys.contains(&"causation_id") && keys.contains(&"prev_hash"));
+    platform.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn state_diff_and_trace_answer_from_a_running_platform() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = crate::platform::PlatformConfig::ephemeral(dir.path().join("data"));
+    let platform = crate::platform::Platform::start(config).await.unwrap();
+    crate::platform::load_demo(&platform).await.unwrap();
+    let (first, length) = first_stream(platform.store.as_ref()).await;
+
+    let mut out = Vec::new();
+    let args = StateArgs {
+        stream: first.stream_id.clone(),
+        version: Some(1),
+        at: None,
+        json: true,
+        log: at_platform(&platform),
+    };
+    state(args, &mut out).await.unwrap();
+    let answer: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(answer["version"], 1);
+    assert_eq!(answer["current_version"], length);
+    assert!(answer["state"].is_object(), "{answer}");
+
+    let mut out = Vec::new();
+    let args = DiffArgs {
+        stream: first.stream_id.clone(),
+        from: 0,
+        to: None,
+        json: false,
+        log: at_platform(&platform),
+    };
+    diff(args, &mut out).await.unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        text.starts_with(&format!("{} v0 → v{length}", first.stream_id)),
+        "{text}"
+    );
+
+    let mut out = Vec::new();
+    let args = TraceArgs {
+        correlation_id: first.correlation_id.clone(),
+        json: false,
+        log: at_platform(&platform),
+    };
+    trace(args, &mut out).await.unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains(&first.stream_id), "{text}");
+
+    let bad = StateArgs {
+        stream: first.stream_id.clone(),
+        version: Some(length + 5),
+        at: None,
+        json: false,
+        log: at_platform(&platform),
+    };
+    let refused = state(bad, &mut Vec::new()).await.unwrap_err().to_string();
+    assert!(refused.starts_with("version:"), "{refused}");
+    platform.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rebuild_started_from_the_cli_switches_to_a_new_generation() {
+    use contracts::v1::ProjectionStatusRequest;
+    use contracts::v1::query_client::QueryClient;
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = crate::platform::PlatformConfig::ephemeral(dir.path().join("data"));
+    let platform = crate::platform::Platform::start(config).await.unwrap();
+    crate::platform::load_demo(&platform).await.unwrap();
+    let url = format!("http://{}", platform.query_addr);
+    rebuild(&url, vec!["customers".into()])
+        .await
+        .expect("rebuilt");
+    let mut query = QueryClient::connect(url.clone()).await.unwrap();
+    let status = query
+        .projection_status(ProjectionStatusRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    let customers = status
+        .projectors
+        .iter()
+        .find(|p| p.name == "customers")
+        .unwrap();
+    assert!(!customers.rebuilding);
+    assert_eq!(customers.generation, 2);
+    let unknown = rebuild(&url, vec!["no_such_model".into()])
+        .await
+        .unwrap_err();
+    assert!(unknown.to_string().contains("refused"), "{unknown}");
+    platform.stop().await.unwrap();
+}
