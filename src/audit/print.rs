@@ -171,12 +171,12 @@ pub fn diff(out: &mut impl Write, diff: &StateDiffReply, json: bool) -> anyhow::
     }
     writeln!(
         out,
-        "{} v{} → v{}: {} fields changed by {} events",
+        "{} v{} → v{}: {} changed by {}",
         diff.stream_id,
         diff.from_version,
         diff.to_version,
-        diff.changes.len(),
-        diff.events.len()
+        plural(diff.changes.len(), "field"),
+        plural(diff.events.len(), "event"),
     )?;
     for change in &diff.changes {
         let shown = |v: &Option<String>| v.as_deref().unwrap_or("(absent)").to_owned();
@@ -193,14 +193,22 @@ pub fn diff(out: &mut impl Write, diff: &StateDiffReply, json: bool) -> anyhow::
     Ok(())
 }
 
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 pub fn trace(out: &mut impl Write, trace: &TraceReply, json: bool) -> anyhow::Result<()> {
     if !json {
         writeln!(
             out,
-            "request {}: {} events in {} streams ({})",
+            "request {}: {} in {} ({})",
             trace.correlation_id,
-            trace.steps.len(),
-            trace.streams.len(),
+            plural(trace.steps.len(), "event"),
+            plural(trace.streams.len(), "stream"),
             trace.streams.join(", ")
         )?;
     }

