@@ -1,5 +1,6 @@
 //! The BFF's configuration, from environment variables (12-factor): where the gRPC
-//! upstreams are, how patient to be with them, and what clients may do.
+//! upstreams are, how patient to be with them, what clients may do, and where the
+//! locks live (Redis, shared by every instance, or in-process).
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -25,6 +26,41 @@ pub struct Config {
     /// how long a scheduling lock lives, and how long a request waits for one.
     pub lock_ttl: Duration,
     pub lock_wait: Duration,
+    /// `REDIS_URL`, e.g. `redis://127.0.0.1:6379`: when set, scheduling locks and the
+    /// last consistency tokens live in Redis, so several BFF instances sharing it
+    /// exclude each other's conflicting bookings; unset (the embedded default), they
+    /// live in this process.
+    pub redis_url: Option<RedisUrl>,
+}
+
+/// A Redis URL that parsed (`redis://[user:password@]host[:port][/db]`). Its `Debug`
+/// hides the password, because configurations get logged.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RedisUrl(String);
+
+impl RedisUrl {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        use deadpool_redis::redis::IntoConnectionInfo;
+        let text = text.trim();
+        // The value is not echoed: it may hold a password.
+        text.into_connection_info()
+            .map_err(|cause| format!("not a Redis URL like redis://127.0.0.1:6379 ({cause})"))?;
+        Ok(RedisUrl(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for RedisUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = match (self.0.split_once("://"), self.0.rsplit_once('@')) {
+            (Some((scheme, _)), Some((_, host))) => format!("{scheme}://***@{host}"),
+            _ => self.0.clone(),
+        };
+        f.debug_tuple("RedisUrl").field(&shown).finish()
+    }
 }
 
 /// Resilience per upstream (the same for command and query).
@@ -150,6 +186,10 @@ impl Config {
                 }
             })
             .collect::<Result<_, _>>()?;
+        let redis_url = lookup("REDIS_URL")
+            .filter(|url| !url.trim().is_empty())
+            .map(|url| RedisUrl::parse(&url).map_err(|message| error("REDIS_URL", message)))
+            .transpose()?;
         Ok(Config {
             listen,
             command_url: url("PITLANE_COMMAND_URL", "http://127.0.0.1:50051")?,
@@ -160,6 +200,7 @@ impl Config {
             body_limit: number("PITLANE_BODY_LIMIT_BYTES", "65536", 1024..=16 << 20)? as usize,
             lock_ttl: Duration::from_millis(number("PITLANE_LOCK_TTL_MS", "10000", 100..=600_000)?),
             lock_wait: Duration::from_millis(number("PITLANE_LOCK_WAIT_MS", "5000", 1..=600_000)?),
+            redis_url,
         })
     }
 
@@ -176,6 +217,7 @@ impl Config {
             body_limit: 65_536,
             lock_ttl: Duration::from_secs(10),
             lock_wait: Duration::from_secs(5),
+            redis_url: None,
         }
     }
 }
@@ -223,6 +265,27 @@ mod tests {
         assert_eq!(config.upstream.retries, 3);
         assert_eq!(config.rate_limit, Some(RateLimit::default()));
         assert!(config.cors_origins.is_empty());
+        assert_eq!(
+            config.redis_url, None,
+            "in-process locks unless REDIS_URL is set"
+        );
+    }
+
+    #[test]
+    fn a_redis_url_selects_redis_and_its_password_never_shows_in_debug_output() {
+        let config = config(&[("REDIS_URL", "redis://pitlane:s3cret@cache:6379/2")]).unwrap();
+        let url = config.redis_url.clone().expect("REDIS_URL is set");
+        assert_eq!(url.as_str(), "redis://pitlane:s3cret@cache:6379/2");
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("cache:6379/2"), "{shown}");
+    }
+
+    #[test]
+    fn a_malformed_redis_url_is_named_without_echoing_it() {
+        let error = config(&[("REDIS_URL", "redis//user:s3cret@cache")]).unwrap_err();
+        assert_eq!(error.variable, "REDIS_URL");
+        assert!(!error.to_string().contains("s3cret"), "{error}");
     }
 
     #[test]
@@ -250,6 +313,8 @@ mod tests {
             ("PITLANE_RATE_LIMIT", "lots"),
             ("PITLANE_CORS_ORIGINS", "localhost:3000"),
             ("PITLANE_BODY_LIMIT_BYTES", "1"),
+            ("REDIS_URL", "localhost:6379"),
+            ("REDIS_URL", "http://127.0.0.1:6379"),
         ] {
             assert_eq!(config(&[(variable, value)]).unwrap_err().variable, variable);
         }

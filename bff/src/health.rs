@@ -1,5 +1,6 @@
 //! `/health/live` (the process answers) and `/health/ready` (both gRPC upstreams
-//! answer their health service): what an orchestrator probes.
+//! answer their health service, and Redis answers `PING` when the locks live there):
+//! what an orchestrator probes.
 
 use std::time::Duration;
 
@@ -41,17 +42,19 @@ pub async fn live() -> Json<Health> {
     })
 }
 
-/// Ready when the command and query services both answer.
+/// Ready when the command and query services both answer, and Redis too when
+/// `REDIS_URL` is set (without it no booking can take its locks).
 #[utoipa::path(get, path = "/health/ready", tag = "health",
     responses(
-        (status = 200, description = "Every upstream answers", body = Health),
-        (status = 503, description = "An upstream is down", body = Health)))]
+        (status = 200, description = "Every dependency answers", body = Health),
+        (status = 503, description = "A dependency is down", body = Health)))]
 pub async fn ready(State(state): State<AppState>) -> Response {
-    let (command, query) = tokio::join!(
+    let (command, query, redis) = tokio::join!(
         probe(&state.upstreams.command),
-        probe(&state.upstreams.query)
+        probe(&state.upstreams.query),
+        probe_redis(state.redis.as_ref())
     );
-    let dependencies = vec![
+    let mut dependencies = vec![
         Dependency {
             name: "command",
             status: command,
@@ -61,6 +64,12 @@ pub async fn ready(State(state): State<AppState>) -> Response {
             status: query,
         },
     ];
+    if let Some(redis) = redis {
+        dependencies.push(Dependency {
+            name: "redis",
+            status: redis,
+        });
+    }
     let up = dependencies.iter().all(|d| d.status == "up");
     let status = if up {
         StatusCode::OK
@@ -72,6 +81,22 @@ pub async fn ready(State(state): State<AppState>) -> Response {
         dependencies,
     };
     (status, Json(body)).into_response()
+}
+
+/// `None` when the BFF does not use Redis.
+async fn probe_redis(pool: Option<&deadpool_redis::Pool>) -> Option<&'static str> {
+    let pool = pool?;
+    let ping = async {
+        let mut connection = pool.get().await.ok()?;
+        deadpool_redis::redis::cmd("PING")
+            .query_async::<String>(&mut connection)
+            .await
+            .ok()
+    };
+    match tokio::time::timeout(Duration::from_secs(2), ping).await {
+        Ok(Some(pong)) if pong == "PONG" => Some("up"),
+        _ => Some("down"),
+    }
 }
 
 async fn probe(upstream: &Upstream) -> &'static str {

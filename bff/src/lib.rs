@@ -6,18 +6,21 @@
 //!
 //! A tour:
 //! - [`router`] builds every route ([`customers`], [`fleet`], [`workshop`],
-//!   [`deliveries`], [`views`], [`schedules`], [`health`], OpenAPI at
+//!   [`deliveries`], [`views`], [`schedules`], [`audit`], [`health`], OpenAPI at
 //!   `/api/openapi.json`, Swagger UI at `/docs`) with its middleware
 //!   ([`correlation`], [`rate_limit`], CORS, body limit);
 //! - [`extract`] turns requests into typed input or a field-named [`problem`];
 //! - [`commands`] sends a command and answers with `ETag` and consistency token;
 //! - [`upstream`] is the one path to gRPC: [`breaker`], timeout, retries;
-//! - [`scheduling`] is the conflict protocol: locks, last tokens, schedule checks.
+//! - [`scheduling`] is the conflict protocol: locks, last tokens, schedule checks;
+//! - [`audit`] replays the event log for auditors (history, state as of, diff, trace,
+//!   verify, export) and lets an admin rebuild read models.
 //!
 //! Key decision: the BFF validates only what JSON and HTTP can say (types, enums,
 //! dates, ids); the domain's rules stay in the aggregates, and the command service's
 //! field-named errors pass through as 422s.
 
+pub mod audit;
 pub mod breaker;
 pub mod commands;
 pub mod config;

@@ -27,6 +27,7 @@ the header or `?after=` to read your own write). POSTs take an `Idempotency-Key`
         (name = "deliveries", description = "Routes with checkpoints, and deliveries on them"),
         (name = "views", description = "Screens composed from several reads in parallel"),
         (name = "schedules", description = "Booked slots per driver, vehicle and technician"),
+        (name = "audit", description = "The event log replayed for auditors (read-only, every role): history, state as of, diff, trace, verify, export; and the admin's rebuild of read models"),
         (name = "health", description = "Liveness and readiness")
     )
 )]

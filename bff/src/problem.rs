@@ -24,6 +24,9 @@ pub enum ProblemKind {
     InvalidField,
     UnsupportedMediaType,
     PayloadTooLarge,
+    /// The caller's role (`X-Actor-Role`, set by the authenticating proxy) may not do
+    /// this, e.g. a rebuild of read models without `admin` (403).
+    Forbidden,
     NotFound,
     AlreadyExists,
     /// A domain rule refused the command in the aggregate's current state (409).
@@ -52,6 +55,7 @@ impl ProblemKind {
             ProblemKind::InvalidField => "invalid-field",
             ProblemKind::UnsupportedMediaType => "unsupported-media-type",
             ProblemKind::PayloadTooLarge => "payload-too-large",
+            ProblemKind::Forbidden => "forbidden",
             ProblemKind::NotFound => "not-found",
             ProblemKind::AlreadyExists => "already-exists",
             ProblemKind::RuleViolation => "rule-violation",
@@ -72,6 +76,7 @@ impl ProblemKind {
             ProblemKind::InvalidField => StatusCode::UNPROCESSABLE_ENTITY,
             ProblemKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ProblemKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ProblemKind::Forbidden => StatusCode::FORBIDDEN,
             ProblemKind::NotFound => StatusCode::NOT_FOUND,
             ProblemKind::AlreadyExists
             | ProblemKind::RuleViolation
@@ -92,6 +97,7 @@ impl ProblemKind {
             ProblemKind::InvalidField => "A field has an invalid value",
             ProblemKind::UnsupportedMediaType => "The body must be application/json",
             ProblemKind::PayloadTooLarge => "The request body is too large",
+            ProblemKind::Forbidden => "The caller's role may not do this",
             ProblemKind::NotFound => "Not found",
             ProblemKind::AlreadyExists => "It already exists",
             ProblemKind::RuleViolation => "A business rule refused the request",
@@ -265,6 +271,7 @@ impl From<tonic::Status> for ApiError {
         let kind = match status.code() {
             Code::InvalidArgument | Code::OutOfRange => ProblemKind::InvalidField,
             Code::NotFound => ProblemKind::NotFound,
+            Code::PermissionDenied => ProblemKind::Forbidden,
             Code::AlreadyExists => ProblemKind::AlreadyExists,
             Code::FailedPrecondition => match detail.reason.as_str() {
                 "version_mismatch" => ProblemKind::VersionMismatch,
@@ -330,6 +337,13 @@ mod tests {
         let error = ApiError::from(status(Code::InvalidArgument, "invalid_argument", "email"));
         assert_eq!(error.status(), StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(error.field.as_deref(), Some("email"));
+    }
+
+    #[test]
+    fn a_permission_denied_upstream_is_a_403_forbidden_not_a_502() {
+        let error = ApiError::from(status(Code::PermissionDenied, "admin_only", ""));
+        assert_eq!(error.status(), StatusCode::FORBIDDEN);
+        assert_eq!(error.problem().kind, "/problems/forbidden");
     }
 
     #[test]

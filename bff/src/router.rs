@@ -17,7 +17,8 @@ use crate::problem::{ApiError, ProblemKind};
 use crate::rate_limit::{self, Limiter};
 use crate::state::AppState;
 use crate::{
-    consistency, correlation, customers, deliveries, fleet, health, schedules, views, workshop,
+    audit, consistency, correlation, customers, deliveries, fleet, health, schedules, views,
+    workshop,
 };
 
 /// Every route of the BFF with its middleware: correlation id, CORS, body limit,
@@ -73,7 +74,8 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .merge(workshop::routes())
         .merge(deliveries::routes())
         .merge(schedules::routes())
-        .merge(views::routes());
+        .merge(views::routes())
+        .merge(audit::routes());
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)
         .routes(routes!(health::live))
@@ -107,6 +109,7 @@ fn cors(origins: &[String]) -> CorsLayer {
             HeaderName::from_static(consistency::HEADER),
         ])
         .expose_headers([
+            header::CONTENT_DISPOSITION,
             header::ETAG,
             header::LOCATION,
             header::RETRY_AFTER,

@@ -1,16 +1,23 @@
 //! Building and running the BFF: `build(config)` binds (port 0 in tests) and connects
-//! lazily to the upstreams; `run_until_stopped(shutdown)` serves until told to stop.
+//! lazily to the upstreams and to Redis; `run_until_stopped(shutdown)` serves until
+//! told to stop.
+//!
+//! Lazily on purpose: a Redis or an upstream that is down at start does not stop the
+//! BFF; `/health/ready` reports it down, and bookings fail closed until it is back.
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use es_core::lock::{InProcessLocks, LockManager};
+use anyhow::Context;
+use es_core::lock::redis::{DEFAULT_OPERATION_TIMEOUT, connect_pool};
+use es_core::lock::{InProcessLocks, LockManager, RedisLocks};
 use tokio::net::TcpListener;
 
 use crate::config::Config;
 use crate::router::router;
 use crate::scheduling::Scheduler;
+use crate::scheduling::redis_tokens::RedisTokens;
 use crate::scheduling::tokens::{InProcessTokens, TokenRegistry};
 use crate::state::AppState;
 use crate::upstream::Upstreams;
@@ -20,14 +27,22 @@ pub struct App {
     state: AppState,
 }
 
-/// The BFF on the embedded default: in-process locks and token registry.
+/// The BFF on the backends its configuration names: locks and tokens in Redis when
+/// `REDIS_URL` is set (shared by every instance), in this process otherwise.
 pub async fn build(config: Config) -> anyhow::Result<App> {
-    App::with_backends(
-        config,
-        Arc::new(InProcessLocks::new()),
-        Arc::new(InProcessTokens::default()),
-    )
-    .await
+    let Some(url) = &config.redis_url else {
+        return App::with_backends(
+            config,
+            Arc::new(InProcessLocks::new()),
+            Arc::new(InProcessTokens::default()),
+        )
+        .await;
+    };
+    let pool = connect_pool(url.as_str(), DEFAULT_OPERATION_TIMEOUT)
+        .context("configuration variable REDIS_URL")?;
+    let locks = Arc::new(RedisLocks::new(pool.clone()));
+    let tokens = Arc::new(RedisTokens::new(pool.clone()));
+    App::assemble(config, locks, tokens, Some(pool)).await
 }
 
 impl App {
@@ -38,11 +53,21 @@ impl App {
         locks: Arc<dyn LockManager>,
         tokens: Arc<dyn TokenRegistry>,
     ) -> anyhow::Result<App> {
+        App::assemble(config, locks, tokens, None).await
+    }
+
+    /// `redis`: the pool behind `locks` and `tokens`, if any, for `/health/ready`.
+    async fn assemble(
+        config: Config,
+        locks: Arc<dyn LockManager>,
+        tokens: Arc<dyn TokenRegistry>,
+        redis: Option<deadpool_redis::Pool>,
+    ) -> anyhow::Result<App> {
         let listener = TcpListener::bind(config.listen).await?;
         let upstreams =
             Upstreams::connect(&config.command_url, &config.query_url, &config.upstream)?;
         let scheduler = Scheduler::new(locks, tokens, config.lock_ttl, config.lock_wait);
-        let state = AppState::new(upstreams, scheduler, config);
+        let state = AppState::new(upstreams, scheduler, config, redis);
         Ok(App { listener, state })
     }
 

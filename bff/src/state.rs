@@ -14,14 +14,22 @@ pub struct Shared {
     pub upstreams: Upstreams,
     pub scheduler: Scheduler,
     pub config: Config,
+    /// The Redis behind the locks and tokens, when `REDIS_URL` is set (for readiness).
+    pub redis: Option<deadpool_redis::Pool>,
 }
 
 impl AppState {
-    pub fn new(upstreams: Upstreams, scheduler: Scheduler, config: Config) -> Self {
+    pub fn new(
+        upstreams: Upstreams,
+        scheduler: Scheduler,
+        config: Config,
+        redis: Option<deadpool_redis::Pool>,
+    ) -> Self {
         AppState(Arc::new(Shared {
             upstreams,
             scheduler,
             config,
+            redis,
         }))
     }
 }

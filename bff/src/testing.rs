@@ -53,9 +53,23 @@ impl TestResponse {
 
 /// Sends one request; `body` is sent as JSON when given.
 pub async fn call(router: &Router, method: Method, uri: &str, body: Option<&str>) -> TestResponse {
+    call_with(router, method, uri, body, &[]).await
+}
+
+/// [`call`] with headers, e.g. the `X-Actor-Role` the authenticating proxy sets.
+pub async fn call_with(
+    router: &Router,
+    method: Method,
+    uri: &str,
+    body: Option<&str>,
+    headers: &[(&str, &str)],
+) -> TestResponse {
     let mut request = Request::builder().method(method).uri(uri);
     if body.is_some() {
         request = request.header("content-type", "application/json");
+    }
+    for (name, value) in headers {
+        request = request.header(*name, *value);
     }
     let request = request
         .body(Body::from(body.unwrap_or("").to_owned()))

@@ -6,6 +6,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable};
+use contracts::v1::audit_client::AuditClient;
 use contracts::v1::customer_commands_client::CustomerCommandsClient;
 use contracts::v1::delivery_commands_client::DeliveryCommandsClient;
 use contracts::v1::fleet_commands_client::FleetCommandsClient;
@@ -122,6 +123,8 @@ pub struct Upstreams {
     pub fleet: FleetCommandsClient<Channel>,
     pub workshop: WorkshopCommandsClient<Channel>,
     pub deliveries: DeliveryCommandsClient<Channel>,
+    /// The command service's read-only audit RPCs (the log itself, not a read model).
+    pub audit: AuditClient<Channel>,
     pub reads: QueryClient<Channel>,
 }
 
@@ -138,6 +141,7 @@ impl Upstreams {
             fleet: FleetCommandsClient::new(command.channel.clone()),
             workshop: WorkshopCommandsClient::new(command.channel.clone()),
             deliveries: DeliveryCommandsClient::new(command.channel.clone()),
+            audit: AuditClient::new(command.channel.clone()),
             reads: QueryClient::new(query.channel.clone()),
             command,
             query,

@@ -36,8 +36,12 @@ pub mod audit;
 pub mod cache;
 pub mod envelope;
 pub mod hash;
+#[cfg(feature = "kafka")]
+pub mod kafka;
 pub mod lock;
 pub mod memory;
+#[cfg(feature = "mongo")]
+pub mod mongo;
 pub mod projection;
 pub mod repository;
 pub mod seal;
@@ -60,6 +64,8 @@ pub use envelope::{Actor, ConsistencyToken, EventEnvelope, EventMetadata, Propos
 pub use hash::{ChainCursor, Hash};
 pub use lock::{Lease, LockError, LockManager};
 pub use memory::InMemoryEventStore;
+#[cfg(feature = "mongo")]
+pub use mongo::MongoEventStore;
 pub use repository::{CommandError, Executed, Loaded, Repository, RepositoryError};
 pub use snapshot::{Snapshot, SnapshotPolicy};
 #[cfg(feature = "sqlite")]

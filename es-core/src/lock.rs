@@ -5,6 +5,8 @@
 //! so work done under it must carry `fencing` to whoever can reject stale holders.
 
 mod in_process;
+#[cfg(feature = "redis")]
+pub mod redis;
 
 use std::time::Duration;
 
@@ -12,6 +14,8 @@ use async_trait::async_trait;
 use backon::{ExponentialBuilder, Retryable};
 
 pub use in_process::InProcessLocks;
+#[cfg(feature = "redis")]
+pub use redis::RedisLocks;
 
 /// A held lock.
 #[derive(Debug, Clone, PartialEq, Eq)]

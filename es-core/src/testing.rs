@@ -4,6 +4,7 @@
 pub mod counter;
 pub mod given;
 pub mod lock_contract;
+pub mod servers;
 pub mod store_contract;
 
 pub use given::AggregateTest;

@@ -100,8 +100,8 @@ impl Scheduler {
         Fut: Future<Output = Result<(T, Option<ConsistencyToken>), ApiError>>,
     {
         let keys: Vec<String> = resources.iter().map(Resource::key).collect();
-        let lock_names: Vec<String> = keys.iter().map(|k| format!("pitlane:lock:{k}")).collect();
-        let leases = lock::acquire_all(self.locks.as_ref(), &lock_names, self.ttl, self.wait)
+        // The lock manager namespaces its own keys (Redis: `pitlane:lock:{driver:7}`).
+        let leases = lock::acquire_all(self.locks.as_ref(), &keys, self.ttl, self.wait)
             .await
             .map_err(lock_problem)?;
         let mut wait_keys = keys.clone();
@@ -120,10 +120,7 @@ fn lock_problem(error: LockError) -> ApiError {
     match error {
         LockError::Busy(resource) | LockError::Timeout(resource) => ApiError::new(
             ProblemKind::ResourceBusy,
-            format!(
-                "{} is being booked by another request; retry",
-                resource.trim_start_matches("pitlane:lock:")
-            ),
+            format!("{resource} is being booked by another request; retry"),
         ),
         LockError::Unavailable(cause) => {
             tracing::warn!(%cause, "lock backend unavailable");

@@ -10,6 +10,7 @@
 
 pub mod checks;
 mod guard;
+pub mod redis_tokens;
 pub mod tokens;
 
 pub use guard::{Resource, Scheduler};

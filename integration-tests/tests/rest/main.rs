@@ -1,6 +1,7 @@
 //! End-to-end tests of the REST API: the platform as `cargo run` starts it, driven
 //! over HTTP on port 0.
 
+mod audit;
 mod booking_storm;
 mod conventions;
 mod delivery_flow;

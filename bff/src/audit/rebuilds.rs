@@ -1,0 +1,166 @@
+//! Rebuilds: an admin starts the query service's shadow rebuild of read models (built
+//! from the whole log beside the current tables, then switched atomically), and anyone
+//! follows its progress in the read models' status. The only audit endpoint that
+//! writes, and it writes read models only, never the log.
+
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use contracts::v1 as pb;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::context::renamed;
+use crate::extract::{Json, RequestContext};
+use crate::problem::{ApiError, Problem, ProblemKind};
+use crate::query;
+use crate::state::AppState;
+use crate::upstream::Retry;
+
+/// The role the authenticating proxy names in `X-Actor-Role` for administrators.
+pub const ADMIN_ROLE: &str = "admin";
+
+/// Where a rebuild's progress shows.
+pub const PROGRESS: &str = "/api/v1/audit/rebuilds";
+
+/// A [`RequestContext`] whose caller is an admin. Checked before the body is read, so
+/// a caller without the role learns nothing about what a valid body would be.
+pub struct Admin(pub RequestContext);
+
+impl<S: Send + Sync> FromRequestParts<S> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let ctx = RequestContext::from_request_parts(parts, state).await?;
+        if ctx.actor_role.as_deref() == Some(ADMIN_ROLE) {
+            return Ok(Admin(ctx));
+        }
+        Err(ApiError::new(
+            ProblemKind::Forbidden,
+            format!("only the `{ADMIN_ROLE}` role may rebuild read models"),
+        )
+        .with_reason("admin_only"))
+    }
+}
+
+/// Which read models to rebuild.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct RebuildRequest {
+    /// Names as in the rebuilds' status (e.g. `customers`); empty or absent: all.
+    #[serde(default)]
+    pub read_models: Vec<String>,
+}
+
+/// A rebuild under way.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RebuildStarted {
+    /// The read models whose rebuild started.
+    pub started: Vec<String>,
+    /// Where to follow it (also the `Location` header).
+    pub progress: String,
+}
+
+/// Every read model's checkpoint, generation and rebuild.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReadModelStatusList {
+    pub read_models: Vec<ReadModelStatus>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReadModelStatus {
+    pub name: String,
+    /// Global position of the last event applied.
+    pub position: u64,
+    /// Events of the log not applied yet.
+    pub lag: u64,
+    /// The generation of tables queries read; a rebuild fills the next one.
+    pub generation: u64,
+    pub rebuilding: bool,
+    /// The position the running rebuild has reached (0 when not rebuilding).
+    pub rebuild_position: u64,
+    /// `null` when the last event applied cleanly.
+    #[schema(required = true)]
+    pub last_error: Option<String>,
+    pub dead_letter_count: u64,
+    /// Events of types the read model does not know, skipped.
+    pub unknown_skipped: u64,
+}
+
+impl From<pb::ProjectorStatus> for ReadModelStatus {
+    fn from(p: pb::ProjectorStatus) -> Self {
+        ReadModelStatus {
+            name: p.name,
+            position: p.position,
+            lag: p.lag,
+            generation: p.generation,
+            rebuilding: p.rebuilding,
+            rebuild_position: p.rebuild_position,
+            last_error: Some(p.last_error).filter(|e| !e.is_empty()),
+            dead_letter_count: p.dead_letter_count,
+            unknown_skipped: p.unknown_skipped,
+        }
+    }
+}
+
+/// Start rebuilding read models from the whole log (admin only). Queries keep reading
+/// the current tables until each rebuilt one is switched in.
+#[utoipa::path(post, path = "/audit/rebuilds", tag = "audit",
+    request_body = RebuildRequest,
+    params(("X-Actor-Role" = String, Header, description = "Set by the authenticating proxy; must be `admin`")),
+    responses(
+        (status = 202, description = "Started; follow it at `Location`", body = RebuildStarted),
+        (status = 403, description = "The caller is not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "An unknown read model, or one already rebuilding", body = Problem, content_type = "application/problem+json")))]
+pub async fn start_rebuild(
+    State(state): State<AppState>,
+    Admin(ctx): Admin,
+    Json(body): Json<RebuildRequest>,
+) -> Result<Response, ApiError> {
+    let request = pb::RebuildReadModelsRequest {
+        projections: body.read_models,
+    };
+    // Never retried: a retry after a lost reply would be refused as "already being
+    // rebuilt" although the first attempt started it.
+    let upstreams = &state.upstreams;
+    let reply = upstreams
+        .query
+        .call(Retry::Never, || {
+            let mut client = upstreams.reads.clone();
+            let request = ctx.grpc(request.clone());
+            async move { client.rebuild_read_models(request).await }
+        })
+        .await
+        .map_err(|e| renamed(e, &[("projections", "read_models")]))?;
+    let body = RebuildStarted {
+        started: reply.started,
+        progress: PROGRESS.to_owned(),
+    };
+    Ok((
+        StatusCode::ACCEPTED,
+        [(header::LOCATION, PROGRESS)],
+        axum::Json(body),
+    )
+        .into_response())
+}
+
+/// Every read model's status: generation, whether it is rebuilding and how far. Open
+/// to every role, like the rest of the audit reads.
+#[utoipa::path(get, path = "/audit/rebuilds", tag = "audit",
+    responses((status = 200, description = "Each read model's status", body = ReadModelStatusList)))]
+pub async fn rebuild_status(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+) -> Result<axum::Json<ReadModelStatusList>, ApiError> {
+    let request = pb::ProjectionStatusRequest {
+        wait_for: ctx.wait_for.clone(),
+    };
+    let reply = query!(state, ctx, projection_status(request)).await?;
+    Ok(axum::Json(ReadModelStatusList {
+        read_models: reply
+            .projectors
+            .into_iter()
+            .map(ReadModelStatus::from)
+            .collect(),
+    }))
+}

@@ -1,0 +1,96 @@
+//! State as of: an aggregate's state replayed from the log up to a version or an
+//! instant (upcasters included), or its latest state.
+
+use axum::extract::{Path, State};
+use chrono::{DateTime, Utc};
+use contracts::v1 as pb;
+use contracts::v1::state_as_of_request::AsOf;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+
+use super::context::{AuditContext, audit_call, json, non_blank};
+use super::envelope::EventRefView;
+use super::history::rfc3339;
+use crate::extract::Query;
+use crate::problem::{ApiError, Problem};
+use crate::state::AppState;
+
+/// The point to replay to: a version, an instant, or (neither) the latest.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AsOfParams {
+    /// After the event of this version (0: before the first event).
+    pub version: Option<u64>,
+    /// After every event recorded at or before this instant (RFC 3339).
+    pub at: Option<DateTime<Utc>>,
+}
+
+impl AsOfParams {
+    /// Both at once is ambiguous: a 400 naming both (`field` is `version,at`).
+    fn as_of(&self) -> Result<Option<AsOf>, ApiError> {
+        match (self.version, self.at) {
+            (Some(_), Some(_)) => Err(ApiError::malformed(
+                "version,at",
+                "give `version` or `at`, not both",
+            )),
+            (Some(version), None) => Ok(Some(AsOf::Version(version))),
+            (None, Some(at)) => Ok(Some(AsOf::At(rfc3339(at)))),
+            (None, None) => Ok(None),
+        }
+    }
+}
+
+/// An aggregate's state at one point of its stream.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct StateView {
+    pub stream_id: String,
+    pub aggregate_type: String,
+    /// The version replayed to (0 when the point is before the first event).
+    pub version: u64,
+    /// The stream's last version.
+    pub current_version: u64,
+    /// The last event applied; `null` before the first.
+    #[schema(required = true)]
+    pub last_event: Option<EventRefView>,
+    /// The aggregate's state (its serde form), personal data erased or in clear.
+    #[schema(value_type = Object)]
+    pub state: Value,
+}
+
+impl TryFrom<pb::StateAsOfReply> for StateView {
+    type Error = ApiError;
+
+    fn try_from(reply: pb::StateAsOfReply) -> Result<Self, ApiError> {
+        Ok(StateView {
+            state: json(&reply.state_json, "state")?,
+            stream_id: reply.stream_id,
+            aggregate_type: reply.aggregate_type,
+            version: reply.version,
+            current_version: reply.current_version,
+            last_event: reply.last_event.map(EventRefView::from),
+        })
+    }
+}
+
+/// An aggregate's state as of a version or an instant (neither: the latest).
+#[utoipa::path(get, path = "/audit/streams/{stream_id}/state", tag = "audit",
+    params(("stream_id" = String, Path, description = "e.g. `customer-0190…`"), AsOfParams),
+    responses(
+        (status = 200, description = "The replayed state", body = StateView),
+        (status = 400, description = "A malformed version or time, or both given", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such stream", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A version past the stream's end", body = Problem, content_type = "application/problem+json")))]
+pub async fn state_as_of(
+    State(state): State<AppState>,
+    Path(stream_id): Path<String>,
+    AuditContext(ctx): AuditContext,
+    Query(params): Query<AsOfParams>,
+) -> Result<axum::Json<StateView>, ApiError> {
+    let request = pb::StateAsOfRequest {
+        stream_id: non_blank("stream_id", &stream_id)?,
+        as_of: params.as_of()?,
+    };
+    let reply = audit_call!(state, ctx, state_as_of(request)).await?;
+    Ok(axum::Json(StateView::try_from(reply)?))
+}
