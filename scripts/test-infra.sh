@@ -137,12 +137,14 @@ start_mongo() {
     # An explicit, empty config turns off secantus' search for ./secantusd.toml and
     # ~/.secantus/secantusd.toml, which could change its behaviour per machine. It
     # advertises itself as the primary of the one-node replica set `secantus`, which is
-    # what drivers need for change streams and transactions.
+    # what drivers need for change streams and transactions. `--enable-test-commands`
+    # allows `failCommand` fail points (the late-commit test of the Mongo store).
     mkdir -p "$DIR/mongo"
     : >"$DIR/mongo/secantusd.toml"
     start_background mongo "$MONGO_PORT" "$VENV/bin/python" -m secantus \
         --config "$DIR/mongo/secantusd.toml" \
-        --host 127.0.0.1 --port "$MONGO_PORT" --storage-path :memory:
+        --host 127.0.0.1 --port "$MONGO_PORT" --storage-path :memory: \
+        --enable-test-commands
 }
 
 start_kafka() {
