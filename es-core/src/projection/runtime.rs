@@ -115,10 +115,14 @@ async fn follow(
             }
         }
         if fresh.is_empty() {
+            // Only duplicates: still acknowledged, or a Kafka source would redeliver
+            // them after every restart.
+            source.committed(checkpoint).await;
             continue;
         }
-        apply_or_park(target, status, policy, &fresh).await?;
+        apply_or_park(source, target, status, policy, &fresh).await?;
         checkpoint = fresh.last().map_or(checkpoint, |e| e.position);
+        source.committed(checkpoint).await;
         if let Ok(head) = source.head().await {
             status.update(|s| s.head = head);
         }
@@ -138,6 +142,7 @@ impl Drop for AbortOnDrop {
 /// Applies a batch; if it keeps failing, finds the failing event by applying one at a
 /// time, parks it after its retries, and carries on with the rest.
 async fn apply_or_park(
+    source: &dyn EventSource,
     target: &mut impl ProjectionTarget,
     status: &StatusBoard,
     policy: RetryPolicy,
@@ -153,6 +158,10 @@ async fn apply_or_park(
             Ok(report) => record(status, one, report),
             Err(error) => {
                 tracing::error!(position = event.position, stream_id = %event.stream_id, %error, "parking event as a dead letter");
+                source
+                    .dead_letter(event, &error.0, policy.attempts)
+                    .await
+                    .map_err(|e| ApplyError(e.0))?;
                 target.park(event, &error.0, policy.attempts).await?;
                 status.update(|s| {
                     s.position = event.position;
@@ -200,4 +209,209 @@ fn record(status: &StatusBoard, events: &[EventEnvelope], report: super::BatchRe
         s.unknown_skipped += report.unknown;
         s.dead_letters += report.parked;
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use async_trait::async_trait;
+    use futures::stream::BoxStream;
+    use serde_json::json;
+
+    use super::*;
+    use crate::envelope::{EventMetadata, ProposedEvent, now};
+    use crate::memory::InMemoryEventStore;
+    use crate::projection::{BatchReport, SourceError, StoreSource};
+    use crate::store::{AppendRequest, EventStore, ExpectedVersion};
+
+    /// What the runtime told the source.
+    #[derive(Default)]
+    struct Told {
+        committed: Vec<u64>,
+        dead_letters: Vec<(u64, String, u32)>,
+    }
+
+    struct ListeningSource {
+        inner: StoreSource,
+        told: Arc<Mutex<Told>>,
+        /// Position whose dead letter the source refuses once (its channel is down).
+        refuse_once: Mutex<Option<u64>>,
+    }
+
+    #[async_trait]
+    impl EventSource for ListeningSource {
+        async fn subscribe(
+            &self,
+            after: u64,
+        ) -> Result<BoxStream<'static, Result<EventEnvelope, SourceError>>, SourceError> {
+            self.inner.subscribe(after).await
+        }
+
+        async fn head(&self) -> Result<u64, SourceError> {
+            self.inner.head().await
+        }
+
+        async fn committed(&self, position: u64) {
+            self.told.lock().unwrap().committed.push(position);
+        }
+
+        async fn dead_letter(
+            &self,
+            event: &EventEnvelope,
+            reason: &str,
+            attempts: u32,
+        ) -> Result<(), SourceError> {
+            let mut refuse = self.refuse_once.lock().unwrap();
+            if *refuse == Some(event.position) {
+                *refuse = None;
+                return Err(SourceError("dead-letter channel down".into()));
+            }
+            let told = (event.position, reason.to_owned(), attempts);
+            self.told.lock().unwrap().dead_letters.push(told);
+            Ok(())
+        }
+    }
+
+    /// Applies everything but events of type `bad.v1`; remembers what it holds.
+    #[derive(Clone, Default)]
+    struct Model(Arc<Mutex<Held>>);
+
+    #[derive(Clone, Default)]
+    struct Held {
+        checkpoint: u64,
+        applied: Vec<u64>,
+        parked: Vec<u64>,
+    }
+
+    #[async_trait]
+    impl ProjectionTarget for Model {
+        async fn checkpoint(&mut self) -> Result<u64, ApplyError> {
+            Ok(self.0.lock().unwrap().checkpoint)
+        }
+
+        async fn apply(&mut self, events: &[EventEnvelope]) -> Result<BatchReport, ApplyError> {
+            if events.iter().any(|e| e.event_type == "bad.v1") {
+                return Err(ApplyError("cannot project bad.v1".into()));
+            }
+            let mut model = self.0.lock().unwrap();
+            model.applied.extend(events.iter().map(|e| e.position));
+            model.checkpoint = events.last().map_or(model.checkpoint, |e| e.position);
+            Ok(BatchReport::default())
+        }
+
+        async fn park(
+            &mut self,
+            event: &EventEnvelope,
+            _reason: &str,
+            _attempts: u32,
+        ) -> Result<(), ApplyError> {
+            let mut model = self.0.lock().unwrap();
+            model.parked.push(event.position);
+            model.checkpoint = event.position;
+            Ok(())
+        }
+    }
+
+    async fn store_with(types: &[&str]) -> Arc<InMemoryEventStore> {
+        let store = Arc::new(InMemoryEventStore::new());
+        for (i, event_type) in types.iter().enumerate() {
+            let request = AppendRequest {
+                aggregate_type: "thing".into(),
+                aggregate_id: "1".into(),
+                expected: ExpectedVersion::Exact(i as u64),
+                events: vec![ProposedEvent::new(*event_type, 1, json!({}), now())],
+                metadata: EventMetadata::system(),
+                idempotency: None,
+            };
+            store.append(request).await.unwrap();
+        }
+        store
+    }
+
+    fn policy() -> RetryPolicy {
+        RetryPolicy {
+            attempts: 2,
+            min_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(2),
+            batch: 100,
+        }
+    }
+
+    /// Runs until the model's checkpoint reaches `position`; returns what the source
+    /// was told.
+    async fn run_until(
+        store: Arc<InMemoryEventStore>,
+        refuse_once: Option<u64>,
+        model: &Model,
+        position: u64,
+    ) -> Told {
+        let told = Arc::new(Mutex::new(Told::default()));
+        let source = Arc::new(ListeningSource {
+            inner: StoreSource(store),
+            told: told.clone(),
+            refuse_once: Mutex::new(refuse_once),
+        });
+        let probe = model.clone();
+        let reached = async move {
+            while probe.0.lock().unwrap().checkpoint < position {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            // Let the runtime finish the step after its last apply.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        let status = Arc::new(StatusBoard::new("test"));
+        let stop = tokio::time::timeout(Duration::from_secs(10), reached);
+        run(source, model.clone(), status, policy(), async move {
+            stop.await.expect("the model reached the position in time");
+        })
+        .await;
+        Arc::try_unwrap(told).ok().unwrap().into_inner().unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_source_is_told_each_position_the_target_has_committed() {
+        let store = store_with(&["ok.v1", "ok.v1", "ok.v1"]).await;
+        let model = Model::default();
+
+        let told = run_until(store, None, &model, 3).await;
+
+        assert_eq!(told.committed.last(), Some(&3));
+        assert!(
+            told.committed.windows(2).all(|w| w[0] <= w[1]),
+            "{:?}",
+            told.committed
+        );
+    }
+
+    #[tokio::test]
+    async fn a_parked_event_goes_to_the_sources_dead_letters_and_the_next_is_applied() {
+        let store = store_with(&["ok.v1", "bad.v1", "ok.v1"]).await;
+        let model = Model::default();
+
+        let told = run_until(store, None, &model, 3).await;
+
+        let held = model.0.lock().unwrap().clone();
+        assert_eq!((held.applied, held.parked), (vec![1, 3], vec![2]));
+        assert_eq!(
+            told.dead_letters,
+            vec![(2, "cannot project bad.v1".into(), 2)]
+        );
+    }
+
+    #[tokio::test]
+    async fn an_event_is_not_parked_while_the_source_cannot_dead_letter_it() {
+        let store = store_with(&["ok.v1", "bad.v1", "ok.v1"]).await;
+        let model = Model::default();
+
+        let told = run_until(store, Some(2), &model, 3).await;
+
+        let held = model.0.lock().unwrap().clone();
+        assert_eq!(
+            (held.applied, held.parked),
+            (vec![1, 3], vec![2]),
+            "parked once, after a retry"
+        );
+        assert_eq!(told.dead_letters.len(), 1);
+    }
 }

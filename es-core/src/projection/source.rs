@@ -24,6 +24,24 @@ pub trait EventSource: Send + Sync + 'static {
 
     /// The newest position the source knows, for lag.
     async fn head(&self) -> Result<u64, SourceError>;
+
+    /// Told by the runtime once the target has durably committed every event up to
+    /// `position` (rows and checkpoint). A source that tracks delivery on its side
+    /// (Kafka's consumer offsets) acknowledges here and nowhere earlier, so a crash
+    /// before the commit redelivers. Sources that read from a position need nothing.
+    async fn committed(&self, _position: u64) {}
+
+    /// Told by the runtime before it parks `event` as a dead letter in the target. A
+    /// source with a dead-letter channel of its own (Kafka's `<topic>.dlq`) publishes it
+    /// there; an error stops the parking, and the runtime retries it.
+    async fn dead_letter(
+        &self,
+        _event: &EventEnvelope,
+        _reason: &str,
+        _attempts: u32,
+    ) -> Result<(), SourceError> {
+        Ok(())
+    }
 }
 
 /// Reads a local event store directly (tests, benchmarks, rebuilds next to the store).
