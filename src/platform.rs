@@ -66,6 +66,7 @@ impl Platform {
             snapshot_every: 100,
             max_retries: 3,
             aggregate_cache: 10_000,
+            kafka: None,
         };
         let store: Arc<dyn EventStore> = Arc::new(
             SqliteEventStore::open(&events)
@@ -92,6 +93,7 @@ impl Platform {
             read_models: config.data.join("read-models.db"),
             command_url: command_url.clone(),
             consistency_timeout: Duration::from_secs(5),
+            kafka: None,
         };
         let db = ReadModelDb::open(&query_config.read_models, query::startup::all_projections())
             .with_context(|| {

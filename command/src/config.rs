@@ -8,6 +8,21 @@ use std::path::PathBuf;
 pub enum StoreLocation {
     /// The embedded default: one SQLite file.
     Sqlite(PathBuf),
+    /// Production: a MongoDB replica set (`mongodb://…/DATABASE`, database `pitlane`
+    /// when the URL names none).
+    Mongo { url: String, database: String },
+}
+
+/// Publishing to Kafka by tailing the store (the relay, ADR 012): on when
+/// `KAFKA_BROKERS` is set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KafkaSettings {
+    /// `KAFKA_BROKERS`: `host:port[,host:port…]`.
+    pub brokers: String,
+    /// `KAFKA_TOPIC_PARTITIONS`: partitions of each topic created at start, default 6.
+    pub partitions: i32,
+    /// `KAFKA_REPLICATION_FACTOR`: replicas of each topic created at start, default 1.
+    pub replication: i32,
 }
 
 /// Where the keys of personal data live (ADR 010): outside the event log, always.
@@ -19,13 +34,18 @@ pub enum KeyStoreLocation {
     /// customer's personal data, are gone when the process ends. Never chosen by
     /// [`Config::from_env`].
     InMemory,
+    /// The `data_keys` collection beside a MongoDB event store (the default there): the
+    /// query service, in another process, opens what Kafka carries sealed with the same
+    /// keys (`KEY_STORE_URL`).
+    BesideMongo,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     /// `PITLANE_COMMAND_ADDR`, default `127.0.0.1:50051`.
     pub listen: SocketAddr,
-    /// `PITLANE_EVENT_STORE`: a file path (or `sqlite:PATH`), default `data/events.db`.
+    /// `EVENT_STORE_URL` (or its older name `PITLANE_EVENT_STORE`): `mongodb://…`, or a
+    /// SQLite file path (or `sqlite:PATH`), default `data/events.db`.
     pub store: StoreLocation,
     /// `PITLANE_KEY_STORE`: a file path (or `sqlite:PATH`), default `keys.db` in the
     /// event store's folder. Two event stores in one folder need a key store each.
@@ -37,6 +57,8 @@ pub struct Config {
     /// `PITLANE_AGGREGATE_CACHE`: aggregates of each type kept in memory (0 = none),
     /// default 10000.
     pub aggregate_cache: usize,
+    /// `KAFKA_BROKERS` and friends: the relay runs when set.
+    pub kafka: Option<KafkaSettings>,
 }
 
 /// A variable that is malformed, named so an operator can fix it.
@@ -68,8 +90,16 @@ impl Config {
                 format!("`{listen}` is not a socket address like 127.0.0.1:50051"),
             )
         })?;
-        let store = parse_store(&get("PITLANE_EVENT_STORE", "data/events.db"))
-            .map_err(|message| malformed("PITLANE_EVENT_STORE", message))?;
+        let (store_variable, raw_store) =
+            match lookup("EVENT_STORE_URL").filter(|v| !v.trim().is_empty()) {
+                Some(raw) => ("EVENT_STORE_URL", raw),
+                None => (
+                    "PITLANE_EVENT_STORE",
+                    get("PITLANE_EVENT_STORE", "data/events.db"),
+                ),
+            };
+        let store =
+            parse_store(&raw_store).map_err(|message| malformed(store_variable, message))?;
         let key_store = match lookup("PITLANE_KEY_STORE").filter(|v| !v.trim().is_empty()) {
             Some(raw) => parse_sqlite_path(&raw)
                 .map(KeyStoreLocation::Sqlite)
@@ -101,6 +131,32 @@ impl Config {
                 format!("`{aggregate_cache}` is not a whole number"),
             )
         })?;
+        let kafka = match lookup("KAFKA_BROKERS").filter(|v| !v.trim().is_empty()) {
+            None => None,
+            Some(brokers) => {
+                let count = |variable: &'static str| {
+                    let raw = get(
+                        variable,
+                        match variable {
+                            "KAFKA_TOPIC_PARTITIONS" => "6",
+                            _ => "1",
+                        },
+                    );
+                    raw.parse::<i32>()
+                        .ok()
+                        .filter(|n| (1..=1_000).contains(n))
+                        .ok_or_else(|| {
+                            malformed(variable, format!("`{raw}` is not a number from 1 to 1000"))
+                        })
+                };
+                Some(KafkaSettings {
+                    brokers: parse_brokers(&brokers)
+                        .map_err(|message| malformed("KAFKA_BROKERS", message))?,
+                    partitions: count("KAFKA_TOPIC_PARTITIONS")?,
+                    replication: count("KAFKA_REPLICATION_FACTOR")?,
+                })
+            }
+        };
         Ok(Config {
             listen,
             store,
@@ -108,6 +164,7 @@ impl Config {
             snapshot_every,
             max_retries,
             aggregate_cache,
+            kafka,
         })
     }
 }
@@ -115,12 +172,54 @@ impl Config {
 fn parse_store(raw: &str) -> Result<StoreLocation, String> {
     let raw = raw.trim();
     if raw.starts_with("mongodb://") || raw.starts_with("mongodb+srv://") {
-        return Err(
-            "the MongoDB event store is not available in this build yet; use a SQLite file path"
-                .into(),
-        );
+        let database = mongo_database(raw)?;
+        return Ok(StoreLocation::Mongo {
+            url: raw.to_owned(),
+            database,
+        });
+    }
+    if raw.contains("://") {
+        return Err("expected mongodb://HOST[:PORT]/DATABASE or a SQLite file path".into());
     }
     parse_sqlite_path(raw).map(StoreLocation::Sqlite)
+}
+
+/// The database a MongoDB URL names in its path (`mongodb://host/DATABASE?…`), or
+/// `pitlane`. The URL's password never appears in the error.
+pub fn mongo_database(url: &str) -> Result<String, String> {
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let Some((hosts, path)) = after_scheme.split_once('/') else {
+        return Ok("pitlane".into());
+    };
+    if hosts.rsplit('@').next().is_none_or(str::is_empty) {
+        return Err("the MongoDB URL names no host".into());
+    }
+    let database = path.split('?').next().unwrap_or_default();
+    if database.is_empty() {
+        return Ok("pitlane".into());
+    }
+    if database.contains(['/', '\\', '.', ' ', '"', '$']) {
+        return Err(format!(
+            "`{database}` is not a MongoDB database name (no / \\ . space \" or $)"
+        ));
+    }
+    Ok(database.to_owned())
+}
+
+/// `host:port[,host:port…]`, trimmed.
+fn parse_brokers(raw: &str) -> Result<String, String> {
+    let brokers: Vec<&str> = raw.split(',').map(str::trim).collect();
+    for broker in &brokers {
+        let valid = broker
+            .rsplit_once(':')
+            .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
+        if !valid || broker.contains("://") {
+            return Err(format!(
+                "`{broker}` is not a broker address like kafka:9092 (a comma-separated list)"
+            ));
+        }
+    }
+    Ok(brokers.join(","))
 }
 
 fn parse_sqlite_path(raw: &str) -> Result<PathBuf, String> {
@@ -139,6 +238,7 @@ impl KeyStoreLocation {
             StoreLocation::Sqlite(events) => {
                 KeyStoreLocation::Sqlite(events.with_file_name("keys.db"))
             }
+            StoreLocation::Mongo { .. } => KeyStoreLocation::BesideMongo,
         }
     }
 }
@@ -177,8 +277,15 @@ mod tests {
         assert_eq!(error.variable, "PITLANE_SNAPSHOT_EVERY");
         let error = config(&[("PITLANE_COMMAND_MAX_RETRIES", "1000")]).unwrap_err();
         assert_eq!(error.variable, "PITLANE_COMMAND_MAX_RETRIES");
-        let error = config(&[("PITLANE_EVENT_STORE", "mongodb://db")]).unwrap_err();
+        let error = config(&[("PITLANE_EVENT_STORE", "postgres://db")]).unwrap_err();
         assert_eq!(error.variable, "PITLANE_EVENT_STORE");
+        let error = config(&[("EVENT_STORE_URL", "mongodb://db/a.b")]).unwrap_err();
+        assert_eq!(error.variable, "EVENT_STORE_URL");
+        let error = config(&[("KAFKA_BROKERS", "kafka")]).unwrap_err();
+        assert_eq!(error.variable, "KAFKA_BROKERS");
+        let error =
+            config(&[("KAFKA_BROKERS", "k:9092"), ("KAFKA_TOPIC_PARTITIONS", "0")]).unwrap_err();
+        assert_eq!(error.variable, "KAFKA_TOPIC_PARTITIONS");
         let error = config(&[("PITLANE_KEY_STORE", "sqlite:")]).unwrap_err();
         assert_eq!(error.variable, "PITLANE_KEY_STORE");
     }
@@ -200,6 +307,54 @@ mod tests {
         assert_eq!(
             named.key_store,
             KeyStoreLocation::Sqlite("/secrets/keys.db".into())
+        );
+    }
+
+    #[test]
+    fn a_mongodb_event_store_url_names_its_database_and_keeps_keys_beside_it() {
+        let config = config(&[
+            (
+                "EVENT_STORE_URL",
+                "mongodb://u:pw@mongo:27017/fleetops?replicaSet=rs0",
+            ),
+            ("PITLANE_EVENT_STORE", "ignored.db"),
+        ])
+        .unwrap();
+        assert_eq!(
+            config.store,
+            StoreLocation::Mongo {
+                url: "mongodb://u:pw@mongo:27017/fleetops?replicaSet=rs0".into(),
+                database: "fleetops".into()
+            }
+        );
+        assert_eq!(config.key_store, KeyStoreLocation::BesideMongo);
+        let unnamed = config_db("mongodb://mongo:27017/?replicaSet=rs0");
+        assert_eq!(unnamed, "pitlane");
+        assert_eq!(config_db("mongodb://mongo:27017"), "pitlane");
+    }
+
+    fn config_db(url: &str) -> String {
+        match config(&[("EVENT_STORE_URL", url)]).unwrap().store {
+            StoreLocation::Mongo { database, .. } => database,
+            other => panic!("not MongoDB: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn kafka_brokers_turn_the_relay_on_with_topic_settings() {
+        assert_eq!(config(&[]).unwrap().kafka, None);
+        let config = config(&[
+            ("KAFKA_BROKERS", " k1:9092, k2:9092 "),
+            ("KAFKA_TOPIC_PARTITIONS", "12"),
+        ])
+        .unwrap();
+        assert_eq!(
+            config.kafka,
+            Some(KafkaSettings {
+                brokers: "k1:9092,k2:9092".into(),
+                partitions: 12,
+                replication: 1
+            })
         );
     }
 }

@@ -5,6 +5,12 @@
 //! Beside the event store, the service opens the key store of personal data
 //! (`config.key_store`, ADR 010): its vault seals on append, opens for every event
 //! stream subscriber, and erases keys on `ErasePersonalData`.
+//!
+//! With `KAFKA_BROKERS` set it also runs the relay (ADR 012), which tails the store and
+//! publishes every event to Kafka; its checkpoint lives beside the store (`relay.db`
+//! beside a SQLite file, `relay_checkpoints` in MongoDB). The gRPC health service
+//! reports it as `pitlane.Relay`: serving while it publishes or waits, not serving
+//! while Kafka (or the store) fails and it retries.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -17,16 +23,24 @@ use contracts::v1::delivery_commands_server::DeliveryCommandsServer;
 use contracts::v1::event_stream_server::EventStreamServer;
 use contracts::v1::fleet_commands_server::FleetCommandsServer;
 use contracts::v1::workshop_commands_server::WorkshopCommandsServer;
-use es_core::{EventStore, SnapshotPolicy, SqliteEventStore, Vault};
+use es_core::kafka::{
+    KafkaConfig, Relay, RelayCheckpoint, RelayConfig, RelayState, RelayStatusBoard,
+    SqliteRelayCheckpoint, TopicMap, TopicSettings,
+};
+use es_core::mongo::{MongoKeyStore, MongoRelayCheckpoint};
+use es_core::vault::DEFAULT_KEY_CACHE;
+use es_core::{EventStore, MongoEventStore, SnapshotPolicy, SqliteEventStore, Vault};
 use tokio::net::TcpListener;
 use tokio_stream::StreamExt;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
 use tonic::transport::server::Router;
+use tonic_health::ServingStatus;
+use tonic_health::server::HealthReporter;
 
 use crate::audit::AuditService;
 use crate::bus::CommandBus;
-use crate::config::{Config, KeyStoreLocation, StoreLocation};
+use crate::config::{Config, KafkaSettings, KeyStoreLocation, StoreLocation};
 use crate::event_stream::EventStreamService;
 use crate::{customers, deliveries, fleet, workshop};
 
@@ -36,7 +50,12 @@ pub struct App {
     router: Router,
     store: Arc<dyn EventStore>,
     vault: Arc<Vault>,
+    health: HealthReporter,
+    relay: Option<Relay>,
 }
+
+/// The gRPC health service name under which the relay reports.
+pub const RELAY_HEALTH: &str = "pitlane.Relay";
 
 /// Opens the configured key store (creating its folder if needed).
 pub fn open_vault(location: &KeyStoreLocation) -> anyhow::Result<Arc<Vault>> {
@@ -51,27 +70,102 @@ pub fn open_vault(location: &KeyStoreLocation) -> anyhow::Result<Arc<Vault>> {
             Ok(Arc::new(vault))
         }
         KeyStoreLocation::InMemory => Ok(Arc::new(Vault::in_memory())),
+        KeyStoreLocation::BesideMongo => {
+            anyhow::bail!("the key store beside MongoDB opens with the MongoDB event store")
+        }
     }
 }
 
-/// Opens the configured store and binds the configured address.
-pub async fn build(config: Config) -> anyhow::Result<App> {
-    let store: Arc<dyn EventStore> = match &config.store {
+/// The event store, its key store and the relay's checkpoint, as configured.
+struct Opened {
+    store: Arc<dyn EventStore>,
+    vault: Arc<Vault>,
+    checkpoint: Arc<dyn RelayCheckpoint>,
+}
+
+async fn open_stores(config: &Config) -> anyhow::Result<Opened> {
+    match &config.store {
         StoreLocation::Sqlite(path) => {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir)
                     .with_context(|| format!("cannot create {}", dir.display()))?;
             }
-            Arc::new(
-                SqliteEventStore::open(path)
-                    .with_context(|| format!("cannot open the event store {}", path.display()))?,
-            )
+            let store = SqliteEventStore::open(path)
+                .with_context(|| format!("cannot open the event store {}", path.display()))?;
+            let relay_file = path.with_file_name("relay.db");
+            let checkpoint = SqliteRelayCheckpoint::open(&relay_file).with_context(|| {
+                format!("cannot open the relay checkpoint {}", relay_file.display())
+            })?;
+            Ok(Opened {
+                store: Arc::new(store),
+                vault: open_vault(&config.key_store)?,
+                checkpoint: Arc::new(checkpoint),
+            })
         }
+        StoreLocation::Mongo { url, database } => {
+            // Retries an unreachable server with backoff, then fails naming the URL
+            // (password masked): the orchestrator restarts the service, visibly.
+            let store = MongoEventStore::connect(url, database).await?;
+            let vault = match &config.key_store {
+                KeyStoreLocation::BesideMongo => Arc::new(Vault::new(
+                    Arc::new(MongoKeyStore::beside(&store)),
+                    DEFAULT_KEY_CACHE,
+                )),
+                other => open_vault(other)?,
+            };
+            let checkpoint = MongoRelayCheckpoint::beside(&store);
+            tracing::info!(%database, "events in MongoDB");
+            Ok(Opened {
+                store: Arc::new(store),
+                vault,
+                checkpoint: Arc::new(checkpoint),
+            })
+        }
+    }
+}
+
+/// The relay for `settings`: every aggregate type routed to its context's topic
+/// (`contracts::topics`); an unknown type stops it rather than being skipped.
+pub fn relay(
+    store: Arc<dyn EventStore>,
+    checkpoint: Arc<dyn RelayCheckpoint>,
+    settings: &KafkaSettings,
+) -> anyhow::Result<Relay> {
+    let topics = contracts::topics::ROUTES
+        .iter()
+        .fold(TopicMap::new(), |map, (aggregate_type, topic)| {
+            map.route(*aggregate_type, *topic)
+        });
+    let mut config = RelayConfig::new("command-service", topics);
+    config.topic_settings = TopicSettings {
+        partitions: settings.partitions,
+        replication: settings.replication,
     };
+    Relay::new(
+        store,
+        checkpoint,
+        KafkaConfig::new(settings.brokers.clone()),
+        config,
+    )
+    .context("cannot create the Kafka producer of the relay")
+}
+
+/// Opens the configured stores, binds the configured address, and prepares the relay
+/// when Kafka is configured.
+pub async fn build(config: Config) -> anyhow::Result<App> {
+    let opened = open_stores(&config).await?;
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
-    App::with_store(listener, store, &config).await
+    let relay = match &config.kafka {
+        Some(settings) => Some(relay(opened.store.clone(), opened.checkpoint, settings)?),
+        None => None,
+    };
+    let app = App::with_store_and_vault(listener, opened.store, opened.vault, &config).await?;
+    Ok(match relay {
+        Some(relay) => app.with_relay(relay).await,
+        None => app,
+    })
 }
 
 impl App {
@@ -83,6 +177,16 @@ impl App {
         config: &Config,
     ) -> anyhow::Result<App> {
         let vault = open_vault(&config.key_store)?;
+        Self::with_store_and_vault(listener, store, vault, config).await
+    }
+
+    /// The service on an already-bound listener, an open store and its vault.
+    pub async fn with_store_and_vault(
+        listener: TcpListener,
+        store: Arc<dyn EventStore>,
+        vault: Arc<Vault>,
+        config: &Config,
+    ) -> anyhow::Result<App> {
         let bus = CommandBus::new(
             store.clone(),
             SnapshotPolicy::every(config.snapshot_every),
@@ -141,7 +245,23 @@ impl App {
             router,
             store,
             vault,
+            health: health_reporter,
+            relay: None,
         })
+    }
+
+    /// Runs `relay` beside the service (started by [`App::run_until_stopped`]).
+    pub async fn with_relay(mut self, relay: Relay) -> Self {
+        self.health
+            .set_service_status(RELAY_HEALTH, ServingStatus::NotServing)
+            .await;
+        self.relay = Some(relay);
+        self
+    }
+
+    /// The relay's status board, when it runs.
+    pub fn relay_status(&self) -> Option<Arc<RelayStatusBoard>> {
+        self.relay.as_ref().map(Relay::status)
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -167,6 +287,15 @@ impl App {
         shutdown: impl Future<Output = ()> + Send,
     ) -> anyhow::Result<()> {
         tracing::info!(address = %self.local_addr(), "command service listening");
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let relaying = self.relay.map(|relay| {
+            let status = relay.status();
+            tokio::spawn(report_relay_health(status, self.health, stopped.clone()));
+            let mut stopped = stopped;
+            tokio::spawn(relay.run(async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            }))
+        });
         // Small request/response frames: never wait for Nagle's algorithm.
         let incoming = TcpListenerStream::new(self.listener).map(|accepted| {
             accepted.and_then(|stream| {
@@ -174,9 +303,41 @@ impl App {
                 Ok(stream)
             })
         });
-        self.router
-            .serve_with_incoming_shutdown(incoming, shutdown)
-            .await
-            .context("the command service stopped with an error")
+        let served = self
+            .router
+            .serve_with_incoming_shutdown(incoming, async move {
+                shutdown.await;
+                stop.send_replace(true);
+            })
+            .await;
+        if let Some(relaying) = relaying {
+            let _ = relaying.await;
+        }
+        served.context("the command service stopped with an error")
+    }
+}
+
+/// Keeps the relay's gRPC health status in step with its state, once a second.
+async fn report_relay_health(
+    status: Arc<RelayStatusBoard>,
+    health: HealthReporter,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut reported = None;
+    loop {
+        let serving = match status.snapshot().state {
+            RelayState::Running => ServingStatus::Serving,
+            RelayState::Starting | RelayState::Retrying | RelayState::Stopped => {
+                ServingStatus::NotServing
+            }
+        };
+        if reported != Some(serving) {
+            health.set_service_status(RELAY_HEALTH, serving).await;
+            reported = Some(serving);
+        }
+        tokio::select! {
+            _ = stopped.wait_for(|s| *s) => return,
+            () = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+        }
     }
 }

@@ -6,6 +6,7 @@
 //! - [`v1`]: generated messages, clients (`*_client`) and servers (`*_server`).
 //! - [`metadata`]: the gRPC metadata keys that carry correlation, causation, actor
 //!   and trace context.
+//! - [`topics`]: which Kafka topic carries each aggregate type's events.
 //! - [`FILE_DESCRIPTOR_SET`]: the encoded descriptors, for gRPC server reflection.
 //!
 //! This crate depends on nothing of ours: every service depends on it, never the
@@ -15,6 +16,7 @@
 //! so a build needs no system `protoc` (on developer machines, CI or in containers).
 
 pub mod metadata;
+pub mod topics;
 
 /// Generated code of package `pitlane.v1`.
 pub mod v1 {

@@ -20,6 +20,9 @@ mod counter;
 pub mod documents;
 mod errors;
 mod head;
+mod keys;
+#[cfg(feature = "kafka")]
+mod relay_checkpoint;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,6 +40,9 @@ use crate::snapshot::Snapshot;
 use crate::store::{AppendRequest, EventStore, IdempotencyRecord, StoreError};
 use documents::{decode_event, decode_idempotency, decode_snapshot, snapshot_document};
 use errors::{duplicate_key, unavailable};
+pub use keys::{DATA_KEYS, MongoKeyStore};
+#[cfg(feature = "kafka")]
+pub use relay_checkpoint::{MongoRelayCheckpoint, RELAY_CHECKPOINTS};
 
 /// Collection names, for tools that read the store directly (the relay, operators).
 pub const EVENTS: &str = "events";

@@ -127,9 +127,15 @@ impl SqliteEventStore {
             .get()
             .await
             .map_err(|e| unavailable(e.to_string()))?;
-        conn.interact(query)
-            .await
-            .map_err(|e| unavailable(e.to_string()))?
+        conn.interact(|conn| {
+            // Plans stay as prepared whatever is bound: a bound `LIMIT ?` would
+            // otherwise make SQLite parse and plan a cached statement again on every
+            // call (query planner stability guarantee; cheap to set on each use).
+            stable_plans(conn)?;
+            query(conn)
+        })
+        .await
+        .map_err(|e| unavailable(e.to_string()))?
     }
 }
 
@@ -189,4 +195,14 @@ impl EventStore for SqliteEventStore {
         self.read(move |conn| rows::find_idempotency(conn, &key))
             .await
     }
+}
+
+/// SQLite's query planner stability guarantee on `conn` (see `SqliteEventStore::read`).
+pub(crate) fn stable_plans(conn: &rusqlite::Connection) -> Result<(), StoreError> {
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )
+    .map(|_| ())
+    .map_err(|e| StoreError::Unavailable(format!("cannot configure a read connection: {e}")))
 }

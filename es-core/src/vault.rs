@@ -123,6 +123,9 @@ pub trait KeyStore: Send + Sync + 'static {
 pub struct Vault {
     keys: Arc<dyn KeyStore>,
     cache: Mutex<Cache>,
+    /// False for a [`Vault::reader`]: erasures happen in another process, so no key
+    /// may be kept.
+    caching: bool,
 }
 
 struct Cache {
@@ -142,6 +145,17 @@ impl Vault {
                 keys: LruCache::new(capacity),
                 erasures: 0,
             }),
+            caching: true,
+        }
+    }
+
+    /// A vault for a process that opens what another process seals and erases (the
+    /// query service fed by Kafka, over a shared key store): it keeps no key, so an
+    /// erasure made elsewhere takes effect on the next open.
+    pub fn reader(keys: Arc<dyn KeyStore>) -> Self {
+        Self {
+            caching: false,
+            ..Self::new(keys, 1)
         }
     }
 
@@ -175,7 +189,7 @@ impl Vault {
 
     fn remember(&self, subject: &str, key: &DataKey, erasures_before: u64) {
         let mut cache = self.cache();
-        if cache.erasures == erasures_before {
+        if self.caching && cache.erasures == erasures_before {
             cache.keys.put(subject.to_owned(), key.clone());
         }
     }

@@ -384,9 +384,16 @@ async fn a_diff_names_each_changed_field_with_both_values_and_the_events_that_ch
 #[tokio::test]
 async fn a_diff_from_before_the_first_event_starts_at_the_initial_state() {
     let fixture = counters().await;
-    let diff = audit::diff(fixture.sources()[1], None, &replayers(), "counter-b", 0, None)
-        .await
-        .unwrap();
+    let diff = audit::diff(
+        fixture.sources()[1],
+        None,
+        &replayers(),
+        "counter-b",
+        0,
+        None,
+    )
+    .await
+    .unwrap();
     let value = diff.changes.iter().find(|c| c.path == "/value").unwrap();
     assert_eq!(
         (value.before.clone(), value.after.clone()),
@@ -397,12 +404,28 @@ async fn a_diff_from_before_the_first_event_starts_at_the_initial_state() {
 #[tokio::test]
 async fn a_diff_backwards_or_past_the_end_is_refused() {
     let fixture = counters().await;
-    let backwards = audit::diff(fixture.sources()[0], None, &replayers(), "counter-a", 3, Some(1)).await;
+    let backwards = audit::diff(
+        fixture.sources()[0],
+        None,
+        &replayers(),
+        "counter-a",
+        3,
+        Some(1),
+    )
+    .await;
     assert!(matches!(
         backwards,
         Err(AuditError::Invalid { field: "from", .. })
     ));
-    let past = audit::diff(fixture.sources()[0], None, &replayers(), "counter-a", 1, Some(7)).await;
+    let past = audit::diff(
+        fixture.sources()[0],
+        None,
+        &replayers(),
+        "counter-a",
+        1,
+        Some(7),
+    )
+    .await;
     assert!(matches!(
         past,
         Err(AuditError::NoSuchVersion { requested: 7, .. })

@@ -1,4 +1,9 @@
 //! The query service's configuration, from environment variables (12-factor).
+//! `READ_STORE_URL` (SQLite file or SQL Server) is read by [`ReadStoreLocation`].
+
+mod read_store;
+
+pub use read_store::{READ_STORE_URL, ReadStoreLocation, SqlServerUrl};
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -9,7 +14,8 @@ pub struct Config {
     /// `PITLANE_QUERY_ADDR`, default `127.0.0.1:50052`.
     pub listen: SocketAddr,
     /// `PITLANE_READ_MODELS`: the SQLite file of the read models, default
-    /// `data/read-models.db`.
+    /// `data/read-models.db`; `READ_STORE_URL`, when set, takes precedence
+    /// ([`ReadStoreLocation::from_env`]).
     pub read_models: PathBuf,
     /// `PITLANE_COMMAND_URL`: the command service, whose event stream feeds the
     /// projections, default `http://127.0.0.1:50051`.
@@ -17,6 +23,26 @@ pub struct Config {
     /// `PITLANE_CONSISTENCY_TIMEOUT_MS`: how long a query waits for its consistency
     /// tokens, default 5000.
     pub consistency_timeout: Duration,
+    /// `KAFKA_BROKERS`: when set, the live projections consume Kafka instead of the
+    /// command service's event stream (rebuilds still replay the store through it).
+    pub kafka: Option<KafkaSource>,
+}
+
+/// The production feed of the projections (ADR 012).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KafkaSource {
+    /// `KAFKA_BROKERS`: `host:port[,host:port…]`.
+    pub brokers: String,
+    /// `PITLANE_CONSUMER_GROUP`: the consumer group of this read-model database,
+    /// default `pitlane.projector.read-models`. One group per database: a second
+    /// service on the same group and another database would split the partitions.
+    pub group_id: String,
+    /// `KEY_STORE_URL`: the MongoDB database of the personal-data keys
+    /// (`mongodb://…/DATABASE`, the event store's), required with `KAFKA_BROKERS`:
+    /// Kafka carries personal data sealed (ADR 010).
+    pub key_store_url: String,
+    /// The database `KEY_STORE_URL` names (`pitlane` when none).
+    pub key_store_database: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -64,13 +90,71 @@ impl Config {
                     format!("`{timeout}` is not a number of milliseconds from 1 to 60000"),
                 )
             })?;
+        let kafka = match lookup("KAFKA_BROKERS").filter(|v| !v.trim().is_empty()) {
+            None => None,
+            Some(brokers) => Some(kafka_source(&brokers, &lookup)?),
+        };
         Ok(Config {
             listen,
             read_models,
             command_url,
             consistency_timeout: Duration::from_millis(timeout),
+            kafka,
         })
     }
+}
+
+fn kafka_source(
+    brokers: &str,
+    lookup: &impl Fn(&str) -> Option<String>,
+) -> Result<KafkaSource, ConfigError> {
+    let malformed = |variable: &'static str, message: String| ConfigError { variable, message };
+    let brokers: Vec<&str> = brokers.split(',').map(str::trim).collect();
+    if let Some(bad) = brokers.iter().find(|b| {
+        b.contains("://")
+            || !b
+                .rsplit_once(':')
+                .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok())
+    }) {
+        return Err(malformed(
+            "KAFKA_BROKERS",
+            format!("`{bad}` is not a broker address like kafka:9092 (a comma-separated list)"),
+        ));
+    }
+    let key_store_url = lookup("KEY_STORE_URL")
+        .filter(|v| !v.trim().is_empty())
+        .ok_or_else(|| {
+            malformed(
+                "KEY_STORE_URL",
+                "is required with KAFKA_BROKERS: Kafka carries personal data sealed, and the \
+                 projections open it with the keys in MongoDB (mongodb://HOST/DATABASE)"
+                    .into(),
+            )
+        })?;
+    let key_store_url = key_store_url.trim().to_owned();
+    if !(key_store_url.starts_with("mongodb://") || key_store_url.starts_with("mongodb+srv://")) {
+        return Err(malformed(
+            "KEY_STORE_URL",
+            "expected mongodb://HOST[:PORT]/DATABASE (the event store's database)".into(),
+        ));
+    }
+    let after_hosts = key_store_url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.split_once('/'))
+        .map(|(_, path)| path.split('?').next().unwrap_or_default());
+    let key_store_database = match after_hosts {
+        Some(name) if !name.is_empty() => name.to_owned(),
+        _ => "pitlane".to_owned(),
+    };
+    let group_id = lookup("PITLANE_CONSUMER_GROUP")
+        .filter(|v| !v.trim().is_empty())
+        .unwrap_or_else(|| "pitlane.projector.read-models".to_owned());
+    Ok(KafkaSource {
+        brokers: brokers.join(","),
+        group_id,
+        key_store_url,
+        key_store_database,
+    })
 }
 
 #[cfg(test)]
@@ -91,6 +175,33 @@ mod tests {
         assert_eq!(config.listen.port(), 50052);
         assert_eq!(config.command_url, "http://127.0.0.1:50051");
         assert_eq!(config.consistency_timeout, Duration::from_secs(5));
+        assert_eq!(config.kafka, None);
+    }
+
+    #[test]
+    fn kafka_brokers_need_the_key_store_and_name_its_database() {
+        let error = config(&[("KAFKA_BROKERS", "kafka:9092")]).unwrap_err();
+        assert_eq!(error.variable, "KEY_STORE_URL");
+        let error = config(&[
+            ("KAFKA_BROKERS", "kafka"),
+            ("KEY_STORE_URL", "mongodb://m/x"),
+        ])
+        .unwrap_err();
+        assert_eq!(error.variable, "KAFKA_BROKERS");
+        let error = config(&[("KAFKA_BROKERS", "k:1"), ("KEY_STORE_URL", "keys.db")]).unwrap_err();
+        assert_eq!(error.variable, "KEY_STORE_URL");
+        let config = config(&[
+            ("KAFKA_BROKERS", "k1:9092,k2:9092"),
+            (
+                "KEY_STORE_URL",
+                "mongodb://mongo:27017/fleet?replicaSet=rs0",
+            ),
+        ])
+        .unwrap();
+        let kafka = config.kafka.expect("Kafka configured");
+        assert_eq!(kafka.brokers, "k1:9092,k2:9092");
+        assert_eq!(kafka.key_store_database, "fleet");
+        assert_eq!(kafka.group_id, "pitlane.projector.read-models");
     }
 
     #[test]

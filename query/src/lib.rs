@@ -2,7 +2,7 @@
 //! read-model store, and the query gRPC service.
 //!
 //! - [`store`]: tables declared once, written and read through a dialect-neutral API;
-//!   `store::sqlite` is the embedded backend (SQL Server will be one more dialect).
+//!   `store::sqlite` is the embedded backend, `store::mssql` (feature `mssql`) SQL Server.
 //! - [`projection`]: the `Projection` trait; one module per bounded context holds its
 //!   projections and the queries over them.
 //! - [`api`]: paging, errors and the gRPC service.

@@ -9,20 +9,24 @@ use es_core::projection::{EventSource, ProjectorStatus, RetryPolicy, StatusBoard
 
 use crate::api::QueryError;
 use crate::runtime::{ReadModelTarget, blocking};
-use crate::store::sqlite::ReadModelDb;
+use crate::store::ReadModelStore;
 
 #[derive(Clone)]
 pub struct Rebuilds {
-    db: ReadModelDb,
+    db: ReadModelStore,
     source: Arc<dyn EventSource>,
     policy: RetryPolicy,
     running: Arc<Mutex<HashMap<String, Arc<StatusBoard>>>>,
 }
 
 impl Rebuilds {
-    pub fn new(db: ReadModelDb, source: Arc<dyn EventSource>, policy: RetryPolicy) -> Self {
+    pub fn new(
+        db: impl Into<ReadModelStore>,
+        source: Arc<dyn EventSource>,
+        policy: RetryPolicy,
+    ) -> Self {
         Self {
-            db,
+            db: db.into(),
             source,
             policy,
             running: Arc::default(),

@@ -13,10 +13,9 @@ use futures::stream::BoxStream;
 use tokio::sync::watch;
 use tonic::transport::Channel;
 
-use crate::store::DbError;
-use crate::store::sqlite::{Members, ReadModelDb};
+use crate::store::{DbError, Members, ReadModelStore};
 
-/// Runs blocking SQLite work without stalling the async workers: `block_in_place` on a
+/// Runs blocking store work (SQLite, or waiting for SQL Server) without stalling the async workers: `block_in_place` on a
 /// multi-thread runtime (no copy of the batch), inline on a current-thread one.
 pub(crate) fn blocking<T>(work: impl FnOnce() -> T) -> T {
     match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
@@ -32,26 +31,30 @@ fn apply_error(error: DbError) -> ApplyError {
 /// The live read models (every projection's active generation), or a rebuild's shadow
 /// generations, as a target for the projector runtime.
 pub struct ReadModelTarget {
-    db: ReadModelDb,
+    db: ReadModelStore,
     members: Members,
     /// For a rebuild: told `true` once every shadow member has been switched in.
     done: Option<watch::Sender<bool>>,
 }
 
 impl ReadModelTarget {
-    pub fn live(db: ReadModelDb) -> Self {
+    pub fn live(db: impl Into<ReadModelStore>) -> Self {
         Self {
-            db,
+            db: db.into(),
             members: Members::Active,
             done: None,
         }
     }
 
-    /// A rebuild of `members` (from `ReadModelDb::begin_rebuild`); `done` turns true
-    /// when the rebuilt generations have replaced the old ones.
-    pub fn rebuild(db: ReadModelDb, members: Members, done: watch::Sender<bool>) -> Self {
+    /// A rebuild of `members` (from `begin_rebuild`); `done` turns true when the
+    /// rebuilt generations have replaced the old ones.
+    pub fn rebuild(
+        db: impl Into<ReadModelStore>,
+        members: Members,
+        done: watch::Sender<bool>,
+    ) -> Self {
         Self {
-            db,
+            db: db.into(),
             members,
             done: Some(done),
         }

@@ -1,6 +1,7 @@
-//! Building and running the query service: the read-model database, the live projector
-//! runtime fed by an event source, and the gRPC API. `App::with_source` takes its
-//! listener and source, so tests and the all-in-one launcher run it on port 0.
+//! Building and running the query service: the read-model database (SQLite, or SQL
+//! Server from `READ_STORE_URL`), the live projector runtime fed by an event source,
+//! and the gRPC API. `App::with_source` takes its listener and source, so tests and the
+//! all-in-one launcher run it on port 0.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -15,10 +16,14 @@ use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::{Channel, Server};
 
 use crate::api::service::QueryService;
-use crate::config::Config;
+use crate::config::{Config, KafkaSource, ReadStoreLocation, SqlServerUrl};
 use crate::rebuild::Rebuilds;
 use crate::runtime::{GrpcEventSource, ReadModelTarget};
+use crate::store::ReadModelStore;
 use crate::store::sqlite::ReadModelDb;
+use es_core::Vault;
+use es_core::kafka::{KafkaConfig, KafkaEventSource, SourceConfig};
+use es_core::mongo::MongoKeyStore;
 
 /// Every projection of the platform.
 pub fn all_projections() -> Vec<Box<dyn crate::projection::Projection>> {
@@ -34,50 +39,117 @@ pub fn all_projections() -> Vec<Box<dyn crate::projection::Projection>> {
 pub struct App {
     address: SocketAddr,
     listener: TcpListener,
-    db: ReadModelDb,
+    db: ReadModelStore,
     source: Arc<dyn EventSource>,
     live: Arc<StatusBoard>,
     service: QueryService,
 }
 
-/// Opens the configured read models, binds the address, follows the command service.
+/// Opens the configured read models (`READ_STORE_URL`, else the `PITLANE_READ_MODELS`
+/// file), binds the address, follows the command service.
 pub async fn build(config: Config) -> anyhow::Result<App> {
-    if let Some(dir) = config
-        .read_models
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-    {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    }
-    let db = ReadModelDb::open(&config.read_models, all_projections()).with_context(|| {
-        format!(
-            "cannot open the read models {}",
-            config.read_models.display()
-        )
-    })?;
+    let location = ReadStoreLocation::from_env(&config.read_models)?;
+    build_on(config, &location).await
+}
+
+/// [`build`] with the read models' location given rather than read from the environment.
+pub async fn build_on(config: Config, location: &ReadStoreLocation) -> anyhow::Result<App> {
+    let db = open_read_models(location).await?;
     let channel = Channel::from_shared(config.command_url.clone())
         .with_context(|| format!("bad command service URL {}", config.command_url))?
         .connect_lazy();
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
-    App::with_source(
-        listener,
-        db,
-        Arc::new(GrpcEventSource::new(channel)),
-        &config,
+    // Rebuilds always replay the store, through the command service's event stream:
+    // Kafka's retention need not reach back to the first event.
+    let store_stream: Arc<dyn EventSource> = Arc::new(GrpcEventSource::new(channel));
+    let live = match &config.kafka {
+        Some(kafka) => kafka_source(kafka).await?,
+        None => store_stream.clone(),
+    };
+    App::with_sources(listener, db, live, store_stream, &config)
+}
+
+/// The live projections' feed from Kafka: every event topic, one consumer group for
+/// this read-model database, sealed personal data opened with the shared keys.
+pub async fn kafka_source(kafka: &KafkaSource) -> anyhow::Result<Arc<dyn EventSource>> {
+    let keys = MongoKeyStore::connect(&kafka.key_store_url, &kafka.key_store_database)
+        .await
+        .context("configuration variable KEY_STORE_URL")?;
+    let topics = contracts::topics::ALL
+        .iter()
+        .map(|t| t.to_string())
+        .collect();
+    let mut source = SourceConfig::new("read-models", topics);
+    source.group_id = kafka.group_id.clone();
+    let source = KafkaEventSource::with_vault(
+        KafkaConfig::new(kafka.brokers.clone()),
+        source,
+        Arc::new(Vault::reader(Arc::new(keys))),
+    )
+    .context("cannot create the Kafka consumer of the projections")?;
+    tracing::info!(brokers = %kafka.brokers, group = %kafka.group_id, "projections consume Kafka");
+    Ok(Arc::new(source))
+}
+
+/// Opens the read models at `location`, creating and migrating their tables as needed.
+pub async fn open_read_models(location: &ReadStoreLocation) -> anyhow::Result<ReadModelStore> {
+    match location {
+        ReadStoreLocation::Sqlite(path) => {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create {}", dir.display()))?;
+            }
+            let db = ReadModelDb::open(path, all_projections())
+                .with_context(|| format!("cannot open the read models {}", path.display()))?;
+            Ok(db.into())
+        }
+        ReadStoreLocation::SqlServer(url) => open_sql_server(url).await,
+    }
+}
+
+#[cfg(feature = "mssql")]
+async fn open_sql_server(url: &SqlServerUrl) -> anyhow::Result<ReadModelStore> {
+    let db = crate::store::mssql::ReadModelDb::open(url, all_projections())
+        .await
+        .with_context(|| format!("cannot open the read models on SQL Server {url}"))?;
+    tracing::info!(%url, "read models on SQL Server");
+    Ok(db.into())
+}
+
+#[cfg(not(feature = "mssql"))]
+async fn open_sql_server(url: &SqlServerUrl) -> anyhow::Result<ReadModelStore> {
+    anyhow::bail!(
+        "configuration variable {}: names SQL Server ({url}), but this build of the query \
+         service has no SQL Server support (cargo feature `query/mssql`)",
+        crate::config::READ_STORE_URL
     )
 }
 
 impl App {
+    /// The service on a bound listener, fed by `source` (live and for rebuilds).
     pub fn with_source(
         listener: TcpListener,
-        db: ReadModelDb,
+        db: impl Into<ReadModelStore>,
         source: Arc<dyn EventSource>,
         config: &Config,
     ) -> anyhow::Result<App> {
+        Self::with_sources(listener, db, source.clone(), source, config)
+    }
+
+    /// The service with a live feed (Kafka, or the event stream) and another for
+    /// rebuilds (the store's `$all`, from its first event).
+    pub fn with_sources(
+        listener: TcpListener,
+        db: impl Into<ReadModelStore>,
+        source: Arc<dyn EventSource>,
+        rebuild_source: Arc<dyn EventSource>,
+        config: &Config,
+    ) -> anyhow::Result<App> {
+        let db = db.into();
         let live = Arc::new(StatusBoard::new("read-models"));
-        let rebuilds = Rebuilds::new(db.clone(), source.clone(), RetryPolicy::default());
+        let rebuilds = Rebuilds::new(db.clone(), rebuild_source, RetryPolicy::default());
         let service = QueryService::new(
             db.clone(),
             live.clone(),
@@ -104,7 +176,7 @@ impl App {
         self.live.clone()
     }
 
-    pub fn db(&self) -> ReadModelDb {
+    pub fn db(&self) -> ReadModelStore {
         self.db.clone()
     }
 
@@ -153,5 +225,35 @@ impl App {
             .await;
         let _ = projecting.await;
         served.context("the query service stopped with an error")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_sqlite_location_opens_in_a_folder_created_for_it() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("nested/read-models.db");
+        let db = open_read_models(&ReadStoreLocation::Sqlite(path.clone()))
+            .await
+            .expect("opened");
+        assert_eq!(db.backend(), "sqlite");
+        assert!(path.exists());
+    }
+
+    #[cfg(not(feature = "mssql"))]
+    #[tokio::test]
+    async fn sql_server_without_the_mssql_feature_is_an_error_naming_read_store_url() {
+        let url = SqlServerUrl::parse("mssql://sa:hunter2@db/x").expect("url");
+        let error = open_read_models(&ReadStoreLocation::SqlServer(url))
+            .await
+            .err()
+            .expect("refused");
+        let message = error.to_string();
+        assert!(message.contains("READ_STORE_URL"), "{message}");
+        assert!(message.contains("query/mssql"), "{message}");
+        assert!(!message.contains("hunter2"), "{message}");
     }
 }

@@ -1,21 +1,29 @@
 //! The read-model store: tables declared once in Rust, written and read through a small
-//! dialect-neutral API, rendered to SQL by one dialect module per backend (`sqlite` now,
-//! SQL Server later). Projections and queries never write SQL.
+//! dialect-neutral API, rendered to SQL by one dialect module per backend (`sqlite`,
+//! and `mssql` with the cargo feature of that name). Projections and queries never
+//! write SQL.
 //!
 //! - [`Table`]/[`Column`]: the schema of one read-model table.
 //! - [`Tx`]: what a projection may do inside the runtime's transaction.
 //! - [`Reader`]: what a query may do (select, count), on a consistent snapshot.
 //! - [`Value`]/[`Row`]: the values that cross the boundary.
+//! - [`ReadModelStore`]: the database the service runs on, whichever backend.
 
+mod backend;
 mod filter;
+#[cfg(feature = "mssql")]
+pub mod mssql;
 mod row;
 mod schema;
 pub mod sqlite;
 mod value;
 
+pub use backend::ReadModelStore;
 pub use filter::{Filter, Order, Select};
 pub use row::Row;
 pub use schema::{Column, Kind, Table};
+/// Backend-neutral, though declared with the SQLite backend that came first.
+pub use sqlite::{DeadLetter, Members};
 pub use value::Value;
 
 /// Every way the read-model store can fail.

@@ -9,7 +9,9 @@ async fn store_file(dir: &Path) -> PathBuf {
     let path = dir.join("events.db");
     let store = Arc::new(SqliteEventStore::open(&path).unwrap());
     let appends = crate::bench::workload::appends(2).unwrap();
-    crate::bench::workload::fill(store.clone(), appends).await.unwrap();
+    crate::bench::workload::fill(store.clone(), appends)
+        .await
+        .unwrap();
     let Ok(store) = Arc::try_unwrap(store) else {
         panic!("the fill kept the store")
     };

@@ -29,6 +29,7 @@ pub async fn run(connections: u64, duration: u64) -> anyhow::Result<()> {
         snapshot_every: 100,
         max_retries: 3,
         aggregate_cache: 10_000,
+        kafka: None,
     };
     let store: Arc<dyn EventStore> = Arc::new(SqliteEventStore::open(&path)?);
     let app = App::with_store(

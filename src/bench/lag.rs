@@ -26,6 +26,7 @@ pub async fn run_bench(rate: u64, duration: u64) -> anyhow::Result<()> {
         snapshot_every: 100,
         max_retries: 3,
         aggregate_cache: 10_000,
+        kafka: None,
     };
     let store: Arc<dyn EventStore> =
         Arc::new(SqliteEventStore::open(dir.path().join("events.db"))?);
@@ -47,6 +48,7 @@ pub async fn run_bench(rate: u64, duration: u64) -> anyhow::Result<()> {
         read_models: dir.path().join("read-models.db"),
         command_url: command_url.clone(),
         consistency_timeout: Duration::from_secs(5),
+        kafka: None,
     };
     let db = ReadModelDb::open(&query_config.read_models, query::startup::all_projections())?;
     let channel = Channel::from_shared(command_url.clone())?.connect().await?;

@@ -35,6 +35,7 @@ pub async fn spawn_app() -> TestApp {
         snapshot_every: 10,
         max_retries: 3,
         aggregate_cache: 10_000,
+        kafka: None,
     };
     let store: Arc<dyn EventStore> = Arc::new(SqliteEventStore::open(&path).expect("store"));
     let listener = TcpListener::bind(config.listen).await.expect("bind");

@@ -43,6 +43,7 @@ impl EventsFile {
         let conn = Connection::open_with_flags(path, flags).map_err(|e| {
             StoreError::Unavailable(format!("cannot open {} read-only: {e}", path.display()))
         })?;
+        crate::sqlite::stable_plans(&conn)?;
         conn.busy_timeout(Duration::from_secs(5))
             .and_then(|_| conn.pragma_update(None, "cache_size", -65_536))
             .map_err(unavailable)?;

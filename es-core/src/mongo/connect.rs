@@ -56,7 +56,7 @@ pub(super) fn redact(url: &str) -> String {
 /// `message` with the URL's password masked wherever the message quotes the URL or its
 /// user information back (driver messages may). Only those forms are replaced: a short
 /// password replaced everywhere would mangle ordinary words.
-fn scrub(message: String, url: &str) -> String {
+pub(super) fn scrub(message: String, url: &str) -> String {
     let message = message.replace(url, &redact(url));
     match credentials(url)
         .and_then(|c| c.password)

@@ -46,6 +46,7 @@ pub async fn spawn_platform_with_timeout(consistency_timeout: Duration) -> Platf
         snapshot_every: 10,
         max_retries: 3,
         aggregate_cache: 1_000,
+        kafka: None,
     };
     let store: Arc<dyn EventStore> = Arc::new(SqliteEventStore::open(&events).expect("store"));
     let command_app = command::startup::App::with_store(
@@ -68,6 +69,7 @@ pub async fn spawn_platform_with_timeout(consistency_timeout: Duration) -> Platf
         read_models: dir.path().join("read-models.db"),
         command_url,
         consistency_timeout,
+        kafka: None,
     };
     let db = ReadModelDb::open(&query_config.read_models, query::startup::all_projections())
         .expect("read models");

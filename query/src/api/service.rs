@@ -13,11 +13,10 @@ use tonic::{Request, Response, Status};
 use super::QueryError;
 use super::consistency::wait_for;
 use crate::rebuild::Rebuilds;
-use crate::store::sqlite::ReadModelDb;
-use crate::store::{DbError, Reader};
+use crate::store::{DbError, ReadModelStore, Reader};
 
 pub struct QueryService {
-    db: ReadModelDb,
+    db: ReadModelStore,
     live: Arc<StatusBoard>,
     rebuilds: Rebuilds,
     timeout: Duration,
@@ -25,7 +24,7 @@ pub struct QueryService {
 
 impl QueryService {
     pub fn new(
-        db: ReadModelDb,
+        db: ReadModelStore,
         live: Arc<StatusBoard>,
         rebuilds: Rebuilds,
         timeout: Duration,

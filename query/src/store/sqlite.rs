@@ -1,5 +1,5 @@
 //! The SQLite dialect of the read-model store: the only place SQL for SQLite is
-//! written. A SQL Server module will render the same operations in T-SQL.
+//! written. `store::mssql` renders the same operations in T-SQL.
 
 mod database;
 mod readers;
@@ -8,3 +8,6 @@ mod tx;
 mod unit_of_work;
 
 pub use database::{DeadLetter, Members, ReadModelDb};
+/// Backend-neutral: the SQL Server backend batches its writes through it too.
+#[cfg(feature = "mssql")]
+pub(crate) use unit_of_work::UnitOfWork;

@@ -1,6 +1,8 @@
 //! The read-model store contract: every backend's `Tx` and `Reader` must behave alike.
 //! A backend's tests call `read_model_store_contract_tests!(factory)`, where `factory`
-//! is a fn returning a [`StoreUnderTest`] whose database holds [`contract_projection`].
+//! is a fn returning a [`StoreUnderTest`] whose database holds [`contract_projection`];
+//! or `read_model_store_contract_tests!(optional: factory)` for a server that may be
+//! missing, where `factory` returns `Option<…>` and `None` skips the case.
 
 use es_core::EventEnvelope;
 
@@ -53,8 +55,20 @@ pub trait StoreUnderTest {
 
 #[macro_export]
 macro_rules! read_model_store_contract_tests {
+    (optional: $factory:path) => {
+        $crate::__read_model_store_contract_list!(optional, $factory);
+    };
     ($factory:path) => {
+        $crate::__read_model_store_contract_list!(always, $factory);
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __read_model_store_contract_list {
+    ($mode:ident, $factory:path) => {
         $crate::__read_model_store_contract_cases!(
+            $mode,
             $factory,
             an_upsert_inserts_then_changes_only_the_given_columns,
             insert_ignore_never_overwrites_and_says_whether_it_inserted,
@@ -71,11 +85,20 @@ macro_rules! read_model_store_contract_tests {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __read_model_store_contract_cases {
-    ($factory:path, $($case:ident),+ $(,)?) => {
+    (always, $factory:path, $($case:ident),+ $(,)?) => {
         $(
             #[test]
             fn $case() {
                 let store = $factory();
+                $crate::testing::store_contract::$case(&store);
+            }
+        )+
+    };
+    (optional, $factory:path, $($case:ident),+ $(,)?) => {
+        $(
+            #[test]
+            fn $case() {
+                let Some(store) = $factory() else { return };
                 $crate::testing::store_contract::$case(&store);
             }
         )+

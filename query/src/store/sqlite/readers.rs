@@ -55,6 +55,7 @@ impl Readers {
         // Queries come in a few dozen shapes: keep every one prepared (rusqlite's
         // default cache of 16 statements thrashed), and read like the writer does.
         conn.set_prepared_statement_cache_capacity(256);
+        super::database::stable_plans(&conn)?;
         conn.pragma_update(None, "mmap_size", 268_435_456)
             .and_then(|_| conn.pragma_update(None, "cache_size", -65_536))
             .and_then(|_| conn.busy_timeout(std::time::Duration::from_secs(5)))

@@ -1,0 +1,228 @@
+//! Generations on SQL Server: rebuilding into the next generation's tables, switching
+//! to it in one transaction, and what operators inspect (positions, dead letters).
+//! DDL is transactional in SQL Server, so a switch — new generation recorded, old
+//! tables dropped — commits whole or not at all, as on SQLite.
+
+use es_core::EventEnvelope;
+
+use super::database::{ReadModelDb, physical};
+use super::meta;
+use super::render::{self, Read, Statement};
+use super::session::Session;
+use super::tx::{MssqlTx, Names};
+use crate::projection::Projection;
+use crate::store::{DbError, DeadLetter, Members};
+
+/// Creates a generation's tables and indexes where missing, and its checkpoint.
+pub(super) fn create_generation(
+    session: &mut Session<'_>,
+    projection: &dyn Projection,
+    generation: i64,
+) -> Result<(), DbError> {
+    for table in projection.tables() {
+        for statement in render::create_table(table, &physical(table.name, generation))? {
+            session.batch(&statement)?;
+        }
+    }
+    session
+        .execute(&meta::start_checkpoint(projection.name(), generation)?)
+        .map(drop)
+}
+
+fn drop_tables(projection: &dyn Projection, generation: i64) -> Vec<Statement> {
+    projection
+        .tables()
+        .iter()
+        .map(|table| Statement::plain(render::drop_table(&physical(table.name, generation))))
+        .collect()
+}
+
+/// Makes `generation` the active one of `projection` and drops what belonged to the
+/// `active` one — its tables, checkpoint and dead letters — in the caller's transaction.
+pub(super) fn switch(
+    projection: &dyn Projection,
+    active: i64,
+    generation: i64,
+) -> Result<Vec<Statement>, DbError> {
+    let name = projection.name();
+    let mut statements = vec![meta::switch_generation(name, generation)?];
+    statements.extend(drop_tables(projection, active));
+    statements.push(meta::delete_checkpoint(name, active)?);
+    statements.push(meta::delete_dead_letters(name, active, None)?);
+    Ok(statements)
+}
+
+fn run(session: &mut Session<'_>, statements: &[Statement]) -> Result<(), DbError> {
+    statements
+        .iter()
+        .try_for_each(|statement| session.execute(statement).map(drop))
+}
+
+impl ReadModelDb {
+    /// Creates the next generation of these projections' tables for a rebuild.
+    pub fn begin_rebuild(&self, names: &[String]) -> Result<Members, DbError> {
+        self.transaction(|session| {
+            let mut shadow = Vec::new();
+            for name in names {
+                let projection = self.projections[self.index_of(name)?].as_ref();
+                let generation = meta::active_generation(session, name)? + 1;
+                // Leftovers of a rebuild that never switched.
+                run(session, &drop_tables(projection, generation))?;
+                create_generation(session, projection, generation)?;
+                run(
+                    session,
+                    &[
+                        meta::delete_dead_letters(name, generation, None)?,
+                        meta::set_checkpoint(name, generation, 0)?,
+                    ],
+                )?;
+                shadow.push((name.clone(), generation));
+            }
+            Ok(Members::Shadow(shadow))
+        })
+    }
+
+    /// Switches every shadow member that has caught up with its active generation
+    /// (same position or further) to active, drops the old tables, and returns the
+    /// members still behind.
+    pub fn try_swap(&self, shadow: &Members) -> Result<Members, DbError> {
+        let Members::Shadow(list) = shadow else {
+            return Ok(shadow.clone());
+        };
+        self.transaction(|session| {
+            let mut behind = Vec::new();
+            for (name, generation) in list {
+                let active = meta::active_generation(session, name)?;
+                let live = meta::checkpoint_of(session, name, active)?;
+                if meta::checkpoint_of(session, name, *generation)? < live {
+                    behind.push((name.clone(), *generation));
+                    continue;
+                }
+                let projection = self.projections[self.index_of(name)?].as_ref();
+                run(session, &switch(projection, active, *generation)?)?;
+                tracing::info!(projection = %name, generation, "rebuilt read model is now active");
+            }
+            Ok(Members::Shadow(behind))
+        })
+    }
+
+    /// Per projection: name, active generation, position, dead letters.
+    pub fn positions(&self) -> Result<Vec<(String, i64, u64, u64)>, DbError> {
+        self.write(|session| {
+            let generations = meta::generations(session)?;
+            let checkpoints = meta::checkpoints(session, Read::Rows)?;
+            self.projections
+                .iter()
+                .map(|p| {
+                    let name = p.name().to_owned();
+                    let generation = generations.get(&name).copied().unwrap_or(1);
+                    let position = checkpoints
+                        .get(&(name.clone(), generation))
+                        .copied()
+                        .unwrap_or(0);
+                    let dead = meta::dead_letter_count(session, &name, generation)?;
+                    Ok((name, generation, position, dead))
+                })
+                .collect()
+        })
+    }
+
+    /// The parked events of a projection's active generation, oldest first.
+    pub fn dead_letters(&self, projection: &str) -> Result<Vec<DeadLetter>, DbError> {
+        self.write(|session| {
+            let generation = meta::active_generation(session, projection)?;
+            meta::dead_letters(session, projection, generation)?
+                .iter()
+                .map(|row| {
+                    Ok(DeadLetter {
+                        projection: projection.to_owned(),
+                        position: row.uint("position")?,
+                        event_id: row.text("event_id")?,
+                        stream_id: row.text("stream_id")?,
+                        version: row.uint("version")?,
+                        event_type: row.text("event_type")?,
+                        reason: row.text("reason")?,
+                        attempts: u32::try_from(row.int("attempts")?).unwrap_or(u32::MAX),
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// Re-applies a projection's parked events (after a fix); those that now apply are
+    /// removed from the dead letters. Returns how many were replayed.
+    pub fn replay_dead_letters(&self, projection: &str) -> Result<u64, DbError> {
+        let index = self.index_of(projection)?;
+        self.transaction(|session| {
+            let generation = meta::active_generation(session, projection)?;
+            let parked = meta::dead_letters(session, projection, generation)?;
+            let names: Names = self.projections[index]
+                .tables()
+                .iter()
+                .map(|t| (t.name, physical(t.name, generation)))
+                .collect();
+            let mut replayed = 0;
+            for row in parked {
+                let Ok(event) = serde_json::from_str::<EventEnvelope>(&row.text("envelope")?)
+                else {
+                    continue;
+                };
+                // A savepoint per event: one that fails again stays parked, alone.
+                session.batch(render::SAVEPOINT)?;
+                let applied = self.projections[index].apply(
+                    &event,
+                    &mut MssqlTx {
+                        session: &mut *session,
+                        names: &names,
+                    },
+                );
+                match applied {
+                    Ok(_) => {
+                        let position = Some(row.uint("position")?);
+                        let parked = meta::delete_dead_letters(projection, generation, position)?;
+                        session.execute(&parked)?;
+                        replayed += 1;
+                    }
+                    Err(crate::projection::ProjectionError::Db(error)) => return Err(error),
+                    Err(_) => session.batch(render::UNDO_SAVEPOINT)?,
+                }
+            }
+            Ok(replayed)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::store_contract::contract_projection;
+
+    #[test]
+    fn a_switch_activates_the_rebuilt_generation_and_drops_everything_of_the_old_one() {
+        let projection = contract_projection();
+        let statements = switch(projection.as_ref(), 1, 2).expect("rendered");
+        let sql: Vec<&str> = statements.iter().map(|s| s.sql.as_str()).collect();
+        assert_eq!(
+            sql,
+            vec![
+                "UPDATE [rm_generations] SET [generation] = @P1 WHERE [projection] = @P2;",
+                "DROP TABLE IF EXISTS [contract_parts__g1];",
+                "DELETE FROM [rm_checkpoints] WHERE [projection] = @P1 AND [generation] = @P2;",
+                "DELETE FROM [rm_dead_letters] WHERE [projection] = @P1 AND [generation] = @P2;",
+            ]
+        );
+        let bound: Vec<_> = statements
+            .iter()
+            .map(|s| s.params.iter().map(|p| p.value.clone()).collect::<Vec<_>>())
+            .collect();
+        assert_eq!(
+            bound,
+            vec![
+                vec![2.into(), "contract".into()],
+                vec![],
+                vec!["contract".into(), 1.into()],
+                vec!["contract".into(), 1.into()],
+            ]
+        );
+    }
+}

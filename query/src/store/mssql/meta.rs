@@ -1,0 +1,354 @@
+//! The store's own tables — which generation of each projection is active, how far
+//! each generation has applied, and parked events — declared like any read-model table
+//! so their T-SQL comes from the same renderer. Writes are built as statements (pure,
+//! so tests see their exact T-SQL); reads run on a session.
+
+use std::collections::HashMap;
+
+use es_core::EventEnvelope;
+
+use super::render::{self, Read, Statement};
+use super::session::Session;
+use crate::store::{Column, DbError, Order, Row, Select, Table, Value};
+
+pub(super) static GENERATIONS: Table = Table {
+    name: "rm_generations",
+    columns: &[Column::text("projection"), Column::int("generation")],
+    key: &["projection"],
+    indexes: &[],
+};
+
+pub(super) static CHECKPOINTS: Table = Table {
+    name: "rm_checkpoints",
+    columns: &[
+        Column::text("projection"),
+        Column::int("generation"),
+        Column::int("position"),
+    ],
+    key: &["projection", "generation"],
+    indexes: &[],
+};
+
+pub(super) static DEAD_LETTERS: Table = Table {
+    name: "rm_dead_letters",
+    columns: &[
+        Column::text("projection"),
+        Column::int("generation"),
+        Column::int("position"),
+        Column::text("event_id"),
+        Column::text("stream_id"),
+        Column::int("version"),
+        Column::text("event_type"),
+        Column::text("reason"),
+        Column::int("attempts"),
+        Column::text("envelope"),
+        Column::text("parked_at"),
+    ],
+    key: &["projection", "generation", "position"],
+    indexes: &[],
+};
+
+/// `rm_*` tables are not generation-suffixed: their physical name is their name.
+fn rows(session: &mut Session<'_>, query: &Select, read: Read) -> Result<Vec<Row>, DbError> {
+    session.rows(&render::select(query, query.table.name, read)?, query.table)
+}
+
+fn at(projection: &str, generation: i64) -> Vec<(&'static str, Value)> {
+    vec![
+        ("projection", projection.into()),
+        ("generation", generation.into()),
+    ]
+}
+
+pub(super) fn create_tables(session: &mut Session<'_>) -> Result<(), DbError> {
+    for table in [&GENERATIONS, &CHECKPOINTS, &DEAD_LETTERS] {
+        for statement in render::create_table(table, table.name)? {
+            session.batch(&statement)?;
+        }
+    }
+    Ok(())
+}
+
+/// Every projection's active generation.
+pub(super) fn generations(session: &mut Session<'_>) -> Result<HashMap<String, i64>, DbError> {
+    rows(session, &Select::from(&GENERATIONS), Read::Rows)?
+        .iter()
+        .map(|row| Ok((row.text("projection")?, row.int("generation")?)))
+        .collect()
+}
+
+pub(super) fn active_generation(
+    session: &mut Session<'_>,
+    projection: &str,
+) -> Result<i64, DbError> {
+    let key = [("projection", Value::from(projection))];
+    rows(
+        session,
+        &Select::from(&GENERATIONS).filter_eq(&key),
+        Read::Rows,
+    )?
+    .first()
+    .map(|row| row.int("generation"))
+    .unwrap_or_else(|| {
+        Err(DbError::Database(format!(
+            "no generation recorded for `{projection}`"
+        )))
+    })
+}
+
+/// Every generation's checkpoint; `Read::RowsForUpdate` keeps them locked until the
+/// transaction ends, so a second writer waits and then sees the moved positions.
+pub(super) fn checkpoints(
+    session: &mut Session<'_>,
+    read: Read,
+) -> Result<HashMap<(String, i64), u64>, DbError> {
+    rows(session, &Select::from(&CHECKPOINTS), read)?
+        .iter()
+        .map(|row| {
+            let key = (row.text("projection")?, row.int("generation")?);
+            Ok((key, row.uint("position")?))
+        })
+        .collect()
+}
+
+pub(super) fn checkpoint_of(
+    session: &mut Session<'_>,
+    projection: &str,
+    generation: i64,
+) -> Result<u64, DbError> {
+    let query = Select::from(&CHECKPOINTS).filter_eq(&at(projection, generation));
+    match rows(session, &query, Read::Rows)?.first() {
+        Some(row) => row.uint("position"),
+        None => Ok(0),
+    }
+}
+
+/// Moves a generation's checkpoint (creating it if missing).
+pub(super) fn set_checkpoint(
+    projection: &str,
+    generation: i64,
+    position: u64,
+) -> Result<Statement, DbError> {
+    let mut row = at(projection, generation);
+    row.push(("position", position.into()));
+    render::upsert(&CHECKPOINTS, CHECKPOINTS.name, &row)
+}
+
+/// A generation starts at position 0, unless it already has a checkpoint.
+pub(super) fn start_checkpoint(projection: &str, generation: i64) -> Result<Statement, DbError> {
+    let mut row = at(projection, generation);
+    row.push(("position", 0.into()));
+    render::insert_ignore(&CHECKPOINTS, CHECKPOINTS.name, &row)
+}
+
+pub(super) fn delete_checkpoint(projection: &str, generation: i64) -> Result<Statement, DbError> {
+    render::delete(&CHECKPOINTS, CHECKPOINTS.name, &at(projection, generation))
+}
+
+/// Records `generation` as active unless the projection has one already.
+pub(super) fn adopt_generation(projection: &str, generation: i64) -> Result<Statement, DbError> {
+    render::insert_ignore(&GENERATIONS, GENERATIONS.name, &at(projection, generation))
+}
+
+/// Makes `generation` the one queries read.
+pub(super) fn switch_generation(projection: &str, generation: i64) -> Result<Statement, DbError> {
+    let key = [("projection", Value::from(projection))];
+    let set = [("generation", Value::from(generation))];
+    render::update(&GENERATIONS, GENERATIONS.name, &key, &set)
+}
+
+/// Parks `event` (replacing an earlier parking of the same position).
+pub(super) fn park(
+    projection: &str,
+    generation: i64,
+    event: &EventEnvelope,
+    reason: &str,
+    attempts: u32,
+) -> Result<Statement, DbError> {
+    let envelope = serde_json::to_string(event).map_err(|e| DbError::Database(e.to_string()))?;
+    let mut row = at(projection, generation);
+    row.extend([
+        ("position", event.position.into()),
+        ("event_id", event.event_id.to_string().into()),
+        ("stream_id", event.stream_id.as_str().into()),
+        ("version", event.version.into()),
+        ("event_type", event.event_type.as_str().into()),
+        ("reason", reason.into()),
+        ("attempts", attempts.into()),
+        ("envelope", envelope.into()),
+        (
+            "parked_at",
+            es_core::time::format(&es_core::envelope::now()).into(),
+        ),
+    ]);
+    render::upsert(&DEAD_LETTERS, DEAD_LETTERS.name, &row)
+}
+
+/// Forgets a generation's parked events, or (with `position`) one of them.
+pub(super) fn delete_dead_letters(
+    projection: &str,
+    generation: i64,
+    position: Option<u64>,
+) -> Result<Statement, DbError> {
+    let mut filter = at(projection, generation);
+    if let Some(position) = position {
+        filter.push(("position", position.into()));
+    }
+    render::delete(&DEAD_LETTERS, DEAD_LETTERS.name, &filter)
+}
+
+/// A generation's parked events, oldest first.
+pub(super) fn dead_letters(
+    session: &mut Session<'_>,
+    projection: &str,
+    generation: i64,
+) -> Result<Vec<Row>, DbError> {
+    let query = Select::from(&DEAD_LETTERS)
+        .filter_eq(&at(projection, generation))
+        .order_by("position", Order::Asc);
+    rows(session, &query, Read::Rows)
+}
+
+pub(super) fn dead_letter_count(
+    session: &mut Session<'_>,
+    projection: &str,
+    generation: i64,
+) -> Result<u64, DbError> {
+    let query = Select::from(&DEAD_LETTERS).filter_eq(&at(projection, generation));
+    session.count(&render::select(&query, DEAD_LETTERS.name, Read::Count)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Kind;
+
+    fn texts_and_ints(statement: &Statement) -> Vec<(Kind, Value)> {
+        statement
+            .params
+            .iter()
+            .map(|p| (p.kind, p.value.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn a_checkpoint_moves_by_merge_on_projection_and_generation() {
+        let statement = set_checkpoint("customers", 2, 41).expect("rendered");
+        assert_eq!(
+            statement.sql,
+            "MERGE INTO [rm_checkpoints] WITH (HOLDLOCK) AS [target] USING (SELECT @P1 AS \
+             [projection], @P2 AS [generation], @P3 AS [position]) AS [source] ON \
+             [target].[projection] = [source].[projection] AND [target].[generation] = \
+             [source].[generation] WHEN MATCHED THEN UPDATE SET [target].[position] = \
+             [source].[position] WHEN NOT MATCHED THEN INSERT ([projection], [generation], \
+             [position]) VALUES ([source].[projection], [source].[generation], \
+             [source].[position]);"
+        );
+        assert_eq!(
+            texts_and_ints(&statement),
+            vec![
+                (Kind::Text, "customers".into()),
+                (Kind::Int, 2.into()),
+                (Kind::Int, 41.into())
+            ]
+        );
+    }
+
+    #[test]
+    fn a_new_generation_starts_at_zero_without_resetting_an_existing_checkpoint() {
+        let statement = start_checkpoint("customers", 1).expect("rendered");
+        assert_eq!(
+            statement.sql,
+            "INSERT INTO [rm_checkpoints] ([projection], [generation], [position]) SELECT @P1, \
+             @P2, @P3 WHERE NOT EXISTS (SELECT 1 FROM [rm_checkpoints] WITH (UPDLOCK, \
+             HOLDLOCK) WHERE [projection] = @P1 AND [generation] = @P2);"
+        );
+        assert_eq!(statement.params[2].value, Value::Int(0));
+    }
+
+    #[test]
+    fn the_first_start_adopts_generation_one_and_later_starts_keep_the_recorded_one() {
+        let statement = adopt_generation("fleet_drivers", 1).expect("rendered");
+        assert_eq!(
+            statement.sql,
+            "INSERT INTO [rm_generations] ([projection], [generation]) SELECT @P1, @P2 WHERE \
+             NOT EXISTS (SELECT 1 FROM [rm_generations] WITH (UPDLOCK, HOLDLOCK) WHERE \
+             [projection] = @P1);"
+        );
+    }
+
+    #[test]
+    fn a_switch_updates_the_projections_one_generation_row() {
+        let statement = switch_generation("customers", 3).expect("rendered");
+        assert_eq!(
+            statement.sql,
+            "UPDATE [rm_generations] SET [generation] = @P1 WHERE [projection] = @P2;"
+        );
+        assert_eq!(
+            texts_and_ints(&statement),
+            vec![(Kind::Int, 3.into()), (Kind::Text, "customers".into())]
+        );
+    }
+
+    #[test]
+    fn dead_letters_are_forgotten_per_generation_or_one_position() {
+        let all = delete_dead_letters("customers", 1, None).expect("rendered");
+        assert_eq!(
+            all.sql,
+            "DELETE FROM [rm_dead_letters] WHERE [projection] = @P1 AND [generation] = @P2;"
+        );
+        let one = delete_dead_letters("customers", 1, Some(7)).expect("rendered");
+        assert_eq!(
+            one.sql,
+            "DELETE FROM [rm_dead_letters] WHERE [projection] = @P1 AND [generation] = @P2 \
+             AND [position] = @P3;"
+        );
+    }
+
+    #[test]
+    fn parking_keeps_the_whole_envelope_and_replaces_an_earlier_parking() {
+        let mut events = crate::testing::EventFactory::new();
+        let event = events.event(
+            "customer",
+            "c1",
+            "customer.registered.v1",
+            serde_json::json!({"x": 1}),
+        );
+        let statement = park("customers", 1, &event, "bad payload", 3).expect("rendered");
+        assert!(
+            statement
+                .sql
+                .starts_with("MERGE INTO [rm_dead_letters] WITH (HOLDLOCK)")
+        );
+        assert!(statement.sql.contains(
+            "ON [target].[projection] = [source].[projection] AND [target].[generation] = \
+             [source].[generation] AND [target].[position] = [source].[position]"
+        ));
+        let values: Vec<Value> = statement.params.iter().map(|p| p.value.clone()).collect();
+        assert_eq!(values[2], Value::Int(1), "position");
+        assert_eq!(values[7], Value::Text("bad payload".into()));
+        assert_eq!(values[8], Value::Int(3), "attempts");
+        let Value::Text(envelope) = &values[9] else {
+            panic!("envelope is text: {:?}", values[9]);
+        };
+        let back: EventEnvelope = serde_json::from_str(envelope).expect("an envelope");
+        assert_eq!(back.event_id, event.event_id);
+    }
+
+    #[test]
+    fn the_store_tables_are_created_like_read_model_tables() {
+        let statements = render::create_table(&CHECKPOINTS, CHECKPOINTS.name).expect("rendered");
+        assert_eq!(
+            statements,
+            vec![
+                "IF OBJECT_ID(N'[rm_checkpoints]', N'U') IS NULL CREATE TABLE [rm_checkpoints] \
+                 ([projection] NVARCHAR(100) COLLATE Latin1_General_100_BIN2 NOT NULL, \
+                 [generation] BIGINT NOT NULL, [position] BIGINT NOT NULL, PRIMARY KEY \
+                 ([projection], [generation]));"
+            ]
+        );
+        let letters = render::create_table(&DEAD_LETTERS, DEAD_LETTERS.name).expect("rendered");
+        assert!(letters[0].contains("[envelope] NVARCHAR(MAX) COLLATE"));
+        assert!(letters[0].ends_with("PRIMARY KEY ([projection], [generation], [position]));"));
+    }
+}
