@@ -1,6 +1,8 @@
 //! `/health/live` (the process answers) and `/health/ready` (both gRPC upstreams
 //! answer their health service, and Redis answers `PING` when the locks live there):
-//! what an orchestrator probes.
+//! what an orchestrator probes. Ready also lists the command service's Kafka relay
+//! when it runs one (`kafka_relay`); a relay that is down does not make the BFF
+//! unready — commands still append and publishing resumes — but operators see it.
 
 use std::time::Duration;
 
@@ -49,10 +51,11 @@ pub async fn live() -> Json<Health> {
         (status = 200, description = "Every dependency answers", body = Health),
         (status = 503, description = "A dependency is down", body = Health)))]
 pub async fn ready(State(state): State<AppState>) -> Response {
-    let (command, query, redis) = tokio::join!(
+    let (command, query, redis, relay) = tokio::join!(
         probe(&state.upstreams.command),
         probe(&state.upstreams.query),
-        probe_redis(state.redis.as_ref())
+        probe_redis(state.redis.as_ref()),
+        probe_relay(&state.upstreams.command)
     );
     let mut dependencies = vec![
         Dependency {
@@ -71,6 +74,12 @@ pub async fn ready(State(state): State<AppState>) -> Response {
         });
     }
     let up = dependencies.iter().all(|d| d.status == "up");
+    if let Some(relay) = relay {
+        dependencies.push(Dependency {
+            name: "kafka_relay",
+            status: relay,
+        });
+    }
     let status = if up {
         StatusCode::OK
     } else {
@@ -96,6 +105,19 @@ async fn probe_redis(pool: Option<&deadpool_redis::Pool>) -> Option<&'static str
     match tokio::time::timeout(Duration::from_secs(2), ping).await {
         Ok(Some(pong)) if pong == "PONG" => Some("up"),
         _ => Some("down"),
+    }
+}
+
+/// The command service's relay: `None` when it runs none (or cannot be asked).
+async fn probe_relay(command: &Upstream) -> Option<&'static str> {
+    let mut client = HealthClient::new(command.channel.clone());
+    let check = client.check(HealthCheckRequest {
+        service: contracts::RELAY_HEALTH.into(),
+    });
+    match tokio::time::timeout(Duration::from_secs(2), check).await {
+        Ok(Ok(reply)) if reply.get_ref().status() == ServingStatus::Serving => Some("up"),
+        Ok(Ok(_)) => Some("down"),
+        _ => None,
     }
 }
 

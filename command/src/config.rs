@@ -23,6 +23,10 @@ pub struct KafkaSettings {
     pub partitions: i32,
     /// `KAFKA_REPLICATION_FACTOR`: replicas of each topic created at start, default 1.
     pub replication: i32,
+    /// `KAFKA_TOPIC_PREFIX`: topics are `<prefix>.<context>.events`, default `pitlane`.
+    pub topic_prefix: String,
+    /// Extra librdkafka properties (not read from the environment: tests set them).
+    pub properties: Vec<(String, String)>,
 }
 
 /// Where the keys of personal data live (ADR 010): outside the event log, always.
@@ -150,10 +154,16 @@ impl Config {
                         })
                 };
                 Some(KafkaSettings {
-                    brokers: parse_brokers(&brokers)
+                    brokers: es_core::kafka::parse_brokers(&brokers)
                         .map_err(|message| malformed("KAFKA_BROKERS", message))?,
                     partitions: count("KAFKA_TOPIC_PARTITIONS")?,
                     replication: count("KAFKA_REPLICATION_FACTOR")?,
+                    topic_prefix: contracts::topics::parse_prefix(&get(
+                        "KAFKA_TOPIC_PREFIX",
+                        contracts::topics::DEFAULT_PREFIX,
+                    ))
+                    .map_err(|message| malformed("KAFKA_TOPIC_PREFIX", message))?,
+                    properties: Vec::new(),
                 })
             }
         };
@@ -204,22 +214,6 @@ pub fn mongo_database(url: &str) -> Result<String, String> {
         ));
     }
     Ok(database.to_owned())
-}
-
-/// `host:port[,host:port…]`, trimmed.
-fn parse_brokers(raw: &str) -> Result<String, String> {
-    let brokers: Vec<&str> = raw.split(',').map(str::trim).collect();
-    for broker in &brokers {
-        let valid = broker
-            .rsplit_once(':')
-            .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
-        if !valid || broker.contains("://") {
-            return Err(format!(
-                "`{broker}` is not a broker address like kafka:9092 (a comma-separated list)"
-            ));
-        }
-    }
-    Ok(brokers.join(","))
 }
 
 fn parse_sqlite_path(raw: &str) -> Result<PathBuf, String> {
@@ -353,7 +347,9 @@ mod tests {
             Some(KafkaSettings {
                 brokers: "k1:9092,k2:9092".into(),
                 partitions: 12,
-                replication: 1
+                replication: 1,
+                topic_prefix: "pitlane".into(),
+                properties: Vec::new(),
             })
         );
     }

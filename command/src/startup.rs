@@ -54,8 +54,7 @@ pub struct App {
     relay: Option<Relay>,
 }
 
-/// The gRPC health service name under which the relay reports.
-pub const RELAY_HEALTH: &str = "pitlane.Relay";
+pub use contracts::RELAY_HEALTH;
 
 /// Opens the configured key store (creating its folder if needed).
 pub fn open_vault(location: &KeyStoreLocation) -> anyhow::Result<Arc<Vault>> {
@@ -131,23 +130,22 @@ pub fn relay(
     checkpoint: Arc<dyn RelayCheckpoint>,
     settings: &KafkaSettings,
 ) -> anyhow::Result<Relay> {
-    let topics = contracts::topics::ROUTES
-        .iter()
+    let topics = contracts::topics::routes(&settings.topic_prefix)
+        .into_iter()
         .fold(TopicMap::new(), |map, (aggregate_type, topic)| {
-            map.route(*aggregate_type, *topic)
+            map.route(aggregate_type, topic)
         });
     let mut config = RelayConfig::new("command-service", topics);
     config.topic_settings = TopicSettings {
         partitions: settings.partitions,
         replication: settings.replication,
     };
-    Relay::new(
-        store,
-        checkpoint,
+    let kafka = settings.properties.iter().fold(
         KafkaConfig::new(settings.brokers.clone()),
-        config,
-    )
-    .context("cannot create the Kafka producer of the relay")
+        |kafka, (k, v)| kafka.with(k, v),
+    );
+    Relay::new(store, checkpoint, kafka, config)
+        .context("cannot create the Kafka producer of the relay")
 }
 
 /// Opens the configured stores, binds the configured address, and prepares the relay

@@ -23,6 +23,11 @@ pub mod v1 {
     tonic::include_proto!("pitlane.v1");
 }
 
+/// The gRPC health service name under which the command service reports its Kafka
+/// relay (registered only when the relay runs): `SERVING` while it publishes or waits
+/// for events, `NOT_SERVING` while Kafka or the store fails and it retries.
+pub const RELAY_HEALTH: &str = "pitlane.Relay";
+
 /// The encoded `FileDescriptorSet` of all Pitlane protos and their imports, for
 /// `tonic-reflection`'s `register_encoded_file_descriptor_set`.
 pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("pitlane_descriptor");

@@ -32,7 +32,7 @@ pub mod wire;
 #[cfg(any(test, feature = "test-util"))]
 pub use checkpoint::checkpoint_contract;
 pub use checkpoint::{CheckpointError, InMemoryRelayCheckpoint, RelayCheckpoint};
-pub use config::{KafkaConfig, TopicMap, TopicSettings, dead_letter_topic};
+pub use config::{KafkaConfig, TopicMap, TopicSettings, dead_letter_topic, parse_brokers};
 pub use dead_letter::{
     ATTEMPTS, ERROR, ORIGINAL_OFFSET, ORIGINAL_PARTITION, ORIGINAL_TOPIC, PROJECTOR,
 };

@@ -43,6 +43,11 @@ pub struct KafkaSource {
     pub key_store_url: String,
     /// The database `KEY_STORE_URL` names (`pitlane` when none).
     pub key_store_database: String,
+    /// `KAFKA_TOPIC_PREFIX`: the relay's topics are `<prefix>.<context>.events`,
+    /// default `pitlane`.
+    pub topic_prefix: String,
+    /// Extra librdkafka properties (not read from the environment: tests set them).
+    pub properties: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -109,18 +114,8 @@ fn kafka_source(
     lookup: &impl Fn(&str) -> Option<String>,
 ) -> Result<KafkaSource, ConfigError> {
     let malformed = |variable: &'static str, message: String| ConfigError { variable, message };
-    let brokers: Vec<&str> = brokers.split(',').map(str::trim).collect();
-    if let Some(bad) = brokers.iter().find(|b| {
-        b.contains("://")
-            || !b
-                .rsplit_once(':')
-                .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok())
-    }) {
-        return Err(malformed(
-            "KAFKA_BROKERS",
-            format!("`{bad}` is not a broker address like kafka:9092 (a comma-separated list)"),
-        ));
-    }
+    let brokers = es_core::kafka::parse_brokers(brokers)
+        .map_err(|message| malformed("KAFKA_BROKERS", message))?;
     let key_store_url = lookup("KEY_STORE_URL")
         .filter(|v| !v.trim().is_empty())
         .ok_or_else(|| {
@@ -149,11 +144,18 @@ fn kafka_source(
     let group_id = lookup("PITLANE_CONSUMER_GROUP")
         .filter(|v| !v.trim().is_empty())
         .unwrap_or_else(|| "pitlane.projector.read-models".to_owned());
+    let topic_prefix = lookup("KAFKA_TOPIC_PREFIX")
+        .filter(|v| !v.trim().is_empty())
+        .unwrap_or_else(|| contracts::topics::DEFAULT_PREFIX.to_owned());
+    let topic_prefix = contracts::topics::parse_prefix(&topic_prefix)
+        .map_err(|message| malformed("KAFKA_TOPIC_PREFIX", message))?;
     Ok(KafkaSource {
-        brokers: brokers.join(","),
+        brokers,
         group_id,
         key_store_url,
         key_store_database,
+        topic_prefix,
+        properties: Vec::new(),
     })
 }
 

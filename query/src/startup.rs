@@ -77,18 +77,18 @@ pub async fn kafka_source(kafka: &KafkaSource) -> anyhow::Result<Arc<dyn EventSo
     let keys = MongoKeyStore::connect(&kafka.key_store_url, &kafka.key_store_database)
         .await
         .context("configuration variable KEY_STORE_URL")?;
-    let topics = contracts::topics::ALL
-        .iter()
-        .map(|t| t.to_string())
-        .collect();
+    let topics = contracts::topics::all(&kafka.topic_prefix);
     let mut source = SourceConfig::new("read-models", topics);
     source.group_id = kafka.group_id.clone();
-    let source = KafkaEventSource::with_vault(
-        KafkaConfig::new(kafka.brokers.clone()),
-        source,
-        Arc::new(Vault::reader(Arc::new(keys))),
-    )
-    .context("cannot create the Kafka consumer of the projections")?;
+    let client = kafka
+        .properties
+        .iter()
+        .fold(KafkaConfig::new(kafka.brokers.clone()), |client, (k, v)| {
+            client.with(k, v)
+        });
+    let source =
+        KafkaEventSource::with_vault(client, source, Arc::new(Vault::reader(Arc::new(keys))))
+            .context("cannot create the Kafka consumer of the projections")?;
     tracing::info!(brokers = %kafka.brokers, group = %kafka.group_id, "projections consume Kafka");
     Ok(Arc::new(source))
 }

@@ -7,5 +7,6 @@ mod deliveries;
 mod erasure;
 mod event_stream;
 mod helpers;
+mod relay;
 mod service;
 mod workshop;

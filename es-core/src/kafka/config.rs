@@ -44,6 +44,24 @@ impl KafkaConfig {
     }
 }
 
+/// A broker list as configured (`KAFKA_BROKERS`: `host:port[,host:port…]`), trimmed,
+/// or why it is not one.
+pub fn parse_brokers(raw: &str) -> Result<String, String> {
+    let brokers: Vec<&str> = raw.split(',').map(str::trim).collect();
+    for broker in &brokers {
+        let valid = !broker.contains("://")
+            && broker
+                .rsplit_once(':')
+                .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
+        if !valid {
+            return Err(format!(
+                "`{broker}` is not a broker address like kafka:9092 (a comma-separated list)"
+            ));
+        }
+    }
+    Ok(brokers.join(","))
+}
+
 /// How topics are created when missing (they are never altered once they exist).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TopicSettings {

@@ -10,9 +10,33 @@ use serde_json::{Value, json};
 
 pub struct TestPlatform {
     pub platform: Platform,
+    pub rest: Rest,
+    _dir: tempfile::TempDir,
+}
+
+impl std::ops::Deref for TestPlatform {
+    type Target = Rest;
+
+    fn deref(&self) -> &Rest {
+        &self.rest
+    }
+}
+
+/// A small REST client for one BFF.
+#[derive(Clone)]
+pub struct Rest {
     pub base: String,
     pub http: reqwest::Client,
-    _dir: tempfile::TempDir,
+}
+
+impl Rest {
+    pub fn new(base: String) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("http client");
+        Rest { base, http }
+    }
 }
 
 pub async fn spawn_platform() -> TestPlatform {
@@ -25,15 +49,10 @@ pub async fn spawn_platform_with(adjust: impl FnOnce(&mut bff::Config)) -> TestP
     let mut config = PlatformConfig::ephemeral(dir.path().join("data"));
     adjust(&mut config.bff);
     let platform = Platform::start(config).await.expect("the platform starts");
-    let base = format!("http://{}", platform.rest_addr);
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .expect("http client");
+    let rest = Rest::new(format!("http://{}", platform.rest_addr));
     TestPlatform {
         platform,
-        base,
-        http,
+        rest,
         _dir: dir,
     }
 }
@@ -68,7 +87,7 @@ impl Answer {
     }
 }
 
-impl TestPlatform {
+impl Rest {
     pub async fn send(
         &self,
         method: Method,
@@ -115,7 +134,7 @@ impl TestPlatform {
 }
 
 /// A customer with a car, registered through REST; returns (customer id, license).
-pub async fn customer_with_car(app: &TestPlatform, license: &str) -> (String, String) {
+pub async fn customer_with_car(app: &Rest, license: &str) -> (String, String) {
     let customer = app
         .post(
             "/api/v1/customers",
@@ -136,7 +155,7 @@ pub async fn customer_with_car(app: &TestPlatform, license: &str) -> (String, St
 }
 
 /// A driver and a fleet van; returns (driver id, van license).
-pub async fn driver_and_van(app: &TestPlatform, license: &str) -> (String, String) {
+pub async fn driver_and_van(app: &Rest, license: &str) -> (String, String) {
     let driver = app
         .post(
             "/api/v1/drivers",
@@ -157,7 +176,7 @@ pub async fn driver_and_van(app: &TestPlatform, license: &str) -> (String, Strin
 }
 
 /// An active route with two checkpoints from `start` (RFC 3339, hours later).
-pub async fn active_route(app: &TestPlatform, day: &str, start_hour: u32) -> String {
+pub async fn active_route(app: &Rest, day: &str, start_hour: u32) -> String {
     let at = |hour: u32| format!("{day}T{hour:02}:00:00Z");
     let route = app
         .post(

@@ -6,4 +6,5 @@ mod booking_storm;
 mod conventions;
 mod delivery_flow;
 mod helpers;
+mod production;
 mod workshop_flow;

@@ -1,0 +1,324 @@
+//! The production shape on real servers (issue 6): REST → command service on MongoDB →
+//! relay → Kafka → query service (SQLite read models) → REST, with scheduling locks in
+//! Redis shared by two BFF instances. Needs `MONGO_URL`, `KAFKA_BROKERS` and
+//! `REDIS_URL` (`scripts/test-infra.sh`); skipped with a printed reason without them,
+//! failing under `CI=true`. Each test takes its own database, topics and consumer group.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use command::config::{Config as CommandConfig, KafkaSettings, KeyStoreLocation, StoreLocation};
+use es_core::kafka::RelayCheckpoint;
+use es_core::mongo::MongoRelayCheckpoint;
+use es_core::testing::servers::server_url;
+use es_core::{EventStore, MongoEventStore};
+use futures::future::join_all;
+use query::config::{Config as QueryConfig, KafkaSource, ReadStoreLocation};
+use serde_json::json;
+use tokio::sync::watch;
+
+use crate::helpers::{Rest, active_route, customer_with_car, driver_and_van};
+
+/// Short group timeouts, or each consumer group join takes ~20 s (tests only).
+fn test_properties() -> Vec<(String, String)> {
+    [
+        ("session.timeout.ms", "2000"),
+        ("heartbeat.interval.ms", "200"),
+        ("topic.metadata.refresh.interval.ms", "1000"),
+    ]
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .to_vec()
+}
+
+struct Servers {
+    mongo: String,
+    kafka: String,
+    redis: String,
+}
+
+fn servers() -> Option<Servers> {
+    Some(Servers {
+        mongo: server_url("MONGO_URL")?,
+        kafka: server_url("KAFKA_BROKERS")?,
+        redis: server_url("REDIS_URL")?,
+    })
+}
+
+/// The three services on real servers, two BFFs in front; stopped on drop.
+struct Production {
+    bffs: [Rest; 2],
+    /// A second connection to the event store, as an operator or a relay process has.
+    store: Arc<MongoEventStore>,
+    kafka: KafkaSettings,
+    read_models: Arc<es_core::projection::StatusBoard>,
+    stop: watch::Sender<bool>,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Production {
+    fn drop(&mut self) {
+        self.stop.send_replace(true);
+    }
+}
+
+/// Starts the platform; the relay runs inside the command service unless
+/// `relay_in_service` is false (then the test runs it, see [`Production::relay`]).
+async fn start(servers: &Servers, relay_in_service: bool) -> Production {
+    let unique = uuid::Uuid::now_v7().simple().to_string();
+    let database = format!("pitlane_e2e_{unique}");
+    let kafka = KafkaSettings {
+        brokers: servers.kafka.clone(),
+        partitions: 3,
+        replication: 1,
+        topic_prefix: format!("e2e-{unique}"),
+        properties: test_properties(),
+    };
+    let (stop, stopped) = watch::channel(false);
+    let until_stopped = |mut stopped: watch::Receiver<bool>| async move {
+        let _ = stopped.wait_for(|s| *s).await;
+    };
+
+    let command_config = CommandConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        store: StoreLocation::Mongo {
+            url: servers.mongo.clone(),
+            database: database.clone(),
+        },
+        key_store: KeyStoreLocation::BesideMongo,
+        snapshot_every: 100,
+        max_retries: 3,
+        aggregate_cache: 1_000,
+        kafka: relay_in_service.then(|| kafka.clone()),
+    };
+    let command_app = command::startup::build(command_config)
+        .await
+        .expect("the command service starts on MongoDB");
+    let command_url = format!("http://{}", command_app.local_addr());
+    tokio::spawn(command_app.run_until_stopped(until_stopped(stopped.clone())));
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let query_config = QueryConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        read_models: dir.path().join("read-models.db"),
+        command_url: command_url.clone(),
+        consistency_timeout: Duration::from_secs(20),
+        kafka: Some(KafkaSource {
+            brokers: servers.kafka.clone(),
+            group_id: format!("e2e-{unique}"),
+            key_store_url: servers.mongo.clone(),
+            key_store_database: database.clone(),
+            topic_prefix: kafka.topic_prefix.clone(),
+            properties: test_properties(),
+        }),
+    };
+    let location = ReadStoreLocation::Sqlite(query_config.read_models.clone());
+    let query_app = query::startup::build_on(query_config, &location)
+        .await
+        .expect("the query service starts on Kafka");
+    let query_url = format!("http://{}", query_app.local_addr());
+    let read_models = query_app.status();
+    tokio::spawn(query_app.run_until_stopped(until_stopped(stopped.clone())));
+
+    let mut bffs = Vec::new();
+    for _ in 0..2 {
+        let mut config = bff::Config::local(command_url.clone(), query_url.clone());
+        config.rate_limit = None;
+        config.redis_url = Some(bff::config::RedisUrl::parse(&servers.redis).expect("REDIS_URL"));
+        let app = bff::build(config).await.expect("a BFF starts on Redis");
+        bffs.push(Rest::new(format!("http://{}", app.local_addr())));
+        tokio::spawn(app.run_until_stopped(until_stopped(stopped.clone())));
+    }
+    let store = MongoEventStore::connect_within(&servers.mongo, &database, Duration::from_secs(20))
+        .await
+        .expect("a second connection to the store");
+    Production {
+        bffs: bffs.try_into().unwrap_or_else(|_| unreachable!("two BFFs")),
+        store: Arc::new(store),
+        kafka,
+        read_models,
+        stop,
+        _dir: dir,
+    }
+}
+
+impl Production {
+    /// A relay of its own (as a separate process would run it), until `kill` is sent.
+    fn relay(&self) -> (watch::Sender<bool>, tokio::task::JoinHandle<()>) {
+        let checkpoint: Arc<dyn RelayCheckpoint> =
+            Arc::new(MongoRelayCheckpoint::beside(&self.store));
+        let relay =
+            command::startup::relay(self.store.clone(), checkpoint, &self.kafka).expect("a relay");
+        let (kill, killed) = watch::channel(false);
+        let task = tokio::spawn(relay.run(async move {
+            let mut killed = killed;
+            let _ = killed.wait_for(|k| *k).await;
+        }));
+        (kill, task)
+    }
+
+    /// Waits until the read models have applied everything in the store; the number
+    /// of events in it.
+    async fn wait_until_projected(&self) -> usize {
+        // Read, not `head()`: this connection learns the head by polling.
+        let events = self.store.read_all(0, 10_000).await.expect("read $all");
+        let head = events.last().map_or(0, |e| e.position);
+        assert!(
+            self.read_models
+                .wait_for(head, Duration::from_secs(60))
+                .await,
+            "the read models reach position {head} through Kafka: {:?}",
+            self.read_models.snapshot()
+        );
+        events.len()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_write_through_one_bff_is_read_through_the_other_via_mongodb_kafka_and_the_projections() {
+    let Some(servers) = servers() else { return };
+    let platform = start(&servers, true).await;
+    let [one, two] = &platform.bffs;
+
+    let (customer, license) = customer_with_car(one, "EE-101-A").await;
+    let renamed = one
+        .put(
+            &format!("/api/v1/customers/{customer}/contact"),
+            json!({"name": "Augusta Ada King", "telephone": "+44 20 7946 0001",
+                   "email": "ada@example.com"}),
+        )
+        .await
+        .expect(200);
+
+    // The other BFF waits for that write's token: the query side got it from Kafka.
+    let read = two
+        .get_after(&format!("/api/v1/customers/{customer}"), &renamed.token())
+        .await
+        .expect(200);
+    assert_eq!(
+        read.body["name"], "Augusta Ada King",
+        "personal data, sealed in Kafka, opened with the keys in MongoDB: {:#}",
+        read.body
+    );
+    let vehicle = two
+        .get(&format!("/api/v1/vehicles/{license}"))
+        .await
+        .expect(200);
+    assert_eq!(vehicle.body["owner_customer_id"], customer.as_str());
+
+    let events = platform.store.read_all(0, 100).await.unwrap();
+    assert_eq!(
+        events.len(),
+        3,
+        "register, vehicle, contact change in MongoDB"
+    );
+    let raw = serde_json::to_string(&events[0].payload).unwrap();
+    assert!(
+        !raw.contains("Ada Lovelace"),
+        "the log holds personal data sealed: {raw}"
+    );
+
+    let ready = one.get("/health/ready").await.expect(200);
+    let status_of = |name: &str| {
+        ready.body["dependencies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["name"] == name)
+            .map(|d| d["status"].clone())
+    };
+    assert_eq!(status_of("redis"), Some(json!("up")), "{:#}", ready.body);
+    assert_eq!(
+        status_of("kafka_relay"),
+        Some(json!("up")),
+        "{:#}",
+        ready.body
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_booking_storm_across_two_bffs_sharing_redis_books_the_driver_exactly_once() {
+    let Some(servers) = servers() else { return };
+    let platform = start(&servers, true).await;
+    let [one, two] = &platform.bffs;
+    let (driver, _) = driver_and_van(one, "VAN-901-E").await;
+    let route = active_route(two, "2026-12-04", 8).await;
+    let mut deliveries = Vec::new();
+    for _ in 0..40 {
+        let created = one
+            .post("/api/v1/deliveries", json!({"route_id": route}))
+            .await
+            .expect(201);
+        deliveries.push(created.body["id"].as_str().unwrap().to_owned());
+    }
+
+    // Every delivery wants the same driver on the same route, half through each BFF.
+    let answers = join_all(deliveries.iter().enumerate().map(|(i, id)| {
+        let bff = &platform.bffs[i % 2];
+        let path = format!("/api/v1/deliveries/{id}/driver");
+        let driver = driver.clone();
+        async move { bff.put(&path, json!({"driver_id": driver})).await }
+    }))
+    .await;
+
+    let won: Vec<_> = answers.iter().filter(|a| a.status == 200).collect();
+    let others: Vec<_> = answers
+        .iter()
+        .filter(|a| a.status != 200 && a.status != 409)
+        .map(|a| (a.status, a.body.clone()))
+        .collect();
+    assert!(others.is_empty(), "only 200 or 409: {others:?}");
+    assert_eq!(won.len(), 1, "exactly one booking wins across both BFFs");
+    let schedule = two
+        .get_after(
+            &format!("/api/v1/schedules/drivers/{driver}"),
+            &won[0].token(),
+        )
+        .await
+        .expect(200);
+    assert_eq!(
+        schedule.body["slots"].as_array().unwrap().len(),
+        1,
+        "{:#}",
+        schedule.body
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn killing_the_relay_mid_load_and_restarting_it_loses_no_event() {
+    let Some(servers) = servers() else { return };
+    let platform = start(&servers, false).await;
+    let (kill, relay) = platform.relay();
+
+    let register = |i: usize| {
+        let bff = &platform.bffs[i % 2];
+        async move {
+            bff.post(
+                "/api/v1/customers",
+                json!({"name": format!("Customer {i:03}"), "telephone": "+44 20 7946 0000",
+                       "email": format!("c{i}@example.com")}),
+            )
+            .await
+            .expect(201)
+        }
+    };
+    // Load while the relay publishes; kill it (abruptly: the task is aborted, not
+    // asked to stop) somewhere in the middle; go on writing while it is dead.
+    let first = join_all((0..30).map(register)).await;
+    relay.abort();
+    let _ = relay.await;
+    drop(kill);
+    let second = join_all((30..60).map(register)).await;
+    assert_eq!(first.len() + second.len(), 60);
+
+    let (_kill, _relay) = platform.relay();
+    let events = platform.wait_until_projected().await;
+    assert_eq!(events, 60, "every registration is one event in MongoDB");
+    let listed = platform.bffs[1]
+        .get_after("/api/v1/customers?page_size=100", &second[29].token())
+        .await
+        .expect(200);
+    assert_eq!(
+        listed.body["page"]["total"], 60,
+        "every customer reached the read models through Kafka"
+    );
+}
