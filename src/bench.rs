@@ -7,6 +7,7 @@ mod commands;
 mod lag;
 mod load;
 mod rebuild;
+mod relay;
 mod rest;
 pub mod workload;
 
@@ -40,6 +41,19 @@ pub enum BenchCommand {
         /// Seconds to run.
         #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3_600))]
         duration: u64,
+        /// The production shape on real servers (MONGO_URL, KAFKA_BROKERS): MongoDB
+        /// store, relay, Kafka, Kafka-fed projections. Prints `e2e_lag_p99`.
+        #[arg(long)]
+        servers: bool,
+    },
+    /// Publishing a backlog to Kafka with the relay (needs KAFKA_BROKERS).
+    Relay {
+        /// Events in the backlog (approximately: whole units of work).
+        #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(25..))]
+        events: u64,
+        /// Tail a fresh database on MONGO_URL instead of a SQLite file.
+        #[arg(long)]
+        mongo: bool,
     },
     /// Rebuilding every read model from scratch from a realistic log.
     Rebuild {
@@ -76,7 +90,12 @@ impl BenchCommand {
             BenchCommand::Append { writers, events } => append::run(writers, events).await,
             BenchCommand::Audit { events } => audit::run_bench(events).await,
             BenchCommand::Load { events } => load::run(events).await,
-            BenchCommand::Lag { rate, duration } => lag::run_bench(rate, duration).await,
+            BenchCommand::Lag {
+                rate,
+                duration,
+                servers,
+            } => lag::run_bench(rate, duration, servers).await,
+            BenchCommand::Relay { events, mongo } => relay::run_bench(events, mongo).await,
             BenchCommand::Rebuild { events } => rebuild::run_bench(events).await,
             BenchCommand::Commands {
                 connections,

@@ -10,6 +10,7 @@
 //! - [`ReadModelStore`]: the database the service runs on, whichever backend.
 
 mod backend;
+mod batch;
 mod filter;
 #[cfg(feature = "mssql")]
 pub mod mssql;

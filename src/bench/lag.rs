@@ -1,35 +1,57 @@
 //! `bench lag`: how long after a command's reply its events are queryable, with the
-//! command and query services running as in production (query fed over gRPC).
+//! command and query services running over loopback gRPC: the embedded shape (query
+//! fed by the event stream), or with `--servers` the production shape on real servers
+//! (MongoDB store → relay → Kafka → projections), which prints `e2e_lag_p99`.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use command::config::{Config as CommandConfig, KeyStoreLocation, StoreLocation};
+use std::path::Path;
+
+use command::config::{Config as CommandConfig, KafkaSettings, KeyStoreLocation, StoreLocation};
 use contracts::v1::customer_commands_client::CustomerCommandsClient;
 use contracts::v1::fleet_commands_client::FleetCommandsClient;
 use contracts::v1::{RegisterCustomerRequest, RegisterDriverRequest};
 use es_core::{EventStore, SqliteEventStore};
+use query::config::{KafkaSource, ReadStoreLocation};
 use query::runtime::GrpcEventSource;
 use query::store::sqlite::ReadModelDb;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 use tonic::transport::Channel;
 
 type Pending = Arc<Mutex<BTreeMap<u64, Instant>>>;
 
-pub async fn run_bench(rate: u64, duration: u64) -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
+/// The two services the benchmark drives, running until `stop`.
+struct Services {
+    /// The command service.
+    channel: Channel,
+    /// The live read models' progress.
+    board: Arc<es_core::projection::StatusBoard>,
+    tasks: Vec<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+fn until(stopped: &watch::Receiver<bool>) -> impl std::future::Future<Output = ()> + use<> {
+    let mut stopped = stopped.clone();
+    async move {
+        let _ = stopped.wait_for(|s| *s).await;
+    }
+}
+
+/// The embedded shape: SQLite store, the query side fed by the command service's
+/// event stream over gRPC.
+async fn embedded(dir: &Path, stopped: &watch::Receiver<bool>) -> anyhow::Result<Services> {
     let command_config = CommandConfig {
         listen: "127.0.0.1:0".parse()?,
-        store: StoreLocation::Sqlite(dir.path().join("events.db")),
-        key_store: KeyStoreLocation::Sqlite(dir.path().join("keys.db")),
+        store: StoreLocation::Sqlite(dir.join("events.db")),
+        key_store: KeyStoreLocation::Sqlite(dir.join("keys.db")),
         snapshot_every: 100,
         max_retries: 3,
         aggregate_cache: 10_000,
         kafka: None,
     };
-    let store: Arc<dyn EventStore> =
-        Arc::new(SqliteEventStore::open(dir.path().join("events.db"))?);
+    let store: Arc<dyn EventStore> = Arc::new(SqliteEventStore::open(dir.join("events.db"))?);
     let command_app = command::startup::App::with_store(
         TcpListener::bind(command_config.listen).await?,
         store,
@@ -37,21 +59,16 @@ pub async fn run_bench(rate: u64, duration: u64) -> anyhow::Result<()> {
     )
     .await?;
     let command_url = format!("http://{}", command_app.local_addr());
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let mut stop_command = stopped.clone();
-    let command_task = tokio::spawn(command_app.run_until_stopped(async move {
-        let _ = stop_command.wait_for(|s| *s).await;
-    }));
-
+    let mut tasks = vec![tokio::spawn(command_app.run_until_stopped(until(stopped)))];
     let query_config = query::config::Config {
         listen: "127.0.0.1:0".parse()?,
-        read_models: dir.path().join("read-models.db"),
+        read_models: dir.join("read-models.db"),
         command_url: command_url.clone(),
         consistency_timeout: Duration::from_secs(5),
         kafka: None,
     };
     let db = ReadModelDb::open(&query_config.read_models, query::startup::all_projections())?;
-    let channel = Channel::from_shared(command_url.clone())?.connect().await?;
+    let channel = Channel::from_shared(command_url)?.connect().await?;
     let query_app = query::startup::App::with_source(
         TcpListener::bind(query_config.listen).await?,
         db,
@@ -59,10 +76,82 @@ pub async fn run_bench(rate: u64, duration: u64) -> anyhow::Result<()> {
         &query_config,
     )?;
     let board = query_app.status();
-    let mut stop_query = stopped.clone();
-    let query_task = tokio::spawn(query_app.run_until_stopped(async move {
-        let _ = stop_query.wait_for(|s| *s).await;
-    }));
+    tasks.push(tokio::spawn(query_app.run_until_stopped(until(stopped))));
+    Ok(Services {
+        channel,
+        board,
+        tasks,
+    })
+}
+
+/// The production shape on real servers: the command service on MongoDB (`MONGO_URL`)
+/// with its relay to Kafka (`KAFKA_BROKERS`), the query side fed by Kafka.
+async fn on_servers(dir: &Path, stopped: &watch::Receiver<bool>) -> anyhow::Result<Services> {
+    let mongo = super::relay::required("MONGO_URL")?;
+    let brokers = super::relay::required("KAFKA_BROKERS")?;
+    let unique = uuid::Uuid::now_v7().simple().to_string();
+    let database = format!("pitlane_bench_{unique}");
+    let prefix = format!("bench-{unique}");
+    let command_app = command::startup::build(CommandConfig {
+        listen: "127.0.0.1:0".parse()?,
+        store: StoreLocation::Mongo {
+            url: mongo.clone(),
+            database: database.clone(),
+        },
+        key_store: KeyStoreLocation::BesideMongo,
+        snapshot_every: 100,
+        max_retries: 3,
+        aggregate_cache: 10_000,
+        kafka: Some(KafkaSettings {
+            brokers: brokers.clone(),
+            partitions: 6,
+            replication: 1,
+            topic_prefix: prefix.clone(),
+            properties: Vec::new(),
+        }),
+    })
+    .await?;
+    let command_url = format!("http://{}", command_app.local_addr());
+    let mut tasks = vec![tokio::spawn(command_app.run_until_stopped(until(stopped)))];
+    let query_config = query::config::Config {
+        listen: "127.0.0.1:0".parse()?,
+        read_models: dir.join("read-models.db"),
+        command_url: command_url.clone(),
+        consistency_timeout: Duration::from_secs(5),
+        kafka: Some(KafkaSource {
+            brokers,
+            group_id: prefix.clone(),
+            key_store_url: mongo,
+            key_store_database: database,
+            topic_prefix: prefix,
+            properties: Vec::new(),
+        }),
+    };
+    let location = ReadStoreLocation::Sqlite(query_config.read_models.clone());
+    let query_app = query::startup::build_on(query_config, &location).await?;
+    let board = query_app.status();
+    tasks.push(tokio::spawn(query_app.run_until_stopped(until(stopped))));
+    let channel = Channel::from_shared(command_url)?.connect().await?;
+    Ok(Services {
+        channel,
+        board,
+        tasks,
+    })
+}
+
+pub async fn run_bench(rate: u64, duration: u64, servers: bool) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let (stop, stopped) = watch::channel(false);
+    let Services {
+        channel,
+        board,
+        tasks,
+    } = if servers {
+        on_servers(dir.path(), &stopped).await?
+    } else {
+        embedded(dir.path(), &stopped).await?
+    };
+    warm_up(&channel, &board).await?;
 
     let pending: Pending = Arc::default();
     let lags: Arc<Mutex<Vec<Duration>>> = Arc::default();
@@ -138,8 +227,9 @@ pub async fn run_bench(rate: u64, duration: u64) -> anyhow::Result<()> {
     }
     stop.send_replace(true);
     watcher.abort();
-    command_task.await??;
-    query_task.await??;
+    for task in tasks {
+        task.await??;
+    }
 
     let mut lags = lags
         .lock()
@@ -158,7 +248,39 @@ pub async fn run_bench(rate: u64, duration: u64) -> anyhow::Result<()> {
         p(0.99),
         p(1.0)
     );
-    super::result("projection_lag_p99", p(0.99), "ms");
+    let name = if servers {
+        "e2e_lag_p99"
+    } else {
+        "projection_lag_p99"
+    };
+    super::result(name, p(0.99), "ms");
+    Ok(())
+}
+
+/// One command all the way through before the clock starts: connections made, topics
+/// created, the consumer group joined (a steady-state lag, not a start-up time).
+async fn warm_up(
+    channel: &Channel,
+    board: &es_core::projection::StatusBoard,
+) -> anyhow::Result<()> {
+    let reply = FleetCommandsClient::new(channel.clone())
+        .register_driver(RegisterDriverRequest {
+            driver_id: uuid::Uuid::now_v7().to_string(),
+            name: "Warm Up".into(),
+            driving_licence_number: "WARMUP1".into(),
+            idempotency_key: None,
+        })
+        .await?;
+    let position = reply.into_inner().token.map_or(0, |t| t.position);
+    let started = Instant::now();
+    anyhow::ensure!(
+        board.wait_for(position, Duration::from_secs(120)).await,
+        "the read models did not reflect the warm-up command"
+    );
+    eprintln!(
+        "warm-up command reflected after {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 

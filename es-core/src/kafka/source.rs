@@ -147,6 +147,10 @@ impl KafkaEventSource {
             ("auto.offset.reset", "earliest"),
             // The chain needs every partition: no cooperative (incremental) assignors.
             ("partition.assignment.strategy", "range,roundrobin"),
+            // Read-your-writes waits on this consumer: a broker that holds a fetch for
+            // its whole wait instead of answering when data arrives (some
+            // Kafka-protocol brokers do) would add up to the default 500 ms per event.
+            ("fetch.wait.max.ms", "25"),
         ])
     }
 

@@ -25,14 +25,9 @@ use super::session::{Conn, Session};
 use super::tx::{MssqlReader, MssqlTx, Names};
 use crate::config::SqlServerUrl;
 use crate::projection::{Outcome, Projection, ProjectionError};
+use crate::store::batch::{Fallback, Member, apply_fast, count_unknown};
 use crate::store::sqlite::UnitOfWork;
 use crate::store::{DbError, Members, Reader};
-
-pub(super) struct Member {
-    pub(super) index: usize,
-    pub(super) generation: i64,
-    pub(super) checkpoint: u64,
-}
 
 pub(super) fn physical(table: &str, generation: i64) -> String {
     format!("{table}__g{generation}")
@@ -221,7 +216,7 @@ impl ReadModelDb {
                     names: &names,
                 };
                 let mut work = UnitOfWork::new(&mut direct);
-                let report = self.apply_fast(&mut work, &mut members, events)?;
+                let report = apply_fast(&self.projections, &mut work, &mut members, events)?;
                 work.flush()?;
                 report
             };
@@ -235,32 +230,6 @@ impl ReadModelDb {
             }
             Ok(report)
         })
-    }
-
-    /// Every event to every member that has not seen it, through the unit of work
-    /// (each changed row written once per batch: round trips are what SQL Server
-    /// costs). A malformed event sends the whole batch to the careful path.
-    fn apply_fast(
-        &self,
-        tx: &mut dyn crate::store::Tx,
-        members: &mut [Member],
-        events: &[EventEnvelope],
-    ) -> Result<BatchReport, Fallback> {
-        let mut report = BatchReport::default();
-        for event in events {
-            let mut unknown = false;
-            for member in members.iter_mut().filter(|m| event.position > m.checkpoint) {
-                member.checkpoint = event.position;
-                match self.projections[member.index].apply(event, tx) {
-                    Ok(Outcome::Unknown) => unknown = true,
-                    Ok(_) => {}
-                    Err(ProjectionError::Malformed { .. }) => return Err(Fallback::Careful),
-                    Err(ProjectionError::Db(error)) => return Err(Fallback::Db(error)),
-                }
-            }
-            count_unknown(&mut report, event, unknown);
-        }
-        Ok(report)
     }
 
     /// Like `apply_fast`, with a savepoint per projection and event, so a malformed
@@ -433,33 +402,4 @@ fn active_names(
         }
     }
     Ok(names)
-}
-
-fn count_unknown(report: &mut BatchReport, event: &EventEnvelope, unknown: bool) {
-    if unknown {
-        tracing::warn!(event_type = %event.event_type, position = event.position, "unknown event type skipped");
-        report.unknown += 1;
-    }
-}
-
-/// Why the fast path gave up.
-enum Fallback {
-    /// A malformed event: redo the batch with a savepoint per projection and event.
-    Careful,
-    Db(DbError),
-}
-
-impl From<DbError> for Fallback {
-    fn from(error: DbError) -> Self {
-        Fallback::Db(error)
-    }
-}
-
-impl Fallback {
-    fn into_db(self) -> DbError {
-        match self {
-            Fallback::Db(error) => error,
-            Fallback::Careful => DbError::Database("malformed event in careful mode".into()),
-        }
-    }
 }

@@ -23,6 +23,7 @@ use super::render::{create_table, quoted};
 use super::tx::{Names, SqliteReader, SqliteTx, db_error};
 use super::unit_of_work::UnitOfWork;
 use crate::projection::{Outcome, Projection, ProjectionError};
+use crate::store::batch::{Fallback, Member, apply_fast, count_unknown};
 use crate::store::{DbError, Reader};
 
 const META: &str = "
@@ -59,12 +60,6 @@ pub enum Members {
     Active,
     /// These projections at this (shadow) generation, for a rebuild.
     Shadow(Vec<(String, i64)>),
-}
-
-struct Member {
-    index: usize,
-    generation: i64,
-    checkpoint: u64,
 }
 
 #[derive(Clone)]
@@ -240,7 +235,7 @@ impl ReadModelDb {
                 names: &names,
             };
             let mut work = UnitOfWork::new(&mut direct);
-            let report = self.apply_fast(&mut work, &mut members, events)?;
+            let report = apply_fast(&self.projections, &mut work, &mut members, events)?;
             work.flush()?;
             report
         };
@@ -249,33 +244,6 @@ impl ReadModelDb {
             set_checkpoint(&tx, name, member.generation, member.checkpoint)?;
         }
         tx.commit().map_err(|e| Fallback::Db(db_error(e)))?;
-        Ok(report)
-    }
-
-    /// Every event to every member that has not seen it, through the unit of work. A
-    /// malformed event sends the whole batch to the careful path.
-    fn apply_fast(
-        &self,
-        tx: &mut dyn crate::store::Tx,
-        members: &mut [Member],
-        events: &[EventEnvelope],
-    ) -> Result<BatchReport, Fallback> {
-        let mut report = BatchReport::default();
-        for event in events {
-            let mut unknown = false;
-            // The checkpoint rises with each event, so a duplicate later in the same
-            // batch is skipped like one from an earlier batch.
-            for member in members.iter_mut().filter(|m| event.position > m.checkpoint) {
-                member.checkpoint = event.position;
-                match self.projections[member.index].apply(event, tx) {
-                    Ok(Outcome::Unknown) => unknown = true,
-                    Ok(_) => {}
-                    Err(ProjectionError::Malformed { .. }) => return Err(Fallback::Careful),
-                    Err(ProjectionError::Db(error)) => return Err(Fallback::Db(error)),
-                }
-            }
-            count_unknown(&mut report, event, unknown);
-        }
         Ok(report)
     }
 
@@ -608,35 +576,6 @@ impl ReadModelDb {
         }
         tx.commit().map_err(db_error)?;
         Ok(replayed)
-    }
-}
-
-fn count_unknown(report: &mut BatchReport, event: &EventEnvelope, unknown: bool) {
-    if unknown {
-        tracing::warn!(event_type = %event.event_type, position = event.position, "unknown event type skipped");
-        report.unknown += 1;
-    }
-}
-
-/// Why the fast path gave up.
-enum Fallback {
-    /// A malformed event: redo the batch with a savepoint per projection and event.
-    Careful,
-    Db(DbError),
-}
-
-impl From<DbError> for Fallback {
-    fn from(error: DbError) -> Self {
-        Fallback::Db(error)
-    }
-}
-
-impl Fallback {
-    fn into_db(self) -> DbError {
-        match self {
-            Fallback::Db(error) => error,
-            Fallback::Careful => DbError::Database("malformed event in careful mode".into()),
-        }
     }
 }
 

@@ -1,0 +1,75 @@
+//! What applying a batch means, whichever backend holds the read models: the members
+//! (projection generations) a batch goes to, the fast path through the unit of work,
+//! and why it may give up for the careful path (a savepoint per projection and event,
+//! which each backend writes in its own SQL).
+
+use es_core::EventEnvelope;
+use es_core::projection::BatchReport;
+
+use crate::projection::{Outcome, Projection, ProjectionError};
+use crate::store::{DbError, Tx};
+
+/// One projection's generation a batch is applied to, and how far it has got.
+pub(crate) struct Member {
+    /// The projection's index in the database's projection list.
+    pub index: usize,
+    pub generation: i64,
+    pub checkpoint: u64,
+}
+
+/// Why the fast path gave up.
+pub(crate) enum Fallback {
+    /// A malformed event: redo the batch with a savepoint per projection and event.
+    Careful,
+    Db(DbError),
+}
+
+impl From<DbError> for Fallback {
+    fn from(error: DbError) -> Self {
+        Fallback::Db(error)
+    }
+}
+
+impl Fallback {
+    pub fn into_db(self) -> DbError {
+        match self {
+            Fallback::Db(error) => error,
+            Fallback::Careful => DbError::Database("malformed event in careful mode".into()),
+        }
+    }
+}
+
+/// Every event to every member that has not seen it, through `tx` (the backend's unit
+/// of work). A malformed event sends the whole batch to the careful path.
+pub(crate) fn apply_fast(
+    projections: &[Box<dyn Projection>],
+    tx: &mut dyn Tx,
+    members: &mut [Member],
+    events: &[EventEnvelope],
+) -> Result<BatchReport, Fallback> {
+    let mut report = BatchReport::default();
+    for event in events {
+        let mut unknown = false;
+        // The checkpoint rises with each event, so a duplicate later in the same
+        // batch is skipped like one from an earlier batch.
+        for member in members.iter_mut().filter(|m| event.position > m.checkpoint) {
+            member.checkpoint = event.position;
+            match projections[member.index].apply(event, tx) {
+                Ok(Outcome::Unknown) => unknown = true,
+                Ok(_) => {}
+                Err(ProjectionError::Malformed { .. }) => return Err(Fallback::Careful),
+                Err(ProjectionError::Db(error)) => return Err(Fallback::Db(error)),
+            }
+        }
+        count_unknown(&mut report, event, unknown);
+    }
+    Ok(report)
+}
+
+/// Counts (and logs) an event no member knew: skipped, never a dead letter.
+pub(crate) fn count_unknown(report: &mut BatchReport, event: &EventEnvelope, unknown: bool) {
+    if unknown {
+        tracing::warn!(event_type = %event.event_type, position = event.position, "unknown event type skipped");
+        report.unknown += 1;
+    }
+}
