@@ -380,7 +380,7 @@ impl ReadModelDb {
             let names = match cached {
                 Some(names) => names,
                 None => {
-                    let mut names = Names::new();
+                    let mut names = Names::default();
                     for projection in projections.iter() {
                         let generation = active_generation(conn, projection.name())?;
                         for table in projection.tables() {

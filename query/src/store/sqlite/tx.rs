@@ -1,7 +1,7 @@
 //! `Tx` and `Reader` over a SQLite connection, with logical table names resolved to the
 //! physical tables of the generation being written or read.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, ToSql, params_from_iter};

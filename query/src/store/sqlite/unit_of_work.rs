@@ -5,7 +5,7 @@
 //! delete or select — first flushes that table and then runs as SQL, so every answer
 //! is exactly what the database alone would give.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use crate::store::{DbError, Filter, Row, Select, Table, Tx, Value};
 
@@ -45,12 +45,20 @@ fn key_of(table: &Table, pairs: &[(&'static str, Value)]) -> Option<String> {
         let value = pairs.iter().find(|(c, _)| c == column).map(|(_, v)| v)?;
         // A tag per kind keeps `Text("1")` and `Int(1)` apart; the unit separator
         // keeps ("ab", "c") apart from ("a", "bc").
-        let _ = match value {
-            Value::Text(t) => write!(key, "t{t}\u{1f}"),
-            Value::Int(i) => write!(key, "i{i}\u{1f}"),
-            Value::Real(r) => write!(key, "r{r}\u{1f}"),
-            Value::Null => write!(key, "n\u{1f}"),
-        };
+        match value {
+            Value::Text(t) => {
+                key.push('t');
+                key.push_str(t);
+            }
+            Value::Int(i) => {
+                let _ = write!(key, "i{i}");
+            }
+            Value::Real(r) => {
+                let _ = write!(key, "r{r}");
+            }
+            Value::Null => key.push('n'),
+        }
+        key.push('\u{1f}');
     }
     Some(key)
 }
