@@ -1,8 +1,9 @@
 //! `/health/live` (the process answers) and `/health/ready` (both gRPC upstreams
 //! answer their health service, and Redis answers `PING` when the locks live there):
 //! what an orchestrator probes. Ready also lists the command service's Kafka relay
-//! when it runs one (`kafka_relay`); a relay that is down does not make the BFF
-//! unready — commands still append and publishing resumes — but operators see it.
+//! when it runs one (`kafka_relay`) and the query service's live projections
+//! (`projections`). Neither makes the BFF unready — commands still append, reads still
+//! answer, and both catch up when their source returns — but operators see them.
 
 use std::time::Duration;
 
@@ -51,11 +52,12 @@ pub async fn live() -> Json<Health> {
         (status = 200, description = "Every dependency answers", body = Health),
         (status = 503, description = "A dependency is down", body = Health)))]
 pub async fn ready(State(state): State<AppState>) -> Response {
-    let (command, query, redis, relay) = tokio::join!(
+    let (command, query, redis, relay, projections) = tokio::join!(
         probe(&state.upstreams.command),
         probe(&state.upstreams.query),
         probe_redis(state.redis.as_ref()),
-        probe_relay(&state.upstreams.command)
+        probe_named(&state.upstreams.command, contracts::RELAY_HEALTH),
+        probe_named(&state.upstreams.query, contracts::PROJECTIONS_HEALTH)
     );
     let mut dependencies = vec![
         Dependency {
@@ -78,6 +80,12 @@ pub async fn ready(State(state): State<AppState>) -> Response {
         dependencies.push(Dependency {
             name: "kafka_relay",
             status: relay,
+        });
+    }
+    if let Some(projections) = projections {
+        dependencies.push(Dependency {
+            name: "projections",
+            status: projections,
         });
     }
     let status = if up {
@@ -108,11 +116,12 @@ async fn probe_redis(pool: Option<&deadpool_redis::Pool>) -> Option<&'static str
     }
 }
 
-/// The command service's relay: `None` when it runs none (or cannot be asked).
-async fn probe_relay(command: &Upstream) -> Option<&'static str> {
-    let mut client = HealthClient::new(command.channel.clone());
+/// A named part of an upstream (the command service's relay, the query service's
+/// projections): `None` when it has none (or cannot be asked).
+async fn probe_named(upstream: &Upstream, service: &str) -> Option<&'static str> {
+    let mut client = HealthClient::new(upstream.channel.clone());
     let check = client.check(HealthCheckRequest {
-        service: contracts::RELAY_HEALTH.into(),
+        service: service.into(),
     });
     match tokio::time::timeout(Duration::from_secs(2), check).await {
         Ok(Ok(reply)) if reply.get_ref().status() == ServingStatus::Serving => Some("up"),

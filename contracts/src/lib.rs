@@ -28,6 +28,12 @@ pub mod v1 {
 /// for events, `NOT_SERVING` while Kafka or the store fails and it retries.
 pub const RELAY_HEALTH: &str = "pitlane.Relay";
 
+/// The gRPC health service name under which the query service reports its live
+/// projections: `SERVING` while they follow their source (the event stream or Kafka),
+/// `NOT_SERVING` while they start or retry a failing source or batch. Reads still
+/// answer meanwhile, from read models that may be behind.
+pub const PROJECTIONS_HEALTH: &str = "pitlane.Projections";
+
 /// The encoded `FileDescriptorSet` of all Pitlane protos and their imports, for
 /// `tonic-reflection`'s `register_encoded_file_descriptor_set`.
 pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("pitlane_descriptor");

@@ -6,14 +6,18 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
+use contracts::PROJECTIONS_HEALTH;
 use contracts::v1::query_server::QueryServer;
-use es_core::projection::{EventSource, RetryPolicy, StatusBoard, run};
+use es_core::projection::{EventSource, RetryPolicy, RuntimeState, StatusBoard, run};
 use tokio::net::TcpListener;
 use tokio_stream::StreamExt;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::{Channel, Server};
+use tonic_health::ServingStatus;
+use tonic_health::server::HealthReporter;
 
 use crate::api::service::QueryService;
 use crate::config::{Config, KafkaSource, ReadStoreLocation, SqlServerUrl};
@@ -191,7 +195,7 @@ impl App {
             tokio::spawn(run(
                 self.source,
                 ReadModelTarget::live(self.db),
-                self.live,
+                self.live.clone(),
                 RetryPolicy::default(),
                 async move {
                     let _ = stopped.wait_for(|s| *s).await;
@@ -202,6 +206,14 @@ impl App {
         health_reporter
             .set_serving::<QueryServer<QueryService>>()
             .await;
+        health_reporter
+            .set_service_status(PROJECTIONS_HEALTH, ServingStatus::NotServing)
+            .await;
+        let reporting = tokio::spawn(report_projection_health(
+            self.live.clone(),
+            health_reporter,
+            stopped.clone(),
+        ));
         let reflection = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(contracts::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -224,7 +236,33 @@ impl App {
             })
             .await;
         let _ = projecting.await;
+        let _ = reporting.await;
         served.context("the query service stopped with an error")
+    }
+}
+
+/// Keeps the live projections' gRPC health in step with their runtime's state.
+async fn report_projection_health(
+    board: Arc<StatusBoard>,
+    health: HealthReporter,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut reported = None;
+    loop {
+        let serving = match board.snapshot().state {
+            RuntimeState::Running => ServingStatus::Serving,
+            RuntimeState::Starting | RuntimeState::Retrying | RuntimeState::Stopped => {
+                ServingStatus::NotServing
+            }
+        };
+        if reported != Some(serving) {
+            health.set_service_status(PROJECTIONS_HEALTH, serving).await;
+            reported = Some(serving);
+        }
+        tokio::select! {
+            _ = stopped.wait_for(|s| *s) => return,
+            () = tokio::time::sleep(Duration::from_millis(250)) => {}
+        }
     }
 }
 
@@ -241,6 +279,43 @@ mod tests {
             .expect("opened");
         assert_eq!(db.backend(), "sqlite");
         assert!(path.exists());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn projections_whose_source_is_unreachable_report_not_serving_while_reads_answer() {
+        use tonic_health::pb::HealthCheckRequest;
+        use tonic_health::pb::health_check_response::ServingStatus as Reported;
+        use tonic_health::pb::health_client::HealthClient;
+
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = ReadModelDb::open(dir.path().join("rm.db"), all_projections()).expect("db");
+        // Port 9 (discard) on loopback: nothing listens.
+        let dead = Channel::from_static("http://127.0.0.1:9").connect_lazy();
+        let config = Config::from_lookup(|_| None).expect("defaults");
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let app = App::with_source(listener, db, Arc::new(GrpcEventSource::new(dead)), &config)
+            .expect("app");
+        let address = app.local_addr();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let running = tokio::spawn(app.run_until_stopped(async {
+            let _ = stopped.await;
+        }));
+        let channel = Channel::from_shared(format!("http://{address}"))
+            .unwrap()
+            .connect()
+            .await
+            .expect("connect");
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        let mut health = HealthClient::new(channel);
+        let check = |service: &str| HealthCheckRequest {
+            service: service.into(),
+        };
+        let projections = health.check(check(PROJECTIONS_HEALTH)).await.unwrap();
+        assert_eq!(projections.get_ref().status(), Reported::NotServing);
+        let service = health.check(check("")).await.unwrap();
+        assert_eq!(service.get_ref().status(), Reported::Serving);
+        let _ = stop.send(());
+        running.await.unwrap().unwrap();
     }
 
     #[cfg(not(feature = "mssql"))]

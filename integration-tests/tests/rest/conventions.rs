@@ -149,11 +149,34 @@ async fn the_openapi_document_and_swagger_ui_are_served() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ready_reports_both_upstreams() {
+async fn ready_reports_both_upstreams_and_the_projections() {
     let app = spawn_platform().await;
     app.get("/health/live").await.expect(200);
-    let ready = app.get("/health/ready").await.expect(200);
-    assert_eq!(ready.body["dependencies"].as_array().unwrap().len(), 2);
+    let mut ready = app.get("/health/ready").await.expect(200);
+    // The projections report serving once subscribed (their health is polled).
+    for _ in 0..50 {
+        let projections_up = ready.body["dependencies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["name"] == "projections" && d["status"] == "up");
+        if projections_up {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        ready = app.get("/health/ready").await.expect(200);
+    }
+    let names: Vec<_> = ready.body["dependencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["name"].as_str().unwrap(), d["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        names,
+        [("command", "up"), ("query", "up"), ("projections", "up")],
+        "no relay and no Redis in the embedded platform"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
