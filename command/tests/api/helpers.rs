@@ -42,8 +42,20 @@ pub async fn spawn_app() -> TestApp {
     let app = App::with_store(listener, store.clone(), &config)
         .await
         .expect("build");
-    let address = app.local_addr();
     let vault = app.vault();
+    let (channel, shutdown) = serve(app).await;
+    TestApp {
+        channel,
+        store,
+        vault,
+        _shutdown: shutdown,
+        _dir: dir,
+    }
+}
+
+/// Runs `app` until the returned sender is dropped; a channel to it.
+pub async fn serve(app: App) -> (Channel, oneshot::Sender<()>) {
+    let address = app.local_addr();
     let (shutdown, stopped) = oneshot::channel::<()>();
     tokio::spawn(app.run_until_stopped(async {
         let _ = stopped.await;
@@ -53,13 +65,7 @@ pub async fn spawn_app() -> TestApp {
         .connect()
         .await
         .expect("connect");
-    TestApp {
-        channel,
-        store,
-        vault,
-        _shutdown: shutdown,
-        _dir: dir,
-    }
+    (channel, shutdown)
 }
 
 impl TestApp {

@@ -13,7 +13,7 @@ use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
-use crate::helpers::{customer, new_id};
+use crate::helpers::{customer, new_id, serve};
 
 struct Running {
     channel: Channel,
@@ -41,16 +41,7 @@ async fn start_with_kafka(brokers: &str) -> Running {
     let app = build(config)
         .await
         .expect("the service starts whatever Kafka does");
-    let address = app.local_addr();
-    let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(app.run_until_stopped(async {
-        let _ = stopped.await;
-    }));
-    let channel = Channel::from_shared(format!("http://{address}"))
-        .unwrap()
-        .connect()
-        .await
-        .expect("connect");
+    let (channel, stop) = serve(app).await;
     Running {
         channel,
         _stop: stop,
