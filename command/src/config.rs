@@ -182,7 +182,7 @@ impl Config {
 fn parse_store(raw: &str) -> Result<StoreLocation, String> {
     let raw = raw.trim();
     if raw.starts_with("mongodb://") || raw.starts_with("mongodb+srv://") {
-        let database = mongo_database(raw)?;
+        let database = es_core::mongo::database_of(raw)?;
         return Ok(StoreLocation::Mongo {
             url: raw.to_owned(),
             database,
@@ -192,28 +192,6 @@ fn parse_store(raw: &str) -> Result<StoreLocation, String> {
         return Err("expected mongodb://HOST[:PORT]/DATABASE or a SQLite file path".into());
     }
     parse_sqlite_path(raw).map(StoreLocation::Sqlite)
-}
-
-/// The database a MongoDB URL names in its path (`mongodb://host/DATABASE?…`), or
-/// `pitlane`. The URL's password never appears in the error.
-pub fn mongo_database(url: &str) -> Result<String, String> {
-    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
-    let Some((hosts, path)) = after_scheme.split_once('/') else {
-        return Ok("pitlane".into());
-    };
-    if hosts.rsplit('@').next().is_none_or(str::is_empty) {
-        return Err("the MongoDB URL names no host".into());
-    }
-    let database = path.split('?').next().unwrap_or_default();
-    if database.is_empty() {
-        return Ok("pitlane".into());
-    }
-    if database.contains(['/', '\\', '.', ' ', '"', '$']) {
-        return Err(format!(
-            "`{database}` is not a MongoDB database name (no / \\ . space \" or $)"
-        ));
-    }
-    Ok(database.to_owned())
 }
 
 fn parse_sqlite_path(raw: &str) -> Result<PathBuf, String> {

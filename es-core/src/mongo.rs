@@ -38,6 +38,7 @@ use tokio::task::JoinHandle;
 use crate::envelope::EventEnvelope;
 use crate::snapshot::Snapshot;
 use crate::store::{AppendRequest, EventStore, IdempotencyRecord, StoreError};
+pub use connect::database_of;
 use documents::{decode_event, decode_idempotency, decode_snapshot, snapshot_document};
 use errors::{duplicate_key, unavailable};
 pub use keys::{DATA_KEYS, MongoKeyStore};

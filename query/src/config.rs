@@ -133,14 +133,8 @@ fn kafka_source(
             "expected mongodb://HOST[:PORT]/DATABASE (the event store's database)".into(),
         ));
     }
-    let after_hosts = key_store_url
-        .split_once("://")
-        .and_then(|(_, rest)| rest.split_once('/'))
-        .map(|(_, path)| path.split('?').next().unwrap_or_default());
-    let key_store_database = match after_hosts {
-        Some(name) if !name.is_empty() => name.to_owned(),
-        _ => "pitlane".to_owned(),
-    };
+    let key_store_database = es_core::mongo::database_of(&key_store_url)
+        .map_err(|message| malformed("KEY_STORE_URL", message))?;
     let group_id = lookup("PITLANE_CONSUMER_GROUP")
         .filter(|v| !v.trim().is_empty())
         .unwrap_or_else(|| "pitlane.projector.read-models".to_owned());

@@ -45,6 +45,28 @@ fn credentials(url: &str) -> Option<Credentials<'_>> {
     })
 }
 
+/// The database a MongoDB URL names in its path (`mongodb://host/DATABASE?…`), or
+/// `pitlane`. The URL's password never appears in the error.
+pub fn database_of(url: &str) -> Result<String, String> {
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let Some((hosts, path)) = after_scheme.split_once('/') else {
+        return Ok("pitlane".into());
+    };
+    if hosts.rsplit('@').next().is_none_or(str::is_empty) {
+        return Err("the MongoDB URL names no host".into());
+    }
+    let database = path.split('?').next().unwrap_or_default();
+    if database.is_empty() {
+        return Ok("pitlane".into());
+    }
+    if database.contains(['/', '\\', '.', ' ', '"', '$']) {
+        return Err(format!(
+            "`{database}` is not a MongoDB database name (no / \\ . space \" or $)"
+        ));
+    }
+    Ok(database.to_owned())
+}
+
 /// The URL as it may appear in messages and logs: any password replaced by `***`.
 pub(super) fn redact(url: &str) -> String {
     match credentials(url) {

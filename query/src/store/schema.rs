@@ -1,5 +1,9 @@
 //! Table declarations: the schema of a read model, once, for every backend.
 
+use foldhash::HashMap;
+
+use crate::store::DbError;
+
 /// The kinds of values a column holds. Times are stored as RFC 3339 text in UTC with
 /// microseconds (`es_core::time::format`), which sorts correctly as text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,4 +81,18 @@ impl Table {
     pub fn position(&self, name: &str) -> Option<usize> {
         self.columns.iter().position(|c| c.name == name)
     }
+}
+
+/// Logical table name (`Table::name`) → physical table name for one transaction.
+pub(crate) type Names = HashMap<&'static str, String>;
+
+/// The physical table behind `table` in this transaction's names.
+pub(crate) fn physical<'n>(names: &'n Names, table: &Table) -> Result<&'n str, DbError> {
+    names
+        .get(table.name)
+        .map(String::as_str)
+        .ok_or_else(|| DbError::Shape {
+            table: table.name,
+            reason: "table is not part of this read-model database".into(),
+        })
 }

@@ -389,7 +389,7 @@ fn active_names(
     projections: &[Box<dyn Projection>],
 ) -> Result<Names, DbError> {
     let generations = meta::generations(session)?;
-    let mut names = Names::new();
+    let mut names = Names::default();
     for projection in projections {
         let generation = generations.get(projection.name()).copied().ok_or_else(|| {
             DbError::Database(format!(

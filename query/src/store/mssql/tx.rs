@@ -1,24 +1,11 @@
 //! `Tx` and `Reader` over a SQL Server session, with logical table names resolved to
 //! the physical tables of the generation being written or read.
 
-use std::collections::HashMap;
-
 use super::render::{self, Read};
 use super::session::Session;
 use crate::store::{DbError, Reader, Row, Select, Table, Tx, Value};
 
-/// Logical table name → physical table name for one transaction.
-pub(crate) type Names = HashMap<&'static str, String>;
-
-fn physical<'n>(names: &'n Names, table: &Table) -> Result<&'n str, DbError> {
-    names
-        .get(table.name)
-        .map(String::as_str)
-        .ok_or_else(|| DbError::Shape {
-            table: table.name,
-            reason: "table is not part of this read-model database".into(),
-        })
-}
+pub(crate) use crate::store::schema::{Names, physical};
 
 fn select(session: &mut Session<'_>, names: &Names, query: &Select) -> Result<Vec<Row>, DbError> {
     let statement = render::select(query, physical(names, query.table)?, Read::Rows)?;

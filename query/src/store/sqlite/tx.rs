@@ -24,18 +24,7 @@ pub(super) fn db_error(error: rusqlite::Error) -> DbError {
     DbError::Database(error.to_string())
 }
 
-/// Logical table name → physical table name for one transaction.
-pub(crate) type Names = HashMap<&'static str, String>;
-
-fn physical<'n>(names: &'n Names, table: &Table) -> Result<&'n str, DbError> {
-    names
-        .get(table.name)
-        .map(String::as_str)
-        .ok_or_else(|| DbError::Shape {
-            table: table.name,
-            reason: "table is not part of this read-model database".into(),
-        })
-}
+pub(crate) use crate::store::schema::{Names, physical};
 
 fn run_select(conn: &Connection, names: &Names, query: &Select) -> Result<Vec<Row>, DbError> {
     let (sql, params) = render::select(query, physical(names, query.table)?, false)?;
