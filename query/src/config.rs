@@ -37,17 +37,50 @@ pub struct KafkaSource {
     /// default `pitlane.projector.read-models`. One group per database: a second
     /// service on the same group and another database would split the partitions.
     pub group_id: String,
-    /// `KEY_STORE_URL`: the MongoDB database of the personal-data keys
-    /// (`mongodb://…/DATABASE`, the event store's), required with `KAFKA_BROKERS`:
-    /// Kafka carries personal data sealed (ADR 010).
-    pub key_store_url: String,
-    /// The database `KEY_STORE_URL` names (`pitlane` when none).
-    pub key_store_database: String,
+    /// `KEY_STORE_URL`: where the command service keeps the personal-data keys,
+    /// required with `KAFKA_BROKERS`: Kafka carries personal data sealed (ADR 010).
+    pub keys: KeyStoreAt,
     /// `KAFKA_TOPIC_PREFIX`: the relay's topics are `<prefix>.<context>.events`,
     /// default `pitlane`.
     pub topic_prefix: String,
     /// Extra librdkafka properties (not read from the environment: tests set them).
     pub properties: Vec<(String, String)>,
+}
+
+/// The command service's key store, which the Kafka-fed projections read (never
+/// write) to open sealed personal data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyStoreAt {
+    /// `mongodb://HOST[:PORT]/DATABASE`: the `data_keys` collection beside a MongoDB
+    /// event store (`pitlane` when the URL names no database).
+    Mongo { url: String, database: String },
+    /// A file path (or `sqlite:PATH`): the command service's `keys.db`, on this host.
+    /// It must exist: an empty key store would show every person as erased.
+    Sqlite(PathBuf),
+}
+
+impl KeyStoreAt {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let raw = raw.trim();
+        if raw.starts_with("mongodb://") || raw.starts_with("mongodb+srv://") {
+            let database = es_core::mongo::database_of(raw)?;
+            return Ok(Self::Mongo {
+                url: raw.to_owned(),
+                database,
+            });
+        }
+        if raw.contains("://") {
+            return Err(format!(
+                "`{}` is neither mongodb://HOST/DATABASE nor a key file path",
+                raw.split("://").next().unwrap_or_default()
+            ));
+        }
+        let path = raw.strip_prefix("sqlite:").unwrap_or(raw);
+        if path.is_empty() {
+            return Err("expected mongodb://HOST/DATABASE or the path of the keys.db file".into());
+        }
+        Ok(Self::Sqlite(PathBuf::from(path)))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -122,19 +155,13 @@ fn kafka_source(
             malformed(
                 "KEY_STORE_URL",
                 "is required with KAFKA_BROKERS: Kafka carries personal data sealed, and the \
-                 projections open it with the keys in MongoDB (mongodb://HOST/DATABASE)"
+                 projections open it with the command service's keys \
+                 (mongodb://HOST/DATABASE, or the path of its keys.db)"
                     .into(),
             )
         })?;
-    let key_store_url = key_store_url.trim().to_owned();
-    if !(key_store_url.starts_with("mongodb://") || key_store_url.starts_with("mongodb+srv://")) {
-        return Err(malformed(
-            "KEY_STORE_URL",
-            "expected mongodb://HOST[:PORT]/DATABASE (the event store's database)".into(),
-        ));
-    }
-    let key_store_database = es_core::mongo::database_of(&key_store_url)
-        .map_err(|message| malformed("KEY_STORE_URL", message))?;
+    let keys =
+        KeyStoreAt::parse(&key_store_url).map_err(|message| malformed("KEY_STORE_URL", message))?;
     let group_id = lookup("PITLANE_CONSUMER_GROUP")
         .filter(|v| !v.trim().is_empty())
         .unwrap_or_else(|| "pitlane.projector.read-models".to_owned());
@@ -146,8 +173,7 @@ fn kafka_source(
     Ok(KafkaSource {
         brokers,
         group_id,
-        key_store_url,
-        key_store_database,
+        keys,
         topic_prefix,
         properties: Vec::new(),
     })
@@ -184,7 +210,16 @@ mod tests {
         ])
         .unwrap_err();
         assert_eq!(error.variable, "KAFKA_BROKERS");
-        let error = config(&[("KAFKA_BROKERS", "k:1"), ("KEY_STORE_URL", "keys.db")]).unwrap_err();
+        let error =
+            config(&[("KAFKA_BROKERS", "k:1"), ("KEY_STORE_URL", "redis://r/0")]).unwrap_err();
+        assert_eq!(error.variable, "KEY_STORE_URL");
+        let error = config(&[("KAFKA_BROKERS", "k:1"), ("KEY_STORE_URL", "sqlite:")]).unwrap_err();
+        assert_eq!(error.variable, "KEY_STORE_URL");
+        let error = config(&[
+            ("KAFKA_BROKERS", "k:1"),
+            ("KEY_STORE_URL", "mongodb://m/a.b"),
+        ])
+        .unwrap_err();
         assert_eq!(error.variable, "KEY_STORE_URL");
         let config = config(&[
             ("KAFKA_BROKERS", "k1:9092,k2:9092"),
@@ -196,8 +231,25 @@ mod tests {
         .unwrap();
         let kafka = config.kafka.expect("Kafka configured");
         assert_eq!(kafka.brokers, "k1:9092,k2:9092");
-        assert_eq!(kafka.key_store_database, "fleet");
+        assert_eq!(
+            kafka.keys,
+            KeyStoreAt::Mongo {
+                url: "mongodb://mongo:27017/fleet?replicaSet=rs0".into(),
+                database: "fleet".into()
+            }
+        );
         assert_eq!(kafka.group_id, "pitlane.projector.read-models");
+    }
+
+    #[test]
+    fn the_key_store_may_be_the_command_services_key_file() {
+        for raw in ["/srv/pitlane/keys.db", "sqlite:/srv/pitlane/keys.db"] {
+            let config = config(&[("KAFKA_BROKERS", "k:1"), ("KEY_STORE_URL", raw)]).unwrap();
+            assert_eq!(
+                config.kafka.expect("Kafka configured").keys,
+                KeyStoreAt::Sqlite("/srv/pitlane/keys.db".into())
+            );
+        }
     }
 
     #[test]

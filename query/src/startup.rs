@@ -20,7 +20,7 @@ use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
 use crate::api::service::QueryService;
-use crate::config::{Config, KafkaSource, ReadStoreLocation, SqlServerUrl};
+use crate::config::{Config, KafkaSource, KeyStoreAt, ReadStoreLocation, SqlServerUrl};
 use crate::rebuild::Rebuilds;
 use crate::runtime::{GrpcEventSource, ReadModelTarget};
 use crate::store::ReadModelStore;
@@ -28,6 +28,7 @@ use crate::store::sqlite::ReadModelDb;
 use es_core::Vault;
 use es_core::kafka::{KafkaConfig, KafkaEventSource, SourceConfig};
 use es_core::mongo::MongoKeyStore;
+use es_core::vault::{KeyStore, SqliteKeyStore};
 
 /// Every projection of the platform.
 pub fn all_projections() -> Vec<Box<dyn crate::projection::Projection>> {
@@ -78,7 +79,7 @@ pub async fn build_on(config: Config, location: &ReadStoreLocation) -> anyhow::R
 /// The live projections' feed from Kafka: every event topic, one consumer group for
 /// this read-model database, sealed personal data opened with the shared keys.
 pub async fn kafka_source(kafka: &KafkaSource) -> anyhow::Result<Arc<dyn EventSource>> {
-    let keys = MongoKeyStore::connect(&kafka.key_store_url, &kafka.key_store_database)
+    let keys = open_keys(&kafka.keys)
         .await
         .context("configuration variable KEY_STORE_URL")?;
     let topics = contracts::topics::all(&kafka.topic_prefix);
@@ -90,11 +91,28 @@ pub async fn kafka_source(kafka: &KafkaSource) -> anyhow::Result<Arc<dyn EventSo
         .fold(KafkaConfig::new(kafka.brokers.clone()), |client, (k, v)| {
             client.with(k, v)
         });
-    let source =
-        KafkaEventSource::with_vault(client, source, Arc::new(Vault::reader(Arc::new(keys))))
-            .context("cannot create the Kafka consumer of the projections")?;
+    let source = KafkaEventSource::with_vault(client, source, Arc::new(Vault::reader(keys)))
+        .context("cannot create the Kafka consumer of the projections")?;
     tracing::info!(brokers = %kafka.brokers, group = %kafka.group_id, "projections consume Kafka");
     Ok(Arc::new(source))
+}
+
+/// The command service's key store, to read. A key file must already exist: opening
+/// an empty one would show every person's data as erased.
+async fn open_keys(at: &KeyStoreAt) -> anyhow::Result<Arc<dyn KeyStore>> {
+    Ok(match at {
+        KeyStoreAt::Mongo { url, database } => {
+            Arc::new(MongoKeyStore::connect(url, database).await?)
+        }
+        KeyStoreAt::Sqlite(path) => {
+            anyhow::ensure!(
+                path.is_file(),
+                "no key file at {} (the command service's PITLANE_KEY_STORE)",
+                path.display()
+            );
+            Arc::new(SqliteKeyStore::open(path)?)
+        }
+    })
 }
 
 /// Opens the read models at `location`, creating and migrating their tables as needed.
@@ -269,6 +287,38 @@ async fn report_projection_health(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn kafka_fed_projections_read_the_command_services_key_file() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("keys.db");
+        let candidate = es_core::vault::DataKey::generate().expect("a key");
+        let written = SqliteKeyStore::open(&path)
+            .expect("the command service's key file")
+            .get_or_create("customer-1", candidate)
+            .await
+            .expect("stored");
+        let keys = open_keys(&KeyStoreAt::Sqlite(path)).await.expect("opened");
+        let read = keys.get("customer-1").await.expect("read").expect("a key");
+        assert_eq!(read.as_bytes(), written.as_bytes());
+    }
+
+    #[tokio::test]
+    async fn a_missing_key_file_stops_start_up_naming_key_store_url() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("keys.db");
+        let kafka = KafkaSource {
+            brokers: "127.0.0.1:9".into(),
+            group_id: "g".into(),
+            keys: KeyStoreAt::Sqlite(path.clone()),
+            topic_prefix: "pitlane".into(),
+            properties: Vec::new(),
+        };
+        let error = format!("{:#}", kafka_source(&kafka).await.err().expect("refused"));
+        assert!(error.contains("KEY_STORE_URL"), "{error}");
+        assert!(error.contains("no key file"), "{error}");
+        assert!(!path.exists(), "no empty key file was created");
+    }
 
     #[tokio::test]
     async fn a_sqlite_location_opens_in_a_folder_created_for_it() {

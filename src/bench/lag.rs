@@ -14,7 +14,7 @@ use contracts::v1::customer_commands_client::CustomerCommandsClient;
 use contracts::v1::fleet_commands_client::FleetCommandsClient;
 use contracts::v1::{RegisterCustomerRequest, RegisterDriverRequest};
 use es_core::{EventStore, SqliteEventStore};
-use query::config::{KafkaSource, ReadStoreLocation};
+use query::config::{KafkaSource, KeyStoreAt, ReadStoreLocation};
 use query::runtime::GrpcEventSource;
 use query::store::sqlite::ReadModelDb;
 use tokio::net::TcpListener;
@@ -121,8 +121,10 @@ async fn on_servers(dir: &Path, stopped: &watch::Receiver<bool>) -> anyhow::Resu
         kafka: Some(KafkaSource {
             brokers,
             group_id: prefix.clone(),
-            key_store_url: mongo,
-            key_store_database: database,
+            keys: KeyStoreAt::Mongo {
+                url: mongo,
+                database,
+            },
             topic_prefix: prefix,
             properties: Vec::new(),
         }),

@@ -13,7 +13,7 @@ use es_core::mongo::MongoRelayCheckpoint;
 use es_core::testing::servers::server_url;
 use es_core::{EventStore, MongoEventStore};
 use futures::future::join_all;
-use query::config::{Config as QueryConfig, KafkaSource, ReadStoreLocation};
+use query::config::{Config as QueryConfig, KafkaSource, KeyStoreAt, ReadStoreLocation};
 use serde_json::json;
 use tokio::sync::watch;
 
@@ -105,8 +105,10 @@ async fn start(servers: &Servers, relay_in_service: bool) -> Production {
         kafka: Some(KafkaSource {
             brokers: servers.kafka.clone(),
             group_id: format!("e2e-{unique}"),
-            key_store_url: servers.mongo.clone(),
-            key_store_database: database.clone(),
+            keys: KeyStoreAt::Mongo {
+                url: servers.mongo.clone(),
+                database: database.clone(),
+            },
             topic_prefix: kafka.topic_prefix.clone(),
             properties: test_properties(),
         }),
