@@ -459,3 +459,32 @@ async fn a_rebuild_fills_a_shadow_generation_while_queries_read_the_old_one_then
         "the rebuilt rows equal the incremental ones"
     );
 }
+
+/// The writer never checkpoints (a thread of the database does): without that thread
+/// the database file would not grow until the last connection closed, and the WAL
+/// would grow without bound.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn applied_rows_reach_the_database_file_while_it_stays_open() {
+    let f = fixture();
+    let size = || std::fs::metadata(&f.path).map(|m| m.len()).unwrap_or(0);
+    let before = size();
+    for n in 0..2_000 {
+        append(
+            f.store.as_ref(),
+            &format!("tally-{n}"),
+            "tally.added.v1",
+            json!({ "amount": n }),
+        )
+        .await;
+    }
+    project_until(store_source(f.store.clone()), &f.db, 2_000).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while size() <= before && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        size() > before,
+        "the database file stayed at {before} bytes: the WAL was never copied back"
+    );
+    assert_eq!(tally(&f.db, "tally-1999").await, Some((1_999, 1)));
+}

@@ -1,6 +1,7 @@
 //! The SQLite dialect of the read-model store: the only place SQL for SQLite is
 //! written. `store::mssql` renders the same operations in T-SQL.
 
+mod checkpointer;
 mod database;
 mod readers;
 mod render;

@@ -18,6 +18,7 @@ use es_core::EventEnvelope;
 use es_core::projection::BatchReport;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
+use super::checkpointer::Checkpointer;
 use super::readers::Readers;
 use super::render::{create_table, quoted};
 use super::tx::{Names, SqliteReader, SqliteTx, db_error};
@@ -74,6 +75,8 @@ pub struct ReadModelDb {
     /// unchanged these names are exact — one pragma per query instead of a lookup per
     /// projection.
     read_names: Arc<Mutex<Option<NamesAt>>>,
+    /// Copies the WAL into the database file; stops with the last clone.
+    _checkpointer: Arc<Checkpointer>,
 }
 
 /// Physical table names and the schema version they were read at.
@@ -92,15 +95,15 @@ impl ReadModelDb {
         let path = path.as_ref().to_path_buf();
         let mut conn = Connection::open(&path).map_err(db_error)?;
         // Read models are rebuilt from the log, so favour throughput: a 256 MiB page
-        // cache (allocated as used), memory-mapped reads, and long WAL runs between
-        // checkpoints (each checkpoint copies and fsyncs the pages it covers).
+        // cache (allocated as used), memory-mapped reads, and no checkpoint in the
+        // writer: the checkpointer copies the WAL back on a thread of its own.
         conn.pragma_update(None, "page_size", 16_384)
             .map_err(db_error)?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .and_then(|_| conn.pragma_update(None, "synchronous", "NORMAL"))
             .and_then(|_| conn.pragma_update(None, "cache_size", -262_144))
             .and_then(|_| conn.pragma_update(None, "mmap_size", 268_435_456))
-            .and_then(|_| conn.pragma_update(None, "wal_autocheckpoint", 16_384))
+            .and_then(|_| conn.pragma_update(None, "wal_autocheckpoint", 0))
             .and_then(|_| conn.pragma_update(None, "temp_store", "MEMORY"))
             .and_then(|_| conn.busy_timeout(std::time::Duration::from_secs(5)))
             .map_err(db_error)?;
@@ -127,12 +130,14 @@ impl ReadModelDb {
         }
         tx.commit().map_err(db_error)?;
         let readers = Arc::new(Readers::new(path.clone()));
+        let checkpointer = Arc::new(Checkpointer::start(&path)?);
         Ok(Self {
             path,
             projections: projections.into(),
             writer: Arc::new(Mutex::new(conn)),
             readers,
             read_names: Arc::default(),
+            _checkpointer: checkpointer,
         })
     }
 
