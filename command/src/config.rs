@@ -105,7 +105,7 @@ impl Config {
         let store =
             parse_store(&raw_store).map_err(|message| malformed(store_variable, message))?;
         let key_store = match lookup("PITLANE_KEY_STORE").filter(|v| !v.trim().is_empty()) {
-            Some(raw) => parse_sqlite_path(&raw)
+            Some(raw) => es_core::sqlite::path_of(&raw)
                 .map(KeyStoreLocation::Sqlite)
                 .map_err(|message| malformed("PITLANE_KEY_STORE", message))?,
             None => KeyStoreLocation::beside(&store),
@@ -191,16 +191,7 @@ fn parse_store(raw: &str) -> Result<StoreLocation, String> {
     if raw.contains("://") {
         return Err("expected mongodb://HOST[:PORT]/DATABASE or a SQLite file path".into());
     }
-    parse_sqlite_path(raw).map(StoreLocation::Sqlite)
-}
-
-fn parse_sqlite_path(raw: &str) -> Result<PathBuf, String> {
-    let raw = raw.trim();
-    let path = raw.strip_prefix("sqlite:").unwrap_or(raw);
-    if path.is_empty() {
-        return Err("the SQLite file path is empty".into());
-    }
-    Ok(PathBuf::from(path))
+    es_core::sqlite::path_of(raw).map(StoreLocation::Sqlite)
 }
 
 impl KeyStoreLocation {

@@ -28,6 +28,16 @@ use crate::snapshot::Snapshot;
 use crate::store::{AppendRequest, EventStore, IdempotencyRecord, StoreError};
 use writer::{Job, Stats, Writer};
 
+/// The file a configuration value names: a path, or `sqlite:PATH`.
+pub fn path_of(raw: &str) -> Result<PathBuf, String> {
+    let raw = raw.trim();
+    let path = raw.strip_prefix("sqlite:").unwrap_or(raw);
+    if path.is_empty() {
+        return Err("the SQLite file path is empty".into());
+    }
+    Ok(PathBuf::from(path))
+}
+
 /// Appends waiting beyond this many make callers wait for queue space (back-pressure).
 const QUEUE_DEPTH: usize = 4_096;
 

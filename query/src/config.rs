@@ -75,11 +75,7 @@ impl KeyStoreAt {
                 raw.split("://").next().unwrap_or_default()
             ));
         }
-        let path = raw.strip_prefix("sqlite:").unwrap_or(raw);
-        if path.is_empty() {
-            return Err("expected mongodb://HOST/DATABASE or the path of the keys.db file".into());
-        }
-        Ok(Self::Sqlite(PathBuf::from(path)))
+        es_core::sqlite::path_of(raw).map(Self::Sqlite)
     }
 }
 

@@ -53,11 +53,7 @@ impl ReadStoreLocation {
         if has_scheme(raw, "sqlserver") || raw.to_ascii_lowercase().starts_with("server=") {
             return Err("write SQL Server as mssql://user:password@host:port/database".into());
         }
-        let path = raw.strip_prefix("sqlite:").unwrap_or(raw);
-        if path.is_empty() {
-            return Err("the SQLite file path is empty".into());
-        }
-        Ok(ReadStoreLocation::Sqlite(PathBuf::from(path)))
+        es_core::sqlite::path_of(raw).map(ReadStoreLocation::Sqlite)
     }
 }
 
