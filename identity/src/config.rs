@@ -1,0 +1,331 @@
+//! Identity settings from the environment (12-factor), shared by every service:
+//!
+//! | variable | meaning |
+//! |---|---|
+//! | `AUTH_ISSUER` | the OIDC issuer (`iss`); unset: the development issuer of the data directory |
+//! | `AUTH_AUDIENCE` | the audience tokens must name (`aud`); default `pitlane` |
+//! | `AUTH_JWKS_URL` / `AUTH_JWKS_FILE` | the issuer's keys (one of them, with `AUTH_ISSUER`) |
+//! | `AUTH_ROLES_CLAIM` | claim path of the roles, default `roles` (Keycloak: `realm_access.roles`) |
+//! | `AUTH_DRIVER_CLAIM` | claim naming a driver token's driver id, default `driver_id` |
+//! | `AUTH_LEEWAY_SECONDS` | clock skew allowed on `exp`/`nbf`, default 30 |
+//! | `AUTH_JWKS_TTL_SECONDS` | how long fetched keys are trusted, default 300 |
+//! | `PITLANE_ISSUER_KEY` | the development issuer's key file, default `<data>/issuer.key` |
+//! | `PITLANE_SERVICE_TOKEN` | a service identity's token, or: |
+//! | `AUTH_TOKEN_URL`, `AUTH_CLIENT_ID`, `AUTH_CLIENT_SECRET` | client-credentials grant for it |
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::dev_issuer::{DEV_AUDIENCE, DEV_ISSUER, DevIssuer};
+use crate::keys::JwksSource;
+use crate::role::Role;
+use crate::tokens::{ClientCredentials, TokenSource};
+use crate::verifier::Verifier;
+
+/// What a verifier checks besides the signature.
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    pub issuer: String,
+    pub audience: String,
+    pub roles_claim: String,
+    pub driver_claim: String,
+    pub leeway: Duration,
+    pub jwks_ttl: Duration,
+    /// The shortest interval between two refreshes caused by unknown kids.
+    pub jwks_min_refresh: Duration,
+}
+
+impl AuthConfig {
+    pub fn new(issuer: impl Into<String>, audience: impl Into<String>) -> Self {
+        AuthConfig {
+            issuer: issuer.into(),
+            audience: audience.into(),
+            roles_claim: "roles".into(),
+            driver_claim: "driver_id".into(),
+            leeway: Duration::from_secs(30),
+            jwks_ttl: Duration::from_secs(300),
+            jwks_min_refresh: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A variable that is missing or malformed.
+#[derive(Debug, thiserror::Error)]
+#[error("{variable}: {reason}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub reason: String,
+}
+
+fn error(variable: &'static str, reason: impl Into<String>) -> ConfigError {
+    ConfigError {
+        variable,
+        reason: reason.into(),
+    }
+}
+
+/// Whose tokens a service accepts.
+#[derive(Debug, Clone)]
+pub enum IssuerSettings {
+    /// An external OIDC issuer and where its keys are.
+    Oidc(AuthConfig, JwksSource),
+    /// The development issuer whose key file is here (created if missing).
+    Development(PathBuf),
+}
+
+/// How a service proves its own identity on calls not made for a user.
+#[derive(Debug, Clone)]
+pub enum ServiceCredentials {
+    /// Minted by the development issuer.
+    Development,
+    /// A token given in `PITLANE_SERVICE_TOKEN`.
+    Static(String),
+    /// Fetched from the issuer with the client-credentials grant.
+    ClientCredentials(ClientCredentials),
+    /// None configured: calls that need one fail with a clear error.
+    None,
+}
+
+/// Identity settings of one service.
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    pub issuer: IssuerSettings,
+    pub service: ServiceCredentials,
+}
+
+impl AuthSettings {
+    /// The development issuer keeping its key in `data_dir`.
+    pub fn development(data_dir: &Path) -> Self {
+        AuthSettings {
+            issuer: IssuerSettings::Development(data_dir.join("issuer.key")),
+            service: ServiceCredentials::Development,
+        }
+    }
+
+    /// Reads the variables through `var` (`std::env::var` in production); `data_dir` is
+    /// where the development issuer keeps its key when no issuer is configured.
+    pub fn from_lookup(
+        var: impl Fn(&str) -> Option<String>,
+        data_dir: &Path,
+    ) -> Result<Self, ConfigError> {
+        let var = |name: &str| var(name).filter(|v| !v.trim().is_empty());
+        let Some(issuer) = var("AUTH_ISSUER") else {
+            for name in ["AUTH_JWKS_URL", "AUTH_JWKS_FILE", "AUTH_AUDIENCE"] {
+                if var(name).is_some() {
+                    return Err(error("AUTH_ISSUER", format!("must be set with {name}")));
+                }
+            }
+            let key = var("PITLANE_ISSUER_KEY")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| data_dir.join("issuer.key"));
+            let service = match var("PITLANE_SERVICE_TOKEN") {
+                Some(token) => ServiceCredentials::Static(token),
+                None => ServiceCredentials::Development,
+            };
+            return Ok(AuthSettings {
+                issuer: IssuerSettings::Development(key),
+                service,
+            });
+        };
+        let mut config = AuthConfig::new(issuer, var("AUTH_AUDIENCE").unwrap_or("pitlane".into()));
+        if let Some(claim) = var("AUTH_ROLES_CLAIM") {
+            config.roles_claim = claim;
+        }
+        if let Some(claim) = var("AUTH_DRIVER_CLAIM") {
+            config.driver_claim = claim;
+        }
+        let seconds = |name: &'static str| -> Result<Option<Duration>, ConfigError> {
+            var(name)
+                .map(|raw| {
+                    raw.trim()
+                        .parse::<u64>()
+                        .map(Duration::from_secs)
+                        .map_err(|_| error(name, format!("{raw:?} is not a number of seconds")))
+                })
+                .transpose()
+        };
+        if let Some(leeway) = seconds("AUTH_LEEWAY_SECONDS")? {
+            config.leeway = leeway;
+        }
+        if let Some(ttl) = seconds("AUTH_JWKS_TTL_SECONDS")? {
+            config.jwks_ttl = ttl;
+        }
+        let source = match (var("AUTH_JWKS_URL"), var("AUTH_JWKS_FILE")) {
+            (Some(url), None) => {
+                if !(url.starts_with("https://") || url.starts_with("http://")) {
+                    return Err(error("AUTH_JWKS_URL", "must be an http(s) URL"));
+                }
+                JwksSource::Url(url)
+            }
+            (None, Some(file)) => JwksSource::File(PathBuf::from(file)),
+            (Some(_), Some(_)) => {
+                return Err(error(
+                    "AUTH_JWKS_FILE",
+                    "set AUTH_JWKS_URL or AUTH_JWKS_FILE, not both",
+                ));
+            }
+            (None, None) => {
+                return Err(error(
+                    "AUTH_JWKS_URL",
+                    "must be set with AUTH_ISSUER (or AUTH_JWKS_FILE)",
+                ));
+            }
+        };
+        let service = match (
+            var("PITLANE_SERVICE_TOKEN"),
+            var("AUTH_TOKEN_URL"),
+            var("AUTH_CLIENT_ID"),
+            var("AUTH_CLIENT_SECRET"),
+        ) {
+            (Some(token), _, _, _) => ServiceCredentials::Static(token),
+            (None, Some(token_url), Some(client_id), Some(client_secret)) => {
+                ServiceCredentials::ClientCredentials(ClientCredentials {
+                    token_url,
+                    client_id,
+                    client_secret,
+                })
+            }
+            (None, None, None, None) => ServiceCredentials::None,
+            (None, url, id, _) => {
+                let missing = if url.is_none() {
+                    "AUTH_TOKEN_URL"
+                } else if id.is_none() {
+                    "AUTH_CLIENT_ID"
+                } else {
+                    "AUTH_CLIENT_SECRET"
+                };
+                return Err(error(
+                    missing,
+                    "the client-credentials grant needs AUTH_TOKEN_URL, AUTH_CLIENT_ID and AUTH_CLIENT_SECRET",
+                ));
+            }
+        };
+        Ok(AuthSettings {
+            issuer: IssuerSettings::Oidc(config, source),
+            service,
+        })
+    }
+
+    /// Reads the process environment.
+    pub fn from_env(data_dir: &Path) -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok(), data_dir)
+    }
+
+    /// Opens the issuer (creating the development key if needed): the verifier and the
+    /// service's own token source, acting as `service_subject`.
+    pub fn open(&self, service_subject: &str) -> std::io::Result<Auth> {
+        match &self.issuer {
+            IssuerSettings::Development(key) => {
+                let issuer = Arc::new(DevIssuer::load_or_create(key)?);
+                let tokens = match &self.service {
+                    ServiceCredentials::Static(token) => TokenSource::fixed(token),
+                    _ => TokenSource::development(issuer.clone(), service_subject),
+                };
+                Ok(Auth {
+                    verifier: Arc::new(issuer.verifier()),
+                    tokens,
+                    development: Some(issuer),
+                })
+            }
+            IssuerSettings::Oidc(config, source) => Ok(Auth {
+                verifier: Arc::new(Verifier::new(config, source.clone())),
+                tokens: match &self.service {
+                    ServiceCredentials::Static(token) => TokenSource::fixed(token),
+                    ServiceCredentials::ClientCredentials(grant) => {
+                        TokenSource::client_credentials(grant.clone())
+                    }
+                    ServiceCredentials::Development | ServiceCredentials::None => {
+                        TokenSource::none()
+                    }
+                },
+                development: None,
+            }),
+        }
+    }
+}
+
+/// What a running service holds: the verifier of incoming tokens and the source of
+/// its own (service identity) tokens.
+#[derive(Clone)]
+pub struct Auth {
+    pub verifier: Arc<Verifier>,
+    pub tokens: TokenSource,
+    /// The development issuer, when the service is its own issuer.
+    pub development: Option<Arc<DevIssuer>>,
+}
+
+impl Auth {
+    /// A development issuer for tests: a fresh key in `dir`.
+    pub fn development(dir: &Path, service_subject: &str) -> std::io::Result<Auth> {
+        AuthSettings::development(dir).open(service_subject)
+    }
+
+    /// The development issuer's identity as `DEV_ISSUER`/`DEV_AUDIENCE`, for docs.
+    pub fn development_names() -> (&'static str, &'static str) {
+        (DEV_ISSUER, DEV_AUDIENCE)
+    }
+
+    /// A token for `role` from the development issuer (tests and `pitlane token`).
+    pub fn mint(&self, subject: &str, role: Role) -> Option<String> {
+        self.development
+            .as_ref()
+            .map(|issuer| issuer.mint(&crate::dev_issuer::TokenRequest::new(subject, role)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<AuthSettings, ConfigError> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        AuthSettings::from_lookup(|name| vars.get(name).cloned(), Path::new("data"))
+    }
+
+    #[test]
+    fn without_an_issuer_the_development_issuer_of_the_data_directory_is_used() {
+        let settings = settings(&[]).unwrap();
+        assert!(
+            matches!(&settings.issuer, IssuerSettings::Development(key) if key == Path::new("data/issuer.key"))
+        );
+    }
+
+    #[test]
+    fn an_issuer_without_keys_is_a_start_up_error_naming_the_variable() {
+        let error = settings(&[("AUTH_ISSUER", "https://id.example")]).unwrap_err();
+        assert_eq!(error.variable, "AUTH_JWKS_URL");
+        let error = settings(&[("AUTH_JWKS_URL", "https://id.example/certs")]).unwrap_err();
+        assert_eq!(error.variable, "AUTH_ISSUER");
+    }
+
+    #[test]
+    fn keycloak_settings_read_the_realm_roles_and_a_half_configured_grant_is_refused() {
+        let keycloak = settings(&[
+            ("AUTH_ISSUER", "http://keycloak:8080/realms/pitlane"),
+            (
+                "AUTH_JWKS_URL",
+                "http://keycloak:8080/realms/pitlane/protocol/openid-connect/certs",
+            ),
+            ("AUTH_ROLES_CLAIM", "realm_access.roles"),
+        ])
+        .unwrap();
+        let IssuerSettings::Oidc(config, JwksSource::Url(_)) = &keycloak.issuer else {
+            panic!("an OIDC issuer with a JWKS URL");
+        };
+        assert_eq!(config.roles_claim, "realm_access.roles");
+        assert_eq!(config.audience, "pitlane");
+        let error = settings(&[
+            ("AUTH_ISSUER", "https://id.example"),
+            ("AUTH_JWKS_FILE", "jwks.json"),
+            ("AUTH_CLIENT_ID", "query-service"),
+        ])
+        .unwrap_err();
+        assert_eq!(error.variable, "AUTH_TOKEN_URL");
+    }
+}

@@ -1,0 +1,97 @@
+//! The five roles of DESIGN §9 plus `service`, the role of internal callers.
+
+use std::fmt;
+
+/// What a caller may do. A token may hold several; a request acts under one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Role {
+    /// Workshop, customers, vehicles.
+    Planner,
+    /// Fleet, routes, deliveries.
+    Dispatcher,
+    /// Only the deliveries assigned to the driver the token names.
+    Driver,
+    /// Read-only: audit and reads, personal data opened.
+    Auditor,
+    /// Everything, including erasure and rebuilds.
+    Admin,
+    /// Internal callers (the query service's subscription, the relay, the audit CLI):
+    /// never a person.
+    Service,
+}
+
+impl Role {
+    pub const ALL: [Role; 6] = [
+        Role::Planner,
+        Role::Dispatcher,
+        Role::Driver,
+        Role::Auditor,
+        Role::Admin,
+        Role::Service,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Planner => "planner",
+            Role::Dispatcher => "dispatcher",
+            Role::Driver => "driver",
+            Role::Auditor => "auditor",
+            Role::Admin => "admin",
+            Role::Service => "service",
+        }
+    }
+
+    /// The role a claim names; unknown names (an identity provider's own roles, such as
+    /// Keycloak's `offline_access`) are `None` and ignored.
+    pub fn parse(name: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|role| role.as_str() == name)
+    }
+
+    /// Whether this role reads personal data opened (DESIGN §3): the planner works with
+    /// customers, the auditor and the admin must see everything, and internal services
+    /// build the read models. Dispatchers and drivers see it redacted.
+    pub fn opens_personal_data(self) -> bool {
+        matches!(
+            self,
+            Role::Planner | Role::Auditor | Role::Admin | Role::Service
+        )
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Role, String> {
+        Role::parse(name).ok_or_else(|| {
+            let known: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+            format!("unknown role {name:?}; one of {}", known.join(", "))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_role_reads_back_from_its_name_and_unknown_names_are_ignored() {
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+        assert_eq!(Role::parse("offline_access"), None);
+        assert_eq!(Role::parse("Admin"), None, "names are case-sensitive");
+    }
+
+    #[test]
+    fn dispatchers_and_drivers_do_not_open_personal_data() {
+        assert!(!Role::Dispatcher.opens_personal_data());
+        assert!(!Role::Driver.opens_personal_data());
+        assert!(Role::Auditor.opens_personal_data());
+    }
+}

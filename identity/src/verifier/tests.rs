@@ -1,0 +1,134 @@
+use std::time::Duration;
+
+use jsonwebtoken::Algorithm;
+use serde_json::json;
+
+use super::*;
+use crate::testing::{SigningKey, TestIssuer, claims, forged_tokens};
+
+#[tokio::test]
+async fn tokens_signed_with_rs256_es256_and_eddsa_are_accepted() {
+    let issuer = TestIssuer::start().await;
+    let verifier = issuer.verifier(Duration::from_secs(60));
+    for algorithm in [Algorithm::RS256, Algorithm::ES256, Algorithm::EdDSA] {
+        let token = issuer.key(algorithm).sign(&claims("ada", &["planner"]));
+        let identity = verifier.verify(&token).await.unwrap_or_else(|e| {
+            panic!("{algorithm:?}: {e}");
+        });
+        assert_eq!(identity.subject, "ada");
+        assert_eq!(identity.roles, vec![Role::Planner]);
+    }
+}
+
+#[tokio::test]
+async fn every_forged_token_is_refused_with_its_reason() {
+    let issuer = TestIssuer::start().await;
+    let verifier = issuer.verifier(Duration::from_secs(60));
+    let expected = |name: &str| match name {
+        "expired" => AuthError::Expired,
+        "not yet valid" => AuthError::NotYetValid,
+        "wrong issuer" => AuthError::WrongIssuer,
+        "wrong audience" => AuthError::WrongAudience,
+        "unknown kid" => AuthError::UnknownKey,
+        "bad signature" | "tampered payload" => AuthError::BadSignature,
+        "alg none" => AuthError::Algorithm("none".into()),
+        "HS256 with the public key" => AuthError::Algorithm("HS256".into()),
+        other => panic!("no expectation for {other}"),
+    };
+    for (name, token) in forged_tokens(&issuer, &["admin"]) {
+        let refused = verifier.verify(&token).await;
+        assert_eq!(refused, Err(expected(name)), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn a_header_that_is_not_a_bearer_token_is_refused() {
+    let issuer = TestIssuer::start().await;
+    let verifier = issuer.verifier(Duration::from_secs(60));
+    assert_eq!(verifier.verify_header(None).await, Err(AuthError::Missing));
+    let basic = verifier.verify_header(Some("Basic YWRhOnB3")).await;
+    assert_eq!(basic, Err(AuthError::NotBearer));
+    let garbage = verifier.verify_header(Some("Bearer not.a.jwt")).await;
+    assert_eq!(garbage, Err(AuthError::Malformed));
+}
+
+#[tokio::test]
+async fn a_key_added_to_the_jwks_is_accepted_without_restart() {
+    let issuer = TestIssuer::start().await;
+    let verifier = issuer.verifier(Duration::from_secs(3600));
+    verifier
+        .verify(&issuer.token("ada", &["planner"]))
+        .await
+        .unwrap();
+    let rotated = SigningKey::generate("rsa-2", Algorithm::RS256);
+    let token = rotated.sign(&claims("ada", &["planner"]));
+    assert_eq!(verifier.verify(&token).await, Err(AuthError::UnknownKey));
+    issuer.publish(&rotated);
+    let identity = verifier.verify(&token).await.unwrap();
+    assert_eq!(identity.subject, "ada");
+}
+
+#[tokio::test]
+async fn a_key_removed_from_the_jwks_is_refused_once_the_cache_expires() {
+    let issuer = TestIssuer::start().await;
+    let verifier = issuer.verifier(Duration::from_millis(300));
+    let token = issuer.token("ada", &["planner"]);
+    verifier.verify(&token).await.unwrap();
+    issuer.withdraw("rsa-1");
+    // Still cached: a removed key is trusted until the cache lifetime ends…
+    verifier.verify(&token).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    // …and refused after.
+    assert_eq!(verifier.verify(&token).await, Err(AuthError::UnknownKey));
+}
+
+#[tokio::test]
+async fn unknown_kids_do_not_make_the_verifier_hammer_the_issuer() {
+    let issuer = TestIssuer::start().await;
+    let mut config = AuthConfig::new(crate::testing::ISSUER, crate::testing::AUDIENCE);
+    config.jwks_min_refresh = Duration::from_secs(60);
+    let verifier = Verifier::new(&config, JwksSource::Url(issuer.jwks_url.clone()));
+    verifier.verify(&issuer.token("ada", &[])).await.unwrap();
+    let stranger = SigningKey::generate("forged", Algorithm::EdDSA);
+    for _ in 0..20 {
+        let token = stranger.sign(&claims("mallory", &["admin"]));
+        assert_eq!(verifier.verify(&token).await, Err(AuthError::UnknownKey));
+    }
+    let fetches = issuer.fetches.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(fetches <= 2, "{fetches} fetches for 20 unknown kids");
+}
+
+#[tokio::test]
+async fn keycloak_realm_roles_are_read_from_a_claim_path() {
+    let issuer = TestIssuer::start().await;
+    let mut config = AuthConfig::new(crate::testing::ISSUER, crate::testing::AUDIENCE);
+    config.roles_claim = "realm_access.roles".into();
+    let verifier = Verifier::new(&config, JwksSource::Url(issuer.jwks_url.clone()));
+    let mut keycloak = claims("kc-user", &[]);
+    keycloak["realm_access"] = json!({"roles": ["offline_access", "auditor", "dispatcher"]});
+    let token = issuer.key(Algorithm::ES256).sign(&keycloak);
+    let identity = verifier.verify(&token).await.unwrap();
+    assert_eq!(identity.roles, vec![Role::Dispatcher, Role::Auditor]);
+}
+
+#[tokio::test]
+async fn an_unreachable_issuer_is_unavailable_not_an_invalid_token() {
+    let config = AuthConfig::new("https://id.example", "pitlane");
+    let verifier = Verifier::new(&config, JwksSource::Url("http://127.0.0.1:9/jwks".into()));
+    let issuer = TestIssuer::start().await;
+    let refused = verifier.verify(&issuer.token("ada", &[])).await;
+    assert_eq!(refused, Err(AuthError::KeysUnavailable));
+}
+
+#[tokio::test]
+async fn a_token_without_a_subject_is_refused() {
+    let issuer = TestIssuer::start().await;
+    let verifier = issuer.verifier(Duration::from_secs(60));
+    let mut anonymous = claims("x", &["admin"]);
+    anonymous.as_object_mut().unwrap().remove("sub");
+    let token = issuer.key(Algorithm::EdDSA).sign(&anonymous);
+    assert_eq!(
+        verifier.verify(&token).await,
+        Err(AuthError::MissingClaim("sub".into()))
+    );
+}
