@@ -13,6 +13,7 @@ use es_core::{
     Aggregate, AggregateCache, CommandError, EventMetadata, EventStore, IdempotencyKey,
     IdempotencyRecord, Repository, RepositoryError, SnapshotPolicy, StoreError, Vault,
 };
+use identity::Caller;
 use sha2::{Digest, Sha256};
 use tonic::{Request, Response, Status};
 use tracing::Instrument;
@@ -124,12 +125,15 @@ impl CommandBus {
         A::Error: DomainRule,
         F: Future<Output = Result<Addressed<A::Command>, AppError>>,
     {
-        let (metadata, _, message) = request.into_parts();
-        let context = context::from_metadata(&metadata).map_err(AppError::from)?;
+        let (metadata, extensions, message) = request.into_parts();
+        let caller = extensions
+            .get::<Caller>()
+            .ok_or_else(|| Status::unauthenticated("no verified caller"))?;
+        let context = context::from_metadata(&metadata, caller).map_err(AppError::from)?;
         let expected = context::expected_version(&metadata).map_err(AppError::from)?;
         let span = command_span::<R>(&context);
         async move {
-            let idempotency = idempotency_of(&message)?;
+            let idempotency = idempotency_of(&message, caller.subject())?;
             if let Some(reply) = self.replay(idempotency.as_ref()).await? {
                 return Ok(reply);
             }
@@ -263,9 +267,11 @@ fn replay_record(
     Ok(reply(record.stream_id, record.version, record.position))
 }
 
-/// The key, with a fingerprint of the whole request it came with.
+/// The key, scoped to the caller's subject (another client reusing the same key gets
+/// its own answer, never this one's), with a fingerprint of the whole request.
 fn idempotency_of<R: Idempotent + prost::Message>(
     message: &R,
+    subject: &str,
 ) -> Result<Option<IdempotencyKey>, AppError> {
     let Some(key) = message.idempotency_key() else {
         return Ok(None);
@@ -281,9 +287,20 @@ fn idempotency_of<R: Idempotent + prost::Message>(
     hasher.update(std::any::type_name::<R>().as_bytes());
     hasher.update(message.encode_to_vec());
     Ok(Some(IdempotencyKey {
-        key: key.to_owned(),
+        key: scoped_key(subject, key),
         fingerprint: hex::encode(hasher.finalize()),
     }))
+}
+
+/// The stored key: a digest of subject and key, so it fits the store's limit whatever
+/// their lengths and keys of different subjects never meet.
+fn scoped_key(subject: &str, key: &str) -> String {
+    let mut hasher = Sha256::new();
+    // Length-prefixed: ("a\nb", "c") and ("a", "b\nc") must not meet.
+    hasher.update((subject.len() as u64).to_be_bytes());
+    hasher.update(subject.as_bytes());
+    hasher.update(key.as_bytes());
+    format!("k1-{}", hex::encode(hasher.finalize()))
 }
 
 /// Every log line of a command carries its name, correlation id and aggregate id.
@@ -298,6 +315,7 @@ fn command_span<R>(context: &EventMetadata) -> tracing::Span {
         command,
         correlation_id = %context.correlation_id,
         actor = %context.actor.subject,
+        role = %context.actor.role,
         aggregate_id = tracing::field::Empty
     )
 }

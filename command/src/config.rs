@@ -63,6 +63,12 @@ pub struct Config {
     pub aggregate_cache: usize,
     /// `KAFKA_BROKERS` and friends: the relay runs when set.
     pub kafka: Option<KafkaSettings>,
+    /// `AUTH_*`: whose bearer tokens the service accepts; without `AUTH_ISSUER`, the
+    /// development issuer whose key is in the data directory (`PITLANE_DATA`, else the
+    /// SQLite store's folder, else `data`).
+    pub auth: identity::AuthSettings,
+    /// `PITLANE_TLS_*`: TLS on the listener.
+    pub tls: identity::tls::TlsSettings,
 }
 
 /// A variable that is malformed, named so an operator can fix it.
@@ -71,6 +77,15 @@ pub struct Config {
 pub struct ConfigError {
     pub variable: &'static str,
     pub message: String,
+}
+
+impl From<identity::config::ConfigError> for ConfigError {
+    fn from(error: identity::config::ConfigError) -> Self {
+        ConfigError {
+            variable: error.variable,
+            message: error.reason,
+        }
+    }
 }
 
 impl Config {
@@ -167,6 +182,17 @@ impl Config {
                 })
             }
         };
+        let data_dir = match (lookup("PITLANE_DATA"), &store) {
+            (Some(dir), _) if !dir.trim().is_empty() => PathBuf::from(dir),
+            (_, StoreLocation::Sqlite(events)) => events
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(".")),
+            _ => PathBuf::from("data"),
+        };
+        let auth = identity::AuthSettings::from_lookup(&lookup, &data_dir)?;
+        let tls = identity::tls::TlsSettings::from_lookup(&lookup)?;
         Ok(Config {
             listen,
             store,
@@ -175,6 +201,8 @@ impl Config {
             max_retries,
             aggregate_cache,
             kafka,
+            auth,
+            tls,
         })
     }
 }
@@ -230,6 +258,11 @@ mod tests {
         assert_eq!(config.snapshot_every, 100);
         assert_eq!(config.max_retries, 3);
         assert_eq!(config.aggregate_cache, 10_000);
+        assert_eq!(
+            config.auth,
+            identity::AuthSettings::development(std::path::Path::new("data")),
+            "the development issuer of the store's folder"
+        );
     }
 
     #[test]
@@ -251,6 +284,10 @@ mod tests {
         assert_eq!(error.variable, "KAFKA_TOPIC_PARTITIONS");
         let error = config(&[("PITLANE_KEY_STORE", "sqlite:")]).unwrap_err();
         assert_eq!(error.variable, "PITLANE_KEY_STORE");
+        let error = config(&[("AUTH_ISSUER", "https://id.example")]).unwrap_err();
+        assert_eq!(error.variable, "AUTH_JWKS_URL");
+        let error = config(&[("PITLANE_TLS_KEY", "key.pem")]).unwrap_err();
+        assert_eq!(error.variable, "PITLANE_TLS_CERT");
     }
 
     #[test]

@@ -1,8 +1,10 @@
-//! Request context from gRPC metadata: correlation, causation, actor and trace context,
-//! which every event the command appends carries (DESIGN §3).
+//! Request context: correlation, causation and trace context from gRPC metadata, and
+//! the actor from the verified token (the [`Caller`] the auth layer admitted, never a
+//! header), which every event the command appends carries (DESIGN §3, §9).
 
 use contracts::metadata as keys;
 use es_core::{Actor, EventMetadata};
+use identity::Caller;
 use tonic::metadata::MetadataMap;
 use uuid::Uuid;
 
@@ -10,8 +12,9 @@ use crate::shared::FieldError;
 
 const MAX_ID_LEN: usize = 200;
 
-/// Reads the context of one command; absent ids are minted, malformed ones refused.
-pub fn from_metadata(metadata: &MetadataMap) -> Result<EventMetadata, FieldError> {
+/// Reads the context of one command by `caller`; absent ids are minted, malformed ones
+/// refused.
+pub fn from_metadata(metadata: &MetadataMap, caller: &Caller) -> Result<EventMetadata, FieldError> {
     let text = |key: &'static str| -> Result<Option<String>, FieldError> {
         let Some(value) = metadata.get(key) else {
             return Ok(None);
@@ -32,10 +35,7 @@ pub fn from_metadata(metadata: &MetadataMap) -> Result<EventMetadata, FieldError
     Ok(EventMetadata {
         correlation_id: text(keys::CORRELATION_ID)?.unwrap_or_else(|| command_id.clone()),
         causation_id: text(keys::CAUSATION_ID)?.unwrap_or(command_id),
-        actor: Actor::new(
-            text(keys::ACTOR_SUBJECT)?.unwrap_or_else(|| "anonymous".into()),
-            text(keys::ACTOR_ROLE)?.unwrap_or_else(|| "unknown".into()),
-        ),
+        actor: Actor::new(caller.subject(), caller.role.as_str()),
         // W3C: a receiver ignores a malformed traceparent and starts a new trace.
         traceparent: Some(
             text(keys::TRACEPARENT)?
@@ -80,18 +80,35 @@ fn new_traceparent() -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
+    use identity::{Identity, Role};
+
     use super::*;
 
+    fn planner(subject: &str) -> Caller {
+        Caller {
+            identity: Identity {
+                subject: subject.into(),
+                roles: vec![Role::Planner],
+                driver_id: None,
+                token: Arc::from(""),
+            },
+            role: Role::Planner,
+        }
+    }
+
     #[test]
-    fn metadata_flows_into_the_event_metadata() {
+    fn metadata_flows_into_the_event_metadata_and_the_actor_is_the_caller() {
         let mut map = MetadataMap::new();
         map.insert(keys::CORRELATION_ID, "corr-7".parse().unwrap());
         map.insert(keys::CAUSATION_ID, "req-9".parse().unwrap());
-        map.insert(keys::ACTOR_SUBJECT, "alice".parse().unwrap());
-        map.insert(keys::ACTOR_ROLE, "planner".parse().unwrap());
+        // A client claiming to be someone else changes nothing.
+        map.insert("x-actor-subject", "chief-auditor".parse().unwrap());
+        map.insert("x-actor-role", "admin".parse().unwrap());
         let trace = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
         map.insert(keys::TRACEPARENT, trace.parse().unwrap());
-        let meta = from_metadata(&map).unwrap();
+        let meta = from_metadata(&map, &planner("alice")).unwrap();
         assert_eq!(meta.correlation_id, "corr-7");
         assert_eq!(meta.causation_id, "req-9");
         assert_eq!(meta.actor, Actor::new("alice", "planner"));
@@ -102,9 +119,8 @@ mod tests {
     fn absent_ids_are_minted_and_a_malformed_traceparent_is_replaced() {
         let mut map = MetadataMap::new();
         map.insert(keys::TRACEPARENT, "garbage".parse().unwrap());
-        let meta = from_metadata(&map).unwrap();
+        let meta = from_metadata(&map, &planner("alice")).unwrap();
         assert!(!meta.correlation_id.is_empty());
-        assert_eq!(meta.actor.subject, "anonymous");
         assert!(is_traceparent(meta.traceparent.as_deref().unwrap()));
     }
 
@@ -112,6 +128,9 @@ mod tests {
     fn an_over_long_correlation_id_is_refused_naming_the_key() {
         let mut map = MetadataMap::new();
         map.insert(keys::CORRELATION_ID, "x".repeat(300).parse().unwrap());
-        assert_eq!(from_metadata(&map).unwrap_err().field, keys::CORRELATION_ID);
+        assert_eq!(
+            from_metadata(&map, &planner("a")).unwrap_err().field,
+            keys::CORRELATION_ID
+        );
     }
 }

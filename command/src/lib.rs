@@ -9,6 +9,7 @@
 //! be found invalid (`INVALID_ARGUMENT` naming it); everything after that is a domain
 //! rule (`FAILED_PRECONDITION` with a stable reason) or infrastructure.
 
+pub mod access;
 pub mod audit;
 pub mod bus;
 pub mod config;

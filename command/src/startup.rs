@@ -30,6 +30,7 @@ use es_core::kafka::{
 use es_core::mongo::{MongoKeyStore, MongoRelayCheckpoint};
 use es_core::vault::DEFAULT_KEY_CACHE;
 use es_core::{EventStore, MongoEventStore, SnapshotPolicy, SqliteEventStore, Vault};
+use identity::AuthLayer;
 use tokio::net::TcpListener;
 use tokio_stream::StreamExt;
 use tokio_stream::wrappers::TcpListenerStream;
@@ -37,6 +38,7 @@ use tonic::transport::Server;
 use tonic::transport::server::Router;
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
+use tower::layer::util::Stack;
 
 use crate::audit::AuditService;
 use crate::bus::CommandBus;
@@ -44,10 +46,13 @@ use crate::config::{Config, KafkaSettings, KeyStoreLocation, StoreLocation};
 use crate::event_stream::EventStreamService;
 use crate::{customers, deliveries, fleet, workshop};
 
+/// The tonic router behind the authentication layer.
+type AuthedRouter = Router<Stack<AuthLayer, tower::layer::util::Identity>>;
+
 pub struct App {
     address: SocketAddr,
     listener: TcpListener,
-    router: Router,
+    router: AuthedRouter,
     store: Arc<dyn EventStore>,
     vault: Arc<Vault>,
     health: HealthReporter,
@@ -211,12 +216,26 @@ impl App {
         health_reporter
             .set_serving::<AuditServer<AuditService>>()
             .await;
+        let auth = config
+            .auth
+            .open("command-service")
+            .context("cannot open the token issuer's keys")?;
+        let mut server = Server::builder();
+        let address = listener
+            .local_addr()
+            .context("the listener has no address")?;
+        if let Some(tls) = config.tls.server(address)? {
+            server = server
+                .tls_config(tls)
+                .context("invalid TLS configuration")?;
+        }
         let reflection = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(contracts::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
             .build_v1()
             .context("cannot build gRPC reflection")?;
-        let router = Server::builder()
+        let router = server
+            .layer(AuthLayer::new(auth.verifier.clone(), crate::access::policy))
             .add_service(health)
             .add_service(reflection)
             .add_service(CustomerCommandsServer::new(customers::Service::new(
@@ -236,9 +255,7 @@ impl App {
                 vault.clone(),
             )));
         Ok(App {
-            address: listener
-                .local_addr()
-                .context("the listener has no address")?,
+            address,
             listener,
             router,
             store,

@@ -4,15 +4,14 @@
 //! it the same way, and interceptors can read and propagate it without knowing the
 //! message types. The BFF sets these; the command service copies them into the event
 //! envelope (DESIGN §3).
+//!
+//! Who the caller is never travels here: it is the bearer token in `authorization`,
+//! verified by every service (DESIGN §9).
 
 /// Correlation id: flows from the REST request to every event and message it causes.
 pub const CORRELATION_ID: &str = "x-correlation-id";
 /// Causation id: the command or event id that caused this call.
 pub const CAUSATION_ID: &str = "x-causation-id";
-/// Who issued the command, for the audit trail.
-pub const ACTOR_SUBJECT: &str = "x-actor-subject";
-/// The issuer's role.
-pub const ACTOR_ROLE: &str = "x-actor-role";
 /// W3C trace context.
 pub const TRACEPARENT: &str = "traceparent";
 /// Optimistic concurrency from the caller (the BFF's `If-Match`): the command applies

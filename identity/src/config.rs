@@ -24,7 +24,7 @@ use crate::tokens::{ClientCredentials, TokenSource};
 use crate::verifier::Verifier;
 
 /// What a verifier checks besides the signature.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthConfig {
     pub issuer: String,
     pub audience: String,
@@ -66,7 +66,7 @@ fn error(variable: &'static str, reason: impl Into<String>) -> ConfigError {
 }
 
 /// Whose tokens a service accepts.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IssuerSettings {
     /// An external OIDC issuer and where its keys are.
     Oidc(AuthConfig, JwksSource),
@@ -75,7 +75,7 @@ pub enum IssuerSettings {
 }
 
 /// How a service proves its own identity on calls not made for a user.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ServiceCredentials {
     /// Minted by the development issuer.
     Development,
@@ -88,7 +88,7 @@ pub enum ServiceCredentials {
 }
 
 /// Identity settings of one service.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthSettings {
     pub issuer: IssuerSettings,
     pub service: ServiceCredentials,

@@ -171,3 +171,41 @@ pub fn forward<M>(request: &mut tonic::Request<M>, token: &str) {
         request.metadata_mut().insert("authorization", value);
     }
 }
+
+/// A client interceptor sending one bearer token on every call that has none of its
+/// own (`CustomerCommandsClient::with_interceptor(channel, Bearer::new(token))`): for
+/// tools and tests acting as one subject. Services acting for many users forward each
+/// user's token with [`forward`] instead.
+#[derive(Clone)]
+pub struct Bearer(http::HeaderValue);
+
+impl Bearer {
+    /// `None` when the token cannot be a header value.
+    pub fn new(token: &str) -> Option<Self> {
+        let mut value = http::HeaderValue::from_str(&format!("Bearer {}", token.trim())).ok()?;
+        value.set_sensitive(true);
+        Some(Bearer(value))
+    }
+}
+
+impl tonic::service::Interceptor for Bearer {
+    fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, Status> {
+        let metadata = request.metadata_mut();
+        if !metadata.contains_key("authorization")
+            && let Ok(value) = tonic::metadata::MetadataValue::try_from(self.0.as_bytes())
+        {
+            metadata.insert("authorization", value);
+        }
+        Ok(request)
+    }
+}
+
+/// A channel whose calls carry a [`Bearer`] token.
+pub type AuthedChannel =
+    tonic::service::interceptor::InterceptedService<tonic::transport::Channel, Bearer>;
+
+/// `channel` with `token` on every call.
+pub fn authed(channel: tonic::transport::Channel, token: &str) -> Option<AuthedChannel> {
+    Bearer::new(token)
+        .map(|bearer| tonic::service::interceptor::InterceptedService::new(channel, bearer))
+}

@@ -17,7 +17,7 @@ use crate::error::AuthError;
 pub const ACCEPTED: [Algorithm; 3] = [Algorithm::RS256, Algorithm::ES256, Algorithm::EdDSA];
 
 /// Where the keys come from.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JwksSource {
     /// A fixed set (the development issuer's own key).
     Static(JwkSet),

@@ -17,7 +17,7 @@ use tonic::transport::{Certificate, ClientTlsConfig, Identity, ServerTlsConfig};
 
 use crate::config::ConfigError;
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TlsSettings {
     pub cert: Option<PathBuf>,
     pub key: Option<PathBuf>,
@@ -31,6 +31,13 @@ fn error(variable: &'static str, reason: impl Into<String>) -> ConfigError {
         variable,
         reason: reason.into(),
     }
+}
+
+/// Makes aws-lc-rs the process's TLS crypto provider. Both rustls providers are linked
+/// (MongoDB's and SQL Server's drivers bring ring and aws-lc-rs), and rustls then
+/// refuses to choose; whoever installs first wins, so this is idempotent.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
 }
 
 fn read(variable: &'static str, path: &PathBuf) -> Result<Vec<u8>, ConfigError> {
@@ -99,6 +106,7 @@ impl TlsSettings {
             }
             return Ok(None);
         };
+        install_crypto_provider();
         let mut config = ServerTlsConfig::new().identity(identity);
         if let Some(ca) = &self.ca {
             config = config
@@ -119,6 +127,7 @@ impl TlsSettings {
                 format!("must name the CA that signed {url}'s certificate"),
             )
         })?;
+        install_crypto_provider();
         let mut config = ClientTlsConfig::new()
             .ca_certificate(Certificate::from_pem(read("PITLANE_TLS_CA", ca)?));
         if let Some(identity) = self.identity()? {

@@ -13,7 +13,7 @@ use crate::dev_issuer::{DevIssuer, TokenRequest};
 use crate::role::Role;
 
 /// Where a client-credentials token comes from.
-#[derive(Clone)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct ClientCredentials {
     pub token_url: String,
     pub client_id: String,

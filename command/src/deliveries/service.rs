@@ -11,11 +11,12 @@ use contracts::v1::{
 use tonic::{Request, Response, Status};
 
 use es_core::CommandError;
+use identity::Role;
 
-use super::{Delivery, DeliveryCommand, Route, RouteError, convert};
+use super::{Delivery, DeliveryCommand, DeliveryError, Route, RouteError, convert};
 use crate::bus::CommandBus;
 use crate::error::AppError;
-use crate::shared::{Addressed, RuleKind};
+use crate::shared::{Addressed, DeliveryId, RuleKind};
 
 crate::idempotent_requests!(
     CreateRouteRequest,
@@ -38,6 +39,31 @@ crate::idempotent_requests!(
     ResolveIncidentRequest,
 );
 
+/// Requests a driver may send, about one delivery.
+trait AboutDelivery {
+    fn delivery_id(&self) -> &str;
+}
+
+macro_rules! about_delivery {
+    ($($request:ty),+ $(,)?) => {
+        $(impl AboutDelivery for $request {
+            fn delivery_id(&self) -> &str {
+                &self.delivery_id
+            }
+        })+
+    };
+}
+
+about_delivery!(
+    StartTransitRequest,
+    ReachCheckpointRequest,
+    MarkOutForDeliveryRequest,
+    CaptureProofOfDeliveryRequest,
+    FailDeliveryRequest,
+    ReportIncidentRequest,
+    ResolveIncidentRequest,
+);
+
 pub struct Service {
     bus: CommandBus,
 }
@@ -45,6 +71,49 @@ pub struct Service {
 impl Service {
     pub fn new(bus: CommandBus) -> Self {
         Self { bus }
+    }
+
+    /// The driver rule (DESIGN §9): a caller acting as a driver acts only on deliveries
+    /// assigned to the driver its token names. Other roles pass; a delivery that does
+    /// not exist passes too, so the command answers its own not-found.
+    ///
+    /// Checked against the delivery as loaded just before the command: a driver is
+    /// reassigned only while the delivery is picked up, so the window in which a
+    /// just-unassigned driver could still act is the one command in flight.
+    async fn driver_may_act<R: AboutDelivery>(&self, request: &Request<R>) -> Result<(), Status> {
+        let caller = identity::grpc::caller(request)?;
+        if caller.role != Role::Driver {
+            return Ok(());
+        }
+        let delivery_id = DeliveryId::parse("delivery_id", request.get_ref().delivery_id())
+            .map_err(AppError::from)?;
+        let loaded = self
+            .bus
+            .repository::<Delivery>()
+            .load(&delivery_id.to_string())
+            .await
+            .map_err(|e| AppError::from(CommandError::<DeliveryError>::from(e)))?;
+        let Some(assigned) = loaded.state.driver() else {
+            if loaded.version == 0 {
+                return Ok(());
+            }
+            return Err(Status::permission_denied(
+                "this delivery has no driver yet; only a dispatcher may act on it",
+            ));
+        };
+        match caller.driver_id() {
+            Some(own) if own == assigned.to_string() => Ok(()),
+            _ => {
+                tracing::info!(
+                    subject = caller.subject(),
+                    %delivery_id,
+                    "driver refused: the delivery is assigned to another driver"
+                );
+                Err(Status::permission_denied(
+                    "this delivery is assigned to another driver",
+                ))
+            }
+        }
     }
 }
 
@@ -145,6 +214,7 @@ impl DeliveryCommands for Service {
         &self,
         request: Request<StartTransitRequest>,
     ) -> Result<Response<CommandReply>, Status> {
+        self.driver_may_act(&request).await?;
         self.bus.dispatch(request).await
     }
 
@@ -152,6 +222,7 @@ impl DeliveryCommands for Service {
         &self,
         request: Request<ReachCheckpointRequest>,
     ) -> Result<Response<CommandReply>, Status> {
+        self.driver_may_act(&request).await?;
         self.bus.dispatch(request).await
     }
 
@@ -159,6 +230,7 @@ impl DeliveryCommands for Service {
         &self,
         request: Request<MarkOutForDeliveryRequest>,
     ) -> Result<Response<CommandReply>, Status> {
+        self.driver_may_act(&request).await?;
         self.bus.dispatch(request).await
     }
 
@@ -166,6 +238,7 @@ impl DeliveryCommands for Service {
         &self,
         request: Request<CaptureProofOfDeliveryRequest>,
     ) -> Result<Response<CommandReply>, Status> {
+        self.driver_may_act(&request).await?;
         self.bus.dispatch(request).await
     }
 
@@ -173,6 +246,7 @@ impl DeliveryCommands for Service {
         &self,
         request: Request<FailDeliveryRequest>,
     ) -> Result<Response<CommandReply>, Status> {
+        self.driver_may_act(&request).await?;
         self.bus.dispatch(request).await
     }
 
@@ -187,6 +261,7 @@ impl DeliveryCommands for Service {
         &self,
         request: Request<ReportIncidentRequest>,
     ) -> Result<Response<CommandReply>, Status> {
+        self.driver_may_act(&request).await?;
         self.bus.dispatch(request).await
     }
 
@@ -194,6 +269,7 @@ impl DeliveryCommands for Service {
         &self,
         request: Request<ResolveIncidentRequest>,
     ) -> Result<Response<CommandReply>, Status> {
+        self.driver_may_act(&request).await?;
         self.bus.dispatch(request).await
     }
 }

@@ -10,11 +10,10 @@ use contracts::v1::{
 use futures::StreamExt;
 use serde_json::Value;
 use tonic::Code;
-use tonic::transport::Channel;
 
 use crate::helpers::{TestApp, customer, detail, new_id, spawn_app, with_metadata};
 
-fn audit(app: &TestApp) -> AuditClient<Channel> {
+fn audit(app: &TestApp) -> AuditClient<crate::helpers::AuthedChannel> {
     AuditClient::new(app.channel.clone())
 }
 

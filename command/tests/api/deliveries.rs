@@ -7,7 +7,7 @@ use tonic::Code;
 
 use crate::helpers::{TestApp, detail, new_id, spawn_app, timestamp};
 
-async fn route(app: &TestApp, activate: bool) -> String {
+pub(crate) async fn route(app: &TestApp, activate: bool) -> String {
     let route_id = new_id();
     let mut client = app.deliveries();
     client
@@ -47,7 +47,7 @@ async fn route(app: &TestApp, activate: bool) -> String {
     route_id
 }
 
-fn create(delivery_id: &str, route_id: &str) -> CreateDeliveryRequest {
+pub(crate) fn create(delivery_id: &str, route_id: &str) -> CreateDeliveryRequest {
     CreateDeliveryRequest {
         delivery_id: delivery_id.into(),
         route_id: route_id.into(),

@@ -11,13 +11,23 @@ use contracts::v1::fleet_commands_client::FleetCommandsClient;
 use contracts::v1::workshop_commands_client::WorkshopCommandsClient;
 use contracts::v1::{ErrorDetail, RegisterCustomerRequest};
 use es_core::{EventEnvelope, EventStore, SqliteEventStore, Vault};
+use identity::{Role, TokenRequest};
 use prost::Message;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tonic::transport::Channel;
 
+/// A channel whose calls carry a token.
+pub use identity::grpc::AuthedChannel;
+
 pub struct TestApp {
-    pub channel: Channel,
+    /// Calls as `alice`, who holds every role (each call acts under the role its
+    /// method admits first).
+    pub channel: AuthedChannel,
+    /// No credentials.
+    pub raw: Channel,
+    /// The service's issuer, to mint other tokens.
+    pub auth: identity::Auth,
     pub store: Arc<dyn EventStore>,
     /// The vault of personal data, keys in `keys.db` beside the store.
     pub vault: Arc<Vault>,
@@ -36,16 +46,21 @@ pub async fn spawn_app() -> TestApp {
         max_retries: 3,
         aggregate_cache: 10_000,
         kafka: None,
+        auth: identity::AuthSettings::development(dir.path()),
+        tls: identity::tls::TlsSettings::default(),
     };
+    let auth = config.auth.open("test").expect("issuer");
     let store: Arc<dyn EventStore> = Arc::new(SqliteEventStore::open(&path).expect("store"));
     let listener = TcpListener::bind(config.listen).await.expect("bind");
     let app = App::with_store(listener, store.clone(), &config)
         .await
         .expect("build");
     let vault = app.vault();
-    let (channel, shutdown) = serve(app).await;
+    let (raw, shutdown) = serve(app).await;
     TestApp {
-        channel,
+        channel: as_subject(&raw, &auth, "alice", &Role::ALL),
+        raw,
+        auth,
         store,
         vault,
         _shutdown: shutdown,
@@ -68,24 +83,50 @@ pub async fn serve(app: App) -> (Channel, oneshot::Sender<()>) {
     (channel, shutdown)
 }
 
+/// `channel` calling as `subject` with `roles`, by a token of `auth`'s issuer.
+pub fn as_subject(
+    channel: &Channel,
+    auth: &identity::Auth,
+    subject: &str,
+    roles: &[Role],
+) -> AuthedChannel {
+    let issuer = auth.development.as_ref().expect("a development issuer");
+    let mut request = TokenRequest::new(subject, Role::Admin);
+    request.roles = roles.to_vec();
+    identity::grpc::authed(channel.clone(), &issuer.mint(&request)).expect("a header value")
+}
+
 impl TestApp {
-    pub fn customers(&self) -> CustomerCommandsClient<Channel> {
+    /// A channel calling as `subject` with `roles` (and, for drivers, `driver_id`).
+    pub fn as_user(&self, subject: &str, roles: &[Role], driver_id: Option<&str>) -> AuthedChannel {
+        let issuer = self
+            .auth
+            .development
+            .as_ref()
+            .expect("a development issuer");
+        let mut request = TokenRequest::new(subject, Role::Admin);
+        request.roles = roles.to_vec();
+        request.driver_id = driver_id.map(str::to_owned);
+        identity::grpc::authed(self.raw.clone(), &issuer.mint(&request)).expect("a header value")
+    }
+
+    pub fn customers(&self) -> CustomerCommandsClient<AuthedChannel> {
         CustomerCommandsClient::new(self.channel.clone())
     }
 
-    pub fn fleet(&self) -> FleetCommandsClient<Channel> {
+    pub fn fleet(&self) -> FleetCommandsClient<AuthedChannel> {
         FleetCommandsClient::new(self.channel.clone())
     }
 
-    pub fn workshop(&self) -> WorkshopCommandsClient<Channel> {
+    pub fn workshop(&self) -> WorkshopCommandsClient<AuthedChannel> {
         WorkshopCommandsClient::new(self.channel.clone())
     }
 
-    pub fn deliveries(&self) -> DeliveryCommandsClient<Channel> {
+    pub fn deliveries(&self) -> DeliveryCommandsClient<AuthedChannel> {
         DeliveryCommandsClient::new(self.channel.clone())
     }
 
-    pub fn events(&self) -> EventStreamClient<Channel> {
+    pub fn events(&self) -> EventStreamClient<AuthedChannel> {
         EventStreamClient::new(self.channel.clone())
     }
 
@@ -115,13 +156,11 @@ pub fn customer(id: &str) -> RegisterCustomerRequest {
     }
 }
 
-/// A request with the metadata a BFF would send.
+/// A request with the metadata a BFF would send (the token travels on the channel).
 pub fn with_metadata<T>(message: T) -> tonic::Request<T> {
     let mut request = tonic::Request::new(message);
     let metadata = request.metadata_mut();
     metadata.insert("x-correlation-id", "corr-42".parse().unwrap());
-    metadata.insert("x-actor-subject", "alice".parse().unwrap());
-    metadata.insert("x-actor-role", "planner".parse().unwrap());
     metadata.insert(
         "traceparent",
         "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"

@@ -2,6 +2,7 @@
 //! gRPC clients.
 
 mod audit;
+mod auth;
 mod customers;
 mod deliveries;
 mod erasure;

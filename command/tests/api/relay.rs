@@ -13,10 +13,12 @@ use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
-use crate::helpers::{customer, new_id, serve};
+use crate::helpers::{as_subject, customer, new_id, serve};
 
 struct Running {
     channel: Channel,
+    /// Calls as a planner.
+    planner: crate::helpers::AuthedChannel,
     _stop: oneshot::Sender<()>,
     _dir: tempfile::TempDir,
 }
@@ -37,12 +39,16 @@ async fn start_with_kafka(brokers: &str) -> Running {
             topic_prefix: format!("relay-health-{}", uuid::Uuid::now_v7().simple()),
             properties: vec![("socket.connection.setup.timeout.ms".into(), "1000".into())],
         }),
+        auth: identity::AuthSettings::development(dir.path()),
+        tls: identity::tls::TlsSettings::default(),
     };
+    let auth = config.auth.open("test").expect("issuer");
     let app = build(config)
         .await
         .expect("the service starts whatever Kafka does");
     let (channel, stop) = serve(app).await;
     Running {
+        planner: as_subject(&channel, &auth, "alice", &[identity::Role::Planner]),
         channel,
         _stop: stop,
         _dir: dir,
@@ -77,7 +83,7 @@ async fn relay_becomes(channel: &Channel, wanted: ServingStatus) -> ServingStatu
 async fn with_kafka_unreachable_commands_still_append_and_the_relay_reports_not_serving() {
     // Port 9 (discard) on loopback: nothing listens, connections are refused.
     let app = start_with_kafka("127.0.0.1:9").await;
-    let reply = CustomerCommandsClient::new(app.channel.clone())
+    let reply = CustomerCommandsClient::new(app.planner.clone())
         .register_customer(customer(&new_id()))
         .await
         .expect("the append does not wait for Kafka");
@@ -92,7 +98,7 @@ async fn with_kafka_up_the_relay_reports_serving() {
         return;
     };
     let app = start_with_kafka(&brokers).await;
-    CustomerCommandsClient::new(app.channel.clone())
+    CustomerCommandsClient::new(app.planner.clone())
         .register_customer(customer(&new_id()))
         .await
         .expect("appended");
