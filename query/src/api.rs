@@ -2,6 +2,7 @@
 
 pub mod consistency;
 mod paging;
+pub mod scope;
 pub mod service;
 mod status;
 mod time;

@@ -26,6 +26,13 @@ pub struct Config {
     /// `KAFKA_BROKERS`: when set, the live projections consume Kafka instead of the
     /// command service's event stream (rebuilds still replay the store through it).
     pub kafka: Option<KafkaSource>,
+    /// `AUTH_*`: whose bearer tokens the service accepts, and how it proves its own
+    /// identity (the `service` role) to the command service's event stream; without
+    /// `AUTH_ISSUER`, the development issuer of the data directory (`PITLANE_DATA`,
+    /// else the read models' folder, else `data`).
+    pub auth: identity::AuthSettings,
+    /// `PITLANE_TLS_*`: TLS on the listener and towards an `https://` command service.
+    pub tls: identity::tls::TlsSettings,
 }
 
 /// The production feed of the projections (ADR 012).
@@ -86,6 +93,15 @@ pub struct ConfigError {
     pub message: String,
 }
 
+impl From<identity::config::ConfigError> for ConfigError {
+    fn from(error: identity::config::ConfigError) -> Self {
+        ConfigError {
+            variable: error.variable,
+            message: error.reason,
+        }
+    }
+}
+
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
@@ -128,12 +144,24 @@ impl Config {
             None => None,
             Some(brokers) => Some(kafka_source(&brokers, &lookup)?),
         };
+        let data_dir = match lookup("PITLANE_DATA").filter(|v| !v.trim().is_empty()) {
+            Some(dir) => PathBuf::from(dir),
+            None => read_models
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(".")),
+        };
+        let auth = identity::AuthSettings::from_lookup(&lookup, &data_dir)?;
+        let tls = identity::tls::TlsSettings::from_lookup(&lookup)?;
         Ok(Config {
             listen,
             read_models,
             command_url,
             consistency_timeout: Duration::from_millis(timeout),
             kafka,
+            auth,
+            tls,
         })
     }
 }
@@ -194,6 +222,10 @@ mod tests {
         assert_eq!(config.command_url, "http://127.0.0.1:50051");
         assert_eq!(config.consistency_timeout, Duration::from_secs(5));
         assert_eq!(config.kafka, None);
+        assert_eq!(
+            config.auth,
+            identity::AuthSettings::development(std::path::Path::new("data"))
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //! projection in one transaction with their checkpoints, so the log is read and
 //! decoded once however many read models there are.
 
+pub mod access;
 pub mod api;
 pub mod config;
 pub mod projection;

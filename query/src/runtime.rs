@@ -10,6 +10,7 @@ use es_core::projection::{ApplyError, BatchReport, EventSource, ProjectionTarget
 use es_core::{Actor, EventEnvelope, Hash};
 use futures::StreamExt;
 use futures::stream::BoxStream;
+use identity::TokenSource;
 use tokio::sync::watch;
 use tonic::transport::Channel;
 
@@ -88,14 +89,16 @@ impl ProjectionTarget for ReadModelTarget {
     }
 }
 
-/// The command service's `EventStream` over gRPC: the embedded event bus.
+/// The command service's `EventStream` over gRPC: the embedded event bus. The query
+/// service subscribes as itself: a service identity's token from `tokens`.
 pub struct GrpcEventSource {
     channel: Channel,
+    tokens: TokenSource,
 }
 
 impl GrpcEventSource {
-    pub fn new(channel: Channel) -> Self {
-        Self { channel }
+    pub fn new(channel: Channel, tokens: TokenSource) -> Self {
+        Self { channel, tokens }
     }
 }
 
@@ -106,11 +109,16 @@ impl EventSource for GrpcEventSource {
         after_position: u64,
     ) -> Result<BoxStream<'static, Result<EventEnvelope, SourceError>>, SourceError> {
         let mut client = EventStreamClient::new(self.channel.clone());
-        let stream = client
-            .subscribe(SubscribeRequest {
+        let request = self
+            .tokens
+            .authorize(tonic::Request::new(SubscribeRequest {
                 after_position,
                 aggregate_types: Vec::new(),
-            })
+            }))
+            .await
+            .map_err(|e| SourceError(e.to_string()))?;
+        let stream = client
+            .subscribe(request)
             .await
             .map_err(|s| SourceError(format!("subscribe failed: {}", s.message())))?
             .into_inner();
@@ -124,8 +132,13 @@ impl EventSource for GrpcEventSource {
 
     async fn head(&self) -> Result<u64, SourceError> {
         let mut client = EventStreamClient::new(self.channel.clone());
+        let request = self
+            .tokens
+            .authorize(tonic::Request::new(HeadPositionRequest {}))
+            .await
+            .map_err(|e| SourceError(e.to_string()))?;
         client
-            .head_position(HeadPositionRequest {})
+            .head_position(request)
             .await
             .map(|r| r.into_inner().position)
             .map_err(|s| SourceError(s.message().to_owned()))

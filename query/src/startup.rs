@@ -48,6 +48,8 @@ pub struct App {
     source: Arc<dyn EventSource>,
     live: Arc<StatusBoard>,
     service: QueryService,
+    verifier: Arc<identity::Verifier>,
+    tls: Option<tonic::transport::ServerTlsConfig>,
 }
 
 /// Opens the configured read models (`READ_STORE_URL`, else the `PITLANE_READ_MODELS`
@@ -60,15 +62,25 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
 /// [`build`] with the read models' location given rather than read from the environment.
 pub async fn build_on(config: Config, location: &ReadStoreLocation) -> anyhow::Result<App> {
     let db = open_read_models(location).await?;
-    let channel = Channel::from_shared(config.command_url.clone())
-        .with_context(|| format!("bad command service URL {}", config.command_url))?
-        .connect_lazy();
+    let auth = config
+        .auth
+        .open("query-service")
+        .context("cannot open the token issuer's keys")?;
+    let mut endpoint = Channel::from_shared(config.command_url.clone())
+        .with_context(|| format!("bad command service URL {}", config.command_url))?;
+    if let Some(tls) = config.tls.client(&config.command_url)? {
+        endpoint = endpoint
+            .tls_config(tls)
+            .context("invalid TLS configuration for the command service")?;
+    }
+    let channel = endpoint.connect_lazy();
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     // Rebuilds always replay the store, through the command service's event stream:
     // Kafka's retention need not reach back to the first event.
-    let store_stream: Arc<dyn EventSource> = Arc::new(GrpcEventSource::new(channel));
+    let store_stream: Arc<dyn EventSource> =
+        Arc::new(GrpcEventSource::new(channel, auth.tokens.clone()));
     let live = match &config.kafka {
         Some(kafka) => kafka_source(kafka).await?,
         None => store_stream.clone(),
@@ -178,15 +190,22 @@ impl App {
             rebuilds,
             config.consistency_timeout,
         );
+        let address = listener
+            .local_addr()
+            .context("the listener has no address")?;
+        let auth = config
+            .auth
+            .open("query-service")
+            .context("cannot open the token issuer's keys")?;
         Ok(App {
-            address: listener
-                .local_addr()
-                .context("the listener has no address")?,
+            address,
             listener,
             db,
             source,
             live,
             service,
+            verifier: auth.verifier,
+            tls: config.tls.server(address)?,
         })
     }
 
@@ -244,7 +263,17 @@ impl App {
             })
         });
         tracing::info!(address = %self.address, "query service listening");
-        let served = Server::builder()
+        let mut server = Server::builder();
+        if let Some(tls) = self.tls {
+            server = server
+                .tls_config(tls)
+                .context("invalid TLS configuration")?;
+        }
+        let served = server
+            .layer(identity::AuthLayer::new(
+                self.verifier,
+                crate::access::policy,
+            ))
             .add_service(health)
             .add_service(reflection)
             .add_service(QueryServer::new(self.service))
@@ -341,10 +370,17 @@ mod tests {
         let db = ReadModelDb::open(dir.path().join("rm.db"), all_projections()).expect("db");
         // Port 9 (discard) on loopback: nothing listens.
         let dead = Channel::from_static("http://127.0.0.1:9").connect_lazy();
-        let config = Config::from_lookup(|_| None).expect("defaults");
+        let mut config = Config::from_lookup(|_| None).expect("defaults");
+        config.auth = identity::AuthSettings::development(dir.path());
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let app = App::with_source(listener, db, Arc::new(GrpcEventSource::new(dead)), &config)
-            .expect("app");
+        let tokens = identity::TokenSource::fixed("no-token");
+        let app = App::with_source(
+            listener,
+            db,
+            Arc::new(GrpcEventSource::new(dead, tokens)),
+            &config,
+        )
+        .expect("app");
         let address = app.local_addr();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let running = tokio::spawn(app.run_until_stopped(async {

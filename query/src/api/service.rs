@@ -12,6 +12,7 @@ use tonic::{Request, Response, Status};
 
 use super::QueryError;
 use super::consistency::wait_for;
+use super::scope;
 use crate::rebuild::Rebuilds;
 use crate::store::{DbError, ReadModelStore, Reader};
 
@@ -37,6 +38,11 @@ impl QueryService {
         }
     }
 
+    /// The caller the auth layer admitted.
+    fn caller<M>(request: &Request<M>) -> Result<identity::Caller, Status> {
+        identity::grpc::caller(request).cloned()
+    }
+
     async fn answer<T: Send + 'static>(
         &self,
         tokens: &[v1::ConsistencyToken],
@@ -57,24 +63,35 @@ impl Query for QueryService {
         &self,
         request: Request<ListCustomersRequest>,
     ) -> Result<Response<ListCustomersReply>, Status> {
+        let caller = Self::caller(&request)?;
         let mut request = request.into_inner();
         let tokens = std::mem::take(&mut request.wait_for);
-        self.answer(&tokens, move |reader| {
-            crate::customers::queries::list_customers(reader, &request)
-        })
-        .await
+        let mut reply = self
+            .answer(&tokens, move |reader| {
+                crate::customers::queries::list_customers(reader, &request)
+            })
+            .await?;
+        let customers = std::mem::take(&mut reply.get_mut().customers);
+        reply.get_mut().customers = customers
+            .into_iter()
+            .map(|c| scope::customer(&caller, c))
+            .collect();
+        Ok(reply)
     }
 
     async fn get_customer(
         &self,
         request: Request<GetCustomerRequest>,
     ) -> Result<Response<Customer>, Status> {
+        let caller = Self::caller(&request)?;
         let mut request = request.into_inner();
         let tokens = std::mem::take(&mut request.wait_for);
-        self.answer(&tokens, move |reader| {
-            crate::customers::queries::get_customer(reader, &request)
-        })
-        .await
+        let reply = self
+            .answer(&tokens, move |reader| {
+                crate::customers::queries::get_customer(reader, &request)
+            })
+            .await?;
+        Ok(Response::new(scope::customer(&caller, reply.into_inner())))
     }
 
     async fn list_vehicles(
@@ -105,6 +122,11 @@ impl Query for QueryService {
         &self,
         request: Request<ListDriversRequest>,
     ) -> Result<Response<ListDriversReply>, Status> {
+        if scope::driver_of(&Self::caller(&request)?)?.is_some() {
+            return Err(Status::permission_denied(
+                "a driver reads only its own record",
+            ));
+        }
         let mut request = request.into_inner();
         let tokens = std::mem::take(&mut request.wait_for);
         self.answer(&tokens, move |reader| {
@@ -117,6 +139,8 @@ impl Query for QueryService {
         &self,
         request: Request<GetDriverRequest>,
     ) -> Result<Response<Driver>, Status> {
+        let caller = Self::caller(&request)?;
+        scope::driver_record(&caller, &request.get_ref().driver_id)?;
         let mut request = request.into_inner();
         let tokens = std::mem::take(&mut request.wait_for);
         self.answer(&tokens, move |reader| {
@@ -189,19 +213,28 @@ impl Query for QueryService {
         &self,
         request: Request<GetDeliveryRequest>,
     ) -> Result<Response<Delivery>, Status> {
+        let caller = Self::caller(&request)?;
         let mut request = request.into_inner();
         let tokens = std::mem::take(&mut request.wait_for);
-        self.answer(&tokens, move |reader| {
-            crate::deliveries::delivery_queries::get_delivery(reader, &request, now())
-        })
-        .await
+        let reply = self
+            .answer(&tokens, move |reader| {
+                crate::deliveries::delivery_queries::get_delivery(reader, &request, now())
+            })
+            .await?;
+        scope::delivery(&caller, reply.get_ref())?;
+        Ok(reply)
     }
 
     async fn list_deliveries(
         &self,
         request: Request<ListDeliveriesRequest>,
     ) -> Result<Response<ListDeliveriesReply>, Status> {
+        let caller = Self::caller(&request)?;
         let mut request = request.into_inner();
+        if let Some(own) = scope::driver_of(&caller)? {
+            // A driver's list is its own deliveries, whatever filter it asked for.
+            request.driver_id = own.to_owned();
+        }
         let tokens = std::mem::take(&mut request.wait_for);
         self.answer(&tokens, move |reader| {
             crate::deliveries::delivery_queries::list_deliveries(reader, &request, now())
@@ -213,18 +246,36 @@ impl Query for QueryService {
         &self,
         request: Request<ListLiveTrackingRequest>,
     ) -> Result<Response<ListLiveTrackingReply>, Status> {
+        let caller = Self::caller(&request)?;
         let mut request = request.into_inner();
         let tokens = std::mem::take(&mut request.wait_for);
-        self.answer(&tokens, move |reader| {
-            crate::deliveries::live_tracking::list_live_tracking(reader, &request)
-        })
-        .await
+        let mut reply = self
+            .answer(&tokens, move |reader| {
+                crate::deliveries::live_tracking::list_live_tracking(reader, &request)
+            })
+            .await?;
+        scope::tracking(&caller, &mut reply.get_mut().deliveries)?;
+        Ok(reply)
     }
 
     async fn get_delivery_timeline(
         &self,
         request: Request<GetDeliveryTimelineRequest>,
     ) -> Result<Response<DeliveryTimeline>, Status> {
+        let caller = Self::caller(&request)?;
+        if scope::driver_of(&caller)?.is_some() {
+            let delivery_id = request.get_ref().delivery_id.clone();
+            let delivery = self
+                .answer(&request.get_ref().wait_for.clone(), move |reader| {
+                    let asked = GetDeliveryRequest {
+                        wait_for: Vec::new(),
+                        delivery_id,
+                    };
+                    crate::deliveries::delivery_queries::get_delivery(reader, &asked, now())
+                })
+                .await?;
+            scope::delivery(&caller, delivery.get_ref())?;
+        }
         let mut request = request.into_inner();
         let tokens = std::mem::take(&mut request.wait_for);
         self.answer(&tokens, move |reader| {
