@@ -75,14 +75,39 @@ pub struct LogArgs {
         default_value = "http://127.0.0.1:50051"
     )]
     command_url: String,
+    #[command(flatten)]
+    credentials: Credentials,
+}
+
+/// Who asks a running platform (a local --store needs no token).
+#[derive(Debug, Args)]
+pub struct Credentials {
+    /// A bearer token (auditor or admin); without one, a token is minted from the
+    /// development issuer of --data (the embedded default).
+    #[arg(long, env = "PITLANE_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// The embedded platform's data directory, whose issuer mints the token.
+    #[arg(long, env = "PITLANE_DATA", default_value = "data")]
+    data: PathBuf,
+}
+
+impl Credentials {
+    fn token(&self, role: identity::Role) -> anyhow::Result<String> {
+        crate::token::resolve(self.token.as_deref(), &self.data, role)
+    }
 }
 
 impl LogArgs {
     async fn open(&self) -> anyhow::Result<Log> {
+        let token = match &self.store {
+            Some(_) => None,
+            None => Some(self.credentials.token(identity::Role::Auditor)?),
+        };
         log::open(
             self.store.as_deref(),
             self.keys.as_deref(),
             &self.command_url,
+            token.as_deref(),
         )
         .await
     }
@@ -225,6 +250,9 @@ pub struct RebuildArgs {
         default_value = "http://127.0.0.1:50052"
     )]
     query_url: String,
+    /// An admin's token (rebuilds are the admin's).
+    #[command(flatten)]
+    credentials: Credentials,
 }
 
 fn rfc3339(text: &str) -> Result<DateTime<Utc>, String> {
@@ -250,7 +278,10 @@ impl AuditCommand {
                 Ok(())
             }
             AuditCommand::Export(args) => export(args).await,
-            AuditCommand::Rebuild(args) => rebuild(&args.query_url, args.read_models).await,
+            AuditCommand::Rebuild(args) => {
+                let token = args.credentials.token(identity::Role::Admin)?;
+                rebuild(&args.query_url, &token, args.read_models).await
+            }
         }
     }
 }
@@ -396,7 +427,7 @@ async fn export(args: ExportArgs) -> anyhow::Result<()> {
 }
 
 /// Starts the rebuild of `read_models` (`all` = every one) and follows it to the switch.
-async fn rebuild(query_url: &str, read_models: Vec<String>) -> anyhow::Result<()> {
+async fn rebuild(query_url: &str, token: &str, read_models: Vec<String>) -> anyhow::Result<()> {
     use contracts::v1::query_client::QueryClient;
     use contracts::v1::{ProjectionStatusRequest, RebuildReadModelsRequest};
 
@@ -405,6 +436,8 @@ async fn rebuild(query_url: &str, read_models: Vec<String>) -> anyhow::Result<()
         .connect()
         .await
         .with_context(|| format!("no query service answers at {query_url}"))?;
+    let channel = identity::grpc::authed(channel, token)
+        .ok_or_else(|| anyhow::anyhow!("the token is not a valid header value"))?;
     let mut query = QueryClient::new(channel);
     let projections = if read_models.iter().any(|name| name == "all") {
         Vec::new()

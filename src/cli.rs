@@ -29,6 +29,9 @@ enum Action {
     /// running platform, or of a store file with --store).
     #[command(subcommand)]
     Audit(crate::audit::AuditCommand),
+    /// Print a bearer token of the embedded default's development issuer, e.g.
+    /// `curl -H "Authorization: Bearer $(pitlane token --role planner)" …`.
+    Token(crate::token::TokenArgs),
     /// Run a benchmark; each ends with `RESULT <name> <value> <unit>` lines.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -67,6 +70,7 @@ impl Cli {
             Action::Bff => run_bff().await,
             Action::Bench(bench) => bench.run().await,
             Action::Audit(audit) => audit.run().await,
+            Action::Token(token) => token.run(),
         }
     }
 }
@@ -85,8 +89,11 @@ impl UpArgs {
 async fn run_platform(args: UpArgs) -> anyhow::Result<()> {
     crate::telemetry::init();
     // The BFF's other settings (rate limit, CORS, timeouts…) come from the environment.
+    // Every service trusts the data directory's development issuer, unless AUTH_ISSUER
+    // names another.
     let bff = bff::Config {
         listen: args.rest_addr,
+        auth: identity::AuthSettings::from_env(&args.data)?,
         ..bff::Config::from_env()?
     };
     let platform = crate::platform::Platform::start(crate::platform::PlatformConfig {
@@ -119,7 +126,17 @@ async fn run_platform(args: UpArgs) -> anyhow::Result<()> {
     println!("  command service (gRPC)  http://{}", platform.command_addr);
     println!("  query service (gRPC)    http://{}", platform.query_addr);
     println!(
-        "  both gRPC services serve health and reflection: grpcurl -plaintext {} list",
+        "Every call needs a bearer token of this platform's issuer ({}/issuer.key):",
+        args.data.display()
+    );
+    println!(
+        "  curl -H \"Authorization: Bearer $(pitlane token --role planner --data {})\" http://{}/api/v1/customers",
+        args.data.display(),
+        platform.rest_addr
+    );
+    println!(
+        "  both gRPC services serve health and reflection: grpcurl -plaintext -H \"authorization: Bearer $(pitlane token --role auditor --data {})\" {} list",
+        args.data.display(),
         platform.query_addr
     );
     println!("Ctrl-C stops it.");

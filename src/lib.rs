@@ -10,3 +10,4 @@ pub mod bench;
 pub mod cli;
 pub mod platform;
 pub mod telemetry;
+pub mod token;

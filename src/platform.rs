@@ -33,6 +33,7 @@ impl PlatformConfig {
         let any = SocketAddr::from(([127, 0, 0, 1], 0));
         let mut bff = bff::Config::local(String::new(), String::new());
         bff.rate_limit = None;
+        bff.auth = identity::AuthSettings::development(&data);
         PlatformConfig {
             data,
             command_addr: any,
@@ -50,6 +51,9 @@ pub struct Platform {
     pub rest_addr: SocketAddr,
     pub store: Arc<dyn EventStore>,
     pub read_models: Arc<es_core::projection::StatusBoard>,
+    /// The issuer every service trusts: the development issuer of the data directory
+    /// (unless `AUTH_ISSUER` names another); it mints tokens for tests and tools.
+    pub auth: identity::Auth,
     stop: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
@@ -58,6 +62,10 @@ impl Platform {
     pub async fn start(config: PlatformConfig) -> anyhow::Result<Platform> {
         std::fs::create_dir_all(&config.data)
             .with_context(|| format!("cannot create {}", config.data.display()))?;
+        let auth_settings = config.bff.auth.clone();
+        let auth = auth_settings
+            .open("pitlane-up")
+            .context("cannot open the token issuer's keys")?;
         let events = config.data.join("events.db");
         let command_config = command::config::Config {
             listen: config.command_addr,
@@ -67,6 +75,8 @@ impl Platform {
             max_retries: 3,
             aggregate_cache: 10_000,
             kafka: None,
+            auth: auth_settings.clone(),
+            tls: identity::tls::TlsSettings::default(),
         };
         let store: Arc<dyn EventStore> = Arc::new(
             SqliteEventStore::open(&events)
@@ -94,6 +104,8 @@ impl Platform {
             command_url: command_url.clone(),
             consistency_timeout: Duration::from_secs(5),
             kafka: None,
+            auth: auth_settings.clone(),
+            tls: identity::tls::TlsSettings::default(),
         };
         let db = ReadModelDb::open(&query_config.read_models, query::startup::all_projections())
             .with_context(|| {
@@ -106,10 +118,12 @@ impl Platform {
         let listener = TcpListener::bind(config.query_addr)
             .await
             .with_context(|| format!("cannot listen on {}", config.query_addr))?;
+        // The query service follows the event stream as itself (role `service`).
+        let query_identity = auth_settings.open("query-service")?;
         let query_app = query::startup::App::with_source(
             listener,
             db,
-            Arc::new(GrpcEventSource::new(channel)),
+            Arc::new(GrpcEventSource::new(channel, query_identity.tokens)),
             &query_config,
         )?;
         let query_addr = query_app.local_addr();
@@ -136,9 +150,34 @@ impl Platform {
             rest_addr,
             store,
             read_models,
+            auth,
             stop,
             tasks,
         })
+    }
+
+    /// A token of the platform's development issuer (tests, benchmarks, the demo).
+    pub fn token(&self, request: &identity::TokenRequest) -> anyhow::Result<String> {
+        let issuer = self
+            .auth
+            .development
+            .as_ref()
+            .context("the platform trusts an external issuer: it mints no tokens")?;
+        Ok(issuer.mint(request))
+    }
+
+    /// A gRPC channel to `address` calling as `subject` with `role`.
+    pub async fn channel_as(
+        &self,
+        address: SocketAddr,
+        subject: &str,
+        role: identity::Role,
+    ) -> anyhow::Result<identity::grpc::AuthedChannel> {
+        let token = self.token(&identity::TokenRequest::new(subject, role))?;
+        let channel = Channel::from_shared(format!("http://{address}"))?
+            .connect()
+            .await?;
+        identity::grpc::authed(channel, &token).context("the token is not a header value")
     }
 
     /// Stops every service and waits for them.
@@ -188,9 +227,8 @@ mod tests {
             "demo data loads only into an empty store"
         );
 
-        let channel = Channel::from_shared(format!("http://{}", platform.query_addr))
-            .unwrap()
-            .connect()
+        let channel = platform
+            .channel_as(platform.query_addr, "ada", identity::Role::Auditor)
             .await
             .unwrap();
         let mut query = QueryClient::new(channel);

@@ -1,11 +1,17 @@
 //! The BFF's configuration, from environment variables (12-factor): where the gRPC
-//! upstreams are, how patient to be with them, what clients may do, and where the
-//! locks live (Redis, shared by every instance, or in-process).
+//! upstreams are, how patient to be with them, whose tokens prove who a caller is,
+//! what clients may do, and where the locks live (Redis, shared by every instance, or
+//! in-process).
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-#[derive(Debug, Clone, PartialEq)]
+use identity::AuthSettings;
+
+/// Its `Debug` shows no secret: Redis passwords and service tokens are masked by
+/// their own types.
+#[derive(Debug, Clone)]
 pub struct Config {
     /// `PITLANE_BFF_ADDR`, default `127.0.0.1:8080`.
     pub listen: SocketAddr,
@@ -14,9 +20,14 @@ pub struct Config {
     /// `PITLANE_QUERY_URL`, default `http://127.0.0.1:50052`.
     pub query_url: String,
     pub upstream: UpstreamPolicy,
-    /// `PITLANE_RATE_LIMIT`: `<requests>/<seconds>s` per client IP, default `100/10s`;
-    /// `off` disables it (benchmarks, tests that storm one IP).
+    /// `PITLANE_RATE_LIMIT`: `<requests>/<seconds>s` per token subject (per client IP
+    /// for requests without a valid token), default `100/10s`; `off` disables it
+    /// (benchmarks, tests that storm one IP).
     pub rate_limit: Option<RateLimit>,
+    /// `PITLANE_TRUSTED_PROXIES`: comma-separated IPs of the reverse proxies in front of
+    /// the BFF, whose `X-Forwarded-For` is believed when the rate limit looks for the
+    /// client's address; none by default (the TCP peer is the client).
+    pub trusted_proxies: Vec<IpAddr>,
     /// `PITLANE_CORS_ORIGINS`: comma-separated origins allowed to call from a browser,
     /// e.g. `http://localhost:3000`; empty (the default) allows none.
     pub cors_origins: Vec<String>,
@@ -31,6 +42,13 @@ pub struct Config {
     /// exclude each other's conflicting bookings; unset (the embedded default), they
     /// live in this process.
     pub redis_url: Option<RedisUrl>,
+    /// `AUTH_*` (see [`identity::config`]): whose bearer tokens the BFF accepts; without
+    /// `AUTH_ISSUER`, the development issuer whose key is in the data directory
+    /// (`PITLANE_DATA`, default `data`).
+    pub auth: AuthSettings,
+    /// `PITLANE_TLS_CA` (and `PITLANE_TLS_CERT`/`PITLANE_TLS_KEY` for a client
+    /// certificate): TLS towards `https://` upstreams.
+    pub tls: identity::tls::TlsSettings,
 }
 
 /// A Redis URL that parsed (`redis://[user:password@]host[:port][/db]`). Its `Debug`
@@ -186,6 +204,28 @@ impl Config {
                 }
             })
             .collect::<Result<_, _>>()?;
+        let trusted_proxies = get("PITLANE_TRUSTED_PROXIES", "")
+            .split(',')
+            .map(str::trim)
+            .filter(|proxy| !proxy.is_empty())
+            .map(|proxy| {
+                proxy.parse::<IpAddr>().map_err(|_| {
+                    error(
+                        "PITLANE_TRUSTED_PROXIES",
+                        format!("`{proxy}` is not an IP address like 10.0.0.2"),
+                    )
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        let data_dir = PathBuf::from(get("PITLANE_DATA", "data"));
+        let auth = AuthSettings::from_lookup(&lookup, &data_dir).map_err(|e| ConfigError {
+            variable: e.variable,
+            message: e.reason,
+        })?;
+        let tls = identity::tls::TlsSettings::from_lookup(&lookup).map_err(|e| ConfigError {
+            variable: e.variable,
+            message: e.reason,
+        })?;
         let redis_url = lookup("REDIS_URL")
             .filter(|url| !url.trim().is_empty())
             .map(|url| RedisUrl::parse(&url).map_err(|message| error("REDIS_URL", message)))
@@ -196,16 +236,20 @@ impl Config {
             query_url: url("PITLANE_QUERY_URL", "http://127.0.0.1:50052")?,
             upstream,
             rate_limit,
+            trusted_proxies,
             cors_origins,
             body_limit: number("PITLANE_BODY_LIMIT_BYTES", "65536", 1024..=16 << 20)? as usize,
             lock_ttl: Duration::from_millis(number("PITLANE_LOCK_TTL_MS", "10000", 100..=600_000)?),
             lock_wait: Duration::from_millis(number("PITLANE_LOCK_WAIT_MS", "5000", 1..=600_000)?),
             redis_url,
+            auth,
+            tls,
         })
     }
 
     /// A configuration for tests and the embedded platform: the given upstreams, port 0,
-    /// and the defaults otherwise.
+    /// the development issuer of the default data directory (`data`), and the defaults
+    /// otherwise.
     pub fn local(command_url: String, query_url: String) -> Self {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -213,11 +257,14 @@ impl Config {
             query_url,
             upstream: UpstreamPolicy::default(),
             rate_limit: Some(RateLimit::default()),
+            trusted_proxies: Vec::new(),
             cors_origins: Vec::new(),
             body_limit: 65_536,
             lock_ttl: Duration::from_secs(10),
             lock_wait: Duration::from_secs(5),
             redis_url: None,
+            auth: AuthSettings::development(Path::new("data")),
+            tls: identity::tls::TlsSettings::default(),
         }
     }
 }
@@ -265,6 +312,11 @@ mod tests {
         assert_eq!(config.upstream.retries, 3);
         assert_eq!(config.rate_limit, Some(RateLimit::default()));
         assert!(config.cors_origins.is_empty());
+        assert!(config.trusted_proxies.is_empty(), "no proxy is believed");
+        assert!(matches!(
+            &config.auth.issuer,
+            identity::config::IssuerSettings::Development(key) if key == Path::new("data/issuer.key")
+        ));
         assert_eq!(
             config.redis_url, None,
             "in-process locks unless REDIS_URL is set"
@@ -315,6 +367,7 @@ mod tests {
             ("PITLANE_BODY_LIMIT_BYTES", "1"),
             ("REDIS_URL", "localhost:6379"),
             ("REDIS_URL", "http://127.0.0.1:6379"),
+            ("PITLANE_TRUSTED_PROXIES", "proxy.internal"),
         ] {
             assert_eq!(config(&[(variable, value)]).unwrap_err().variable, variable);
         }
@@ -331,5 +384,39 @@ mod tests {
             config.cors_origins,
             ["http://localhost:3000", "https://planner.example"]
         );
+    }
+
+    #[test]
+    fn trusted_proxies_are_a_list_of_addresses_and_the_data_directory_holds_the_dev_key() {
+        let config = config(&[
+            ("PITLANE_TRUSTED_PROXIES", "10.0.0.2, ::1"),
+            ("PITLANE_DATA", "/var/lib/pitlane"),
+        ])
+        .unwrap();
+        assert_eq!(
+            config.trusted_proxies,
+            [
+                "10.0.0.2".parse::<IpAddr>().unwrap(),
+                "::1".parse().unwrap()
+            ]
+        );
+        assert!(matches!(
+            &config.auth.issuer,
+            identity::config::IssuerSettings::Development(key)
+                if key == Path::new("/var/lib/pitlane/issuer.key")
+        ));
+    }
+
+    #[test]
+    fn an_issuer_without_its_keys_is_a_start_up_error_naming_the_missing_variable() {
+        let error = config(&[("AUTH_ISSUER", "https://id.example")]).unwrap_err();
+        assert_eq!(error.variable, "AUTH_JWKS_URL");
+    }
+
+    #[test]
+    fn a_service_token_never_shows_in_debug_output() {
+        let config = config(&[("PITLANE_SERVICE_TOKEN", "eyJ.s3cret.sig")]).unwrap();
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
     }
 }

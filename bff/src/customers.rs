@@ -115,6 +115,7 @@ pub fn path_uuid(name: &str, raw: &str) -> Result<String, ApiError> {
 
 /// Register a customer.
 #[utoipa::path(post, path = "/customers", tag = "customers",
+    security(("bearer" = ["planner"])),
     request_body = RegisterCustomer,
     params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first answer")),
     responses(
@@ -151,6 +152,7 @@ pub async fn register_customer(
 
 /// Replace a customer's contact details (refused after erasure).
 #[utoipa::path(put, path = "/customers/{customer_id}/contact", tag = "customers",
+    security(("bearer" = ["planner"])),
     request_body = Contact,
     params(("customer_id" = String, Path, description = "The customer's UUID"),
         ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it changed since")),
@@ -182,6 +184,7 @@ pub async fn update_customer_contact(
 
 /// Erase a customer's personal data (GDPR): the fields become unreadable everywhere.
 #[utoipa::path(post, path = "/customers/{customer_id}/erasure", tag = "customers",
+    security(("bearer" = ["admin"])),
     params(("customer_id" = String, Path, description = "The customer's UUID")),
     responses(
         (status = 200, description = "Erased", body = CommandResult),
@@ -202,6 +205,7 @@ pub async fn erase_personal_data(
 
 /// List customers, searched, sorted and paged.
 #[utoipa::path(get, path = "/customers", tag = "customers",
+    security(("bearer" = ["planner", "auditor"])),
     params(CustomerFilter),
     responses(
         (status = 200, description = "A page of customers", body = CustomerList),
@@ -235,6 +239,7 @@ pub async fn list_customers(
 
 /// Read one customer; the `ETag` is its version.
 #[utoipa::path(get, path = "/customers/{customer_id}", tag = "customers",
+    security(("bearer" = ["planner", "auditor"])),
     params(("customer_id" = String, Path, description = "The customer's UUID"),
         ("after" = Option<String>, Query, description = "A consistency token to wait for")),
     responses(

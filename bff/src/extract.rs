@@ -1,6 +1,6 @@
 //! Extractors that turn an HTTP request into typed input or a field-named problem:
-//! [`Json`] (body), [`Query`] (query string) and [`RequestContext`] (headers that
-//! travel with the command: correlation, actor, idempotency key, `If-Match`, tokens).
+//! [`Json`] (body), [`Query`] (query string) and [`RequestContext`] (what travels with
+//! the command: the verified caller, correlation, idempotency key, `If-Match`, tokens).
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -8,6 +8,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use contracts::metadata as keys;
 use contracts::v1::ConsistencyToken;
+use identity::{Caller, Role};
 use serde::de::DeserializeOwned;
 
 use crate::consistency;
@@ -122,14 +123,14 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
     }
 }
 
-/// The headers a command or query carries through the BFF to the services.
+/// What a command or query carries through the BFF to the services.
 #[derive(Debug, Clone, Default)]
 pub struct RequestContext {
     pub correlation_id: String,
-    /// `X-Actor-Subject` / `X-Actor-Role`: set by the authenticating proxy in front of
-    /// the BFF; recorded in every event's envelope.
-    pub actor_subject: Option<String>,
-    pub actor_role: Option<String>,
+    /// The caller whose token the authentication middleware verified (never a header a
+    /// client typed): its token is forwarded to the services, which verify it again and
+    /// record its subject as the event's actor. `None` only in unit tests.
+    pub caller: Option<Caller>,
     pub traceparent: Option<String>,
     /// `Idempotency-Key`: a retried POST with the same key returns the first answer.
     pub idempotency_key: Option<String>,
@@ -141,6 +142,9 @@ pub struct RequestContext {
 
 const MAX_HEADER_LEN: usize = 200;
 
+/// The gRPC metadata key of the forwarded bearer token.
+const AUTHORIZATION: &str = "authorization";
+
 /// The namespace of ids derived from idempotency keys.
 const ID_NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x6d1f_3c1e_8a2b_4f0e_9b7a_5c2d_1e0f_a9b8);
 
@@ -148,6 +152,13 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        // Put there by `auth::authorize` on every `/api/v1` route; its absence means a
+        // route the middleware does not guard, which must not act for nobody.
+        let caller = parts
+            .extensions
+            .get::<Caller>()
+            .cloned()
+            .ok_or_else(|| ApiError::new(ProblemKind::Unauthenticated, "no verified caller"))?;
         let headers = &parts.headers;
         let text = |name: &'static str| -> Result<Option<String>, ApiError> {
             let Some(value) = headers.get(name) else {
@@ -200,8 +211,7 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
         }
         Ok(RequestContext {
             correlation_id,
-            actor_subject: text("x-actor-subject")?,
-            actor_role: text("x-actor-role")?,
+            caller: Some(caller),
             traceparent: text("traceparent")?,
             idempotency_key: text("idempotency-key")?,
             if_match,
@@ -218,8 +228,18 @@ pub fn parse_etag(raw: &str) -> Option<u64> {
 }
 
 impl RequestContext {
-    /// A gRPC request carrying this context as metadata (DESIGN §3): correlation,
-    /// actor and trace context.
+    /// The verified caller's subject (`sub`), if any.
+    pub fn subject(&self) -> Option<&str> {
+        self.caller.as_ref().map(Caller::subject)
+    }
+
+    /// The role this request acts under, if any.
+    pub fn role(&self) -> Option<Role> {
+        self.caller.as_ref().map(|caller| caller.role)
+    }
+
+    /// A gRPC request carrying this context as metadata (DESIGN §3): the caller's bearer
+    /// token (the services take the actor from it), correlation and trace context.
     pub fn grpc<M>(&self, message: M) -> tonic::Request<M> {
         let mut request = tonic::Request::new(message);
         let metadata = request.metadata_mut();
@@ -229,11 +249,8 @@ impl RequestContext {
             }
         };
         put(keys::CORRELATION_ID, &self.correlation_id);
-        if let Some(subject) = &self.actor_subject {
-            put(keys::ACTOR_SUBJECT, subject);
-        }
-        if let Some(role) = &self.actor_role {
-            put(keys::ACTOR_ROLE, role);
+        if let Some(caller) = &self.caller {
+            put(AUTHORIZATION, &format!("Bearer {}", caller.identity.token));
         }
         if let Some(traceparent) = &self.traceparent {
             put(keys::TRACEPARENT, traceparent);
@@ -254,11 +271,19 @@ impl RequestContext {
     }
 
     /// The id of a resource the client did not name. With an `Idempotency-Key` it is
-    /// derived from the key (UUID v5), so a retried request names the same resource and
-    /// the command service recognises the retry; without one it is a fresh UUID v7.
+    /// derived from the caller's subject, the scope and the key (UUID v5), so a retried
+    /// request names the same resource and the command service recognises the retry,
+    /// while another caller reusing the key names another resource; without a key it is
+    /// a fresh UUID v7.
     pub fn new_id(&self, scope: &str) -> uuid::Uuid {
         match &self.idempotency_key {
-            Some(key) => uuid::Uuid::new_v5(&ID_NAMESPACE, format!("{scope}\n{key}").as_bytes()),
+            Some(key) => {
+                let subject = self.subject().unwrap_or("");
+                // The subject's length first, so no subject can end where another's
+                // scope begins.
+                let name = format!("{}:{subject}\n{scope}\n{key}", subject.len());
+                uuid::Uuid::new_v5(&ID_NAMESPACE, name.as_bytes())
+            }
             None => uuid::Uuid::now_v7(),
         }
     }
@@ -339,6 +364,81 @@ mod tests {
         assert_ne!(keyed.new_id("customer"), keyed.new_id("driver"));
         let unkeyed = RequestContext::default();
         assert_ne!(unkeyed.new_id("customer"), unkeyed.new_id("customer"));
+    }
+
+    fn caller(subject: &str, role: Role) -> Caller {
+        Caller {
+            identity: identity::Identity {
+                subject: subject.into(),
+                roles: vec![role],
+                driver_id: None,
+                token: std::sync::Arc::from(format!("token-of-{subject}")),
+            },
+            role,
+        }
+    }
+
+    fn keyed(subject: &str, key: &str) -> RequestContext {
+        RequestContext {
+            caller: Some(caller(subject, Role::Planner)),
+            idempotency_key: Some(key.into()),
+            ..RequestContext::default()
+        }
+    }
+
+    #[test]
+    fn the_same_idempotency_key_of_two_subjects_derives_two_ids() {
+        assert_ne!(
+            keyed("alice", "k-1").new_id("customer"),
+            keyed("bob", "k-1").new_id("customer")
+        );
+        assert_eq!(
+            keyed("alice", "k-1").new_id("customer"),
+            keyed("alice", "k-1").new_id("customer")
+        );
+        // No subject can borrow another's scope by ending in a newline.
+        assert_ne!(
+            keyed("a\ncustomer", "k").new_id("x"),
+            keyed("a", "k").new_id("customer\nx")
+        );
+    }
+
+    #[tokio::test]
+    async fn forged_actor_headers_are_not_forwarded_and_the_token_is() {
+        let request = axum::http::Request::builder()
+            .uri("/api/v1/customers")
+            .header("x-actor-subject", "chief-auditor")
+            .header("x-actor-role", "admin")
+            .extension(caller("grace", Role::Planner))
+            .body(())
+            .unwrap();
+        let (mut parts, ()) = request.into_parts();
+        let ctx = RequestContext::from_request_parts(&mut parts, &())
+            .await
+            .unwrap();
+        assert_eq!(ctx.subject(), Some("grace"));
+        let request = ctx.command(());
+        let metadata = request.metadata();
+        assert_eq!(
+            metadata.get("authorization").unwrap(),
+            "Bearer token-of-grace"
+        );
+        assert!(metadata.get("x-actor-subject").is_none());
+        assert!(metadata.get("x-actor-role").is_none());
+    }
+
+    #[tokio::test]
+    async fn a_request_without_a_verified_caller_gets_no_context() {
+        let request = axum::http::Request::builder()
+            .uri("/api/v1/customers")
+            .header("x-actor-role", "admin")
+            .body(())
+            .unwrap();
+        let (mut parts, ()) = request.into_parts();
+        let refused = RequestContext::from_request_parts(&mut parts, &())
+            .await
+            .unwrap_err();
+        assert_eq!(refused.kind, ProblemKind::Unauthenticated);
     }
 
     #[test]

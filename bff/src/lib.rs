@@ -1,14 +1,20 @@
-//! The BFF: Pitlane's REST/JSON API for frontends (DESIGN §7–§8). It owns no data:
-//! every request becomes gRPC calls to the command and query services, and bookings
-//! of drivers, vans and technicians are checked for conflicts under locks.
+//! The BFF: Pitlane's REST/JSON API for frontends (DESIGN §7–§9). It owns no data:
+//! every request becomes gRPC calls to the command and query services, made with the
+//! caller's own bearer token, and bookings of drivers, vans and technicians are
+//! checked for conflicts under locks.
 //!
-//! Depends on `contracts` and es-core's lock port only — never on the services' code.
+//! Depends on `contracts`, `identity` and es-core's lock port only — never on the
+//! services' code.
 //!
 //! A tour:
 //! - [`router`] builds every route ([`customers`], [`fleet`], [`workshop`],
 //!   [`deliveries`], [`views`], [`schedules`], [`audit`], [`health`], OpenAPI at
 //!   `/api/openapi.json`, Swagger UI at `/docs`) with its middleware
-//!   ([`correlation`], [`rate_limit`], CORS, body limit);
+//!   ([`correlation`], [`auth`], [`rate_limit`] keyed by subject or [`client_ip`],
+//!   CORS, body limit);
+//! - [`auth`] authenticates every `/api/v1` request (bearer JWT, [`identity`]'s
+//!   verifier) and admits it by the roles its handler declares in its OpenAPI
+//!   annotation; drivers reach only their own deliveries;
 //! - [`extract`] turns requests into typed input or a field-named [`problem`];
 //! - [`commands`] sends a command and answers with `ETag` and consistency token;
 //! - [`upstream`] is the one path to gRPC: [`breaker`], timeout, retries;
@@ -16,12 +22,16 @@
 //! - [`audit`] replays the event log for auditors (history, state as of, diff, trace,
 //!   verify, export) and lets an admin rebuild read models.
 //!
-//! Key decision: the BFF validates only what JSON and HTTP can say (types, enums,
+//! Key decisions: the BFF validates only what JSON and HTTP can say (types, enums,
 //! dates, ids); the domain's rules stay in the aggregates, and the command service's
-//! field-named errors pass through as 422s.
+//! field-named errors pass through as 422s. Who may call an operation is written once,
+//! next to its handler (`security(("bearer" = [roles]))`), and enforced from the
+//! generated OpenAPI document, so the document cannot say otherwise than the code.
 
 pub mod audit;
+pub mod auth;
 pub mod breaker;
+pub mod client_ip;
 pub mod commands;
 pub mod config;
 pub mod consistency;

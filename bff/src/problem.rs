@@ -24,10 +24,15 @@ pub enum ProblemKind {
     InvalidField,
     UnsupportedMediaType,
     PayloadTooLarge,
-    /// The caller's role (`X-Actor-Role`, set by the authenticating proxy) may not do
-    /// this, e.g. a rebuild of read models without `admin` (403).
+    /// No valid bearer token: missing, expired, signed by an unknown key… (401, with
+    /// `WWW-Authenticate` naming the reason).
+    Unauthenticated,
+    /// The token's roles are not among those the operation admits, or a driver's token
+    /// names another driver than the delivery's (403).
     Forbidden,
     NotFound,
+    /// The path exists, but not with this method (405, with `Allow`).
+    MethodNotAllowed,
     AlreadyExists,
     /// A domain rule refused the command in the aggregate's current state (409).
     RuleViolation,
@@ -55,8 +60,10 @@ impl ProblemKind {
             ProblemKind::InvalidField => "invalid-field",
             ProblemKind::UnsupportedMediaType => "unsupported-media-type",
             ProblemKind::PayloadTooLarge => "payload-too-large",
+            ProblemKind::Unauthenticated => "unauthenticated",
             ProblemKind::Forbidden => "forbidden",
             ProblemKind::NotFound => "not-found",
+            ProblemKind::MethodNotAllowed => "method-not-allowed",
             ProblemKind::AlreadyExists => "already-exists",
             ProblemKind::RuleViolation => "rule-violation",
             ProblemKind::ScheduleConflict => "schedule-conflict",
@@ -76,8 +83,10 @@ impl ProblemKind {
             ProblemKind::InvalidField => StatusCode::UNPROCESSABLE_ENTITY,
             ProblemKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ProblemKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ProblemKind::Unauthenticated => StatusCode::UNAUTHORIZED,
             ProblemKind::Forbidden => StatusCode::FORBIDDEN,
             ProblemKind::NotFound => StatusCode::NOT_FOUND,
+            ProblemKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ProblemKind::AlreadyExists
             | ProblemKind::RuleViolation
             | ProblemKind::ScheduleConflict
@@ -97,8 +106,10 @@ impl ProblemKind {
             ProblemKind::InvalidField => "A field has an invalid value",
             ProblemKind::UnsupportedMediaType => "The body must be application/json",
             ProblemKind::PayloadTooLarge => "The request body is too large",
+            ProblemKind::Unauthenticated => "The request needs a valid bearer token",
             ProblemKind::Forbidden => "The caller's role may not do this",
             ProblemKind::NotFound => "Not found",
+            ProblemKind::MethodNotAllowed => "The path does not take this method",
             ProblemKind::AlreadyExists => "It already exists",
             ProblemKind::RuleViolation => "A business rule refused the request",
             ProblemKind::ScheduleConflict => "The resource is booked in an overlapping slot",
@@ -253,6 +264,14 @@ impl IntoResponse for ApiError {
         if let Some(seconds) = self.retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
+        if self.kind == ProblemKind::Unauthenticated {
+            // A 401 always carries a challenge (RFC 9110); the authentication middleware
+            // replaces this one with the precise reason.
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"pitlane\", error=\"invalid_token\""),
+            );
+        }
         response
     }
 }
@@ -270,6 +289,8 @@ impl From<tonic::Status> for ApiError {
         let reason = (!detail.reason.is_empty()).then(|| detail.reason.clone());
         let kind = match status.code() {
             Code::InvalidArgument | Code::OutOfRange => ProblemKind::InvalidField,
+            // The service refused the token the BFF forwarded (e.g. it expired on the way).
+            Code::Unauthenticated => ProblemKind::Unauthenticated,
             Code::NotFound => ProblemKind::NotFound,
             Code::PermissionDenied => ProblemKind::Forbidden,
             Code::AlreadyExists => ProblemKind::AlreadyExists,
@@ -344,6 +365,14 @@ mod tests {
         let error = ApiError::from(status(Code::PermissionDenied, "admin_only", ""));
         assert_eq!(error.status(), StatusCode::FORBIDDEN);
         assert_eq!(error.problem().kind, "/problems/forbidden");
+    }
+
+    #[test]
+    fn a_token_an_upstream_refuses_is_a_401_with_a_challenge_not_a_502() {
+        let response =
+            ApiError::from(tonic::Status::unauthenticated("the token has expired")).into_response();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert!(response.headers().contains_key(header::WWW_AUTHENTICATE));
     }
 
     #[test]

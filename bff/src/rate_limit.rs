@@ -1,11 +1,15 @@
-//! Rate limit per client IP (default 100 requests per 10 s) with `governor`'s GCRA:
-//! a client may burst its whole allowance, then gets one more request every
-//! `period / requests`. Over the limit: 429 problem with `Retry-After`.
+//! Rate limit (default 100 requests per 10 s) with `governor`'s GCRA: a client may
+//! burst its whole allowance, then gets one more request every `period / requests`.
+//! Over the limit: 429 problem with `Retry-After`.
 //!
-//! The key is the TCP peer address. Behind a proxy every client shares the proxy's
-//! address; put the limit in the proxy then, or switch it off here.
+//! Who "a client" is: the token's subject when the request's token was verified
+//! (`auth::authenticate` runs first), so colleagues behind one NAT do not share an
+//! allowance; otherwise its address ([`crate::client_ip`]: the TCP peer, or what a
+//! trusted proxy forwarded), so a flood without valid tokens is limited per address.
+//! Probes and documentation (`/health/*`, `/metrics`, `/docs`, `/api/openapi.json`)
+//! are never limited: an orchestrator must not see a busy BFF as a dead one.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
@@ -15,16 +19,35 @@ use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
+use crate::auth::Authentication;
+use crate::client_ip::client_ip;
 use crate::config::RateLimit;
 use crate::problem::{ApiError, ProblemKind};
 
+/// Whose allowance a request draws on.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Client {
+    Subject(String),
+    Address(IpAddr),
+}
+
 #[derive(Clone)]
 pub struct Limiter {
-    limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    limiter: Arc<DefaultKeyedRateLimiter<Client>>,
+    trusted_proxies: Arc<[IpAddr]>,
+}
+
+/// Paths never limited.
+fn exempt(path: &str) -> bool {
+    path.starts_with("/health/")
+        || path == "/metrics"
+        || path == "/docs"
+        || path.starts_with("/docs/")
+        || path == "/api/openapi.json"
 }
 
 impl Limiter {
-    pub fn new(limit: RateLimit) -> Self {
+    pub fn new(limit: RateLimit, trusted_proxies: &[IpAddr]) -> Self {
         let burst = NonZeroU32::new(limit.requests).unwrap_or(NonZeroU32::MIN);
         let period = limit.per / burst.get();
         let quota = Quota::with_period(period)
@@ -43,57 +66,54 @@ impl Limiter {
                 }
             }
         });
-        Limiter { limiter }
+        Limiter {
+            limiter,
+            trusted_proxies: trusted_proxies.into(),
+        }
     }
 
     /// `Err(seconds to wait)` when `client` is over its allowance.
-    pub fn check(&self, client: IpAddr) -> Result<(), u64> {
-        self.limiter.check_key(&client).map_err(|not_until| {
+    pub fn check(&self, client: &Client) -> Result<(), u64> {
+        self.limiter.check_key(client).map_err(|not_until| {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
         })
     }
+
+    /// Whose allowance `request` draws on.
+    pub fn client_of(&self, request: &Request) -> Client {
+        if let Some(Authentication(Ok(identity))) = request.extensions().get::<Authentication>() {
+            return Client::Subject(identity.subject.clone());
+        }
+        let peer = request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|info| info.0.ip());
+        Client::Address(client_ip(peer, request.headers(), &self.trusted_proxies))
+    }
 }
 
 pub async fn middleware(State(limiter): State<Limiter>, request: Request, next: Next) -> Response {
-    let client = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|info| info.0.ip())
-        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-    match limiter.check(client) {
+    if exempt(request.uri().path()) {
+        return next.run(request).await;
+    }
+    let client = limiter.client_of(&request);
+    match limiter.check(&client) {
         Ok(()) => next.run(request).await,
-        Err(seconds) => ApiError::new(
-            ProblemKind::RateLimited,
-            "too many requests from this address; slow down",
-        )
-        .with_retry_after(seconds.max(1))
-        .into_response(),
+        Err(seconds) => {
+            let who = match client {
+                Client::Subject(_) => "this subject",
+                Client::Address(_) => "this address",
+            };
+            ApiError::new(
+                ProblemKind::RateLimited,
+                format!("too many requests from {who}; slow down"),
+            )
+            .with_retry_after(seconds.max(1))
+            .into_response()
+        }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use std::time::Duration;
-
-    use super::*;
-
-    #[tokio::test]
-    async fn a_client_over_its_allowance_is_told_how_long_to_wait_and_others_are_not() {
-        let limiter = Limiter::new(RateLimit {
-            requests: 3,
-            per: Duration::from_secs(30),
-        });
-        let alice = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1));
-        let bob = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2));
-        for _ in 0..3 {
-            assert_eq!(limiter.check(alice), Ok(()));
-        }
-        let wait = limiter.check(alice).unwrap_err();
-        assert!(
-            (1..=10).contains(&wait),
-            "waits one period of 10 s, got {wait}"
-        );
-        assert_eq!(limiter.check(bob), Ok(()));
-    }
-}
+mod tests;

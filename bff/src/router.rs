@@ -1,5 +1,7 @@
 //! The HTTP router, built by a function tests call without a socket.
 
+use std::sync::Arc;
+
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Method, header};
@@ -12,6 +14,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::auth::{self, AccessTable, Gate};
 use crate::openapi::ApiDoc;
 use crate::problem::{ApiError, ProblemKind};
 use crate::rate_limit::{self, Limiter};
@@ -21,10 +24,18 @@ use crate::{
     workshop,
 };
 
-/// Every route of the BFF with its middleware: correlation id, CORS, body limit,
-/// rate limit, and a panic guard that answers 500 instead of dropping the connection.
+/// Every route of the BFF with its middleware: correlation id, CORS, authentication,
+/// rate limit, authorization, body limit, and a panic guard that answers 500 instead of
+/// dropping the connection.
+///
+/// The order matters: a request is authenticated first (the token verified, nothing
+/// refused yet), so the rate limit can count it against its subject (or, without a
+/// valid token, its address), and only then refused or admitted by the operation's
+/// rule, read from the same OpenAPI document `/api/openapi.json` serves.
 pub fn router(state: AppState) -> Router {
-    let (routes, openapi) = documented_routes().split_for_parts();
+    let (routes, mut openapi) = documented_routes().split_for_parts();
+    auth::secure(&mut openapi);
+    let table = Arc::new(AccessTable::from_openapi(&openapi));
     let openapi_json = serde_json::to_string(&openapi).unwrap_or_default();
     let mut app = routes
         .route(
@@ -39,13 +50,25 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async {
             ApiError::new(ProblemKind::NotFound, "no such endpoint").into_response()
         })
-        .layer(DefaultBodyLimit::max(state.config.body_limit));
+        .layer(DefaultBodyLimit::max(state.config.body_limit))
+        // Layers added later wrap those added earlier: authenticate → limit → authorize.
+        .layer(middleware::from_fn_with_state(
+            Gate {
+                state: state.clone(),
+                table,
+            },
+            auth::authorize,
+        ));
     if let Some(limit) = state.config.rate_limit {
         app = app.layer(middleware::from_fn_with_state(
-            Limiter::new(limit),
+            Limiter::new(limit, &state.config.trusted_proxies),
             rate_limit::middleware,
         ));
     }
+    app = app.layer(middleware::from_fn_with_state(
+        state.verifier.clone(),
+        auth::authenticate,
+    ));
     let cors = cors(&state.config.cors_origins);
     app.with_state(state)
         .merge(swagger_ui_dist::generate_routes(
@@ -82,8 +105,16 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(health::ready))
 }
 
-/// The OpenAPI document `/api/openapi.json` serves.
+/// The OpenAPI document `/api/openapi.json` serves, its access rules completed.
 pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut document = documented_routes().into_openapi();
+    auth::secure(&mut document);
+    document
+}
+
+/// The document as the handlers' annotations alone make it, before [`auth::secure`]
+/// completes it: what each route itself declares.
+pub fn declared_openapi() -> utoipa::openapi::OpenApi {
     documented_routes().into_openapi()
 }
 
@@ -102,6 +133,7 @@ fn cors(origins: &[String]) -> CorsLayer {
             Method::DELETE,
         ])
         .allow_headers([
+            header::AUTHORIZATION,
             header::CONTENT_TYPE,
             header::IF_MATCH,
             HeaderName::from_static("idempotency-key"),
@@ -113,6 +145,7 @@ fn cors(origins: &[String]) -> CorsLayer {
             header::ETAG,
             header::LOCATION,
             header::RETRY_AFTER,
+            header::WWW_AUTHENTICATE,
             HeaderName::from_static(correlation::HEADER),
             HeaderName::from_static(consistency::HEADER),
         ])

@@ -126,6 +126,7 @@ impl From<pb::BookedSlot> for BookedSlotView {
 /// Read the slots a driver, vehicle or technician is booked on, optionally only those
 /// overlapping `[from, to)`.
 #[utoipa::path(get, path = "/schedules/{kind}/{resource_id}", tag = "schedules",
+    security(("bearer" = ["planner", "dispatcher", "auditor"])),
     params(("kind" = ScheduleKind, Path, description = "drivers, vehicles or technicians"),
         ("resource_id" = String, Path, description = "The driver's or technician's UUID, or the vehicle's license number"),
         ScheduleRange),

@@ -1,6 +1,6 @@
-//! Building and running the BFF: `build(config)` binds (port 0 in tests) and connects
-//! lazily to the upstreams and to Redis; `run_until_stopped(shutdown)` serves until
-//! told to stop.
+//! Building and running the BFF: `build(config)` binds (port 0 in tests), opens the
+//! token issuer's keys and connects lazily to the upstreams and to Redis;
+//! `run_until_stopped(shutdown)` serves until told to stop.
 //!
 //! Lazily on purpose: a Redis or an upstream that is down at start does not stop the
 //! BFF; `/health/ready` reports it down, and bookings fail closed until it is back.
@@ -12,6 +12,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use es_core::lock::redis::{DEFAULT_OPERATION_TIMEOUT, connect_pool};
 use es_core::lock::{InProcessLocks, LockManager, RedisLocks};
+use identity::Verifier;
 use tokio::net::TcpListener;
 
 use crate::config::Config;
@@ -27,12 +28,19 @@ pub struct App {
     state: AppState,
 }
 
-/// The BFF on the backends its configuration names: locks and tokens in Redis when
-/// `REDIS_URL` is set (shared by every instance), in this process otherwise.
+/// The BFF on the backends its configuration names: tokens verified against the
+/// configured issuer (`AUTH_*`, or the development issuer of the data directory);
+/// locks and tokens in Redis when `REDIS_URL` is set (shared by every instance), in
+/// this process otherwise.
 pub async fn build(config: Config) -> anyhow::Result<App> {
+    let auth = config
+        .auth
+        .open("bff")
+        .context("cannot open the token issuer's keys (AUTH_*, PITLANE_ISSUER_KEY)")?;
     let Some(url) = &config.redis_url else {
         return App::with_backends(
             config,
+            auth.verifier,
             Arc::new(InProcessLocks::new()),
             Arc::new(InProcessTokens::default()),
         )
@@ -42,32 +50,39 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         .context("configuration variable REDIS_URL")?;
     let locks = Arc::new(RedisLocks::new(pool.clone()));
     let tokens = Arc::new(RedisTokens::new(pool.clone()));
-    App::assemble(config, locks, tokens, Some(pool)).await
+    App::assemble(config, auth.verifier, locks, tokens, Some(pool)).await
 }
 
 impl App {
-    /// The BFF with the given lock manager and token registry (several BFF instances
-    /// must share both to exclude each other's bookings).
+    /// The BFF with the given token verifier (tests: a test issuer's), lock manager and
+    /// token registry (several BFF instances must share both to exclude each other's
+    /// bookings). `config.auth` is not opened.
     pub async fn with_backends(
         config: Config,
+        verifier: Arc<Verifier>,
         locks: Arc<dyn LockManager>,
         tokens: Arc<dyn TokenRegistry>,
     ) -> anyhow::Result<App> {
-        App::assemble(config, locks, tokens, None).await
+        App::assemble(config, verifier, locks, tokens, None).await
     }
 
     /// `redis`: the pool behind `locks` and `tokens`, if any, for `/health/ready`.
     async fn assemble(
         config: Config,
+        verifier: Arc<Verifier>,
         locks: Arc<dyn LockManager>,
         tokens: Arc<dyn TokenRegistry>,
         redis: Option<deadpool_redis::Pool>,
     ) -> anyhow::Result<App> {
         let listener = TcpListener::bind(config.listen).await?;
-        let upstreams =
-            Upstreams::connect(&config.command_url, &config.query_url, &config.upstream)?;
+        let upstreams = Upstreams::connect(
+            &config.command_url,
+            &config.query_url,
+            &config.upstream,
+            &config.tls,
+        )?;
         let scheduler = Scheduler::new(locks, tokens, config.lock_ttl, config.lock_wait);
-        let state = AppState::new(upstreams, scheduler, config, redis);
+        let state = AppState::new(upstreams, scheduler, config, verifier, redis);
         Ok(App { listener, state })
     }
 

@@ -1,6 +1,9 @@
-//! What every handler shares: the upstream clients, the scheduling guard and config.
+//! What every handler shares: the upstream clients, the scheduling guard, the token
+//! verifier and config.
 
 use std::sync::Arc;
+
+use identity::Verifier;
 
 use crate::config::Config;
 use crate::scheduling::Scheduler;
@@ -14,6 +17,8 @@ pub struct Shared {
     pub upstreams: Upstreams,
     pub scheduler: Scheduler,
     pub config: Config,
+    /// Verifies the bearer token of every `/api/v1` request.
+    pub verifier: Arc<Verifier>,
     /// The Redis behind the locks and tokens, when `REDIS_URL` is set (for readiness).
     pub redis: Option<deadpool_redis::Pool>,
 }
@@ -23,12 +28,14 @@ impl AppState {
         upstreams: Upstreams,
         scheduler: Scheduler,
         config: Config,
+        verifier: Arc<Verifier>,
         redis: Option<deadpool_redis::Pool>,
     ) -> Self {
         AppState(Arc::new(Shared {
             upstreams,
             scheduler,
             config,
+            verifier,
             redis,
         }))
     }

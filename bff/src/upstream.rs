@@ -37,8 +37,17 @@ pub enum Retry {
 
 impl Upstream {
     /// Connects lazily: the BFF starts (and reports not-ready) while an upstream is down.
-    pub fn connect(name: &'static str, url: &str, policy: &UpstreamPolicy) -> anyhow::Result<Self> {
-        let channel = Endpoint::from_shared(url.to_owned())?
+    pub fn connect(
+        name: &'static str,
+        url: &str,
+        policy: &UpstreamPolicy,
+        tls: &identity::tls::TlsSettings,
+    ) -> anyhow::Result<Self> {
+        let mut endpoint = Endpoint::from_shared(url.to_owned())?;
+        if let Some(tls) = tls.client(url)? {
+            endpoint = endpoint.tls_config(tls)?;
+        }
+        let channel = endpoint
             .tcp_nodelay(true)
             .connect_timeout(Duration::from_secs(5))
             .http2_keep_alive_interval(Duration::from_secs(30))
@@ -133,9 +142,10 @@ impl Upstreams {
         command_url: &str,
         query_url: &str,
         policy: &UpstreamPolicy,
+        tls: &identity::tls::TlsSettings,
     ) -> anyhow::Result<Self> {
-        let command = Upstream::connect("command", command_url, policy)?;
-        let query = Upstream::connect("query", query_url, policy)?;
+        let command = Upstream::connect("command", command_url, policy, tls)?;
+        let query = Upstream::connect("query", query_url, policy, tls)?;
         Ok(Upstreams {
             customers: CustomerCommandsClient::new(command.channel.clone()),
             fleet: FleetCommandsClient::new(command.channel.clone()),

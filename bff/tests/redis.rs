@@ -148,12 +148,23 @@ async fn an_unreachable_redis_reads_as_no_tokens_instead_of_failing_the_request(
     assert!(registry.last(&keys(&["driver:1"])).await.is_empty());
 }
 
-/// A BFF whose upstreams are down (these tests never reach them), on `redis_url`.
-async fn bff_on(redis_url: &str) -> bff::App {
+/// A BFF whose upstreams are down (these tests never reach them), its development
+/// issuer's key in a directory of its own (read once, when the BFF is built).
+async fn local_bff(adjust: impl FnOnce(&mut Config)) -> bff::App {
     let mut config = Config::local("http://127.0.0.1:9".into(), "http://127.0.0.1:9".into());
-    config.redis_url = Some(RedisUrl::parse(redis_url).unwrap());
-    config.lock_wait = Duration::from_millis(100);
+    let keys = tempfile::tempdir().unwrap();
+    config.auth = identity::AuthSettings::development(keys.path());
+    adjust(&mut config);
     bff::build(config).await.unwrap()
+}
+
+/// A BFF on `redis_url`.
+async fn bff_on(redis_url: &str) -> bff::App {
+    local_bff(|config| {
+        config.redis_url = Some(RedisUrl::parse(redis_url).unwrap());
+        config.lock_wait = Duration::from_millis(100);
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -246,7 +257,6 @@ async fn readiness_reports_redis_down_and_start_up_still_succeeds_when_it_is_unr
 
 #[tokio::test]
 async fn without_redis_url_readiness_names_no_redis() {
-    let config = Config::local("http://127.0.0.1:9".into(), "http://127.0.0.1:9".into());
-    let health = readiness(bff::build(config).await.unwrap()).await;
+    let health = readiness(local_bff(|_| {}).await).await;
     assert_eq!(redis_status(&health), None, "{health}");
 }

@@ -74,8 +74,9 @@ pub enum IssuerSettings {
     Development(PathBuf),
 }
 
-/// How a service proves its own identity on calls not made for a user.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// How a service proves its own identity on calls not made for a user. Its `Debug`
+/// never shows a token or secret: configurations get logged.
+#[derive(Clone, PartialEq, Eq)]
 pub enum ServiceCredentials {
     /// Minted by the development issuer.
     Development,
@@ -85,6 +86,17 @@ pub enum ServiceCredentials {
     ClientCredentials(ClientCredentials),
     /// None configured: calls that need one fail with a clear error.
     None,
+}
+
+impl std::fmt::Debug for ServiceCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ServiceCredentials::Development => f.write_str("Development"),
+            ServiceCredentials::Static(_) => f.write_str("Static(***)"),
+            ServiceCredentials::ClientCredentials(grant) => grant.fmt(f),
+            ServiceCredentials::None => f.write_str("None"),
+        }
+    }
 }
 
 /// Identity settings of one service.
@@ -271,6 +283,18 @@ impl Auth {
         self.development
             .as_ref()
             .map(|issuer| issuer.mint(&crate::dev_issuer::TokenRequest::new(subject, role)))
+    }
+
+    /// A token as `request` says, from the development issuer; an error when the
+    /// service trusts an external issuer (which alone mints its tokens).
+    pub fn mint_with(
+        &self,
+        request: &crate::dev_issuer::TokenRequest,
+    ) -> Result<String, crate::tokens::TokenError> {
+        self.development
+            .as_ref()
+            .map(|issuer| issuer.mint(request))
+            .ok_or_else(|| crate::tokens::TokenError("an external issuer mints the tokens".into()))
     }
 }
 

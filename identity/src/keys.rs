@@ -87,10 +87,10 @@ impl KeyRing {
             return Ok(key);
         }
         // Perhaps the issuer rotated its keys: look again (rate-limited).
-        if self.refresh(false).await? {
-            if let Some(key) = find(&self.snapshot(), kid, alg)? {
-                return Ok(key);
-            }
+        if self.refresh(false).await?
+            && let Some(key) = find(&self.snapshot(), kid, alg)?
+        {
+            return Ok(key);
         }
         Err(AuthError::UnknownKey)
     }

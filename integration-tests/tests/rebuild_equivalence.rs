@@ -24,7 +24,23 @@ use proptest::prelude::*;
 use query::runtime::ReadModelTarget;
 use query::store::sqlite::ReadModelDb;
 use query::store::{DbError, Order, Select, Value};
-use tonic::Request;
+
+/// The services are called in process, past the authentication layer a server puts in
+/// front of them: each request carries the caller that layer would have admitted (an
+/// admin), since a request without one is refused.
+fn admitted<M>(message: M) -> tonic::Request<M> {
+    let mut request = tonic::Request::new(message);
+    request.extensions_mut().insert(identity::Caller {
+        identity: identity::Identity {
+            subject: "equivalence".into(),
+            roles: vec![identity::Role::Admin],
+            driver_id: None,
+            token: std::sync::Arc::from(""),
+        },
+        role: identity::Role::Admin,
+    });
+    request
+}
 
 const CUSTOMERS: [&str; 3] = [
     "0190c1a0-0000-7000-8000-000000000001",
@@ -142,7 +158,7 @@ async fn send(s: &Services, step: &Step) {
     let _ = match step.clone() {
         Step::RegisterCustomer(c) => s
             .customers
-            .register_customer(Request::new(RegisterCustomerRequest {
+            .register_customer(admitted(RegisterCustomerRequest {
                 customer_id: CUSTOMERS[c].into(),
                 name: format!("Customer {c}"),
                 address: "Street 1".into(),
@@ -156,7 +172,7 @@ async fn send(s: &Services, step: &Step) {
             .map(|_| ()),
         Step::EraseCustomer(c) => s
             .customers
-            .erase_personal_data(Request::new(ErasePersonalDataRequest {
+            .erase_personal_data(admitted(ErasePersonalDataRequest {
                 customer_id: CUSTOMERS[c].into(),
                 idempotency_key: None,
             }))
@@ -164,7 +180,7 @@ async fn send(s: &Services, step: &Step) {
             .map(|_| ()),
         Step::RegisterVehicle(p, fleet) => s
             .fleet
-            .register_vehicle(Request::new(RegisterVehicleRequest {
+            .register_vehicle(admitted(RegisterVehicleRequest {
                 license_number: PLATES[p].into(),
                 brand: "Brand".into(),
                 model: "Model".into(),
@@ -180,7 +196,7 @@ async fn send(s: &Services, step: &Step) {
             .map(|_| ()),
         Step::VehicleOutOfService(p, out) => s
             .fleet
-            .change_vehicle_status(Request::new(ChangeVehicleStatusRequest {
+            .change_vehicle_status(admitted(ChangeVehicleStatusRequest {
                 license_number: PLATES[p].into(),
                 status: if out {
                     VehicleStatus::OutOfService
@@ -193,7 +209,7 @@ async fn send(s: &Services, step: &Step) {
             .map(|_| ()),
         Step::RegisterDriver(d) => s
             .fleet
-            .register_driver(Request::new(RegisterDriverRequest {
+            .register_driver(admitted(RegisterDriverRequest {
                 driver_id: DRIVERS[d].into(),
                 name: format!("Driver {d}"),
                 driving_licence_number: format!("DL{d}"),
@@ -203,7 +219,7 @@ async fn send(s: &Services, step: &Step) {
             .map(|_| ()),
         Step::SuspendDriver(d) => s
             .fleet
-            .suspend_driver(Request::new(SuspendDriverRequest {
+            .suspend_driver(admitted(SuspendDriverRequest {
                 driver_id: DRIVERS[d].into(),
                 idempotency_key: None,
             }))
@@ -211,7 +227,7 @@ async fn send(s: &Services, step: &Step) {
             .map(|_| ()),
         Step::RegisterTechnician(t) => s
             .workshop
-            .register_technician(Request::new(RegisterTechnicianRequest {
+            .register_technician(admitted(RegisterTechnicianRequest {
                 technician_id: TECHNICIANS[t].into(),
                 name: format!("Tech {t}"),
                 skills: vec![ServiceCategory::Maintenance as i32],
@@ -221,7 +237,7 @@ async fn send(s: &Services, step: &Step) {
             .map(|_| ()),
         Step::PlanJob(j, v, hour, technician) => s
             .workshop
-            .plan_maintenance_job(Request::new(PlanMaintenanceJobRequest {
+            .plan_maintenance_job(admitted(PlanMaintenanceJobRequest {
                 planning_date: "2026-12-01".into(),
                 job_id: job_id(j),
                 slot: Some(Timeslot {
@@ -242,7 +258,7 @@ async fn send(s: &Services, step: &Step) {
             .map(|_| ()),
         Step::FinishJob(j) => s
             .workshop
-            .finish_maintenance_job(Request::new(FinishMaintenanceJobRequest {
+            .finish_maintenance_job(admitted(FinishMaintenanceJobRequest {
                 planning_date: "2026-12-01".into(),
                 job_id: job_id(j),
                 actual_start: ts(8),
@@ -254,7 +270,7 @@ async fn send(s: &Services, step: &Step) {
             .map(|_| ()),
         Step::CancelJob(j) => s
             .workshop
-            .cancel_maintenance_job(Request::new(CancelMaintenanceJobRequest {
+            .cancel_maintenance_job(admitted(CancelMaintenanceJobRequest {
                 planning_date: "2026-12-01".into(),
                 job_id: job_id(j),
                 reason: "no show".into(),
@@ -264,7 +280,7 @@ async fn send(s: &Services, step: &Step) {
             .map(|_| ()),
         Step::CreateRoute(r) => s
             .deliveries
-            .create_route(Request::new(CreateRouteRequest {
+            .create_route(admitted(CreateRouteRequest {
                 route_id: ROUTES[r].into(),
                 origin: "Depot".into(),
                 destination: "Centre".into(),
@@ -275,7 +291,7 @@ async fn send(s: &Services, step: &Step) {
             .map(|_| ()),
         Step::AddCheckpoint(r, sequence) => s
             .deliveries
-            .add_checkpoint(Request::new(AddCheckpointRequest {
+            .add_checkpoint(admitted(AddCheckpointRequest {
                 route_id: ROUTES[r].into(),
                 sequence,
                 location: format!("Stop {sequence}"),
@@ -286,7 +302,7 @@ async fn send(s: &Services, step: &Step) {
             .map(|_| ()),
         Step::ActivateRoute(r) => s
             .deliveries
-            .activate_route(Request::new(ActivateRouteRequest {
+            .activate_route(admitted(ActivateRouteRequest {
                 route_id: ROUTES[r].into(),
                 idempotency_key: None,
             }))
@@ -294,7 +310,7 @@ async fn send(s: &Services, step: &Step) {
             .map(|_| ()),
         Step::CreateDelivery(d, r) => s
             .deliveries
-            .create_delivery(Request::new(CreateDeliveryRequest {
+            .create_delivery(admitted(CreateDeliveryRequest {
                 delivery_id: DELIVERIES[d].into(),
                 route_id: ROUTES[r].into(),
                 idempotency_key: None,
@@ -303,7 +319,7 @@ async fn send(s: &Services, step: &Step) {
             .map(|_| ()),
         Step::AssignDriver(d, x) => s
             .deliveries
-            .assign_driver(Request::new(AssignDriverRequest {
+            .assign_driver(admitted(AssignDriverRequest {
                 delivery_id: DELIVERIES[d].into(),
                 driver_id: DRIVERS[x].into(),
                 idempotency_key: None,
@@ -312,7 +328,7 @@ async fn send(s: &Services, step: &Step) {
             .map(|_| ()),
         Step::AssignVehicle(d, x) => s
             .deliveries
-            .assign_vehicle(Request::new(AssignVehicleRequest {
+            .assign_vehicle(admitted(AssignVehicleRequest {
                 delivery_id: DELIVERIES[d].into(),
                 vehicle_license_number: PLATES[x].into(),
                 idempotency_key: None,
@@ -321,7 +337,7 @@ async fn send(s: &Services, step: &Step) {
             .map(|_| ()),
         Step::StartTransit(d) => s
             .deliveries
-            .start_transit(Request::new(StartTransitRequest {
+            .start_transit(admitted(StartTransitRequest {
                 delivery_id: DELIVERIES[d].into(),
                 idempotency_key: None,
             }))
@@ -329,7 +345,7 @@ async fn send(s: &Services, step: &Step) {
             .map(|_| ()),
         Step::ReachCheckpoint(d, sequence) => s
             .deliveries
-            .reach_checkpoint(Request::new(ReachCheckpointRequest {
+            .reach_checkpoint(admitted(ReachCheckpointRequest {
                 delivery_id: DELIVERIES[d].into(),
                 sequence,
                 location: format!("Stop {sequence}"),
@@ -339,7 +355,7 @@ async fn send(s: &Services, step: &Step) {
             .map(|_| ()),
         Step::OutForDelivery(d) => s
             .deliveries
-            .mark_out_for_delivery(Request::new(MarkOutForDeliveryRequest {
+            .mark_out_for_delivery(admitted(MarkOutForDeliveryRequest {
                 delivery_id: DELIVERIES[d].into(),
                 idempotency_key: None,
             }))
@@ -347,7 +363,7 @@ async fn send(s: &Services, step: &Step) {
             .map(|_| ()),
         Step::Proof(d) => s
             .deliveries
-            .capture_proof_of_delivery(Request::new(CaptureProofOfDeliveryRequest {
+            .capture_proof_of_delivery(admitted(CaptureProofOfDeliveryRequest {
                 delivery_id: DELIVERIES[d].into(),
                 receiver_name: "R".into(),
                 signature_reference: "sig".into(),
@@ -357,7 +373,7 @@ async fn send(s: &Services, step: &Step) {
             .map(|_| ()),
         Step::Fail(d) => s
             .deliveries
-            .fail_delivery(Request::new(FailDeliveryRequest {
+            .fail_delivery(admitted(FailDeliveryRequest {
                 delivery_id: DELIVERIES[d].into(),
                 reason: "closed".into(),
                 idempotency_key: None,
@@ -366,7 +382,7 @@ async fn send(s: &Services, step: &Step) {
             .map(|_| ()),
         Step::Retry(d) => s
             .deliveries
-            .retry_delivery(Request::new(RetryDeliveryRequest {
+            .retry_delivery(admitted(RetryDeliveryRequest {
                 delivery_id: DELIVERIES[d].into(),
                 idempotency_key: None,
             }))
@@ -374,7 +390,7 @@ async fn send(s: &Services, step: &Step) {
             .map(|_| ()),
         Step::ReportIncident(d, i) => s
             .deliveries
-            .report_incident(Request::new(ReportIncidentRequest {
+            .report_incident(admitted(ReportIncidentRequest {
                 delivery_id: DELIVERIES[d].into(),
                 incident_id: incident_id(d, i),
                 incident_type: "delay".into(),
@@ -385,7 +401,7 @@ async fn send(s: &Services, step: &Step) {
             .map(|_| ()),
         Step::ResolveIncident(d, i) => s
             .deliveries
-            .resolve_incident(Request::new(ResolveIncidentRequest {
+            .resolve_incident(admitted(ResolveIncidentRequest {
                 delivery_id: DELIVERIES[d].into(),
                 incident_id: incident_id(d, i),
                 resolution: "cleared".into(),

@@ -17,23 +17,25 @@ use contracts::v1::{
 use es_core::Vault;
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
-use tonic::transport::Channel;
+use identity::grpc::AuthedChannel;
 use tonic::{Request, Response, Status};
 
 pub enum Log {
     Local(AuditService),
-    Remote(AuditClient<Channel>),
+    Remote(AuditClient<AuthedChannel>),
 }
 
-/// Where to read: `store` when given, else the command service at `command_url`.
+/// Where to read: `store` when given, else the command service at `command_url`,
+/// asked with `token`.
 pub async fn open(
     store: Option<&Path>,
     keys: Option<&Path>,
     command_url: &str,
+    token: Option<&str>,
 ) -> anyhow::Result<Log> {
     match store {
         Some(store) => local(store, keys),
-        None => remote(command_url).await,
+        None => remote(command_url, token.unwrap_or_default()).await,
     }
 }
 
@@ -56,7 +58,7 @@ fn local(store: &Path, keys: Option<&Path>) -> anyhow::Result<Log> {
     Ok(Log::Local(AuditService::for_file(store, vault)))
 }
 
-async fn remote(command_url: &str) -> anyhow::Result<Log> {
+async fn remote(command_url: &str, token: &str) -> anyhow::Result<Log> {
     let channel = tonic::transport::Endpoint::from_shared(command_url.to_owned())
         .with_context(|| format!("`{command_url}` is not a URL"))?
         .connect()
@@ -67,6 +69,8 @@ async fn remote(command_url: &str) -> anyhow::Result<Log> {
                  `cargo run --release`, or read a store file with --store PATH)"
             )
         })?;
+    let channel = identity::grpc::authed(channel, token)
+        .ok_or_else(|| anyhow::anyhow!("the token is not a valid header value"))?;
     Ok(Log::Remote(AuditClient::new(channel)))
 }
 

@@ -19,12 +19,27 @@ async fn store_file(dir: &Path) -> PathBuf {
     path
 }
 
+/// No token and a data directory without an issuer: a local store needs neither.
+fn no_credentials() -> Credentials {
+    Credentials {
+        token: None,
+        data: PathBuf::from("/nonexistent"),
+    }
+}
+
 fn at_store(path: &Path) -> LogArgs {
     LogArgs {
         store: Some(path.to_owned()),
         keys: None,
         command_url: String::new(),
+        credentials: no_credentials(),
     }
+}
+
+fn as_role(platform: &crate::platform::Platform, role: identity::Role) -> String {
+    platform
+        .token(&identity::TokenRequest::new("kate", role))
+        .unwrap()
 }
 
 fn at_platform(platform: &crate::platform::Platform) -> LogArgs {
@@ -32,6 +47,10 @@ fn at_platform(platform: &crate::platform::Platform) -> LogArgs {
         store: None,
         keys: None,
         command_url: format!("http://{}", platform.command_addr),
+        credentials: Credentials {
+            token: Some(as_role(platform, identity::Role::Auditor)),
+            data: PathBuf::from("/nonexistent"),
+        },
     }
 }
 
@@ -155,6 +174,10 @@ async fn an_unknown_stream_or_a_missing_store_is_a_clear_error() {
             store: None,
             keys: None,
             command_url: "http://127.0.0.1:9".into(),
+            credentials: Credentials {
+                token: Some("any".into()),
+                data: PathBuf::from("/nonexistent"),
+            },
         },
         None,
     ))
@@ -288,10 +311,21 @@ async fn a_rebuild_started_from_the_cli_switches_to_a_new_generation() {
     let platform = crate::platform::Platform::start(config).await.unwrap();
     crate::platform::load_demo(&platform).await.unwrap();
     let url = format!("http://{}", platform.query_addr);
-    rebuild(&url, vec!["customers".into()])
+    let auditor = as_role(&platform, identity::Role::Auditor);
+    let refused = rebuild(&url, &auditor, vec!["customers".into()])
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("admits"), "{refused}");
+    let admin = as_role(&platform, identity::Role::Admin);
+    rebuild(&url, &admin, vec!["customers".into()])
         .await
         .expect("rebuilt");
-    let mut query = QueryClient::connect(url.clone()).await.unwrap();
+    let mut query = QueryClient::new(
+        platform
+            .channel_as(platform.query_addr, "kate", identity::Role::Auditor)
+            .await
+            .unwrap(),
+    );
     let status = query
         .projection_status(ProjectionStatusRequest::default())
         .await
@@ -304,7 +338,7 @@ async fn a_rebuild_started_from_the_cli_switches_to_a_new_generation() {
         .unwrap();
     assert!(!customers.rebuilding);
     assert_eq!(customers.generation, 2);
-    let unknown = rebuild(&url, vec!["no_such_model".into()])
+    let unknown = rebuild(&url, &admin, vec!["no_such_model".into()])
         .await
         .unwrap_err();
     assert!(unknown.to_string().contains("refused"), "{unknown}");

@@ -15,6 +15,7 @@ use contracts::v1::delivery_commands_client::DeliveryCommandsClient;
 use contracts::v1::workshop_commands_client::WorkshopCommandsClient;
 use contracts::v1::*;
 use es_core::{EventStore, SqliteEventStore};
+use identity::grpc::AuthedChannel;
 use tokio::net::TcpListener;
 use tonic::transport::Channel;
 use uuid::Uuid;
@@ -30,7 +31,15 @@ pub async fn run(connections: u64, duration: u64) -> anyhow::Result<()> {
         max_retries: 3,
         aggregate_cache: 10_000,
         kafka: None,
+        auth: identity::AuthSettings::development(dir.path()),
+        tls: identity::tls::TlsSettings::default(),
     };
+    // Every call carries a token that the service verifies, as in production: one
+    // subject holding the planner's and the dispatcher's roles.
+    let issuer = config.auth.open("bench")?;
+    let mut request = identity::TokenRequest::new("bench", identity::Role::Planner);
+    request.roles.push(identity::Role::Dispatcher);
+    let token = issuer.mint_with(&request)?;
     let store: Arc<dyn EventStore> = Arc::new(SqliteEventStore::open(&path)?);
     let app = App::with_store(
         TcpListener::bind(config.listen).await?,
@@ -53,6 +62,8 @@ pub async fn run(connections: u64, duration: u64) -> anyhow::Result<()> {
         let channel = Channel::from_shared(format!("http://{address}"))?
             .connect()
             .await?;
+        let channel = identity::grpc::authed(channel, &token)
+            .ok_or_else(|| anyhow::anyhow!("the token is not a header value"))?;
         clients.push(tokio::spawn(drive(client, channel, deadline)));
     }
     let started = Instant::now();
@@ -119,7 +130,7 @@ const DAY: i64 = 86_400;
 /// outside its date), never more than one at a time.
 const JOB: i64 = 600;
 
-async fn drive(client: u64, channel: Channel, deadline: Instant) -> anyhow::Result<Outcome> {
+async fn drive(client: u64, channel: AuthedChannel, deadline: Instant) -> anyhow::Result<Outcome> {
     let mut workshop = WorkshopCommandsClient::new(channel.clone());
     let mut deliveries = DeliveryCommandsClient::new(channel);
     let mut outcome = Outcome {
@@ -187,7 +198,7 @@ impl DeliveryPath {
 
     async fn step(
         &mut self,
-        api: &mut DeliveryCommandsClient<Channel>,
+        api: &mut DeliveryCommandsClient<AuthedChannel>,
     ) -> Result<CommandReply, tonic::Status> {
         let start = EPOCH + 9 * 3_600;
         let route_id = self.route.clone();

@@ -14,6 +14,7 @@ use contracts::v1::customer_commands_client::CustomerCommandsClient;
 use contracts::v1::fleet_commands_client::FleetCommandsClient;
 use contracts::v1::{RegisterCustomerRequest, RegisterDriverRequest};
 use es_core::{EventStore, SqliteEventStore};
+use identity::grpc::AuthedChannel;
 use query::config::{KafkaSource, KeyStoreAt, ReadStoreLocation};
 use query::runtime::GrpcEventSource;
 use query::store::sqlite::ReadModelDb;
@@ -23,10 +24,25 @@ use tonic::transport::Channel;
 
 type Pending = Arc<Mutex<BTreeMap<u64, Instant>>>;
 
+/// Both services trust the development issuer of `dir`.
+fn auth(dir: &Path) -> identity::AuthSettings {
+    identity::AuthSettings::development(dir)
+}
+
+/// A channel to `url` calling as the benchmark's client.
+async fn client(url: String, dir: &Path) -> anyhow::Result<AuthedChannel> {
+    let mut request = identity::TokenRequest::new("bench", identity::Role::Planner);
+    request.roles.push(identity::Role::Dispatcher);
+    let token = auth(dir).open("bench")?.mint_with(&request)?;
+    let channel = Channel::from_shared(url)?.connect().await?;
+    identity::grpc::authed(channel, &token).ok_or_else(|| anyhow::anyhow!("bad token"))
+}
+
 /// The two services the benchmark drives, running until `stop`.
 struct Services {
-    /// The command service.
-    channel: Channel,
+    /// The command service, called as a subject holding the planner's and the
+    /// dispatcher's roles.
+    channel: AuthedChannel,
     /// The live read models' progress.
     board: Arc<es_core::projection::StatusBoard>,
     tasks: Vec<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -50,6 +66,8 @@ async fn embedded(dir: &Path, stopped: &watch::Receiver<bool>) -> anyhow::Result
         max_retries: 3,
         aggregate_cache: 10_000,
         kafka: None,
+        auth: auth(dir),
+        tls: identity::tls::TlsSettings::default(),
     };
     let store: Arc<dyn EventStore> = Arc::new(SqliteEventStore::open(dir.join("events.db"))?);
     let command_app = command::startup::App::with_store(
@@ -66,15 +84,19 @@ async fn embedded(dir: &Path, stopped: &watch::Receiver<bool>) -> anyhow::Result
         command_url: command_url.clone(),
         consistency_timeout: Duration::from_secs(5),
         kafka: None,
+        auth: auth(dir),
+        tls: identity::tls::TlsSettings::default(),
     };
     let db = ReadModelDb::open(&query_config.read_models, query::startup::all_projections())?;
-    let channel = Channel::from_shared(command_url)?.connect().await?;
+    let stream = Channel::from_shared(command_url.clone())?.connect().await?;
+    let tokens = auth(dir).open("query-service")?.tokens;
     let query_app = query::startup::App::with_source(
         TcpListener::bind(query_config.listen).await?,
         db,
-        Arc::new(GrpcEventSource::new(channel.clone())),
+        Arc::new(GrpcEventSource::new(stream, tokens)),
         &query_config,
     )?;
+    let channel = client(command_url, dir).await?;
     let board = query_app.status();
     tasks.push(tokio::spawn(query_app.run_until_stopped(until(stopped))));
     Ok(Services {
@@ -109,6 +131,8 @@ async fn on_servers(dir: &Path, stopped: &watch::Receiver<bool>) -> anyhow::Resu
             topic_prefix: prefix.clone(),
             properties: Vec::new(),
         }),
+        auth: auth(dir),
+        tls: identity::tls::TlsSettings::default(),
     })
     .await?;
     let command_url = format!("http://{}", command_app.local_addr());
@@ -128,12 +152,14 @@ async fn on_servers(dir: &Path, stopped: &watch::Receiver<bool>) -> anyhow::Resu
             topic_prefix: prefix,
             properties: Vec::new(),
         }),
+        auth: auth(dir),
+        tls: identity::tls::TlsSettings::default(),
     };
     let location = ReadStoreLocation::Sqlite(query_config.read_models.clone());
     let query_app = query::startup::build_on(query_config, &location).await?;
     let board = query_app.status();
     tasks.push(tokio::spawn(query_app.run_until_stopped(until(stopped))));
-    let channel = Channel::from_shared(command_url)?.connect().await?;
+    let channel = client(command_url, dir).await?;
     Ok(Services {
         channel,
         board,
@@ -262,7 +288,7 @@ pub async fn run_bench(rate: u64, duration: u64, servers: bool) -> anyhow::Resul
 /// One command all the way through before the clock starts: connections made, topics
 /// created, the consumer group joined (a steady-state lag, not a start-up time).
 async fn warm_up(
-    channel: &Channel,
+    channel: &AuthedChannel,
     board: &es_core::projection::StatusBoard,
 ) -> anyhow::Result<()> {
     let reply = FleetCommandsClient::new(channel.clone())

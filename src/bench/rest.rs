@@ -17,7 +17,14 @@ use crate::platform::{Platform, PlatformConfig};
 pub async fn run(connections: u64, duration: u64) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let platform = Platform::start(PlatformConfig::ephemeral(dir.path().join("data"))).await?;
-    let base = Arc::new(format!("http://{}", platform.rest_addr));
+    // Every request carries a token the BFF and the services verify, as in production:
+    // one subject holding the planner's and the dispatcher's roles.
+    let mut request = identity::TokenRequest::new("bench", identity::Role::Planner);
+    request.roles.push(identity::Role::Dispatcher);
+    let base = Arc::new(Target {
+        base: format!("http://{}", platform.rest_addr),
+        authorization: format!("Bearer {}", platform.token(&request)?),
+    });
     eprintln!(
         "{connections} clients, one keep-alive connection each, {duration} s of commands then {duration} s of reads against {base}"
     );
@@ -117,9 +124,22 @@ struct Commands {
 
 /// One client's keep-alive HTTP/1.1 connection, driven with hyper directly: a load
 /// generator should spend as little of the two cores as it can (like `wrk`).
+/// The BFF and the `Authorization` header its clients send.
+struct Target {
+    base: String,
+    authorization: String,
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.base)
+    }
+}
+
 struct Client {
     sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
     host: String,
+    authorization: String,
 }
 
 struct Answer {
@@ -129,14 +149,18 @@ struct Answer {
 }
 
 impl Client {
-    async fn connect(base: &str) -> anyhow::Result<Self> {
-        let host = base.trim_start_matches("http://").to_owned();
+    async fn connect(target: &Target) -> anyhow::Result<Self> {
+        let host = target.base.trim_start_matches("http://").to_owned();
         let stream = tokio::net::TcpStream::connect(&host).await?;
         stream.set_nodelay(true)?;
         let (sender, connection) =
             hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
         tokio::spawn(connection);
-        Ok(Client { sender, host })
+        Ok(Client {
+            sender,
+            host,
+            authorization: target.authorization.clone(),
+        })
     }
 
     async fn send(
@@ -153,6 +177,7 @@ impl Client {
             .method(method)
             .uri(path)
             .header(hyper::header::HOST, &self.host)
+            .header(hyper::header::AUTHORIZATION, &self.authorization)
             .header(hyper::header::CONTENT_TYPE, "application/json")
             .body(Full::new(body))?;
         self.sender.ready().await?;
@@ -172,7 +197,7 @@ impl Client {
     }
 }
 
-async fn commands(base: Arc<String>, deadline: Instant) -> anyhow::Result<Commands> {
+async fn commands(base: Arc<Target>, deadline: Instant) -> anyhow::Result<Commands> {
     let mut http = Client::connect(&base).await?;
     let mut outcome = Commands {
         latencies: Vec::new(),
@@ -231,7 +256,7 @@ async fn commands(base: Arc<String>, deadline: Instant) -> anyhow::Result<Comman
 }
 
 async fn reads(
-    base: Arc<String>,
+    base: Arc<Target>,
     ids: Arc<Vec<(String, String)>>,
     client_no: usize,
     deadline: Instant,

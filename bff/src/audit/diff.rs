@@ -87,6 +87,7 @@ impl TryFrom<pb::StateDiffReply> for DiffView {
 
 /// The fields that changed between two versions of an aggregate, by which events.
 #[utoipa::path(get, path = "/audit/streams/{stream_id}/diff", tag = "audit",
+    security(("bearer" = ["auditor"])),
     params(("stream_id" = String, Path, description = "e.g. `customer-0190…`"), DiffParams),
     responses(
         (status = 200, description = "The changed fields", body = DiffView),

@@ -51,7 +51,7 @@ pub struct EnvelopeView {
     pub hash: String,
 }
 
-/// The subject and role the authenticating proxy named.
+/// Who caused the event: the verified token's subject (`sub`) and the role it acted under.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ActorView {
     pub subject: String,

@@ -24,6 +24,7 @@ const ATTACHMENT: &str = "attachment; filename=\"pitlane-export.ndjson\"";
 /// unknown streams are refused before the first byte (problem+json); a failure midway
 /// cuts the body short, without its trailer, so it cannot pass for a complete export.
 #[utoipa::path(get, path = "/audit/export", tag = "audit",
+    security(("bearer" = ["auditor"])),
     params(StreamScope, EventFilter),
     responses(
         (status = 200, description = "NDJSON: one envelope a line, then a trailer with the count and last hash", body = String, content_type = "application/x-ndjson"),

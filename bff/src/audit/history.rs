@@ -115,6 +115,7 @@ impl TryFrom<pb::AuditHistoryReply> for HistoryPage {
 
 /// A stream's history: every event with its whole envelope, oldest first.
 #[utoipa::path(get, path = "/audit/streams/{stream_id}/events", tag = "audit",
+    security(("bearer" = ["auditor"])),
     params(("stream_id" = String, Path, description = "e.g. `customer-0190…`"), PageParams),
     responses(
         (status = 200, description = "A page of the stream's events", body = HistoryPage),
@@ -136,6 +137,7 @@ pub async fn stream_events(
 /// The whole log (`$all`) in position order, filtered by event type, aggregate type,
 /// time recorded, correlation id, actor or position range.
 #[utoipa::path(get, path = "/audit/events", tag = "audit",
+    security(("bearer" = ["auditor"])),
     params(EventFilter, PageParams),
     responses(
         (status = 200, description = "A page of matching events", body = HistoryPage),

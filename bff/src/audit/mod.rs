@@ -5,10 +5,10 @@
 //! of read models.
 //!
 //! Every read here comes from the event log, never from a read model, and nothing here
-//! can modify the log: the audit RPCs have no write path. The reads are open to every
-//! role — they only show what the log holds, and erased personal data reads as `null`.
-//! The one write, `POST /audit/rebuilds`, needs the `admin` role and only rebuilds
-//! read models.
+//! can modify the log: the audit RPCs have no write path. The reads admit `auditor`
+//! (and `admin`) — they show what the log holds, personal data opened, and erased
+//! personal data reads as `null`. The one write, `POST /audit/rebuilds`, admits only
+//! `admin` and only rebuilds read models.
 
 pub(crate) mod context;
 mod diff;
@@ -26,9 +26,7 @@ use utoipa_axum::routes;
 pub use diff::{ChangeView, DiffParams, DiffView};
 pub use envelope::{ActorView, EnvelopeView, EventRefView};
 pub use history::{EventFilter, HistoryPage, PageParams};
-pub use rebuilds::{
-    ADMIN_ROLE, ReadModelStatus, ReadModelStatusList, RebuildRequest, RebuildStarted,
-};
+pub use rebuilds::{ReadModelStatus, ReadModelStatusList, RebuildRequest, RebuildStarted};
 pub use state::{AsOfParams, StateView};
 pub use trace::{TraceStepView, TraceView};
 pub use verify::{BrokenLinkView, StreamScope, VerifyReportView};

@@ -1,10 +1,10 @@
 //! Rebuilds: an admin starts the query service's shadow rebuild of read models (built
-//! from the whole log beside the current tables, then switched atomically), and anyone
-//! follows its progress in the read models' status. The only audit endpoint that
-//! writes, and it writes read models only, never the log.
+//! from the whole log beside the current tables, then switched atomically), and an
+//! auditor follows its progress in the read models' status. The only audit endpoint
+//! that writes, and it writes read models only, never the log. Only `admin` may start
+//! one: its annotation admits no other role (see [`crate::auth`]).
 
-use axum::extract::{FromRequestParts, State};
-use axum::http::request::Parts;
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use contracts::v1 as pb;
@@ -13,36 +13,13 @@ use utoipa::ToSchema;
 
 use super::context::renamed;
 use crate::extract::{Json, RequestContext};
-use crate::problem::{ApiError, Problem, ProblemKind};
+use crate::problem::{ApiError, Problem};
 use crate::query;
 use crate::state::AppState;
 use crate::upstream::Retry;
 
-/// The role the authenticating proxy names in `X-Actor-Role` for administrators.
-pub const ADMIN_ROLE: &str = "admin";
-
 /// Where a rebuild's progress shows.
 pub const PROGRESS: &str = "/api/v1/audit/rebuilds";
-
-/// A [`RequestContext`] whose caller is an admin. Checked before the body is read, so
-/// a caller without the role learns nothing about what a valid body would be.
-pub struct Admin(pub RequestContext);
-
-impl<S: Send + Sync> FromRequestParts<S> for Admin {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let ctx = RequestContext::from_request_parts(parts, state).await?;
-        if ctx.actor_role.as_deref() == Some(ADMIN_ROLE) {
-            return Ok(Admin(ctx));
-        }
-        Err(ApiError::new(
-            ProblemKind::Forbidden,
-            format!("only the `{ADMIN_ROLE}` role may rebuild read models"),
-        )
-        .with_reason("admin_only"))
-    }
-}
 
 /// Which read models to rebuild.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
@@ -103,18 +80,18 @@ impl From<pb::ProjectorStatus> for ReadModelStatus {
     }
 }
 
-/// Start rebuilding read models from the whole log (admin only). Queries keep reading
-/// the current tables until each rebuilt one is switched in.
+/// Start rebuilding read models from the whole log (admin only: refused before the body
+/// is read). Queries keep reading the current tables until each rebuilt one is
+/// switched in.
 #[utoipa::path(post, path = "/audit/rebuilds", tag = "audit",
+    security(("bearer" = ["admin"])),
     request_body = RebuildRequest,
-    params(("X-Actor-Role" = String, Header, description = "Set by the authenticating proxy; must be `admin`")),
     responses(
         (status = 202, description = "Started; follow it at `Location`", body = RebuildStarted),
-        (status = 403, description = "The caller is not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "An unknown read model, or one already rebuilding", body = Problem, content_type = "application/problem+json")))]
 pub async fn start_rebuild(
     State(state): State<AppState>,
-    Admin(ctx): Admin,
+    ctx: RequestContext,
     Json(body): Json<RebuildRequest>,
 ) -> Result<Response, ApiError> {
     let request = pb::RebuildReadModelsRequest {
@@ -145,8 +122,9 @@ pub async fn start_rebuild(
 }
 
 /// Every read model's status: generation, whether it is rebuilding and how far. Open
-/// to every role, like the rest of the audit reads.
+/// to auditors, like the rest of the audit reads.
 #[utoipa::path(get, path = "/audit/rebuilds", tag = "audit",
+    security(("bearer" = ["auditor"])),
     responses((status = 200, description = "Each read model's status", body = ReadModelStatusList)))]
 pub async fn rebuild_status(
     State(state): State<AppState>,

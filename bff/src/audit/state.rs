@@ -75,6 +75,7 @@ impl TryFrom<pb::StateAsOfReply> for StateView {
 
 /// An aggregate's state as of a version or an instant (neither: the latest).
 #[utoipa::path(get, path = "/audit/streams/{stream_id}/state", tag = "audit",
+    security(("bearer" = ["auditor"])),
     params(("stream_id" = String, Path, description = "e.g. `customer-0190…`"), AsOfParams),
     responses(
         (status = 200, description = "The replayed state", body = StateView),

@@ -62,6 +62,7 @@ impl TryFrom<pb::TraceReply> for TraceView {
 
 /// Every event that shares a correlation id, in causal order (causation links).
 #[utoipa::path(get, path = "/audit/traces/{correlation_id}", tag = "audit",
+    security(("bearer" = ["auditor"])),
     params(("correlation_id" = String, Path, description = "The `X-Correlation-ID` of the request")),
     responses(
         (status = 200, description = "The trace; empty when nothing carries the id", body = TraceView),

@@ -85,6 +85,7 @@ impl From<pb::VerifyReport> for VerifyReportView {
 /// Checks every hash chain of one stream or of the whole log. A broken chain is a
 /// finding, not an HTTP error: the answer is 200 either way and the body says which.
 #[utoipa::path(get, path = "/audit/verify", tag = "audit",
+    security(("bearer" = ["auditor"])),
     params(StreamScope),
     responses(
         (status = 200, description = "The report: intact, or the first broken link", body = VerifyReportView),

@@ -282,6 +282,7 @@ async fn route_slot(
 
 /// Create a delivery on an active route, booking its driver and van when given.
 #[utoipa::path(post, path = "/deliveries", tag = "deliveries",
+    security(("bearer" = ["dispatcher"])),
     request_body = CreateDelivery,
     params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first answer")),
     responses(
@@ -351,6 +352,7 @@ pub async fn create_delivery(
 
 /// Assign (or replace) the delivery's driver: an active driver, free in its slot.
 #[utoipa::path(put, path = "/deliveries/{delivery_id}/driver", tag = "deliveries",
+    security(("bearer" = ["dispatcher"])),
     request_body = AssignDriver,
     params(("delivery_id" = String, Path, description = "The delivery's UUID"),
         ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it changed since")),
@@ -383,6 +385,7 @@ pub async fn assign_driver(
 /// Assign (or replace) the delivery's van: a fleet van in service, free in its slot
 /// (no other delivery, no planned workshop job).
 #[utoipa::path(put, path = "/deliveries/{delivery_id}/vehicle", tag = "deliveries",
+    security(("bearer" = ["dispatcher"])),
     request_body = AssignVehicle,
     params(("delivery_id" = String, Path, description = "The delivery's UUID"),
         ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it changed since")),

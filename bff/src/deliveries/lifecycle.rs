@@ -54,6 +54,7 @@ pub struct ResolveIncident {
 
 /// `picked_up` → `in_transit`; needs a driver and a van.
 #[utoipa::path(post, path = "/deliveries/{delivery_id}/start-transit", tag = "deliveries",
+    security(("bearer" = ["dispatcher", "driver"])),
     params(("delivery_id" = String, Path, description = "The delivery's UUID"),
         ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it changed since"),
         ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first answer")),
@@ -78,6 +79,7 @@ pub async fn start_transit(
 
 /// Reach the route's checkpoint with this sequence: in order, only while `in_transit`.
 #[utoipa::path(post, path = "/deliveries/{delivery_id}/checkpoints/{sequence}/reach", tag = "deliveries",
+    security(("bearer" = ["dispatcher", "driver"])),
     request_body = ReachCheckpoint,
     params(("delivery_id" = String, Path, description = "The delivery's UUID"),
         ("sequence" = u32, Path, description = "The route checkpoint's sequence"),
@@ -109,6 +111,7 @@ pub async fn reach_checkpoint(
 
 /// `in_transit` → `out_for_delivery`; needs every route checkpoint reached.
 #[utoipa::path(post, path = "/deliveries/{delivery_id}/out-for-delivery", tag = "deliveries",
+    security(("bearer" = ["dispatcher", "driver"])),
     params(("delivery_id" = String, Path, description = "The delivery's UUID"),
         ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it changed since"),
         ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first answer")),
@@ -133,6 +136,7 @@ pub async fn mark_out_for_delivery(
 
 /// Capture the proof of delivery (only while `out_for_delivery`): the delivery is done.
 #[utoipa::path(post, path = "/deliveries/{delivery_id}/proof-of-delivery", tag = "deliveries",
+    security(("bearer" = ["dispatcher", "driver"])),
     request_body = ProofOfDelivery,
     params(("delivery_id" = String, Path, description = "The delivery's UUID"),
         ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it changed since"),
@@ -162,6 +166,7 @@ pub async fn capture_proof_of_delivery(
 
 /// Any status but `delivered` → `failed`, with the reason.
 #[utoipa::path(post, path = "/deliveries/{delivery_id}/fail", tag = "deliveries",
+    security(("bearer" = ["dispatcher", "driver"])),
     request_body = FailDelivery,
     params(("delivery_id" = String, Path, description = "The delivery's UUID"),
         ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it changed since"),
@@ -190,6 +195,7 @@ pub async fn fail_delivery(
 
 /// `failed` → `picked_up`: the delivery starts over.
 #[utoipa::path(post, path = "/deliveries/{delivery_id}/retry", tag = "deliveries",
+    security(("bearer" = ["dispatcher"])),
     params(("delivery_id" = String, Path, description = "The delivery's UUID"),
         ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it changed since"),
         ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first answer")),
@@ -214,6 +220,7 @@ pub async fn retry_delivery(
 
 /// Report an incident, in any status; the answer's id is the incident's.
 #[utoipa::path(post, path = "/deliveries/{delivery_id}/incidents", tag = "deliveries",
+    security(("bearer" = ["dispatcher", "driver"])),
     request_body = ReportIncident,
     params(("delivery_id" = String, Path, description = "The delivery's UUID"),
         ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it changed since"),
@@ -252,6 +259,7 @@ pub async fn report_incident(
 
 /// Resolve an incident, in any status; a resolved one cannot be resolved again.
 #[utoipa::path(post, path = "/deliveries/{delivery_id}/incidents/{incident_id}/resolve", tag = "deliveries",
+    security(("bearer" = ["dispatcher", "driver"])),
     request_body = ResolveIncident,
     params(("delivery_id" = String, Path, description = "The delivery's UUID"),
         ("incident_id" = String, Path, description = "The incident's UUID"),

@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::required;
 use super::routes::{CheckpointView, checkpoints};
+use crate::auth::driver;
 use crate::commands::with_etag;
 use crate::convert::{DeliveryStatus, Direction, PageDto, SlotDto, opt_time, page_request};
 use crate::customers::path_uuid;
@@ -166,7 +167,7 @@ pub struct TimelineEntryView {
     pub summary: String,
     /// The status after this event.
     pub status: DeliveryStatus,
-    /// Who caused it (`X-Actor-Subject`); empty when unknown.
+    /// Who caused it: the subject of the token the command carried; empty when unknown.
     pub actor_subject: String,
 }
 
@@ -282,8 +283,10 @@ impl LiveTrackingFilter {
     }
 }
 
-/// List deliveries, filtered by route, driver, vehicle and status, by slot start.
+/// List deliveries, filtered by route, driver, vehicle and status, by slot start. A
+/// driver sees only its own (asking for another driver's is a 403).
 #[utoipa::path(get, path = "/deliveries", tag = "deliveries",
+    security(("bearer" = ["dispatcher", "driver", "auditor"])),
     params(DeliveryFilter),
     responses(
         (status = 200, description = "A page of deliveries", body = DeliveryList),
@@ -293,14 +296,12 @@ pub async fn list_deliveries(
     ctx: RequestContext,
     Query(filter): Query<DeliveryFilter>,
 ) -> Result<axum::Json<DeliveryList>, ApiError> {
+    let driver_id = driver::confine(&ctx, filter.driver_id.map(|id| id.to_string()))?;
     let request = pb::ListDeliveriesRequest {
         wait_for: ctx.wait_for.clone(),
         page: Some(page_request(filter.page_size, filter.page_token)),
         route_id: filter.route_id.map(|id| id.to_string()).unwrap_or_default(),
-        driver_id: filter
-            .driver_id
-            .map(|id| id.to_string())
-            .unwrap_or_default(),
+        driver_id: driver_id.unwrap_or_default(),
         vehicle_license_number: filter
             .vehicle_license_number
             .map(|v| v.trim().to_owned())
@@ -317,6 +318,7 @@ pub async fn list_deliveries(
 
 /// Read one delivery with its checkpoints, incidents and proof; the `ETag` is its version.
 #[utoipa::path(get, path = "/deliveries/{delivery_id}", tag = "deliveries",
+    security(("bearer" = ["dispatcher", "driver", "auditor"])),
     params(("delivery_id" = String, Path, description = "The delivery's UUID"),
         ("after" = Option<String>, Query, description = "A consistency token to wait for")),
     responses(
@@ -346,6 +348,7 @@ pub async fn get_delivery(
 
 /// Every event of a delivery, oldest first, with who caused it.
 #[utoipa::path(get, path = "/deliveries/{delivery_id}/timeline", tag = "deliveries",
+    security(("bearer" = ["dispatcher", "driver", "auditor"])),
     params(("delivery_id" = String, Path, description = "The delivery's UUID"),
         ("after" = Option<String>, Query, description = "A consistency token to wait for")),
     responses(
@@ -371,7 +374,9 @@ pub async fn get_delivery_timeline(
 }
 
 /// Deliveries on the move (in transit or out for delivery): last location, driver, van.
+/// A driver sees only its own rows of each page.
 #[utoipa::path(get, path = "/live-tracking", tag = "deliveries",
+    security(("bearer" = ["dispatcher", "driver", "auditor"])),
     params(LiveTrackingFilter),
     responses(
         (status = 200, description = "A page of moving deliveries", body = LiveTrackingList),
@@ -381,7 +386,9 @@ pub async fn list_live_tracking(
     ctx: RequestContext,
     Query(filter): Query<LiveTrackingFilter>,
 ) -> Result<axum::Json<LiveTrackingList>, ApiError> {
-    let reply = query!(state, ctx, list_live_tracking(filter.request(&ctx))).await?;
+    let own = driver::scope(&ctx)?;
+    let mut reply = query!(state, ctx, list_live_tracking(filter.request(&ctx))).await?;
+    driver::retain_own(own.as_deref(), &mut reply.deliveries, |row| &row.driver_id);
     Ok(axum::Json(LiveTrackingList {
         deliveries: reply
             .deliveries

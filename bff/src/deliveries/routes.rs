@@ -161,6 +161,7 @@ pub(crate) fn path_sequence(raw: &str) -> Result<u32, ApiError> {
 
 /// Create a route in `planning`.
 #[utoipa::path(post, path = "/routes", tag = "deliveries",
+    security(("bearer" = ["dispatcher"])),
     request_body = CreateRoute,
     params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first answer")),
     responses(
@@ -193,6 +194,7 @@ pub async fn create_route(
 
 /// Change a route's origin, destination and scheduled start (only while `planning`).
 #[utoipa::path(put, path = "/routes/{route_id}", tag = "deliveries",
+    security(("bearer" = ["dispatcher"])),
     request_body = UpdateRoute,
     params(("route_id" = String, Path, description = "The route's UUID"),
         ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it changed since")),
@@ -222,6 +224,7 @@ pub async fn update_route(
 
 /// Add a checkpoint to a route (only while `planning`); the answer's id is the route's.
 #[utoipa::path(post, path = "/routes/{route_id}/checkpoints", tag = "deliveries",
+    security(("bearer" = ["dispatcher"])),
     request_body = AddCheckpoint,
     params(("route_id" = String, Path, description = "The route's UUID"),
         ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it changed since"),
@@ -252,6 +255,7 @@ pub async fn add_checkpoint(
 
 /// Change the checkpoint with this sequence (only while `planning`).
 #[utoipa::path(put, path = "/routes/{route_id}/checkpoints/{sequence}", tag = "deliveries",
+    security(("bearer" = ["dispatcher"])),
     request_body = UpdateCheckpoint,
     params(("route_id" = String, Path, description = "The route's UUID"),
         ("sequence" = u32, Path, description = "The checkpoint's sequence"),
@@ -283,6 +287,7 @@ pub async fn update_checkpoint(
 
 /// `planning` → `active`: needs at least one checkpoint, then freezes them.
 #[utoipa::path(post, path = "/routes/{route_id}/activate", tag = "deliveries",
+    security(("bearer" = ["dispatcher"])),
     params(("route_id" = String, Path, description = "The route's UUID"),
         ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it changed since")),
     responses(
@@ -306,6 +311,7 @@ pub async fn activate_route(
 
 /// `active` → `completed`.
 #[utoipa::path(post, path = "/routes/{route_id}/complete", tag = "deliveries",
+    security(("bearer" = ["dispatcher"])),
     params(("route_id" = String, Path, description = "The route's UUID"),
         ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it changed since")),
     responses(
@@ -329,6 +335,7 @@ pub async fn complete_route(
 
 /// `planning` | `active` → `cancelled`.
 #[utoipa::path(post, path = "/routes/{route_id}/cancel", tag = "deliveries",
+    security(("bearer" = ["dispatcher"])),
     params(("route_id" = String, Path, description = "The route's UUID"),
         ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it changed since")),
     responses(
@@ -352,6 +359,7 @@ pub async fn cancel_route(
 
 /// List routes, filtered by status and scheduled start, sorted and paged.
 #[utoipa::path(get, path = "/routes", tag = "deliveries",
+    security(("bearer" = ["dispatcher", "auditor"])),
     params(RouteFilter),
     responses(
         (status = 200, description = "A page of routes", body = RouteList),
@@ -388,6 +396,7 @@ pub async fn list_routes(
 
 /// Read one route with its checkpoints; the `ETag` is its version.
 #[utoipa::path(get, path = "/routes/{route_id}", tag = "deliveries",
+    security(("bearer" = ["dispatcher", "auditor"])),
     params(("route_id" = String, Path, description = "The route's UUID"),
         ("after" = Option<String>, Query, description = "A consistency token to wait for")),
     responses(

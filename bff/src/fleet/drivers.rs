@@ -86,6 +86,7 @@ pub struct DriverFilter {
 
 /// Register a driver (active).
 #[utoipa::path(post, path = "/drivers", tag = "fleet",
+    security(("bearer" = ["dispatcher"])),
     request_body = RegisterDriver,
     params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first answer")),
     responses(
@@ -117,6 +118,7 @@ pub async fn register_driver(
 
 /// Replace a driver's name and driving licence number.
 #[utoipa::path(put, path = "/drivers/{driver_id}", tag = "fleet",
+    security(("bearer" = ["dispatcher"])),
     request_body = DriverDetails,
     params(("driver_id" = String, Path, description = "The driver's UUID"),
         ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it changed since")),
@@ -144,6 +146,7 @@ pub async fn update_driver(
 
 /// Suspend an active driver: a suspended driver cannot be assigned to a delivery.
 #[utoipa::path(post, path = "/drivers/{driver_id}/suspend", tag = "fleet",
+    security(("bearer" = ["dispatcher"])),
     params(("driver_id" = String, Path, description = "The driver's UUID"),
         ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it changed since")),
     responses(
@@ -167,6 +170,7 @@ pub async fn suspend_driver(
 
 /// Reinstate a suspended driver.
 #[utoipa::path(post, path = "/drivers/{driver_id}/reinstate", tag = "fleet",
+    security(("bearer" = ["dispatcher"])),
     params(("driver_id" = String, Path, description = "The driver's UUID"),
         ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it changed since")),
     responses(
@@ -190,6 +194,7 @@ pub async fn reinstate_driver(
 
 /// List drivers, searched by name, filtered by status, sorted and paged.
 #[utoipa::path(get, path = "/drivers", tag = "fleet",
+    security(("bearer" = ["dispatcher", "auditor"])),
     params(DriverFilter),
     responses(
         (status = 200, description = "A page of drivers", body = DriverList),
@@ -219,6 +224,7 @@ pub async fn list_drivers(
 
 /// Read one driver; the `ETag` is its version.
 #[utoipa::path(get, path = "/drivers/{driver_id}", tag = "fleet",
+    security(("bearer" = ["dispatcher", "auditor"])),
     params(("driver_id" = String, Path, description = "The driver's UUID"),
         ("after" = Option<String>, Query, description = "A consistency token to wait for")),
     responses(

@@ -129,6 +129,7 @@ async fn ensure_known_owner(
 
 /// Register a vehicle; an owner must be a registered customer.
 #[utoipa::path(post, path = "/vehicles", tag = "fleet",
+    security(("bearer" = ["planner", "dispatcher"])),
     request_body = RegisterVehicle,
     params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first answer")),
     responses(
@@ -158,6 +159,7 @@ pub async fn register_vehicle(
 
 /// Replace a vehicle's brand, model and owner; an owner must be a registered customer.
 #[utoipa::path(put, path = "/vehicles/{license_number}", tag = "fleet",
+    security(("bearer" = ["planner", "dispatcher"])),
     request_body = UpdateVehicle,
     params(("license_number" = String, Path, description = "The vehicle's license number, any case"),
         ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it changed since")),
@@ -188,6 +190,7 @@ pub async fn update_vehicle(
 
 /// Take a vehicle out of service or put it back.
 #[utoipa::path(put, path = "/vehicles/{license_number}/status", tag = "fleet",
+    security(("bearer" = ["planner", "dispatcher"])),
     request_body = ChangeVehicleStatus,
     params(("license_number" = String, Path, description = "The vehicle's license number, any case"),
         ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it changed since")),
@@ -215,6 +218,7 @@ pub async fn change_vehicle_status(
 
 /// List vehicles, filtered by owner, usage and status, sorted and paged.
 #[utoipa::path(get, path = "/vehicles", tag = "fleet",
+    security(("bearer" = ["planner", "dispatcher", "auditor"])),
     params(VehicleFilter),
     responses(
         (status = 200, description = "A page of vehicles", body = VehicleList),
@@ -249,6 +253,7 @@ pub async fn list_vehicles(
 
 /// Read one vehicle; the `ETag` is its version.
 #[utoipa::path(get, path = "/vehicles/{license_number}", tag = "fleet",
+    security(("bearer" = ["planner", "dispatcher", "auditor"])),
     params(("license_number" = String, Path, description = "The vehicle's license number, any case"),
         ("after" = Option<String>, Query, description = "A consistency token to wait for")),
     responses(

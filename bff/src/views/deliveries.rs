@@ -17,6 +17,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::auth::driver;
 use crate::convert::{CheckpointStatus, DeliveryStatus, PageDto, page_request};
 use crate::customers::path_uuid;
 use crate::deliveries::{
@@ -316,8 +317,10 @@ async fn get_delivery(
     query!(state, ctx, get_delivery(request)).await
 }
 
-/// Moving deliveries with each van's brand and model, read in parallel.
+/// Moving deliveries with each van's brand and model, read in parallel. A driver sees
+/// only its own rows of each page.
 #[utoipa::path(get, path = "/views/live-tracking", tag = "views",
+    security(("bearer" = ["dispatcher", "driver", "auditor"])),
     params(LiveTrackingFilter),
     responses(
         (status = 200, description = "A page of moving deliveries; `partial` when a van could not be read", body = LiveTrackingBoard),
@@ -327,7 +330,9 @@ pub async fn live_tracking_board(
     ctx: RequestContext,
     Query(filter): Query<LiveTrackingFilter>,
 ) -> Result<axum::Json<LiveTrackingBoard>, ApiError> {
-    let reply = query!(state, ctx, list_live_tracking(filter.request(&ctx))).await?;
+    let own = driver::scope(&ctx)?;
+    let mut reply = query!(state, ctx, list_live_tracking(filter.request(&ctx))).await?;
+    driver::retain_own(own.as_deref(), &mut reply.deliveries, |row| &row.driver_id);
     let plates: BTreeSet<String> = reply
         .deliveries
         .iter()
@@ -349,6 +354,7 @@ pub async fn live_tracking_board(
 
 /// One delivery's position (its last reached checkpoint), with driver and van.
 #[utoipa::path(get, path = "/views/deliveries/{delivery_id}/tracking", tag = "views",
+    security(("bearer" = ["dispatcher", "driver", "auditor"])),
     params(("delivery_id" = String, Path, description = "The delivery's UUID"),
         ("after" = Option<String>, Query, description = "A consistency token to wait for")),
     responses(
@@ -371,6 +377,7 @@ pub async fn delivery_tracking(
 
 /// A delivery with its timeline, driver and van (e.g. once delivered).
 #[utoipa::path(get, path = "/views/deliveries/{delivery_id}/summary", tag = "views",
+    security(("bearer" = ["dispatcher", "driver", "auditor"])),
     params(("delivery_id" = String, Path, description = "The delivery's UUID"),
         ("after" = Option<String>, Query, description = "A consistency token to wait for")),
     responses(
@@ -401,6 +408,7 @@ pub async fn delivery_summary(
 
 /// A route with its checkpoints and its deliveries (the first 500, by slot start).
 #[utoipa::path(get, path = "/views/routes/{route_id}", tag = "views",
+    security(("bearer" = ["dispatcher", "auditor"])),
     params(("route_id" = String, Path, description = "The route's UUID"),
         ("after" = Option<String>, Query, description = "A consistency token to wait for")),
     responses(

@@ -64,6 +64,7 @@ pub struct CapacitySegment {
 
 /// Read a workshop day: jobs, active technicians with their bookings, free capacity.
 #[utoipa::path(get, path = "/views/workshop/{date}", tag = "views",
+    security(("bearer" = ["planner", "auditor"])),
     params(("date" = String, Path, description = "The day, yyyy-mm-dd"),
         ("after" = Option<String>, Query, description = "A consistency token to wait for")),
     responses(

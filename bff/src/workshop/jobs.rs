@@ -60,6 +60,7 @@ pub struct CancelJob {
 /// Plan a maintenance job on a date, booking the vehicle (and the technician, if given)
 /// under the scheduling protocol.
 #[utoipa::path(post, path = "/workshop/plannings/{date}/jobs", tag = "workshop",
+    security(("bearer" = ["planner"])),
     request_body = PlanJob,
     params(("date" = String, Path, description = "The planning's date, yyyy-mm-dd"),
         ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first answer"),
@@ -125,6 +126,7 @@ pub async fn plan_maintenance_job(
 /// Assign (or reassign) a technician to a planned job, booking the technician in the
 /// job's planned slot under the scheduling protocol.
 #[utoipa::path(put, path = "/workshop/plannings/{date}/jobs/{job_id}/technician", tag = "workshop",
+    security(("bearer" = ["planner"])),
     request_body = AssignTechnician,
     params(("date" = String, Path, description = "The planning's date, yyyy-mm-dd"),
         ("job_id" = String, Path, description = "The job's UUID"),
@@ -176,6 +178,7 @@ pub async fn assign_technician(
 
 /// Finish a planned job with its actual times and notes.
 #[utoipa::path(post, path = "/workshop/plannings/{date}/jobs/{job_id}/finish", tag = "workshop",
+    security(("bearer" = ["planner"])),
     request_body = FinishJob,
     params(("date" = String, Path, description = "The planning's date, yyyy-mm-dd"),
         ("job_id" = String, Path, description = "The job's UUID"),
@@ -210,6 +213,7 @@ pub async fn finish_maintenance_job(
 
 /// Cancel a planned job, freeing its workstation, vehicle and technician.
 #[utoipa::path(post, path = "/workshop/plannings/{date}/jobs/{job_id}/cancel", tag = "workshop",
+    security(("bearer" = ["planner"])),
     request_body = CancelJob,
     params(("date" = String, Path, description = "The planning's date, yyyy-mm-dd"),
         ("job_id" = String, Path, description = "The job's UUID"),

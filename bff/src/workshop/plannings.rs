@@ -146,6 +146,7 @@ pub async fn read_planning(
 
 /// Read a date's planning with its jobs; the `ETag` is the planning's version.
 #[utoipa::path(get, path = "/workshop/plannings/{date}", tag = "workshop",
+    security(("bearer" = ["planner", "auditor"])),
     params(("date" = String, Path, description = "The planning's date, yyyy-mm-dd"),
         ("after" = Option<String>, Query, description = "A consistency token to wait for")),
     responses(

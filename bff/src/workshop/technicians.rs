@@ -101,6 +101,7 @@ pub struct TechnicianFilter {
 
 /// Register a technician (active).
 #[utoipa::path(post, path = "/technicians", tag = "workshop",
+    security(("bearer" = ["planner"])),
     request_body = RegisterTechnician,
     params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first answer")),
     responses(
@@ -132,6 +133,7 @@ pub async fn register_technician(
 
 /// Replace a technician's name and skills.
 #[utoipa::path(put, path = "/technicians/{technician_id}", tag = "workshop",
+    security(("bearer" = ["planner"])),
     request_body = UpdateTechnician,
     params(("technician_id" = String, Path, description = "The technician's UUID"),
         ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it changed since")),
@@ -159,6 +161,7 @@ pub async fn update_technician(
 
 /// Deactivate a technician: an inactive technician cannot be assigned to a job.
 #[utoipa::path(post, path = "/technicians/{technician_id}/deactivate", tag = "workshop",
+    security(("bearer" = ["planner"])),
     params(("technician_id" = String, Path, description = "The technician's UUID"),
         ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it changed since")),
     responses(
@@ -182,6 +185,7 @@ pub async fn deactivate_technician(
 
 /// Reactivate an inactive technician.
 #[utoipa::path(post, path = "/technicians/{technician_id}/reactivate", tag = "workshop",
+    security(("bearer" = ["planner"])),
     params(("technician_id" = String, Path, description = "The technician's UUID"),
         ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it changed since")),
     responses(
@@ -205,6 +209,7 @@ pub async fn reactivate_technician(
 
 /// List technicians, searched by name, filtered by status and skill, sorted and paged.
 #[utoipa::path(get, path = "/technicians", tag = "workshop",
+    security(("bearer" = ["planner", "auditor"])),
     params(TechnicianFilter),
     responses(
         (status = 200, description = "A page of technicians", body = TechnicianList),
@@ -239,6 +244,7 @@ pub async fn list_technicians(
 
 /// Read one technician; the `ETag` is its version.
 #[utoipa::path(get, path = "/technicians/{technician_id}", tag = "workshop",
+    security(("bearer" = ["planner", "auditor"])),
     params(("technician_id" = String, Path, description = "The technician's UUID"),
         ("after" = Option<String>, Query, description = "A consistency token to wait for")),
     responses(

@@ -11,6 +11,7 @@ use contracts::v1::workshop_commands_client::WorkshopCommandsClient;
 use contracts::v1::{CommandReply, ConsistencyToken, ErrorDetail};
 use es_core::projection::StatusBoard;
 use es_core::{EventStore, SqliteEventStore};
+use identity::grpc::AuthedChannel;
 use prost::Message;
 use query::runtime::GrpcEventSource;
 use query::store::sqlite::ReadModelDb;
@@ -19,8 +20,14 @@ use tokio::sync::watch;
 use tonic::transport::Channel;
 
 pub struct Platform {
-    pub commands: Channel,
-    pub queries: Channel,
+    /// Both services, called as `alice`, who holds every role: each call acts under
+    /// the first role its method admits.
+    pub commands: AuthedChannel,
+    pub queries: AuthedChannel,
+    /// The services' issuer, to mint other tokens.
+    pub auth: identity::Auth,
+    /// The query service without credentials.
+    pub raw_queries: Channel,
     pub store: Arc<dyn EventStore>,
     pub read_models: Arc<StatusBoard>,
     _stop: watch::Sender<bool>,
@@ -47,6 +54,14 @@ pub async fn spawn_platform_with_timeout(consistency_timeout: Duration) -> Platf
         max_retries: 3,
         aggregate_cache: 1_000,
         kafka: None,
+        auth: identity::AuthSettings::development(dir.path()),
+        tls: identity::tls::TlsSettings::default(),
+    };
+    let auth = command_config.auth.open("test").expect("issuer");
+    let alice = {
+        let mut request = identity::TokenRequest::new("alice", identity::Role::Admin);
+        request.roles = identity::Role::ALL.to_vec();
+        auth.mint_with(&request).expect("a token")
     };
     let store: Arc<dyn EventStore> = Arc::new(SqliteEventStore::open(&events).expect("store"));
     let command_app = command::startup::App::with_store(
@@ -58,11 +73,12 @@ pub async fn spawn_platform_with_timeout(consistency_timeout: Duration) -> Platf
     .expect("command service");
     let command_url = format!("http://{}", command_app.local_addr());
     tokio::spawn(command_app.run_until_stopped(until_stopped(stopped.clone())));
-    let commands = Channel::from_shared(command_url.clone())
+    let stream = Channel::from_shared(command_url.clone())
         .unwrap()
         .connect()
         .await
         .unwrap();
+    let commands = identity::grpc::authed(stream.clone(), &alice).unwrap();
 
     let query_config = query::config::Config {
         listen: "127.0.0.1:0".parse().unwrap(),
@@ -70,13 +86,18 @@ pub async fn spawn_platform_with_timeout(consistency_timeout: Duration) -> Platf
         command_url,
         consistency_timeout,
         kafka: None,
+        auth: command_config.auth.clone(),
+        tls: identity::tls::TlsSettings::default(),
     };
     let db = ReadModelDb::open(&query_config.read_models, query::startup::all_projections())
         .expect("read models");
     let query_app = query::startup::App::with_source(
         TcpListener::bind(query_config.listen).await.unwrap(),
         db,
-        Arc::new(GrpcEventSource::new(commands.clone())),
+        Arc::new(GrpcEventSource::new(
+            stream,
+            query_config.auth.open("query-service").unwrap().tokens,
+        )),
         &query_config,
     )
     .expect("query service");
@@ -88,9 +109,13 @@ pub async fn spawn_platform_with_timeout(consistency_timeout: Duration) -> Platf
         .connect()
         .await
         .unwrap();
+    let raw_queries = queries.clone();
+    let queries = identity::grpc::authed(queries, &alice).unwrap();
     Platform {
         commands,
         queries,
+        auth,
+        raw_queries,
         store,
         read_models,
         _stop: stop,
@@ -99,24 +124,38 @@ pub async fn spawn_platform_with_timeout(consistency_timeout: Duration) -> Platf
 }
 
 impl Platform {
-    pub fn customers(&self) -> CustomerCommandsClient<Channel> {
+    pub fn customers(&self) -> CustomerCommandsClient<AuthedChannel> {
         CustomerCommandsClient::new(self.commands.clone())
     }
 
-    pub fn fleet(&self) -> FleetCommandsClient<Channel> {
+    pub fn fleet(&self) -> FleetCommandsClient<AuthedChannel> {
         FleetCommandsClient::new(self.commands.clone())
     }
 
-    pub fn workshop(&self) -> WorkshopCommandsClient<Channel> {
+    pub fn workshop(&self) -> WorkshopCommandsClient<AuthedChannel> {
         WorkshopCommandsClient::new(self.commands.clone())
     }
 
-    pub fn deliveries(&self) -> DeliveryCommandsClient<Channel> {
+    pub fn deliveries(&self) -> DeliveryCommandsClient<AuthedChannel> {
         DeliveryCommandsClient::new(self.commands.clone())
     }
 
-    pub fn query(&self) -> QueryClient<Channel> {
+    pub fn query(&self) -> QueryClient<AuthedChannel> {
         QueryClient::new(self.queries.clone())
+    }
+
+    /// The query service, called as `subject` holding `role` (and, for a driver, the
+    /// driver id it acts for).
+    pub fn query_as(
+        &self,
+        subject: &str,
+        role: identity::Role,
+        driver_id: Option<&str>,
+    ) -> QueryClient<AuthedChannel> {
+        let mut request = identity::TokenRequest::new(subject, role);
+        request.driver_id = driver_id.map(str::to_owned);
+        let token = self.auth.mint_with(&request).expect("a token");
+        QueryClient::new(identity::grpc::authed(self.raw_queries.clone(), &token).unwrap())
     }
 
     /// A file of this platform's data folder (`events.db`, `keys.db`, `read-models.db`).

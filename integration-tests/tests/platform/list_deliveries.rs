@@ -8,7 +8,7 @@ use crate::helpers::{Platform, detail, new_id, spawn_platform, timestamp, token}
 
 /// An active route starting at `start` (RFC 3339) with one checkpoint at `end`: its
 /// deliveries get the slot `[start, end)`.
-async fn active_route(platform: &Platform, start: &str, end: &str) -> String {
+pub(crate) async fn active_route(platform: &Platform, start: &str, end: &str) -> String {
     let route_id = new_id();
     let mut deliveries = platform.deliveries();
     deliveries
@@ -42,7 +42,7 @@ async fn active_route(platform: &Platform, start: &str, end: &str) -> String {
 }
 
 /// A new delivery of `route_id`, and the token of its creation.
-async fn delivery(platform: &Platform, route_id: &str) -> (String, ConsistencyToken) {
+pub(crate) async fn delivery(platform: &Platform, route_id: &str) -> (String, ConsistencyToken) {
     let delivery_id = new_id();
     let created = platform
         .deliveries()
@@ -56,7 +56,7 @@ async fn delivery(platform: &Platform, route_id: &str) -> (String, ConsistencyTo
     (delivery_id, token(created))
 }
 
-async fn assign_driver(
+pub(crate) async fn assign_driver(
     platform: &Platform,
     delivery_id: &str,
     driver_id: &str,
@@ -74,7 +74,7 @@ async fn assign_driver(
     )
 }
 
-async fn register_driver(platform: &Platform, name: &str) -> String {
+pub(crate) async fn register_driver(platform: &Platform, name: &str) -> String {
     let driver_id = new_id();
     platform
         .fleet()

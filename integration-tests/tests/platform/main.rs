@@ -2,6 +2,7 @@
 //! loopback, the query side fed by the command service's event stream, real SQLite
 //! files for the event store and the read models.
 
+mod access;
 mod erasure;
 mod helpers;
 mod list_deliveries;

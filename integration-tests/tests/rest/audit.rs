@@ -9,19 +9,23 @@ use reqwest::Method;
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 
-use crate::helpers::{Answer, TestPlatform, spawn_platform};
+use identity::Role;
+
+use crate::helpers::{Answer, TestPlatform, spawn_platform, token_for};
 
 const CORRELATION: &str = "corr-audit-1";
 
-/// Registers Ada (request `corr-audit-1`, by `alice`), then renames her; returns her
-/// stream id.
+/// Registers Ada (request `corr-audit-1`, by the planner `alice`, whose request also
+/// claims in headers to be an admin called `mallory`: ignored), then renames her;
+/// returns her stream id.
 async fn renamed_customer(app: &TestPlatform) -> String {
-    let created = app
+    let alice = app.with_token(token_for(&app.platform, "alice", &[Role::Planner]));
+    let created = alice
         .send(
             Method::POST,
             "/api/v1/customers",
             Some(json!({"name": "Ada Lovelace", "telephone": "+44 20 7946 0000", "email": "ada@example.com"})),
-            &[("x-correlation-id", CORRELATION), ("x-actor-subject", "alice"), ("x-actor-role", "clerk")],
+            &[("x-correlation-id", CORRELATION), ("x-actor-subject", "mallory"), ("x-actor-role", "admin")],
         )
         .await
         .expect(201);
@@ -40,6 +44,7 @@ async fn get_bytes(app: &TestPlatform, path: &str) -> (u16, HeaderMap, Vec<u8>) 
     let response = app
         .http
         .get(format!("{}{path}", app.base))
+        .bearer_auth(app.token.as_deref().unwrap_or_default())
         .send()
         .await
         .expect("the BFF answers");
@@ -112,7 +117,10 @@ async fn a_streams_history_shows_every_envelope_field_with_the_payload_as_json_a
     }
     assert_eq!(first["event_type"], "customer.registered.v1");
     assert_eq!(first["correlation_id"], CORRELATION);
-    assert_eq!(first["actor"], json!({"subject": "alice", "role": "clerk"}));
+    assert_eq!(
+        first["actor"],
+        json!({"subject": "alice", "role": "planner"})
+    );
     assert_eq!(first["payload"]["personal_data"]["name"], "Ada Lovelace");
     assert_eq!(first["prev_hash"], "0".repeat(64));
     assert_eq!(events[1]["prev_hash"], first["hash"], "the chain links");
@@ -375,10 +383,26 @@ async fn only_an_admin_starts_a_rebuild_which_switches_the_read_model_to_a_new_g
     let generation = read_model(&app, "customers").await["generation"]
         .as_u64()
         .unwrap();
-    for role in [None, Some("clerk")] {
-        let headers: Vec<(&str, &str)> = role.map(|r| ("x-actor-role", r)).into_iter().collect();
+    let refused = app
+        .anonymous()
+        .send(
+            Method::POST,
+            uri,
+            Some(body.clone()),
+            &[("x-actor-role", "admin")],
+        )
+        .await
+        .expect(401);
+    assert_eq!(refused.problem_type(), "/problems/unauthenticated");
+    for role in [Role::Planner, Role::Auditor] {
         let refused = app
-            .send(Method::POST, uri, Some(body.clone()), &headers)
+            .with_token(token_for(&app.platform, "someone", &[role]))
+            .send(
+                Method::POST,
+                uri,
+                Some(body.clone()),
+                &[("x-actor-role", "admin")],
+            )
             .await
             .expect(403);
         assert_eq!(refused.problem_type(), "/problems/forbidden");
@@ -392,9 +416,9 @@ async fn only_an_admin_starts_a_rebuild_which_switches_the_read_model_to_a_new_g
         (Some(generation), Some(false))
     );
 
-    let admin = [("x-actor-role", "admin")];
     let started = app
-        .send(Method::POST, uri, Some(body), &admin)
+        .with_token(token_for(&app.platform, "root", &[Role::Admin]))
+        .send(Method::POST, uri, Some(body), &[])
         .await
         .expect(202);
     assert_eq!(started.body["started"], json!(["customers"]));
@@ -425,7 +449,7 @@ async fn only_an_admin_starts_a_rebuild_which_switches_the_read_model_to_a_new_g
             Method::POST,
             uri,
             Some(json!({"read_models": ["no_such_model"]})),
-            &admin,
+            &[],
         )
         .await;
     assert_refused(unknown, 422, "read_models");

@@ -5,7 +5,9 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{spawn_platform, spawn_platform_with};
+use identity::Role;
+
+use crate::helpers::{spawn_platform, spawn_platform_with, token_for};
 
 fn ada() -> Value {
     json!({"name": "Ada Lovelace", "telephone": "+44 20 7946 0000", "email": "ada@example.com"})
@@ -189,11 +191,18 @@ async fn a_client_over_the_rate_limit_gets_429_with_retry_after() {
     })
     .await;
     for _ in 0..5 {
-        app.get("/health/live").await.expect(200);
+        app.get("/api/v1/customers").await.expect(200);
     }
-    let limited = app.get("/health/live").await.expect(429);
+    let limited = app.get("/api/v1/customers").await.expect(429);
     assert_eq!(limited.problem_type(), "/problems/rate-limited");
     assert!(limited.header("retry-after").is_some());
+    // The limit is the subject's: another subject from the same address goes on…
+    let other = app.with_token(token_for(&app.platform, "other", &[Role::Planner]));
+    other.get("/api/v1/customers").await.expect(200);
+    // …and probes are never limited.
+    for _ in 0..20 {
+        app.get("/health/live").await.expect(200);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -206,6 +215,7 @@ async fn a_huge_body_is_a_413_problem_and_malformed_json_a_400() {
     // a pooled connection could be reused before the client notices.
     let malformed = reqwest::Client::new()
         .post(format!("{}/api/v1/customers", app.base))
+        .bearer_auth(app.token.as_deref().unwrap_or_default())
         .header("content-type", "application/json")
         .body("{\"name\": ")
         .send()
@@ -255,6 +265,7 @@ async fn an_unreachable_query_service_is_a_503_with_retry_after_not_a_hang() {
         "http://127.0.0.1:9".into(),
     );
     config.rate_limit = None;
+    config.auth = identity::AuthSettings::development(&app.data_dir());
     let lonely = bff::build(config).await.unwrap();
     let base = format!("http://{}", lonely.local_addr());
     tokio::spawn(lonely.run_until_stopped(std::future::pending()));
@@ -262,6 +273,7 @@ async fn an_unreachable_query_service_is_a_503_with_retry_after_not_a_hang() {
     let answer = app
         .http
         .get(format!("{base}/api/v1/customers"))
+        .bearer_auth(app.token.as_deref().unwrap_or_default())
         .send()
         .await
         .unwrap();

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use identity::{Role, TokenRequest};
 use pitlane::platform::{Platform, PlatformConfig};
 use reqwest::{Method, StatusCode, header::HeaderMap};
 use serde_json::{Value, json};
@@ -22,22 +23,58 @@ impl std::ops::Deref for TestPlatform {
     }
 }
 
-/// A small REST client for one BFF.
+/// A small REST client for one BFF, sending one bearer token (or none).
 #[derive(Clone)]
 pub struct Rest {
     pub base: String,
     pub http: reqwest::Client,
+    /// `Authorization: Bearer …` on every request, when set.
+    pub token: Option<String>,
 }
 
 impl Rest {
+    /// A client without credentials.
     pub fn new(base: String) -> Self {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .build()
             .expect("http client");
-        Rest { base, http }
+        Rest {
+            base,
+            http,
+            token: None,
+        }
+    }
+
+    /// The same BFF, called with `token`.
+    pub fn with_token(&self, token: impl Into<String>) -> Rest {
+        Rest {
+            token: Some(token.into()),
+            ..self.clone()
+        }
+    }
+
+    /// The same BFF, called without credentials.
+    pub fn anonymous(&self) -> Rest {
+        Rest {
+            token: None,
+            ..self.clone()
+        }
     }
 }
+
+/// A token of `platform`'s issuer for `subject` holding `roles`.
+pub fn token_for(platform: &Platform, subject: &str, roles: &[Role]) -> String {
+    let mut request = TokenRequest::new(subject, Role::Admin);
+    request.roles = roles.to_vec();
+    platform
+        .token(&request)
+        .expect("the development issuer mints")
+}
+
+/// The roles of the test's default caller, `tester`: every person's role but the
+/// driver's, so each request acts under the first role its route admits.
+pub const STAFF: [Role; 4] = [Role::Planner, Role::Dispatcher, Role::Auditor, Role::Admin];
 
 pub async fn spawn_platform() -> TestPlatform {
     spawn_platform_with(|_| {}).await
@@ -49,11 +86,19 @@ pub async fn spawn_platform_with(adjust: impl FnOnce(&mut bff::Config)) -> TestP
     let mut config = PlatformConfig::ephemeral(dir.path().join("data"));
     adjust(&mut config.bff);
     let platform = Platform::start(config).await.expect("the platform starts");
-    let rest = Rest::new(format!("http://{}", platform.rest_addr));
+    let rest = Rest::new(format!("http://{}", platform.rest_addr))
+        .with_token(token_for(&platform, "tester", &STAFF));
     TestPlatform {
         platform,
         rest,
         _dir: dir,
+    }
+}
+
+impl TestPlatform {
+    /// The platform's data directory (its stores and its issuer's key).
+    pub fn data_dir(&self) -> std::path::PathBuf {
+        self._dir.path().join("data")
     }
 }
 
@@ -96,6 +141,9 @@ impl Rest {
         headers: &[(&str, &str)],
     ) -> Answer {
         let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
         for (name, value) in headers {
             request = request.header(*name, *value);
         }

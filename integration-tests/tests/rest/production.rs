@@ -77,6 +77,19 @@ async fn start(servers: &Servers, relay_in_service: bool) -> Production {
     let until_stopped = |mut stopped: watch::Receiver<bool>| async move {
         let _ = stopped.wait_for(|s| *s).await;
     };
+    // Identity as in production: an OIDC issuer whose JWKS every service fetches over
+    // HTTP (RS256 keys), and a service token for the query service.
+    let issuer = identity::testing::TestIssuer::start().await;
+    let auth = identity::AuthSettings {
+        issuer: identity::config::IssuerSettings::Oidc(
+            identity::AuthConfig::new(identity::testing::ISSUER, identity::testing::AUDIENCE),
+            identity::keys::JwksSource::Url(issuer.jwks_url.clone()),
+        ),
+        service: identity::config::ServiceCredentials::Static(
+            issuer.token("query-service", &["service"]),
+        ),
+    };
+    let staff = issuer.token("tester", &["planner", "dispatcher", "auditor", "admin"]);
 
     let command_config = CommandConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
@@ -89,6 +102,8 @@ async fn start(servers: &Servers, relay_in_service: bool) -> Production {
         max_retries: 3,
         aggregate_cache: 1_000,
         kafka: relay_in_service.then(|| kafka.clone()),
+        auth: auth.clone(),
+        tls: identity::tls::TlsSettings::default(),
     };
     let command_app = command::startup::build(command_config)
         .await
@@ -112,6 +127,8 @@ async fn start(servers: &Servers, relay_in_service: bool) -> Production {
             topic_prefix: kafka.topic_prefix.clone(),
             properties: test_properties(),
         }),
+        auth: auth.clone(),
+        tls: identity::tls::TlsSettings::default(),
     };
     let location = ReadStoreLocation::Sqlite(query_config.read_models.clone());
     let query_app = query::startup::build_on(query_config, &location)
@@ -126,8 +143,9 @@ async fn start(servers: &Servers, relay_in_service: bool) -> Production {
         let mut config = bff::Config::local(command_url.clone(), query_url.clone());
         config.rate_limit = None;
         config.redis_url = Some(bff::config::RedisUrl::parse(&servers.redis).expect("REDIS_URL"));
+        config.auth = auth.clone();
         let app = bff::build(config).await.expect("a BFF starts on Redis");
-        bffs.push(Rest::new(format!("http://{}", app.local_addr())));
+        bffs.push(Rest::new(format!("http://{}", app.local_addr())).with_token(&staff));
         tokio::spawn(app.run_until_stopped(until_stopped(stopped.clone())));
     }
     let store = MongoEventStore::connect_within(&servers.mongo, &database, Duration::from_secs(20))
