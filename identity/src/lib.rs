@@ -28,6 +28,7 @@ pub mod keys;
 mod role;
 pub mod tls;
 mod tokens;
+mod verified;
 mod verifier;
 
 #[cfg(any(test, feature = "test-util"))]

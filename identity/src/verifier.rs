@@ -15,6 +15,7 @@ use crate::error::AuthError;
 use crate::identity::Identity;
 use crate::keys::{ACCEPTED, JwksSource, KeyRing};
 use crate::role::Role;
+use crate::verified::Verified;
 
 /// Verifies bearer tokens of one issuer for one audience.
 pub struct Verifier {
@@ -24,6 +25,7 @@ pub struct Verifier {
     roles_claim: Vec<String>,
     driver_claim: String,
     keys: KeyRing,
+    verified: Verified,
 }
 
 impl Verifier {
@@ -35,6 +37,8 @@ impl Verifier {
             roles_claim: config.roles_claim.split('.').map(str::to_owned).collect(),
             driver_claim: config.driver_claim.clone(),
             keys: KeyRing::new(source, config.jwks_ttl, config.jwks_min_refresh),
+            // Never trusted longer than the keys that verified it.
+            verified: Verified::new(config.jwks_ttl.min(Duration::from_secs(60))),
         }
     }
 
@@ -52,8 +56,12 @@ impl Verifier {
         self.verify(token.trim()).await
     }
 
-    /// Verifies a compact JWT.
+    /// Verifies a compact JWT (remembering it, so the same token presented again costs
+    /// a hash rather than a signature check: see `verified`).
     pub async fn verify(&self, token: &str) -> Result<Identity, AuthError> {
+        if let Some(identity) = self.verified.get(token) {
+            return Ok(identity);
+        }
         let header = jsonwebtoken::decode_header(token).map_err(|_| header_error(token))?;
         if !ACCEPTED.contains(&header.alg) {
             return Err(AuthError::Algorithm(format!("{:?}", header.alg)));
@@ -67,7 +75,14 @@ impl Verifier {
         validation.leeway = self.leeway.as_secs();
         let data = jsonwebtoken::decode::<Value>(token, &key.decoding, &validation)
             .map_err(|e| claim_error(e.into_kind()))?;
-        self.identity(data.claims, token)
+        let expires = data.claims.get("exp").and_then(Value::as_u64).unwrap_or(0);
+        let identity = self.identity(data.claims, token)?;
+        self.verified.put(
+            token,
+            &identity,
+            expires.saturating_add(self.leeway.as_secs()),
+        );
+        Ok(identity)
     }
 
     fn identity(&self, claims: Value, token: &str) -> Result<Identity, AuthError> {

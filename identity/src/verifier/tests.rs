@@ -132,3 +132,32 @@ async fn a_token_without_a_subject_is_refused() {
         Err(AuthError::MissingClaim("sub".into()))
     );
 }
+
+#[tokio::test]
+async fn a_remembered_token_still_expires_on_time() {
+    let issuer = TestIssuer::start().await;
+    let mut config = AuthConfig::new(crate::testing::ISSUER, crate::testing::AUDIENCE);
+    config.leeway = Duration::from_secs(0);
+    let verifier = Verifier::new(&config, JwksSource::Url(issuer.jwks_url.clone()));
+    let mut short = claims("ada", &["planner"]);
+    short["exp"] = json!(jsonwebtoken::get_current_timestamp() + 2);
+    let token = issuer.key(Algorithm::EdDSA).sign(&short);
+    verifier.verify(&token).await.unwrap();
+    verifier.verify(&token).await.expect("remembered");
+    tokio::time::sleep(Duration::from_millis(3_100)).await;
+    assert_eq!(verifier.verify(&token).await, Err(AuthError::Expired));
+}
+
+#[tokio::test]
+async fn only_the_exact_token_that_was_verified_is_remembered() {
+    let issuer = TestIssuer::start().await;
+    let verifier = issuer.verifier(Duration::from_secs(60));
+    let token = issuer.token("ada", &["planner"]);
+    verifier.verify(&token).await.unwrap();
+    // The same header and claims with one signature byte changed.
+    let mut forged = token.clone().into_bytes();
+    let last = forged.len() - 2;
+    forged[last] = if forged[last] == b'A' { b'B' } else { b'A' };
+    let forged = String::from_utf8(forged).unwrap();
+    assert!(verifier.verify(&forged).await.is_err());
+}
