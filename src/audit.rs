@@ -431,8 +431,7 @@ async fn rebuild(query_url: &str, token: &str, read_models: Vec<String>) -> anyh
     use contracts::v1::query_client::QueryClient;
     use contracts::v1::{ProjectionStatusRequest, RebuildReadModelsRequest};
 
-    let channel = tonic::transport::Endpoint::from_shared(query_url.to_owned())
-        .with_context(|| format!("`{query_url}` is not a URL"))?
+    let channel = crate::token::endpoint(query_url)?
         .connect()
         .await
         .with_context(|| format!("no query service answers at {query_url}"))?;

@@ -73,6 +73,17 @@ pub fn resolve(token: Option<&str>, data: &Path, role: Role) -> anyhow::Result<S
         .mint(&TokenRequest::new(format!("cli:{user}"), role).ttl(Duration::from_secs(3600))))
 }
 
+/// An endpoint for `url`, with TLS for `https://` from `PITLANE_TLS_*` (the CA to trust,
+/// and a client certificate when the service asks for one).
+pub fn endpoint(url: &str) -> anyhow::Result<tonic::transport::Endpoint> {
+    let mut endpoint = tonic::transport::Endpoint::from_shared(url.to_owned())
+        .with_context(|| format!("`{url}` is not a URL"))?;
+    if let Some(tls) = identity::tls::TlsSettings::from_env()?.client(url)? {
+        endpoint = endpoint.tls_config(tls)?;
+    }
+    Ok(endpoint)
+}
+
 fn parse_ttl(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let split = text

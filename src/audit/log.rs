@@ -59,8 +59,7 @@ fn local(store: &Path, keys: Option<&Path>) -> anyhow::Result<Log> {
 }
 
 async fn remote(command_url: &str, token: &str) -> anyhow::Result<Log> {
-    let channel = tonic::transport::Endpoint::from_shared(command_url.to_owned())
-        .with_context(|| format!("`{command_url}` is not a URL"))?
+    let channel = crate::token::endpoint(command_url)?
         .connect()
         .await
         .with_context(|| {
