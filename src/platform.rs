@@ -214,6 +214,28 @@ mod tests {
     use super::*;
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_second_platform_on_the_same_data_directory_refuses_to_start_naming_the_holder() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let first = Platform::start(PlatformConfig::ephemeral(data.clone()))
+            .await
+            .expect("the first platform starts");
+        let second = Platform::start(PlatformConfig::ephemeral(data.clone())).await;
+        let refused = format!("{:#}", second.err().expect("the second is refused"));
+        assert!(
+            refused.contains(&format!("in use by process {}", std::process::id())),
+            "{refused}"
+        );
+        first.stop().await.unwrap();
+        Platform::start(PlatformConfig::ephemeral(data))
+            .await
+            .expect("the directory is free once the first has stopped")
+            .stop()
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn up_serves_both_services_and_the_demo_data_is_queryable() {
         let dir = tempfile::tempdir().unwrap();
         let platform = Platform::start(PlatformConfig::ephemeral(dir.path().join("data")))

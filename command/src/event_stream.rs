@@ -19,6 +19,7 @@ use contracts::v1::{self, HeadPositionReply, HeadPositionRequest, SubscribeReque
 use es_core::subscription::{DEFAULT_BATCH, subscribe};
 use es_core::{EventEnvelope, EventStore, Vault, VaultError};
 use futures::{Stream, StreamExt};
+use tokio::sync::watch;
 use tonic::{Request, Response, Status};
 
 use crate::error::AppError;
@@ -27,13 +28,28 @@ use crate::shared::FieldError;
 pub struct EventStreamService {
     store: Arc<dyn EventStore>,
     vault: Option<Arc<Vault>>,
+    /// Turns true when the service shuts down: every open subscription then ends, so
+    /// a graceful stop never waits on a subscriber that would listen forever.
+    stopping: watch::Receiver<bool>,
 }
 
 impl EventStreamService {
     /// Streams `store`, opening personal data with `vault` (without one, payloads go
     /// out as stored).
     pub fn new(store: Arc<dyn EventStore>, vault: Option<Arc<Vault>>) -> Self {
-        Self { store, vault }
+        // A sender that never sends: subscriptions end only with their client.
+        let (_, stopping) = watch::channel(false);
+        Self {
+            store,
+            vault,
+            stopping,
+        }
+    }
+
+    /// Ends every subscription once `stopping` turns true.
+    pub fn until(mut self, stopping: watch::Receiver<bool>) -> Self {
+        self.stopping = stopping;
+        self
     }
 }
 
@@ -87,7 +103,12 @@ impl EventStream for EventStreamService {
                     }
                 }
             });
-        Ok(Response::new(Box::pin(events)))
+        let mut stopping = self.stopping.clone();
+        let stopped = async move {
+            // A dropped sender (the service is gone) ends the stream too.
+            let _ = stopping.wait_for(|s| *s).await;
+        };
+        Ok(Response::new(Box::pin(events.take_until(stopped))))
     }
 
     async fn head_position(

@@ -57,6 +57,9 @@ pub struct App {
     vault: Arc<Vault>,
     health: HealthReporter,
     relay: Option<Relay>,
+    /// Told `true` when the service stops: ends server streams (subscriptions) and the
+    /// relay.
+    stop: tokio::sync::watch::Sender<bool>,
 }
 
 pub use contracts::RELAY_HEALTH;
@@ -229,6 +232,7 @@ impl App {
                 .tls_config(tls)
                 .context("invalid TLS configuration")?;
         }
+        let (stop, stopping) = tokio::sync::watch::channel(false);
         let reflection = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(contracts::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -246,10 +250,9 @@ impl App {
                 bus.clone(),
             )))
             .add_service(DeliveryCommandsServer::new(deliveries::Service::new(bus)))
-            .add_service(EventStreamServer::new(EventStreamService::new(
-                store.clone(),
-                Some(vault.clone()),
-            )))
+            .add_service(EventStreamServer::new(
+                EventStreamService::new(store.clone(), Some(vault.clone())).until(stopping),
+            ))
             .add_service(AuditServer::new(AuditService::new(
                 store.clone(),
                 vault.clone(),
@@ -262,6 +265,7 @@ impl App {
             vault,
             health: health_reporter,
             relay: None,
+            stop,
         })
     }
 
@@ -302,7 +306,8 @@ impl App {
         shutdown: impl Future<Output = ()> + Send,
     ) -> anyhow::Result<()> {
         tracing::info!(address = %self.local_addr(), "command service listening");
-        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let stop = self.stop;
+        let stopped = stop.subscribe();
         let relaying = self.relay.map(|relay| {
             let status = relay.status();
             tokio::spawn(report_relay_health(status, self.health, stopped.clone()));

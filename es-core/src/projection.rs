@@ -33,9 +33,36 @@ pub struct BatchReport {
 }
 
 /// A batch that failed; nothing of it was applied.
+///
+/// `transient` says whether trying again later may succeed (disk full, I/O error, a
+/// lock timeout, a lost connection): the runtime retries such failures for as long as
+/// they last and never parks an event because of one. Only a failure the projection
+/// would repeat on the same event (`transient: false`) ends, after its retries, with
+/// the event parked as a dead letter.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct ApplyError(pub String);
+#[error("{message}")]
+pub struct ApplyError {
+    pub message: String,
+    pub transient: bool,
+}
+
+impl ApplyError {
+    /// A failure the projection would repeat on the same events.
+    pub fn new(message: impl Into<String>) -> Self {
+        ApplyError {
+            message: message.into(),
+            transient: false,
+        }
+    }
+
+    /// A failure of the infrastructure, worth retrying until it passes.
+    pub fn transient(message: impl Into<String>) -> Self {
+        ApplyError {
+            message: message.into(),
+            transient: true,
+        }
+    }
+}
 
 /// Where events land. Implementations own their transaction handling.
 #[async_trait]

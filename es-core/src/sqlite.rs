@@ -10,6 +10,7 @@
 //! out in commit order. Reads use a small pool of read connections, which WAL lets run
 //! beside the writer. See docs/adr/003-sqlite-group-commit.md.
 
+pub mod lock;
 mod rows;
 mod schema;
 mod writer;
@@ -43,6 +44,8 @@ const QUEUE_DEPTH: usize = 4_096;
 
 pub struct SqliteEventStore {
     path: PathBuf,
+    /// This process is the file's only writer while the store is open.
+    _lock: lock::WriterLock,
     jobs: Option<mpsc::Sender<Job>>,
     writer: Mutex<Option<JoinHandle<()>>>,
     readers: Pool,
@@ -63,6 +66,7 @@ impl SqliteEventStore {
     /// Opens (creating and migrating if needed) the store in the file at `path`.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
+        let lock = lock::WriterLock::acquire(&path).map_err(StoreError::Unavailable)?;
         let conn = schema::open_writer(&path)?;
         let stats = Arc::new(Stats::default());
         let (writer, head) = Writer::new(conn, stats.clone())?;
@@ -76,6 +80,7 @@ impl SqliteEventStore {
             .map_err(|e| StoreError::Unavailable(format!("cannot create read pool: {e}")))?;
         Ok(Self {
             path,
+            _lock: lock,
             jobs: Some(jobs),
             writer: Mutex::new(Some(handle)),
             readers,

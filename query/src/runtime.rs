@@ -25,8 +25,13 @@ pub(crate) fn blocking<T>(work: impl FnOnce() -> T) -> T {
     }
 }
 
+/// A database that cannot be reached or written (disk full, I/O, busy) is transient:
+/// the runtime waits for it and parks nothing; anything else is the events' fault.
 fn apply_error(error: DbError) -> ApplyError {
-    ApplyError(error.to_string())
+    match error {
+        DbError::Unavailable(_) => ApplyError::transient(error.to_string()),
+        _ => ApplyError::new(error.to_string()),
+    }
 }
 
 /// The live read models (every projection's active generation), or a rebuild's shadow

@@ -30,9 +30,14 @@ pub use value::Value;
 /// Every way the read-model store can fail.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DbError {
-    /// The database refused or failed (busy, I/O, constraint): worth retrying.
+    /// The database refused what it was asked (a constraint, a bad statement): asking
+    /// again would fail the same way.
     #[error("read-model database: {0}")]
     Database(String),
+    /// The database could not do it now (disk full, I/O error, busy or locked, lost
+    /// connection): worth retrying until it passes.
+    #[error("read-model database unavailable: {0}")]
+    Unavailable(String),
     /// A row does not match its table's declared shape.
     #[error("row of `{table}`: {reason}")]
     Shape { table: &'static str, reason: String },

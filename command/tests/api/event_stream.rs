@@ -101,3 +101,54 @@ async fn a_subscription_can_be_filtered_by_aggregate_type_and_rejects_bad_filter
         .unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_graceful_stop_ends_open_subscriptions_instead_of_waiting_for_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.db");
+    let config = command::config::Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        store: command::config::StoreLocation::Sqlite(path.clone()),
+        key_store: command::config::KeyStoreLocation::Sqlite(dir.path().join("keys.db")),
+        snapshot_every: 10,
+        max_retries: 3,
+        aggregate_cache: 10,
+        kafka: None,
+        auth: identity::AuthSettings::development(dir.path()),
+        tls: identity::tls::TlsSettings::default(),
+    };
+    let auth = config.auth.open("test").unwrap();
+    let store = std::sync::Arc::new(es_core::SqliteEventStore::open(&path).unwrap());
+    let listener = tokio::net::TcpListener::bind(config.listen).await.unwrap();
+    let app = command::startup::App::with_store(listener, store, &config)
+        .await
+        .unwrap();
+    let address = app.local_addr();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(app.run_until_stopped(async {
+        let _ = stopped.await;
+    }));
+    let channel = tonic::transport::Channel::from_shared(format!("http://{address}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let service = crate::helpers::as_subject(&channel, &auth, "query", &[identity::Role::Service]);
+    let mut subscription = contracts::v1::event_stream_client::EventStreamClient::new(service)
+        .subscribe(SubscribeRequest::default())
+        .await
+        .expect("subscribed")
+        .into_inner();
+    // A subscriber that listens forever, as the query service's projections do.
+    let _ = stop.send(());
+    let stopped_in_time = tokio::time::timeout(Duration::from_secs(5), running).await;
+    assert!(
+        matches!(stopped_in_time, Ok(Ok(Ok(())))),
+        "the service stopped within 5 s: {stopped_in_time:?}"
+    );
+    let ended = tokio::time::timeout(Duration::from_secs(5), subscription.next()).await;
+    assert!(
+        matches!(ended, Ok(None) | Ok(Some(Err(_)))),
+        "the subscription ended: {ended:?}"
+    );
+}

@@ -59,7 +59,7 @@ pub async fn run(
                     tracing::warn!(projector = %status.snapshot().name, %error, "projection interrupted; resubscribing");
                     status.update(|s| {
                         s.state = RuntimeState::Retrying;
-                        s.last_error = Some(error.0.clone());
+                        s.last_error = Some(error.message.clone());
                     });
                     tokio::select! {
                         () = &mut shutdown => break,
@@ -80,7 +80,10 @@ async fn follow(
     policy: RetryPolicy,
 ) -> Result<(), ApplyError> {
     let mut checkpoint = target.checkpoint().await?;
-    let head = source.head().await.map_err(|e| ApplyError(e.0))?;
+    let head = source
+        .head()
+        .await
+        .map_err(|e| ApplyError::transient(e.0))?;
     status.update(|s| {
         s.position = checkpoint;
         s.head = head;
@@ -89,7 +92,7 @@ async fn follow(
     let mut events = source
         .subscribe(checkpoint)
         .await
-        .map_err(|e| ApplyError(e.0))?;
+        .map_err(|e| ApplyError::transient(e.0))?;
     // Read ahead on another task, so the next events are fetched and decoded while
     // this one applies a batch (bounded: at most two batches wait).
     let (ahead, mut batches) = tokio::sync::mpsc::channel(2);
@@ -106,7 +109,7 @@ async fn follow(
         let mut fresh = Vec::with_capacity(batch.len());
         let mut high = checkpoint;
         for event in batch {
-            let event = event.map_err(|e| ApplyError(e.0))?;
+            let event = event.map_err(|e| ApplyError::transient(e.0))?;
             // At-least-once sources redeliver, also within one batch: anything at or
             // below the highest position taken so far is a duplicate.
             if event.position > high {
@@ -127,7 +130,7 @@ async fn follow(
             status.update(|s| s.head = head);
         }
     }
-    Err(ApplyError("the event source ended".into()))
+    Err(ApplyError::transient("the event source ended"))
 }
 
 /// Stops the read-ahead task when the subscription it feeds is dropped.
@@ -159,14 +162,15 @@ async fn apply_or_park(
             Err(error) => {
                 tracing::error!(position = event.position, stream_id = %event.stream_id, %error, "parking event as a dead letter");
                 source
-                    .dead_letter(event, &error.0, policy.attempts)
+                    .dead_letter(event, &error.message, policy.attempts)
                     .await
-                    .map_err(|e| ApplyError(e.0))?;
-                target.park(event, &error.0, policy.attempts).await?;
+                    .map_err(|e| ApplyError::transient(e.0))?;
+                target.park(event, &error.message, policy.attempts).await?;
                 status.update(|s| {
+                    s.state = RuntimeState::Running;
                     s.position = event.position;
                     s.dead_letters += 1;
-                    s.last_error = Some(format!("parked {}: {}", event.position, error.0));
+                    s.last_error = Some(format!("parked {}: {}", event.position, error.message));
                 });
             }
         }
@@ -182,14 +186,26 @@ async fn apply_with_retries(
 ) -> Result<super::BatchReport, ApplyError> {
     let mut attempt = 0u32;
     let mut backoff = policy.backoff().build();
+    let mut transient_delay = policy.min_delay;
     loop {
-        attempt += 1;
         match target.apply(events).await {
             Ok(report) => return Ok(report),
-            Err(error) => {
+            Err(error) if error.transient => {
+                // The store, not the events: wait for it as long as it takes (status and
+                // log say so), and never count it against the events.
                 status.update(|s| {
                     s.state = RuntimeState::Retrying;
-                    s.last_error = Some(error.0.clone());
+                    s.last_error = Some(format!("retrying (transient): {}", error.message));
+                });
+                tracing::warn!(error = %error.message, delay_ms = transient_delay.as_millis() as u64, "read-model store failing; retrying the batch");
+                tokio::time::sleep(transient_delay).await;
+                transient_delay = (transient_delay * 2).min(policy.max_delay);
+            }
+            Err(error) => {
+                attempt += 1;
+                status.update(|s| {
+                    s.state = RuntimeState::Retrying;
+                    s.last_error = Some(error.message.clone());
                 });
                 match backoff.next() {
                     Some(delay) if attempt < policy.attempts => tokio::time::sleep(delay).await,
@@ -203,6 +219,11 @@ async fn apply_with_retries(
 fn record(status: &StatusBoard, events: &[EventEnvelope], report: super::BatchReport) {
     let Some(last) = events.last() else { return };
     status.update(|s| {
+        // Recovered from retries: the error no longer holds and must not linger in the
+        // status. (A parked event's note stays: its state went back to running.)
+        if s.state == RuntimeState::Retrying {
+            s.last_error = None;
+        }
         s.state = RuntimeState::Running;
         s.position = last.position;
         s.applied += events.len() as u64 - report.unknown - report.parked;
@@ -282,6 +303,8 @@ mod tests {
         checkpoint: u64,
         applied: Vec<u64>,
         parked: Vec<u64>,
+        /// Batches still to fail as a full disk would.
+        disk_full_for: u32,
     }
 
     #[async_trait]
@@ -292,9 +315,13 @@ mod tests {
 
         async fn apply(&mut self, events: &[EventEnvelope]) -> Result<BatchReport, ApplyError> {
             if events.iter().any(|e| e.event_type == "bad.v1") {
-                return Err(ApplyError("cannot project bad.v1".into()));
+                return Err(ApplyError::new("cannot project bad.v1"));
             }
             let mut model = self.0.lock().unwrap();
+            if model.disk_full_for > 0 {
+                model.disk_full_for -= 1;
+                return Err(ApplyError::transient("database or disk is full"));
+            }
             model.applied.extend(events.iter().map(|e| e.position));
             model.checkpoint = events.last().map_or(model.checkpoint, |e| e.position);
             Ok(BatchReport::default())
@@ -346,6 +373,17 @@ mod tests {
         model: &Model,
         position: u64,
     ) -> Told {
+        let status = Arc::new(StatusBoard::new("test"));
+        run_watched(store, refuse_once, model, position, status).await
+    }
+
+    async fn run_watched(
+        store: Arc<InMemoryEventStore>,
+        refuse_once: Option<u64>,
+        model: &Model,
+        position: u64,
+        status: Arc<StatusBoard>,
+    ) -> Told {
         let told = Arc::new(Mutex::new(Told::default()));
         let source = Arc::new(ListeningSource {
             inner: StoreSource(store),
@@ -360,7 +398,6 @@ mod tests {
             // Let the runtime finish the step after its last apply.
             tokio::time::sleep(Duration::from_millis(50)).await;
         };
-        let status = Arc::new(StatusBoard::new("test"));
         let stop = tokio::time::timeout(Duration::from_secs(10), reached);
         run(source, model.clone(), status, policy(), async move {
             stop.await.expect("the model reached the position in time");
@@ -397,6 +434,24 @@ mod tests {
             told.dead_letters,
             vec![(2, "cannot project bad.v1".into(), 2)]
         );
+    }
+
+    #[tokio::test]
+    async fn a_full_disk_is_waited_out_never_parked_and_leaves_no_stale_error() {
+        let store = store_with(&["ok.v1", "ok.v1", "ok.v1"]).await;
+        let model = Model::default();
+        // Far more failures than the two attempts an event gets before it is parked.
+        model.0.lock().unwrap().disk_full_for = 12;
+        let status = Arc::new(StatusBoard::new("test"));
+
+        let told = run_watched(store, None, &model, 3, status.clone()).await;
+
+        let held = model.0.lock().unwrap().clone();
+        assert_eq!((held.applied, held.parked), (vec![1, 2, 3], vec![]));
+        assert!(told.dead_letters.is_empty());
+        let seen = status.snapshot();
+        assert_eq!(seen.dead_letters, 0);
+        assert_eq!(seen.last_error, None, "recovered: the error is gone");
     }
 
     #[tokio::test]

@@ -304,7 +304,10 @@ impl ProjectionTarget for MemoryModel {
             .iter()
             .find(|e| Some(e.event_type.as_str()) == self.refuse)
         {
-            return Err(ApplyError(format!("cannot project {}", bad.event_type)));
+            return Err(ApplyError::new(format!(
+                "cannot project {}",
+                bad.event_type
+            )));
         }
         let mut model = self.lock();
         model.applied.extend_from_slice(events);

@@ -60,7 +60,7 @@ impl Connector {
         self.io
             .spawn(async move { open(config).await })
             .await
-            .map_err(|e| DbError::Database(format!("connecting to SQL Server: {e}")))?
+            .map_err(|e| DbError::Unavailable(format!("connecting to SQL Server: {e}")))?
     }
 
     /// Like [`Connector::connect`], retrying with backoff (0.5 s doubling to 8 s, about
@@ -168,7 +168,7 @@ mod tests {
     }
 
     #[test]
-    fn a_refused_connection_is_a_database_error_not_a_panic() {
+    fn a_refused_connection_is_a_transient_database_error_not_a_panic() {
         let io = super::super::io::Io::new().expect("runtime");
         // Port 1 on loopback: nothing listens there.
         let mut config = tiberius_config(&url(true));
@@ -176,6 +176,6 @@ mod tests {
         config.port(1);
         let connector = Connector::new(config, io.handle().clone());
         let refused = io.wait(connector.connect());
-        assert!(matches!(refused, Err(DbError::Database(_))));
+        assert!(matches!(refused, Err(DbError::Unavailable(_))));
     }
 }

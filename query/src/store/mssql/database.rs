@@ -308,10 +308,9 @@ impl ReadModelDb {
         &self,
         query: impl FnOnce(&mut dyn Reader) -> Result<T, E> + Send + 'static,
     ) -> Result<T, E> {
-        let mut conn =
-            self.readers.get().await.map_err(|e| {
-                DbError::Database(format!("no SQL Server connection to read on: {e}"))
-            })?;
+        let mut conn = self.readers.get().await.map_err(|e| {
+            DbError::Unavailable(format!("no SQL Server connection to read on: {e}"))
+        })?;
         let (io, projections) = (self.io.clone(), self.projections.clone());
         let read = self.io.handle().spawn_blocking(move || {
             let mut session = Session {
@@ -321,7 +320,7 @@ impl ReadModelDb {
             read_snapshot(&mut session, &projections, query)
         });
         read.await
-            .map_err(|e| DbError::Database(format!("a read did not finish: {e}")))?
+            .map_err(|e| DbError::Unavailable(format!("a read did not finish: {e}")))?
     }
 
     /// Runs `work` in a write transaction on the active tables (contract tests).

@@ -116,8 +116,21 @@ impl Session<'_> {
     }
 }
 
+/// A server's own refusal is the statement's fault, except the ones that pass (a full
+/// log or file group, a deadlock victim, a lock timeout); a broken connection or I/O is
+/// transient.
 pub(crate) fn db_error(error: tiberius::error::Error) -> DbError {
-    DbError::Database(error.to_string())
+    match &error {
+        // 1205 deadlock victim, 1222 lock timeout, 9002 transaction log full,
+        // 1105 file group full, 40501 service busy.
+        tiberius::error::Error::Server(e)
+            if matches!(e.code(), 1205 | 1222 | 9002 | 1105 | 40501) =>
+        {
+            DbError::Unavailable(error.to_string())
+        }
+        tiberius::error::Error::Server(_) => DbError::Database(error.to_string()),
+        _ => DbError::Unavailable(error.to_string()),
+    }
 }
 
 impl ToSql for Param {

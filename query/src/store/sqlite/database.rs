@@ -77,6 +77,8 @@ pub struct ReadModelDb {
     read_names: Arc<Mutex<Option<NamesAt>>>,
     /// Copies the WAL into the database file; stops with the last clone.
     _checkpointer: Arc<Checkpointer>,
+    /// This process is the file's only writer while a clone is open.
+    _lock: Arc<es_core::sqlite::lock::WriterLock>,
 }
 
 /// Physical table names and the schema version they were read at.
@@ -93,6 +95,7 @@ impl ReadModelDb {
         projections: Vec<Box<dyn Projection>>,
     ) -> Result<Self, DbError> {
         let path = path.as_ref().to_path_buf();
+        let lock = es_core::sqlite::lock::WriterLock::acquire(&path).map_err(DbError::Database)?;
         let mut conn = Connection::open(&path).map_err(db_error)?;
         // Read models are rebuilt from the log, so favour throughput: a 256 MiB page
         // cache (allocated as used), memory-mapped reads, and no checkpoint in the
@@ -138,6 +141,7 @@ impl ReadModelDb {
             readers,
             read_names: Arc::default(),
             _checkpointer: checkpointer,
+            _lock: Arc::new(lock),
         })
     }
 

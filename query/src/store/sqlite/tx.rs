@@ -21,7 +21,46 @@ impl ToSql for Value {
 }
 
 pub(super) fn db_error(error: rusqlite::Error) -> DbError {
-    DbError::Database(error.to_string())
+    use rusqlite::ErrorCode::*;
+    match error.sqlite_error_code() {
+        Some(
+            DiskFull
+            | SystemIoFailure
+            | DatabaseBusy
+            | DatabaseLocked
+            | CannotOpen
+            | OutOfMemory
+            | FileLockingProtocolFailed,
+        ) => DbError::Unavailable(error.to_string()),
+        _ => DbError::Database(error.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod classification_tests {
+    use super::*;
+
+    fn sqlite(code: i32) -> rusqlite::Error {
+        rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), None)
+    }
+
+    #[test]
+    fn a_full_disk_or_a_busy_database_is_transient_and_a_constraint_is_not() {
+        for code in [
+            rusqlite::ffi::SQLITE_FULL,
+            rusqlite::ffi::SQLITE_IOERR,
+            rusqlite::ffi::SQLITE_BUSY,
+        ] {
+            assert!(
+                matches!(db_error(sqlite(code)), DbError::Unavailable(_)),
+                "{code}"
+            );
+        }
+        assert!(matches!(
+            db_error(sqlite(rusqlite::ffi::SQLITE_CONSTRAINT)),
+            DbError::Database(_)
+        ));
+    }
 }
 
 pub(crate) use crate::store::schema::{Names, physical};
