@@ -104,10 +104,14 @@ impl Verifier {
         let mut roles: Vec<Role> = names.into_iter().filter_map(Role::parse).collect();
         roles.sort();
         roles.dedup();
+        // Driver ids are UUIDs: kept in their canonical form, so every service compares
+        // them alike whatever case or braces the issuer wrote.
         let driver_id = claims
             .get(&self.driver_claim)
             .and_then(Value::as_str)
-            .map(str::to_owned);
+            .map(|id| {
+                uuid::Uuid::parse_str(id.trim()).map_or_else(|_| id.to_owned(), |u| u.to_string())
+            });
         Ok(Identity {
             subject,
             roles,

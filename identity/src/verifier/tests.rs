@@ -161,3 +161,17 @@ async fn only_the_exact_token_that_was_verified_is_remembered() {
     let forged = String::from_utf8(forged).unwrap();
     assert!(verifier.verify(&forged).await.is_err());
 }
+
+#[tokio::test]
+async fn a_driver_id_claim_is_read_in_its_canonical_form() {
+    let issuer = TestIssuer::start().await;
+    let verifier = issuer.verifier(Duration::from_secs(60));
+    let mut upper = claims("grace", &["driver"]);
+    upper["driver_id"] = json!("0193A000-0000-7000-8000-00000000000D");
+    let token = issuer.key(Algorithm::ES256).sign(&upper);
+    let identity = verifier.verify(&token).await.unwrap();
+    assert_eq!(
+        identity.driver_id.as_deref(),
+        Some("0193a000-0000-7000-8000-00000000000d")
+    );
+}
