@@ -148,6 +148,11 @@ impl EventSource for GrpcEventSource {
             .map(|r| r.into_inner().position)
             .map_err(|s| SourceError(s.message().to_owned()))
     }
+
+    /// The command service answers its store's head.
+    fn head_is_the_logs(&self) -> bool {
+        true
+    }
 }
 
 /// An envelope off the wire. A field that does not parse is an error of the source

@@ -51,19 +51,31 @@ pub async fn run(
     shutdown: impl std::future::Future<Output = ()> + Send,
 ) {
     tokio::pin!(shutdown);
+    let first_delay = policy.min_delay.max(Duration::from_millis(100)) / 2;
+    let mut delay = first_delay;
     loop {
+        let started = std::time::Instant::now();
         tokio::select! {
             () = &mut shutdown => break,
             outcome = follow(source.as_ref(), &mut target, &status, policy) => {
                 if let Err(error) = outcome {
-                    tracing::warn!(projector = %status.snapshot().name, %error, "projection interrupted; resubscribing");
+                    // Said once, not on every retry of the same failure.
+                    if status.snapshot().last_error.as_deref() != Some(error.message.as_str()) {
+                        tracing::warn!(projector = %status.snapshot().name, %error, "projection interrupted; resubscribing");
+                    }
                     status.update(|s| {
                         s.state = RuntimeState::Retrying;
                         s.last_error = Some(error.message.clone());
                     });
+                    // A failure right after the last one waits longer each time (up to
+                    // 5 s); after a while of progress, it starts short again.
+                    if started.elapsed() > Duration::from_secs(10) {
+                        delay = first_delay;
+                    }
+                    delay = (delay * 2).min(Duration::from_secs(5));
                     tokio::select! {
                         () = &mut shutdown => break,
-                        () = tokio::time::sleep(policy.min_delay.max(Duration::from_millis(100))) => {}
+                        () = tokio::time::sleep(delay) => {}
                     }
                 }
             }
@@ -84,6 +96,9 @@ async fn follow(
         .head()
         .await
         .map_err(|e| ApplyError::transient(e.0))?;
+    if source.head_is_the_logs() && head < checkpoint {
+        return Err(rewound(status, head, checkpoint));
+    }
     status.update(|s| {
         s.position = checkpoint;
         s.head = head;
@@ -131,6 +146,28 @@ async fn follow(
         }
     }
     Err(ApplyError::transient("the event source ended"))
+}
+
+/// The log ends before what the target already holds: a restored backup or a cut tail.
+/// Applying on would serve events the log no longer has and skip the new ones written
+/// at the same positions, so nothing is applied: the status says why (not ready), the
+/// log says it once, and the runtime looks again later.
+fn rewound(status: &StatusBoard, head: u64, checkpoint: u64) -> ApplyError {
+    let message = format!(
+        "the log ends at position {head} but the read models hold events up to position \
+         {checkpoint}: the log went back in time (a restored backup or a cut tail); nothing \
+         is applied until an operator verifies the log and rebuilds the read models"
+    );
+    if status.snapshot().last_error.as_deref() != Some(message.as_str()) {
+        tracing::error!(projector = %status.snapshot().name, head, checkpoint, "{message}");
+    }
+    status.update(|s| {
+        s.state = RuntimeState::Retrying;
+        s.head = head;
+        s.position = checkpoint;
+        s.last_error = Some(message.clone());
+    });
+    ApplyError::transient(message)
 }
 
 /// Stops the read-ahead task when the subscription it feeds is dropped.
@@ -452,6 +489,33 @@ mod tests {
         let seen = status.snapshot();
         assert_eq!(seen.dead_letters, 0);
         assert_eq!(seen.last_error, None, "recovered: the error is gone");
+    }
+
+    #[tokio::test]
+    async fn a_log_that_ends_before_the_checkpoint_is_reported_and_nothing_is_applied() {
+        // The read models hold up to 5; the log (restored from an older backup) ends at 2.
+        let store = store_with(&["ok.v1", "ok.v1"]).await;
+        let model = Model::default();
+        model.0.lock().unwrap().checkpoint = 5;
+        let status = Arc::new(StatusBoard::new("test"));
+        let source = Arc::new(StoreSource(store.clone()));
+        let watched = status.clone();
+        let stop = async move {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        };
+        run(source, model.clone(), status.clone(), policy(), stop).await;
+        let seen = watched.snapshot();
+        assert!(
+            seen.last_error.as_deref().is_some_and(
+                |e| e.contains("the log ends at position 2") && e.contains("up to position 5")
+            ),
+            "{:?}",
+            seen.last_error
+        );
+        assert!(
+            model.0.lock().unwrap().applied.is_empty(),
+            "nothing applied"
+        );
     }
 
     #[tokio::test]

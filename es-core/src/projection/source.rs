@@ -25,6 +25,14 @@ pub trait EventSource: Send + Sync + 'static {
     /// The newest position the source knows, for lag.
     async fn head(&self) -> Result<u64, SourceError>;
 
+    /// Whether [`EventSource::head`] is the log's own head (a store, or the command
+    /// service's event stream) rather than what a consumer has seen so far (Kafka). Only
+    /// then does a head below the target's checkpoint prove that the log went back in
+    /// time, which the runtime refuses to paper over.
+    fn head_is_the_logs(&self) -> bool {
+        false
+    }
+
     /// Told by the runtime once the target has durably committed every event up to
     /// `position` (rows and checkpoint). A source that tracks delivery on its side
     /// (Kafka's consumer offsets) acknowledges here and nowhere earlier, so a crash
@@ -68,6 +76,10 @@ impl EventSource for PagedStoreSource {
     async fn head(&self) -> Result<u64, SourceError> {
         Ok(*self.store.head().borrow())
     }
+
+    fn head_is_the_logs(&self) -> bool {
+        true
+    }
 }
 
 #[async_trait]
@@ -83,5 +95,9 @@ impl EventSource for StoreSource {
 
     async fn head(&self) -> Result<u64, SourceError> {
         Ok(*self.0.head().borrow())
+    }
+
+    fn head_is_the_logs(&self) -> bool {
+        true
     }
 }

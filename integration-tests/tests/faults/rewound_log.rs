@@ -1,0 +1,112 @@
+//! A log that goes back in time — the event store restored from an older backup, or a
+//! tail cut off — while the read models remember more: the projections stop applying
+//! and report it, instead of serving events the log no longer has with lag 0.
+
+use std::path::Path;
+use std::time::Duration;
+
+use contracts::v1::ProjectionStatusRequest;
+use contracts::v1::query_client::QueryClient;
+use pitlane::platform::{Platform, PlatformConfig};
+
+async fn register_drivers(platform: &Platform, count: usize) {
+    use contracts::v1::RegisterDriverRequest;
+    use contracts::v1::fleet_commands_client::FleetCommandsClient;
+    let channel = platform
+        .channel_as(platform.command_addr, "dan", identity::Role::Dispatcher)
+        .await
+        .unwrap();
+    let mut fleet = FleetCommandsClient::new(channel);
+    for n in 0..count {
+        fleet
+            .register_driver(RegisterDriverRequest {
+                driver_id: uuid::Uuid::now_v7().to_string(),
+                name: format!("Driver {n}"),
+                driving_licence_number: format!("LIC{n:05}"),
+                idempotency_key: None,
+            })
+            .await
+            .unwrap();
+    }
+}
+
+/// A consistent backup of the live store, as an operator takes one.
+fn back_up(data: &Path, backup: &Path) {
+    let conn = rusqlite::Connection::open(data.join("events.db")).unwrap();
+    conn.execute("VACUUM INTO ?1", [backup.to_str().unwrap()])
+        .unwrap();
+}
+
+/// The backup put back in place of the store.
+fn restore(backup: &Path, data: &Path) {
+    for name in ["events.db-wal", "events.db-shm"] {
+        let _ = std::fs::remove_file(data.join(name));
+    }
+    std::fs::copy(backup, data.join("events.db")).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_models_ahead_of_a_restored_older_log_stop_and_say_where_the_log_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let backup = dir.path().join("backup.db");
+
+    let platform = Platform::start(PlatformConfig::ephemeral(data.clone()))
+        .await
+        .unwrap();
+    register_drivers(&platform, 3).await;
+    back_up(&data, &backup); // the backup holds 3 events
+    register_drivers(&platform, 4).await;
+    assert!(
+        platform
+            .read_models
+            .wait_for(7, Duration::from_secs(10))
+            .await,
+        "the read models hold all 7 events"
+    );
+    platform.stop().await.unwrap();
+
+    // The store's writer thread finishes after the services have stopped.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    // The operator restores the older backup of the log; the read models stay.
+    restore(&backup, &data);
+
+    let platform = Platform::start(PlatformConfig::ephemeral(data.clone()))
+        .await
+        .unwrap();
+    let mut query = QueryClient::new(
+        platform
+            .channel_as(platform.query_addr, "olga", identity::Role::Auditor)
+            .await
+            .unwrap(),
+    );
+    let mut reported = None;
+    for _ in 0..50 {
+        let status = query
+            .projection_status(ProjectionStatusRequest::default())
+            .await
+            .unwrap()
+            .into_inner();
+        let error = status.projectors[0].last_error.clone();
+        if error.contains("the log ends at position 3") {
+            reported = Some(error);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let reported = reported.unwrap_or_else(|| {
+        panic!(
+            "not reported: {:?} {:?}",
+            platform.read_models.snapshot(),
+            platform.store.head().borrow().clone()
+        )
+    });
+    assert!(reported.contains("up to position 7"), "{reported}");
+    let snapshot = platform.read_models.snapshot();
+    assert_ne!(
+        snapshot.state,
+        es_core::projection::RuntimeState::Running,
+        "not ready while the log is behind them"
+    );
+    platform.stop().await.unwrap();
+}
