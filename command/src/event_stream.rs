@@ -53,8 +53,25 @@ impl EventStreamService {
     }
 }
 
-/// The envelope as consumers get it: personal data opened, or `null` once erased.
+/// The envelope as consumers get it: personal data opened, or `null` once erased —
+/// after checking it is the event that was appended. An event whose bytes no longer
+/// match its hash (altered in the store) ends the stream with `DATA_LOSS` naming it:
+/// no read model, live or rebuilt, ever holds an altered value, and the projections
+/// report the alarm until an operator has looked (`pitlane audit verify`).
 async fn opened(vault: Option<&Vault>, mut event: EventEnvelope) -> Result<EventEnvelope, Status> {
+    if es_core::hash::compute_hash(&event) != event.hash {
+        tracing::error!(
+            stream_id = %event.stream_id,
+            version = event.version,
+            position = event.position,
+            "integrity alarm: a stored event does not match its hash; not sent"
+        );
+        return Err(Status::data_loss(format!(
+            "integrity alarm: {} v{} (position {}) does not match its hash: the stored event \
+             was altered; run `pitlane audit verify`",
+            event.stream_id, event.version, event.position
+        )));
+    }
     let Some(vault) = vault else {
         return Ok(event);
     };

@@ -152,3 +152,47 @@ async fn a_graceful_stop_ends_open_subscriptions_instead_of_waiting_for_them() {
         "the subscription ended: {ended:?}"
     );
 }
+
+#[tokio::test]
+async fn an_event_altered_in_the_store_is_never_streamed_and_the_stream_names_it() {
+    let app = spawn_app().await;
+    for _ in 0..3 {
+        app.customers()
+            .register_customer(customer(&new_id()))
+            .await
+            .unwrap();
+    }
+    let file = app.store.local_file().expect("a SQLite store").to_owned();
+    let conn = rusqlite::Connection::open(&file).unwrap();
+    let altered = conn
+        .execute(
+            "UPDATE events SET correlation_id = correlation_id || 'x' WHERE position = 2",
+            [],
+        )
+        .unwrap();
+    assert_eq!(altered, 1);
+    let mut stream = app
+        .events()
+        .subscribe(SubscribeRequest::default())
+        .await
+        .expect("subscribed")
+        .into_inner();
+    let first = stream
+        .next()
+        .await
+        .expect("an item")
+        .expect("event 1 is intact");
+    assert_eq!(first.position, 1);
+    let alarm = stream
+        .next()
+        .await
+        .expect("an item")
+        .expect_err("event 2 was altered");
+    assert_eq!(alarm.code(), Code::DataLoss);
+    assert!(
+        alarm.message().contains("(position 2)"),
+        "{}",
+        alarm.message()
+    );
+    assert!(stream.next().await.is_none(), "nothing after the alarm");
+}
