@@ -263,14 +263,6 @@ async fn a_tls_listener_serves_a_client_that_trusts_its_ca_and_only_over_tls() {
     let (ca, cert, key) = certificates(dir.path());
     let path = dir.path().join("events.db");
     let config = command::config::Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        store: command::config::StoreLocation::Sqlite(path.clone()),
-        key_store: command::config::KeyStoreLocation::Sqlite(dir.path().join("keys.db")),
-        snapshot_every: 10,
-        max_retries: 3,
-        aggregate_cache: 10,
-        kafka: None,
-        auth: identity::AuthSettings::development(dir.path()),
         tls: identity::tls::TlsSettings::from_lookup(|name| match name {
             "PITLANE_TLS_CERT" => Some(cert.clone()),
             "PITLANE_TLS_KEY" => Some(key.clone()),
@@ -278,6 +270,7 @@ async fn a_tls_listener_serves_a_client_that_trusts_its_ca_and_only_over_tls() {
             _ => None,
         })
         .unwrap(),
+        ..crate::helpers::config_in(dir.path())
     };
     let auth = config.auth.open("test").unwrap();
     let store: Arc<dyn EventStore> = Arc::new(SqliteEventStore::open(&path).unwrap());

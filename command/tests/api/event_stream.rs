@@ -106,17 +106,7 @@ async fn a_subscription_can_be_filtered_by_aggregate_type_and_rejects_bad_filter
 async fn a_graceful_stop_ends_open_subscriptions_instead_of_waiting_for_them() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("events.db");
-    let config = command::config::Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        store: command::config::StoreLocation::Sqlite(path.clone()),
-        key_store: command::config::KeyStoreLocation::Sqlite(dir.path().join("keys.db")),
-        snapshot_every: 10,
-        max_retries: 3,
-        aggregate_cache: 10,
-        kafka: None,
-        auth: identity::AuthSettings::development(dir.path()),
-        tls: identity::tls::TlsSettings::default(),
-    };
+    let config = crate::helpers::config_in(dir.path());
     let auth = config.auth.open("test").unwrap();
     let store = std::sync::Arc::new(es_core::SqliteEventStore::open(&path).unwrap());
     let listener = tokio::net::TcpListener::bind(config.listen).await.unwrap();

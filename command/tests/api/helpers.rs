@@ -35,20 +35,26 @@ pub struct TestApp {
     _dir: tempfile::TempDir,
 }
 
-pub async fn spawn_app() -> TestApp {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("events.db");
-    let config = Config {
+/// A service in `dir`: SQLite store and keys there, trusting the development issuer
+/// of `dir`, on port 0 of loopback, plaintext.
+pub fn config_in(dir: &std::path::Path) -> Config {
+    Config {
         listen: "127.0.0.1:0".parse().unwrap(),
-        store: StoreLocation::Sqlite(path.clone()),
-        key_store: KeyStoreLocation::Sqlite(dir.path().join("keys.db")),
+        store: StoreLocation::Sqlite(dir.join("events.db")),
+        key_store: KeyStoreLocation::Sqlite(dir.join("keys.db")),
         snapshot_every: 10,
         max_retries: 3,
         aggregate_cache: 10_000,
         kafka: None,
-        auth: identity::AuthSettings::development(dir.path()),
+        auth: identity::AuthSettings::development(dir),
         tls: identity::tls::TlsSettings::default(),
-    };
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("events.db");
+    let config = config_in(dir.path());
     let auth = config.auth.open("test").expect("issuer");
     let store: Arc<dyn EventStore> = Arc::new(SqliteEventStore::open(&path).expect("store"));
     let listener = TcpListener::bind(config.listen).await.expect("bind");
