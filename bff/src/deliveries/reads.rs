@@ -272,13 +272,20 @@ pub struct LiveTrackingFilter {
 }
 
 impl LiveTrackingFilter {
-    pub fn request(self, ctx: &RequestContext) -> pb::ListLiveTrackingRequest {
+    /// The query, confined to `driver`'s deliveries when the caller acts as that driver.
+    pub fn request(
+        self,
+        ctx: &RequestContext,
+        driver: Option<&str>,
+    ) -> pb::ListLiveTrackingRequest {
         pb::ListLiveTrackingRequest {
             wait_for: ctx.wait_for.clone(),
             page: Some(page_request(self.page_size, self.page_token)),
             status: self
                 .status
                 .map_or(0, |status| DeliveryStatus::from(status).to_proto()),
+            // Filtered upstream, so a driver's pages are full pages of its own.
+            driver_id: driver.unwrap_or_default().to_owned(),
         }
     }
 }
@@ -387,7 +394,12 @@ pub async fn list_live_tracking(
     Query(filter): Query<LiveTrackingFilter>,
 ) -> Result<axum::Json<LiveTrackingList>, ApiError> {
     let own = driver::scope(&ctx)?;
-    let mut reply = query!(state, ctx, list_live_tracking(filter.request(&ctx))).await?;
+    let mut reply = query!(
+        state,
+        ctx,
+        list_live_tracking(filter.request(&ctx, own.as_deref()))
+    )
+    .await?;
     driver::retain_own(own.as_deref(), &mut reply.deliveries, |row| &row.driver_id);
     Ok(axum::Json(LiveTrackingList {
         deliveries: reply

@@ -248,6 +248,10 @@ impl Query for QueryService {
     ) -> Result<Response<ListLiveTrackingReply>, Status> {
         let caller = Self::caller(&request)?;
         let mut request = request.into_inner();
+        if let Some(own) = scope::driver_of(&caller)? {
+            // A driver tracks its own deliveries, whatever filter it asked for.
+            request.driver_id = own.to_owned();
+        }
         let tokens = std::mem::take(&mut request.wait_for);
         let mut reply = self
             .answer(&tokens, move |reader| {

@@ -16,8 +16,8 @@ use crate::store::{DbError, Filter, Order, Reader, Row, Select, Value};
 const MOVING: [DeliveryStatus; 2] = [DeliveryStatus::InTransit, DeliveryStatus::OutForDelivery];
 
 /// Moving deliveries (`status` narrows to one of the two moving statuses; any other
-/// status is `Invalid`), soonest slot first with the delivery id breaking ties, paged,
-/// with the total.
+/// status is `Invalid`; `driver_id` to one driver's), soonest slot first with the
+/// delivery id breaking ties, paged, with the total.
 pub fn list_live_tracking(
     reader: &mut dyn Reader,
     request: &v1::ListLiveTrackingRequest,
@@ -33,7 +33,11 @@ pub fn list_live_tracking(
             ));
         }
     };
-    let select = Select::from(&DELIVERIES).filter(Filter::In("status", statuses));
+    let mut select = Select::from(&DELIVERIES).filter(Filter::In("status", statuses));
+    let driver = request.driver_id.trim();
+    if !driver.is_empty() {
+        select = select.filter(Filter::Eq("driver_id", driver.into()));
+    }
     let total = reader.count(&select)?;
     let select = select
         .order_by("slot_start", Order::Asc)
@@ -127,6 +131,33 @@ mod tests {
             .iter()
             .map(|d| d.delivery_id.as_str())
             .collect()
+    }
+
+    #[test]
+    fn a_drivers_tracking_holds_its_deliveries_only_with_their_own_total() {
+        const OTHER_DRIVER: &str = "018f0000-0000-7000-8000-0000000000a2";
+        let (db, mut events) = (db(), Events::default());
+        let mut history = events.in_transit(DELIVERY, ROUTE);
+        history.extend([
+            events.delivery_created(OTHER_DELIVERY, ROUTE),
+            events.driver_assigned(OTHER_DELIVERY, OTHER_DRIVER),
+            events.vehicle_assigned(OTHER_DELIVERY, "CD-456-E"),
+            events.status_changed(OTHER_DELIVERY, "picked_up", "in_transit", None),
+        ]);
+        apply_all(&db, &history);
+        let of = |driver: &str| v1::ListLiveTrackingRequest {
+            driver_id: driver.into(),
+            page: Some(PageRequest {
+                page_size: 1,
+                ..PageRequest::default()
+            }),
+            ..v1::ListLiveTrackingRequest::default()
+        };
+        let other = track(&db, of(OTHER_DRIVER)).unwrap();
+        assert_eq!(ids(&other), [OTHER_DELIVERY]);
+        assert_eq!(other.page.unwrap().total, 1);
+        let nobody = track(&db, of("018f0000-0000-7000-8000-0000000000ff")).unwrap();
+        assert_eq!((ids(&nobody).len(), nobody.page.unwrap().total), (0, 0));
     }
 
     #[test]
