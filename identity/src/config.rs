@@ -17,9 +17,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::dev_issuer::{DEV_AUDIENCE, DEV_ISSUER, DevIssuer};
+use crate::dev_issuer::DevIssuer;
 use crate::keys::JwksSource;
-use crate::role::Role;
 use crate::tokens::{ClientCredentials, TokenSource};
 use crate::verifier::Verifier;
 
@@ -271,18 +270,6 @@ impl Auth {
     /// A development issuer for tests: a fresh key in `dir`.
     pub fn development(dir: &Path, service_subject: &str) -> std::io::Result<Auth> {
         AuthSettings::development(dir).open(service_subject)
-    }
-
-    /// The development issuer's identity as `DEV_ISSUER`/`DEV_AUDIENCE`, for docs.
-    pub fn development_names() -> (&'static str, &'static str) {
-        (DEV_ISSUER, DEV_AUDIENCE)
-    }
-
-    /// A token for `role` from the development issuer (tests and `pitlane token`).
-    pub fn mint(&self, subject: &str, role: Role) -> Option<String> {
-        self.development
-            .as_ref()
-            .map(|issuer| issuer.mint(&crate::dev_issuer::TokenRequest::new(subject, role)))
     }
 
     /// A token as `request` says, from the development issuer; an error when the

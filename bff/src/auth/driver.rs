@@ -1,7 +1,8 @@
 //! The driver rule (DESIGN §9): a caller acting as `driver` touches only the
 //! deliveries assigned to the driver its token names (claim `driver_id`). Routes with a
 //! `{delivery_id}` are checked before their handler runs, by reading the delivery with
-//! the caller's own token; lists without an id are confined to the driver's own.
+//! the caller's own token; lists without an id ask the query service for the driver's
+//! own.
 //!
 //! The command and query services enforce the same rule; checking here too gives a
 //! precise 403 before any booking lock is taken or any view composed.
@@ -44,14 +45,6 @@ pub fn confine(ctx: &RequestContext, asked: Option<String>) -> Result<Option<Str
             "a driver may list only its own deliveries",
         )),
         (Some(own), _) => Ok(Some(own)),
-    }
-}
-
-/// Keeps the rows of the driver `own` (from [`scope`]) of a list that has no driver
-/// filter upstream (live tracking); `None` (other roles) keeps every row.
-pub fn retain_own<T>(own: Option<&str>, rows: &mut Vec<T>, driver_of: impl Fn(&T) -> &str) {
-    if let Some(own) = own {
-        rows.retain(|row| normalized(driver_of(row)) == own);
     }
 }
 
@@ -148,14 +141,10 @@ mod tests {
     }
 
     #[test]
-    fn live_tracking_rows_of_other_drivers_are_left_out_for_a_driver() {
-        let driver = scope(&acting_as(Role::Driver, Some(OWN))).unwrap();
-        let mut rows = vec![OWN.to_uppercase(), Uuid::nil().to_string()];
-        retain_own(driver.as_deref(), &mut rows, |r| r);
-        assert_eq!(rows, [OWN.to_uppercase()]);
+    fn a_drivers_scope_is_its_own_canonical_id_and_other_roles_have_none() {
+        let driver = scope(&acting_as(Role::Driver, Some(&OWN.to_uppercase()))).unwrap();
+        assert_eq!(driver.as_deref(), Some(OWN));
         let auditor = scope(&acting_as(Role::Auditor, None)).unwrap();
-        let mut all = vec![OWN.to_owned(), Uuid::nil().to_string()];
-        retain_own(auditor.as_deref(), &mut all, |r| r);
-        assert_eq!(all.len(), 2);
+        assert_eq!(auditor, None);
     }
 }

@@ -394,13 +394,12 @@ pub async fn list_live_tracking(
     Query(filter): Query<LiveTrackingFilter>,
 ) -> Result<axum::Json<LiveTrackingList>, ApiError> {
     let own = driver::scope(&ctx)?;
-    let mut reply = query!(
+    let reply = query!(
         state,
         ctx,
         list_live_tracking(filter.request(&ctx, own.as_deref()))
     )
     .await?;
-    driver::retain_own(own.as_deref(), &mut reply.deliveries, |row| &row.driver_id);
     Ok(axum::Json(LiveTrackingList {
         deliveries: reply
             .deliveries
@@ -413,6 +412,20 @@ pub async fn list_live_tracking(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_drivers_live_tracking_asks_the_query_service_for_its_own_deliveries() {
+        let filter = || super::LiveTrackingFilter {
+            status: None,
+            page_size: None,
+            page_token: None,
+            after: None,
+        };
+        let ctx = crate::extract::RequestContext::default();
+        let own = "0193a000-0000-7000-8000-00000000000d";
+        assert_eq!(filter().request(&ctx, Some(own)).driver_id, own);
+        assert_eq!(filter().request(&ctx, None).driver_id, "");
+    }
+
     use axum::http::{Method, StatusCode};
 
     use super::*;

@@ -331,13 +331,12 @@ pub async fn live_tracking_board(
     Query(filter): Query<LiveTrackingFilter>,
 ) -> Result<axum::Json<LiveTrackingBoard>, ApiError> {
     let own = driver::scope(&ctx)?;
-    let mut reply = query!(
+    let reply = query!(
         state,
         ctx,
         list_live_tracking(filter.request(&ctx, own.as_deref()))
     )
     .await?;
-    driver::retain_own(own.as_deref(), &mut reply.deliveries, |row| &row.driver_id);
     let plates: BTreeSet<String> = reply
         .deliveries
         .iter()

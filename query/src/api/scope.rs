@@ -3,7 +3,7 @@
 //! driver its token names. Applied by the service to every answer it scopes, after the
 //! access table admitted the call.
 
-use contracts::v1::{Customer, Delivery, LiveTracking};
+use contracts::v1::{Customer, Delivery};
 use identity::{Caller, Role};
 use tonic::Status;
 
@@ -45,14 +45,6 @@ pub fn delivery(caller: &Caller, delivery: &Delivery) -> Result<(), Status> {
         )),
         _ => Ok(()),
     }
-}
-
-/// Keeps of a tracking list what a driver may see.
-pub fn tracking(caller: &Caller, items: &mut Vec<LiveTracking>) -> Result<(), Status> {
-    if let Some(own) = driver_of(caller)? {
-        items.retain(|item| item.driver_id == own);
-    }
-    Ok(())
 }
 
 /// Refuses a driver another driver's record.

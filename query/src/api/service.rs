@@ -253,13 +253,10 @@ impl Query for QueryService {
             request.driver_id = own.to_owned();
         }
         let tokens = std::mem::take(&mut request.wait_for);
-        let mut reply = self
-            .answer(&tokens, move |reader| {
-                crate::deliveries::live_tracking::list_live_tracking(reader, &request)
-            })
-            .await?;
-        scope::tracking(&caller, &mut reply.get_mut().deliveries)?;
-        Ok(reply)
+        self.answer(&tokens, move |reader| {
+            crate::deliveries::live_tracking::list_live_tracking(reader, &request)
+        })
+        .await
     }
 
     async fn get_delivery_timeline(
