@@ -3,14 +3,14 @@
 //! (or [`CommandBus::run`] when the handler must read another aggregate first).
 
 use std::any::{Any, TypeId};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 use contracts::v1::{CommandReply, ConsistencyToken};
 use es_core::envelope::now;
 use es_core::{
-    Aggregate, AggregateCache, CommandError, EventMetadata, EventStore, IdempotencyKey,
+    Aggregate, AggregateCache, CommandError, EventMetadata, EventStore, Executed, IdempotencyKey,
     IdempotencyRecord, Repository, RepositoryError, SnapshotPolicy, StoreError, Vault,
 };
 use identity::Caller;
@@ -20,6 +20,9 @@ use tracing::Instrument;
 
 use crate::context;
 use crate::error::AppError;
+use crate::schedules::{
+    Books, Change, ResourceSchedule, ScheduleCommand, ScheduleError, ScheduledResource,
+};
 use crate::shared::{Addressed, DomainRule, FieldError, IntoCommand};
 
 /// Proto requests that may carry an idempotency key.
@@ -102,6 +105,7 @@ impl CommandBus {
     pub async fn dispatch<R>(&self, request: Request<R>) -> Result<Response<CommandReply>, Status>
     where
         R: IntoCommand + Idempotent + prost::Message,
+        R::Aggregate: Books,
         <R::Aggregate as Aggregate>::Command: Clone,
         <R::Aggregate as Aggregate>::Error: DomainRule,
     {
@@ -120,7 +124,7 @@ impl CommandBus {
     ) -> Result<Response<CommandReply>, Status>
     where
         R: Idempotent + prost::Message,
-        A: Aggregate,
+        A: Books,
         A::Command: Clone,
         A::Error: DomainRule,
         F: Future<Output = Result<Addressed<A::Command>, AppError>>,
@@ -164,13 +168,12 @@ impl CommandBus {
         expected: Option<u64>,
     ) -> Result<CommandReply, AppError>
     where
-        A: Aggregate,
+        A: Books,
         A::Command: Clone,
         A::Error: DomainRule,
     {
-        let repository = self.repository::<A>();
-        let executed = repository
-            .execute_expecting(
+        let executed = self
+            .execute::<A>(
                 aggregate_id,
                 command,
                 context,
@@ -194,16 +197,95 @@ impl CommandBus {
                 );
                 Ok(reply(token.stream_id, token.version, token.position))
             }
-            Err(CommandError::Repository(RepositoryError::Store(
-                StoreError::IdempotencyKeyUsed(record),
-            ))) => replay_record(*record, idempotency.as_ref()),
-            Err(error) => {
+            Err(Refused::KeyUsed(record)) => replay_record(record, idempotency.as_ref()),
+            Err(Refused::App(error)) => {
                 // A concurrent request with the same key may have won while this one
                 // failed on what the winner changed: answer as the winner did.
                 if let Some(reply) = self.replay(idempotency.as_ref()).await? {
                     return Ok(reply);
                 }
-                Err(error.into())
+                Err(error)
+            }
+        }
+    }
+
+    /// Decides the command, then the schedule changes its events make ([`Books`]), and
+    /// appends them all atomically: a booking and its reservations land together or
+    /// not at all (ADR 016). A concurrent writer on any of the streams makes it decide
+    /// everything again, up to `max_retries` times.
+    async fn execute<A>(
+        &self,
+        aggregate_id: &str,
+        command: A::Command,
+        context: &EventMetadata,
+        idempotency: Option<IdempotencyKey>,
+        expected: Option<u64>,
+    ) -> Result<Executed<A>, Refused>
+    where
+        A: Books,
+        A::Command: Clone,
+        A::Error: DomainRule,
+    {
+        let repository = self.repository::<A>();
+        let schedules = self.repository::<ResourceSchedule>();
+        let mut attempt = 0;
+        loop {
+            let decision = repository
+                .decide(
+                    aggregate_id,
+                    command.clone(),
+                    context,
+                    idempotency.clone(),
+                    expected,
+                )
+                .await
+                .map_err(Refused::from_command)?;
+            let Some(request) = decision.request.clone() else {
+                return Ok(repository.settle(decision, Vec::new()).await);
+            };
+            let mut reservations = Vec::new();
+            for (resource, changes) in by_resource(decision.state.bookings(&decision.events)) {
+                let reserved = schedules
+                    .decide(
+                        &resource.aggregate_id(),
+                        ScheduleCommand { resource, changes },
+                        context,
+                        None,
+                        None,
+                    )
+                    .await
+                    .map_err(schedule_refusal)?;
+                if reserved.request.is_some() {
+                    reservations.push(reserved);
+                }
+            }
+            let mut requests = vec![request];
+            requests.extend(reservations.iter().filter_map(|r| r.request.clone()));
+            match self.store.append_atomically(requests).await {
+                Ok(mut appended) => {
+                    let own = appended.remove(0);
+                    for (reserved, events) in reservations.into_iter().zip(appended) {
+                        schedules.settle(reserved, events).await;
+                    }
+                    return Ok(repository.settle(decision, own).await);
+                }
+                Err(error) => {
+                    // What we hold of every stream in the group may be stale.
+                    repository.forget(aggregate_id);
+                    for reserved in &reservations {
+                        schedules.forget(reserved.aggregate_id());
+                    }
+                    match error {
+                        StoreError::Concurrency { stream_id, .. } if attempt < self.max_retries => {
+                            attempt += 1;
+                            tracing::debug!(%stream_id, attempt, "concurrency conflict, deciding again");
+                        }
+                        StoreError::IdempotencyKeyUsed(record) => {
+                            return Err(Refused::KeyUsed(*record));
+                        }
+                        other => return Err(Refused::App(other.into())),
+                    }
+                }
             }
         }
     }
@@ -235,6 +317,51 @@ impl CommandBus {
             position: last.first().map_or(0, |e| e.position),
         })
     }
+}
+
+/// Why a command was not executed: a refusal to answer, or an idempotency key already
+/// used (answered with the first reply).
+enum Refused {
+    App(AppError),
+    KeyUsed(IdempotencyRecord),
+}
+
+impl Refused {
+    fn from_command<E: DomainRule + 'static>(error: CommandError<E>) -> Self {
+        match error {
+            CommandError::Repository(RepositoryError::Store(StoreError::IdempotencyKeyUsed(
+                record,
+            ))) => Refused::KeyUsed(*record),
+            other => Refused::App(other.into()),
+        }
+    }
+}
+
+/// A schedule's refusal: the slot is taken (409 naming its holder), or the schedule
+/// could not be read.
+fn schedule_refusal(error: CommandError<ScheduleError>) -> Refused {
+    match error {
+        CommandError::Domain(taken @ ScheduleError::SlotTaken { holder, slot, .. }) => {
+            Refused::App(AppError::ScheduleConflict {
+                message: taken.to_string(),
+                holder_id: holder.id.to_string(),
+                slot,
+            })
+        }
+        other => Refused::from_command(other),
+    }
+}
+
+/// The changes of each resource, resources in a fixed order, each's changes in the
+/// order the events made them.
+fn by_resource(
+    changes: Vec<(ScheduledResource, Change)>,
+) -> BTreeMap<ScheduledResource, Vec<Change>> {
+    let mut grouped: BTreeMap<ScheduledResource, Vec<Change>> = BTreeMap::new();
+    for (resource, change) in changes {
+        grouped.entry(resource).or_default().push(change);
+    }
+    grouped
 }
 
 fn reply(stream_id: String, version: u64, position: u64) -> CommandReply {

@@ -18,6 +18,14 @@ pub enum AppError {
         kind: RuleKind,
         message: String,
     },
+    /// The resource is booked on another job or delivery in an overlapping slot: the
+    /// write side's final word (ADR 016), with the holder and its slot.
+    #[error("{message}")]
+    ScheduleConflict {
+        message: String,
+        holder_id: String,
+        slot: crate::shared::Timeslot,
+    },
     #[error("concurrent writers kept changing {0}; retry the command")]
     Conflict(String),
     /// `x-expected-version` (the BFF's `If-Match`) no longer matches.
@@ -109,6 +117,9 @@ impl From<AppError> for Status {
                 };
                 (code, *reason, String::new())
             }
+            AppError::ScheduleConflict { .. } => {
+                (Code::FailedPrecondition, "schedule_conflict", String::new())
+            }
             AppError::Conflict(_) => (Code::Aborted, "concurrency_conflict", String::new()),
             AppError::VersionMismatch { .. } => {
                 (Code::FailedPrecondition, "version_mismatch", String::new())
@@ -127,12 +138,22 @@ impl From<AppError> for Status {
             }
             other => other.to_string(),
         };
-        let detail = ErrorDetail {
+        let mut detail = ErrorDetail {
             reason: reason.to_owned(),
             field,
             message: message.clone(),
             ..Default::default()
         };
+        if let AppError::ScheduleConflict {
+            holder_id, slot, ..
+        } = &error
+        {
+            detail.conflicting_id = holder_id.clone();
+            detail.conflicting_slot = Some(contracts::v1::Timeslot {
+                start: Some(crate::shared::to_proto_time(slot.start())),
+                end: Some(crate::shared::to_proto_time(slot.end())),
+            });
+        }
         Status::with_details(code, message, detail.encode_to_vec().into())
     }
 }

@@ -16,6 +16,7 @@ pub mod config;
 pub mod context;
 pub mod error;
 pub mod event_stream;
+pub mod schedules;
 pub mod shared;
 pub mod startup;
 

@@ -13,6 +13,9 @@ pub const CONTEXTS: &[(&str, &str)] = &[
     ("customer", "customers"),
     ("vehicle", "fleet"),
     ("driver", "fleet"),
+    // What each driver and vehicle is booked for (the write side's final word on
+    // bookings, ADR 016): the fleet's resources, so the fleet's topic.
+    ("resource_schedule", "fleet"),
     ("technician", "workshop"),
     ("workshop_planning", "workshop"),
     ("route", "deliveries"),

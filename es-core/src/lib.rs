@@ -66,7 +66,7 @@ pub use lock::{Lease, LockError, LockManager};
 pub use memory::InMemoryEventStore;
 #[cfg(feature = "mongo")]
 pub use mongo::MongoEventStore;
-pub use repository::{CommandError, Executed, Loaded, Repository, RepositoryError};
+pub use repository::{CommandError, Decision, Executed, Loaded, Repository, RepositoryError};
 pub use snapshot::{Snapshot, SnapshotPolicy};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteEventStore;

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::envelope::{EventEnvelope, now};
 use crate::seal::{StreamHead, canonical_payloads, seal};
 use crate::snapshot::Snapshot;
-use crate::store::{AppendRequest, EventStore, IdempotencyRecord, StoreError, validate};
+use crate::store::{AppendRequest, EventStore, IdempotencyRecord, StoreError, validate_together};
 
 #[derive(Default)]
 struct State {
@@ -51,65 +51,80 @@ impl InMemoryEventStore {
 
 #[async_trait]
 impl EventStore for InMemoryEventStore {
-    async fn append(&self, request: AppendRequest) -> Result<Vec<EventEnvelope>, StoreError> {
-        validate(&request)?;
-        let payloads = canonical_payloads(&request);
-        let stream_id = request.stream_id();
+    async fn append_atomically(
+        &self,
+        requests: Vec<AppendRequest>,
+    ) -> Result<Vec<Vec<EventEnvelope>>, StoreError> {
+        validate_together(&requests)?;
         let mut state = self.state();
-        let idempotency = request.idempotency.clone();
-        if let Some(record) = idempotency
-            .as_ref()
-            .and_then(|i| state.idempotency.get(&i.key))
-        {
-            return Err(StoreError::IdempotencyKeyUsed(Box::new(record.clone())));
-        }
-        if let Some(event) = request
-            .events
-            .iter()
-            .find(|e| state.event_ids.contains(&e.event_id))
-        {
-            return Err(StoreError::InvalidAppend {
-                stream_id,
-                reason: format!("event id {} is already stored", event.event_id),
-            });
-        }
-        let head = state
-            .streams
-            .get(&stream_id)
-            .and_then(|indexes| indexes.last())
-            .map(|&i| StreamHead {
-                version: state.events[i].version,
-                hash: state.events[i].hash,
-            })
-            .unwrap_or_default();
-        let first_position = state.events.len() as u64 + 1;
-        let sealed = seal(request, payloads, head, first_position, now())?;
-        let mut appended = Vec::with_capacity(sealed.len());
-        for event in sealed {
-            let index = state.events.len();
-            state.event_ids.insert(event.envelope.event_id);
-            state
+        // Everything that can refuse is checked for every request before the first
+        // event is stored, so a refusal leaves the store as it was.
+        let recorded_at = now();
+        let mut next_position = state.events.len() as u64 + 1;
+        let mut sealed_all = Vec::with_capacity(requests.len());
+        for request in requests {
+            let payloads = canonical_payloads(&request);
+            let stream_id = request.stream_id();
+            let idempotency = request.idempotency.clone();
+            if let Some(record) = idempotency
+                .as_ref()
+                .and_then(|i| state.idempotency.get(&i.key))
+            {
+                return Err(StoreError::IdempotencyKeyUsed(Box::new(record.clone())));
+            }
+            if let Some(event) = request
+                .events
+                .iter()
+                .find(|e| state.event_ids.contains(&e.event_id))
+            {
+                return Err(StoreError::InvalidAppend {
+                    stream_id,
+                    reason: format!("event id {} is already stored", event.event_id),
+                });
+            }
+            let head = state
                 .streams
-                .entry(stream_id.clone())
-                .or_default()
-                .push(index);
-            state.events.push(event.envelope.clone());
-            appended.push(event.envelope);
+                .get(&stream_id)
+                .and_then(|indexes| indexes.last())
+                .map(|&i| StreamHead {
+                    version: state.events[i].version,
+                    hash: state.events[i].hash,
+                })
+                .unwrap_or_default();
+            let sealed = seal(request, payloads, head, next_position, recorded_at)?;
+            next_position += sealed.len() as u64;
+            sealed_all.push((stream_id, idempotency, sealed));
         }
-        if let (Some(idempotency), Some(last)) = (idempotency, appended.last()) {
-            state.idempotency.insert(
-                idempotency.key.clone(),
-                IdempotencyRecord {
-                    key: idempotency.key,
-                    fingerprint: idempotency.fingerprint,
-                    stream_id: last.stream_id.clone(),
-                    version: last.version,
-                    position: last.position,
-                },
-            );
+        let mut appended_all = Vec::with_capacity(sealed_all.len());
+        for (stream_id, idempotency, sealed) in sealed_all {
+            let mut appended = Vec::with_capacity(sealed.len());
+            for event in sealed {
+                let index = state.events.len();
+                state.event_ids.insert(event.envelope.event_id);
+                state
+                    .streams
+                    .entry(stream_id.clone())
+                    .or_default()
+                    .push(index);
+                state.events.push(event.envelope.clone());
+                appended.push(event.envelope);
+            }
+            if let (Some(idempotency), Some(last)) = (idempotency, appended.last()) {
+                state.idempotency.insert(
+                    idempotency.key.clone(),
+                    IdempotencyRecord {
+                        key: idempotency.key,
+                        fingerprint: idempotency.fingerprint,
+                        stream_id: last.stream_id.clone(),
+                        version: last.version,
+                        position: last.position,
+                    },
+                );
+            }
+            appended_all.push(appended);
         }
         self.head.send_replace(state.events.len() as u64);
-        Ok(appended)
+        Ok(appended_all)
     }
 
     async fn read_stream(

@@ -168,16 +168,23 @@ fn limit_of(limit: usize) -> Option<i64> {
 
 #[async_trait]
 impl EventStore for MongoEventStore {
-    async fn append(&self, request: AppendRequest) -> Result<Vec<EventEnvelope>, StoreError> {
-        crate::store::validate(&request)?;
-        let payloads = crate::seal::canonical_payloads(&request);
+    async fn append_atomically(
+        &self,
+        requests: Vec<AppendRequest>,
+    ) -> Result<Vec<Vec<EventEnvelope>>, StoreError> {
+        crate::store::validate_together(&requests)?;
+        let payloads: Vec<Vec<String>> = requests
+            .iter()
+            .map(crate::seal::canonical_payloads)
+            .collect();
         let _turn = self.appends.lock().await;
-        let events = append::append(&self.client, &self.collections, &request, &payloads).await?;
-        if let Some(last) = events.last() {
+        let appended =
+            append::append(&self.client, &self.collections, &requests, &payloads).await?;
+        if let Some(last) = appended.iter().flatten().map(|e| e.position).max() {
             // Committed, and every position below it committed before: see `counter`.
-            head::advance(&self.head, last.position);
+            head::advance(&self.head, last);
         }
-        Ok(events)
+        Ok(appended)
     }
 
     async fn read_stream(

@@ -87,6 +87,26 @@ impl<A> Executed<A> {
     }
 }
 
+/// A command decided but not yet appended ([`Repository::decide`]).
+#[derive(Debug, Clone)]
+pub struct Decision<A: Aggregate> {
+    aggregate_id: String,
+    /// The state the command was decided on (before its events).
+    pub state: A,
+    /// The version that state is at.
+    pub version: u64,
+    /// What the command decided; empty when nothing needs to change.
+    pub events: Vec<A::Event>,
+    /// The append to make; `None` when there are no events.
+    pub request: Option<AppendRequest>,
+}
+
+impl<A: Aggregate> Decision<A> {
+    pub fn aggregate_id(&self) -> &str {
+        &self.aggregate_id
+    }
+}
+
 pub struct Repository<A> {
     store: Arc<dyn EventStore>,
     cache: Option<AggregateCache<A>>,
@@ -247,66 +267,116 @@ impl<A: Aggregate> Repository<A> {
     {
         let mut attempt = 0;
         loop {
-            let Loaded { mut state, version } = self.load_for_command(aggregate_id).await?;
-            if let Some(expected) = expected.filter(|expected| *expected != version) {
-                return Err(RepositoryError::VersionMismatch {
-                    stream_id: stream_id(A::TYPE, aggregate_id),
+            let decision = self
+                .decide(
+                    aggregate_id,
+                    command.clone(),
+                    metadata,
+                    idempotency.clone(),
                     expected,
-                    actual: version,
-                }
-                .into());
-            }
-            let events = state
-                .handle(command.clone())
-                .map_err(CommandError::Domain)?;
-            if events.is_empty() {
-                return Ok(Executed {
-                    state,
-                    version,
-                    appended: Vec::new(),
-                });
-            }
-            let stream_id = stream_id(A::TYPE, aggregate_id);
-            let proposed = self.propose(&stream_id, version, &events).await?;
-            let request = AppendRequest {
-                aggregate_type: A::TYPE.to_owned(),
-                aggregate_id: aggregate_id.to_owned(),
-                expected: ExpectedVersion::Exact(version),
-                events: proposed,
-                metadata: metadata.clone(),
-                idempotency: idempotency.clone(),
+                )
+                .await?;
+            let Some(request) = decision.request.clone() else {
+                return Ok(self.settle(decision, Vec::new()).await);
             };
             match self.store.append(request).await {
-                Ok(appended) => {
-                    events.iter().for_each(|event| state.apply(event));
-                    let new_version = version + appended.len() as u64;
-                    if let Some(cache) = &self.cache {
-                        cache.put(aggregate_id, state.clone(), new_version);
-                    }
-                    if self.snapshots.is_due(version, new_version) {
-                        self.save_snapshot(&state, &appended).await;
-                    }
-                    return Ok(Executed {
-                        state,
-                        version: new_version,
-                        appended,
-                    });
-                }
+                Ok(appended) => return Ok(self.settle(decision, appended).await),
                 Err(StoreError::Concurrency { .. }) if attempt < self.max_retries => {
                     // Someone else moved the stream: what we hold is stale.
-                    if let Some(cache) = &self.cache {
-                        cache.evict(aggregate_id);
-                    }
+                    self.forget(aggregate_id);
                     attempt += 1;
-                    tracing::debug!(%stream_id, attempt, "concurrency conflict, retrying");
+                    tracing::debug!(stream_id = %stream_id(A::TYPE, aggregate_id), attempt, "concurrency conflict, retrying");
                 }
                 Err(error) => {
-                    if let Some(cache) = &self.cache {
-                        cache.evict(aggregate_id);
-                    }
+                    self.forget(aggregate_id);
                     return Err(error.into());
                 }
             }
+        }
+    }
+
+    /// The first half of a command: loads the aggregate (from the cache when it holds
+    /// it), checks `expected`, decides, and proposes the events as the store will keep
+    /// them — without appending. The caller appends [`Decision::request`] (alone, or
+    /// atomically with other aggregates' decisions: `EventStore::append_atomically`),
+    /// then calls [`Repository::settle`] with what was appended, or
+    /// [`Repository::forget`] when the append failed.
+    pub async fn decide(
+        &self,
+        aggregate_id: &str,
+        command: A::Command,
+        metadata: &EventMetadata,
+        idempotency: Option<IdempotencyKey>,
+        expected: Option<u64>,
+    ) -> Result<Decision<A>, CommandError<A::Error>> {
+        let Loaded { state, version } = self.load_for_command(aggregate_id).await?;
+        if let Some(expected) = expected.filter(|expected| *expected != version) {
+            return Err(RepositoryError::VersionMismatch {
+                stream_id: stream_id(A::TYPE, aggregate_id),
+                expected,
+                actual: version,
+            }
+            .into());
+        }
+        let events = state.handle(command).map_err(CommandError::Domain)?;
+        let request = if events.is_empty() {
+            None
+        } else {
+            let stream_id = stream_id(A::TYPE, aggregate_id);
+            Some(AppendRequest {
+                aggregate_type: A::TYPE.to_owned(),
+                aggregate_id: aggregate_id.to_owned(),
+                expected: ExpectedVersion::Exact(version),
+                events: self.propose(&stream_id, version, &events).await?,
+                metadata: metadata.clone(),
+                idempotency,
+            })
+        };
+        Ok(Decision {
+            aggregate_id: aggregate_id.to_owned(),
+            state,
+            version,
+            events,
+            request,
+        })
+    }
+
+    /// The second half of a command whose append succeeded: applies the decided events,
+    /// refreshes the cache and takes a snapshot when one is due.
+    pub async fn settle(&self, decision: Decision<A>, appended: Vec<EventEnvelope>) -> Executed<A> {
+        let Decision {
+            aggregate_id,
+            mut state,
+            version,
+            events,
+            ..
+        } = decision;
+        if appended.is_empty() {
+            return Executed {
+                state,
+                version,
+                appended,
+            };
+        }
+        events.iter().for_each(|event| state.apply(event));
+        let new_version = version + appended.len() as u64;
+        if let Some(cache) = &self.cache {
+            cache.put(&aggregate_id, state.clone(), new_version);
+        }
+        if self.snapshots.is_due(version, new_version) {
+            self.save_snapshot(&state, &appended).await;
+        }
+        Executed {
+            state,
+            version: new_version,
+            appended,
+        }
+    }
+
+    /// Drops what the cache holds of the aggregate: after a failed append it may be stale.
+    pub fn forget(&self, aggregate_id: &str) {
+        if let Some(cache) = &self.cache {
+            cache.evict(aggregate_id);
         }
     }
 

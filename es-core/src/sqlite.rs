@@ -160,15 +160,19 @@ impl EventStore for SqliteEventStore {
         Some(&self.path)
     }
 
-    async fn append(&self, request: AppendRequest) -> Result<Vec<EventEnvelope>, StoreError> {
-        crate::store::validate(&request)?;
-        let payloads = crate::seal::canonical_payloads(&request);
-        self.submit(|reply| Job::Append {
-            request,
-            payloads,
-            reply,
-        })
-        .await
+    async fn append_atomically(
+        &self,
+        requests: Vec<AppendRequest>,
+    ) -> Result<Vec<Vec<EventEnvelope>>, StoreError> {
+        crate::store::validate_together(&requests)?;
+        let requests = requests
+            .into_iter()
+            .map(|request| {
+                let payloads = crate::seal::canonical_payloads(&request);
+                (request, payloads)
+            })
+            .collect();
+        self.submit(|reply| Job::Append { requests, reply }).await
     }
 
     async fn read_stream(

@@ -122,7 +122,22 @@ pub enum StoreError {
 #[async_trait]
 pub trait EventStore: Send + Sync + 'static {
     /// Appends all events or none. On success the returned envelopes are durable.
-    async fn append(&self, request: AppendRequest) -> Result<Vec<EventEnvelope>, StoreError>;
+    async fn append(&self, request: AppendRequest) -> Result<Vec<EventEnvelope>, StoreError> {
+        let mut appended = self.append_atomically(vec![request]).await?;
+        Ok(appended.pop().unwrap_or_default())
+    }
+
+    /// Appends to several streams in one transaction: every request or none, each
+    /// checked against its own expected version, idempotency key and event ids, with
+    /// positions following the order of `requests`. Returns each request's envelopes,
+    /// in that order. A stream may appear only once (see [`validate_together`]).
+    ///
+    /// This is how a decision that spans aggregates stays one fact: a booking and the
+    /// resource schedule it reserves land together or not at all (ADR 016).
+    async fn append_atomically(
+        &self,
+        requests: Vec<AppendRequest>,
+    ) -> Result<Vec<Vec<EventEnvelope>>, StoreError>;
 
     /// Up to `limit` events of one stream, from `from_version` (inclusive) on.
     async fn read_stream(
@@ -156,6 +171,49 @@ pub trait EventStore: Send + Sync + 'static {
     fn local_file(&self) -> Option<&std::path::Path> {
         None
     }
+}
+
+/// Checks what every backend must refuse in an atomic append before it touches
+/// storage: each request on its own ([`validate`]), at least one request, and no
+/// stream or event id twice (a stream's expected version could not mean anything for
+/// its second request).
+pub fn validate_together(requests: &[AppendRequest]) -> Result<(), StoreError> {
+    let Some(first) = requests.first() else {
+        return Err(StoreError::InvalidAppend {
+            stream_id: String::new(),
+            reason: "no streams to append to".into(),
+        });
+    };
+    let mut streams = std::collections::HashSet::new();
+    let mut event_ids = std::collections::HashSet::new();
+    for request in requests {
+        validate(request)?;
+        let stream_id = request.stream_id();
+        if !streams.insert(stream_id.clone()) {
+            return Err(StoreError::InvalidAppend {
+                stream_id,
+                reason: "the stream appears twice in one atomic append".into(),
+            });
+        }
+        if let Some(event) = request
+            .events
+            .iter()
+            .find(|e| !event_ids.insert(e.event_id))
+        {
+            return Err(StoreError::InvalidAppend {
+                stream_id,
+                reason: format!("event id {} is repeated", event.event_id),
+            });
+        }
+    }
+    let events: usize = requests.iter().map(|r| r.events.len()).sum();
+    if events > MAX_EVENTS_PER_APPEND {
+        return Err(StoreError::InvalidAppend {
+            stream_id: first.stream_id(),
+            reason: format!("more than {MAX_EVENTS_PER_APPEND} events in one append"),
+        });
+    }
+    Ok(())
 }
 
 /// Checks what every backend must refuse before it touches storage.

@@ -9,5 +9,6 @@ mod erasure;
 mod event_stream;
 mod helpers;
 mod relay;
+mod schedules;
 mod service;
 mod workshop;

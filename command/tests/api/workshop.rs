@@ -21,7 +21,7 @@ fn job(vehicle: &str, start: &str, end: &str) -> PlanMaintenanceJobRequest {
 }
 
 #[tokio::test]
-async fn the_first_job_of_a_date_creates_its_planning() {
+async fn the_first_job_of_a_date_creates_its_planning_and_books_its_vehicle() {
     let app = spawn_app().await;
     let reply = app
         .workshop()
@@ -42,7 +42,11 @@ async fn the_first_job_of_a_date_creates_its_planning() {
         .collect();
     assert_eq!(
         types,
-        vec!["workshop.planning_created.v1", "workshop.job_planned.v1"]
+        vec![
+            "workshop.planning_created.v1",
+            "workshop.job_planned.v1",
+            "schedule.slot_reserved.v1"
+        ]
     );
 }
 

@@ -1,5 +1,6 @@
-//! One append: a transaction that takes positions from the counter, checks the rules,
-//! seals and inserts, retried while it conflicts with another writer's transaction.
+//! One append (to one stream, or atomically to several): a transaction that takes
+//! positions from the counter, checks the rules, seals and inserts, retried while it
+//! conflicts with another writer's transaction.
 //!
 //! The rules are checked in the order the SQLite store checks them — idempotency key,
 //! expected version, then reused event ids (left to the unique index) — so both
@@ -44,14 +45,14 @@ impl From<mongodb::error::Error> for Failure {
     }
 }
 
-/// Appends `request` (already validated; `payloads` are its canonical payloads) and
-/// returns the committed envelopes.
+/// Appends `requests` in one transaction (already validated together; `payloads` are
+/// their canonical payloads) and returns each request's committed envelopes.
 pub(super) async fn append(
     client: &Client,
     collections: &Collections,
-    request: &AppendRequest,
-    payloads: &[String],
-) -> Result<Vec<EventEnvelope>, StoreError> {
+    requests: &[AppendRequest],
+    payloads: &[Vec<String>],
+) -> Result<Vec<Vec<EventEnvelope>>, StoreError> {
     let deadline = Instant::now() + APPEND_DEADLINE;
     let mut delay = FIRST_RETRY_DELAY;
     loop {
@@ -59,18 +60,18 @@ pub(super) async fn append(
             .start_session()
             .await
             .map_err(|e| unavailable("cannot start a session", &e))?;
-        let error = match run_once(&mut session, collections, request, payloads).await {
+        let error = match run_once(&mut session, collections, requests, payloads).await {
             Ok(events) => return Ok(events),
             Err(Failure::Store(error)) => return Err(error),
             Err(Failure::Driver(error)) => error,
         };
         if !is_transient(&error) {
-            return Err(explain(collections, request, &error).await);
+            return Err(explain(collections, requests, &error).await);
         }
         if Instant::now() >= deadline {
             return Err(StoreError::Unavailable(format!(
                 "append to {} kept conflicting with other writers for {APPEND_DEADLINE:?}: {error}",
-                request.stream_id()
+                streams(requests)
             )));
         }
         tokio::time::sleep(jittered(delay)).await;
@@ -85,18 +86,27 @@ fn jittered(delay: Duration) -> Duration {
     half + half.mul_f64(rand::random::<f64>())
 }
 
+/// The streams of an append, for messages.
+fn streams(requests: &[AppendRequest]) -> String {
+    requests
+        .iter()
+        .map(AppendRequest::stream_id)
+        .collect::<Vec<_>>()
+        .join(" and ")
+}
+
 async fn run_once(
     session: &mut ClientSession,
     collections: &Collections,
-    request: &AppendRequest,
-    payloads: &[String],
-) -> Result<Vec<EventEnvelope>, Failure> {
+    requests: &[AppendRequest],
+    payloads: &[Vec<String>],
+) -> Result<Vec<Vec<EventEnvelope>>, Failure> {
     session
         .start_transaction()
         .read_concern(ReadConcern::snapshot())
         .write_concern(WriteConcern::majority())
         .await?;
-    match write(session, collections, request.clone(), payloads.to_vec()).await {
+    match write(session, collections, requests, payloads).await {
         Ok(events) => {
             commit(session).await?;
             Ok(events)
@@ -114,24 +124,50 @@ async fn run_once(
 async fn write(
     session: &mut ClientSession,
     collections: &Collections,
-    request: AppendRequest,
-    payloads: Vec<String>,
-) -> Result<Vec<EventEnvelope>, Failure> {
-    let count = request.events.len() as u64;
-    let first_position = counter::take(&collections.counters, session, count)
+    requests: &[AppendRequest],
+    payloads: &[Vec<String>],
+) -> Result<Vec<Vec<EventEnvelope>>, Failure> {
+    let count = requests.iter().map(|r| r.events.len() as u64).sum();
+    let mut next_position = counter::take(&collections.counters, session, count)
         .await?
         .ok_or_else(|| {
             Failure::Store(StoreError::Unavailable(
                 "the position counter document is missing".into(),
             ))
         })?;
+    let recorded_at = now();
+    let mut appended = Vec::with_capacity(requests.len());
+    for (request, payloads) in requests.iter().zip(payloads) {
+        let events = write_one(
+            session,
+            collections,
+            request.clone(),
+            payloads.clone(),
+            next_position,
+            recorded_at,
+        )
+        .await?;
+        next_position += events.len() as u64;
+        appended.push(events);
+    }
+    Ok(appended)
+}
+
+/// One request's events and idempotency record, at positions from `first_position`.
+async fn write_one(
+    session: &mut ClientSession,
+    collections: &Collections,
+    request: AppendRequest,
+    payloads: Vec<String>,
+    first_position: u64,
+    recorded_at: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<EventEnvelope>, Failure> {
     let idempotency = request.idempotency.clone();
     if let Some(key) = &idempotency {
         refuse_used_key(session, collections, &key.key).await?;
     }
     let stream_id = request.stream_id();
     let head = stream_head(&collections.events, Some(&mut *session), &stream_id).await?;
-    let recorded_at = now();
     let sealed =
         seal(request, payloads, head, first_position, recorded_at).map_err(Failure::Store)?;
     collections
@@ -235,87 +271,104 @@ async fn stream_head(
 /// version, or position) a concurrent writer — the store's concurrency error.
 async fn explain(
     collections: &Collections,
-    request: &AppendRequest,
+    requests: &[AppendRequest],
     error: &mongodb::error::Error,
 ) -> StoreError {
-    let stream_id = request.stream_id();
+    let streams = streams(requests);
     if is_unknown_commit_result(error) {
         return unavailable(
-            &format!("append to {stream_id} may or may not have committed"),
+            &format!("append to {streams} may or may not have committed"),
             error,
         );
     }
     let Some(duplicate) = duplicate_key(error) else {
-        return unavailable(&format!("append to {stream_id} failed"), error);
+        return unavailable(&format!("append to {streams} failed"), error);
     };
     let explained = if duplicate.collection == IDEMPOTENCY {
-        key_used(collections, request).await
+        key_used(collections, requests).await
     } else if duplicate.index == EVENT_ID_INDEX {
-        event_id_stored(collections, request).await
+        event_id_stored(collections, requests).await
     } else {
-        concurrency(collections, request).await
+        concurrency(collections, requests).await
     };
     explained.unwrap_or_else(|failure| match failure {
         Failure::Store(error) => error,
-        Failure::Driver(e) => unavailable(&format!("append to {stream_id} failed"), &e),
+        Failure::Driver(e) => unavailable(&format!("append to {streams} failed"), &e),
     })
 }
 
 async fn key_used(
     collections: &Collections,
-    request: &AppendRequest,
+    requests: &[AppendRequest],
 ) -> Result<StoreError, Failure> {
-    let key = request.idempotency.as_ref().map_or("", |k| k.key.as_str());
-    let found = collections
-        .idempotency
-        .find_one(doc! { "_id": key })
-        .await?;
-    let record = found
-        .as_ref()
-        .map(decode_idempotency)
-        .transpose()
-        .map_err(Failure::Store)?;
-    Ok(match record {
-        Some(record) => StoreError::IdempotencyKeyUsed(Box::new(record)),
-        None => StoreError::Unavailable(format!(
-            "idempotency key `{key}` was refused as a duplicate but is not stored"
-        )),
-    })
+    let keys: Vec<&str> = requests
+        .iter()
+        .filter_map(|r| r.idempotency.as_ref().map(|k| k.key.as_str()))
+        .collect();
+    for key in &keys {
+        let found = collections
+            .idempotency
+            .find_one(doc! { "_id": *key })
+            .await?;
+        if let Some(found) = found {
+            let record = decode_idempotency(&found).map_err(Failure::Store)?;
+            return Ok(StoreError::IdempotencyKeyUsed(Box::new(record)));
+        }
+    }
+    Ok(StoreError::Unavailable(format!(
+        "idempotency key `{}` was refused as a duplicate but is not stored",
+        keys.join("`, `")
+    )))
 }
 
 async fn event_id_stored(
     collections: &Collections,
-    request: &AppendRequest,
+    requests: &[AppendRequest],
 ) -> Result<StoreError, Failure> {
-    let ids: Vec<String> = request
-        .events
+    let ids: Vec<String> = requests
         .iter()
+        .flat_map(|r| r.events.iter())
         .map(|e| e.event_id.to_string())
         .collect();
     let found = collections
         .events
         .find_one(doc! { "event_id": { "$in": &ids } })
-        .projection(doc! { "event_id": 1 })
+        .projection(doc! { "event_id": 1, "stream_id": 1 })
         .await?;
     let id = found
         .as_ref()
         .and_then(|d| d.get_str("event_id").ok())
         .map_or_else(|| ids.join(", "), str::to_owned);
+    let stream_id = requests
+        .iter()
+        .find(|r| r.events.iter().any(|e| e.event_id.to_string() == id))
+        .unwrap_or(&requests[0])
+        .stream_id();
     Ok(StoreError::InvalidAppend {
-        stream_id: request.stream_id(),
+        stream_id,
         reason: format!("event id {id} is already stored"),
     })
 }
 
+/// The concurrency error of the first request whose stream is no longer where it
+/// expected (the first request's, if every stream still looks as expected).
 async fn concurrency(
     collections: &Collections,
-    request: &AppendRequest,
+    requests: &[AppendRequest],
 ) -> Result<StoreError, Failure> {
-    let stream_id = request.stream_id();
-    let head = stream_head(&collections.events, None, &stream_id).await?;
-    Ok(StoreError::Concurrency {
-        stream_id,
-        expected: request.expected,
-        actual: head.version,
-    })
+    let mut first = None;
+    for request in requests {
+        let stream_id = request.stream_id();
+        let head = stream_head(&collections.events, None, &stream_id).await?;
+        let error = StoreError::Concurrency {
+            stream_id,
+            expected: request.expected,
+            actual: head.version,
+        };
+        if !request.expected.allows(head.version) {
+            return Ok(error);
+        }
+        first.get_or_insert(error);
+    }
+    first.ok_or_else(|| Failure::Store(StoreError::Unavailable("an append without streams".into())))
 }

@@ -17,10 +17,11 @@ use crate::time;
 const MAX_BATCH: usize = 1_024;
 
 pub(super) enum Job {
+    /// Requests appended together (one, or an atomic group), each with its
+    /// canonical payloads.
     Append {
-        request: AppendRequest,
-        payloads: Vec<String>,
-        reply: oneshot::Sender<Result<Vec<EventEnvelope>, StoreError>>,
+        requests: Vec<(AppendRequest, Vec<String>)>,
+        reply: oneshot::Sender<Result<Vec<Vec<EventEnvelope>>, StoreError>>,
     },
     Snapshot {
         snapshot: Snapshot,
@@ -41,8 +42,8 @@ impl Job {
 /// A job's answer, held back until its transaction has committed.
 enum Outcome {
     Append(
-        oneshot::Sender<Result<Vec<EventEnvelope>, StoreError>>,
-        Result<Vec<EventEnvelope>, StoreError>,
+        oneshot::Sender<Result<Vec<Vec<EventEnvelope>>, StoreError>>,
+        Result<Vec<Vec<EventEnvelope>>, StoreError>,
     ),
     Snapshot(
         oneshot::Sender<Result<(), StoreError>>,
@@ -168,14 +169,12 @@ impl Writer {
                 continue;
             }
             match job {
-                Job::Append {
-                    request,
-                    payloads,
-                    reply,
-                } => {
-                    let result = append_one(&tx, request, payloads, next_position, recorded_at);
+                Job::Append { requests, reply } => {
+                    let result = append_group(&tx, requests, next_position, recorded_at);
                     match &result {
-                        Ok(events) => next_position += events.len() as u64,
+                        Ok(appended) => {
+                            next_position += appended.iter().map(Vec::len).sum::<usize>() as u64;
+                        }
                         // Refused by a rule before writing: fails alone.
                         Err(
                             StoreError::Concurrency { .. }
@@ -204,25 +203,44 @@ impl Writer {
     }
 }
 
-/// Appends one request. Everything that can refuse it is checked before the first
-/// insert, so an insert that fails means storage failed and the batch must roll back.
-fn append_one(
+/// Appends a group of requests (one, or an atomic group). Everything that can refuse
+/// any of them is checked before the first insert, so a refusal writes nothing and an
+/// insert that fails means storage failed and the batch must roll back.
+fn append_group(
     tx: &Transaction<'_>,
-    request: AppendRequest,
-    payloads: Vec<String>,
+    requests: Vec<(AppendRequest, Vec<String>)>,
     first_position: u64,
     recorded_at: chrono::DateTime<chrono::Utc>,
-) -> Result<Vec<EventEnvelope>, StoreError> {
-    let stream_id = request.stream_id();
-    let idempotency = request.idempotency.clone();
-    if let Some(key) = &idempotency
-        && let Some(record) = super::rows::find_idempotency(tx, &key.key)?
-    {
-        return Err(StoreError::IdempotencyKeyUsed(Box::new(record)));
+) -> Result<Vec<Vec<EventEnvelope>>, StoreError> {
+    let mut next_position = first_position;
+    let mut checked = Vec::with_capacity(requests.len());
+    for (request, payloads) in requests {
+        let stream_id = request.stream_id();
+        let idempotency = request.idempotency.clone();
+        if let Some(key) = &idempotency
+            && let Some(record) = super::rows::find_idempotency(tx, &key.key)?
+        {
+            return Err(StoreError::IdempotencyKeyUsed(Box::new(record)));
+        }
+        let head = stream_head(tx, &stream_id)?;
+        let sealed = seal(request, payloads, head, next_position, recorded_at)?;
+        refuse_stored_event_ids(tx, &stream_id, &sealed)?;
+        next_position += sealed.len() as u64;
+        checked.push((idempotency, sealed));
     }
-    let head = stream_head(tx, &stream_id)?;
-    let sealed = seal(request, payloads, head, first_position, recorded_at)?;
-    refuse_stored_event_ids(tx, &stream_id, &sealed)?;
+    checked
+        .into_iter()
+        .map(|(idempotency, sealed)| insert(tx, idempotency, sealed, recorded_at))
+        .collect()
+}
+
+/// Inserts one request's sealed events and its idempotency record.
+fn insert(
+    tx: &Transaction<'_>,
+    idempotency: Option<crate::store::IdempotencyKey>,
+    sealed: Vec<SealedEvent>,
+    recorded_at: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<EventEnvelope>, StoreError> {
     let mut insert = tx
         .prepare_cached(
             "INSERT INTO events (position, event_id, stream_id, aggregate_type, \

@@ -56,6 +56,10 @@ macro_rules! event_store_contract_tests {
             concurrent_commands_on_one_aggregate_retry_until_all_apply,
             an_idempotency_key_is_recorded_with_its_append_and_never_applies_twice,
             a_cached_aggregate_gone_stale_is_reloaded_after_the_conflict,
+            an_atomic_append_writes_every_stream_at_consecutive_positions,
+            an_atomic_append_refused_on_one_stream_writes_none,
+            of_atomic_appends_racing_for_one_stream_exactly_one_wins,
+            an_atomic_append_names_each_stream_once,
         );
     };
 }
@@ -778,4 +782,127 @@ pub async fn a_cached_aggregate_gone_stale_is_reloaded_after_the_conflict(
     assert_eq!(executed.state.value, 111, "no increment was lost");
     assert_eq!(cache.get("a").map(|(s, v)| (s.value, v)), Some((111, 3)));
     assert_eq!(uncached.load("a").await.unwrap().state.value, 111);
+}
+
+pub async fn an_atomic_append_writes_every_stream_at_consecutive_positions(
+    store: Arc<dyn EventStore>,
+) {
+    store
+        .append(request("b", ExpectedVersion::NoStream, 1))
+        .await
+        .expect("b exists");
+    let appended = store
+        .append_atomically(vec![
+            request("a", ExpectedVersion::NoStream, 2),
+            request("b", ExpectedVersion::Exact(1), 1),
+        ])
+        .await
+        .expect("atomic append");
+    assert_eq!(appended.len(), 2);
+    let positions: Vec<u64> = appended.iter().flatten().map(|e| e.position).collect();
+    assert_eq!(
+        positions,
+        vec![2, 3, 4],
+        "consecutive, in the order of the requests"
+    );
+    assert_eq!(
+        (appended[1][0].stream_id.as_str(), appended[1][0].version),
+        ("counter-b", 2)
+    );
+    for stream in ["counter-a", "counter-b"] {
+        let mut cursor = ChainCursor::from_start(stream);
+        for event in store.read_stream(stream, 1, 100).await.unwrap() {
+            cursor.check(&event).expect("each stream's chain continues");
+        }
+    }
+    assert_eq!(read_everything(&*store).await.len(), 4);
+}
+
+pub async fn an_atomic_append_refused_on_one_stream_writes_none(store: Arc<dyn EventStore>) {
+    store
+        .append(request("b", ExpectedVersion::NoStream, 2))
+        .await
+        .expect("b exists");
+    let error = store
+        .append_atomically(vec![
+            request("a", ExpectedVersion::NoStream, 1),
+            request("b", ExpectedVersion::Exact(1), 1),
+        ])
+        .await
+        .expect_err("b moved on");
+    assert!(
+        matches!(&error, StoreError::Concurrency { stream_id, actual: 2, .. } if stream_id == "counter-b"),
+        "the refusal names the stream that moved: {error:?}"
+    );
+    assert!(
+        store
+            .read_stream("counter-a", 1, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        read_everything(&*store).await.len(),
+        2,
+        "nothing of the group is stored"
+    );
+    let next = store
+        .append(request("c", ExpectedVersion::NoStream, 1))
+        .await
+        .expect("the store goes on");
+    assert_eq!(next[0].position, 3, "a refused group takes no positions");
+}
+
+pub async fn of_atomic_appends_racing_for_one_stream_exactly_one_wins(store: Arc<dyn EventStore>) {
+    // Each writer books its own stream together with the shared one, all expecting the
+    // shared stream to be new: a schedule two bookings race to reserve.
+    let writers = (0..8).map(|i| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            store
+                .append_atomically(vec![
+                    request(&format!("own-{i}"), ExpectedVersion::NoStream, 1),
+                    request("shared", ExpectedVersion::NoStream, 1),
+                ])
+                .await
+        })
+    });
+    let results = futures::future::join_all(writers).await;
+    let won = results
+        .iter()
+        .filter(|r| r.as_ref().expect("task").is_ok())
+        .count();
+    assert_eq!(won, 1, "{results:?}");
+    assert!(results.iter().all(|r| match r.as_ref().unwrap() {
+        Ok(_) => true,
+        Err(error) => matches!(error, StoreError::Concurrency { .. }),
+    }));
+    assert_eq!(
+        read_everything(&*store).await.len(),
+        2,
+        "the winner's two events only"
+    );
+}
+
+pub async fn an_atomic_append_names_each_stream_once(store: Arc<dyn EventStore>) {
+    let error = store
+        .append_atomically(vec![
+            request("a", ExpectedVersion::NoStream, 1),
+            request("a", ExpectedVersion::Exact(1), 1),
+        ])
+        .await
+        .expect_err("one stream twice");
+    assert!(
+        matches!(error, StoreError::InvalidAppend { .. }),
+        "{error:?}"
+    );
+    let error = store
+        .append_atomically(Vec::new())
+        .await
+        .expect_err("no streams");
+    assert!(
+        matches!(error, StoreError::InvalidAppend { .. }),
+        "{error:?}"
+    );
+    assert!(read_everything(&*store).await.is_empty());
 }

@@ -2,4 +2,10 @@
 //! and say so, never serve on as if nothing happened. Each test starts the whole
 //! embedded platform (`pitlane up`) on a data directory of its own.
 
+// The REST suite's platform and client; not every helper is used here.
+#[allow(dead_code)]
+#[path = "../rest/helpers.rs"]
+mod helpers;
+
 mod rewound_log;
+mod stalled_booking;
