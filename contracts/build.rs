@@ -29,6 +29,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tonic_prost_build::configure()
         .build_client(true)
         .build_server(true)
+        // The report (with its witness check) is much larger than a progress update.
+        .boxed(".pitlane.v1.VerifyUpdate.update.report")
         .compile_fds(fds)?;
     Ok(())
 }

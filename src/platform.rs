@@ -77,6 +77,7 @@ impl Platform {
             kafka: None,
             auth: auth_settings.clone(),
             tls: identity::tls::TlsSettings::default(),
+            heads: es_core::heads::HeadsSettings::in_dir(&config.data),
         };
         let store: Arc<dyn EventStore> = Arc::new(
             SqliteEventStore::open(&events)

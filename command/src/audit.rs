@@ -23,6 +23,7 @@ use es_core::audit::{
     self, AsOf, AuditError, Break, EventRef, ExportError, ExportSink, Filter, HistoryQuery,
     Progress, Replayers, Scope, Source,
 };
+use es_core::heads::HeadsSettings;
 use es_core::{EventStore, Upcasters, Vault};
 use futures::Stream;
 use prost::Message;
@@ -75,6 +76,9 @@ pub struct AuditService {
     log: Log,
     vault: Option<Arc<Vault>>,
     replayers: Replayers,
+    /// Where the signed heads are witnessed: a verification of `$all` checks the log
+    /// against them (`None`: chains only).
+    heads: Option<HeadsSettings>,
 }
 
 impl AuditService {
@@ -84,7 +88,14 @@ impl AuditService {
             log: Log::Store(store),
             vault: Some(vault),
             replayers: replayers(),
+            heads: None,
         }
+    }
+
+    /// Verifications of `$all` also check the heads witnessed as `heads` says.
+    pub fn with_heads(mut self, heads: HeadsSettings) -> Self {
+        self.heads = Some(heads);
+        self
     }
 
     /// Audits an embedded store's file, opened read-only: no writer, no migration.
@@ -94,6 +105,7 @@ impl AuditService {
             log: Log::File(path.into()),
             vault,
             replayers: replayers(),
+            heads: None,
         }
     }
 
@@ -242,6 +254,11 @@ impl Audit for AuditService {
         if let Scope::Stream(id) = &scope {
             ensure_known(self.source(), id).await?;
         }
+        // Read before the log, so no head lies beyond the log as the verification sees it.
+        let witnessed = match (&scope, &self.heads) {
+            (Scope::All, Some(heads)) => Some(witnessed(heads)?),
+            _ => None,
+        };
         let (updates, received) = mpsc::channel(16);
         let log = self.log.clone();
         tokio::spawn(async move {
@@ -249,9 +266,15 @@ impl Audit for AuditService {
                 updates: updates.clone(),
                 expected: None,
             };
-            let update = match audit::verify(log.source(), &scope, progress).await {
+            let verified = match witnessed {
+                Some(witnessed) => audit::verify_witnessed(log.source(), witnessed, progress).await,
+                None => audit::verify(log.source(), &scope, progress).await,
+            };
+            let update = match verified {
                 Ok(report) => Ok(VerifyUpdate {
-                    update: Some(verify_update::Update::Report(verify_report(report))),
+                    update: Some(verify_update::Update::Report(Box::new(verify_report(
+                        report,
+                    )))),
                 }),
                 Err(error) => Err(Status::from(AppError::from(error))),
             };
@@ -461,8 +484,38 @@ fn event_ref(e: &EventRef) -> v1::EventRef {
     }
 }
 
+/// The witnessed heads and trusted keys; unreadable ones fail the verification (it
+/// could not say what it promises).
+fn witnessed(heads: &HeadsSettings) -> Result<audit::Witnessed, Status> {
+    let (heads, trusted) = heads.witnessed().map_err(|error| {
+        tracing::error!(%error, "the witnessed log heads cannot be read");
+        Status::internal(format!("the witnessed log heads cannot be read: {error}"))
+    })?;
+    Ok(audit::Witnessed { heads, trusted })
+}
+
+fn witness_check(report: audit::WitnessReport) -> v1::WitnessCheck {
+    let newest = report.newest.as_ref();
+    v1::WitnessCheck {
+        heads_checked: report.heads_checked,
+        newest_position: newest.map_or(0, |h| h.position),
+        newest_signed_at: newest.map(|h| h.signed_at.clone()).unwrap_or_default(),
+        problem_kind: report
+            .problem
+            .as_ref()
+            .map(|p| p.kind().to_owned())
+            .unwrap_or_default(),
+        problem: report
+            .problem
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+    }
+}
+
 fn verify_report(report: audit::VerifyReport) -> v1::VerifyReport {
     v1::VerifyReport {
+        witness: report.witness.map(witness_check),
         events_checked: report.events_checked,
         streams_checked: report.streams_checked,
         last_position: report.last_position,

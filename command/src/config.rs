@@ -69,6 +69,11 @@ pub struct Config {
     pub auth: identity::AuthSettings,
     /// `PITLANE_TLS_*`: TLS on the listener.
     pub tls: identity::tls::TlsSettings,
+    /// `PITLANE_HEADS_*`: the signed log heads (issue 13): the signing key, the witness
+    /// file and the trusted public keys, by default `heads.key`, `heads.jsonl` and
+    /// `heads.pub` in the data directory; a head every `PITLANE_HEADS_INTERVAL_MS`
+    /// (default 1000) while the log grows, and one on shutdown.
+    pub heads: es_core::heads::HeadsSettings,
 }
 
 /// A variable that is malformed, named so an operator can fix it.
@@ -193,6 +198,28 @@ impl Config {
         };
         let auth = identity::AuthSettings::from_lookup(&lookup, &data_dir)?;
         let tls = identity::tls::TlsSettings::from_lookup(&lookup)?;
+        let mut heads = es_core::heads::HeadsSettings::in_dir(&data_dir);
+        for (variable, path) in [
+            ("PITLANE_HEADS_KEY", &mut heads.key),
+            ("PITLANE_HEADS_FILE", &mut heads.witness),
+            ("PITLANE_HEADS_TRUSTED", &mut heads.trusted),
+        ] {
+            if let Some(value) = lookup(variable).filter(|v| !v.trim().is_empty()) {
+                *path = PathBuf::from(value.trim());
+            }
+        }
+        let interval = get("PITLANE_HEADS_INTERVAL_MS", "1000");
+        heads.interval = interval
+            .parse::<u64>()
+            .ok()
+            .filter(|ms| (10..=3_600_000).contains(ms))
+            .map(std::time::Duration::from_millis)
+            .ok_or_else(|| {
+                malformed(
+                    "PITLANE_HEADS_INTERVAL_MS",
+                    format!("`{interval}` is not a number of milliseconds from 10 to 3600000"),
+                )
+            })?;
         Ok(Config {
             listen,
             store,
@@ -203,6 +230,7 @@ impl Config {
             kafka,
             auth,
             tls,
+            heads,
         })
     }
 }

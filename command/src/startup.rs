@@ -23,6 +23,7 @@ use contracts::v1::delivery_commands_server::DeliveryCommandsServer;
 use contracts::v1::event_stream_server::EventStreamServer;
 use contracts::v1::fleet_commands_server::FleetCommandsServer;
 use contracts::v1::workshop_commands_server::WorkshopCommandsServer;
+use es_core::heads::HeadSigner;
 use es_core::kafka::{
     KafkaConfig, Relay, RelayCheckpoint, RelayConfig, RelayState, RelayStatusBoard,
     SqliteRelayCheckpoint, TopicMap, TopicSettings,
@@ -57,6 +58,8 @@ pub struct App {
     vault: Arc<Vault>,
     health: HealthReporter,
     relay: Option<Relay>,
+    /// Signs the log's head as it grows (issue 13; `es_core::heads`).
+    heads: HeadSigner,
     /// Told `true` when the service stops: ends server streams (subscriptions) and the
     /// relay.
     stop: tokio::sync::watch::Sender<bool>,
@@ -253,10 +256,15 @@ impl App {
             .add_service(EventStreamServer::new(
                 EventStreamService::new(store.clone(), Some(vault.clone())).until(stopping),
             ))
-            .add_service(AuditServer::new(AuditService::new(
-                store.clone(),
-                vault.clone(),
-            )));
+            .add_service(AuditServer::new(
+                AuditService::new(store.clone(), vault.clone()).with_heads(config.heads.clone()),
+            ));
+        let heads = HeadSigner::open(store.clone(), config.heads.clone()).with_context(|| {
+            format!(
+                "cannot open the log heads' signing key {}",
+                config.heads.key.display()
+            )
+        })?;
         Ok(App {
             address,
             listener,
@@ -265,6 +273,7 @@ impl App {
             vault,
             health: health_reporter,
             relay: None,
+            heads,
             stop,
         })
     }
@@ -308,6 +317,12 @@ impl App {
         tracing::info!(address = %self.local_addr(), "command service listening");
         let stop = self.stop;
         let stopped = stop.subscribe();
+        let signing = {
+            let mut stopped = stopped.clone();
+            tokio::spawn(self.heads.run(async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            }))
+        };
         let relaying = self.relay.map(|relay| {
             let status = relay.status();
             tokio::spawn(report_relay_health(status, self.health, stopped.clone()));
@@ -333,6 +348,8 @@ impl App {
         if let Some(relaying) = relaying {
             let _ = relaying.await;
         }
+        // The last head covers every write the service acknowledged.
+        let _ = signing.await;
         served.context("the command service stopped with an error")
     }
 }

@@ -8,6 +8,9 @@
 //! - [`export`]: NDJSON of one stream or a filtered `$all` range, one [`ExportLine`] per
 //!   event in a fixed field order, then a [`Trailer`] (see [`export`](mod@export) for the
 //!   format).
+//! - [`verify_witnessed`]: [`verify`] of `$all` against the signed heads witnessed
+//!   outside the store ([`crate::heads`]): names a cut tail, a log restored from an
+//!   older backup, and a history rewritten with its chains recomputed.
 //! - [`verify_export`]: re-checks such a file without the store.
 //! - [`history`]: the full envelopes of one stream or of a filtered `$all`, paged.
 //! - [`state_as_of`] and [`diff`]: an aggregate's state replayed to a version or an
@@ -39,6 +42,7 @@ mod sqlite;
 mod trace;
 mod verify;
 mod verify_file;
+mod witnessed;
 
 pub use diff::FieldChange;
 pub use error::AuditError;
@@ -53,5 +57,6 @@ pub use replay::{AsOf, EventRef, Fold, Replayers, StateAt, StateDiff, diff, stat
 pub use report::{Break, BrokenLink, VerifyReport};
 pub use source::Source;
 pub use trace::{Trace, TraceStep, trace};
-pub use verify::verify;
+pub use verify::{verify, verify_witnessed};
 pub use verify_file::{ExportProblem, ExportReport, verify_export};
+pub use witnessed::{WitnessProblem, WitnessReport, Witnessed};

@@ -36,6 +36,7 @@ pub mod audit;
 pub mod cache;
 pub mod envelope;
 pub mod hash;
+pub mod heads;
 #[cfg(feature = "kafka")]
 pub mod kafka;
 pub mod lock;

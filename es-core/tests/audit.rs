@@ -166,6 +166,7 @@ async fn a_clean_store_verifies_with_every_event_and_stream_counted() {
             streams_checked: 3,
             last_position: 9,
             first_break: None,
+            witness: None,
         }
     );
     assert!(report.is_intact());

@@ -55,7 +55,15 @@ fn local(store: &Path, keys: Option<&Path>) -> anyhow::Result<Log> {
         })?)),
         None => None,
     };
-    Ok(Log::Local(AuditService::for_file(store, vault)))
+    // The heads witnessed beside the store, checked with the keys trusted there.
+    let dir = store
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let heads = es_core::heads::HeadsSettings::in_dir(dir);
+    Ok(Log::Local(
+        AuditService::for_file(store, vault).with_heads(heads),
+    ))
 }
 
 async fn remote(command_url: &str, token: &str) -> anyhow::Result<Log> {

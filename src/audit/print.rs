@@ -223,13 +223,29 @@ pub fn trace(out: &mut impl Write, trace: &TraceReply, json: bool) -> anyhow::Re
     Ok(())
 }
 
-/// The verdict, or the first broken link as an error (a non-zero exit).
+/// The verdict, or the first broken link or the heads' objection as an error (a
+/// non-zero exit).
 pub fn verdict(report: &VerifyReport) -> anyhow::Result<String> {
-    match &report.first_break {
-        None => Ok(format!(
-            "intact: {} events in {} streams, every hash chain and version sequence holds",
-            report.events_checked, report.streams_checked
-        )),
-        Some(link) => anyhow::bail!("the log was altered: {}", link.detail),
+    if let Some(link) = &report.first_break {
+        anyhow::bail!("the log was altered: {}", link.detail);
     }
+    let mut verdict = format!(
+        "intact: {} events in {} streams, every hash chain and version sequence holds",
+        report.events_checked, report.streams_checked
+    );
+    match &report.witness {
+        Some(witness) if !witness.problem.is_empty() => {
+            anyhow::bail!("the log is not the one witnessed: {}", witness.problem)
+        }
+        Some(witness) if witness.newest_position > 0 => {
+            verdict.push_str(&format!(
+                "; the log is the one its signed heads witnessed, the newest at position {} on {} \
+                 ({} heads checked)",
+                witness.newest_position, witness.newest_signed_at, witness.heads_checked
+            ));
+        }
+        Some(_) => verdict.push_str("; no signed head witnessed it yet"),
+        None => {}
+    }
+    Ok(verdict)
 }

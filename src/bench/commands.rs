@@ -33,6 +33,7 @@ pub async fn run(connections: u64, duration: u64) -> anyhow::Result<()> {
         kafka: None,
         auth: identity::AuthSettings::development(dir.path()),
         tls: identity::tls::TlsSettings::default(),
+        heads: es_core::heads::HeadsSettings::in_dir(dir.path()),
     };
     // Every call carries a token that the service verifies, as in production: one
     // subject holding the planner's and the dispatcher's roles.

@@ -68,6 +68,7 @@ async fn embedded(dir: &Path, stopped: &watch::Receiver<bool>) -> anyhow::Result
         kafka: None,
         auth: auth(dir),
         tls: identity::tls::TlsSettings::default(),
+        heads: es_core::heads::HeadsSettings::in_dir(dir),
     };
     let store: Arc<dyn EventStore> = Arc::new(SqliteEventStore::open(dir.join("events.db"))?);
     let command_app = command::startup::App::with_store(
@@ -133,6 +134,7 @@ async fn on_servers(dir: &Path, stopped: &watch::Receiver<bool>) -> anyhow::Resu
         }),
         auth: auth(dir),
         tls: identity::tls::TlsSettings::default(),
+        heads: es_core::heads::HeadsSettings::in_dir(dir),
     })
     .await?;
     let command_url = format!("http://{}", command_app.local_addr());

@@ -34,17 +34,40 @@ impl StreamScope {
     }
 }
 
-/// The verdict on the chains checked.
+/// The verdict on the chains checked and, for the whole log, on its signed heads.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct VerifyReportView {
-    /// `true` when every chain holds.
+    /// `true` when every chain holds and the log is the one its signed heads witnessed.
     pub intact: bool,
     pub events_checked: u64,
     pub streams_checked: u64,
     pub last_position: u64,
-    /// The first broken link; `null` when intact.
+    /// The first broken link; `null` when every chain holds.
     #[schema(required = true)]
     pub first_break: Option<BrokenLinkView>,
+    /// The whole log checked against the signed heads witnessed outside the store;
+    /// `null` for one stream.
+    #[schema(required = true)]
+    pub witness: Option<WitnessView>,
+}
+
+/// What the signed log heads said about the log.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WitnessView {
+    /// Heads whose position the log reached with the digest that was signed there.
+    pub heads_checked: u64,
+    /// The newest trusted head's position (0 when none was signed yet).
+    pub newest_position: u64,
+    /// When it was signed (RFC 3339; empty when none).
+    pub newest_signed_at: String,
+    /// `missing` (the log ends before a signed head), `differs` (the log up to a head
+    /// is not the one signed) or `untrusted` (a head no trusted key signed); `null`
+    /// when the log is the one witnessed.
+    #[schema(required = true)]
+    pub problem_kind: Option<String>,
+    /// The problem in words, naming the positions; `null` when none.
+    #[schema(required = true)]
+    pub problem: Option<String>,
 }
 
 /// Where a chain breaks: the event that does not link to its stream's previous one.
@@ -64,8 +87,17 @@ pub struct BrokenLinkView {
 
 impl From<pb::VerifyReport> for VerifyReportView {
     fn from(report: pb::VerifyReport) -> Self {
+        let witness = report.witness.map(|w| WitnessView {
+            heads_checked: w.heads_checked,
+            newest_position: w.newest_position,
+            newest_signed_at: w.newest_signed_at,
+            problem_kind: (!w.problem_kind.is_empty()).then_some(w.problem_kind),
+            problem: (!w.problem.is_empty()).then_some(w.problem),
+        });
         VerifyReportView {
-            intact: report.first_break.is_none(),
+            intact: report.first_break.is_none()
+                && witness.as_ref().is_none_or(|w| w.problem.is_none()),
+            witness,
             events_checked: report.events_checked,
             streams_checked: report.streams_checked,
             last_position: report.last_position,
@@ -113,7 +145,7 @@ async fn last_report(
     let mut report = None;
     while let Some(update) = updates.message().await? {
         if let Some(Update::Report(last)) = update.update {
-            report = Some(last);
+            report = Some(*last);
         }
     }
     report.ok_or_else(|| {

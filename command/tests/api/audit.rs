@@ -66,7 +66,7 @@ async fn verify(app: &TestApp, stream_id: &str) -> VerifyReport {
             report = Some(last);
         }
     }
-    report.expect("the stream ends with a report")
+    *report.expect("the stream ends with a report")
 }
 
 #[tokio::test]

@@ -48,6 +48,7 @@ pub fn config_in(dir: &std::path::Path) -> Config {
         kafka: None,
         auth: identity::AuthSettings::development(dir),
         tls: identity::tls::TlsSettings::default(),
+        heads: es_core::heads::HeadsSettings::in_dir(dir),
     }
 }
 

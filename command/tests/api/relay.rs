@@ -41,6 +41,7 @@ async fn start_with_kafka(brokers: &str) -> Running {
         }),
         auth: identity::AuthSettings::development(dir.path()),
         tls: identity::tls::TlsSettings::default(),
+        heads: es_core::heads::HeadsSettings::in_dir(dir.path()),
     };
     let auth = config.auth.open("test").expect("issuer");
     let app = build(config)

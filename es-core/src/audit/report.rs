@@ -15,11 +15,18 @@ pub struct VerifyReport {
     pub last_position: u64,
     /// The first link that does not hold, in read order; `None` when all hold.
     pub first_break: Option<BrokenLink>,
+    /// What the witnessed heads found (`verify_witnessed` only).
+    pub witness: Option<super::WitnessReport>,
 }
 
 impl VerifyReport {
+    /// Every chain holds, and the log is the one every trusted head witnessed.
     pub fn is_intact(&self) -> bool {
         self.first_break.is_none()
+            && self
+                .witness
+                .as_ref()
+                .is_none_or(|witness| witness.problem.is_none())
     }
 }
 

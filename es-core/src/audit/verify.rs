@@ -9,6 +9,7 @@ use super::parallel::in_chunks;
 use super::progress::Progress;
 use super::report::{Break, BrokenLink, VerifyReport};
 use super::source::{Damage, Pages, Row, Source, blocking};
+use super::witnessed::{HeadCheck, Witnessed};
 
 /// Checks every per-stream hash chain and version continuity (1..n, no gap, no repeat)
 /// of `scope`, and that positions increase along `$all`; stops at the first broken
@@ -26,9 +27,38 @@ use super::source::{Damage, Pages, Row, Source, blocking};
 pub async fn verify<'a>(
     source: impl Into<Source<'a>>,
     scope: &Scope,
+    progress: impl Progress,
+) -> Result<VerifyReport, StoreError> {
+    run(source.into(), scope, None, progress).await
+}
+
+/// [`verify`] of `$all`, also checked against its witnessed heads: the log's digest
+/// must be the signed one at every trusted head, and the log must reach the newest
+/// (see [`crate::heads`]). The report's `witness` says what the heads found.
+///
+/// Read the heads before calling: a head signed while the verification runs may lie
+/// beyond the store's head as the verification saw it.
+pub async fn verify_witnessed<'a>(
+    source: impl Into<Source<'a>>,
+    witnessed: Witnessed,
+    progress: impl Progress,
+) -> Result<VerifyReport, StoreError> {
+    run(
+        source.into(),
+        &Scope::All,
+        Some(HeadCheck::new(witnessed)),
+        progress,
+    )
+    .await
+}
+
+async fn run(
+    source: Source<'_>,
+    scope: &Scope,
+    mut heads: Option<HeadCheck>,
     mut progress: impl Progress,
 ) -> Result<VerifyReport, StoreError> {
-    let mut pages = Pages::open(source.into(), scope, None, None).await?;
+    let mut pages = Pages::open(source, scope, None, None).await?;
     progress.start(pages.expected());
     let mut chains = Chains::new(Start::Genesis);
     let mut hashing = Vec::new();
@@ -38,21 +68,21 @@ pub async fn verify<'a>(
     while let Some(page) = next {
         let rows = page.rows;
         let checking = blocking(move || {
-            let outcome = check_page(&mut chains, &rows, &mut hashing);
-            Ok((chains, rows, hashing, outcome))
+            let outcome = check_page(&mut chains, heads.as_mut(), &rows, &mut hashing);
+            Ok((chains, heads, rows, hashing, outcome))
         });
         let (read, checked_page) = futures::join!(pages.next(spare), checking);
-        let (returned, rows, returned_hashing, (intact, broken)) = checked_page?;
-        (chains, spare, hashing) = (returned, rows, returned_hashing);
+        let (returned, returned_heads, rows, returned_hashing, (intact, broken)) = checked_page?;
+        (chains, heads, spare, hashing) = (returned, returned_heads, rows, returned_hashing);
         checked += intact;
         progress.advance(checked);
         let first_break = broken.or_else(|| page.damage.map(unreadable));
         if first_break.is_some() {
-            return Ok(report(&chains, checked, first_break));
+            return Ok(report(&chains, heads, checked, first_break));
         }
         next = read?;
     }
-    Ok(report(&chains, checked, None))
+    Ok(report(&chains, heads, checked, None))
 }
 
 /// One hashing thread's results and scratch buffer.
@@ -66,6 +96,7 @@ struct Hashed {
 /// held and the first broken link.
 fn check_page(
     chains: &mut Chains,
+    mut heads: Option<&mut HeadCheck>,
     rows: &[Row],
     hashing: &mut Vec<Hashed>,
 ) -> (u64, Option<BrokenLink>) {
@@ -83,6 +114,9 @@ fn check_page(
         if let Err(link) = chains.link(row, recomputed) {
             return (intact, Some(*link));
         }
+        if let Some(heads) = heads.as_deref_mut() {
+            heads.advance(row.event.position, &row.event.hash);
+        }
         intact += 1;
     }
     (intact, None)
@@ -99,11 +133,19 @@ fn unreadable(damage: Damage) -> BrokenLink {
     }
 }
 
-fn report(chains: &Chains, checked: u64, first_break: Option<BrokenLink>) -> VerifyReport {
+fn report(
+    chains: &Chains,
+    heads: Option<HeadCheck>,
+    checked: u64,
+    first_break: Option<BrokenLink>,
+) -> VerifyReport {
+    let last_position = chains.last_position().unwrap_or(0);
+    let complete = first_break.is_none();
     VerifyReport {
         events_checked: checked,
         streams_checked: chains.streams(),
-        last_position: chains.last_position().unwrap_or(0),
+        last_position,
         first_break,
+        witness: heads.map(|heads| heads.finish(last_position, complete)),
     }
 }

@@ -108,5 +108,66 @@ async fn read_models_ahead_of_a_restored_older_log_stop_and_say_where_the_log_en
         es_core::projection::RuntimeState::Running,
         "not ready while the log is behind them"
     );
+
+    // The auditors' verify: every chain of the restored log holds, but the heads
+    // signed before the restore say what is missing.
+    let verdict = verify_all(&platform).await;
+    assert!(verdict.first_break.is_none(), "{verdict:?}");
+    let witness = verdict.witness.expect("checked against the signed heads");
+    assert_eq!(witness.problem_kind, "missing", "{witness:?}");
+    assert!(
+        witness.problem.starts_with(&format!(
+            "the log ends at position 3, but its head was signed at position 7 on {}: events 4 to 7 are missing",
+            witness.newest_signed_at
+        )),
+        "{}",
+        witness.problem
+    );
+    platform.stop().await.unwrap();
+}
+
+/// `Audit.Verify` of `$all`, as `pitlane audit verify` asks it.
+async fn verify_all(platform: &Platform) -> contracts::v1::VerifyReport {
+    use contracts::v1::audit_client::AuditClient;
+    use contracts::v1::{VerifyRequest, verify_update};
+    let channel = platform
+        .channel_as(platform.command_addr, "olga", identity::Role::Auditor)
+        .await
+        .unwrap();
+    let mut updates = AuditClient::new(channel)
+        .verify(VerifyRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    while let Some(update) = updates.message().await.unwrap() {
+        if let Some(verify_update::Update::Report(report)) = update.update {
+            return *report;
+        }
+    }
+    panic!("no report")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_log_is_verified_against_the_heads_signed_while_it_grew_and_on_stop() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let platform = Platform::start(PlatformConfig::ephemeral(data.clone()))
+        .await
+        .unwrap();
+    register_drivers(&platform, 5).await;
+    platform.stop().await.unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+
+    let platform = Platform::start(PlatformConfig::ephemeral(data.clone()))
+        .await
+        .unwrap();
+    let verdict = verify_all(&platform).await;
+    let witness = verdict.witness.expect("checked against the signed heads");
+    assert_eq!(witness.problem, "", "{witness:?}");
+    assert_eq!(
+        witness.newest_position, 5,
+        "the head signed on stop covers every write"
+    );
+    assert!(witness.heads_checked >= 1);
     platform.stop().await.unwrap();
 }

@@ -56,6 +56,7 @@ pub async fn spawn_platform_with_timeout(consistency_timeout: Duration) -> Platf
         kafka: None,
         auth: identity::AuthSettings::development(dir.path()),
         tls: identity::tls::TlsSettings::default(),
+        heads: es_core::heads::HeadsSettings::in_dir(dir.path()),
     };
     let auth = command_config.auth.open("test").expect("issuer");
     let alice = {

@@ -91,6 +91,7 @@ async fn start(servers: &Servers, relay_in_service: bool) -> Production {
     };
     let staff = issuer.token("tester", &["planner", "dispatcher", "auditor", "admin"]);
 
+    let dir = tempfile::tempdir().expect("temp dir");
     let command_config = CommandConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
         store: StoreLocation::Mongo {
@@ -104,6 +105,7 @@ async fn start(servers: &Servers, relay_in_service: bool) -> Production {
         kafka: relay_in_service.then(|| kafka.clone()),
         auth: auth.clone(),
         tls: identity::tls::TlsSettings::default(),
+        heads: es_core::heads::HeadsSettings::in_dir(dir.path()),
     };
     let command_app = command::startup::build(command_config)
         .await
@@ -111,7 +113,6 @@ async fn start(servers: &Servers, relay_in_service: bool) -> Production {
     let command_url = format!("http://{}", command_app.local_addr());
     tokio::spawn(command_app.run_until_stopped(until_stopped(stopped.clone())));
 
-    let dir = tempfile::tempdir().expect("temp dir");
     let query_config = QueryConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
         read_models: dir.path().join("read-models.db"),
