@@ -45,17 +45,19 @@ pub async fn live() -> Json<Health> {
     })
 }
 
-/// Ready when the command and query services both answer, and Redis too when
-/// `REDIS_URL` is set (without it no booking can take its locks).
+/// Ready when the command and query services both answer, the command service's
+/// event store takes appends, and Redis answers too when `REDIS_URL` is set (without it
+/// no booking can take its locks).
 #[utoipa::path(get, path = "/health/ready", tag = "health",
     responses(
         (status = 200, description = "Every dependency answers", body = Health),
         (status = 503, description = "A dependency is down", body = Health)))]
 pub async fn ready(State(state): State<AppState>) -> Response {
-    let (command, query, redis, relay, projections) = tokio::join!(
+    let (command, query, redis, event_store, relay, projections) = tokio::join!(
         probe(&state.upstreams.command),
         probe(&state.upstreams.query),
         probe_redis(state.redis.as_ref()),
+        probe_named(&state.upstreams.command, contracts::EVENT_STORE_HEALTH),
         probe_named(&state.upstreams.command, contracts::RELAY_HEALTH),
         probe_named(&state.upstreams.query, contracts::PROJECTIONS_HEALTH)
     );
@@ -73,6 +75,13 @@ pub async fn ready(State(state): State<AppState>) -> Response {
         dependencies.push(Dependency {
             name: "redis",
             status: redis,
+        });
+    }
+    // A store that does not take appends makes every command fail: not ready.
+    if let Some(event_store) = event_store {
+        dependencies.push(Dependency {
+            name: "event_store",
+            status: event_store,
         });
     }
     let up = dependencies.iter().all(|d| d.status == "up");

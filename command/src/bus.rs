@@ -18,6 +18,7 @@ use sha2::{Digest, Sha256};
 use tonic::{Request, Response, Status};
 use tracing::Instrument;
 
+use crate::append_health::AppendHealth;
 use crate::context;
 use crate::error::AppError;
 use crate::schedules::{
@@ -41,6 +42,8 @@ pub struct CommandBus {
     /// Seals personal data on append, opens it on load (ADR 010); `None` stores
     /// payloads as written.
     vault: Option<Arc<Vault>>,
+    /// Whether the store takes appends, as the latest ones found it.
+    append_health: Arc<AppendHealth>,
 }
 
 impl CommandBus {
@@ -58,6 +61,7 @@ impl CommandBus {
             cache_capacity,
             caches: Arc::default(),
             vault: None,
+            append_health: Arc::default(),
         }
     }
 
@@ -73,6 +77,11 @@ impl CommandBus {
 
     pub fn store(&self) -> &Arc<dyn EventStore> {
         &self.store
+    }
+
+    /// Whether the store takes appends, as this bus's latest appends found it.
+    pub fn append_health(&self) -> Arc<AppendHealth> {
+        self.append_health.clone()
     }
 
     pub fn repository<A: Aggregate>(&self) -> Repository<A> {
@@ -261,7 +270,9 @@ impl CommandBus {
             }
             let mut requests = vec![request];
             requests.extend(reservations.iter().filter_map(|r| r.request.clone()));
-            match self.store.append_atomically(requests).await {
+            let appended = self.store.append_atomically(requests).await;
+            self.append_health.record(&appended);
+            match appended {
                 Ok(mut appended) => {
                     let own = appended.remove(0);
                     for (reserved, events) in reservations.into_iter().zip(appended) {

@@ -10,6 +10,7 @@
 //! rule (`FAILED_PRECONDITION` with a stable reason) or infrastructure.
 
 pub mod access;
+pub mod append_health;
 pub mod audit;
 pub mod bus;
 pub mod config;

@@ -24,6 +24,8 @@ use contracts::v1::event_stream_server::EventStreamServer;
 use contracts::v1::fleet_commands_server::FleetCommandsServer;
 use contracts::v1::workshop_commands_server::WorkshopCommandsServer;
 use es_core::heads::HeadSigner;
+
+use crate::append_health::AppendHealth;
 use es_core::kafka::{
     KafkaConfig, Relay, RelayCheckpoint, RelayConfig, RelayState, RelayStatusBoard,
     SqliteRelayCheckpoint, TopicMap, TopicSettings,
@@ -60,12 +62,14 @@ pub struct App {
     relay: Option<Relay>,
     /// Signs the log's head as it grows (issue 13; `es_core::heads`).
     heads: HeadSigner,
+    /// Whether the store takes appends, reported under `EVENT_STORE_HEALTH`.
+    append_health: Arc<AppendHealth>,
     /// Told `true` when the service stops: ends server streams (subscriptions) and the
     /// relay.
     stop: tokio::sync::watch::Sender<bool>,
 }
 
-pub use contracts::RELAY_HEALTH;
+pub use contracts::{EVENT_STORE_HEALTH, RELAY_HEALTH};
 
 /// Opens the configured key store (creating its folder if needed).
 pub fn open_vault(location: &KeyStoreLocation) -> anyhow::Result<Arc<Vault>> {
@@ -222,6 +226,10 @@ impl App {
         health_reporter
             .set_serving::<AuditServer<AuditService>>()
             .await;
+        health_reporter
+            .set_service_status(EVENT_STORE_HEALTH, ServingStatus::Serving)
+            .await;
+        let append_health = bus.append_health();
         let auth = config
             .auth
             .open("command-service")
@@ -274,6 +282,7 @@ impl App {
             health: health_reporter,
             relay: None,
             heads,
+            append_health,
             stop,
         })
     }
@@ -323,6 +332,11 @@ impl App {
                 let _ = stopped.wait_for(|s| *s).await;
             }))
         };
+        tokio::spawn(report_store_health(
+            self.append_health,
+            self.health.clone(),
+            stopped.clone(),
+        ));
         let relaying = self.relay.map(|relay| {
             let status = relay.status();
             tokio::spawn(report_relay_health(status, self.health, stopped.clone()));
@@ -351,6 +365,37 @@ impl App {
         // The last head covers every write the service acknowledged.
         let _ = signing.await;
         served.context("the command service stopped with an error")
+    }
+}
+
+/// Keeps the event store's gRPC health status in step with its latest appends, once a
+/// second, and says so in the log when it changes.
+async fn report_store_health(
+    appends: Arc<AppendHealth>,
+    health: HealthReporter,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut reported = ServingStatus::Serving;
+    loop {
+        let failing = appends.failing();
+        let serving = match &failing {
+            None => ServingStatus::Serving,
+            Some(_) => ServingStatus::NotServing,
+        };
+        if serving != reported {
+            match &failing {
+                Some(reason) => {
+                    tracing::error!(%reason, "the event store does not take appends; not ready")
+                }
+                None => tracing::info!("the event store takes appends again; ready"),
+            }
+            health.set_service_status(EVENT_STORE_HEALTH, serving).await;
+            reported = serving;
+        }
+        tokio::select! {
+            _ = stopped.wait_for(|s| *s) => return,
+            () = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+        }
     }
 }
 

@@ -28,6 +28,12 @@ pub mod v1 {
 /// for events, `NOT_SERVING` while Kafka or the store fails and it retries.
 pub const RELAY_HEALTH: &str = "pitlane.Relay";
 
+/// The gRPC health service name under which the command service reports whether its
+/// event store takes appends: `NOT_SERVING` for a while after an append failed for
+/// want of storage (disk full, I/O error, the database away), `SERVING` again after
+/// the next append succeeds, or after a quiet while without failures.
+pub const EVENT_STORE_HEALTH: &str = "pitlane.EventStore";
+
 /// The gRPC health service name under which the query service reports its live
 /// projections: `SERVING` while they follow their source (the event stream or Kafka),
 /// `NOT_SERVING` while they start or retry a failing source or batch. Reads still

@@ -7,5 +7,6 @@
 #[path = "../rest/helpers.rs"]
 mod helpers;
 
+mod disk_full;
 mod rewound_log;
 mod stalled_booking;
