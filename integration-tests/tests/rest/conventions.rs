@@ -151,7 +151,7 @@ async fn the_openapi_document_and_swagger_ui_are_served() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ready_reports_both_upstreams_and_the_projections() {
+async fn ready_reports_both_upstreams_the_event_store_and_the_projections() {
     let app = spawn_platform().await;
     app.get("/health/live").await.expect(200);
     let mut ready = app.get("/health/ready").await.expect(200);
@@ -176,7 +176,12 @@ async fn ready_reports_both_upstreams_and_the_projections() {
         .collect();
     assert_eq!(
         names,
-        [("command", "up"), ("query", "up"), ("projections", "up")],
+        [
+            ("command", "up"),
+            ("query", "up"),
+            ("event_store", "up"),
+            ("projections", "up")
+        ],
         "no relay and no Redis in the embedded platform"
     );
 }
