@@ -3,6 +3,7 @@
 //! would) while it holds the driver's lock; the lease runs out, the second BFF books the
 //! same driver on an overlapping delivery; then the stalled command arrives. The Redis
 //! lock can no longer tell them apart — the command side must: exactly one booking.
+//! Likewise when Redis loses every lock in the middle of a booking storm.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -158,4 +159,110 @@ async fn a_booking_stalled_past_its_lock_lease_is_refused_when_a_rival_booked_th
         .await
         .expect(200);
     assert_eq!(schedule.body["slots"].as_array().unwrap().len(), 1);
+}
+
+/// The Redis server of `url` (`redis://host:port`), and database `db` of it: this
+/// test empties its own database only, not the other tests' locks.
+fn redis_db(url: &str, db: u8) -> (String, String) {
+    let server = url
+        .trim_start_matches("redis://")
+        .split(['/', '?'])
+        .next()
+        .unwrap()
+        .to_owned();
+    (server.clone(), format!("redis://{server}/{db}"))
+}
+
+/// Empties database `db` of the Redis at `server`, as a restart without persistence
+/// does: every lock and token in it is gone.
+async fn flush_redis(server: &str, db: u8) {
+    let address = server.rsplit('@').next().unwrap();
+    let mut redis = TcpStream::connect(address).await.unwrap();
+    let select = format!(
+        "*2\r\n$6\r\nSELECT\r\n${}\r\n{db}\r\n",
+        db.to_string().len()
+    );
+    redis.write_all(select.as_bytes()).await.unwrap();
+    redis.write_all(b"*1\r\n$7\r\nFLUSHDB\r\n").await.unwrap();
+    let mut replies = [0u8; 10];
+    redis.read_exact(&mut replies).await.unwrap();
+    assert_eq!(&replies, b"+OK\r\n+OK\r\n");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_booking_storm_over_two_bffs_with_redis_emptied_midway_books_the_driver_once() {
+    let Some(url) = server_url("REDIS_URL") else {
+        return;
+    };
+    const DB: u8 = 7;
+    let (server, redis) = redis_db(&url, DB);
+    let app = spawn_platform().await;
+    let (driver, _) = driver_and_van(&app, "STM-2-B").await;
+    let route = active_route(&app, "2026-12-05", 8).await;
+    let mut deliveries = Vec::new();
+    for _ in 0..40 {
+        let created = app
+            .post("/api/v1/deliveries", json!({"route_id": route}))
+            .await
+            .expect(201);
+        deliveries.push(created.body["id"].as_str().unwrap().to_owned());
+    }
+    let head = *app.platform.store.head().borrow();
+    assert!(
+        app.platform
+            .read_models
+            .wait_for(head, Duration::from_secs(10))
+            .await
+    );
+    let lease = Duration::from_secs(10);
+    let bffs = [
+        another_bff(&app, app.platform.command_addr, &redis, lease).await,
+        another_bff(&app, app.platform.command_addr, &redis, lease).await,
+    ];
+
+    let storm = deliveries.iter().enumerate().map(|(n, id)| {
+        let bff = bffs[n % 2].clone();
+        let path = format!("/api/v1/deliveries/{id}/driver");
+        let body = json!({"driver_id": driver});
+        tokio::spawn(async move { bff.put(&path, body).await })
+    });
+    let storm: Vec<_> = storm.collect();
+    // Redis loses everything again and again while the storm lasts.
+    let (calm, mut calmed) = tokio::sync::oneshot::channel::<()>();
+    let flushing = tokio::spawn(async move {
+        loop {
+            flush_redis(&server, DB).await;
+            tokio::select! {
+                _ = &mut calmed => return,
+                () = tokio::time::sleep(Duration::from_millis(10)) => {}
+            }
+        }
+    });
+    let answers = futures::future::join_all(storm).await;
+    let _ = calm.send(());
+    flushing.await.unwrap();
+
+    let statuses: Vec<u16> = answers
+        .iter()
+        .map(|a| a.as_ref().unwrap().status.as_u16())
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "exactly one booking wins: {statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 409),
+        "the others are conflicts: {statuses:?}"
+    );
+    let bookings = app
+        .platform
+        .store
+        .read_all(0, 10_000)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|e| e.event_type == "delivery.driver_assigned.v1")
+        .count();
+    assert_eq!(bookings, 1, "the log holds one booking of the driver");
 }
