@@ -8,5 +8,6 @@
 mod helpers;
 
 mod disk_full;
+mod kill_nine;
 mod rewound_log;
 mod stalled_booking;
