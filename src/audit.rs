@@ -376,13 +376,21 @@ fn verify_file(file: &Path) -> anyhow::Result<String> {
     let reader =
         std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
     let report = audit::verify_export(BufReader::new(reader), Reporter::new("verify"))?;
-    match report.first_problem {
-        None => Ok(format!(
-            "intact: {} events in {} streams, trailer matches",
-            report.events_checked, report.streams_checked
-        )),
-        Some(problem) => bail!("{}: {problem}", file.display()),
+    if let Some(problem) = report.first_problem {
+        bail!("{}: {problem}", file.display());
     }
+    let mut verdict = format!(
+        "intact: {} events in {} streams, trailer matches",
+        report.events_checked, report.streams_checked
+    );
+    if let Some((header, _)) = &report.witness {
+        verdict.push_str(&format!(
+            "; the events are the log its head signed at position {} on {} witnessed (key {}: \
+             compare it with the key you trust)",
+            header.head.position, header.head.signed_at, header.head.key_id
+        ));
+    }
+    Ok(verdict)
 }
 
 async fn export(args: ExportArgs) -> anyhow::Result<()> {

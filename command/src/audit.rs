@@ -294,6 +294,12 @@ impl Audit for AuditService {
         if let Scope::Stream(id) = &scope {
             ensure_known(self.source(), id).await?;
         }
+        // The whole log, unfiltered, carries its newest signed head, so the file proves
+        // offline that it is the log that was witnessed (read before the log).
+        let witnessed = match (&scope, &self.heads) {
+            (Scope::All, Some(heads)) if filter == Filter::default() => Some(witnessed(heads)?),
+            _ => None,
+        };
         let (chunks, received) = mpsc::channel(4);
         let log = self.log.clone();
         tokio::spawn(async move {
@@ -303,8 +309,13 @@ impl Audit for AuditService {
                 buffer: Vec::with_capacity(CHUNK),
                 counts: counts.clone(),
             };
-            let exported =
-                audit::export_to(log.source(), &scope, &filter, &mut sink, Counting(counts)).await;
+            let progress = Counting(counts);
+            let exported = match witnessed {
+                Some(witnessed) => {
+                    audit::export_witnessed_to(log.source(), witnessed, &mut sink, progress).await
+                }
+                None => audit::export_to(log.source(), &scope, &filter, &mut sink, progress).await,
+            };
             let last = match exported {
                 Ok(_) => sink.flush().await.map_err(|_| None),
                 Err(ExportError::Write(_)) => Err(None),

@@ -47,8 +47,8 @@ mod witnessed;
 pub use diff::FieldChange;
 pub use error::AuditError;
 pub use export::{
-    ExportActor, ExportError, ExportLine, ExportSink, ExportSummary, FORMAT, Trailer, export,
-    export_to,
+    ExportActor, ExportError, ExportLine, ExportSink, ExportSummary, FORMAT, Trailer,
+    WitnessHeader, export, export_to, export_witnessed_to,
 };
 pub use filter::{Coverage, Filter, Scope};
 pub use history::{HistoryPage, HistoryQuery, MAX_PAGE, SCAN_BUDGET, history};

@@ -5,6 +5,10 @@
 //!
 //! UTF-8, one JSON object per line, each line ending in `\n`:
 //!
+//! - for a whole-log export made with the log's signed heads, first a witness line,
+//!   `{"witness":{"head":{…},"keys":[…]}}` ([`WitnessHeader`]): the newest signed head
+//!   the file reaches and the public keys heads are checked with (`crate::heads`), so
+//!   the file proves offline that it holds the log that was witnessed up to that head;
 //! - one line per event, in read order (`$all` position order, or a stream's version
 //!   order), an [`ExportLine`] with its keys in exactly this order (DESIGN §3):
 //!   `event_id`, `stream_id`, `aggregate_type`, `aggregate_id`, `version`, `position`,
@@ -33,12 +37,14 @@ use uuid::Uuid;
 
 use crate::envelope::{Actor, EventEnvelope};
 use crate::hash::Hash;
+use crate::heads::{SignedHead, TrustedKey};
 use crate::store::StoreError;
 
 use super::filter::{Coverage, Filter, Scope};
 use super::parallel::in_chunks;
 use super::progress::Progress;
 use super::source::{Pages, Row, Source, blocking};
+use super::witnessed::Witnessed;
 
 /// The `format` of the trailer of this version of the export.
 pub const FORMAT: &str = "pitlane-export-v1";
@@ -172,6 +178,23 @@ pub struct Trailer {
     pub streams: Coverage,
 }
 
+/// The first line of a whole-log export made with the log's signed heads
+/// ([`export_witnessed_to`]): the newest trusted head the file reaches and the keys that
+/// vouch for heads, so the file verifies offline against what was witnessed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WitnessHeader {
+    pub head: SignedHead,
+    pub keys: Vec<TrustedKey>,
+}
+
+/// The witness header's line: the one key `witness`.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct WitnessLine {
+    pub witness: WitnessHeader,
+}
+
 /// The trailer's line: the one key `trailer`.
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -239,15 +262,55 @@ pub async fn export_to<'a>(
     scope: &Scope,
     filter: &Filter,
     out: &mut impl ExportSink,
+    progress: impl Progress,
+) -> Result<ExportSummary, ExportError> {
+    export_with(source.into(), scope, filter, None, out, progress).await
+}
+
+/// The whole log into an [`ExportSink`], opened by a [`WitnessHeader`] with the newest
+/// of `witnessed`'s heads a trusted key signed (none: a plain export). Read the heads
+/// before calling, so the newest lies within the log as the export reads it.
+pub async fn export_witnessed_to<'a>(
+    source: impl Into<Source<'a>>,
+    witnessed: Witnessed,
+    out: &mut impl ExportSink,
+    progress: impl Progress,
+) -> Result<ExportSummary, ExportError> {
+    let Witnessed { heads, trusted } = witnessed;
+    let header = heads
+        .into_iter()
+        .filter(|head| trusted.check(head).is_ok())
+        .max_by_key(|head| head.position)
+        .map(|head| WitnessHeader {
+            head,
+            keys: trusted.keys().to_vec(),
+        });
+    let everything = Filter::default();
+    export_with(
+        source.into(),
+        &Scope::All,
+        &everything,
+        header,
+        out,
+        progress,
+    )
+    .await
+}
+
+async fn export_with(
+    source: Source<'_>,
+    scope: &Scope,
+    filter: &Filter,
+    header: Option<WitnessHeader>,
+    out: &mut impl ExportSink,
     mut progress: impl Progress,
 ) -> Result<ExportSummary, ExportError> {
-    let mut pages = Pages::open(
-        source.into(),
-        scope,
-        filter.from_position,
-        filter.to_position,
-    )
-    .await?;
+    if let Some(witness) = header {
+        let mut line = serde_json::to_vec(&WitnessLine { witness }).map_err(io::Error::other)?;
+        line.push(b'\n');
+        out.write(&line).await?;
+    }
+    let mut pages = Pages::open(source, scope, filter.from_position, filter.to_position).await?;
     progress.start(pages.expected());
     let mut trailer = Trailer {
         count: 0,

@@ -21,11 +21,13 @@ use std::io::{self, BufRead};
 use crate::hash::Hash;
 
 use super::chains::{Chains, Linked, Start};
-use super::export::{ExportLine, FORMAT, Trailer, TrailerLine};
+use super::export::{ExportLine, FORMAT, Trailer, TrailerLine, WitnessHeader, WitnessLine};
 use super::filter::Coverage;
 use super::progress::Progress;
 use super::report::{Break, BrokenLink};
 use super::source::{PAGE, Row};
+use super::witnessed::{HeadCheck, WitnessProblem, WitnessReport, Witnessed};
+use crate::heads::TrustedKeys;
 
 /// The outcome of [`verify_export`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +39,8 @@ pub struct ExportReport {
     pub streams_checked: u64,
     /// The trailer, when the file has one that parses.
     pub trailer: Option<Trailer>,
+    /// The witness line, when the file opens with one, and what its head said.
+    pub witness: Option<(WitnessHeader, WitnessReport)>,
     /// The problem on the earliest line, if any.
     pub first_problem: Option<ExportProblem>,
 }
@@ -69,6 +73,8 @@ pub enum ExportProblem {
     },
     /// A line follows the trailer.
     AfterTrailer { line: u64 },
+    /// The events are not the log the witness line's signed head witnessed.
+    Witness { line: u64, problem: WitnessProblem },
 }
 
 impl ExportProblem {
@@ -80,7 +86,8 @@ impl ExportProblem {
             | ExportProblem::UnknownFormat { line, .. }
             | ExportProblem::CountMismatch { line, .. }
             | ExportProblem::LastHashMismatch { line, .. }
-            | ExportProblem::AfterTrailer { line } => *line,
+            | ExportProblem::AfterTrailer { line }
+            | ExportProblem::Witness { line, .. } => *line,
             ExportProblem::MissingTrailer { lines } => lines + 1,
         }
     }
@@ -122,6 +129,7 @@ impl fmt::Display for ExportProblem {
             ExportProblem::AfterTrailer { line } => {
                 write!(f, "line {line} follows the trailer")
             }
+            ExportProblem::Witness { line, problem } => write!(f, "line {line}: {problem}"),
         }
     }
 }
@@ -150,6 +158,8 @@ pub fn verify_export(
         let line = trim_line_end(&buffer);
         if scan.trailer.is_some() {
             scan.problem(ExportProblem::AfterTrailer { line: scan.lines });
+        } else if scan.lines == 1 && line.starts_with(b"{\"witness\"") {
+            scan.read_witness(line);
         } else if line.starts_with(b"{\"trailer\"") {
             scan.read_trailer(line);
         } else {
@@ -181,6 +191,9 @@ struct Scan {
     seeded: Option<ExportProblem>,
     /// The first version jump: a problem unless the trailer says `sparse`.
     jump: Option<ExportProblem>,
+    /// The witness line and the running check of its head.
+    witness: Option<(WitnessHeader, HeadCheck)>,
+    last_position: u64,
 }
 
 impl Scan {
@@ -206,6 +219,10 @@ impl Scan {
             Ok(linked) => {
                 self.events_checked += 1;
                 self.last_hash = Some(row.event.hash);
+                self.last_position = row.event.position;
+                if let Some((_, check)) = &mut self.witness {
+                    check.advance(row.event.position, &row.event.hash);
+                }
                 let (first, expected) = match linked {
                     Linked::Next => return,
                     Linked::Seeded => (&mut self.seeded, 1),
@@ -229,6 +246,22 @@ impl Scan {
         }
     }
 
+    fn read_witness(&mut self, text: &[u8]) {
+        match serde_json::from_slice::<WitnessLine>(text) {
+            Ok(WitnessLine { witness }) => {
+                let check = HeadCheck::new(Witnessed {
+                    heads: vec![witness.head.clone()],
+                    trusted: TrustedKeys::new(witness.keys.clone()),
+                });
+                self.witness = Some((witness, check));
+            }
+            Err(e) => {
+                let reason = format!("a malformed witness line: {e}");
+                self.problem(ExportProblem::Malformed { line: 1, reason });
+            }
+        }
+    }
+
     fn read_trailer(&mut self, text: &[u8]) {
         let line = self.lines;
         match serde_json::from_slice::<TrailerLine>(text) {
@@ -240,7 +273,25 @@ impl Scan {
         }
     }
 
-    fn into_report(self, chains: &Chains) -> ExportReport {
+    fn into_report(mut self, chains: &Chains) -> ExportReport {
+        // Checked to the end only when every event line held.
+        let complete = self.hard.is_none();
+        let witness = self.witness.take().map(|(header, check)| {
+            let report = check.finish(self.last_position, complete);
+            (header, report)
+        });
+        // A statement about the whole file: reported at its last line, after any
+        // more precise problem.
+        let lines = self.lines;
+        let witness_problem = witness.as_ref().and_then(|(_, report)| {
+            report
+                .problem
+                .clone()
+                .map(|problem| ExportProblem::Witness {
+                    line: lines,
+                    problem,
+                })
+        });
         let trailer_problem = match &self.trailer {
             None => Some(ExportProblem::MissingTrailer { lines: self.lines }),
             Some((line, trailer)) => self.trailer_problem(*line, trailer),
@@ -254,7 +305,7 @@ impl Scan {
         let first_problem = match trailer_problem {
             // The lines were read as this format's; another format's say nothing.
             Some(unknown @ ExportProblem::UnknownFormat { .. }) => Some(unknown),
-            trailer_problem => [self.hard, seeded, jump, trailer_problem]
+            trailer_problem => [self.hard, seeded, jump, trailer_problem, witness_problem]
                 .into_iter()
                 .flatten()
                 .min_by_key(ExportProblem::line),
@@ -264,6 +315,7 @@ impl Scan {
             events_checked: self.events_checked,
             streams_checked: chains.streams(),
             trailer: self.trailer.map(|(_, trailer)| trailer),
+            witness,
             first_problem,
         }
     }
