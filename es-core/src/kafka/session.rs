@@ -252,10 +252,28 @@ impl Session {
             .map_err(|e| SourceError(format!("cannot publish a dead letter: {e}")))
     }
 
-    /// The event with its personal data opened (when the source has a vault). A vault
-    /// that cannot answer ends the subscription (the event comes again); a value that
-    /// does not open (tampered) goes on as stored, as the embedded stream does.
+    /// The event with its personal data opened (when the source has a vault), after
+    /// checking it is the event that was appended: one whose bytes no longer match its
+    /// hash (altered in the store, or on its way through Kafka) ends the subscription
+    /// with an integrity alarm naming it, so no read model ever holds an altered value;
+    /// it comes again on the next subscription and is refused again until an operator
+    /// has looked. A vault that cannot answer ends the subscription (the event comes
+    /// again); a value that does not open goes on as stored, as the embedded stream does.
     async fn opened(&self, mut event: EventEnvelope) -> Result<EventEnvelope, SourceError> {
+        if crate::hash::compute_hash(&event) != event.hash {
+            tracing::error!(
+                projector = %self.shared.projector,
+                stream_id = %event.stream_id,
+                version = event.version,
+                position = event.position,
+                "integrity alarm: an event does not match its hash; not applied"
+            );
+            return Err(SourceError(format!(
+                "integrity alarm: {} v{} (position {}) does not match its hash: the event was \
+                 altered after it was stored; not applied — run `pitlane audit verify`",
+                event.stream_id, event.version, event.position
+            )));
+        }
         let Some(vault) = &self.shared.vault else {
             return Ok(event);
         };

@@ -525,3 +525,61 @@ async fn personal_data_travels_sealed_in_kafka_and_reaches_projections_opened() 
     assert!(!value.contains("Ada Lovelace"), "{value}");
     assert!(value.contains("\"sealed\""), "{value}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_that_no_longer_matches_its_hash_is_never_delivered_and_the_source_names_it() {
+    let Some(kafka) = brokers() else { return };
+    // The genuine message, as the relay publishes it.
+    let genuine = unique("source-genuine");
+    let store = Arc::new(InMemoryEventStore::new());
+    fill(&store, &[("delivery", "a")], 1).await;
+    publish(&kafka, &store, &Arc::default(), &genuine).await;
+    let topic = format!("{genuine}.deliveries.events");
+    let message = read_topics(&kafka, std::slice::from_ref(&topic), 1, WAIT).remove(0);
+    let value = String::from_utf8(message.value.clone().unwrap()).unwrap();
+    let altered_value = value.replace("\"round\":1}", "\"round\":1000}");
+    assert_ne!(value, altered_value, "{value}");
+
+    // The same message with its payload altered, on another prefix's topics (created
+    // by a relay with nothing to publish).
+    let altered = unique("source-altered");
+    publish(
+        &kafka,
+        &Arc::new(InMemoryEventStore::new()),
+        &Arc::default(),
+        &altered,
+    )
+    .await;
+    let mut headers = rdkafka::message::OwnedHeaders::new();
+    for (key, value) in &message.headers {
+        headers = headers.insert(rdkafka::message::Header {
+            key,
+            value: Some(value),
+        });
+    }
+    let producer: FutureProducer = kafka.client(&[]).create().unwrap();
+    let key = message.key.clone().unwrap();
+    producer
+        .send(
+            FutureRecord::to(&format!("{altered}.deliveries.events"))
+                .partition(message.partition)
+                .key(&key)
+                .payload(&altered_value)
+                .headers(headers),
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
+
+    let config = source_config(&altered);
+    let mut events = source(&kafka, &config).subscribe(0).await.unwrap();
+    let first = tokio::time::timeout(WAIT, events.next())
+        .await
+        .expect("the source answers")
+        .expect("an item");
+    let error = first.expect_err("the altered event is refused");
+    assert!(
+        error.0.contains("integrity alarm") && error.0.contains("(position 1)"),
+        "{error:?}"
+    );
+}
