@@ -70,15 +70,16 @@ RUN apt-get update \
 
 RUN groupadd --system --gid 10001 pitlane \
     && useradd --system --uid 10001 --gid pitlane --home-dir /var/lib/pitlane --shell /usr/sbin/nologin pitlane \
-    && mkdir -p /var/lib/pitlane/keys \
+    && mkdir -p /var/lib/pitlane/keys /var/lib/pitlane/data \
     && chown -R pitlane:pitlane /var/lib/pitlane
 
 COPY --from=builder /usr/local/bin/grpc_health_probe /usr/local/bin/grpc_health_probe
 COPY --from=builder /usr/local/bin/pitlane /usr/local/bin/pitlane
 
-# Relative paths (the embedded default `data/…`) land here. keys/ is where compose mounts
-# the command service's key store volume (PITLANE_KEY_STORE); created here so a fresh
-# named volume is owned by the non-root user.
+# Relative paths (the embedded default `data/…`) land here. keys/ and data/ are where
+# compose mounts the command service's volumes (its key store, PITLANE_KEY_STORE, and
+# its signed log heads); created here so a fresh named volume is owned by the non-root
+# user.
 WORKDIR /var/lib/pitlane
 # Numeric, so runtimes that check for a non-root user (runAsNonRoot) can tell.
 USER 10001:10001
