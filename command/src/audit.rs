@@ -51,7 +51,8 @@ pub fn replayers() -> Replayers {
         .with::<crate::workshop::Technician>(upcasters.clone())
         .with::<crate::workshop::WorkshopPlanning>(upcasters.clone())
         .with::<crate::deliveries::Route>(upcasters.clone())
-        .with::<crate::deliveries::Delivery>(upcasters)
+        .with::<crate::deliveries::Delivery>(upcasters.clone())
+        .with::<crate::schedules::ResourceSchedule>(upcasters)
 }
 
 /// What the service reads: the service's own store, or (for `pitlane audit --store`)

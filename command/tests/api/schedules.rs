@@ -217,3 +217,42 @@ async fn a_job_cannot_take_a_vehicle_booked_on_an_overlapping_delivery() {
         .await
         .expect("after the route's slot the van is free");
 }
+
+#[tokio::test]
+async fn auditors_replay_a_drivers_schedule_to_any_version() {
+    use contracts::v1::audit_client::AuditClient;
+    use contracts::v1::{StateAsOfRequest, state_as_of_request::AsOf};
+
+    let app = spawn_app().await;
+    let route_id = route(&app, true).await;
+    let delivery = delivery_on(&app, &route_id).await;
+    let (driver, other) = (new_id(), new_id());
+    let mut deliveries = app.deliveries();
+    deliveries
+        .assign_driver(assign_driver(&delivery, &driver))
+        .await
+        .expect("booked");
+    deliveries
+        .assign_driver(assign_driver(&delivery, &other))
+        .await
+        .expect("reassigned");
+    let state = |version| {
+        let mut audit = AuditClient::new(app.channel.clone());
+        let stream_id = format!("resource_schedule-driver:{driver}");
+        async move {
+            audit
+                .state_as_of(StateAsOfRequest {
+                    stream_id,
+                    as_of: Some(AsOf::Version(version)),
+                })
+                .await
+        }
+    };
+    let booked = state(1).await.expect("a schedule stream").into_inner();
+    assert_eq!(booked.current_version, 2, "reserved, then released");
+    let held: serde_json::Value = serde_json::from_str(&booked.state_json).unwrap();
+    assert_eq!(held["bookings"][0]["holder"]["id"], delivery.as_str());
+    let freed = state(2).await.unwrap().into_inner();
+    let freed: serde_json::Value = serde_json::from_str(&freed.state_json).unwrap();
+    assert_eq!(freed["bookings"], serde_json::json!([]));
+}
