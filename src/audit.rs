@@ -220,6 +220,10 @@ pub struct VerifyArgs {
     /// Verify an export file instead of the log (offline: no store, no platform).
     #[arg(long, conflicts_with_all = ["stream", "store"])]
     file: Option<PathBuf>,
+    /// With `--file`: the public keys you trust (a `heads.pub`); the file's signed head
+    /// must be signed by one of them, not merely by a key the file carries.
+    #[arg(long, requires = "file")]
+    trusted_keys: Option<PathBuf>,
     #[command(flatten)]
     log: LogArgs,
 }
@@ -271,7 +275,7 @@ impl AuditCommand {
             AuditCommand::Trace(args) => trace(args, &mut out).await,
             AuditCommand::Verify(args) => {
                 let verdict = match &args.file {
-                    Some(file) => verify_file(file)?,
+                    Some(file) => verify_file(file, args.trusted_keys.as_deref())?,
                     None => verify(&args).await?,
                 };
                 writeln!(out, "{verdict}")?;
@@ -372,12 +376,34 @@ async fn verify(args: &VerifyArgs) -> anyhow::Result<String> {
     bail!("the verification ended without a report")
 }
 
-fn verify_file(file: &Path) -> anyhow::Result<String> {
+fn verify_file(file: &Path, trusted_keys: Option<&Path>) -> anyhow::Result<String> {
+    let trusted = trusted_keys
+        .map(|path| {
+            es_core::heads::TrustedKeys::load(path)
+                .with_context(|| format!("cannot read the trusted keys {}", path.display()))
+        })
+        .transpose()?;
     let reader =
         std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
     let report = audit::verify_export(BufReader::new(reader), Reporter::new("verify"))?;
     if let Some(problem) = report.first_problem {
         bail!("{}: {problem}", file.display());
+    }
+    if let (Some(trusted), Some((header, _))) = (&trusted, &report.witness)
+        && let Err(reason) = trusted.check(&header.head)
+    {
+        bail!(
+            "{}: the head at position {} is not vouched for by your trusted keys: {reason}",
+            file.display(),
+            header.head.position
+        );
+    }
+    if trusted.is_some() && report.witness.is_none() {
+        bail!(
+            "{}: the file carries no signed head to check against your trusted keys \
+             (only a whole-log export does)",
+            file.display()
+        );
     }
     let mut verdict = format!(
         "intact: {} events in {} streams, trailer matches",

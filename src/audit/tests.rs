@@ -58,6 +58,7 @@ fn verify_args(log: LogArgs, stream: Option<&str>) -> VerifyArgs {
     VerifyArgs {
         stream: stream.map(str::to_owned),
         file: None,
+        trusted_keys: None,
         log,
     }
 }
@@ -112,13 +113,52 @@ async fn an_export_verifies_offline_and_a_corrupted_line_is_named() {
     })
     .await
     .unwrap();
-    verify_file(&out).expect("a fresh export verifies");
+    verify_file(&out, None).expect("a fresh export verifies");
     let text = std::fs::read_to_string(&out).unwrap();
     let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
     lines[2] = lines[2].replacen("\"version\":", "\"version\": 9", 1);
     std::fs::write(&out, lines.join("\n") + "\n").unwrap();
-    let error = verify_file(&out).unwrap_err().to_string();
+    let error = verify_file(&out, None).unwrap_err().to_string();
     assert!(error.contains("line 3"), "{error}");
+}
+
+#[tokio::test]
+async fn a_whole_log_export_is_checked_offline_against_the_keys_the_auditor_trusts() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = store_file(dir.path()).await;
+    // The heads the command service would have signed beside the store.
+    let store = Arc::new(SqliteEventStore::open(&path).unwrap());
+    let heads = es_core::heads::HeadsSettings::in_dir(dir.path());
+    es_core::heads::HeadSigner::open(store.clone(), heads.clone())
+        .unwrap()
+        .run(async {})
+        .await;
+    let Ok(store) = Arc::try_unwrap(store) else {
+        panic!("the signer kept the store")
+    };
+    store.close().await;
+    let out = dir.path().join("export.ndjson");
+    export(ExportArgs {
+        stream: None,
+        out: Some(out.clone()),
+        filter: FilterArgs::default(),
+        log: at_store(&path),
+    })
+    .await
+    .unwrap();
+
+    let verdict = verify_file(&out, Some(&heads.trusted)).expect("signed by a trusted key");
+    assert!(verdict.contains("witnessed (key "), "{verdict}");
+    let stranger = dir.path().join("stranger");
+    let other = es_core::heads::HeadKey::load_or_create(&stranger.join("heads.key")).unwrap();
+    es_core::heads::TrustedKeys::remember(&stranger.join("heads.pub"), &other.trusted()).unwrap();
+    let error = verify_file(&out, Some(&stranger.join("heads.pub")))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("not vouched for by your trusted keys"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
