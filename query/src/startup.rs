@@ -11,7 +11,7 @@ use std::time::Duration;
 use anyhow::Context;
 use contracts::PROJECTIONS_HEALTH;
 use contracts::v1::query_server::QueryServer;
-use es_core::projection::{EventSource, RetryPolicy, RuntimeState, StatusBoard, run};
+use es_core::projection::{EventSource, LogHeaded, RetryPolicy, RuntimeState, StatusBoard, run};
 use tokio::net::TcpListener;
 use tokio_stream::StreamExt;
 use tokio_stream::wrappers::TcpListenerStream;
@@ -82,7 +82,11 @@ pub async fn build_on(config: Config, location: &ReadStoreLocation) -> anyhow::R
     let store_stream: Arc<dyn EventSource> =
         Arc::new(GrpcEventSource::new(channel, auth.tokens.clone()));
     let live = match &config.kafka {
-        Some(kafka) => kafka_source(kafka).await?,
+        // Events from Kafka, lag against the log's own head (the command service's).
+        Some(kafka) => Arc::new(LogHeaded::new(
+            kafka_source(kafka).await?,
+            store_stream.clone(),
+        )),
         None => store_stream.clone(),
     };
     App::with_sources(listener, db, live, store_stream, &config)

@@ -120,7 +120,25 @@ async fn follow(
             }
         }
     }));
-    while let Some(batch) = batches.recv().await {
+    // The head is looked at while waiting too, so events that do not come show as lag
+    // (and a stall is said once in the log), not as a projection that is up to date.
+    let mut looking = tokio::time::interval(HEAD_EVERY);
+    looking.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut progress = Progress::new(checkpoint);
+    loop {
+        let batch = tokio::select! {
+            batch = batches.recv() => match batch {
+                Some(batch) => batch,
+                None => break,
+            },
+            _ = looking.tick() => {
+                if let Ok(head) = source.head().await {
+                    status.update(|s| s.head = head);
+                    progress.look(head, checkpoint);
+                }
+                continue;
+            }
+        };
         let mut fresh = Vec::with_capacity(batch.len());
         let mut high = checkpoint;
         for event in batch {
@@ -141,11 +159,62 @@ async fn follow(
         apply_or_park(source, target, status, policy, &fresh).await?;
         checkpoint = fresh.last().map_or(checkpoint, |e| e.position);
         source.committed(checkpoint).await;
+        progress.moved(checkpoint);
         if let Ok(head) = source.head().await {
             status.update(|s| s.head = head);
         }
     }
     Err(ApplyError::transient("the event source ended"))
+}
+
+/// How often the runtime looks at the source's head while no events arrive.
+const HEAD_EVERY: Duration = Duration::from_secs(1);
+/// How long the log may be ahead with no event arriving before the stall is logged.
+const STALL_AFTER: Duration = Duration::from_secs(10);
+
+/// When the projection last moved, to say once when it stalls behind the log.
+struct Progress {
+    since: std::time::Instant,
+    at: u64,
+    said: bool,
+}
+
+impl Progress {
+    fn new(at: u64) -> Self {
+        Self {
+            since: std::time::Instant::now(),
+            at,
+            said: false,
+        }
+    }
+
+    fn moved(&mut self, to: u64) {
+        if self.said {
+            tracing::info!(position = to, "projections move again");
+        }
+        *self = Self::new(to);
+    }
+
+    /// Logs, once per stall, a log ahead of the projection with no event arriving.
+    fn look(&mut self, head: u64, checkpoint: u64) {
+        if head <= checkpoint {
+            self.since = std::time::Instant::now();
+            return;
+        }
+        let waited = self.since.elapsed();
+        if !self.said && waited >= STALL_AFTER {
+            tracing::warn!(
+                head,
+                position = self.at,
+                waited_seconds = waited.as_secs(),
+                "projections stalled: the log is at position {head}, the read models at {}, and \
+                 no event has arrived for {} s (is the event source delivering?)",
+                self.at,
+                waited.as_secs()
+            );
+            self.said = true;
+        }
+    }
 }
 
 /// The log ends before what the target already holds: a restored backup or a cut tail.
@@ -441,6 +510,28 @@ mod tests {
         })
         .await;
         Arc::try_unwrap(told).ok().unwrap().into_inner().unwrap()
+    }
+
+    #[tokio::test]
+    async fn events_that_do_not_arrive_show_as_lag_against_the_logs_head() {
+        // Kafka has delivered nothing, while the log (the command service) holds three.
+        let events: Arc<dyn EventSource> = Arc::new(StoreSource(store_with(&[]).await));
+        let log: Arc<dyn EventSource> =
+            Arc::new(StoreSource(store_with(&["ok.v1", "ok.v1", "ok.v1"]).await));
+        let source = Arc::new(crate::projection::LogHeaded::new(events, log));
+        let status = Arc::new(StatusBoard::new("test"));
+        let watched = status.clone();
+        let looked = async move {
+            for _ in 0..40 {
+                if watched.snapshot().head == 3 {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        };
+        run(source, Model::default(), status.clone(), policy(), looked).await;
+        let seen = status.snapshot();
+        assert_eq!((seen.position, seen.head), (0, 3), "lag 3, not lag 0");
     }
 
     #[tokio::test]

@@ -52,6 +52,80 @@ pub trait EventSource: Send + Sync + 'static {
     }
 }
 
+/// Events from one source (Kafka), the head from the log itself (the command service's
+/// event stream): lag is measured against the log's head, not against what the
+/// consumer has seen, so events that do not arrive show as lag instead of "lag 0".
+///
+/// The log is asked at most every [`LogHeaded::ASK_EVERY`]; when it cannot answer,
+/// the events' source's own head stands in (projections go on while the command
+/// service is away). So a head below the checkpoint proves nothing here: this source
+/// does not claim to be the log's (`head_is_the_logs` stays false).
+pub struct LogHeaded {
+    events: Arc<dyn EventSource>,
+    log: Arc<dyn EventSource>,
+    asked: std::sync::Mutex<Option<(std::time::Instant, u64)>>,
+}
+
+impl LogHeaded {
+    pub const ASK_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+    const ASK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+
+    pub fn new(events: Arc<dyn EventSource>, log: Arc<dyn EventSource>) -> Self {
+        Self {
+            events,
+            log,
+            asked: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// The log's head as last asked, asking again when the answer is old.
+    async fn log_head(&self) -> Option<u64> {
+        let known = *self.asked.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((at, head)) = known
+            && at.elapsed() < Self::ASK_EVERY
+        {
+            return Some(head);
+        }
+        let asked = tokio::time::timeout(Self::ASK_TIMEOUT, self.log.head()).await;
+        match asked {
+            Ok(Ok(head)) => {
+                *self.asked.lock().unwrap_or_else(|p| p.into_inner()) =
+                    Some((std::time::Instant::now(), head));
+                Some(head)
+            }
+            _ => known.map(|(_, head)| head),
+        }
+    }
+}
+
+#[async_trait]
+impl EventSource for LogHeaded {
+    async fn subscribe(
+        &self,
+        after_position: u64,
+    ) -> Result<BoxStream<'static, Result<EventEnvelope, SourceError>>, SourceError> {
+        self.events.subscribe(after_position).await
+    }
+
+    async fn head(&self) -> Result<u64, SourceError> {
+        let seen = self.events.head().await?;
+        Ok(self.log_head().await.map_or(seen, |log| log.max(seen)))
+    }
+
+    async fn committed(&self, position: u64) {
+        self.events.committed(position).await;
+    }
+
+    async fn dead_letter(
+        &self,
+        event: &EventEnvelope,
+        reason: &str,
+        attempts: u32,
+    ) -> Result<(), SourceError> {
+        self.events.dead_letter(event, reason, attempts).await
+    }
+}
+
 /// Reads a local event store directly (tests, benchmarks, rebuilds next to the store).
 pub struct StoreSource(pub Arc<dyn EventStore>);
 
