@@ -151,6 +151,14 @@ impl KafkaEventSource {
             // its whole wait instead of answering when data arrives (some
             // Kafka-protocol brokers do) would add up to the default 500 ms per event.
             ("fetch.wait.max.ms", "25"),
+            // Joining the group waits on the session timeout: with librdkafka's 45 s
+            // default the first event arrived 23.4 s after every (re)start (tansu),
+            // the stall behind the first writes' consistency timeouts after a start
+            // and the 22 s after a restart (issue 13). 6 s (Kafka's minimum by default)
+            // with a heartbeat each second: 3.3 s. It also bounds how long a crashed
+            // consumer holds its partitions. `KAFKA_*` properties override both.
+            ("session.timeout.ms", "6000"),
+            ("heartbeat.interval.ms", "1000"),
         ])
     }
 

@@ -583,3 +583,30 @@ async fn an_event_that_no_longer_matches_its_hash_is_never_delivered_and_the_sou
         "{error:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_production_group_settings_the_first_event_arrives_promptly_after_a_start_and_a_restart()
+ {
+    // Not the helper's short test timeouts: the source's own defaults (issue 13 §7,
+    // where librdkafka's 45 s session made every join take 23 s).
+    let Some(url) = es_core::testing::servers::server_url("KAFKA_BROKERS") else {
+        return;
+    };
+    let kafka = KafkaConfig::new(url).with("topic.metadata.refresh.interval.ms", "1000");
+    let prefix = unique("source-join");
+    let store = Arc::new(InMemoryEventStore::new());
+    fill(&store, &[("delivery", "a")], 1).await;
+    publish(&kafka, &store, &Arc::default(), &prefix).await;
+    let config = source_config(&prefix);
+    for start in ["start", "restart"] {
+        let started = std::time::Instant::now();
+        let source = source(&kafka, &config);
+        let mut events = source.subscribe(0).await.unwrap();
+        let first = tokio::time::timeout(Duration::from_secs(10), events.next()).await;
+        assert!(
+            matches!(first, Ok(Some(Ok(_)))),
+            "no event within 10 s of the {start}: {first:?}"
+        );
+        eprintln!("first event {:?} after the {start}", started.elapsed());
+    }
+}
