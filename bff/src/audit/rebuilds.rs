@@ -38,10 +38,22 @@ pub struct RebuildStarted {
     pub progress: String,
 }
 
-/// Every read model's checkpoint, generation and rebuild.
+/// Every read model's checkpoint, generation and rebuild, and the disk their database
+/// takes.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ReadModelStatusList {
     pub read_models: Vec<ReadModelStatus>,
+    /// The database file and its write-ahead log; `null` for a server database.
+    #[schema(required = true)]
+    pub storage: Option<StorageView>,
+}
+
+/// Disk a read-model database in a local file takes, so headroom is visible.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct StorageView {
+    pub database_bytes: u64,
+    /// Grows between checkpoints; one that keeps growing means readers hold it open.
+    pub wal_bytes: u64,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -140,5 +152,9 @@ pub async fn rebuild_status(
             .into_iter()
             .map(ReadModelStatus::from)
             .collect(),
+        storage: reply.storage.map(|s| StorageView {
+            database_bytes: s.database_bytes,
+            wal_bytes: s.wal_bytes,
+        }),
     }))
 }

@@ -521,3 +521,21 @@ async fn bad_audit_input_is_a_400_404_or_422_naming_it_and_changes_nothing() {
         "no audit call appends to the log"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_read_models_status_shows_the_disk_their_database_and_its_log_take() {
+    let app = spawn_platform().await;
+    renamed_customer(&app).await;
+    let status = app.get("/api/v1/audit/rebuilds").await.expect(200);
+    let storage = &status.body["storage"];
+    let on_disk = std::fs::metadata(app.data_dir().join("read-models.db"))
+        .unwrap()
+        .len();
+    // The file only grows (a checkpoint may move the log into it after the answer).
+    let reported = storage["database_bytes"].as_u64().unwrap_or(0);
+    assert!(
+        reported > 0 && reported <= on_disk,
+        "{storage} vs {on_disk} on disk"
+    );
+    assert!(storage["wal_bytes"].as_u64().is_some(), "{storage}");
+}

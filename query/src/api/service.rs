@@ -326,7 +326,17 @@ impl Query for QueryService {
                 }
             })
             .collect();
-        Ok(Response::new(ProjectionStatusReply { projectors }))
+        let storage = self
+            .db
+            .storage()
+            .map(|(database_bytes, wal_bytes)| StorageStatus {
+                database_bytes,
+                wal_bytes,
+            });
+        Ok(Response::new(ProjectionStatusReply {
+            projectors,
+            storage,
+        }))
     }
 
     async fn rebuild_read_models(

@@ -43,6 +43,21 @@ macro_rules! on_backend {
 }
 
 impl ReadModelStore {
+    /// The bytes of the database file and of its write-ahead log, for a database in a
+    /// local file (SQLite); `None` for a server database.
+    pub fn storage(&self) -> Option<(u64, u64)> {
+        match self {
+            ReadModelStore::Sqlite(db) => {
+                let size = |path: &std::path::Path| std::fs::metadata(path).map_or(0, |m| m.len());
+                let mut wal = db.path().as_os_str().to_owned();
+                wal.push("-wal");
+                Some((size(db.path()), size(std::path::Path::new(&wal))))
+            }
+            #[cfg(feature = "mssql")]
+            ReadModelStore::SqlServer(_) => None,
+        }
+    }
+
     /// Which backend, for logs and status.
     pub fn backend(&self) -> &'static str {
         match self {
