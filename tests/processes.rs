@@ -1,0 +1,140 @@
+//! The `pitlane` binary as operators run it, one process per service (issue 13): a
+//! graceful stop ends open subscriptions within a bounded time, and a second platform
+//! on a data directory in use exits at once naming the process that holds it.
+
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use contracts::v1::SubscribeRequest;
+use contracts::v1::event_stream_client::EventStreamClient;
+
+const PITLANE: &str = env!("CARGO_BIN_EXE_pitlane");
+
+fn free_address() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().to_string()
+}
+
+/// Waits for `child` to exit, at most `limit`.
+fn exited_within(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    None
+}
+
+fn terminate(child: &Child) {
+    let sent = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+}
+
+async fn connect(address: &str) -> tonic::transport::Channel {
+    for _ in 0..200 {
+        if let Ok(channel) = tonic::transport::Channel::from_shared(format!("http://{address}"))
+            .unwrap()
+            .connect()
+            .await
+        {
+            return channel;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("nothing answers on {address}");
+}
+
+fn service_token(data: &Path) -> String {
+    let auth = identity::AuthSettings::development(data)
+        .open("process-test")
+        .unwrap();
+    let request = identity::TokenRequest::new("query-service", identity::Role::Service);
+    auth.mint_with(&request).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_a_command_service_with_an_open_subscription_within_five_seconds() {
+    let dir = tempfile::tempdir().unwrap();
+    let address = free_address();
+    let mut command = Command::new(PITLANE)
+        .arg("command")
+        .env("PITLANE_COMMAND_ADDR", &address)
+        .env("EVENT_STORE_URL", dir.path().join("events.db"))
+        .env("PITLANE_DATA", dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let channel = connect(&address).await;
+    let channel = identity::grpc::authed(channel, &service_token(dir.path())).unwrap();
+    let mut subscription = EventStreamClient::new(channel)
+        .subscribe(SubscribeRequest::default())
+        .await
+        .expect("a subscription")
+        .into_inner();
+
+    terminate(&command);
+    let status = exited_within(&mut command, Duration::from_secs(5));
+    if status.is_none() {
+        let _ = command.kill();
+    }
+    let status = status.expect("stopped within 5 s of SIGTERM, subscriber or not");
+    assert!(status.success(), "{status:?}");
+    // The subscriber learns the stream ended rather than hanging.
+    let ended = tokio::time::timeout(Duration::from_secs(5), subscription.message()).await;
+    assert!(matches!(ended, Ok(Ok(None)) | Ok(Err(_))), "{ended:?}");
+}
+
+#[test]
+fn a_second_platform_on_a_data_directory_in_use_exits_naming_the_process_that_holds_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let up = |rest: &str| {
+        Command::new(PITLANE)
+            .args(["up", "--data"])
+            .arg(&data)
+            .args([
+                "--command-addr",
+                "127.0.0.1:0",
+                "--query-addr",
+                "127.0.0.1:0",
+            ])
+            .args(["--rest-addr", rest])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let first_rest = free_address();
+    let mut first = up(&first_rest);
+    // Ready once its REST API answers.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(&first_rest).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "the first platform did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    let second = up(&free_address()).wait_with_output().unwrap();
+    assert!(!second.status.success());
+    let said = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        said.contains(&format!("in use by process {}", first.id())),
+        "{said}"
+    );
+
+    terminate(&first);
+    let stopped = exited_within(&mut first, Duration::from_secs(10));
+    if stopped.is_none() {
+        let _ = first.kill();
+    }
+    assert!(stopped.expect("the first stops on SIGTERM").success());
+}
