@@ -39,6 +39,7 @@ pub mod hash;
 pub mod heads;
 #[cfg(feature = "kafka")]
 pub mod kafka;
+pub mod keyfile;
 pub mod lock;
 pub mod memory;
 #[cfg(feature = "mongo")]

@@ -3,14 +3,12 @@
 //! `pitlane token`, and a verifier that trusts only that key. It is an issuer like
 //! any other to the rest of the code: tokens still go through the same verifier.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::jwk::{
     AlgorithmParameters, CommonParameters, EllipticCurve, Jwk, JwkSet, KeyAlgorithm,
     OctetKeyPairParameters, OctetKeyPairType, PublicKeyUse,
@@ -30,6 +28,7 @@ pub const DEV_ISSUER: &str = "pitlane-dev";
 pub const DEV_AUDIENCE: &str = "pitlane";
 
 const PEM_LABEL: &str = "PITLANE DEVELOPMENT ISSUER KEY (PKCS#8, Ed25519)";
+const WHAT: &str = "a development issuer key";
 
 /// What a minted token says.
 #[derive(Debug, Clone)]
@@ -81,61 +80,25 @@ impl std::fmt::Debug for DevIssuer {
 impl DevIssuer {
     /// Opens the key at `path`, creating it (0600, never overwritten) when missing.
     pub fn load_or_create(path: &Path) -> std::io::Result<Self> {
-        match Self::open(path) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            opened => return opened,
-        }
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)?;
-        }
-        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new())
-            .map_err(|_| std::io::Error::other("cannot generate an Ed25519 key"))?;
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        match options.open(path) {
-            Ok(mut file) => {
-                let body = STANDARD.encode(pkcs8.as_ref());
-                writeln!(file, "-----BEGIN {PEM_LABEL}-----")?;
-                for line in body.as_bytes().chunks(64) {
-                    file.write_all(line)?;
-                    file.write_all(b"\n")?;
-                }
-                writeln!(file, "-----END {PEM_LABEL}-----")?;
-                file.sync_all()?;
-            }
-            // Another process created it first: use theirs.
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(e),
-        }
-        Self::open(path)
+        let pkcs8 = es_core::keyfile::load_or_create(path, PEM_LABEL, WHAT)?;
+        Self::from_pkcs8(path, &pkcs8)
     }
 
     /// Opens an existing key.
     pub fn open(path: &Path) -> std::io::Result<Self> {
-        let text = std::fs::read_to_string(path)?;
-        let invalid = |why: &str| {
-            std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!("{} is not a development issuer key: {why}", path.display()),
-            )
-        };
-        let body: String = text
-            .lines()
-            .filter(|line| !line.starts_with("-----"))
-            .collect();
-        let pkcs8 = STANDARD
-            .decode(body.trim())
-            .map_err(|_| invalid("bad base64"))?;
-        let pair = Ed25519KeyPair::from_pkcs8(&pkcs8).map_err(|_| invalid("not Ed25519"))?;
+        Self::from_pkcs8(path, &es_core::keyfile::open(path, WHAT)?)
+    }
+
+    fn from_pkcs8(path: &Path, pkcs8: &[u8]) -> std::io::Result<Self> {
+        let pair = Ed25519KeyPair::from_pkcs8(pkcs8)
+            .map_err(|_| std::io::Error::other(format!("{WHAT} is not Ed25519")))?;
         let public = pair.public_key().as_ref().to_vec();
         let kid = hex_prefix(&Sha256::digest(&public));
         Ok(DevIssuer {
             path: path.to_owned(),
             kid,
             public,
-            encoding: EncodingKey::from_ed_der(&pkcs8),
+            encoding: EncodingKey::from_ed_der(pkcs8),
         })
     }
 

@@ -3,7 +3,6 @@
 use std::io::Write;
 use std::path::Path;
 
-use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{ED25519, Ed25519KeyPair, KeyPair, UnparsedPublicKey};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -15,6 +14,7 @@ use super::LogDigest;
 use crate::hash::Hash;
 
 const PEM_LABEL: &str = "PITLANE LOG HEAD KEY";
+const WHAT: &str = "a log head key";
 
 /// A position of the log and its digest, signed: what a witness keeps. One JSON object
 /// per line in a witness file.
@@ -56,54 +56,17 @@ pub struct HeadKey {
 impl HeadKey {
     /// Opens the key at `path`, creating it (0600, never overwritten) when missing.
     pub fn load_or_create(path: &Path) -> std::io::Result<Self> {
-        match Self::open(path) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            opened => return opened,
-        }
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)?;
-        }
-        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new())
-            .map_err(|_| std::io::Error::other("cannot generate an Ed25519 key"))?;
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        match options.open(path) {
-            Ok(mut file) => {
-                let body = STANDARD.encode(pkcs8.as_ref());
-                writeln!(file, "-----BEGIN {PEM_LABEL}-----")?;
-                for line in body.as_bytes().chunks(64) {
-                    file.write_all(line)?;
-                    file.write_all(b"\n")?;
-                }
-                writeln!(file, "-----END {PEM_LABEL}-----")?;
-                file.sync_all()?;
-            }
-            // Another process created it first: use theirs.
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(e),
-        }
-        Self::open(path)
+        Self::from_pkcs8(&crate::keyfile::load_or_create(path, PEM_LABEL, WHAT)?)
     }
 
     /// Opens an existing key.
     pub fn open(path: &Path) -> std::io::Result<Self> {
-        let text = std::fs::read_to_string(path)?;
-        let invalid = |why: &str| {
-            std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!("{} is not a log head key: {why}", path.display()),
-            )
-        };
-        let body: String = text
-            .lines()
-            .filter(|line| !line.starts_with("-----"))
-            .collect();
-        let pkcs8 = STANDARD
-            .decode(body.trim())
-            .map_err(|_| invalid("bad base64"))?;
-        let pair = Ed25519KeyPair::from_pkcs8(&pkcs8).map_err(|_| invalid("not Ed25519"))?;
+        Self::from_pkcs8(&crate::keyfile::open(path, WHAT)?)
+    }
+
+    fn from_pkcs8(pkcs8: &[u8]) -> std::io::Result<Self> {
+        let pair = Ed25519KeyPair::from_pkcs8(pkcs8)
+            .map_err(|_| std::io::Error::other(format!("{WHAT} is not Ed25519")))?;
         let key_id = key_id(pair.public_key().as_ref());
         Ok(Self { pair, key_id })
     }

@@ -62,6 +62,35 @@ async fn stalling_proxy(target: SocketAddr) -> StallingProxy {
     StallingProxy { addr, paused }
 }
 
+/// A driver (with van `plate`) and `count` deliveries on one route of `day`, all
+/// unassigned, with the read models caught up: the other BFFs never saw these writes'
+/// tokens. Returns the driver's id and the deliveries'.
+async fn deliveries_wanting_one_driver(
+    app: &crate::helpers::TestPlatform,
+    plate: &str,
+    day: &str,
+    count: usize,
+) -> (String, Vec<String>) {
+    let (driver, _) = driver_and_van(app, plate).await;
+    let route = active_route(app, day, 8).await;
+    let mut deliveries = Vec::new();
+    for _ in 0..count {
+        let created = app
+            .post("/api/v1/deliveries", json!({"route_id": route}))
+            .await
+            .expect(201);
+        deliveries.push(created.body["id"].as_str().unwrap().to_owned());
+    }
+    let head = *app.platform.store.head().borrow();
+    assert!(
+        app.platform
+            .read_models
+            .wait_for(head, Duration::from_secs(10))
+            .await
+    );
+    (driver, deliveries)
+}
+
 /// Another BFF instance of the platform: its locks in `redis`, leases of `lock_ttl`,
 /// commands sent to `command`.
 async fn another_bff(
@@ -93,24 +122,8 @@ async fn a_booking_stalled_past_its_lock_lease_is_refused_when_a_rival_booked_th
         return;
     };
     let app = spawn_platform().await;
-    let (driver, _) = driver_and_van(&app, "STL-1-A").await;
-    let route = active_route(&app, "2026-12-04", 8).await;
-    let mut deliveries = Vec::new();
-    for _ in 0..2 {
-        let created = app
-            .post("/api/v1/deliveries", json!({"route_id": route}))
-            .await
-            .expect(201);
-        deliveries.push(created.body["id"].as_str().unwrap().to_owned());
-    }
-    // The other BFFs never saw these writes' tokens: let the read models catch up.
-    let head = *app.platform.store.head().borrow();
-    assert!(
-        app.platform
-            .read_models
-            .wait_for(head, Duration::from_secs(10))
-            .await
-    );
+    let (driver, deliveries) =
+        deliveries_wanting_one_driver(&app, "STL-1-A", "2026-12-04", 2).await;
 
     let proxy = stalling_proxy(app.platform.command_addr).await;
     let lease = Duration::from_millis(300);
@@ -197,23 +210,8 @@ async fn a_booking_storm_over_two_bffs_with_redis_emptied_midway_books_the_drive
     const DB: u8 = 7;
     let (server, redis) = redis_db(&url, DB);
     let app = spawn_platform().await;
-    let (driver, _) = driver_and_van(&app, "STM-2-B").await;
-    let route = active_route(&app, "2026-12-05", 8).await;
-    let mut deliveries = Vec::new();
-    for _ in 0..40 {
-        let created = app
-            .post("/api/v1/deliveries", json!({"route_id": route}))
-            .await
-            .expect(201);
-        deliveries.push(created.body["id"].as_str().unwrap().to_owned());
-    }
-    let head = *app.platform.store.head().borrow();
-    assert!(
-        app.platform
-            .read_models
-            .wait_for(head, Duration::from_secs(10))
-            .await
-    );
+    let (driver, deliveries) =
+        deliveries_wanting_one_driver(&app, "STM-2-B", "2026-12-05", 40).await;
     let lease = Duration::from_secs(10);
     let bffs = [
         another_bff(&app, app.platform.command_addr, &redis, lease).await,
