@@ -319,6 +319,32 @@ mod tests {
     }
 
     #[test]
+    fn the_log_heads_live_in_the_data_directory_unless_named_and_a_bad_interval_is_named() {
+        let beside = config(&[("PITLANE_EVENT_STORE", "/srv/pitlane/events.db")]).unwrap();
+        assert_eq!(beside.heads.key, PathBuf::from("/srv/pitlane/heads.key"));
+        assert_eq!(
+            beside.heads.witness,
+            PathBuf::from("/srv/pitlane/heads.jsonl")
+        );
+        assert_eq!(
+            beside.heads.trusted,
+            PathBuf::from("/srv/pitlane/heads.pub")
+        );
+        assert_eq!(beside.heads.interval, std::time::Duration::from_secs(1));
+        let named = config(&[
+            ("PITLANE_HEADS_FILE", "/witness/heads.jsonl"),
+            ("PITLANE_HEADS_KEY", "/secrets/heads.key"),
+            ("PITLANE_HEADS_INTERVAL_MS", "250"),
+        ])
+        .unwrap();
+        assert_eq!(named.heads.witness, PathBuf::from("/witness/heads.jsonl"));
+        assert_eq!(named.heads.key, PathBuf::from("/secrets/heads.key"));
+        assert_eq!(named.heads.interval, std::time::Duration::from_millis(250));
+        let error = config(&[("PITLANE_HEADS_INTERVAL_MS", "0")]).unwrap_err();
+        assert_eq!(error.variable, "PITLANE_HEADS_INTERVAL_MS");
+    }
+
+    #[test]
     fn the_store_may_be_given_as_a_sqlite_url() {
         let config = config(&[("PITLANE_EVENT_STORE", "sqlite:/tmp/x.db")]).unwrap();
         assert_eq!(config.store, StoreLocation::Sqlite("/tmp/x.db".into()));
