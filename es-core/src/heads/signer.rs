@@ -105,15 +105,29 @@ impl HeadSigner {
         }
     }
 
-    /// The digest to continue from: the newest witnessed head's, or the empty log's.
+    /// The digest to continue from: the newest head a trusted key signed, or the empty
+    /// log's. A head no trusted key signed (edited or forged in the witness) is passed
+    /// over with a warning; `verify` reports it.
     fn resume(&self) -> Option<LogDigest> {
-        let newest = match witness::newest(&self.settings.witness) {
-            Ok(newest) => newest,
+        let witnessed = self.settings.witnessed();
+        let (heads, trusted) = match witnessed {
+            Ok(witnessed) => witnessed,
             Err(error) => {
                 tracing::error!(%error, "log heads: the witness cannot be read; nothing is signed");
                 return None;
             }
         };
+        let (trusted_heads, untrusted): (Vec<SignedHead>, Vec<SignedHead>) = heads
+            .into_iter()
+            .partition(|head| trusted.check(head).is_ok());
+        if let Some(head) = untrusted.first() {
+            tracing::warn!(
+                count = untrusted.len(),
+                position = head.position,
+                "log heads: the witness holds heads no trusted key signed; resuming from the newest trusted one"
+            );
+        }
+        let newest = trusted_heads.into_iter().max_by_key(|head| head.position);
         let Some(head) = newest else {
             return Some(LogDigest::genesis());
         };
@@ -222,6 +236,38 @@ mod tests {
             digest.advance(event.position, &event.hash);
         }
         assert_eq!(heads.last().unwrap().digest, digest.digest().to_hex());
+    }
+
+    #[tokio::test]
+    async fn a_forged_head_in_the_witness_is_passed_over_when_resuming() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn EventStore> = Arc::new(InMemoryEventStore::new());
+        append(&*store, "a").await;
+        HeadSigner::open(store.clone(), settings(dir.path()))
+            .unwrap()
+            .run(async {})
+            .await;
+        // Someone appends a head far ahead, signed with a key no one trusts.
+        let forger = HeadKey::load_or_create(&dir.path().join("forger.key")).unwrap();
+        let mut far = LogDigest::genesis();
+        far.advance(99, &crate::hash::Hash([9; 32]));
+        witness::append(
+            &settings(dir.path()).witness,
+            &forger.sign(&far, Utc::now()),
+        )
+        .unwrap();
+        append(&*store, "b").await;
+        HeadSigner::open(store.clone(), settings(dir.path()))
+            .unwrap()
+            .run(async {})
+            .await;
+        let (heads, trusted) = settings(dir.path()).witnessed().unwrap();
+        let signed: Vec<u64> = heads
+            .iter()
+            .filter(|h| trusted.check(h).is_ok())
+            .map(|h| h.position)
+            .collect();
+        assert_eq!(signed, [1, 2], "signing went on from the trusted head");
     }
 
     #[tokio::test]
