@@ -239,7 +239,7 @@ impl CommandBus {
         let schedules = self.repository::<ResourceSchedule>();
         let mut attempt = 0;
         loop {
-            let decision = repository
+            let mut decision = repository
                 .decide(
                     aggregate_id,
                     command.clone(),
@@ -249,12 +249,14 @@ impl CommandBus {
                 )
                 .await
                 .map_err(Refused::from_command)?;
-            let Some(request) = decision.request.clone() else {
+            let Some(request) = decision.request.take() else {
                 return Ok(repository.settle(decision, Vec::new()).await);
             };
+            // The command's own append first, then each schedule it touches.
+            let mut requests = vec![request];
             let mut reservations = Vec::new();
             for (resource, changes) in by_resource(decision.state.bookings(&decision.events)) {
-                let reserved = schedules
+                let mut reserved = schedules
                     .decide(
                         &resource.aggregate_id(),
                         ScheduleCommand { resource, changes },
@@ -264,12 +266,11 @@ impl CommandBus {
                     )
                     .await
                     .map_err(schedule_refusal)?;
-                if reserved.request.is_some() {
+                if let Some(request) = reserved.request.take() {
+                    requests.push(request);
                     reservations.push(reserved);
                 }
             }
-            let mut requests = vec![request];
-            requests.extend(reservations.iter().filter_map(|r| r.request.clone()));
             let appended = self.store.append_atomically(requests).await;
             self.append_health.record(&appended);
             match appended {

@@ -267,7 +267,7 @@ impl<A: Aggregate> Repository<A> {
     {
         let mut attempt = 0;
         loop {
-            let decision = self
+            let mut decision = self
                 .decide(
                     aggregate_id,
                     command.clone(),
@@ -276,7 +276,7 @@ impl<A: Aggregate> Repository<A> {
                     expected,
                 )
                 .await?;
-            let Some(request) = decision.request.clone() else {
+            let Some(request) = decision.request.take() else {
                 return Ok(self.settle(decision, Vec::new()).await);
             };
             match self.store.append(request).await {

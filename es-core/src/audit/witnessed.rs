@@ -109,11 +109,14 @@ impl HeadCheck {
     /// Folds in the next event of `$all` and checks every head it reaches.
     pub(super) fn advance(&mut self, position: u64, hash: &Hash) {
         self.digest.advance(position, hash);
-        while let Some(head) = self.pending.front() {
-            if head.position > position {
+        while self
+            .pending
+            .front()
+            .is_some_and(|head| head.position <= position)
+        {
+            let Some(head) = self.pending.pop_front() else {
                 break;
-            }
-            let head = self.pending.pop_front().expect("a front");
+            };
             // A head between two positions names an event the log does not have.
             let held = head.position == position && head.digest == self.digest.digest().to_hex();
             if held {

@@ -1,6 +1,5 @@
 //! The signing key of log heads, the public keys that verify them, and a signed head.
 
-use std::io::Write;
 use std::path::Path;
 
 use aws_lc_rs::signature::{ED25519, Ed25519KeyPair, KeyPair, UnparsedPublicKey};
@@ -145,16 +144,7 @@ impl TrustedKeys {
         if Self::load(path)?.keys.contains(key) {
             return Ok(());
         }
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)?;
-        }
-        let mut file = std::fs::OpenOptions::new()
-            .append(true)
-            .create(true)
-            .open(path)?;
-        let line = serde_json::to_string(key).map_err(std::io::Error::other)?;
-        writeln!(file, "{line}")?;
-        file.sync_all()
+        super::witness::append_json_line(path, key)
     }
 
     pub fn keys(&self) -> &[TrustedKey] {

@@ -10,6 +10,12 @@ use super::SignedHead;
 
 /// Appends `head` and syncs it.
 pub fn append(path: &Path, head: &SignedHead) -> std::io::Result<()> {
+    append_json_line(path, head)
+}
+
+/// Appends `value` as one JSON line to the file at `path` (created with its folder
+/// when missing) and syncs it: the witness's heads and the trusted keys.
+pub(super) fn append_json_line(path: &Path, value: &impl serde::Serialize) -> std::io::Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
@@ -17,7 +23,7 @@ pub fn append(path: &Path, head: &SignedHead) -> std::io::Result<()> {
         .append(true)
         .create(true)
         .open(path)?;
-    let line = serde_json::to_string(head).map_err(std::io::Error::other)?;
+    let line = serde_json::to_string(value).map_err(std::io::Error::other)?;
     writeln!(file, "{line}")?;
     file.sync_data()
 }
@@ -53,11 +59,6 @@ pub fn read(path: &Path) -> std::io::Result<Vec<SignedHead>> {
     Ok(heads)
 }
 
-/// The head of the highest position in the file.
-pub fn newest(path: &Path) -> std::io::Result<Option<SignedHead>> {
-    Ok(read(path)?.into_iter().max_by_key(|h| h.position))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,7 +83,6 @@ mod tests {
         }
         let positions: Vec<u64> = read(&path).unwrap().iter().map(|h| h.position).collect();
         assert_eq!(positions, [3, 7, 5]);
-        assert_eq!(newest(&path).unwrap().unwrap().position, 7);
     }
 
     #[test]
