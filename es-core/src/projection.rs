@@ -22,6 +22,27 @@ pub use status::{ProjectorStatus, RuntimeState, StatusBoard};
 use async_trait::async_trait;
 
 use crate::envelope::EventEnvelope;
+use crate::hash::Hash;
+
+/// How far a target has applied: the position of the last event applied (or parked),
+/// and that event's hash when the target keeps it. The hash lets the runtime notice a
+/// *different* event at that position later (a log restored from an older backup that
+/// has since grown past it again), which a position alone cannot.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Checkpoint {
+    pub position: u64,
+    pub hash: Option<Hash>,
+}
+
+impl Checkpoint {
+    /// The checkpoint of a target that keeps no hash.
+    pub fn at(position: u64) -> Self {
+        Checkpoint {
+            position,
+            hash: None,
+        }
+    }
+}
 
 /// What applying a batch did besides applying events.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -67,8 +88,8 @@ impl ApplyError {
 /// Where events land. Implementations own their transaction handling.
 #[async_trait]
 pub trait ProjectionTarget: Send + 'static {
-    /// The position of the last event applied (or parked); 0 when empty.
-    async fn checkpoint(&mut self) -> Result<u64, ApplyError>;
+    /// The last event applied (or parked); position 0 when empty.
+    async fn checkpoint(&mut self) -> Result<Checkpoint, ApplyError>;
 
     /// Applies `events` (ascending positions, all after the checkpoint) and moves the
     /// checkpoint to the last one, all or nothing.

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use contracts::v1::event_stream_client::EventStreamClient;
 use contracts::v1::{self, HeadPositionRequest, SubscribeRequest};
-use es_core::projection::{ApplyError, BatchReport, EventSource, ProjectionTarget, SourceError};
+use es_core::projection::{
+    ApplyError, BatchReport, Checkpoint, EventSource, ProjectionTarget, SourceError,
+};
 use es_core::{Actor, EventEnvelope, Hash};
 use futures::StreamExt;
 use futures::stream::BoxStream;
@@ -69,7 +71,7 @@ impl ReadModelTarget {
 
 #[async_trait]
 impl ProjectionTarget for ReadModelTarget {
-    async fn checkpoint(&mut self) -> Result<u64, ApplyError> {
+    async fn checkpoint(&mut self) -> Result<Checkpoint, ApplyError> {
         blocking(|| self.db.checkpoint(&self.members)).map_err(apply_error)
     }
 
@@ -153,7 +155,28 @@ impl EventSource for GrpcEventSource {
     fn head_is_the_logs(&self) -> bool {
         true
     }
+
+    /// The first event of a subscription from just before `position`: the event
+    /// stream checks it against its hash on the way out, like every event it sends.
+    async fn hash_at(&self, position: u64) -> Result<Option<Hash>, SourceError> {
+        let Some(before) = position.checked_sub(1) else {
+            return Ok(None);
+        };
+        let mut events = self.subscribe(before).await?;
+        let first = tokio::time::timeout(HASH_AT_TIMEOUT, events.next())
+            .await
+            .map_err(|_| SourceError(format!("no answer for the event at position {position}")))?;
+        match first {
+            Some(event) => Ok(Some(event?)
+                .filter(|e| e.position == position)
+                .map(|e| e.hash)),
+            None => Ok(None),
+        }
+    }
 }
+
+/// How long the event at a checkpoint may take to arrive.
+const HASH_AT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// An envelope off the wire. A field that does not parse is an error of the source
 /// (the command service sent something it should not have), not of a projection.

@@ -175,7 +175,13 @@ fn a_batch_moves_rows_and_checkpoint_together_and_a_redelivery_changes_nothing()
         .expect("redelivered");
     assert_eq!(tally(&server, "t1"), Some((5, 2)));
     assert_eq!(tally(&server, "t2"), Some((5, 1)));
-    assert_eq!(server.db().checkpoint(&Members::Active), Ok(3));
+    let checkpoint = server.db().checkpoint(&Members::Active).expect("read");
+    assert_eq!(checkpoint.position, 3);
+    assert_eq!(
+        checkpoint.hash,
+        Some(batch[2].hash),
+        "the hash of the event there"
+    );
 }
 
 #[test]

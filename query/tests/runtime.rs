@@ -488,3 +488,104 @@ async fn applied_rows_reach_the_database_file_while_it_stays_open() {
     );
     assert_eq!(tally(&f.db, "tally-1999").await, Some((1_999, 1)));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_models_over_a_log_with_another_event_at_their_checkpoint_apply_nothing_more() {
+    let f = fixture();
+    for amount in [1, 2, 3] {
+        append(
+            f.store.as_ref(),
+            "a",
+            "tally.added.v1",
+            json!({ "amount": amount }),
+        )
+        .await;
+    }
+    project_until(store_source(f.store.clone()), &f.db, 3).await;
+    // The log is replaced by an older backup that was written to since: as many events
+    // and more, but not the ones the read models applied.
+    let replaced: Arc<dyn EventStore> = Arc::new(InMemoryEventStore::new());
+    for amount in [1, 2, 30, 40] {
+        append(
+            replaced.as_ref(),
+            "a",
+            "tally.added.v1",
+            json!({ "amount": amount }),
+        )
+        .await;
+    }
+    // Reopened, as after a restart: the checkpoint's hash comes from the database.
+    drop(f.db);
+    let db = ReadModelDb::open(
+        &f.path,
+        vec![Box::new(Tallies {
+            failures_left: f.failures.clone(),
+        })],
+    )
+    .unwrap();
+    let status = Arc::new(StatusBoard::new("read-models"));
+
+    let stop = tokio::time::sleep(Duration::from_millis(500));
+    run(
+        store_source(replaced),
+        ReadModelTarget::live(db.clone()),
+        status.clone(),
+        policy(),
+        stop,
+    )
+    .await;
+
+    assert_eq!(
+        tally(&db, "a").await,
+        Some((6, 3)),
+        "nothing of the other log applied"
+    );
+    let error = status.snapshot().last_error.unwrap_or_default();
+    assert!(
+        error.contains("event at position 3 is not the one"),
+        "{error}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_whose_checkpoints_kept_no_hash_opens_and_resumes_where_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("read-models.db");
+    {
+        // The meta tables as they were before checkpoints kept their event's hash.
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE rm_generations (projection TEXT PRIMARY KEY, generation INTEGER NOT NULL);
+             CREATE TABLE rm_checkpoints (projection TEXT NOT NULL, generation INTEGER NOT NULL,
+                 position INTEGER NOT NULL, PRIMARY KEY (projection, generation));
+             INSERT INTO rm_generations VALUES ('tallies', 1);
+             INSERT INTO rm_checkpoints VALUES ('tallies', 1, 2);",
+        )
+        .unwrap();
+    }
+    let store: Arc<dyn EventStore> = Arc::new(InMemoryEventStore::new());
+    for amount in [1, 2, 3] {
+        append(
+            store.as_ref(),
+            "a",
+            "tally.added.v1",
+            json!({ "amount": amount }),
+        )
+        .await;
+    }
+    let db = ReadModelDb::open(
+        &path,
+        vec![Box::new(Tallies {
+            failures_left: Arc::new(AtomicU32::new(0)),
+        })],
+    )
+    .unwrap();
+
+    project_until(store_source(store), &db, 3).await;
+
+    assert_eq!(
+        tally(&db, "a").await,
+        Some((3, 1)),
+        "only the third event applied"
+    );
+}

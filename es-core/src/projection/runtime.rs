@@ -7,8 +7,9 @@ use backon::{BackoffBuilder, ExponentialBuilder};
 use futures::StreamExt;
 
 use super::status::{RuntimeState, StatusBoard};
-use super::{ApplyError, EventSource, ProjectionTarget};
+use super::{ApplyError, Checkpoint, EventSource, ProjectionTarget};
 use crate::envelope::EventEnvelope;
+use crate::hash::Hash;
 
 /// How failures are retried before an event is parked.
 #[derive(Debug, Clone, Copy)]
@@ -91,13 +92,27 @@ async fn follow(
     status: &StatusBoard,
     policy: RetryPolicy,
 ) -> Result<(), ApplyError> {
-    let mut checkpoint = target.checkpoint().await?;
+    let Checkpoint {
+        position: mut checkpoint,
+        hash: applied,
+    } = target.checkpoint().await?;
     let head = source
         .head()
         .await
         .map_err(|e| ApplyError::transient(e.0))?;
     if source.head_is_the_logs() && head < checkpoint {
         return Err(rewound(status, head, checkpoint));
+    }
+    if let Some(applied) = applied
+        && checkpoint > 0
+        && checkpoint <= head
+        && let Some(found) = source
+            .hash_at(checkpoint)
+            .await
+            .map_err(|e| ApplyError::transient(e.0))?
+        && found != applied
+    {
+        return Err(replaced(status, head, checkpoint, applied, found));
     }
     status.update(|s| {
         s.position = checkpoint;
@@ -227,6 +242,38 @@ fn rewound(status: &StatusBoard, head: u64, checkpoint: u64) -> ApplyError {
          {checkpoint}: the log went back in time (a restored backup or a cut tail); nothing \
          is applied until an operator verifies the log and rebuilds the read models"
     );
+    halt(status, head, checkpoint, message)
+}
+
+/// The log holds another event at the position the target last applied: it went back
+/// in time and grew again (a restored backup written to since), or its history was
+/// rewritten. Its head alone cannot show this; the checkpoint's hash does. Handled like
+/// a rewound log: nothing is applied on top of a history the read models do not share.
+fn replaced(
+    status: &StatusBoard,
+    head: u64,
+    checkpoint: u64,
+    applied: Hash,
+    found: Hash,
+) -> ApplyError {
+    let message = format!(
+        "the log's event at position {checkpoint} is not the one the read models applied \
+         (hash {} then, {} now): the log was replaced (a restored backup written to since, \
+         or a rewritten history); nothing is applied until an operator verifies the log and \
+         rebuilds the read models",
+        short(applied),
+        short(found)
+    );
+    halt(status, head, checkpoint, message)
+}
+
+fn short(hash: Hash) -> String {
+    hash.to_hex()[..12].to_owned()
+}
+
+/// Reports why the runtime applies nothing (status and, once, the log) and gives the
+/// error it retries on, so it notices when an operator has repaired things.
+fn halt(status: &StatusBoard, head: u64, checkpoint: u64, message: String) -> ApplyError {
     if status.snapshot().last_error.as_deref() != Some(message.as_str()) {
         tracing::error!(projector = %status.snapshot().name, head, checkpoint, "{message}");
     }
@@ -407,6 +454,8 @@ mod tests {
     #[derive(Clone, Default)]
     struct Held {
         checkpoint: u64,
+        /// The hash of the event at the checkpoint.
+        hash: Option<Hash>,
         applied: Vec<u64>,
         parked: Vec<u64>,
         /// Batches still to fail as a full disk would.
@@ -415,8 +464,12 @@ mod tests {
 
     #[async_trait]
     impl ProjectionTarget for Model {
-        async fn checkpoint(&mut self) -> Result<u64, ApplyError> {
-            Ok(self.0.lock().unwrap().checkpoint)
+        async fn checkpoint(&mut self) -> Result<Checkpoint, ApplyError> {
+            let model = self.0.lock().unwrap();
+            Ok(Checkpoint {
+                position: model.checkpoint,
+                hash: model.hash,
+            })
         }
 
         async fn apply(&mut self, events: &[EventEnvelope]) -> Result<BatchReport, ApplyError> {
@@ -429,7 +482,9 @@ mod tests {
                 return Err(ApplyError::transient("database or disk is full"));
             }
             model.applied.extend(events.iter().map(|e| e.position));
-            model.checkpoint = events.last().map_or(model.checkpoint, |e| e.position);
+            if let Some(last) = events.last() {
+                (model.checkpoint, model.hash) = (last.position, Some(last.hash));
+            }
             Ok(BatchReport::default())
         }
 
@@ -441,7 +496,7 @@ mod tests {
         ) -> Result<(), ApplyError> {
             let mut model = self.0.lock().unwrap();
             model.parked.push(event.position);
-            model.checkpoint = event.position;
+            (model.checkpoint, model.hash) = (event.position, Some(event.hash));
             Ok(())
         }
     }
@@ -607,6 +662,66 @@ mod tests {
             model.0.lock().unwrap().applied.is_empty(),
             "nothing applied"
         );
+    }
+
+    #[tokio::test]
+    async fn a_log_holding_another_event_at_the_checkpoint_is_reported_and_nothing_is_applied() {
+        // The read models applied a log up to 3; it was replaced by one (an older backup
+        // written to since) that holds other events at the same positions, and more.
+        let model = Model::default();
+        run_until(
+            store_with(&["ok.v1", "ok.v1", "ok.v1"]).await,
+            None,
+            &model,
+            3,
+        )
+        .await;
+        let replaced = store_with(&["ok.v1", "ok.v1", "ok.v1", "ok.v1", "ok.v1"]).await;
+        let status = Arc::new(StatusBoard::new("test"));
+        let stop = tokio::time::sleep(Duration::from_millis(300));
+
+        run(
+            Arc::new(StoreSource(replaced)),
+            model.clone(),
+            status.clone(),
+            policy(),
+            stop,
+        )
+        .await;
+
+        let seen = status.snapshot();
+        assert!(
+            seen.last_error
+                .as_deref()
+                .is_some_and(|e| e.contains("event at position 3 is not the one")),
+            "{:?}",
+            seen.last_error
+        );
+        assert_eq!(
+            model.0.lock().unwrap().applied,
+            vec![1, 2, 3],
+            "nothing more applied"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_same_log_grown_further_is_applied_on_from_the_checkpoint() {
+        let store = store_with(&["ok.v1", "ok.v1", "ok.v1"]).await;
+        let model = Model::default();
+        run_until(store.clone(), None, &model, 3).await;
+        let more = AppendRequest {
+            aggregate_type: "thing".into(),
+            aggregate_id: "1".into(),
+            expected: ExpectedVersion::Exact(3),
+            events: vec![ProposedEvent::new("ok.v1", 1, json!({}), now())],
+            metadata: EventMetadata::system(),
+            idempotency: None,
+        };
+        store.append(more).await.unwrap();
+
+        run_until(store, None, &model, 4).await;
+
+        assert_eq!(model.0.lock().unwrap().applied, vec![1, 2, 3, 4]);
     }
 
     #[tokio::test]

@@ -7,6 +7,7 @@ use futures::StreamExt;
 use futures::stream::BoxStream;
 
 use crate::envelope::EventEnvelope;
+use crate::hash::Hash;
 use crate::store::EventStore;
 use crate::subscription::{DEFAULT_BATCH, subscribe};
 
@@ -31,6 +32,14 @@ pub trait EventSource: Send + Sync + 'static {
     /// time, which the runtime refuses to paper over.
     fn head_is_the_logs(&self) -> bool {
         false
+    }
+
+    /// The hash of the log's event at `position`, where the source can look it up (a
+    /// store, the command service); `None` where it cannot (Kafka holds no random
+    /// access to `$all`) or there is no such event. The runtime compares it with the
+    /// hash its target's checkpoint recorded.
+    async fn hash_at(&self, _position: u64) -> Result<Option<Hash>, SourceError> {
+        Ok(None)
     }
 
     /// Told by the runtime once the target has durably committed every event up to
@@ -112,6 +121,13 @@ impl EventSource for LogHeaded {
         Ok(self.log_head().await.map_or(seen, |log| log.max(seen)))
     }
 
+    /// The log's (the command service's) answer; none while it cannot be asked, as
+    /// for the head: projections go on while the command service is away.
+    async fn hash_at(&self, position: u64) -> Result<Option<Hash>, SourceError> {
+        let asked = tokio::time::timeout(Self::ASK_TIMEOUT, self.log.hash_at(position)).await;
+        Ok(asked.ok().and_then(Result::ok).flatten())
+    }
+
     async fn committed(&self, position: u64) {
         self.events.committed(position).await;
     }
@@ -154,6 +170,10 @@ impl EventSource for PagedStoreSource {
     fn head_is_the_logs(&self) -> bool {
         true
     }
+
+    async fn hash_at(&self, position: u64) -> Result<Option<Hash>, SourceError> {
+        store_hash_at(self.store.as_ref(), position).await
+    }
 }
 
 #[async_trait]
@@ -174,4 +194,23 @@ impl EventSource for StoreSource {
     fn head_is_the_logs(&self) -> bool {
         true
     }
+
+    async fn hash_at(&self, position: u64) -> Result<Option<Hash>, SourceError> {
+        store_hash_at(self.0.as_ref(), position).await
+    }
+}
+
+/// The hash of the store's event at `position`, if there is one.
+async fn store_hash_at(store: &dyn EventStore, position: u64) -> Result<Option<Hash>, SourceError> {
+    let Some(before) = position.checked_sub(1) else {
+        return Ok(None);
+    };
+    let events = store
+        .read_all(before, 1)
+        .await
+        .map_err(|e| SourceError(e.to_string()))?;
+    Ok(events
+        .first()
+        .filter(|e| e.position == position)
+        .map(|e| e.hash))
 }

@@ -10,8 +10,8 @@ use es_core::kafka::{
     self, InMemoryRelayCheckpoint, KafkaConfig, KafkaEventSource, SourceConfig, TopicSettings,
 };
 use es_core::projection::{
-    ApplyError, BatchReport, EventSource, ProjectionTarget, RetryPolicy, SourceError, StatusBoard,
-    run,
+    ApplyError, BatchReport, Checkpoint, EventSource, ProjectionTarget, RetryPolicy, SourceError,
+    StatusBoard, run,
 };
 use es_core::vault::InMemoryKeyStore;
 use es_core::{EventEnvelope, EventStore, InMemoryEventStore, ProposedEvent, Vault};
@@ -295,8 +295,8 @@ impl MemoryModel {
 
 #[async_trait]
 impl ProjectionTarget for MemoryModel {
-    async fn checkpoint(&mut self) -> Result<u64, ApplyError> {
-        Ok(self.lock().checkpoint)
+    async fn checkpoint(&mut self) -> Result<Checkpoint, ApplyError> {
+        Ok(Checkpoint::at(self.lock().checkpoint))
     }
 
     async fn apply(&mut self, events: &[EventEnvelope]) -> Result<BatchReport, ApplyError> {

@@ -126,6 +126,57 @@ async fn read_models_ahead_of_a_restored_older_log_stop_and_say_where_the_log_en
     platform.stop().await.unwrap();
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_models_over_a_restored_log_written_past_their_checkpoint_stop_at_the_differing_event()
+{
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let backup = dir.path().join("backup.db");
+    let platform = Platform::start(PlatformConfig::ephemeral(data.clone()))
+        .await
+        .unwrap();
+    register_drivers(&platform, 3).await;
+    back_up(&data, &backup);
+    register_drivers(&platform, 4).await;
+    assert!(
+        platform
+            .read_models
+            .wait_for(7, Duration::from_secs(10))
+            .await
+    );
+    platform.stop().await.unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    restore(&backup, &data);
+
+    // Back up on the older log, which clients write to: it grows past position 7 with
+    // events the read models have never seen at positions 4 to 7.
+    let platform = Platform::start(PlatformConfig::ephemeral(data.clone()))
+        .await
+        .unwrap();
+    register_drivers(&platform, 6).await;
+    assert_eq!(*platform.store.head().borrow(), 9);
+
+    let mut reported = None;
+    for _ in 0..100 {
+        let snapshot = platform.read_models.snapshot();
+        if let Some(error) = snapshot.last_error.as_deref()
+            && error.contains("event at position 7 is not the one the read models applied")
+        {
+            reported = Some(snapshot);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let reported =
+        reported.unwrap_or_else(|| panic!("not reported: {:?}", platform.read_models.snapshot()));
+    assert_eq!(
+        reported.position, 7,
+        "nothing applied past the read models' event 7"
+    );
+    assert_ne!(reported.state, es_core::projection::RuntimeState::Running);
+    platform.stop().await.unwrap();
+}
+
 /// `Audit.Verify` of `$all`, as `pitlane audit verify` asks it.
 async fn verify_all(platform: &Platform) -> contracts::v1::VerifyReport {
     use contracts::v1::audit_client::AuditClient;

@@ -6,7 +6,7 @@
 //! meaning; SQL Server exists only in builds with the `mssql` feature.
 
 use es_core::EventEnvelope;
-use es_core::projection::BatchReport;
+use es_core::projection::{BatchReport, Checkpoint};
 
 use super::{DbError, DeadLetter, Members, Reader, sqlite};
 use crate::projection::Projection;
@@ -72,7 +72,7 @@ impl ReadModelStore {
     }
 
     /// The lowest position every member has applied (where to resubscribe).
-    pub fn checkpoint(&self, which: &Members) -> Result<u64, DbError> {
+    pub fn checkpoint(&self, which: &Members) -> Result<Checkpoint, DbError> {
         on_backend!(self, db => db.checkpoint(which))
     }
 

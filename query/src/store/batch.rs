@@ -3,8 +3,8 @@
 //! and why it may give up for the careful path (a savepoint per projection and event,
 //! which each backend writes in its own SQL).
 
-use es_core::EventEnvelope;
-use es_core::projection::BatchReport;
+use es_core::projection::{BatchReport, Checkpoint};
+use es_core::{EventEnvelope, Hash};
 
 use crate::projection::{Outcome, Projection, ProjectionError};
 use crate::store::{DbError, Tx};
@@ -15,6 +15,38 @@ pub(crate) struct Member {
     pub index: usize,
     pub generation: i64,
     pub checkpoint: u64,
+    /// The hash of the event at `checkpoint` (none at 0, or for a checkpoint written
+    /// before hashes were kept).
+    pub hash: Option<Hash>,
+}
+
+impl Member {
+    /// Records that this member has applied (or parked) `event`.
+    pub fn reached(&mut self, event: &EventEnvelope) {
+        self.checkpoint = event.position;
+        self.hash = Some(event.hash);
+    }
+
+    pub fn at(&self) -> Checkpoint {
+        Checkpoint {
+            position: self.checkpoint,
+            hash: self.hash,
+        }
+    }
+}
+
+/// Where to resubscribe: the lowest checkpoint of all members, with its hash.
+pub(crate) fn lowest(members: &[Member]) -> Checkpoint {
+    members
+        .iter()
+        .min_by_key(|m| m.checkpoint)
+        .map_or(Checkpoint::default(), Member::at)
+}
+
+/// A checkpoint's hash as the read-model databases keep it (hex text), read back.
+pub(crate) fn stored_hash(text: Option<String>) -> Result<Option<Hash>, DbError> {
+    text.map(|t| Hash::from_hex(&t).map_err(|e| DbError::Database(format!("checkpoint hash: {e}"))))
+        .transpose()
 }
 
 /// Why the fast path gave up.
@@ -53,7 +85,7 @@ pub(crate) fn apply_fast(
         // The checkpoint rises with each event, so a duplicate later in the same
         // batch is skipped like one from an earlier batch.
         for member in members.iter_mut().filter(|m| event.position > m.checkpoint) {
-            member.checkpoint = event.position;
+            member.reached(event);
             match projections[member.index].apply(event, tx) {
                 Ok(Outcome::Unknown) => unknown = true,
                 Ok(_) => {}

@@ -14,7 +14,7 @@
 use std::sync::{Arc, Mutex};
 
 use es_core::EventEnvelope;
-use es_core::projection::BatchReport;
+use es_core::projection::{BatchReport, Checkpoint};
 
 use super::connect::{Connector, ReaderPool, reader_pool, tiberius_config};
 use super::generations::create_generation;
@@ -25,7 +25,7 @@ use super::session::{Conn, Session};
 use super::tx::{MssqlReader, MssqlTx, Names};
 use crate::config::SqlServerUrl;
 use crate::projection::{Outcome, Projection, ProjectionError};
-use crate::store::batch::{Fallback, Member, apply_fast, count_unknown};
+use crate::store::batch::{Fallback, Member, apply_fast, count_unknown, lowest};
 use crate::store::sqlite::UnitOfWork;
 use crate::store::{DbError, Members, Reader};
 
@@ -154,14 +154,15 @@ impl ReadModelDb {
                         )));
                     }
                 };
-                let checkpoint = checkpoints
+                let at = checkpoints
                     .get(&(name.to_owned(), generation))
                     .copied()
-                    .unwrap_or(0);
+                    .unwrap_or_default();
                 Ok(Member {
                     index,
                     generation,
-                    checkpoint,
+                    checkpoint: at.position,
+                    hash: at.hash,
                 })
             })
             .collect()
@@ -180,11 +181,8 @@ impl ReadModelDb {
     }
 
     /// The lowest position every member has applied (where to resubscribe).
-    pub fn checkpoint(&self, which: &Members) -> Result<u64, DbError> {
-        self.write(|session| {
-            let members = self.members(session, which, Read::Rows)?;
-            Ok(members.iter().map(|m| m.checkpoint).min().unwrap_or(0))
-        })
+    pub fn checkpoint(&self, which: &Members) -> Result<Checkpoint, DbError> {
+        self.write(|session| Ok(lowest(&self.members(session, which, Read::Rows)?)))
     }
 
     /// Applies a batch to every member that has not seen each event, and moves their
@@ -222,11 +220,7 @@ impl ReadModelDb {
             };
             for member in &members {
                 let name = self.projections[member.index].name();
-                session.execute(&meta::set_checkpoint(
-                    name,
-                    member.generation,
-                    member.checkpoint,
-                )?)?;
+                session.execute(&meta::set_checkpoint(name, member.generation, member.at())?)?;
             }
             Ok(report)
         })
@@ -245,7 +239,7 @@ impl ReadModelDb {
         for event in events {
             let mut unknown = false;
             for member in members.iter_mut().filter(|m| event.position > m.checkpoint) {
-                member.checkpoint = event.position;
+                member.reached(event);
                 let projection = self.projections[member.index].as_ref();
                 session.batch(render::SAVEPOINT)?;
                 let outcome = projection.apply(
@@ -290,12 +284,13 @@ impl ReadModelDb {
         attempts: u32,
     ) -> Result<(), DbError> {
         self.transaction(|session| {
-            for member in self.members(session, which, Read::RowsForUpdate)? {
+            for mut member in self.members(session, which, Read::RowsForUpdate)? {
                 if event.position > member.checkpoint {
                     let name = self.projections[member.index].name();
                     let generation = member.generation;
                     session.execute(&meta::park(name, generation, event, reason, attempts)?)?;
-                    session.execute(&meta::set_checkpoint(name, generation, event.position)?)?;
+                    member.reached(event);
+                    session.execute(&meta::set_checkpoint(name, generation, member.at())?)?;
                 }
             }
             Ok(())

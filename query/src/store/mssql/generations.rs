@@ -4,6 +4,7 @@
 //! tables dropped — commits whole or not at all, as on SQLite.
 
 use es_core::EventEnvelope;
+use es_core::projection::Checkpoint;
 
 use super::database::{ReadModelDb, physical};
 use super::meta;
@@ -73,7 +74,7 @@ impl ReadModelDb {
                     session,
                     &[
                         meta::delete_dead_letters(name, generation, None)?,
-                        meta::set_checkpoint(name, generation, 0)?,
+                        meta::set_checkpoint(name, generation, Checkpoint::default())?,
                     ],
                 )?;
                 shadow.push((name.clone(), generation));
@@ -118,8 +119,7 @@ impl ReadModelDb {
                     let generation = generations.get(&name).copied().unwrap_or(1);
                     let position = checkpoints
                         .get(&(name.clone(), generation))
-                        .copied()
-                        .unwrap_or(0);
+                        .map_or(0, |c| c.position);
                     let dead = meta::dead_letter_count(session, &name, generation)?;
                     Ok((name, generation, position, dead))
                 })

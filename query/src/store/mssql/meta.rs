@@ -6,9 +6,11 @@
 use std::collections::HashMap;
 
 use es_core::EventEnvelope;
+use es_core::projection::Checkpoint;
 
 use super::render::{self, Read, Statement};
 use super::session::Session;
+use crate::store::batch::stored_hash;
 use crate::store::{Column, DbError, Order, Row, Select, Table, Value};
 
 pub(super) static GENERATIONS: Table = Table {
@@ -24,6 +26,8 @@ pub(super) static CHECKPOINTS: Table = Table {
         Column::text("projection"),
         Column::int("generation"),
         Column::int("position"),
+        // The hash of the event at `position` (hex), to notice a different event there.
+        Column::opt_text("hash"),
     ],
     key: &["projection", "generation"],
     indexes: &[],
@@ -66,8 +70,13 @@ pub(super) fn create_tables(session: &mut Session<'_>) -> Result<(), DbError> {
             session.batch(&statement)?;
         }
     }
-    Ok(())
+    session.batch(ADD_CHECKPOINT_HASHES)
 }
+
+/// A database made before checkpoints kept their event's hash gets the column (empty:
+/// those checkpoints are not compared until they next move).
+const ADD_CHECKPOINT_HASHES: &str = "IF COL_LENGTH(N'rm_checkpoints', N'hash') IS NULL \
+     ALTER TABLE [rm_checkpoints] ADD [hash] NVARCHAR(MAX) COLLATE Latin1_General_100_BIN2 NULL;";
 
 /// Every projection's active generation.
 pub(super) fn generations(session: &mut Session<'_>) -> Result<HashMap<String, i64>, DbError> {
@@ -101,14 +110,21 @@ pub(super) fn active_generation(
 pub(super) fn checkpoints(
     session: &mut Session<'_>,
     read: Read,
-) -> Result<HashMap<(String, i64), u64>, DbError> {
+) -> Result<HashMap<(String, i64), Checkpoint>, DbError> {
     rows(session, &Select::from(&CHECKPOINTS), read)?
         .iter()
         .map(|row| {
             let key = (row.text("projection")?, row.int("generation")?);
-            Ok((key, row.uint("position")?))
+            Ok((key, checkpoint(row)?))
         })
         .collect()
+}
+
+fn checkpoint(row: &Row) -> Result<Checkpoint, DbError> {
+    Ok(Checkpoint {
+        position: row.uint("position")?,
+        hash: stored_hash(row.opt_text("hash")?)?,
+    })
 }
 
 pub(super) fn checkpoint_of(
@@ -123,14 +139,16 @@ pub(super) fn checkpoint_of(
     }
 }
 
-/// Moves a generation's checkpoint (creating it if missing).
+/// Moves a generation's checkpoint (creating it if missing) to `to`.
 pub(super) fn set_checkpoint(
     projection: &str,
     generation: i64,
-    position: u64,
+    to: Checkpoint,
 ) -> Result<Statement, DbError> {
     let mut row = at(projection, generation);
-    row.push(("position", position.into()));
+    row.push(("position", to.position.into()));
+    let hash = to.hash.map_or(Value::Null, |h| Value::Text(h.to_hex()));
+    row.push(("hash", hash));
     render::upsert(&CHECKPOINTS, CHECKPOINTS.name, &row)
 }
 
@@ -232,24 +250,31 @@ mod tests {
     }
 
     #[test]
-    fn a_checkpoint_moves_by_merge_on_projection_and_generation() {
-        let statement = set_checkpoint("customers", 2, 41).expect("rendered");
+    fn a_checkpoint_moves_by_merge_on_projection_and_generation_with_its_events_hash() {
+        let hash = es_core::Hash([7; 32]);
+        let to = Checkpoint {
+            position: 41,
+            hash: Some(hash),
+        };
+        let statement = set_checkpoint("customers", 2, to).expect("rendered");
         assert_eq!(
             statement.sql,
             "MERGE INTO [rm_checkpoints] WITH (HOLDLOCK) AS [target] USING (SELECT @P1 AS \
-             [projection], @P2 AS [generation], @P3 AS [position]) AS [source] ON \
-             [target].[projection] = [source].[projection] AND [target].[generation] = \
+             [projection], @P2 AS [generation], @P3 AS [position], @P4 AS [hash]) AS [source] \
+             ON [target].[projection] = [source].[projection] AND [target].[generation] = \
              [source].[generation] WHEN MATCHED THEN UPDATE SET [target].[position] = \
-             [source].[position] WHEN NOT MATCHED THEN INSERT ([projection], [generation], \
-             [position]) VALUES ([source].[projection], [source].[generation], \
-             [source].[position]);"
+             [source].[position], [target].[hash] = [source].[hash] WHEN NOT MATCHED THEN \
+             INSERT ([projection], [generation], [position], [hash]) VALUES \
+             ([source].[projection], [source].[generation], [source].[position], \
+             [source].[hash]);"
         );
         assert_eq!(
             texts_and_ints(&statement),
             vec![
                 (Kind::Text, "customers".into()),
                 (Kind::Int, 2.into()),
-                (Kind::Int, 41.into())
+                (Kind::Int, 41.into()),
+                (Kind::Text, Value::Text(hash.to_hex())),
             ]
         );
     }
@@ -343,7 +368,8 @@ mod tests {
             vec![
                 "IF OBJECT_ID(N'[rm_checkpoints]', N'U') IS NULL CREATE TABLE [rm_checkpoints] \
                  ([projection] NVARCHAR(100) COLLATE Latin1_General_100_BIN2 NOT NULL, \
-                 [generation] BIGINT NOT NULL, [position] BIGINT NOT NULL, PRIMARY KEY \
+                 [generation] BIGINT NOT NULL, [position] BIGINT NOT NULL, [hash] \
+                 NVARCHAR(MAX) COLLATE Latin1_General_100_BIN2 NULL, PRIMARY KEY \
                  ([projection], [generation]));"
             ]
         );

@@ -14,8 +14,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use es_core::EventEnvelope;
-use es_core::projection::BatchReport;
+use es_core::projection::{BatchReport, Checkpoint};
+use es_core::{EventEnvelope, Hash};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::checkpointer::Checkpointer;
@@ -24,7 +24,7 @@ use super::render::{create_table, quoted};
 use super::tx::{Names, SqliteReader, SqliteTx, db_error};
 use super::unit_of_work::UnitOfWork;
 use crate::projection::{Outcome, Projection, ProjectionError};
-use crate::store::batch::{Fallback, Member, apply_fast, count_unknown};
+use crate::store::batch::{Fallback, Member, apply_fast, count_unknown, lowest, stored_hash};
 use crate::store::{DbError, Reader};
 
 const META: &str = "
@@ -32,7 +32,7 @@ const META: &str = "
         projection TEXT PRIMARY KEY, generation INTEGER NOT NULL);
     CREATE TABLE IF NOT EXISTS rm_checkpoints (
         projection TEXT NOT NULL, generation INTEGER NOT NULL, position INTEGER NOT NULL,
-        PRIMARY KEY (projection, generation));
+        hash TEXT, PRIMARY KEY (projection, generation));
     CREATE TABLE IF NOT EXISTS rm_dead_letters (
         projection TEXT NOT NULL, generation INTEGER NOT NULL, position INTEGER NOT NULL,
         event_id TEXT NOT NULL, stream_id TEXT NOT NULL, version INTEGER NOT NULL,
@@ -113,6 +113,7 @@ impl ReadModelDb {
         conn.set_prepared_statement_cache_capacity(512);
         stable_plans(&conn)?;
         conn.execute_batch(META).map_err(db_error)?;
+        add_checkpoint_hashes(&conn)?;
         let tx = conn.transaction().map_err(db_error)?;
         for projection in &projections {
             let generation: Option<i64> = tx
@@ -181,11 +182,12 @@ impl ReadModelDb {
                     Some(g) => g,
                     None => active_generation(tx, name)?,
                 };
-                let checkpoint = checkpoint_of(tx, name, generation)?;
+                let (checkpoint, hash) = checkpoint_of(tx, name, generation)?;
                 Ok(Member {
                     index,
                     generation,
                     checkpoint,
+                    hash,
                 })
             })
             .collect()
@@ -204,11 +206,10 @@ impl ReadModelDb {
     }
 
     /// The lowest position every member has applied (where to resubscribe).
-    pub fn checkpoint(&self, which: &Members) -> Result<u64, DbError> {
+    pub fn checkpoint(&self, which: &Members) -> Result<Checkpoint, DbError> {
         let mut conn = self.writer();
         let tx = conn.transaction().map_err(db_error)?;
-        let members = self.members(&tx, which)?;
-        Ok(members.iter().map(|m| m.checkpoint).min().unwrap_or(0))
+        Ok(lowest(&self.members(&tx, which)?))
     }
 
     /// Applies a batch to every member that has not seen each event, and moves their
@@ -250,7 +251,7 @@ impl ReadModelDb {
         };
         for member in &members {
             let name = self.projections[member.index].name();
-            set_checkpoint(&tx, name, member.generation, member.checkpoint)?;
+            set_checkpoint(&tx, name, member.generation, member.at())?;
         }
         tx.commit().map_err(|e| Fallback::Db(db_error(e)))?;
         Ok(report)
@@ -269,7 +270,7 @@ impl ReadModelDb {
         for event in events {
             let mut unknown = false;
             for member in members.iter_mut().filter(|m| event.position > m.checkpoint) {
-                member.checkpoint = event.position;
+                member.reached(event);
                 let projection = self.projections[member.index].as_ref();
                 let savepoint = tx.savepoint().map_err(|e| Fallback::Db(db_error(e)))?;
                 let outcome = projection.apply(
@@ -356,11 +357,12 @@ impl ReadModelDb {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(db_error)?;
-        for member in self.members(&tx, which)? {
+        for mut member in self.members(&tx, which)? {
             if event.position > member.checkpoint {
                 let name = self.projections[member.index].name();
                 park_in(&tx, name, member.generation, event, reason, attempts)?;
-                set_checkpoint(&tx, name, member.generation, event.position)?;
+                member.reached(event);
+                set_checkpoint(&tx, name, member.generation, member.at())?;
             }
         }
         tx.commit().map_err(db_error)
@@ -433,7 +435,7 @@ impl ReadModelDb {
                 params![name, generation],
             )
             .map_err(db_error)?;
-            set_checkpoint(&tx, name, generation, 0)?;
+            set_checkpoint(&tx, name, generation, Checkpoint::default())?;
             shadow.push((name.clone(), generation));
         }
         tx.commit().map_err(db_error)?;
@@ -454,8 +456,8 @@ impl ReadModelDb {
         let mut behind = Vec::new();
         for (name, generation) in list {
             let active = active_generation(&tx, name)?;
-            let live = checkpoint_of(&tx, name, active)?;
-            if checkpoint_of(&tx, name, *generation)? < live {
+            let (live, _) = checkpoint_of(&tx, name, active)?;
+            if checkpoint_of(&tx, name, *generation)?.0 < live {
                 behind.push((name.clone(), *generation));
                 continue;
             }
@@ -496,7 +498,7 @@ impl ReadModelDb {
             .iter()
             .map(|p| {
                 let generation = active_generation(&tx, p.name())?;
-                let position = checkpoint_of(&tx, p.name(), generation)?;
+                let (position, _) = checkpoint_of(&tx, p.name(), generation)?;
                 let dead: i64 = tx
                     .query_row(
                         "SELECT COUNT(*) FROM rm_dead_letters WHERE projection = ?1 AND generation = ?2",
@@ -660,27 +662,63 @@ fn active_generation(conn: &Connection, projection: &str) -> Result<i64, DbError
         .map_err(db_error)
 }
 
-fn checkpoint_of(conn: &Connection, projection: &str, generation: i64) -> Result<u64, DbError> {
-    conn.prepare_cached(
-        "SELECT position FROM rm_checkpoints WHERE projection = ?1 AND generation = ?2",
-    )
-    .and_then(|mut s| s.query_row(params![projection, generation], |r| r.get::<_, i64>(0)))
-    .optional()
-    .map(|p| p.unwrap_or(0) as u64)
-    .map_err(db_error)
+/// A database made before checkpoints kept their event's hash gets the column (empty:
+/// those checkpoints are not compared until they next move).
+fn add_checkpoint_hashes(conn: &Connection) -> Result<(), DbError> {
+    let has_it: bool = conn
+        .query_row(
+            "SELECT COUNT(*) FROM pragma_table_info('rm_checkpoints') WHERE name = 'hash'",
+            [],
+            |r| r.get::<_, i64>(0).map(|n| n > 0),
+        )
+        .map_err(db_error)?;
+    if !has_it {
+        conn.execute_batch("ALTER TABLE rm_checkpoints ADD COLUMN hash TEXT")
+            .map_err(db_error)?;
+    }
+    Ok(())
+}
+
+/// A generation's checkpoint: position and the hash of the event there.
+fn checkpoint_of(
+    conn: &Connection,
+    projection: &str,
+    generation: i64,
+) -> Result<(u64, Option<Hash>), DbError> {
+    let (position, hash) = conn
+        .prepare_cached(
+            "SELECT position, hash FROM rm_checkpoints WHERE projection = ?1 AND generation = ?2",
+        )
+        .and_then(|mut s| {
+            s.query_row(params![projection, generation], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?))
+            })
+        })
+        .optional()
+        .map_err(db_error)?
+        .unwrap_or((0, None));
+    Ok((position as u64, stored_hash(hash)?))
 }
 
 fn set_checkpoint(
     conn: &Connection,
     projection: &str,
     generation: i64,
-    position: u64,
+    to: Checkpoint,
 ) -> Result<(), DbError> {
     conn.prepare_cached(
-        "INSERT INTO rm_checkpoints (projection, generation, position) VALUES (?1, ?2, ?3) \
-         ON CONFLICT (projection, generation) DO UPDATE SET position = excluded.position",
+        "INSERT INTO rm_checkpoints (projection, generation, position, hash) \
+         VALUES (?1, ?2, ?3, ?4) ON CONFLICT (projection, generation) \
+         DO UPDATE SET position = excluded.position, hash = excluded.hash",
     )
-    .and_then(|mut s| s.execute(params![projection, generation, position as i64]))
+    .and_then(|mut s| {
+        s.execute(params![
+            projection,
+            generation,
+            to.position as i64,
+            to.hash.map(|h| h.to_hex())
+        ])
+    })
     .map(|_| ())
     .map_err(db_error)
 }
