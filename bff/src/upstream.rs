@@ -9,6 +9,7 @@ use backon::{ExponentialBuilder, Retryable};
 use contracts::v1::audit_client::AuditClient;
 use contracts::v1::customer_commands_client::CustomerCommandsClient;
 use contracts::v1::delivery_commands_client::DeliveryCommandsClient;
+use contracts::v1::event_stream_client::EventStreamClient;
 use contracts::v1::fleet_commands_client::FleetCommandsClient;
 use contracts::v1::query_client::QueryClient;
 use contracts::v1::workshop_commands_client::WorkshopCommandsClient;
@@ -134,6 +135,8 @@ pub struct Upstreams {
     pub deliveries: DeliveryCommandsClient<Channel>,
     /// The command service's read-only audit RPCs (the log itself, not a read model).
     pub audit: AuditClient<Channel>,
+    /// The log's head and the disk its store takes (operators' status).
+    pub log: EventStreamClient<Channel>,
     pub reads: QueryClient<Channel>,
 }
 
@@ -152,6 +155,7 @@ impl Upstreams {
             workshop: WorkshopCommandsClient::new(command.channel.clone()),
             deliveries: DeliveryCommandsClient::new(command.channel.clone()),
             audit: AuditClient::new(command.channel.clone()),
+            log: EventStreamClient::new(command.channel.clone()),
             reads: QueryClient::new(query.channel.clone()),
             command,
             query,

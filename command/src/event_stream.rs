@@ -133,7 +133,14 @@ impl EventStream for EventStreamService {
         _: Request<HeadPositionRequest>,
     ) -> Result<Response<HeadPositionReply>, Status> {
         let position = *self.store.head().borrow();
-        Ok(Response::new(HeadPositionReply { position }))
+        let storage = self.store.local_file().map(|file| {
+            let (database_bytes, wal_bytes) = es_core::sqlite::storage_of(file);
+            v1::StorageStatus {
+                database_bytes,
+                wal_bytes,
+            }
+        });
+        Ok(Response::new(HeadPositionReply { position, storage }))
     }
 }
 

@@ -29,6 +29,15 @@ use crate::snapshot::Snapshot;
 use crate::store::{AppendRequest, EventStore, IdempotencyRecord, StoreError};
 use writer::{Job, Stats, Writer};
 
+/// Disk a SQLite database takes: its file and its write-ahead log, in bytes (0 for a
+/// file that is not there).
+pub fn storage_of(path: &Path) -> (u64, u64) {
+    let size = |path: &Path| std::fs::metadata(path).map_or(0, |m| m.len());
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    (size(path), size(Path::new(&wal)))
+}
+
 /// The file a configuration value names: a path, or `sqlite:PATH`.
 pub fn path_of(raw: &str) -> Result<PathBuf, String> {
     let raw = raw.trim();

@@ -39,16 +39,31 @@ pub struct RebuildStarted {
 }
 
 /// Every read model's checkpoint, generation and rebuild, and the disk their database
-/// takes.
+/// takes; and the log they follow.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ReadModelStatusList {
     pub read_models: Vec<ReadModelStatus>,
     /// The database file and its write-ahead log; `null` for a server database.
     #[schema(required = true)]
     pub storage: Option<StorageView>,
+    /// The event store the read models follow; `null` while the command service does
+    /// not answer (the read models' status still does).
+    #[schema(required = true)]
+    pub event_store: Option<EventStoreView>,
 }
 
-/// Disk a read-model database in a local file takes, so headroom is visible.
+/// The log: how far it reaches and the disk its store takes.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EventStoreView {
+    /// The global position of the last event appended.
+    pub head: u64,
+    /// The store's file and write-ahead log; `null` for a store behind a server
+    /// (MongoDB).
+    #[schema(required = true)]
+    pub storage: Option<StorageView>,
+}
+
+/// Disk a database in a local file takes, so headroom is visible.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct StorageView {
     pub database_bytes: u64,
@@ -145,16 +160,45 @@ pub async fn rebuild_status(
     let request = pb::ProjectionStatusRequest {
         wait_for: ctx.wait_for.clone(),
     };
-    let reply = query!(state, ctx, projection_status(request)).await?;
+    let (reply, log) = tokio::join!(
+        query!(state, ctx, projection_status(request)),
+        super::context::read(
+            &state,
+            &ctx,
+            pb::HeadPositionRequest {},
+            |upstreams, request| {
+                let mut client = upstreams.log.clone();
+                async move { client.head_position(request).await }
+            }
+        )
+    );
+    let reply = reply?;
+    let event_store = match log {
+        Ok(log) => Some(EventStoreView {
+            head: log.position,
+            storage: log.storage.map(StorageView::from),
+        }),
+        Err(error) => {
+            tracing::warn!(%error, "the event store's head is not in the read models' status");
+            None
+        }
+    };
     Ok(axum::Json(ReadModelStatusList {
         read_models: reply
             .projectors
             .into_iter()
             .map(ReadModelStatus::from)
             .collect(),
-        storage: reply.storage.map(|s| StorageView {
+        storage: reply.storage.map(StorageView::from),
+        event_store,
+    }))
+}
+
+impl From<pb::StorageStatus> for StorageView {
+    fn from(s: pb::StorageStatus) -> Self {
+        StorageView {
             database_bytes: s.database_bytes,
             wal_bytes: s.wal_bytes,
-        }),
-    }))
+        }
+    }
 }

@@ -57,6 +57,11 @@ async fn a_subscriber_gets_history_then_live_events_in_order() {
         .unwrap()
         .into_inner();
     assert_eq!(head.position, 5);
+    let storage = head.storage.expect("the embedded store is a local file");
+    assert!(
+        storage.database_bytes + storage.wal_bytes > 0,
+        "the store's file and WAL take disk: {storage:?}"
+    );
 }
 
 #[tokio::test]

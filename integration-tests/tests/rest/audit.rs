@@ -539,3 +539,23 @@ async fn the_read_models_status_shows_the_disk_their_database_and_its_log_take()
     );
     assert!(storage["wal_bytes"].as_u64().is_some(), "{storage}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_read_models_status_shows_the_logs_head_and_the_disk_the_event_store_takes() {
+    let app = spawn_platform().await;
+    renamed_customer(&app).await;
+    let status = app.get("/api/v1/audit/rebuilds").await.expect(200);
+    let log = &status.body["event_store"];
+    assert_eq!(log["head"], 2, "registered and renamed: {log}");
+    let storage = &log["storage"];
+    let file = std::fs::metadata(app.data_dir().join("events.db"))
+        .unwrap()
+        .len();
+    // The file only grows (a checkpoint may move the log into it after the answer).
+    let reported = storage["database_bytes"].as_u64().unwrap_or(0);
+    assert!(
+        reported > 0 && reported <= file,
+        "{storage} vs {file} on disk"
+    );
+    assert!(storage["wal_bytes"].as_u64().is_some(), "{storage}");
+}

@@ -47,12 +47,7 @@ impl ReadModelStore {
     /// local file (SQLite); `None` for a server database.
     pub fn storage(&self) -> Option<(u64, u64)> {
         match self {
-            ReadModelStore::Sqlite(db) => {
-                let size = |path: &std::path::Path| std::fs::metadata(path).map_or(0, |m| m.len());
-                let mut wal = db.path().as_os_str().to_owned();
-                wal.push("-wal");
-                Some((size(db.path()), size(std::path::Path::new(&wal))))
-            }
+            ReadModelStore::Sqlite(db) => Some(es_core::sqlite::storage_of(db.path())),
             #[cfg(feature = "mssql")]
             ReadModelStore::SqlServer(_) => None,
         }
