@@ -220,10 +220,16 @@ pub struct VerifyArgs {
     /// Verify an export file instead of the log (offline: no store, no platform).
     #[arg(long, conflicts_with_all = ["stream", "store"])]
     file: Option<PathBuf>,
-    /// With `--file`: the public keys you trust (a `heads.pub`); the file's signed head
-    /// must be signed by one of them, not merely by a key the file carries.
-    #[arg(long, requires = "file")]
+    /// The public keys you trust (a `heads.pub`). With `--file`: the file's signed head
+    /// must be signed by one of them, not merely by a key the file carries. With
+    /// `--store`: instead of the `heads.pub` beside the store.
+    #[arg(long)]
     trusted_keys: Option<PathBuf>,
+    /// With `--store`: the signed heads to check the log against, instead of the
+    /// `heads.jsonl` beside the store — e.g. the `pitlane.audit.heads` Kafka topic
+    /// copied to a file (`kcat -C -t pitlane.audit.heads -e > heads.jsonl`).
+    #[arg(long, conflicts_with = "file")]
+    heads: Option<PathBuf>,
     #[command(flatten)]
     log: LogArgs,
 }
@@ -352,6 +358,16 @@ async fn trace(args: TraceArgs, out: &mut impl Write) -> anyhow::Result<()> {
 /// The verdict line, or an error naming the first broken link.
 async fn verify(args: &VerifyArgs) -> anyhow::Result<String> {
     let mut log = args.log.open().await?;
+    if args.heads.is_some() || args.trusted_keys.is_some() {
+        let beside = args.log.store.as_deref().map(log::heads_beside);
+        let default =
+            beside.unwrap_or_else(|| es_core::heads::HeadsSettings::in_dir(Path::new(".")));
+        log = log.witnessed_by(es_core::heads::HeadsSettings {
+            witness: args.heads.clone().unwrap_or(default.witness.clone()),
+            trusted: args.trusted_keys.clone().unwrap_or(default.trusted.clone()),
+            ..default
+        })?;
+    }
     let request = VerifyRequest {
         stream_id: args.stream.clone().unwrap_or_default(),
     };

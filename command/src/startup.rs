@@ -23,11 +23,11 @@ use contracts::v1::delivery_commands_server::DeliveryCommandsServer;
 use contracts::v1::event_stream_server::EventStreamServer;
 use contracts::v1::fleet_commands_server::FleetCommandsServer;
 use contracts::v1::workshop_commands_server::WorkshopCommandsServer;
-use es_core::heads::HeadSigner;
+use es_core::heads::{HeadSigner, HeadWitness};
 
 use crate::append_health::AppendHealth;
 use es_core::kafka::{
-    KafkaConfig, Relay, RelayCheckpoint, RelayConfig, RelayState, RelayStatusBoard,
+    HeadsTopic, KafkaConfig, Relay, RelayCheckpoint, RelayConfig, RelayState, RelayStatusBoard,
     SqliteRelayCheckpoint, TopicMap, TopicSettings,
 };
 use es_core::mongo::{MongoKeyStore, MongoRelayCheckpoint};
@@ -155,12 +155,22 @@ pub fn relay(
         partitions: settings.partitions,
         replication: settings.replication,
     };
-    let kafka = settings.properties.iter().fold(
+    Relay::new(store, checkpoint, kafka_config(settings), config)
+        .context("cannot create the Kafka producer of the relay")
+}
+
+fn kafka_config(settings: &KafkaSettings) -> KafkaConfig {
+    settings.properties.iter().fold(
         KafkaConfig::new(settings.brokers.clone()),
         |kafka, (k, v)| kafka.with(k, v),
-    );
-    Relay::new(store, checkpoint, kafka, config)
-        .context("cannot create the Kafka producer of the relay")
+    )
+}
+
+/// The log's signed heads witnessed on `<prefix>.audit.heads` too (ADR 017).
+fn heads_topic(settings: &KafkaSettings) -> anyhow::Result<HeadsTopic> {
+    let topic = es_core::kafka::heads_topic(&settings.topic_prefix);
+    HeadsTopic::new(kafka_config(settings), topic, settings.replication)
+        .context("cannot create the Kafka producer of the log heads")
 }
 
 /// Opens the configured stores, binds the configured address, and prepares the relay
@@ -170,13 +180,19 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
-    let relay = match &config.kafka {
-        Some(settings) => Some(relay(opened.store.clone(), opened.checkpoint, settings)?),
+    let kafka = match &config.kafka {
+        Some(settings) => Some((
+            relay(opened.store.clone(), opened.checkpoint, settings)?,
+            heads_topic(settings)?,
+        )),
         None => None,
     };
     let app = App::with_store_and_vault(listener, opened.store, opened.vault, &config).await?;
-    Ok(match relay {
-        Some(relay) => app.with_relay(relay).await,
+    Ok(match kafka {
+        Some((relay, heads)) => app
+            .with_relay(relay)
+            .await
+            .witnessing_heads(Arc::new(heads)),
         None => app,
     })
 }
@@ -293,6 +309,12 @@ impl App {
             .set_service_status(RELAY_HEALTH, ServingStatus::NotServing)
             .await;
         self.relay = Some(relay);
+        self
+    }
+
+    /// Also witnesses the log's signed heads with `witness` (besides the file).
+    pub fn witnessing_heads(mut self, witness: Arc<dyn HeadWitness>) -> Self {
+        self.heads = self.heads.also_to(witness);
         self
     }
 

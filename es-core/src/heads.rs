@@ -10,7 +10,8 @@
 //! - [`SignedHead`]: a position and its digest, signed with Ed25519 by the process that
 //!   writes the store ([`HeadKey`], kept in a file outside the store; [`TrustedKeys`]
 //!   holds every public key ever used, so heads of rotated keys still verify);
-//! - [`witness`]: an append-only file of heads outside the store;
+//! - [`witness`]: an append-only file of heads outside the store; [`HeadWitness`]: any
+//!   other witness (in production a Kafka topic, `kafka::HeadsTopic`);
 //! - [`HeadSigner`]: signs the head every interval while the log grows, and once more
 //!   when it stops.
 //!
@@ -25,4 +26,4 @@ pub mod witness;
 
 pub use digest::LogDigest;
 pub use key::{HeadKey, SignedHead, TrustedKey, TrustedKeys};
-pub use signer::{HeadSigner, HeadsSettings};
+pub use signer::{HeadSigner, HeadWitness, HeadsSettings};

@@ -9,6 +9,7 @@
 //! - [`KafkaEventSource`]: the projector runtime's [`EventSource`] on Kafka. It puts
 //!   events back into `$all` order, commits offsets only after the read-model
 //!   transaction committed, and dead-letters to `<topic>.dlq`.
+//! - [`HeadsTopic`]: the log's signed heads witnessed on `<prefix>.audit.heads`.
 //!
 //! [`EventSource`]: crate::projection::EventSource
 
@@ -17,6 +18,7 @@ mod config;
 mod consumer;
 mod dead_letter;
 mod error;
+mod heads;
 mod probe;
 mod producer;
 mod relay;
@@ -37,6 +39,7 @@ pub use dead_letter::{
     ATTEMPTS, ERROR, ORIGINAL_OFFSET, ORIGINAL_PARTITION, ORIGINAL_TOPIC, PROJECTOR,
 };
 pub use error::KafkaError;
+pub use heads::{HeadsTopic, heads_topic};
 pub use producer::ProducerSettings;
 pub use relay::{Relay, RelayConfig};
 pub use relay_status::{RelayState, RelayStatus, RelayStatusBoard};

@@ -279,3 +279,42 @@ async fn a_backlog_is_drained_batch_by_batch_with_every_event_acknowledged() {
         published as f64 / elapsed.as_secs_f64()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signed_heads_land_on_the_heads_topic_in_signing_order_and_verify_with_the_trusted_keys()
+{
+    use es_core::heads::{HeadSigner, HeadsSettings, SignedHead};
+    use es_core::kafka::{HeadsTopic, heads_topic};
+    let Some(kafka) = brokers() else { return };
+    let prefix = unique("heads");
+    let dir = tempfile::tempdir().unwrap();
+    let settings = HeadsSettings {
+        interval: Duration::from_millis(50),
+        ..HeadsSettings::in_dir(dir.path())
+    };
+    let store = Arc::new(InMemoryEventStore::new());
+    fill(&store, &[("customer", "c1")], 2).await;
+    let topic = heads_topic(&prefix);
+    let witness = HeadsTopic::new(kafka.clone(), topic.clone(), 1).unwrap();
+    let signer = HeadSigner::open(store.clone(), settings.clone())
+        .unwrap()
+        .also_to(Arc::new(witness));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(signer.run(async {
+        let _ = stopped.await;
+    }));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    fill(&store, &[("customer", "c2")], 3).await;
+    stop.send(()).unwrap();
+    running.await.unwrap();
+
+    let (in_file, trusted) = settings.witnessed().unwrap();
+    let on_topic: Vec<SignedHead> =
+        read_topics(&kafka, std::slice::from_ref(&topic), in_file.len(), READ_TIMEOUT)
+            .iter()
+            .map(|m| serde_json::from_slice(m.value.as_deref().unwrap()).unwrap())
+            .collect();
+    assert_eq!(on_topic, in_file, "the topic holds the file's heads, in order");
+    assert_eq!(on_topic.last().map(|h| h.position), Some(5));
+    assert!(on_topic.iter().all(|h| trusted.check(h).is_ok()));
+}

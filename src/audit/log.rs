@@ -56,14 +56,32 @@ fn local(store: &Path, keys: Option<&Path>) -> anyhow::Result<Log> {
         None => None,
     };
     // The heads witnessed beside the store, checked with the keys trusted there.
+    Ok(Log::Local(
+        AuditService::for_file(store, vault).with_heads(heads_beside(store)),
+    ))
+}
+
+/// The witness file and trusted keys the command service keeps beside `store`.
+pub fn heads_beside(store: &Path) -> es_core::heads::HeadsSettings {
     let dir = store
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let heads = es_core::heads::HeadsSettings::in_dir(dir);
-    Ok(Log::Local(
-        AuditService::for_file(store, vault).with_heads(heads),
-    ))
+    es_core::heads::HeadsSettings::in_dir(dir)
+}
+
+impl Log {
+    /// A local log checked against `heads` instead of the files beside its store.
+    pub fn witnessed_by(self, heads: es_core::heads::HeadsSettings) -> anyhow::Result<Log> {
+        match self {
+            Log::Local(service) => Ok(Log::Local(service.with_heads(heads))),
+            Log::Remote(_) => {
+                bail!(
+                    "--heads and --trusted-keys check a log read with --store (or an export with --file)"
+                )
+            }
+        }
+    }
 }
 
 async fn remote(command_url: &str, token: &str) -> anyhow::Result<Log> {

@@ -59,6 +59,7 @@ fn verify_args(log: LogArgs, stream: Option<&str>) -> VerifyArgs {
         stream: stream.map(str::to_owned),
         file: None,
         trusted_keys: None,
+        heads: None,
         log,
     }
 }
@@ -159,6 +160,45 @@ async fn a_whole_log_export_is_checked_offline_against_the_keys_the_auditor_trus
         error.contains("not vouched for by your trusted keys"),
         "{error}"
     );
+}
+
+#[tokio::test]
+async fn a_store_is_verified_against_heads_kept_elsewhere_with_the_keys_the_auditor_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = store_file(dir.path()).await;
+    // Heads witnessed away from the store (as copied from the Kafka heads topic).
+    let elsewhere = dir.path().join("from-kafka");
+    let heads = es_core::heads::HeadsSettings::in_dir(&elsewhere);
+    let store = Arc::new(SqliteEventStore::open(&path).unwrap());
+    es_core::heads::HeadSigner::open(store.clone(), heads.clone())
+        .unwrap()
+        .run(async {})
+        .await;
+    let Ok(store) = Arc::try_unwrap(store) else {
+        panic!("the signer kept the store")
+    };
+    store.close().await;
+    let with = |witness: &Path, trusted: &Path| VerifyArgs {
+        heads: Some(witness.to_owned()),
+        trusted_keys: Some(trusted.to_owned()),
+        ..verify_args(at_store(&path), None)
+    };
+
+    let beside = verify(&verify_args(at_store(&path), None)).await.unwrap();
+    assert!(beside.contains("no signed head witnessed it yet"), "{beside}");
+    let verdict = verify(&with(&heads.witness, &heads.trusted)).await.unwrap();
+    assert!(
+        verdict.contains("the log is the one its signed heads witnessed"),
+        "{verdict}"
+    );
+    let stranger = dir.path().join("stranger");
+    let other = es_core::heads::HeadKey::load_or_create(&stranger.join("heads.key")).unwrap();
+    es_core::heads::TrustedKeys::remember(&stranger.join("heads.pub"), &other.trusted()).unwrap();
+    let error = verify(&with(&heads.witness, &stranger.join("heads.pub")))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("the log is not the one witnessed"), "{error}");
 }
 
 #[tokio::test]

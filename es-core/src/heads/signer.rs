@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use async_trait::async_trait;
 use chrono::Utc;
 
 use super::{HeadKey, LogDigest, SignedHead, TrustedKeys, witness};
@@ -47,12 +48,26 @@ impl HeadsSettings {
     }
 }
 
+/// A witness besides the file, outside the store: each head is also handed to it (in
+/// production, a Kafka topic that neither the store's nor the command host's owner can
+/// rewrite alone). A head it misses is not sent again: the next one commits to the
+/// whole log before it.
+#[async_trait]
+pub trait HeadWitness: Send + Sync {
+    /// What the log calls it (e.g. `kafka topic pitlane.audit.heads`).
+    fn name(&self) -> String;
+
+    async fn witness(&self, head: &SignedHead) -> Result<(), String>;
+}
+
 /// Signs the head of `store` every interval while the log grows, and once more when
-/// stopped, appending each head to the witness file.
+/// stopped, appending each head to the witness file (and handing it to the other
+/// witnesses).
 pub struct HeadSigner {
     store: Arc<dyn EventStore>,
     key: HeadKey,
     settings: HeadsSettings,
+    others: Vec<Arc<dyn HeadWitness>>,
 }
 
 impl HeadSigner {
@@ -64,7 +79,14 @@ impl HeadSigner {
             store,
             key,
             settings,
+            others: Vec::new(),
         })
+    }
+
+    /// Also witnesses every head with `witness`.
+    pub fn also_to(mut self, witness: Arc<dyn HeadWitness>) -> Self {
+        self.others.push(witness);
+        self
     }
 
     /// Signs until `stop` resolves, then signs what was appended meanwhile and returns.
@@ -97,6 +119,16 @@ impl HeadSigner {
                         position = head.position,
                         "log heads: cannot write the witness; the head stays unwitnessed"
                     ),
+                }
+                for other in &self.others {
+                    if let Err(error) = other.witness(&head).await {
+                        tracing::warn!(
+                            %error,
+                            witness = %other.name(),
+                            position = head.position,
+                            "log heads: a witness did not take the head; the next head covers it"
+                        );
+                    }
                 }
             }
             if stopping {
@@ -236,6 +268,60 @@ mod tests {
             digest.advance(event.position, &event.hash);
         }
         assert_eq!(heads.last().unwrap().digest, digest.digest().to_hex());
+    }
+
+    /// Keeps what it is handed; refuses the first head (a broker away).
+    #[derive(Default)]
+    struct Remembering {
+        heads: std::sync::Mutex<Vec<SignedHead>>,
+        refused_one: std::sync::atomic::AtomicBool,
+    }
+
+    #[async_trait]
+    impl HeadWitness for Remembering {
+        fn name(&self) -> String {
+            "memory".into()
+        }
+
+        async fn witness(&self, head: &SignedHead) -> Result<(), String> {
+            if !self
+                .refused_one
+                .swap(true, std::sync::atomic::Ordering::SeqCst)
+            {
+                return Err("away".into());
+            }
+            self.heads.lock().unwrap().push(head.clone());
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn every_head_goes_to_the_other_witnesses_too_and_one_they_miss_is_covered_by_the_next() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn EventStore> = Arc::new(InMemoryEventStore::new());
+        append(&*store, "a").await;
+        let other = Arc::new(Remembering::default());
+        let signer = HeadSigner::open(store.clone(), settings(dir.path()))
+            .unwrap()
+            .also_to(other.clone());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let running = tokio::spawn(signer.run(async {
+            let _ = stopped.await;
+        }));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        append(&*store, "b").await;
+        stop.send(()).unwrap();
+        running.await.unwrap();
+
+        let (in_file, trusted) = settings(dir.path()).witnessed().unwrap();
+        let elsewhere = other.heads.lock().unwrap().clone();
+        assert_eq!(
+            elsewhere.iter().map(|h| h.position).collect::<Vec<_>>(),
+            [2],
+            "the first head was refused; the second covers it"
+        );
+        assert_eq!(elsewhere.last(), in_file.last(), "the same signed head");
+        assert!(trusted.check(&elsewhere[0]).is_ok());
     }
 
     #[tokio::test]
