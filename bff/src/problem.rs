@@ -5,8 +5,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use contracts::v1::ErrorDetail;
-use prost::Message;
+use contracts::errors::ErrorDetail;
 use serde::Serialize;
 use tonic::Code;
 use utoipa::ToSchema;
@@ -279,7 +278,7 @@ impl IntoResponse for ApiError {
 /// gRPC status → problem, by code and the `ErrorDetail` reason.
 impl From<tonic::Status> for ApiError {
     fn from(status: tonic::Status) -> Self {
-        let detail = ErrorDetail::decode(status.details()).unwrap_or_default();
+        let detail = ErrorDetail::of(&status).unwrap_or_default();
         let message = if detail.message.is_empty() {
             status.message().to_owned()
         } else {
@@ -344,13 +343,9 @@ mod tests {
     use super::*;
 
     fn status(code: Code, reason: &str, field: &str) -> tonic::Status {
-        let detail = ErrorDetail {
-            reason: reason.into(),
-            field: field.into(),
-            message: "why".into(),
-            ..Default::default()
-        };
-        tonic::Status::with_details(code, "why", detail.encode_to_vec().into())
+        ErrorDetail::new(reason, "why")
+            .on_field(field)
+            .into_status(code)
     }
 
     #[test]

@@ -120,9 +120,8 @@ fn is_transient(status: &Status) -> bool {
 }
 
 fn is_consistency_timeout(status: &Status) -> bool {
-    use prost::Message;
-    contracts::v1::ErrorDetail::decode(status.details())
-        .is_ok_and(|detail| detail.reason == "consistency_timeout")
+    contracts::errors::ErrorDetail::of(status)
+        .is_some_and(|detail| detail.reason == "consistency_timeout")
 }
 
 /// Both upstreams and a client of every gRPC service on them.

@@ -45,7 +45,9 @@ pub fn policy(path: &str) -> Option<Access> {
         ) => DISPATCHER_OR_DRIVER,
         ("pitlane.v1.DeliveryCommands", _) => DISPATCHER,
         ("pitlane.v1.EventStream" | "pitlane.v1.Audit", _) => AUDIT,
-        ("grpc.reflection.v1.ServerReflection", _) => ANY_ROLE,
+        ("grpc.reflection.v1.ServerReflection" | "grpc.reflection.v1alpha.ServerReflection", _) => {
+            ANY_ROLE
+        }
         _ => return None,
     };
     Some(Access::Roles(roles))

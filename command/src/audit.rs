@@ -13,11 +13,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
+use contracts::errors::ErrorDetail;
 use contracts::v1::audit_server::Audit;
 use contracts::v1::{
-    self, AuditFilter, AuditHistoryReply, AuditHistoryRequest, ErrorDetail, ExportChunk,
-    ExportRequest, StateAsOfReply, StateAsOfRequest, StateDiffReply, StateDiffRequest, TraceReply,
-    TraceRequest, VerifyRequest, VerifyUpdate, state_as_of_request, verify_update,
+    self, AuditFilter, AuditHistoryReply, AuditHistoryRequest, ExportChunk, ExportRequest,
+    StateAsOfReply, StateAsOfRequest, StateDiffReply, StateDiffRequest, TraceReply, TraceRequest,
+    VerifyRequest, VerifyUpdate, state_as_of_request, verify_update,
 };
 use es_core::audit::{
     self, AsOf, AuditError, Break, EventRef, ExportError, ExportSink, Filter, HistoryQuery,
@@ -26,7 +27,6 @@ use es_core::audit::{
 use es_core::heads::HeadsSettings;
 use es_core::{EventStore, Upcasters, Vault};
 use futures::Stream;
-use prost::Message;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Code, Request, Response, Status};
@@ -569,13 +569,9 @@ fn invalid(field: &str, message: &str) -> Status {
 }
 
 fn with_detail(code: Code, reason: &str, field: &str, message: String) -> Status {
-    let detail = ErrorDetail {
-        reason: reason.to_owned(),
-        field: field.to_owned(),
-        message: message.clone(),
-        ..Default::default()
-    };
-    Status::with_details(code, message, detail.encode_to_vec().into())
+    ErrorDetail::new(reason, message)
+        .on_field(field)
+        .into_status(code)
 }
 
 /// `field` names the request field a version or time error is about.

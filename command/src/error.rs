@@ -1,9 +1,8 @@
 //! The one error chain of the service: domain rule or bad field or infrastructure →
 //! [`AppError`] → `tonic::Status` with a machine-readable `ErrorDetail` in its details.
 
-use contracts::v1::ErrorDetail;
+use contracts::errors::ErrorDetail;
 use es_core::{CommandError, RepositoryError, StoreError, VaultError};
-use prost::Message;
 use tonic::{Code, Status};
 
 use crate::shared::{DomainRule, FieldError, RuleKind};
@@ -138,12 +137,7 @@ impl From<AppError> for Status {
             }
             other => other.to_string(),
         };
-        let mut detail = ErrorDetail {
-            reason: reason.to_owned(),
-            field,
-            message: message.clone(),
-            ..Default::default()
-        };
+        let mut detail = ErrorDetail::new(reason, message).on_field(field);
         if let AppError::ScheduleConflict {
             holder_id, slot, ..
         } = &error
@@ -154,13 +148,13 @@ impl From<AppError> for Status {
                 end: Some(crate::shared::to_proto_time(slot.end())),
             });
         }
-        Status::with_details(code, message, detail.encode_to_vec().into())
+        detail.into_status(code)
     }
 }
 
 /// Decodes the `ErrorDetail` a status carries (for clients and tests).
 pub fn detail(status: &Status) -> Option<ErrorDetail> {
-    ErrorDetail::decode(status.details()).ok()
+    ErrorDetail::of(status)
 }
 
 #[cfg(test)]

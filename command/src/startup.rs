@@ -260,15 +260,16 @@ impl App {
                 .context("invalid TLS configuration")?;
         }
         let (stop, stopping) = tokio::sync::watch::channel(false);
-        let reflection = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(contracts::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .build_v1()
-            .context("cannot build gRPC reflection")?;
+        let (reflection, reflection_v1alpha) = contracts::reflection::services(
+            &contracts::reflection::COMMAND_PORT,
+            tonic_health::pb::FILE_DESCRIPTOR_SET,
+        )
+        .context("cannot build gRPC reflection")?;
         let router = server
             .layer(AuthLayer::new(auth.verifier.clone(), crate::access::policy))
             .add_service(health)
             .add_service(reflection)
+            .add_service(reflection_v1alpha)
             .add_service(CustomerCommandsServer::new(customers::Service::new(
                 bus.clone(),
             )))

@@ -4,8 +4,10 @@
 //! catch-up `EventStream`, and the read-only `Audit` API.
 //!
 //! - [`v1`]: generated messages, clients (`*_client`) and servers (`*_server`).
+//! - [`errors`]: every error's details, in gRPC's richer error model.
 //! - [`metadata`]: the gRPC metadata keys that carry correlation, causation, actor
 //!   and trace context.
+//! - [`reflection`]: gRPC reflection (v1 and v1alpha) listing each port's services.
 //! - [`topics`]: which Kafka topic carries each aggregate type's events.
 //! - [`FILE_DESCRIPTOR_SET`]: the encoded descriptors, for gRPC server reflection.
 //!
@@ -15,7 +17,9 @@
 //! Key decision: the protos are compiled by `protox`, a pure-Rust protobuf compiler,
 //! so a build needs no system `protoc` (on developer machines, CI or in containers).
 
+pub mod errors;
 pub mod metadata;
+pub mod reflection;
 pub mod topics;
 
 /// Generated code of package `pitlane.v1`.

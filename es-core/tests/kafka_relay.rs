@@ -281,8 +281,7 @@ async fn a_backlog_is_drained_batch_by_batch_with_every_event_acknowledged() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn signed_heads_land_on_the_heads_topic_in_signing_order_and_verify_with_the_trusted_keys()
-{
+async fn signed_heads_land_on_the_heads_topic_in_signing_order_and_verify_with_the_trusted_keys() {
     use es_core::heads::{HeadSigner, HeadsSettings, SignedHead};
     use es_core::kafka::{HeadsTopic, heads_topic};
     let Some(kafka) = brokers() else { return };
@@ -309,12 +308,19 @@ async fn signed_heads_land_on_the_heads_topic_in_signing_order_and_verify_with_t
     running.await.unwrap();
 
     let (in_file, trusted) = settings.witnessed().unwrap();
-    let on_topic: Vec<SignedHead> =
-        read_topics(&kafka, std::slice::from_ref(&topic), in_file.len(), READ_TIMEOUT)
-            .iter()
-            .map(|m| serde_json::from_slice(m.value.as_deref().unwrap()).unwrap())
-            .collect();
-    assert_eq!(on_topic, in_file, "the topic holds the file's heads, in order");
+    let on_topic: Vec<SignedHead> = read_topics(
+        &kafka,
+        std::slice::from_ref(&topic),
+        in_file.len(),
+        READ_TIMEOUT,
+    )
+    .iter()
+    .map(|m| serde_json::from_slice(m.value.as_deref().unwrap()).unwrap())
+    .collect();
+    assert_eq!(
+        on_topic, in_file,
+        "the topic holds the file's heads, in order"
+    );
     assert_eq!(on_topic.last().map(|h| h.position), Some(5));
     assert!(on_topic.iter().all(|h| trusted.check(h).is_ok()));
 }

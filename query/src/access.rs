@@ -44,7 +44,9 @@ pub fn policy(path: &str) -> Option<Access> {
         ("pitlane.v1.Query", "GetResourceSchedule") => SCHEDULES,
         ("pitlane.v1.Query", "ProjectionStatus") => OPERATIONS,
         ("pitlane.v1.Query", "RebuildReadModels") => ADMIN,
-        ("grpc.reflection.v1.ServerReflection", _) => ANY_ROLE,
+        ("grpc.reflection.v1.ServerReflection" | "grpc.reflection.v1alpha.ServerReflection", _) => {
+            ANY_ROLE
+        }
         _ => return None,
     };
     Some(Access::Roles(roles))

@@ -255,11 +255,11 @@ impl App {
             health_reporter,
             stopped.clone(),
         ));
-        let reflection = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(contracts::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .build_v1()
-            .context("cannot build gRPC reflection")?;
+        let (reflection, reflection_v1alpha) = contracts::reflection::services(
+            &contracts::reflection::QUERY_PORT,
+            tonic_health::pb::FILE_DESCRIPTOR_SET,
+        )
+        .context("cannot build gRPC reflection")?;
         let incoming = TcpListenerStream::new(self.listener).map(|accepted| {
             accepted.and_then(|stream| {
                 stream.set_nodelay(true)?;
@@ -280,6 +280,7 @@ impl App {
             ))
             .add_service(health)
             .add_service(reflection)
+            .add_service(reflection_v1alpha)
             .add_service(QueryServer::new(self.service))
             .serve_with_incoming_shutdown(incoming, async move {
                 shutdown.await;

@@ -185,7 +185,10 @@ async fn a_store_is_verified_against_heads_kept_elsewhere_with_the_keys_the_audi
     };
 
     let beside = verify(&verify_args(at_store(&path), None)).await.unwrap();
-    assert!(beside.contains("no signed head witnessed it yet"), "{beside}");
+    assert!(
+        beside.contains("no signed head witnessed it yet"),
+        "{beside}"
+    );
     let verdict = verify(&with(&heads.witness, &heads.trusted)).await.unwrap();
     assert!(
         verdict.contains("the log is the one its signed heads witnessed"),
@@ -198,7 +201,10 @@ async fn a_store_is_verified_against_heads_kept_elsewhere_with_the_keys_the_audi
         .await
         .unwrap_err()
         .to_string();
-    assert!(error.contains("the log is not the one witnessed"), "{error}");
+    assert!(
+        error.contains("the log is not the one witnessed"),
+        "{error}"
+    );
 }
 
 #[tokio::test]

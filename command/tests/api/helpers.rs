@@ -4,15 +4,15 @@ use std::sync::Arc;
 
 use command::config::{Config, KeyStoreLocation, StoreLocation};
 use command::startup::App;
+use contracts::errors::ErrorDetail;
+use contracts::v1::RegisterCustomerRequest;
 use contracts::v1::customer_commands_client::CustomerCommandsClient;
 use contracts::v1::delivery_commands_client::DeliveryCommandsClient;
 use contracts::v1::event_stream_client::EventStreamClient;
 use contracts::v1::fleet_commands_client::FleetCommandsClient;
 use contracts::v1::workshop_commands_client::WorkshopCommandsClient;
-use contracts::v1::{ErrorDetail, RegisterCustomerRequest};
 use es_core::{EventEnvelope, EventStore, SqliteEventStore, Vault};
 use identity::{Role, TokenRequest};
-use prost::Message;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tonic::transport::Channel;
@@ -143,7 +143,7 @@ impl TestApp {
 }
 
 pub fn detail(status: &tonic::Status) -> ErrorDetail {
-    ErrorDetail::decode(status.details()).expect("every error carries an ErrorDetail")
+    ErrorDetail::of(status).expect("every error carries an ErrorDetail")
 }
 
 pub fn new_id() -> String {

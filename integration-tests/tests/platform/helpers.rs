@@ -3,16 +3,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use contracts::errors::ErrorDetail;
 use contracts::v1::customer_commands_client::CustomerCommandsClient;
 use contracts::v1::delivery_commands_client::DeliveryCommandsClient;
 use contracts::v1::fleet_commands_client::FleetCommandsClient;
 use contracts::v1::query_client::QueryClient;
 use contracts::v1::workshop_commands_client::WorkshopCommandsClient;
-use contracts::v1::{CommandReply, ConsistencyToken, ErrorDetail};
+use contracts::v1::{CommandReply, ConsistencyToken};
 use es_core::projection::StatusBoard;
 use es_core::{EventStore, SqliteEventStore};
 use identity::grpc::AuthedChannel;
-use prost::Message;
 use query::runtime::GrpcEventSource;
 use query::store::sqlite::ReadModelDb;
 use tokio::net::TcpListener;
@@ -184,7 +184,7 @@ pub fn token(reply: tonic::Response<CommandReply>) -> ConsistencyToken {
 }
 
 pub fn detail(status: &tonic::Status) -> ErrorDetail {
-    ErrorDetail::decode(status.details()).expect("every error carries an ErrorDetail")
+    ErrorDetail::of(status).expect("every error carries an ErrorDetail")
 }
 
 pub fn new_id() -> String {

@@ -9,3 +9,5 @@ mod list_deliveries;
 mod read_models;
 mod read_your_writes;
 mod rebuild;
+mod reflection;
+mod rich_errors;

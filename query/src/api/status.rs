@@ -1,7 +1,6 @@
 //! Query errors as gRPC statuses, with the machine-readable `ErrorDetail`.
 
-use contracts::v1::ErrorDetail;
-use prost::Message;
+use contracts::errors::ErrorDetail;
 use tonic::{Code, Status};
 
 use super::QueryError;
@@ -34,14 +33,14 @@ impl From<Wait> for Status {
         match wait {
             Wait::Invalid(error) => error.into(),
             Wait::TimedOut { position, reached } => {
-                let mut status = status(
-                    Code::Unavailable,
-                    "consistency_timeout",
-                    String::new(),
-                    format!(
-                        "the read models have reached position {reached}, not yet {position}; retry in a second"
-                    ),
+                let message = format!(
+                    "the read models have reached position {reached}, not yet {position}; retry in a second"
                 );
+                let detail = ErrorDetail {
+                    retry_after: Some(std::time::Duration::from_secs(1)),
+                    ..ErrorDetail::new("consistency_timeout", message)
+                };
+                let mut status = detail.into_status(Code::Unavailable);
                 status.metadata_mut().insert(
                     "retry-after",
                     tonic::metadata::MetadataValue::from_static("1"),
@@ -53,11 +52,7 @@ impl From<Wait> for Status {
 }
 
 fn status(code: Code, reason: &str, field: String, message: String) -> Status {
-    let detail = ErrorDetail {
-        reason: reason.to_owned(),
-        field,
-        message: message.clone(),
-        ..Default::default()
-    };
-    Status::with_details(code, message, detail.encode_to_vec().into())
+    ErrorDetail::new(reason, message)
+        .on_field(field)
+        .into_status(code)
 }

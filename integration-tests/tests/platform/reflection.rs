@@ -1,0 +1,101 @@
+//! gRPC server reflection on both ports, as grpcurl asks it: v1 and v1alpha list
+//! exactly the services each port answers, and describe them.
+
+use std::collections::BTreeSet;
+
+use contracts::reflection::{COMMAND_PORT, HEALTH, QUERY_PORT, REFLECTION_V1, REFLECTION_V1ALPHA};
+use identity::grpc::AuthedChannel;
+
+use crate::helpers::spawn_platform;
+
+/// `ListServices` and `FileContainingSymbol(first)` over reflection `v1` and `v1alpha`.
+async fn listed(channel: &AuthedChannel, first: &str) -> [BTreeSet<String>; 2] {
+    use tonic_reflection::pb::{v1, v1alpha};
+    let v1_services = {
+        use v1::server_reflection_request::MessageRequest;
+        use v1::server_reflection_response::MessageResponse;
+        let mut client = v1::server_reflection_client::ServerReflectionClient::new(channel.clone());
+        let ask = |request| v1::ServerReflectionRequest {
+            host: String::new(),
+            message_request: Some(request),
+        };
+        let requests = [
+            ask(MessageRequest::ListServices(String::new())),
+            ask(MessageRequest::FileContainingSymbol(first.to_owned())),
+        ];
+        let mut replies = client
+            .server_reflection_info(futures::stream::iter(requests))
+            .await
+            .expect("reflection v1 answers")
+            .into_inner();
+        let Some(MessageResponse::ListServicesResponse(list)) =
+            replies.message().await.unwrap().unwrap().message_response
+        else {
+            panic!("v1: not a service list")
+        };
+        let described = replies.message().await.unwrap().unwrap().message_response;
+        assert!(
+            matches!(described, Some(MessageResponse::FileDescriptorResponse(f)) if !f.file_descriptor_proto.is_empty()),
+            "v1 describes {first}"
+        );
+        list.service.into_iter().map(|s| s.name).collect()
+    };
+    let v1alpha_services = {
+        use v1alpha::server_reflection_request::MessageRequest;
+        use v1alpha::server_reflection_response::MessageResponse;
+        let mut client =
+            v1alpha::server_reflection_client::ServerReflectionClient::new(channel.clone());
+        let ask = |request| v1alpha::ServerReflectionRequest {
+            host: String::new(),
+            message_request: Some(request),
+        };
+        let requests = [
+            ask(MessageRequest::ListServices(String::new())),
+            ask(MessageRequest::FileContainingSymbol(first.to_owned())),
+        ];
+        let mut replies = client
+            .server_reflection_info(futures::stream::iter(requests))
+            .await
+            .expect("reflection v1alpha answers")
+            .into_inner();
+        let Some(MessageResponse::ListServicesResponse(list)) =
+            replies.message().await.unwrap().unwrap().message_response
+        else {
+            panic!("v1alpha: not a service list")
+        };
+        let described = replies.message().await.unwrap().unwrap().message_response;
+        assert!(
+            matches!(described, Some(MessageResponse::FileDescriptorResponse(f)) if !f.file_descriptor_proto.is_empty()),
+            "v1alpha describes {first}"
+        );
+        list.service.into_iter().map(|s| s.name).collect()
+    };
+    [v1_services, v1alpha_services]
+}
+
+fn with_common(own: &[&str]) -> BTreeSet<String> {
+    own.iter()
+        .chain(&[HEALTH, REFLECTION_V1, REFLECTION_V1ALPHA])
+        .map(|s| (*s).to_owned())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_port_lists_exactly_its_own_services_over_reflection_v1_and_v1alpha() {
+    let platform = spawn_platform().await;
+
+    let command = listed(&platform.commands, "pitlane.v1.WorkshopCommands").await;
+    let query = listed(&platform.queries, "pitlane.v1.Query").await;
+
+    for list in &command {
+        assert_eq!(list, &with_common(&COMMAND_PORT));
+        assert!(list.contains("pitlane.v1.Audit"));
+    }
+    for list in &query {
+        assert_eq!(
+            list,
+            &with_common(&QUERY_PORT),
+            "no command service on the query port"
+        );
+    }
+}
