@@ -33,6 +33,7 @@ use tonic::{Code, Request, Response, Status};
 
 use crate::error::AppError;
 use crate::event_stream::to_proto;
+use crate::stopping::Stopping;
 
 /// The page size when a request names none.
 const DEFAULT_PAGE: usize = 100;
@@ -80,6 +81,8 @@ pub struct AuditService {
     /// Where the signed heads are witnessed: a verification of `$all` checks the log
     /// against them (`None`: chains only).
     heads: Option<HeadsSettings>,
+    /// Verifications and exports under way end when the service stops.
+    stopping: Stopping,
 }
 
 impl AuditService {
@@ -90,7 +93,14 @@ impl AuditService {
             vault: Some(vault),
             replayers: replayers(),
             heads: None,
+            stopping: Stopping::default(),
         }
+    }
+
+    /// Ends every verification and export under way once `stopping` turns true.
+    pub fn until(mut self, stopping: tokio::sync::watch::Receiver<bool>) -> Self {
+        self.stopping = stopping.into();
+        self
     }
 
     /// Verifications of `$all` also check the heads witnessed as `heads` says.
@@ -107,6 +117,7 @@ impl AuditService {
             vault,
             replayers: replayers(),
             heads: None,
+            stopping: Stopping::default(),
         }
     }
 
@@ -282,7 +293,8 @@ impl Audit for AuditService {
             // A client gone away needs no report.
             let _ = updates.send(update).await;
         });
-        Ok(Response::new(Box::pin(ReceiverStream::new(received))))
+        let updates = self.stopping.bound(ReceiverStream::new(received));
+        Ok(Response::new(Box::pin(updates)))
     }
 
     async fn export(
@@ -327,7 +339,8 @@ impl Audit for AuditService {
                 let _ = chunks.send(Err(error)).await;
             }
         });
-        Ok(Response::new(Box::pin(ReceiverStream::new(received))))
+        let chunks = self.stopping.bound(ReceiverStream::new(received));
+        Ok(Response::new(Box::pin(chunks)))
     }
 }
 

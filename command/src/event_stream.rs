@@ -24,31 +24,30 @@ use tonic::{Request, Response, Status};
 
 use crate::error::AppError;
 use crate::shared::FieldError;
+use crate::stopping::Stopping;
 
 pub struct EventStreamService {
     store: Arc<dyn EventStore>,
     vault: Option<Arc<Vault>>,
-    /// Turns true when the service shuts down: every open subscription then ends, so
-    /// a graceful stop never waits on a subscriber that would listen forever.
-    stopping: watch::Receiver<bool>,
+    /// Every open subscription ends when the service stops, so a graceful stop never
+    /// waits on a subscriber that would listen forever.
+    stopping: Stopping,
 }
 
 impl EventStreamService {
     /// Streams `store`, opening personal data with `vault` (without one, payloads go
     /// out as stored).
     pub fn new(store: Arc<dyn EventStore>, vault: Option<Arc<Vault>>) -> Self {
-        // A sender that never sends: subscriptions end only with their client.
-        let (_, stopping) = watch::channel(false);
         Self {
             store,
             vault,
-            stopping,
+            stopping: Stopping::default(),
         }
     }
 
     /// Ends every subscription once `stopping` turns true.
     pub fn until(mut self, stopping: watch::Receiver<bool>) -> Self {
-        self.stopping = stopping;
+        self.stopping = stopping.into();
         self
     }
 }
@@ -120,12 +119,7 @@ impl EventStream for EventStreamService {
                     }
                 }
             });
-        let mut stopping = self.stopping.clone();
-        let stopped = async move {
-            // A dropped sender (the service is gone) ends the stream too.
-            let _ = stopping.wait_for(|s| *s).await;
-        };
-        Ok(Response::new(Box::pin(events.take_until(stopped))))
+        Ok(Response::new(Box::pin(self.stopping.bound(events))))
     }
 
     async fn head_position(

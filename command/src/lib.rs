@@ -20,6 +20,7 @@ pub mod event_stream;
 pub mod schedules;
 pub mod shared;
 pub mod startup;
+mod stopping;
 
 pub mod customers;
 pub mod deliveries;

@@ -279,10 +279,12 @@ impl App {
             )))
             .add_service(DeliveryCommandsServer::new(deliveries::Service::new(bus)))
             .add_service(EventStreamServer::new(
-                EventStreamService::new(store.clone(), Some(vault.clone())).until(stopping),
+                EventStreamService::new(store.clone(), Some(vault.clone())).until(stopping.clone()),
             ))
             .add_service(AuditServer::new(
-                AuditService::new(store.clone(), vault.clone()).with_heads(config.heads.clone()),
+                AuditService::new(store.clone(), vault.clone())
+                    .with_heads(config.heads.clone())
+                    .until(stopping),
             ));
         let heads = HeadSigner::open(store.clone(), config.heads.clone()).with_context(|| {
             format!(
