@@ -101,6 +101,7 @@ async fn run_platform(args: UpArgs) -> anyhow::Result<()> {
         command_addr: args.command_addr,
         query_addr: args.query_addr,
         bff,
+        on_diverged: on_diverged()?,
     })
     .await?;
     if args.demo {
@@ -195,4 +196,13 @@ pub async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down");
+}
+
+/// `PITLANE_ON_DIVERGED` (`wait` or `rebuild`), as the query service reads it.
+fn on_diverged() -> anyhow::Result<query::config::OnDiverged> {
+    match std::env::var("PITLANE_ON_DIVERGED") {
+        Ok(raw) if !raw.trim().is_empty() => query::config::OnDiverged::parse(&raw)
+            .map_err(|message| anyhow::anyhow!("PITLANE_ON_DIVERGED: {message}")),
+        _ => Ok(query::config::OnDiverged::default()),
+    }
 }

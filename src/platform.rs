@@ -24,6 +24,9 @@ pub struct PlatformConfig {
     pub query_addr: SocketAddr,
     /// The BFF's settings; its upstream URLs are filled in with the services started here.
     pub bff: bff::Config,
+    /// `PITLANE_ON_DIVERGED`: what the projections do on a log that is not the history
+    /// the read models hold.
+    pub on_diverged: query::config::OnDiverged,
 }
 
 impl PlatformConfig {
@@ -39,6 +42,7 @@ impl PlatformConfig {
             command_addr: any,
             query_addr: any,
             bff,
+            on_diverged: query::config::OnDiverged::Wait,
         }
     }
 }
@@ -107,6 +111,7 @@ impl Platform {
             kafka: None,
             auth: auth_settings.clone(),
             tls: identity::tls::TlsSettings::default(),
+            on_diverged: config.on_diverged,
         };
         let db = ReadModelDb::open(&query_config.read_models, query::startup::all_projections())
             .with_context(|| {

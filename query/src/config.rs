@@ -33,6 +33,32 @@ pub struct Config {
     pub auth: identity::AuthSettings,
     /// `PITLANE_TLS_*`: TLS on the listener and towards an `https://` command service.
     pub tls: identity::tls::TlsSettings,
+    /// `PITLANE_ON_DIVERGED`: what the projections do when the log is not the history
+    /// the read models hold (restored from an older backup, cut, replaced): `wait`
+    /// (the default) for an operator, or `rebuild` the read models from the log.
+    pub on_diverged: OnDiverged,
+}
+
+/// What the live projections do when the log diverges from the read models.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum OnDiverged {
+    /// Apply nothing and report it until an operator has looked (verify, then rebuild,
+    /// or put the right store back): the safe default, since a wrongly restored store
+    /// may be the mistake.
+    #[default]
+    Wait,
+    /// Rebuild every read model from the log as it now is.
+    Rebuild,
+}
+
+impl OnDiverged {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        match raw.trim() {
+            "wait" => Ok(OnDiverged::Wait),
+            "rebuild" => Ok(OnDiverged::Rebuild),
+            other => Err(format!("`{other}` is neither `wait` nor `rebuild`")),
+        }
+    }
 }
 
 /// The production feed of the projections (ADR 012).
@@ -154,6 +180,8 @@ impl Config {
         };
         let auth = identity::AuthSettings::from_lookup(&lookup, &data_dir)?;
         let tls = identity::tls::TlsSettings::from_lookup(&lookup)?;
+        let on_diverged = OnDiverged::parse(&get("PITLANE_ON_DIVERGED", "wait"))
+            .map_err(|message| malformed("PITLANE_ON_DIVERGED", message))?;
         Ok(Config {
             listen,
             read_models,
@@ -162,6 +190,7 @@ impl Config {
             kafka,
             auth,
             tls,
+            on_diverged,
         })
     }
 }
@@ -222,6 +251,7 @@ mod tests {
         assert_eq!(config.command_url, "http://127.0.0.1:50051");
         assert_eq!(config.consistency_timeout, Duration::from_secs(5));
         assert_eq!(config.kafka, None);
+        assert_eq!(config.on_diverged, OnDiverged::Wait, "an operator decides");
         assert_eq!(
             config.auth,
             identity::AuthSettings::development(std::path::Path::new("data"))
@@ -298,5 +328,17 @@ mod tests {
                 .variable,
             "PITLANE_CONSISTENCY_TIMEOUT_MS"
         );
+        assert_eq!(
+            config(&[("PITLANE_ON_DIVERGED", "panic")])
+                .unwrap_err()
+                .variable,
+            "PITLANE_ON_DIVERGED"
+        );
+    }
+
+    #[test]
+    fn diverged_read_models_may_be_rebuilt_on_their_own() {
+        let config = config(&[("PITLANE_ON_DIVERGED", "rebuild")]).unwrap();
+        assert_eq!(config.on_diverged, OnDiverged::Rebuild);
     }
 }

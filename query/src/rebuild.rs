@@ -5,17 +5,22 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use es_core::projection::{EventSource, ProjectorStatus, RetryPolicy, StatusBoard, run};
+use es_core::projection::{
+    EventSource, ProjectorStatus, RetryPolicy, RuntimeState, StatusBoard, run,
+};
 
 use crate::api::QueryError;
 use crate::runtime::{ReadModelTarget, blocking};
-use crate::store::ReadModelStore;
+use crate::store::{ReadModelStore, SwapWhen};
 
 #[derive(Clone)]
 pub struct Rebuilds {
     db: ReadModelStore,
     source: Arc<dyn EventSource>,
     policy: RetryPolicy,
+    /// The live projections: a rebuild started while they have diverged from the log
+    /// replaces them once it reaches the log's head.
+    live: Arc<StatusBoard>,
     running: Arc<Mutex<HashMap<String, Arc<StatusBoard>>>>,
 }
 
@@ -24,11 +29,13 @@ impl Rebuilds {
         db: impl Into<ReadModelStore>,
         source: Arc<dyn EventSource>,
         policy: RetryPolicy,
+        live: Arc<StatusBoard>,
     ) -> Self {
         Self {
             db: db.into(),
             source,
             policy,
+            live,
             running: Arc::default(),
         }
     }
@@ -39,7 +46,7 @@ impl Rebuilds {
 
     /// Starts rebuilding `names` (all projections when empty). Unknown names and
     /// projections already rebuilding are refused, naming the field.
-    pub fn start(&self, names: Vec<String>) -> Result<Vec<String>, QueryError> {
+    pub async fn start(&self, names: Vec<String>) -> Result<Vec<String>, QueryError> {
         let known: Vec<String> = self
             .db
             .projections()
@@ -65,13 +72,28 @@ impl Rebuilds {
                 ));
             }
         }
+        // Live read models of a history the log no longer has are replaced once the
+        // rebuild reaches the log's head; otherwise once it has caught up with them.
+        let swap = if self.live.snapshot().state == RuntimeState::Diverged {
+            let head =
+                self.source.head().await.map_err(|e| {
+                    QueryError::Db(crate::store::DbError::Unavailable(e.to_string()))
+                })?;
+            tracing::warn!(
+                head,
+                "rebuilding read models that diverged from the log; they are replaced once the rebuild reaches position {head}"
+            );
+            SwapWhen::Reached(head)
+        } else {
+            SwapWhen::CaughtUp
+        };
         let members = blocking(|| self.db.begin_rebuild(&names))?;
         let status = Arc::new(StatusBoard::new(format!("rebuild:{}", names.join(","))));
         for name in &names {
             self.running().insert(name.clone(), status.clone());
         }
         let (done, mut finished) = tokio::sync::watch::channel(false);
-        let target = ReadModelTarget::rebuild(self.db.clone(), members, done);
+        let target = ReadModelTarget::rebuild(self.db.clone(), members, swap, done);
         let (source, policy, running, started) = (
             self.source.clone(),
             self.policy,

@@ -16,7 +16,7 @@ use identity::TokenSource;
 use tokio::sync::watch;
 use tonic::transport::Channel;
 
-use crate::store::{DbError, Members, ReadModelStore};
+use crate::store::{DbError, Members, ReadModelStore, SwapWhen};
 
 /// Runs blocking store work (SQLite, or waiting for SQL Server) without stalling the async workers: `block_in_place` on a
 /// multi-thread runtime (no copy of the batch), inline on a current-thread one.
@@ -43,6 +43,8 @@ pub struct ReadModelTarget {
     members: Members,
     /// For a rebuild: told `true` once every shadow member has been switched in.
     done: Option<watch::Sender<bool>>,
+    /// For a rebuild: when its generations replace the live ones.
+    swap: SwapWhen,
 }
 
 impl ReadModelTarget {
@@ -51,20 +53,23 @@ impl ReadModelTarget {
             db: db.into(),
             members: Members::Active,
             done: None,
+            swap: SwapWhen::CaughtUp,
         }
     }
 
-    /// A rebuild of `members` (from `begin_rebuild`); `done` turns true when the
-    /// rebuilt generations have replaced the old ones.
+    /// A rebuild of `members` (from `begin_rebuild`), switched in as `swap` says;
+    /// `done` turns true when the rebuilt generations have replaced the old ones.
     pub fn rebuild(
         db: impl Into<ReadModelStore>,
         members: Members,
+        swap: SwapWhen,
         done: watch::Sender<bool>,
     ) -> Self {
         Self {
             db: db.into(),
             members,
             done: Some(done),
+            swap,
         }
     }
 }
@@ -78,7 +83,8 @@ impl ProjectionTarget for ReadModelTarget {
     async fn apply(&mut self, events: &[EventEnvelope]) -> Result<BatchReport, ApplyError> {
         let report = blocking(|| self.db.apply(&self.members, events)).map_err(apply_error)?;
         if let Some(done) = &self.done {
-            self.members = blocking(|| self.db.try_swap(&self.members)).map_err(apply_error)?;
+            self.members =
+                blocking(|| self.db.try_swap(&self.members, self.swap)).map_err(apply_error)?;
             if matches!(&self.members, Members::Shadow(left) if left.is_empty()) {
                 done.send_replace(true);
             }

@@ -20,7 +20,7 @@ use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
 use crate::api::service::QueryService;
-use crate::config::{Config, KafkaSource, KeyStoreAt, ReadStoreLocation, SqlServerUrl};
+use crate::config::{Config, KafkaSource, KeyStoreAt, OnDiverged, ReadStoreLocation, SqlServerUrl};
 use crate::rebuild::Rebuilds;
 use crate::runtime::{GrpcEventSource, ReadModelTarget};
 use crate::store::ReadModelStore;
@@ -48,6 +48,8 @@ pub struct App {
     source: Arc<dyn EventSource>,
     live: Arc<StatusBoard>,
     service: QueryService,
+    /// Started on their own when the live projections diverge, if so configured.
+    rebuilds: Option<Rebuilds>,
     verifier: Arc<identity::Verifier>,
     tls: Option<tonic::transport::ServerTlsConfig>,
 }
@@ -187,7 +189,13 @@ impl App {
     ) -> anyhow::Result<App> {
         let db = db.into();
         let live = Arc::new(StatusBoard::new("read-models"));
-        let rebuilds = Rebuilds::new(db.clone(), rebuild_source, RetryPolicy::default());
+        let rebuilds = Rebuilds::new(
+            db.clone(),
+            rebuild_source,
+            RetryPolicy::default(),
+            live.clone(),
+        );
+        let on_diverged = (config.on_diverged == OnDiverged::Rebuild).then(|| rebuilds.clone());
         let service = QueryService::new(
             db.clone(),
             live.clone(),
@@ -208,6 +216,7 @@ impl App {
             source,
             live,
             service,
+            rebuilds: on_diverged,
             verifier: auth.verifier,
             tls: config.tls.server(address)?,
         })
@@ -243,6 +252,13 @@ impl App {
                 },
             ))
         };
+        if let Some(rebuilds) = self.rebuilds {
+            tokio::spawn(rebuild_when_diverged(
+                self.live.clone(),
+                rebuilds,
+                stopped.clone(),
+            ));
+        }
         let (health_reporter, health) = tonic_health::server::health_reporter();
         health_reporter
             .set_serving::<QueryServer<QueryService>>()
@@ -293,6 +309,38 @@ impl App {
     }
 }
 
+/// `PITLANE_ON_DIVERGED=rebuild`: when the live projections stop on a log that is not
+/// the history they hold, rebuilds every read model from the log (replacing them once
+/// it reaches the log's head), once per divergence.
+async fn rebuild_when_diverged(
+    board: Arc<StatusBoard>,
+    rebuilds: Rebuilds,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut started = false;
+    loop {
+        let diverged = board.snapshot().state == RuntimeState::Diverged;
+        if diverged && !started && rebuilds.progress().is_empty() {
+            match rebuilds.start(Vec::new()).await {
+                Ok(names) => {
+                    tracing::warn!(read_models = ?names, "the read models diverged from the log: rebuilding them (PITLANE_ON_DIVERGED=rebuild)");
+                    started = true;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "cannot start the rebuild of diverged read models; trying again")
+                }
+            }
+        }
+        // Once the live projections agree with the log again, a later divergence
+        // starts another rebuild.
+        started &= diverged;
+        tokio::select! {
+            _ = stopped.wait_for(|s| *s) => return,
+            () = tokio::time::sleep(Duration::from_millis(500)) => {}
+        }
+    }
+}
+
 /// Keeps the live projections' gRPC health in step with their runtime's state.
 async fn report_projection_health(
     board: Arc<StatusBoard>,
@@ -303,9 +351,10 @@ async fn report_projection_health(
     loop {
         let serving = match board.snapshot().state {
             RuntimeState::Running => ServingStatus::Serving,
-            RuntimeState::Starting | RuntimeState::Retrying | RuntimeState::Stopped => {
-                ServingStatus::NotServing
-            }
+            RuntimeState::Starting
+            | RuntimeState::Retrying
+            | RuntimeState::Diverged
+            | RuntimeState::Stopped => ServingStatus::NotServing,
         };
         if reported != Some(serving) {
             health.set_service_status(PROJECTIONS_HEALTH, serving).await;

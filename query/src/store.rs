@@ -20,6 +20,7 @@ pub mod sqlite;
 mod value;
 
 pub use backend::ReadModelStore;
+pub use batch::SwapWhen;
 pub use filter::{Filter, Order, Select};
 pub use row::Row;
 pub use schema::{Column, Kind, Table};

@@ -14,7 +14,7 @@ use query::config::SqlServerUrl;
 use query::projection::{Outcome, Projection, ProjectionError, payload};
 use query::store::mssql::ReadModelDb;
 use query::store::mssql::scratch::ScratchDatabase;
-use query::store::{Column, DbError, Members, Reader, Table, Tx, Value};
+use query::store::{Column, DbError, Members, Reader, SwapWhen, Table, Tx, Value};
 use query::testing::EventFactory;
 use query::testing::store_contract::{ReadWork, StoreUnderTest, contract_projection};
 use serde_json::json;
@@ -227,12 +227,15 @@ fn a_rebuild_fills_the_next_generation_and_switches_once_caught_up() {
         .apply(&shadow, &batch[..1])
         .expect("half replayed");
     assert_eq!(
-        server.db().try_swap(&shadow),
+        server.db().try_swap(&shadow, SwapWhen::CaughtUp),
         Ok(shadow.clone()),
         "still behind"
     );
     server.db().apply(&shadow, &batch[1..]).expect("replayed");
-    assert_eq!(server.db().try_swap(&shadow), Ok(Members::Shadow(vec![])));
+    assert_eq!(
+        server.db().try_swap(&shadow, SwapWhen::CaughtUp),
+        Ok(Members::Shadow(vec![]))
+    );
     assert_eq!(tally(&server, "t2"), Some((7, 1)));
     assert_eq!(
         server.db().positions().expect("positions"),

@@ -439,7 +439,7 @@ async fn a_rebuild_fills_a_shadow_generation_while_queries_read_the_old_one_then
     let status = Arc::new(StatusBoard::new("rebuild"));
     let rebuild = tokio::spawn(run(
         store_source(f.store.clone()),
-        ReadModelTarget::rebuild(f.db.clone(), shadow, done),
+        ReadModelTarget::rebuild(f.db.clone(), shadow, query::store::SwapWhen::CaughtUp, done),
         status,
         policy(),
         async move {

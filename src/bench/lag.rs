@@ -87,6 +87,7 @@ async fn embedded(dir: &Path, stopped: &watch::Receiver<bool>) -> anyhow::Result
         kafka: None,
         auth: auth(dir),
         tls: identity::tls::TlsSettings::default(),
+        on_diverged: query::config::OnDiverged::Wait,
     };
     let db = ReadModelDb::open(&query_config.read_models, query::startup::all_projections())?;
     let stream = Channel::from_shared(command_url.clone())?.connect().await?;
@@ -156,6 +157,7 @@ async fn on_servers(dir: &Path, stopped: &watch::Receiver<bool>) -> anyhow::Resu
         }),
         auth: auth(dir),
         tls: identity::tls::TlsSettings::default(),
+        on_diverged: query::config::OnDiverged::Wait,
     };
     let location = ReadStoreLocation::Sqlite(query_config.read_models.clone());
     let query_app = query::startup::build_on(query_config, &location).await?;

@@ -65,7 +65,10 @@ pub async fn run(
                         tracing::warn!(projector = %status.snapshot().name, %error, "projection interrupted; resubscribing");
                     }
                     status.update(|s| {
-                        s.state = RuntimeState::Retrying;
+                        // A diverged log stays reported as such while it is retried.
+                        if s.state != RuntimeState::Diverged {
+                            s.state = RuntimeState::Retrying;
+                        }
                         s.last_error = Some(error.message.clone());
                     });
                     // A failure right after the last one waits longer each time (up to
@@ -117,6 +120,10 @@ async fn follow(
     status.update(|s| {
         s.position = checkpoint;
         s.head = head;
+        // The log and the target agree again (rebuilt, or the right store put back).
+        if s.state == RuntimeState::Diverged {
+            s.last_error = None;
+        }
         s.state = RuntimeState::Running;
     });
     let mut events = source
@@ -278,7 +285,7 @@ fn halt(status: &StatusBoard, head: u64, checkpoint: u64, message: String) -> Ap
         tracing::error!(projector = %status.snapshot().name, head, checkpoint, "{message}");
     }
     status.update(|s| {
-        s.state = RuntimeState::Retrying;
+        s.state = RuntimeState::Diverged;
         s.head = head;
         s.position = checkpoint;
         s.last_error = Some(message.clone());

@@ -11,6 +11,10 @@ pub enum RuntimeState {
     Running,
     /// Retrying a failing batch; `last_error` says why.
     Retrying,
+    /// The log is not the history the target holds (it went back in time, or holds
+    /// another event at the checkpoint): nothing is applied until the read models are
+    /// rebuilt from it; `last_error` says where the two part.
+    Diverged,
     Stopped,
 }
 

@@ -103,9 +103,9 @@ async fn read_models_ahead_of_a_restored_older_log_stop_and_say_where_the_log_en
     });
     assert!(reported.contains("up to position 7"), "{reported}");
     let snapshot = platform.read_models.snapshot();
-    assert_ne!(
+    assert_eq!(
         snapshot.state,
-        es_core::projection::RuntimeState::Running,
+        es_core::projection::RuntimeState::Diverged,
         "not ready while the log is behind them"
     );
 
@@ -123,6 +123,87 @@ async fn read_models_ahead_of_a_restored_older_log_stop_and_say_where_the_log_en
         "{}",
         witness.problem
     );
+
+    // The operator has seen it and rebuilds: the read models become the restored log's.
+    let admin = platform
+        .channel_as(platform.query_addr, "ada", identity::Role::Admin)
+        .await
+        .unwrap();
+    QueryClient::new(admin)
+        .rebuild_read_models(contracts::v1::RebuildReadModelsRequest::default())
+        .await
+        .expect("a rebuild starts");
+    agree_with_the_log(&platform, 3).await;
+    platform.stop().await.unwrap();
+}
+
+/// Waits until the live read models run again at `position` and list exactly the
+/// drivers the log holds there.
+async fn agree_with_the_log(platform: &Platform, drivers: u64) {
+    use contracts::v1::ListDriversRequest;
+    for _ in 0..100 {
+        let snapshot = platform.read_models.snapshot();
+        if snapshot.state == es_core::projection::RuntimeState::Running
+            && snapshot.position == drivers
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let snapshot = platform.read_models.snapshot();
+    assert_eq!(
+        (
+            snapshot.state,
+            snapshot.position,
+            snapshot.last_error.clone()
+        ),
+        (es_core::projection::RuntimeState::Running, drivers, None),
+        "{snapshot:?}"
+    );
+    let channel = platform
+        .channel_as(platform.query_addr, "dan", identity::Role::Dispatcher)
+        .await
+        .unwrap();
+    let listed = QueryClient::new(channel)
+        .list_drivers(ListDriversRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        listed.page.map(|p| p.total),
+        Some(drivers),
+        "the read models hold the log's drivers, no more"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn configured_to_rebuild_the_read_models_become_the_restored_log_by_themselves() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let backup = dir.path().join("backup.db");
+    let platform = Platform::start(PlatformConfig::ephemeral(data.clone()))
+        .await
+        .unwrap();
+    register_drivers(&platform, 2).await;
+    back_up(&data, &backup);
+    register_drivers(&platform, 3).await;
+    assert!(
+        platform
+            .read_models
+            .wait_for(5, Duration::from_secs(10))
+            .await
+    );
+    platform.stop().await.unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    restore(&backup, &data);
+
+    let config = PlatformConfig {
+        on_diverged: query::config::OnDiverged::Rebuild,
+        ..PlatformConfig::ephemeral(data.clone())
+    };
+    let platform = Platform::start(config).await.unwrap();
+
+    agree_with_the_log(&platform, 2).await;
     platform.stop().await.unwrap();
 }
 

@@ -89,6 +89,7 @@ pub async fn spawn_platform_with_timeout(consistency_timeout: Duration) -> Platf
         kafka: None,
         auth: command_config.auth.clone(),
         tls: identity::tls::TlsSettings::default(),
+        on_diverged: query::config::OnDiverged::Wait,
     };
     let db = ReadModelDb::open(&query_config.read_models, query::startup::all_projections())
         .expect("read models");

@@ -130,6 +130,7 @@ async fn start(servers: &Servers, relay_in_service: bool) -> Production {
         }),
         auth: auth.clone(),
         tls: identity::tls::TlsSettings::default(),
+        on_diverged: query::config::OnDiverged::Wait,
     };
     let location = ReadStoreLocation::Sqlite(query_config.read_models.clone());
     let query_app = query::startup::build_on(query_config, &location)

@@ -343,7 +343,10 @@ impl Query for QueryService {
         &self,
         request: Request<RebuildReadModelsRequest>,
     ) -> Result<Response<RebuildReadModelsReply>, Status> {
-        let started = self.rebuilds.start(request.into_inner().projections)?;
+        let started = self
+            .rebuilds
+            .start(request.into_inner().projections)
+            .await?;
         Ok(Response::new(RebuildReadModelsReply { started }))
     }
 }

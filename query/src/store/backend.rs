@@ -8,7 +8,7 @@
 use es_core::EventEnvelope;
 use es_core::projection::{BatchReport, Checkpoint};
 
-use super::{DbError, DeadLetter, Members, Reader, sqlite};
+use super::{DbError, DeadLetter, Members, Reader, SwapWhen, sqlite};
 use crate::projection::Projection;
 
 #[derive(Clone)]
@@ -98,8 +98,8 @@ impl ReadModelStore {
         on_backend!(self, db => db.begin_rebuild(names))
     }
 
-    pub fn try_swap(&self, shadow: &Members) -> Result<Members, DbError> {
-        on_backend!(self, db => db.try_swap(shadow))
+    pub fn try_swap(&self, shadow: &Members, when: SwapWhen) -> Result<Members, DbError> {
+        on_backend!(self, db => db.try_swap(shadow, when))
     }
 
     /// Per projection: name, active generation, position, dead letters.

@@ -35,6 +35,27 @@ impl Member {
     }
 }
 
+/// When a rebuilt (shadow) generation replaces the live one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SwapWhen {
+    /// Once it has applied as far as the live generation, so queries never go back.
+    CaughtUp,
+    /// Once it has applied this position (the log's head when the rebuild began): the
+    /// live generation holds a history the log no longer has (a rewound or replaced
+    /// log), so catching up with it means nothing and might never happen.
+    Reached(u64),
+}
+
+impl SwapWhen {
+    /// Whether a shadow at `shadow` must wait, the live generation being at `live`.
+    pub fn behind(self, shadow: u64, live: u64) -> bool {
+        match self {
+            SwapWhen::CaughtUp => shadow < live,
+            SwapWhen::Reached(position) => shadow < position,
+        }
+    }
+}
+
 /// Where to resubscribe: the lowest checkpoint of all members, with its hash.
 pub(crate) fn lowest(members: &[Member]) -> Checkpoint {
     members

@@ -12,7 +12,7 @@ use super::render::{self, Read, Statement};
 use super::session::Session;
 use super::tx::{MssqlTx, Names};
 use crate::projection::Projection;
-use crate::store::{DbError, DeadLetter, Members};
+use crate::store::{DbError, DeadLetter, Members, SwapWhen};
 
 /// Creates a generation's tables and indexes where missing, and its checkpoint.
 pub(super) fn create_generation(
@@ -86,7 +86,7 @@ impl ReadModelDb {
     /// Switches every shadow member that has caught up with its active generation
     /// (same position or further) to active, drops the old tables, and returns the
     /// members still behind.
-    pub fn try_swap(&self, shadow: &Members) -> Result<Members, DbError> {
+    pub fn try_swap(&self, shadow: &Members, when: SwapWhen) -> Result<Members, DbError> {
         let Members::Shadow(list) = shadow else {
             return Ok(shadow.clone());
         };
@@ -95,7 +95,7 @@ impl ReadModelDb {
             for (name, generation) in list {
                 let active = meta::active_generation(session, name)?;
                 let live = meta::checkpoint_of(session, name, active)?;
-                if meta::checkpoint_of(session, name, *generation)? < live {
+                if when.behind(meta::checkpoint_of(session, name, *generation)?, live) {
                     behind.push((name.clone(), *generation));
                     continue;
                 }

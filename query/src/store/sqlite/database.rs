@@ -24,7 +24,9 @@ use super::render::{create_table, quoted};
 use super::tx::{Names, SqliteReader, SqliteTx, db_error};
 use super::unit_of_work::UnitOfWork;
 use crate::projection::{Outcome, Projection, ProjectionError};
-use crate::store::batch::{Fallback, Member, apply_fast, count_unknown, lowest, stored_hash};
+use crate::store::batch::{
+    Fallback, Member, SwapWhen, apply_fast, count_unknown, lowest, stored_hash,
+};
 use crate::store::{DbError, Reader};
 
 const META: &str = "
@@ -445,7 +447,7 @@ impl ReadModelDb {
     /// Switches every shadow member that has caught up with its active generation
     /// (same position or further) to active, drops the old tables, and returns the
     /// members still behind.
-    pub fn try_swap(&self, shadow: &Members) -> Result<Members, DbError> {
+    pub fn try_swap(&self, shadow: &Members, when: SwapWhen) -> Result<Members, DbError> {
         let Members::Shadow(list) = shadow else {
             return Ok(shadow.clone());
         };
@@ -457,7 +459,7 @@ impl ReadModelDb {
         for (name, generation) in list {
             let active = active_generation(&tx, name)?;
             let (live, _) = checkpoint_of(&tx, name, active)?;
-            if checkpoint_of(&tx, name, *generation)?.0 < live {
+            if when.behind(checkpoint_of(&tx, name, *generation)?.0, live) {
                 behind.push((name.clone(), *generation));
                 continue;
             }
