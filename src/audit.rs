@@ -266,9 +266,7 @@ pub struct RebuildArgs {
 }
 
 fn rfc3339(text: &str) -> Result<DateTime<Utc>, String> {
-    DateTime::parse_from_rfc3339(text)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| format!("`{text}` is not an RFC 3339 time like 2026-12-01T09:00:00Z ({e})"))
+    es_core::time::parse(text)
 }
 
 impl AuditCommand {

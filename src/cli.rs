@@ -43,13 +43,13 @@ struct UpArgs {
     #[arg(long, env = "PITLANE_DATA", default_value = "data")]
     data: std::path::PathBuf,
     /// The command service's gRPC address.
-    #[arg(long, env = "PITLANE_COMMAND_ADDR", default_value = "127.0.0.1:50051")]
+    #[arg(long, env = "PITLANE_COMMAND_ADDR", default_value = "127.0.0.1:50051", value_parser = socket_address("PITLANE_COMMAND_ADDR"))]
     command_addr: std::net::SocketAddr,
     /// The query service's gRPC address.
-    #[arg(long, env = "PITLANE_QUERY_ADDR", default_value = "127.0.0.1:50052")]
+    #[arg(long, env = "PITLANE_QUERY_ADDR", default_value = "127.0.0.1:50052", value_parser = socket_address("PITLANE_QUERY_ADDR"))]
     query_addr: std::net::SocketAddr,
     /// The REST API's (BFF) address.
-    #[arg(long, env = "PITLANE_BFF_ADDR", default_value = "127.0.0.1:8080")]
+    #[arg(long, env = "PITLANE_BFF_ADDR", default_value = "127.0.0.1:8080", value_parser = socket_address("PITLANE_BFF_ADDR"))]
     rest_addr: std::net::SocketAddr,
     /// Load a small realistic data set (into an empty store only).
     #[arg(long)]
@@ -82,7 +82,22 @@ impl UpArgs {
             #[command(flatten)]
             up: UpArgs,
         }
-        Ok(Defaults::try_parse_from(["pitlane"])?.up)
+        // A bad variable is said once, as clap says it for `pitlane up`.
+        Ok(Defaults::try_parse_from(["pitlane"])
+            .unwrap_or_else(|error| error.exit())
+            .up)
+    }
+}
+
+/// A socket address, or an error naming the variable that can also set it (clap names
+/// only the flag).
+fn socket_address(
+    variable: &'static str,
+) -> impl Fn(&str) -> Result<std::net::SocketAddr, String> + Clone + Send + Sync + 'static {
+    move |raw| {
+        raw.parse().map_err(|_| {
+            format!("`{raw}` is not a socket address like 127.0.0.1:8080 (the flag, or {variable})")
+        })
     }
 }
 

@@ -138,3 +138,29 @@ fn a_second_platform_on_a_data_directory_in_use_exits_naming_the_process_that_ho
     }
     assert!(stopped.expect("the first stops on SIGTERM").success());
 }
+
+#[test]
+fn a_bad_address_variable_is_named_once_and_nothing_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [&[][..], &["up"][..]] {
+        let output = Command::new(PITLANE)
+            .args(args)
+            .env("PITLANE_DATA", dir.path())
+            .env("PITLANE_BFF_ADDR", "nonsense")
+            .stdout(Stdio::null())
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {said}");
+        assert_eq!(
+            said.matches("PITLANE_BFF_ADDR").count(),
+            1,
+            "{args:?}: {said}"
+        );
+        assert_eq!(said.matches("error:").count(), 1, "{args:?}: {said}");
+        assert!(
+            said.contains("`nonsense` is not a socket address"),
+            "{said}"
+        );
+    }
+}

@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 /// A half-open time range in UTC (RFC 3339); two slots overlap when
 /// `a.start < b.end && a.end > b.start`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SlotDto {
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,

@@ -26,6 +26,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 /// A customer's contact details; name, telephone and a well-formed email are required.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RegisterCustomer {
     /// Chosen by the client (a UUID) or minted by the BFF when absent.
     pub customer_id: Option<Uuid>,
@@ -34,6 +35,7 @@ pub struct RegisterCustomer {
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Contact {
     pub name: String,
     #[serde(default)]

@@ -77,7 +77,8 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     Ok(value)
 }
 
-/// serde names a missing field in its message, with the parent's path: join them.
+/// serde names a missing field in its message, with the parent's path: join them. (An
+/// unknown field's path already ends with it.)
 fn field_of(path: &str, message: &str) -> String {
     let missing = message
         .strip_prefix("missing field `")
@@ -306,6 +307,7 @@ mod tests {
 
     #[derive(Debug, Deserialize)]
     #[allow(dead_code)]
+    #[serde(deny_unknown_fields)]
     struct Body {
         name: String,
         slot: Slot,
@@ -313,6 +315,7 @@ mod tests {
 
     #[derive(Debug, Deserialize)]
     #[allow(dead_code)]
+    #[serde(deny_unknown_fields)]
     struct Slot {
         start: chrono::DateTime<chrono::Utc>,
         end: chrono::DateTime<chrono::Utc>,
@@ -346,6 +349,21 @@ mod tests {
         );
         assert_eq!(wrong_type.field.as_deref(), Some("name"));
         assert_eq!(wrong_type.kind, ProblemKind::InvalidField);
+    }
+
+    #[test]
+    fn an_unknown_field_is_a_422_naming_it_at_its_path() {
+        let top = refusal(
+            r#"{"name": "x", "colour": "red", "slot": {"start": "2026-05-04T09:00:00Z", "end": "2026-05-04T10:00:00Z"}}"#,
+        );
+        assert_eq!(
+            (top.kind, top.field.as_deref()),
+            (ProblemKind::InvalidField, Some("colour"))
+        );
+        let nested = refusal(
+            r#"{"name": "x", "slot": {"start": "2026-05-04T09:00:00Z", "end": "2026-05-04T10:00:00Z", "tz": "CET"}}"#,
+        );
+        assert_eq!(nested.field.as_deref(), Some("slot.tz"));
     }
 
     #[test]

@@ -458,9 +458,7 @@ fn page_size(limit: u32) -> Result<usize, Status> {
 }
 
 fn instant(field: &'static str, text: &str) -> Result<DateTime<Utc>, Status> {
-    DateTime::parse_from_rfc3339(text.trim())
-        .map(|at| at.with_timezone(&Utc))
-        .map_err(|e| invalid(field, &format!("`{text}` is not an RFC 3339 time ({e})")))
+    es_core::time::parse(text.trim()).map_err(|message| invalid(field, &message))
 }
 
 fn optional_instant(field: &'static str, text: &str) -> Result<Option<DateTime<Utc>>, Status> {

@@ -28,8 +28,10 @@ pub struct EventFilter {
     /// e.g. `customer`.
     pub aggregate_type: Option<String>,
     /// Recorded at or after this instant (RFC 3339).
+    #[serde(default, deserialize_with = "es_core::time::deserialize_optional")]
     pub from: Option<DateTime<Utc>>,
     /// Recorded before this instant (RFC 3339).
+    #[serde(default, deserialize_with = "es_core::time::deserialize_optional")]
     pub to: Option<DateTime<Utc>>,
     /// Every event of one request (`X-Correlation-ID`).
     pub correlation_id: Option<String>,

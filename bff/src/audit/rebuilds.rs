@@ -23,6 +23,7 @@ pub const PROGRESS: &str = "/api/v1/audit/rebuilds";
 
 /// Which read models to rebuild.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RebuildRequest {
     /// Names as in the rebuilds' status (e.g. `customers`); empty or absent: all.
     #[serde(default)]

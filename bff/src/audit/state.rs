@@ -23,6 +23,7 @@ pub struct AsOfParams {
     /// After the event of this version (0: before the first event).
     pub version: Option<u64>,
     /// After every event recorded at or before this instant (RFC 3339).
+    #[serde(default, deserialize_with = "es_core::time::deserialize_optional")]
     pub at: Option<DateTime<Utc>>,
 }
 

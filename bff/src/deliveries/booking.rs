@@ -22,6 +22,7 @@ use crate::{command, query};
 /// A delivery on an active route; the driver and the van, when given, are booked in
 /// the same request, or nothing is created.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CreateDelivery {
     /// Chosen by the client (a UUID) or minted by the BFF when absent.
     pub delivery_id: Option<Uuid>,
@@ -35,12 +36,14 @@ pub struct CreateDelivery {
 
 /// The driver to (re)assign; only while the delivery is `picked_up`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AssignDriver {
     pub driver_id: Uuid,
 }
 
 /// The van to (re)assign; only while the delivery is `picked_up`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AssignVehicle {
     pub vehicle_license_number: String,
 }

@@ -17,12 +17,14 @@ use crate::state::AppState;
 
 /// The route checkpoint reached, by its location (must match the route's).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ReachCheckpoint {
     /// At most 200 characters.
     pub location: String,
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ProofOfDelivery {
     /// At most 200 characters.
     pub receiver_name: String,
@@ -31,12 +33,14 @@ pub struct ProofOfDelivery {
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct FailDelivery {
     /// At most 2000 characters.
     pub reason: String,
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ReportIncident {
     /// Chosen by the client (a UUID) or minted by the BFF when absent.
     pub incident_id: Option<Uuid>,
@@ -47,6 +51,7 @@ pub struct ReportIncident {
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ResolveIncident {
     /// At most 2000 characters.
     pub resolution: String,

@@ -22,6 +22,7 @@ use crate::{command, query};
 
 /// A new route, in `planning`; its scheduled end follows from its last checkpoint.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CreateRoute {
     /// Chosen by the client (a UUID) or minted by the BFF when absent.
     pub route_id: Option<Uuid>,
@@ -33,6 +34,7 @@ pub struct CreateRoute {
 /// A route's details; only while `planning`, and every checkpoint must stay after
 /// the scheduled start.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct UpdateRoute {
     pub origin: String,
     pub destination: String,
@@ -42,6 +44,7 @@ pub struct UpdateRoute {
 /// A checkpoint to add while `planning`: sequences are positive, unique and increasing;
 /// each expected time is after the scheduled start and the previous checkpoint's.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AddCheckpoint {
     pub sequence: u32,
     /// At most 200 characters.
@@ -51,6 +54,7 @@ pub struct AddCheckpoint {
 
 /// The checkpoint's new location and expected time (same rules as adding one).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct UpdateCheckpoint {
     pub location: String,
     pub expected_at: DateTime<Utc>,

@@ -17,6 +17,7 @@ use crate::{command, query};
 
 /// A driver, registered active.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RegisterDriver {
     /// Chosen by the client (a UUID) or minted by the BFF when absent.
     pub driver_id: Option<Uuid>,
@@ -25,6 +26,7 @@ pub struct RegisterDriver {
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct DriverDetails {
     pub name: String,
     /// The driving licence's number (not a vehicle's license plate).

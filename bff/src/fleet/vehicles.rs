@@ -19,6 +19,7 @@ use crate::{command, query};
 
 /// A customer's car (with its owner) or one of the operator's fleet vans (no owner).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RegisterVehicle {
     /// Three groups of 1–3 digits or letters joined by hyphens, e.g. `AB-123-C`;
     /// case-insensitive, stored upper-case. The vehicle's id.
@@ -32,6 +33,7 @@ pub struct RegisterVehicle {
 
 /// Replaces brand, model and owner; the license number never changes.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct UpdateVehicle {
     pub brand: String,
     pub model: String,
@@ -41,6 +43,7 @@ pub struct UpdateVehicle {
 
 /// `available` ↔ `out_of_service`; whether a van is busy comes from its schedule.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ChangeVehicleStatus {
     pub status: VehicleStatus,
 }

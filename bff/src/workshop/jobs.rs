@@ -22,6 +22,7 @@ use crate::state::AppState;
 
 /// A maintenance job to plan on the path's date.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PlanJob {
     /// Chosen by the client (a UUID) or minted by the BFF when absent.
     pub job_id: Option<Uuid>,
@@ -38,12 +39,14 @@ pub struct PlanJob {
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AssignTechnician {
     /// An active technician holding the job's category.
     pub technician_id: Uuid,
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct FinishJob {
     pub actual_start: DateTime<Utc>,
     /// After `actual_start`.
@@ -53,6 +56,7 @@ pub struct FinishJob {
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CancelJob {
     pub reason: String,
 }

@@ -17,6 +17,7 @@ use crate::{command, query};
 
 /// A technician, registered active, with at least one skill.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RegisterTechnician {
     /// Chosen by the client (a UUID) or minted by the BFF when absent.
     pub technician_id: Option<Uuid>,
@@ -27,6 +28,7 @@ pub struct RegisterTechnician {
 
 /// Replaces name and skills.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct UpdateTechnician {
     pub name: String,
     pub skills: Vec<ServiceCategory>,

@@ -44,8 +44,17 @@ pub fn required_time(
     let nanos = u32::try_from(value.nanos)
         .map_err(|_| FieldError::new(field, "has negative nanoseconds"))?;
     DateTime::from_timestamp(value.seconds, nanos)
-        .ok_or_else(|| FieldError::new(field, "is out of range"))
+        .filter(|at| within_operation(at.date_naive()))
+        .ok_or_else(|| FieldError::new(field, OUTSIDE_OPERATION))
 }
+
+/// The dates an operator plans and records on: 2000-01-01 to 2099-12-31 (UTC). Jobs
+/// in year 1 or 9999 and routes in year −1 are typing mistakes, refused naming the field.
+pub fn within_operation(date: chrono::NaiveDate) -> bool {
+    (2000..=2099).contains(&chrono::Datelike::year(&date))
+}
+
+pub const OUTSIDE_OPERATION: &str = "must be between 2000-01-01 and 2099-12-31 (UTC)";
 
 /// A required slot field: both ends present and `start < end`.
 pub fn required_slot(field: &str, value: Option<v1::Timeslot>) -> Result<Timeslot, FieldError> {
@@ -87,17 +96,35 @@ mod tests {
     fn a_slot_ending_before_it_starts_names_its_end() {
         let slot = v1::Timeslot {
             start: Some(prost_types::Timestamp {
-                seconds: 100,
+                seconds: 1_800_000_100,
                 nanos: 0,
             }),
             end: Some(prost_types::Timestamp {
-                seconds: 50,
+                seconds: 1_800_000_050,
                 nanos: 0,
             }),
         };
         assert_eq!(
             required_slot("slot", Some(slot)).unwrap_err().field,
             "slot.end"
+        );
+    }
+
+    #[test]
+    fn a_time_outside_the_operators_years_is_refused_naming_the_field() {
+        let at = |seconds| Some(prost_types::Timestamp { seconds, nanos: 0 });
+        // 1970, 0001-01-01, 9999-12-31 and 2100-01-01.
+        for seconds in [0, -62_135_596_800, 253_402_214_400, 4_102_444_800] {
+            let refused = required_time("slot.start", at(seconds)).unwrap_err();
+            assert_eq!(
+                (refused.field.as_str(), refused.message.as_str()),
+                ("slot.start", OUTSIDE_OPERATION),
+                "{seconds}"
+            );
+        }
+        assert!(
+            required_time("slot.start", at(1_800_000_000)).is_ok(),
+            "2027"
         );
     }
 

@@ -13,9 +13,12 @@ pub struct PlanningDate(NaiveDate);
 
 impl PlanningDate {
     pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
-        NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
-            .map(PlanningDate)
-            .map_err(|_| FieldError::new(field, "must be a date as yyyy-mm-dd"))
+        let date = NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
+            .map_err(|_| FieldError::new(field, "must be a date as yyyy-mm-dd"))?;
+        if !super::input::within_operation(date) {
+            return Err(FieldError::new(field, super::input::OUTSIDE_OPERATION));
+        }
+        Ok(PlanningDate(date))
     }
 
     pub fn date(&self) -> NaiveDate {
@@ -54,5 +57,21 @@ mod tests {
         );
         assert!(PlanningDate::parse("date", "2026-02-30").is_err());
         assert!(PlanningDate::parse("date", "21-11-2026").is_err());
+    }
+
+    #[test]
+    fn dates_outside_the_operators_years_are_refused_naming_the_bounds() {
+        for raw in ["0001-01-01", "1999-12-31", "2100-01-01", "9999-12-31"] {
+            let refused = PlanningDate::parse("date", raw).unwrap_err();
+            assert_eq!(refused.field, "date", "{raw}");
+            assert!(
+                refused
+                    .message
+                    .contains("between 2000-01-01 and 2099-12-31"),
+                "{raw}"
+            );
+        }
+        assert!(PlanningDate::parse("date", "2000-01-01").is_ok());
+        assert!(PlanningDate::parse("date", "2099-12-31").is_ok());
     }
 }

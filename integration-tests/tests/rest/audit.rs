@@ -192,6 +192,30 @@ async fn the_log_is_filtered_by_event_type_correlation_id_actor_and_time_recorde
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_time_that_is_not_rfc_3339_gets_the_message_the_cli_gives_naming_the_parameter() {
+    let app = spawn_platform().await;
+    let stream_id = renamed_customer(&app).await;
+    for (path, field) in [
+        (
+            format!("/api/v1/audit/streams/{stream_id}/state?at=yesterday"),
+            "at",
+        ),
+        ("/api/v1/audit/events?from=yesterday".to_owned(), "from"),
+    ] {
+        let refused = app.get(&path).await.expect(400);
+        assert_eq!(refused.body["field"], field, "{}", refused.body);
+        assert!(
+            refused.body["detail"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("`yesterday` is not an RFC 3339 time like 2026-12-01T09:00:00Z"),
+            "{}",
+            refused.body
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_state_as_of_version_1_is_the_registration_and_a_diff_names_the_renamed_field() {
     let app = spawn_platform().await;
     let stream_id = renamed_customer(&app).await;

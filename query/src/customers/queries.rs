@@ -30,6 +30,14 @@ pub fn list_customers(
 
     let mut select = Select::from(&CUSTOMERS);
     let search = request.search.trim();
+    // A NUL would cut the pattern short in the database (matching everyone); no
+    // name, email or city holds a control character anyway.
+    if search.chars().any(char::is_control) {
+        return Err(QueryError::invalid(
+            "search",
+            "must not contain control characters",
+        ));
+    }
     if !search.is_empty() {
         select = select.filter(Filter::AnyOf(
             ["name", "email", "city"]
@@ -168,6 +176,18 @@ mod tests {
             ["Ada Lovelace"]
         );
         assert_eq!(list(&db, search("nobody")).unwrap().page.unwrap().total, 0);
+    }
+
+    #[test]
+    fn a_search_with_a_control_character_is_refused_naming_it_not_a_match_for_everyone() {
+        let db = db();
+        for text in ["\0", "Ada\u{0}", "\u{7}"] {
+            let refused = list(&db, search(text)).unwrap_err();
+            assert!(
+                matches!(&refused, QueryError::Invalid { field, .. } if field == "search"),
+                "{text:?}: {refused:?}"
+            );
+        }
     }
 
     #[test]
