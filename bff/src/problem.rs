@@ -284,7 +284,12 @@ impl From<tonic::Status> for ApiError {
         } else {
             detail.message.clone()
         };
-        let field = (!detail.field.is_empty()).then(|| detail.field.clone());
+        // The services' `wait_for` is what REST clients send as a consistency token.
+        let field = match detail.field.as_str() {
+            "" => None,
+            token if token.starts_with("wait_for") => Some("X-Consistency-Token".to_owned()),
+            field => Some(field.to_owned()),
+        };
         let reason = (!detail.reason.is_empty()).then(|| detail.reason.clone());
         let kind = match status.code() {
             Code::InvalidArgument | Code::OutOfRange => ProblemKind::InvalidField,

@@ -191,7 +191,7 @@ impl App {
         let live = Arc::new(StatusBoard::new("read-models"));
         let rebuilds = Rebuilds::new(
             db.clone(),
-            rebuild_source,
+            rebuild_source.clone(),
             RetryPolicy::default(),
             live.clone(),
         );
@@ -199,6 +199,7 @@ impl App {
         let service = QueryService::new(
             db.clone(),
             live.clone(),
+            rebuild_source.clone(),
             rebuilds,
             config.consistency_timeout,
         );

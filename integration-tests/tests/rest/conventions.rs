@@ -123,6 +123,38 @@ async fn a_get_with_the_commands_token_reads_the_write_by_header_or_query() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_no_write_has_reached_is_refused_at_once_not_after_the_wait() {
+    let app = spawn_platform().await;
+    let created = app.post("/api/v1/customers", ada()).await.expect(201);
+    let id = created.body["id"].as_str().unwrap();
+    let beyond = format!("customer-{id}:1:9999");
+    let started = std::time::Instant::now();
+
+    let refused = app
+        .get_after(&format!("/api/v1/customers/{id}"), &beyond)
+        .await
+        .expect(422);
+
+    assert_eq!(
+        refused.body["field"], "X-Consistency-Token",
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("beyond the log's head"),
+        "{}",
+        refused.body
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "at once, not after the 5 s wait"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_openapi_document_and_swagger_ui_are_served() {
     let app = spawn_platform().await;
     let document = app.get("/api/openapi.json").await.expect(200);

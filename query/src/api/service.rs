@@ -7,7 +7,7 @@ use std::time::Duration;
 use contracts::v1::query_server::Query;
 use contracts::v1::{self, *};
 use es_core::envelope::now;
-use es_core::projection::StatusBoard;
+use es_core::projection::{EventSource, StatusBoard};
 use tonic::{Request, Response, Status};
 
 use super::QueryError;
@@ -19,20 +19,25 @@ use crate::store::{DbError, ReadModelStore, Reader};
 pub struct QueryService {
     db: ReadModelStore,
     live: Arc<StatusBoard>,
+    log: Arc<dyn EventSource>,
     rebuilds: Rebuilds,
     timeout: Duration,
 }
 
 impl QueryService {
+    /// `log` answers the log's head (the command service), to refuse a consistency
+    /// token no write has reached.
     pub fn new(
         db: ReadModelStore,
         live: Arc<StatusBoard>,
+        log: Arc<dyn EventSource>,
         rebuilds: Rebuilds,
         timeout: Duration,
     ) -> Self {
         Self {
             db,
             live,
+            log,
             rebuilds,
             timeout,
         }
@@ -48,7 +53,7 @@ impl QueryService {
         tokens: &[v1::ConsistencyToken],
         query: impl FnOnce(&mut dyn Reader) -> Result<T, QueryError> + Send + 'static,
     ) -> Result<Response<T>, Status> {
-        wait_for(&self.live, tokens, self.timeout).await?;
+        wait_for(&self.live, self.log.as_ref(), tokens, self.timeout).await?;
         self.db
             .read(query)
             .await
@@ -301,7 +306,13 @@ impl Query for QueryService {
         &self,
         request: Request<ProjectionStatusRequest>,
     ) -> Result<Response<ProjectionStatusReply>, Status> {
-        wait_for(&self.live, &request.into_inner().wait_for, self.timeout).await?;
+        wait_for(
+            &self.live,
+            self.log.as_ref(),
+            &request.into_inner().wait_for,
+            self.timeout,
+        )
+        .await?;
         let live = self.live.snapshot();
         let rebuilding = self.rebuilds.progress();
         let db = self.db.clone();

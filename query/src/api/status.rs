@@ -56,3 +56,26 @@ fn status(code: Code, reason: &str, field: String, message: String) -> Status {
         .on_field(field)
         .into_status(code)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wait_that_timed_out_is_unavailable_with_a_retry_hint_in_metadata_and_details() {
+        let status = Status::from(Wait::TimedOut {
+            position: 9,
+            reached: 7,
+        });
+        assert_eq!(status.code(), Code::Unavailable);
+        assert_eq!(status.metadata().get("retry-after").unwrap(), "1");
+        let detail = ErrorDetail::of(&status).expect("a detail");
+        assert_eq!(detail.reason, "consistency_timeout");
+        assert_eq!(detail.retry_after, Some(std::time::Duration::from_secs(1)));
+        assert!(
+            detail.message.contains("reached position 7, not yet 9"),
+            "{}",
+            detail.message
+        );
+    }
+}
