@@ -53,6 +53,28 @@ pub enum ProblemKind {
 }
 
 impl ProblemKind {
+    /// Every kind, for the pages that describe them (`/problems/{slug}`).
+    pub const ALL: [ProblemKind; 18] = [
+        ProblemKind::MalformedRequest,
+        ProblemKind::InvalidField,
+        ProblemKind::UnsupportedMediaType,
+        ProblemKind::PayloadTooLarge,
+        ProblemKind::Unauthenticated,
+        ProblemKind::Forbidden,
+        ProblemKind::NotFound,
+        ProblemKind::MethodNotAllowed,
+        ProblemKind::AlreadyExists,
+        ProblemKind::RuleViolation,
+        ProblemKind::ScheduleConflict,
+        ProblemKind::ConcurrencyConflict,
+        ProblemKind::VersionMismatch,
+        ProblemKind::RateLimited,
+        ProblemKind::ResourceBusy,
+        ProblemKind::ConsistencyTimeout,
+        ProblemKind::UpstreamUnavailable,
+        ProblemKind::UpstreamError,
+    ];
+
     pub fn slug(self) -> &'static str {
         match self {
             ProblemKind::MalformedRequest => "malformed-request",
@@ -99,7 +121,73 @@ impl ProblemKind {
         }
     }
 
-    fn title(self) -> &'static str {
+    /// What the problem means and what a client does about it: the page its `type`
+    /// URI resolves to.
+    pub fn description(self) -> &'static str {
+        match self {
+            ProblemKind::MalformedRequest => {
+                "The request could not be read: malformed JSON, a header, query or path parameter that does not parse. `field` names the part at fault. Fix the request; sending it again unchanged fails the same way."
+            }
+            ProblemKind::InvalidField => {
+                "The request was read, but a value is wrong: a missing or unknown field, a wrong type, a value out of range. `field` names it (a JSON path such as `slot.end`). Fix that value and send again."
+            }
+            ProblemKind::UnsupportedMediaType => {
+                "Bodies are JSON: send `Content-Type: application/json`."
+            }
+            ProblemKind::PayloadTooLarge => {
+                "The body is larger than the server accepts (`PITLANE_BODY_LIMIT_BYTES`). Send less."
+            }
+            ProblemKind::Unauthenticated => {
+                "Every /api/v1 operation needs `Authorization: Bearer TOKEN`; the token is missing, expired, for another audience, or signed by a key the server does not trust. `WWW-Authenticate` says which. Get a fresh token."
+            }
+            ProblemKind::Forbidden => {
+                "The token is valid, but none of its roles may do this (each operation lists the roles it admits in the OpenAPI document), or a driver asked about another driver's delivery."
+            }
+            ProblemKind::NotFound => {
+                "Nothing is there: no such resource (yet: a write you just made is read with its consistency token), or no such endpoint."
+            }
+            ProblemKind::MethodNotAllowed => {
+                "The path exists but does not take this method; `Allow` lists those it takes."
+            }
+            ProblemKind::AlreadyExists => {
+                "A resource with this id already exists. Choose another id, or read the existing one."
+            }
+            ProblemKind::RuleViolation => {
+                "A business rule of the domain refused the command in the resource's current state (e.g. finishing a job that was cancelled). `reason` names the rule; `detail` says it in words. Sending it again fails the same way until the state changes."
+            }
+            ProblemKind::ScheduleConflict => {
+                "A driver, vehicle or technician is already booked in an overlapping slot. `conflicting_id` and `conflicting_slot` name the job or delivery that holds it. Pick another resource or slot."
+            }
+            ProblemKind::ConcurrencyConflict => {
+                "Someone else changed the resource at the same time and the server gave up retrying. Read it again and retry."
+            }
+            ProblemKind::VersionMismatch => {
+                "`If-Match` named a version the resource is no longer at: it changed since you read it. Read it again (its `ETag`), then decide."
+            }
+            ProblemKind::RateLimited => {
+                "Too many requests from this caller. Wait for `Retry-After` seconds."
+            }
+            ProblemKind::ResourceBusy => {
+                "Another request is booking the same driver, vehicle or technician right now; nothing was done. Retry after `Retry-After`."
+            }
+            ProblemKind::ConsistencyTimeout => {
+                "The read models had not yet applied the write your consistency token names when the wait ran out. Nothing is wrong: retry after `Retry-After`."
+            }
+            ProblemKind::UpstreamUnavailable => {
+                "A backend service is down, slow, or its circuit is open. Nothing was done unless the request was idempotent and retried. Retry after `Retry-After`."
+            }
+            ProblemKind::UpstreamError => {
+                "A backend service failed in a way that is not the client's fault. Operators find it in the logs by the response's `X-Correlation-ID`."
+            }
+        }
+    }
+
+    /// The kind whose `type` is `/problems/{slug}`.
+    pub fn from_slug(slug: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.slug() == slug)
+    }
+
+    pub fn title(self) -> &'static str {
         match self {
             ProblemKind::MalformedRequest => "The request could not be read",
             ProblemKind::InvalidField => "A field has an invalid value",

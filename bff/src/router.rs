@@ -78,6 +78,8 @@ pub fn router(state: AppState) -> Router {
                 title: Some("Pitlane REST API"),
             },
         ))
+        .route("/problems/{slug}", get(problem_page))
+        .layer(middleware::from_fn(docs_without_slash))
         .layer(cors)
         .layer(middleware::from_fn(correlation::middleware))
         .layer(CatchPanicLayer::custom(|_| {
@@ -87,6 +89,38 @@ pub fn router(state: AppState) -> Router {
             )
             .into_response()
         }))
+}
+
+/// `/docs/` is `/docs`: Swagger UI's page links its assets relative to the prefix, so
+/// under a trailing slash they would not load (a blank page).
+async fn docs_without_slash(
+    request: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    if request.uri().path() == "/docs/" {
+        return axum::response::Redirect::permanent("/docs").into_response();
+    }
+    next.run(request).await
+}
+
+/// The page a problem's `type` URI (`/problems/schedule-conflict`) resolves to: what
+/// the problem means and what to do about it. Public, like the OpenAPI document.
+async fn problem_page(
+    axum::extract::Path(slug): axum::extract::Path<String>,
+) -> axum::response::Response {
+    let Some(kind) = ProblemKind::from_slug(&slug) else {
+        return ApiError::new(ProblemKind::NotFound, format!("no problem type `{slug}`"))
+            .into_response();
+    };
+    let page = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\n\
+         <body><h1>{title}</h1><p>HTTP {status} · <code>/problems/{slug}</code></p><p>{description}</p></body></html>\n",
+        title = kind.title(),
+        status = kind.status().as_u16(),
+        slug = kind.slug(),
+        description = kind.description(),
+    );
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response()
 }
 
 /// Every REST route with its OpenAPI description.

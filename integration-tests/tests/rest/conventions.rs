@@ -183,6 +183,70 @@ async fn the_openapi_document_and_swagger_ui_are_served() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn swagger_ui_loads_with_every_asset_at_docs_and_at_docs_with_a_slash() {
+    let app = spawn_platform().await;
+    for path in ["/docs", "/docs/"] {
+        let page = app
+            .http
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 200, "{path}");
+        let html = page.text().await.unwrap();
+        let assets: Vec<&str> = html
+            .split(['"', '\''])
+            .filter(|part| part.starts_with("/docs/") && part.contains('.'))
+            .collect();
+        assert!(assets.len() >= 2, "{path}: {html}");
+        for asset in assets {
+            let loaded = app
+                .http
+                .get(format!("{}{asset}", app.base))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(loaded.status(), 200, "{path} links {asset}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_problems_type_resolves_to_a_page_describing_it() {
+    let app = spawn_platform().await;
+    let refused = app
+        .post("/api/v1/customers", json!({"name": ""}))
+        .await
+        .expect(422);
+    let kind = refused.body["type"].as_str().unwrap().to_owned();
+    assert_eq!(kind, "/problems/invalid-field");
+    for kind in [
+        kind.as_str(),
+        "/problems/schedule-conflict",
+        "/problems/rate-limited",
+    ] {
+        let page = app
+            .http
+            .get(format!("{}{kind}", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 200, "{kind}");
+        assert!(
+            page.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html"),
+            "{kind}"
+        );
+        let text = page.text().await.unwrap();
+        assert!(text.contains(&format!("<code>{kind}</code>")), "{text}");
+    }
+    let unknown = app.get("/problems/no-such-problem").await.expect(404);
+    assert_eq!(unknown.body["type"], "/problems/not-found");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ready_reports_both_upstreams_the_event_store_and_the_projections() {
     let app = spawn_platform().await;
     app.get("/health/live").await.expect(200);
