@@ -47,7 +47,9 @@ pub async fn wait_for(
             (newest, newest_at) = (token.position, i);
         }
     }
-    if board.position() >= newest {
+    // Most reads of one's own write are answered within milliseconds: only a token
+    // still unreached after a short wait costs a question to the log.
+    if board.position() >= newest || board.wait_for(newest, timeout.min(QUICK)).await {
         return Ok(());
     }
     if newest > board.snapshot().head
@@ -71,6 +73,8 @@ pub async fn wait_for(
 
 /// How long the log's head may take to answer (else the query just waits).
 const HEAD_TIMEOUT: Duration = Duration::from_secs(1);
+/// How long a token may wait before the log is asked whether any write reached it.
+const QUICK: Duration = Duration::from_millis(50);
 
 #[cfg(test)]
 mod tests {
