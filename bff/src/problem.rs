@@ -299,6 +299,16 @@ impl ApiError {
         }
     }
 
+    /// A wrong value the service found in the path parameter `name` is a 400, like
+    /// every unreadable path segment (`/customers/0` and `/vehicles/0` alike): the
+    /// request names no resource at all.
+    pub fn in_path(mut self, name: &str) -> Self {
+        if self.kind == ProblemKind::InvalidField && self.field.as_deref() == Some(name) {
+            self.kind = ProblemKind::MalformedRequest;
+        }
+        self
+    }
+
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
         self.field = Some(field.into());
         self

@@ -168,6 +168,7 @@ pub async fn register_vehicle(
         ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it changed since")),
     responses(
         (status = 200, description = "Updated", body = CommandResult),
+        (status = 400, description = "The path names no license number", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such vehicle", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Changed since the If-Match version", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field is invalid, or the owner is no registered customer", body = Problem, content_type = "application/problem+json")))]
@@ -187,7 +188,9 @@ pub async fn update_vehicle(
         owner_customer_id: owner,
         idempotency_key: ctx.idempotency_key.clone(),
     };
-    let reply = command!(state, ctx, fleet.update_vehicle(request)).await?;
+    let reply = command!(state, ctx, fleet.update_vehicle(request))
+        .await
+        .map_err(|e| e.in_path("license_number"))?;
     Ok(Accepted::ok(license_number, &reply))
 }
 
@@ -199,6 +202,7 @@ pub async fn update_vehicle(
         ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it changed since")),
     responses(
         (status = 200, description = "Changed", body = CommandResult),
+        (status = 400, description = "The path names no license number", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such vehicle", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The change is refused in the vehicle's state", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Changed since the If-Match version", body = Problem, content_type = "application/problem+json"),
@@ -215,7 +219,9 @@ pub async fn change_vehicle_status(
         status: body.status.to_proto(),
         idempotency_key: ctx.idempotency_key.clone(),
     };
-    let reply = command!(state, ctx, fleet.change_vehicle_status(request)).await?;
+    let reply = command!(state, ctx, fleet.change_vehicle_status(request))
+        .await
+        .map_err(|e| e.in_path("license_number"))?;
     Ok(Accepted::ok(license_number, &reply))
 }
 
@@ -261,6 +267,7 @@ pub async fn list_vehicles(
         ("after" = Option<String>, Query, description = "A consistency token to wait for")),
     responses(
         (status = 200, description = "The vehicle", body = VehicleView),
+        (status = 400, description = "The path names no license number", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such vehicle", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_vehicle(
     State(state): State<AppState>,
@@ -275,7 +282,8 @@ pub async fn get_vehicle(
             license_number: license(&license_number),
         })
     )
-    .await?;
+    .await
+    .map_err(|e| e.in_path("license_number"))?;
     Ok(with_etag(vehicle.version, VehicleView::from(vehicle)))
 }
 

@@ -389,3 +389,16 @@ async fn an_unreachable_query_service_is_a_503_with_retry_after_not_a_hang() {
         .unwrap();
     assert_eq!(ready.status(), 503);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_path_segment_that_names_nothing_is_a_400_naming_it_for_every_resource() {
+    let app = spawn_platform().await;
+    for (path, field) in [
+        ("/api/v1/customers/0", "customer_id"),
+        ("/api/v1/vehicles/0", "license_number"),
+        ("/api/v1/drivers/0", "driver_id"),
+    ] {
+        let refused = app.get(path).await.expect(400);
+        assert_eq!(refused.body["field"], field, "{path}: {}", refused.body);
+    }
+}
