@@ -102,6 +102,7 @@ fn socket_address(
 }
 
 async fn run_platform(args: UpArgs) -> anyhow::Result<()> {
+    let stop = shutdown_signal();
     crate::telemetry::init();
     // The BFF's other settings (rate limit, CORS, timeouts…) come from the environment.
     // Every service trusts the data directory's development issuer, unless AUTH_ISSUER
@@ -156,61 +157,75 @@ async fn run_platform(args: UpArgs) -> anyhow::Result<()> {
         platform.query_addr
     );
     println!("Ctrl-C stops it.");
-    shutdown_signal().await;
+    stop.await;
     platform.stop().await
 }
 
 async fn run_query_service() -> anyhow::Result<()> {
+    let stop = shutdown_signal();
     crate::telemetry::init();
     let config = query::config::Config::from_env()?;
     let app = query::startup::build(config).await?;
     println!("query service (gRPC) on {}", app.local_addr());
-    app.run_until_stopped(shutdown_signal()).await
+    app.run_until_stopped(stop).await
 }
 
 async fn run_bff() -> anyhow::Result<()> {
+    let stop = shutdown_signal();
     crate::telemetry::init();
     let config = bff::Config::from_env()?;
     let app = bff::build(config).await?;
     println!("REST API (BFF) on http://{}/api/v1", app.local_addr());
-    app.run_until_stopped(shutdown_signal()).await
+    app.run_until_stopped(stop).await
 }
 
 async fn run_command_service() -> anyhow::Result<()> {
+    let stop = shutdown_signal();
     crate::telemetry::init();
     let config = command::config::Config::from_env()?;
     let app = command::startup::build(config).await?;
     println!("command service (gRPC) on {}", app.local_addr());
-    app.run_until_stopped(shutdown_signal()).await
+    app.run_until_stopped(stop).await
 }
 
-/// Resolves on Ctrl-C or SIGTERM (what `docker stop` sends).
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
+/// Resolves on Ctrl-C or SIGTERM (what `docker stop` sends). The handlers are installed
+/// when this is called, not when it is first awaited: called before a service binds its
+/// port, a SIGTERM that arrives as soon as the port answers stops it gracefully instead
+/// of killing it (the default action of a signal nobody handles yet).
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
+    #[cfg(unix)]
+    let signals = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        )
+    };
+    async move {
+        #[cfg(unix)]
+        {
+            let (interrupt, terminate) = signals;
+            let received = |signal: std::io::Result<tokio::signal::unix::Signal>, name| async move {
+                match signal {
+                    Ok(mut signal) => drop(signal.recv().await),
+                    Err(error) => {
+                        tracing::error!(%error, "cannot listen for {name}");
+                        std::future::pending::<()>().await;
+                    }
+                }
+            };
+            tokio::select! {
+                () = received(interrupt, "Ctrl-C") => {},
+                () = received(terminate, "SIGTERM") => {},
+            }
+        }
+        #[cfg(not(unix))]
         if let Err(error) = tokio::signal::ctrl_c().await {
             tracing::error!(%error, "cannot listen for Ctrl-C");
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(error) => {
-                tracing::error!(%error, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+        tracing::info!("shutting down");
     }
-    tracing::info!("shutting down");
 }
 
 /// `PITLANE_ON_DIVERGED` (`wait` or `rebuild`), as the query service reads it.

@@ -136,7 +136,14 @@ fn a_second_platform_on_a_data_directory_in_use_exits_naming_the_process_that_ho
     if stopped.is_none() {
         let _ = first.kill();
     }
-    assert!(stopped.expect("the first stops on SIGTERM").success());
+    let status = stopped.expect("the first stops on SIGTERM");
+    if !status.success() {
+        let mut said = String::new();
+        if let Some(mut stderr) = first.stderr.take() {
+            let _ = std::io::Read::read_to_string(&mut stderr, &mut said);
+        }
+        panic!("the first did not stop cleanly ({status}): {said}");
+    }
 }
 
 #[test]
