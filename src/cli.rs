@@ -117,7 +117,7 @@ async fn run_platform(args: UpArgs) -> anyhow::Result<()> {
         command_addr: args.command_addr,
         query_addr: args.query_addr,
         bff,
-        on_diverged: on_diverged()?,
+        on_diverged: query::config::OnDiverged::from_lookup(|name| std::env::var(name).ok())?,
     })
     .await?;
     if args.demo {
@@ -225,14 +225,5 @@ pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'stat
             std::future::pending::<()>().await;
         }
         tracing::info!("shutting down");
-    }
-}
-
-/// `PITLANE_ON_DIVERGED` (`wait` or `rebuild`), as the query service reads it.
-fn on_diverged() -> anyhow::Result<query::config::OnDiverged> {
-    match std::env::var("PITLANE_ON_DIVERGED") {
-        Ok(raw) if !raw.trim().is_empty() => query::config::OnDiverged::parse(&raw)
-            .map_err(|message| anyhow::anyhow!("PITLANE_ON_DIVERGED: {message}")),
-        _ => Ok(query::config::OnDiverged::default()),
     }
 }

@@ -52,7 +52,19 @@ pub enum OnDiverged {
 }
 
 impl OnDiverged {
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    /// `PITLANE_ON_DIVERGED` as `lookup` finds it (`wait` when unset); also read by
+    /// `pitlane up`.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        match lookup("PITLANE_ON_DIVERGED").filter(|v| !v.trim().is_empty()) {
+            None => Ok(OnDiverged::default()),
+            Some(raw) => OnDiverged::parse(&raw).map_err(|message| ConfigError {
+                variable: "PITLANE_ON_DIVERGED",
+                message,
+            }),
+        }
+    }
+
+    fn parse(raw: &str) -> Result<Self, String> {
         match raw.trim() {
             "wait" => Ok(OnDiverged::Wait),
             "rebuild" => Ok(OnDiverged::Rebuild),
@@ -180,8 +192,7 @@ impl Config {
         };
         let auth = identity::AuthSettings::from_lookup(&lookup, &data_dir)?;
         let tls = identity::tls::TlsSettings::from_lookup(&lookup)?;
-        let on_diverged = OnDiverged::parse(&get("PITLANE_ON_DIVERGED", "wait"))
-            .map_err(|message| malformed("PITLANE_ON_DIVERGED", message))?;
+        let on_diverged = OnDiverged::from_lookup(&lookup)?;
         Ok(Config {
             listen,
             read_models,

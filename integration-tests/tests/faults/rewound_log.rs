@@ -45,31 +45,41 @@ fn restore(backup: &Path, data: &Path) {
     std::fs::copy(backup, data.join("events.db")).unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn read_models_ahead_of_a_restored_older_log_stop_and_say_where_the_log_ends() {
+/// A platform that held `before + after` drivers' events, stopped, its store then
+/// replaced by a backup taken after the first `before`: the read models stay ahead.
+/// Returns the temporary directory and the data directory inside it.
+async fn restored_older_log(
+    before: usize,
+    after: usize,
+) -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let backup = dir.path().join("backup.db");
-
     let platform = Platform::start(PlatformConfig::ephemeral(data.clone()))
         .await
         .unwrap();
-    register_drivers(&platform, 3).await;
-    back_up(&data, &backup); // the backup holds 3 events
-    register_drivers(&platform, 4).await;
+    register_drivers(&platform, before).await;
+    back_up(&data, &backup);
+    register_drivers(&platform, after).await;
+    let all = (before + after) as u64;
     assert!(
         platform
             .read_models
-            .wait_for(7, Duration::from_secs(10))
+            .wait_for(all, Duration::from_secs(10))
             .await,
-        "the read models hold all 7 events"
+        "the read models hold all {all} events"
     );
     platform.stop().await.unwrap();
-
     // The store's writer thread finishes after the services have stopped.
     tokio::time::sleep(Duration::from_secs(1)).await;
     // The operator restores the older backup of the log; the read models stay.
     restore(&backup, &data);
+    (dir, data)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_models_ahead_of_a_restored_older_log_stop_and_say_where_the_log_ends() {
+    let (_dir, data) = restored_older_log(3, 4).await;
 
     let platform = Platform::start(PlatformConfig::ephemeral(data.clone()))
         .await
@@ -178,24 +188,7 @@ async fn agree_with_the_log(platform: &Platform, drivers: u64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn configured_to_rebuild_the_read_models_become_the_restored_log_by_themselves() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let backup = dir.path().join("backup.db");
-    let platform = Platform::start(PlatformConfig::ephemeral(data.clone()))
-        .await
-        .unwrap();
-    register_drivers(&platform, 2).await;
-    back_up(&data, &backup);
-    register_drivers(&platform, 3).await;
-    assert!(
-        platform
-            .read_models
-            .wait_for(5, Duration::from_secs(10))
-            .await
-    );
-    platform.stop().await.unwrap();
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    restore(&backup, &data);
+    let (_dir, data) = restored_older_log(2, 3).await;
 
     let config = PlatformConfig {
         on_diverged: query::config::OnDiverged::Rebuild,
@@ -210,24 +203,7 @@ async fn configured_to_rebuild_the_read_models_become_the_restored_log_by_themse
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn read_models_over_a_restored_log_written_past_their_checkpoint_stop_at_the_differing_event()
 {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let backup = dir.path().join("backup.db");
-    let platform = Platform::start(PlatformConfig::ephemeral(data.clone()))
-        .await
-        .unwrap();
-    register_drivers(&platform, 3).await;
-    back_up(&data, &backup);
-    register_drivers(&platform, 4).await;
-    assert!(
-        platform
-            .read_models
-            .wait_for(7, Duration::from_secs(10))
-            .await
-    );
-    platform.stop().await.unwrap();
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    restore(&backup, &data);
+    let (_dir, data) = restored_older_log(3, 4).await;
 
     // Back up on the older log, which clients write to: it grows past position 7 with
     // events the read models have never seen at positions 4 to 7.
