@@ -1,8 +1,9 @@
-//! Pitlane's wire contracts: the `.proto` files under `proto/pitlane/v1/` and the
-//! gRPC code generated from them for the command API (`CustomerCommands`,
+//! Pitlane's wire contracts: the public event schemas ([`events`]), and the `.proto`
+//! files under `proto/pitlane/v1/` with the gRPC code generated from them for the command API (`CustomerCommands`,
 //! `FleetCommands`, `WorkshopCommands`, `DeliveryCommands`), the `Query` API and the
 //! catch-up `EventStream`, and the read-only `Audit` API.
 //!
+//! - [`events`]: every event's payload type and JSON Schema, one enum per aggregate.
 //! - [`v1`]: generated messages, clients (`*_client`) and servers (`*_server`).
 //! - [`errors`]: every error's details, in gRPC's richer error model.
 //! - [`metadata`]: the gRPC metadata keys that carry correlation, causation, actor
@@ -18,6 +19,7 @@
 //! so a build needs no system `protoc` (on developer machines, CI or in containers).
 
 pub mod errors;
+pub mod events;
 pub mod metadata;
 pub mod reflection;
 pub mod topics;
