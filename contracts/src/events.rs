@@ -25,7 +25,7 @@ pub mod resource_schedule;
 pub mod route;
 pub mod technician;
 pub mod vehicle;
-mod words;
+pub mod words;
 pub mod workshop_planning;
 
 use schemars::generate::SchemaSettings;
@@ -152,9 +152,24 @@ fn titled<E: AggregateEvents>(settings: &SchemaSettings) -> Vec<(&'static str, V
                 object.insert("title".into(), event_type.into());
                 object.insert("x-aggregate-type".into(), E::AGGREGATE_TYPE.into());
             }
-            (event_type, schema)
+            (event_type, sorted(schema))
         })
         .collect()
+}
+
+/// `value` with every object's keys in sorted order, whether or not serde_json
+/// preserves insertion order (a feature another crate of the build may switch on), so
+/// a schema's text is the same in every build.
+fn sorted(value: Value) -> Value {
+    match value {
+        Value::Object(object) => {
+            let mut entries: Vec<(String, Value)> = object.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(entries.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
+        other => other,
+    }
 }
 
 /// The schema of one event type's payload.

@@ -37,12 +37,11 @@ pub trait Aggregate:
 /// Serialisation convention (checked by [`encode`] and by the test harness): the enum is
 /// adjacently tagged, `#[serde(tag = "event_type", content = "payload")]`, with every
 /// variant renamed to its dotted type, e.g. `#[serde(rename = "delivery.created.v1")]`.
-/// That keeps the envelope's `event_type` and `payload` exactly the serde form.
+/// That keeps the envelope's `event_type` and `payload` exactly the serde form, and the
+/// type written once: [`encode`] reads it from the tag.
 pub trait DomainEvent:
     Serialize + DeserializeOwned + Clone + Debug + PartialEq + Send + Sync + 'static
 {
-    fn event_type(&self) -> &'static str;
-
     /// The payload schema this code writes and reads; older ones are upcast on read.
     fn schema_version(&self) -> u32 {
         1
@@ -69,28 +68,31 @@ pub enum CodecError {
     Payload { event_type: String, reason: String },
 }
 
-/// Splits a domain event into the envelope's `event_type` and JSON object `payload`.
+/// Splits a domain event into the envelope's `event_type` (its serde tag) and JSON
+/// object `payload`.
 pub fn encode<E: DomainEvent>(event: &E) -> Result<(String, Value), CodecError> {
-    let event_type = event.event_type();
-    let convention = |reason: &str| CodecError::Convention {
-        event_type: event_type.to_owned(),
-        reason: reason.to_owned(),
-    };
-    let value = serde_json::to_value(event).map_err(|e| convention(&e.to_string()))?;
+    let value = serde_json::to_value(event).map_err(|e| CodecError::Convention {
+        event_type: std::any::type_name::<E>().to_owned(),
+        reason: e.to_string(),
+    })?;
     let Value::Object(mut map) = value else {
-        return Err(convention("not serialised as an object"));
+        return Err(CodecError::Convention {
+            event_type: std::any::type_name::<E>().to_owned(),
+            reason: "not serialised as an object".to_owned(),
+        });
     };
-    let tag = map.remove("event_type");
-    if tag.as_ref().and_then(Value::as_str) != Some(event_type) {
-        return Err(convention(
-            "serde tag `event_type` differs from event_type()",
-        ));
-    }
+    let Some(Value::String(event_type)) = map.remove("event_type") else {
+        return Err(CodecError::Convention {
+            event_type: std::any::type_name::<E>().to_owned(),
+            reason: "no serde tag `event_type`".to_owned(),
+        });
+    };
     match map.remove("payload") {
-        Some(payload @ Value::Object(_)) if map.is_empty() => Ok((event_type.to_owned(), payload)),
-        _ => Err(convention(
-            "payload must be a struct variant under `payload`",
-        )),
+        Some(payload @ Value::Object(_)) if map.is_empty() => Ok((event_type, payload)),
+        _ => Err(CodecError::Convention {
+            event_type,
+            reason: "payload must be a struct variant under `payload`".to_owned(),
+        }),
     }
 }
 

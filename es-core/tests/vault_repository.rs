@@ -36,13 +36,6 @@ enum MemberEvent {
 }
 
 impl DomainEvent for MemberEvent {
-    fn event_type(&self) -> &'static str {
-        match self {
-            MemberEvent::Joined { .. } => "member.joined.v1",
-            MemberEvent::Visited { .. } => "member.visited.v1",
-        }
-    }
-
     fn schema_version(&self) -> u32 {
         match self {
             MemberEvent::Joined { .. } => 2,

@@ -5,7 +5,6 @@
 //! The queries also read the fleet context's `drivers` table for driver names; a
 //! driver it does not hold yet leaves the name empty.
 
-mod delivery_events;
 pub mod delivery_projection;
 pub mod delivery_queries;
 mod delivery_timeline;

@@ -4,8 +4,8 @@
 //! given, inside the runtime's transaction (which also moves the checkpoint), so a
 //! projection never needs its own idempotency bookkeeping.
 
+use contracts::events::AggregateEvents;
 use es_core::EventEnvelope;
-use serde::de::DeserializeOwned;
 
 use crate::store::{DbError, Table, Tx};
 
@@ -35,6 +35,17 @@ pub enum ProjectionError {
     Db(#[from] DbError),
 }
 
+impl ProjectionError {
+    /// `event`'s payload does not have the shape its type promises, for `reason`.
+    pub fn malformed(event: &EventEnvelope, reason: impl std::fmt::Display) -> Self {
+        ProjectionError::Malformed {
+            event_type: event.event_type.clone(),
+            position: event.position,
+            reason: reason.to_string(),
+        }
+    }
+}
+
 pub trait Projection: Send + Sync + 'static {
     /// Stable name: checkpoints, dead letters, status and rebuilds address it by it.
     fn name(&self) -> &'static str;
@@ -44,12 +55,23 @@ pub trait Projection: Send + Sync + 'static {
     fn apply(&self, event: &EventEnvelope, tx: &mut dyn Tx) -> Result<Outcome, ProjectionError>;
 }
 
-/// Decodes an event's payload into the projection's view of it.
-pub fn payload<T: DeserializeOwned>(event: &EventEnvelope) -> Result<T, ProjectionError> {
-    // `&Value` is a deserializer: no copy of the payload per projection.
-    T::deserialize(&event.payload).map_err(|e| ProjectionError::Malformed {
-        event_type: event.event_type.clone(),
-        position: event.position,
-        reason: e.to_string(),
-    })
+/// What an event is to a projection that follows aggregate events `E`.
+pub enum Decoded<E> {
+    Event(E),
+    /// Another aggregate type's event ([`Outcome::Ignored`]), or an event type this
+    /// code does not know ([`Outcome::Unknown`]).
+    Skip(Outcome),
+}
+
+/// Decodes an event into its contract type ([`contracts::events`]); a payload that
+/// does not have its type's shape is [`ProjectionError::Malformed`].
+pub fn decode<E: AggregateEvents>(event: &EventEnvelope) -> Result<Decoded<E>, ProjectionError> {
+    if event.aggregate_type != E::AGGREGATE_TYPE {
+        return Ok(Decoded::Skip(Outcome::Ignored));
+    }
+    match E::from_payload(&event.event_type, &event.payload) {
+        Ok(Some(decoded)) => Ok(Decoded::Event(decoded)),
+        Ok(None) => Ok(Decoded::Skip(Outcome::Unknown)),
+        Err(e) => Err(ProjectionError::malformed(event, e)),
+    }
 }

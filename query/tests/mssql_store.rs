@@ -11,12 +11,13 @@
 
 use es_core::EventEnvelope;
 use query::config::SqlServerUrl;
-use query::projection::{Outcome, Projection, ProjectionError, payload};
+use query::projection::{Outcome, Projection, ProjectionError};
 use query::store::mssql::ReadModelDb;
 use query::store::mssql::scratch::ScratchDatabase;
 use query::store::{Column, DbError, Members, Reader, SwapWhen, Table, Tx, Value};
 use query::testing::EventFactory;
 use query::testing::store_contract::{ReadWork, StoreUnderTest, contract_projection};
+use serde::Deserialize as _;
 use serde_json::json;
 
 /// A read-model database in a scratch database of its own.
@@ -120,7 +121,8 @@ impl Projection for Tallies {
     }
 
     fn apply(&self, event: &EventEnvelope, tx: &mut dyn Tx) -> Result<Outcome, ProjectionError> {
-        let added: Added = payload(event)?;
+        let added =
+            Added::deserialize(&event.payload).map_err(|e| ProjectionError::malformed(event, e))?;
         let key = [("tally_id", Value::from(&event.aggregate_id))];
         let (total, applied) = match tx.get(&TALLIES, &key)? {
             Some(row) => (row.int("total")?, row.int("applied")?),

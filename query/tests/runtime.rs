@@ -10,10 +10,11 @@ use es_core::projection::{EventSource, RetryPolicy, SourceError, StatusBoard, ru
 use es_core::{EventEnvelope, EventStore, InMemoryEventStore};
 use futures::StreamExt;
 use futures::stream::BoxStream;
-use query::projection::{Outcome, Projection, ProjectionError, payload};
+use query::projection::{Outcome, Projection, ProjectionError};
 use query::runtime::{ReadModelTarget, store_source};
 use query::store::sqlite::ReadModelDb;
 use query::store::{Column, DbError, Select, Table, Tx, Value};
+use serde::Deserialize as _;
 use serde_json::json;
 
 static TALLIES: Table = Table {
@@ -63,7 +64,8 @@ impl Projection for Tallies {
             }
             _ => return Ok(Outcome::Unknown),
         }
-        let added: Added = payload(event)?;
+        let added =
+            Added::deserialize(&event.payload).map_err(|e| ProjectionError::malformed(event, e))?;
         let key = [("tally_id", Value::from(&event.aggregate_id))];
         let current = tx.get(&TALLIES, &key)?;
         let (total, applied) = match &current {

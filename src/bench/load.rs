@@ -31,11 +31,7 @@ enum OdometerEvent {
     Read { kilometres: u64 },
 }
 
-impl DomainEvent for OdometerEvent {
-    fn event_type(&self) -> &'static str {
-        "fleet.odometer_read.v1"
-    }
-}
+impl DomainEvent for OdometerEvent {}
 
 impl Aggregate for Odometer {
     const TYPE: &'static str = "odometer";

@@ -96,15 +96,7 @@ pub enum CustomerEvent {
     PersonalDataErased { customer_id: CustomerId },
 }
 
-impl DomainEvent for CustomerEvent {
-    fn event_type(&self) -> &'static str {
-        match self {
-            CustomerEvent::Registered { .. } => "customer.registered.v1",
-            CustomerEvent::ContactUpdated { .. } => "customer.contact_updated.v1",
-            CustomerEvent::PersonalDataErased { .. } => "customer.personal_data_erased.v1",
-        }
-    }
-}
+impl DomainEvent for CustomerEvent {}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CustomerError {

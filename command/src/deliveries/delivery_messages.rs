@@ -128,19 +128,4 @@ pub enum DeliveryEvent {
     },
 }
 
-impl DomainEvent for DeliveryEvent {
-    fn event_type(&self) -> &'static str {
-        match self {
-            DeliveryEvent::Created { .. } => "delivery.created.v1",
-            DeliveryEvent::DriverAssigned { .. } => "delivery.driver_assigned.v1",
-            DeliveryEvent::VehicleAssigned { .. } => "delivery.vehicle_assigned.v1",
-            DeliveryEvent::StatusChanged { .. } => "delivery.status_changed.v1",
-            DeliveryEvent::CheckpointReached { .. } => "delivery.checkpoint_reached.v1",
-            DeliveryEvent::IncidentReported { .. } => "delivery.incident_reported.v1",
-            DeliveryEvent::IncidentResolved { .. } => "delivery.incident_resolved.v1",
-            DeliveryEvent::ProofOfDeliveryCaptured { .. } => {
-                "delivery.proof_of_delivery_captured.v1"
-            }
-        }
-    }
-}
+impl DomainEvent for DeliveryEvent {}

@@ -81,16 +81,4 @@ pub enum RouteEvent {
     Cancelled { route_id: RouteId },
 }
 
-impl DomainEvent for RouteEvent {
-    fn event_type(&self) -> &'static str {
-        match self {
-            RouteEvent::Created { .. } => "route.created.v1",
-            RouteEvent::Updated { .. } => "route.updated.v1",
-            RouteEvent::CheckpointAdded { .. } => "route.checkpoint_added.v1",
-            RouteEvent::CheckpointUpdated { .. } => "route.checkpoint_updated.v1",
-            RouteEvent::Activated { .. } => "route.activated.v1",
-            RouteEvent::Completed { .. } => "route.completed.v1",
-            RouteEvent::Cancelled { .. } => "route.cancelled.v1",
-        }
-    }
-}
+impl DomainEvent for RouteEvent {}

@@ -88,16 +88,7 @@ pub enum DriverEvent {
     Reinstated { driver_id: DriverId },
 }
 
-impl DomainEvent for DriverEvent {
-    fn event_type(&self) -> &'static str {
-        match self {
-            DriverEvent::Registered { .. } => "driver.registered.v1",
-            DriverEvent::Updated { .. } => "driver.updated.v1",
-            DriverEvent::Suspended { .. } => "driver.suspended.v1",
-            DriverEvent::Reinstated { .. } => "driver.reinstated.v1",
-        }
-    }
-}
+impl DomainEvent for DriverEvent {}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DriverError {

@@ -106,15 +106,7 @@ pub enum VehicleEvent {
     },
 }
 
-impl DomainEvent for VehicleEvent {
-    fn event_type(&self) -> &'static str {
-        match self {
-            VehicleEvent::Registered { .. } => "vehicle.registered.v1",
-            VehicleEvent::Updated { .. } => "vehicle.updated.v1",
-            VehicleEvent::StatusChanged { .. } => "vehicle.status_changed.v1",
-        }
-    }
-}
+impl DomainEvent for VehicleEvent {}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VehicleError {

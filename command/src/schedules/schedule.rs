@@ -135,14 +135,7 @@ pub enum ScheduleEvent {
     },
 }
 
-impl DomainEvent for ScheduleEvent {
-    fn event_type(&self) -> &'static str {
-        match self {
-            ScheduleEvent::SlotReserved { .. } => "schedule.slot_reserved.v1",
-            ScheduleEvent::SlotReleased { .. } => "schedule.slot_released.v1",
-        }
-    }
-}
+impl DomainEvent for ScheduleEvent {}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScheduleError {

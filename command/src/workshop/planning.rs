@@ -139,17 +139,7 @@ pub enum WorkshopPlanningEvent {
     },
 }
 
-impl DomainEvent for WorkshopPlanningEvent {
-    fn event_type(&self) -> &'static str {
-        match self {
-            Self::PlanningCreated { .. } => "workshop.planning_created.v1",
-            Self::JobPlanned { .. } => "workshop.job_planned.v1",
-            Self::TechnicianAssigned { .. } => "workshop.technician_assigned.v1",
-            Self::JobFinished { .. } => "workshop.job_finished.v1",
-            Self::JobCancelled { .. } => "workshop.job_cancelled.v1",
-        }
-    }
-}
+impl DomainEvent for WorkshopPlanningEvent {}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WorkshopPlanningError {

@@ -75,16 +75,7 @@ pub enum TechnicianEvent {
     Reactivated { technician_id: TechnicianId },
 }
 
-impl DomainEvent for TechnicianEvent {
-    fn event_type(&self) -> &'static str {
-        match self {
-            TechnicianEvent::Registered { .. } => "technician.registered.v1",
-            TechnicianEvent::Updated { .. } => "technician.updated.v1",
-            TechnicianEvent::Deactivated { .. } => "technician.deactivated.v1",
-            TechnicianEvent::Reactivated { .. } => "technician.reactivated.v1",
-        }
-    }
-}
+impl DomainEvent for TechnicianEvent {}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TechnicianError {

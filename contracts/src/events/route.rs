@@ -13,8 +13,10 @@ aggregate_events! {
     pub enum RouteEvent for "route" {
         "route.created.v1" => Created(Created),
         "route.updated.v1" => Updated(Updated),
-        "route.checkpoint_added.v1" => CheckpointAdded(CheckpointAdded),
-        "route.checkpoint_updated.v1" => CheckpointUpdated(CheckpointUpdated),
+        /// Appended after every existing checkpoint.
+        "route.checkpoint_added.v1" => CheckpointAdded(CheckpointPlanned),
+        /// An existing checkpoint changed.
+        "route.checkpoint_updated.v1" => CheckpointUpdated(CheckpointPlanned),
         "route.activated.v1" => Activated(Activated),
         "route.completed.v1" => Completed(Completed),
         "route.cancelled.v1" => Cancelled(Cancelled),
@@ -39,20 +41,10 @@ pub struct Updated {
     pub scheduled_start: DateTime<Utc>,
 }
 
-/// A checkpoint appended after every existing one; `scheduled_end` is the route's
-/// new end.
+/// A checkpoint of the route as planned; `scheduled_end` is the route's end after the
+/// change (the last checkpoint's expected time).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct CheckpointAdded {
-    pub route_id: Uuid,
-    pub sequence: NonZeroU32,
-    pub location: String,
-    pub expected_at: DateTime<Utc>,
-    pub scheduled_end: DateTime<Utc>,
-}
-
-/// A checkpoint changed; `scheduled_end` is the route's end after the change.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct CheckpointUpdated {
+pub struct CheckpointPlanned {
     pub route_id: Uuid,
     pub sequence: NonZeroU32,
     pub location: String,

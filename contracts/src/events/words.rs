@@ -32,7 +32,7 @@ macro_rules! words {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
 
             /// The word events and read models carry.
-            pub fn as_str(self) -> &'static str {
+            pub const fn as_str(self) -> &'static str {
                 match self {
                     $( $name::$variant => $word, )+
                 }

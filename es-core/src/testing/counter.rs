@@ -28,12 +28,6 @@ pub enum CounterEvent {
 }
 
 impl DomainEvent for CounterEvent {
-    fn event_type(&self) -> &'static str {
-        match self {
-            CounterEvent::Incremented { .. } => "counter.incremented.v1",
-        }
-    }
-
     fn schema_version(&self) -> u32 {
         2
     }

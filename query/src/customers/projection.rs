@@ -20,17 +20,13 @@
 //! - Updates and erasures `update` the existing row: the runtime applies a stream's
 //!   events in order, and a customer stream always starts with `registered`.
 
+use contracts::events::CustomerEvent;
+use contracts::events::customer::PersonalData;
 use es_core::EventEnvelope;
-use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::projection::{Outcome, Projection, ProjectionError, payload};
+use crate::projection::{Decoded, Outcome, Projection, ProjectionError, decode};
 use crate::store::{Column, Table, Tx, Value};
-
-pub const AGGREGATE_TYPE: &str = "customer";
-pub const REGISTERED: &str = "customer.registered.v1";
-pub const CONTACT_UPDATED: &str = "customer.contact_updated.v1";
-pub const PERSONAL_DATA_ERASED: &str = "customer.personal_data_erased.v1";
 
 pub static CUSTOMERS: Table = Table {
     name: "customers",
@@ -56,31 +52,6 @@ static TABLES: [&Table; 1] = [&CUSTOMERS];
 /// Projects customer events into [`CUSTOMERS`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CustomersProjection;
-
-/// The personal fields of a customer event (`PersonalData` in the command crate).
-#[derive(Debug, Deserialize)]
-struct PersonalData {
-    name: String,
-    address: Option<String>,
-    postal_code: Option<String>,
-    city: Option<String>,
-    telephone: String,
-    email: String,
-}
-
-/// `registered` and `contact_updated` carry the same fields. `personal_data` must be
-/// present: `null` means erased, a missing field is a malformed event.
-#[derive(Debug, Deserialize)]
-struct WithPersonalData {
-    customer_id: Uuid,
-    #[serde(deserialize_with = "Option::deserialize")]
-    personal_data: Option<PersonalData>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Erased {
-    customer_id: Uuid,
-}
 
 /// The personal columns set to `data`, or all to NULL when there is none (erased).
 fn personal_columns(data: Option<PersonalData>) -> [(&'static str, Value); 6] {
@@ -119,16 +90,16 @@ impl Projection for CustomersProjection {
     }
 
     fn apply(&self, event: &EventEnvelope, tx: &mut dyn Tx) -> Result<Outcome, ProjectionError> {
-        if event.aggregate_type != AGGREGATE_TYPE {
-            return Ok(Outcome::Ignored);
-        }
+        let change = match decode::<CustomerEvent>(event)? {
+            Decoded::Event(change) => change,
+            Decoded::Skip(outcome) => return Ok(outcome),
+        };
         let stamp = [
             ("version", Value::from(event.version)),
             ("updated_at", event.occurred_at.into()),
         ];
-        match event.event_type.as_str() {
-            REGISTERED => {
-                let p: WithPersonalData = payload(event)?;
+        match change {
+            CustomerEvent::Registered(p) => {
                 let erased = p.personal_data.is_none();
                 let mut row = Vec::from(key(p.customer_id));
                 row.extend(personal_columns(p.personal_data));
@@ -137,8 +108,7 @@ impl Projection for CustomersProjection {
                 row.push(("registered_at", event.occurred_at.into()));
                 tx.upsert(&CUSTOMERS, &row)?;
             }
-            CONTACT_UPDATED => {
-                let p: WithPersonalData = payload(event)?;
+            CustomerEvent::ContactUpdated(p) => {
                 let erased = p.personal_data.is_none();
                 let mut set = Vec::from(personal_columns(p.personal_data));
                 set.extend(stamp);
@@ -147,14 +117,12 @@ impl Projection for CustomersProjection {
                 }
                 tx.update(&CUSTOMERS, &key(p.customer_id), &set)?;
             }
-            PERSONAL_DATA_ERASED => {
-                let p: Erased = payload(event)?;
+            CustomerEvent::PersonalDataErased(p) => {
                 let mut set = Vec::from(personal_columns(None));
                 set.extend(stamp);
                 set.push(("erased", true.into()));
                 tx.update(&CUSTOMERS, &key(p.customer_id), &set)?;
             }
-            _ => return Ok(Outcome::Unknown),
         }
         Ok(Outcome::Applied)
     }
@@ -167,6 +135,11 @@ mod tests {
     use super::*;
     use crate::store::{Reader, Row};
     use crate::testing::{EventFactory, TestDb};
+
+    const AGGREGATE_TYPE: &str = "customer";
+    const REGISTERED: &str = "customer.registered.v1";
+    const CONTACT_UPDATED: &str = "customer.contact_updated.v1";
+    const PERSONAL_DATA_ERASED: &str = "customer.personal_data_erased.v1";
 
     const ADA: &str = "018f0000-0000-7000-8000-000000000ada";
 

@@ -95,9 +95,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::customers::projection::{
-        AGGREGATE_TYPE, CustomersProjection, PERSONAL_DATA_ERASED, REGISTERED,
-    };
+    use crate::customers::projection::CustomersProjection;
     use crate::testing::{EventFactory, TestDb};
 
     fn id(n: u128) -> String {
@@ -116,9 +114,9 @@ mod tests {
             (4, "Erased Person", None, "erased@example.com"),
         ] {
             batch.push(events.event(
-                AGGREGATE_TYPE,
+                "customer",
                 &id(n),
-                REGISTERED,
+                "customer.registered.v1",
                 json!({ "customer_id": id(n), "personal_data": {
                     "name": name, "address": null, "postal_code": null, "city": city,
                     "telephone": "+44 20 7946 0000", "email": email
@@ -126,9 +124,9 @@ mod tests {
             ));
         }
         batch.push(events.event(
-            AGGREGATE_TYPE,
+            "customer",
             &id(4),
-            PERSONAL_DATA_ERASED,
+            "customer.personal_data_erased.v1",
             json!({ "customer_id": id(4) }),
         ));
         assert!(db.apply(&batch).iter().all(Result::is_ok));

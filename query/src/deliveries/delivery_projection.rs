@@ -20,12 +20,13 @@
 //!   time is the envelope's `occurred_at` (the command side stamps payload times with
 //!   the same clock).
 
+use contracts::events::DeliveryEvent;
 use es_core::EventEnvelope;
+use uuid::Uuid;
 
-use super::delivery_events::DeliveryChange;
 use super::delivery_timeline::summary;
 use super::status::DeliveryStatus;
-use crate::projection::{Outcome, Projection, ProjectionError};
+use crate::projection::{Decoded, Outcome, Projection, ProjectionError, decode};
 use crate::store::{Column, DbError, Table, Tx, Value};
 
 pub static DELIVERIES: Table = Table {
@@ -126,13 +127,11 @@ impl Projection for DeliveryProjection {
     }
 
     fn apply(&self, event: &EventEnvelope, tx: &mut dyn Tx) -> Result<Outcome, ProjectionError> {
-        if event.aggregate_type != "delivery" {
-            return Ok(Outcome::Ignored);
-        }
-        let Some(change) = DeliveryChange::decode(event)? else {
-            return Ok(Outcome::Unknown);
+        let change = match decode::<DeliveryEvent>(event)? {
+            Decoded::Event(change) => change,
+            Decoded::Skip(outcome) => return Ok(outcome),
         };
-        let delivery_id = change.delivery_id().to_string();
+        let delivery_id = delivery_id(&change).to_string();
         let incident_type = write(&change, &delivery_id, event, tx)?;
         let status = tx
             .get(&DELIVERIES, &[("delivery_id", delivery_id.as_str().into())])?
@@ -155,10 +154,23 @@ impl Projection for DeliveryProjection {
     }
 }
 
+fn delivery_id(change: &DeliveryEvent) -> Uuid {
+    match change {
+        DeliveryEvent::Created(e) => e.delivery_id,
+        DeliveryEvent::DriverAssigned(e) => e.delivery_id,
+        DeliveryEvent::VehicleAssigned(e) => e.delivery_id,
+        DeliveryEvent::StatusChanged(e) => e.delivery_id,
+        DeliveryEvent::CheckpointReached(e) => e.delivery_id,
+        DeliveryEvent::IncidentReported(e) => e.delivery_id,
+        DeliveryEvent::IncidentResolved(e) => e.delivery_id,
+        DeliveryEvent::ProofOfDeliveryCaptured(e) => e.delivery_id,
+    }
+}
+
 /// Applies `change` to the delivery's rows; answers the incident type of a resolved
 /// incident, for its timeline summary.
 fn write(
-    change: &DeliveryChange,
+    change: &DeliveryEvent,
     delivery_id: &str,
     event: &EventEnvelope,
     tx: &mut dyn Tx,
@@ -170,7 +182,7 @@ fn write(
     ];
     let mut incident_type = None;
     match change {
-        DeliveryChange::Created(e) => {
+        DeliveryEvent::Created(e) => {
             let route_id = e.route_id.to_string();
             for checkpoint in &e.checkpoints {
                 tx.upsert(
@@ -196,16 +208,16 @@ fn write(
             tx.upsert(&DELIVERIES, &delivery)?;
             return Ok(None);
         }
-        DeliveryChange::DriverAssigned(e) => {
+        DeliveryEvent::DriverAssigned(e) => {
             delivery.push(("driver_id", e.driver_id.to_string().into()));
         }
-        DeliveryChange::VehicleAssigned(e) => {
+        DeliveryEvent::VehicleAssigned(e) => {
             delivery.push((
                 "vehicle_license_number",
                 e.vehicle_license_number.as_str().into(),
             ));
         }
-        DeliveryChange::StatusChanged(e) => {
+        DeliveryEvent::StatusChanged(e) => {
             delivery.push(("status", e.to.as_str().into()));
             delivery.push(("failure_reason", e.reason.as_deref().into()));
             if e.to == DeliveryStatus::PickedUp {
@@ -221,7 +233,7 @@ fn write(
                 ]);
             }
         }
-        DeliveryChange::CheckpointReached(e) => {
+        DeliveryEvent::CheckpointReached(e) => {
             tx.update(
                 &DELIVERY_CHECKPOINTS,
                 &[("delivery_id", id()), ("sequence", e.sequence.get().into())],
@@ -233,7 +245,7 @@ fn write(
                 ("last_seen_at", e.at.into()),
             ]);
         }
-        DeliveryChange::IncidentReported(e) => {
+        DeliveryEvent::IncidentReported(e) => {
             tx.upsert(
                 &DELIVERY_INCIDENTS,
                 &[
@@ -247,7 +259,7 @@ fn write(
                 ],
             )?;
         }
-        DeliveryChange::IncidentResolved(e) => {
+        DeliveryEvent::IncidentResolved(e) => {
             let incident = [
                 ("delivery_id", id()),
                 ("incident_id", e.incident_id.to_string().into()),
@@ -265,7 +277,7 @@ fn write(
                 .map(|row| row.text("incident_type"))
                 .transpose()?;
         }
-        DeliveryChange::ProofCaptured(e) => {
+        DeliveryEvent::ProofOfDeliveryCaptured(e) => {
             delivery.extend([
                 ("proof_receiver_name", e.receiver_name.as_str().into()),
                 (

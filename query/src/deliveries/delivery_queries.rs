@@ -10,7 +10,7 @@ use contracts::v1;
 use super::delivery_projection::{
     DELIVERIES, DELIVERY_CHECKPOINTS, DELIVERY_INCIDENTS, DELIVERY_TIMELINE,
 };
-use super::status::{DeliveryStatus, checkpoint_status};
+use super::status::{DeliveryStatus, DeliveryStatusProto, checkpoint_status};
 use super::support::{direction, driver_names, parse_id, sequence_of};
 use crate::api::{Page, QueryError, to_timestamp};
 use crate::fleet::parse_license_number;

@@ -5,16 +5,16 @@
 //! (reasons, descriptions, resolutions) are cut to [`MAX_EXCERPT`] characters; the full
 //! text stays readable in the delivery's detail.
 
-use super::delivery_events::DeliveryChange;
+use contracts::events::DeliveryEvent;
 
 /// The most characters of a free text a summary quotes.
 pub const MAX_EXCERPT: usize = 80;
 
 /// The summary of `change`; `incident_type` is the type of the incident a resolution
 /// refers to, when the read model knows it.
-pub fn summary(change: &DeliveryChange, incident_type: Option<&str>) -> String {
+pub fn summary(change: &DeliveryEvent, incident_type: Option<&str>) -> String {
     match change {
-        DeliveryChange::Created(e) => {
+        DeliveryEvent::Created(e) => {
             let n = e.checkpoints.len();
             let plural = if n == 1 { "" } else { "s" };
             format!(
@@ -22,34 +22,34 @@ pub fn summary(change: &DeliveryChange, incident_type: Option<&str>) -> String {
                 e.route_id
             )
         }
-        DeliveryChange::DriverAssigned(e) => with_previous(
+        DeliveryEvent::DriverAssigned(e) => with_previous(
             format!("driver {} assigned", e.driver_id),
             e.previous_driver_id,
         ),
-        DeliveryChange::VehicleAssigned(e) => with_previous(
+        DeliveryEvent::VehicleAssigned(e) => with_previous(
             format!("vehicle {} assigned", e.vehicle_license_number),
             e.previous_vehicle_license_number.as_ref(),
         ),
-        DeliveryChange::StatusChanged(e) => {
+        DeliveryEvent::StatusChanged(e) => {
             let change = format!("{} → {}", e.from.as_str(), e.to.as_str());
             match &e.reason {
                 Some(reason) => format!("{change}: {}", excerpt(reason)),
                 None => change,
             }
         }
-        DeliveryChange::CheckpointReached(e) => {
+        DeliveryEvent::CheckpointReached(e) => {
             format!("reached checkpoint {} ({})", e.sequence, e.location)
         }
-        DeliveryChange::IncidentReported(e) => format!(
+        DeliveryEvent::IncidentReported(e) => format!(
             "incident reported ({}): {}",
             e.incident_type,
             excerpt(&e.description)
         ),
-        DeliveryChange::IncidentResolved(e) => match incident_type {
+        DeliveryEvent::IncidentResolved(e) => match incident_type {
             Some(kind) => format!("incident resolved ({kind}): {}", excerpt(&e.resolution)),
             None => format!("incident resolved: {}", excerpt(&e.resolution)),
         },
-        DeliveryChange::ProofCaptured(e) => {
+        DeliveryEvent::ProofOfDeliveryCaptured(e) => {
             format!(
                 "proof of delivery captured, received by {}",
                 e.receiver_name

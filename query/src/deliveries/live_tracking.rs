@@ -8,7 +8,7 @@
 use contracts::v1;
 
 use super::delivery_projection::DELIVERIES;
-use super::status::DeliveryStatus;
+use super::status::{DeliveryStatus, DeliveryStatusProto};
 use super::support::driver_names;
 use crate::api::{Page, QueryError, to_timestamp};
 use crate::store::{DbError, Filter, Order, Reader, Row, Select, Value};

@@ -11,15 +11,12 @@
 //!   deliveries of the route at query time (see `route_queries`), so the two
 //!   projections never write each other's tables.
 
-use std::num::NonZeroU32;
-
-use chrono::{DateTime, Utc};
+use contracts::events::RouteEvent;
 use es_core::EventEnvelope;
-use serde::Deserialize;
 use uuid::Uuid;
 
 use super::status::RouteStatus;
-use crate::projection::{Outcome, Projection, ProjectionError, payload};
+use crate::projection::{Decoded, Outcome, Projection, ProjectionError, decode};
 use crate::store::{Column, Table, Tx, Value};
 
 pub static ROUTES: Table = Table {
@@ -54,31 +51,6 @@ static TABLES: [&Table; 2] = [&ROUTES, &ROUTE_CHECKPOINTS];
 /// Projects `route.*` events into [`ROUTES`] and [`ROUTE_CHECKPOINTS`].
 pub struct RouteProjection;
 
-/// `route.created.v1` and `route.updated.v1`.
-#[derive(Deserialize)]
-struct RouteDetails {
-    route_id: Uuid,
-    origin: String,
-    destination: String,
-    scheduled_start: DateTime<Utc>,
-}
-
-/// `route.checkpoint_added.v1` and `route.checkpoint_updated.v1`.
-#[derive(Deserialize)]
-struct CheckpointPlanned {
-    route_id: Uuid,
-    sequence: NonZeroU32,
-    location: String,
-    expected_at: DateTime<Utc>,
-    scheduled_end: DateTime<Utc>,
-}
-
-/// `route.activated.v1`, `route.completed.v1` and `route.cancelled.v1`.
-#[derive(Deserialize)]
-struct RouteRef {
-    route_id: Uuid,
-}
-
 impl Projection for RouteProjection {
     fn name(&self) -> &'static str {
         "routes"
@@ -89,17 +61,17 @@ impl Projection for RouteProjection {
     }
 
     fn apply(&self, event: &EventEnvelope, tx: &mut dyn Tx) -> Result<Outcome, ProjectionError> {
-        if event.aggregate_type != "route" {
-            return Ok(Outcome::Ignored);
-        }
+        let change = match decode::<RouteEvent>(event)? {
+            Decoded::Event(change) => change,
+            Decoded::Skip(outcome) => return Ok(outcome),
+        };
         let version = Value::from(event.version);
-        match event.event_type.as_str() {
-            "route.created.v1" => {
-                let route: RouteDetails = payload(event)?;
+        match change {
+            RouteEvent::Created(route) => {
                 tx.upsert(
                     &ROUTES,
                     &[
-                        ("route_id", route.route_id.to_string().into()),
+                        key(route.route_id),
                         ("origin", route.origin.into()),
                         ("destination", route.destination.into()),
                         ("scheduled_start", route.scheduled_start.into()),
@@ -109,11 +81,10 @@ impl Projection for RouteProjection {
                     ],
                 )?;
             }
-            "route.updated.v1" => {
-                let route: RouteDetails = payload(event)?;
+            RouteEvent::Updated(route) => {
                 tx.update(
                     &ROUTES,
-                    &[("route_id", route.route_id.to_string().into())],
+                    &[key(route.route_id)],
                     &[
                         ("origin", route.origin.into()),
                         ("destination", route.destination.into()),
@@ -122,49 +93,46 @@ impl Projection for RouteProjection {
                     ],
                 )?;
             }
-            "route.checkpoint_added.v1" | "route.checkpoint_updated.v1" => {
-                let checkpoint: CheckpointPlanned = payload(event)?;
-                let route_id = checkpoint.route_id.to_string();
+            RouteEvent::CheckpointAdded(checkpoint) | RouteEvent::CheckpointUpdated(checkpoint) => {
+                let route = [key(checkpoint.route_id)];
                 tx.upsert(
                     &ROUTE_CHECKPOINTS,
                     &[
-                        ("route_id", route_id.clone().into()),
+                        key(checkpoint.route_id),
                         ("sequence", checkpoint.sequence.get().into()),
                         ("location", checkpoint.location.into()),
                         ("expected_at", checkpoint.expected_at.into()),
                     ],
                 )?;
-                tx.update(
-                    &ROUTES,
-                    &[("route_id", route_id.into())],
-                    &[
-                        ("scheduled_end", checkpoint.scheduled_end.into()),
-                        ("version", version),
-                    ],
-                )?;
+                let end = ("scheduled_end", checkpoint.scheduled_end.into());
+                tx.update(&ROUTES, &route, &[end, ("version", version)])?;
             }
-            "route.activated.v1" => set_status(event, tx, RouteStatus::Active)?,
-            "route.completed.v1" => set_status(event, tx, RouteStatus::Completed)?,
-            "route.cancelled.v1" => set_status(event, tx, RouteStatus::Cancelled)?,
-            _ => return Ok(Outcome::Unknown),
+            RouteEvent::Activated(r) => set_status(tx, r.route_id, RouteStatus::Active, version)?,
+            RouteEvent::Completed(r) => {
+                set_status(tx, r.route_id, RouteStatus::Completed, version)?;
+            }
+            RouteEvent::Cancelled(r) => {
+                set_status(tx, r.route_id, RouteStatus::Cancelled, version)?;
+            }
         }
         Ok(Outcome::Applied)
     }
 }
 
+fn key(route_id: Uuid) -> (&'static str, Value) {
+    ("route_id", route_id.to_string().into())
+}
+
 fn set_status(
-    event: &EventEnvelope,
     tx: &mut dyn Tx,
+    route_id: Uuid,
     status: RouteStatus,
+    version: Value,
 ) -> Result<(), ProjectionError> {
-    let route: RouteRef = payload(event)?;
     tx.update(
         &ROUTES,
-        &[("route_id", route.route_id.to_string().into())],
-        &[
-            ("status", status.as_str().into()),
-            ("version", event.version.into()),
-        ],
+        &[key(route_id)],
+        &[("status", status.as_str().into()), ("version", version)],
     )?;
     Ok(())
 }

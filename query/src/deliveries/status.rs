@@ -2,8 +2,8 @@
 //! text, as the events carry them) and as the query API answers them (proto enums).
 
 use chrono::{DateTime, Utc};
+pub use contracts::events::delivery::DeliveryStatus;
 use contracts::v1;
-use serde::Deserialize;
 
 use crate::api::QueryError;
 use crate::store::DbError;
@@ -65,36 +65,17 @@ impl RouteStatus {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DeliveryStatus {
-    PickedUp,
-    InTransit,
-    OutForDelivery,
-    Delivered,
-    Failed,
+/// The delivery statuses of the events ([`DeliveryStatus`], written once in
+/// `contracts`) as the query API answers and filters them.
+pub trait DeliveryStatusProto: Sized {
+    fn to_proto(self) -> v1::DeliveryStatus;
+    fn parse_stored(table: &'static str, stored: &str) -> Result<Self, DbError>;
+    fn proto_of_stored(table: &'static str, stored: &str) -> Result<i32, DbError>;
+    fn filter_of(field: &str, raw: i32) -> Result<Option<Self>, QueryError>;
 }
 
-impl DeliveryStatus {
-    const ALL: [DeliveryStatus; 5] = [
-        DeliveryStatus::PickedUp,
-        DeliveryStatus::InTransit,
-        DeliveryStatus::OutForDelivery,
-        DeliveryStatus::Delivered,
-        DeliveryStatus::Failed,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeliveryStatus::PickedUp => "picked_up",
-            DeliveryStatus::InTransit => "in_transit",
-            DeliveryStatus::OutForDelivery => "out_for_delivery",
-            DeliveryStatus::Delivered => "delivered",
-            DeliveryStatus::Failed => "failed",
-        }
-    }
-
-    pub fn to_proto(self) -> v1::DeliveryStatus {
+impl DeliveryStatusProto for DeliveryStatus {
+    fn to_proto(self) -> v1::DeliveryStatus {
         match self {
             DeliveryStatus::PickedUp => v1::DeliveryStatus::PickedUp,
             DeliveryStatus::InTransit => v1::DeliveryStatus::InTransit,
@@ -104,24 +85,24 @@ impl DeliveryStatus {
         }
     }
 
-    pub fn parse_stored(table: &'static str, stored: &str) -> Result<DeliveryStatus, DbError> {
-        Self::ALL
-            .into_iter()
-            .find(|s| s.as_str() == stored)
-            .ok_or_else(|| unknown_status(table, stored))
+    fn parse_stored(table: &'static str, stored: &str) -> Result<DeliveryStatus, DbError> {
+        DeliveryStatus::parse(stored).ok_or_else(|| unknown_status(table, stored))
     }
 
     /// A stored status back as the proto enum; anything else is a corrupt row.
-    pub fn proto_of_stored(table: &'static str, stored: &str) -> Result<i32, DbError> {
+    fn proto_of_stored(table: &'static str, stored: &str) -> Result<i32, DbError> {
         Self::parse_stored(table, stored).map(|s| s.to_proto() as i32)
     }
 
     /// A request's status filter: `None` for UNSPECIFIED ("any"), an error naming
     /// `field` for a number the enum does not have.
-    pub fn filter_of(field: &str, raw: i32) -> Result<Option<DeliveryStatus>, QueryError> {
+    fn filter_of(field: &str, raw: i32) -> Result<Option<DeliveryStatus>, QueryError> {
         match v1::DeliveryStatus::try_from(raw) {
             Ok(v1::DeliveryStatus::Unspecified) => Ok(None),
-            Ok(wanted) => Ok(Self::ALL.into_iter().find(|s| s.to_proto() == wanted)),
+            Ok(wanted) => Ok(DeliveryStatus::ALL
+                .iter()
+                .copied()
+                .find(|s| s.to_proto() == wanted)),
             Err(_) => Err(QueryError::invalid(
                 field,
                 format!("{raw} is not a delivery status"),
@@ -184,7 +165,7 @@ mod tests {
 
     #[test]
     fn every_stored_status_maps_to_its_proto_value_and_back() {
-        for status in DeliveryStatus::ALL {
+        for &status in DeliveryStatus::ALL {
             let proto = DeliveryStatus::proto_of_stored("deliveries", status.as_str()).unwrap();
             assert_eq!(
                 DeliveryStatus::filter_of("status", proto).unwrap(),

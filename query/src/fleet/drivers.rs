@@ -13,18 +13,13 @@
 //!   [`DriverStatus`] so an unknown value is a malformed payload.
 //! - Updates `update` the existing row: a driver stream always starts with `registered`.
 
+use contracts::events::DriverEvent;
+pub use contracts::events::driver::DriverStatus;
 use es_core::EventEnvelope;
-use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::projection::{Outcome, Projection, ProjectionError, payload};
+use crate::projection::{Decoded, Outcome, Projection, ProjectionError, decode};
 use crate::store::{Column, Table, Tx, Value};
-
-pub const AGGREGATE_TYPE: &str = "driver";
-pub const REGISTERED: &str = "driver.registered.v1";
-pub const UPDATED: &str = "driver.updated.v1";
-pub const SUSPENDED: &str = "driver.suspended.v1";
-pub const REINSTATED: &str = "driver.reinstated.v1";
 
 pub static DRIVERS: Table = Table {
     name: "drivers",
@@ -41,54 +36,9 @@ pub static DRIVERS: Table = Table {
 
 static TABLES: [&Table; 1] = [&DRIVERS];
 
-/// A driver's status, as the domain spells it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DriverStatus {
-    Active,
-    Suspended,
-}
-
-impl DriverStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DriverStatus::Active => "active",
-            DriverStatus::Suspended => "suspended",
-        }
-    }
-
-    /// The status a stored string names, if any.
-    pub fn parse(stored: &str) -> Option<DriverStatus> {
-        [DriverStatus::Active, DriverStatus::Suspended]
-            .into_iter()
-            .find(|status| status.as_str() == stored)
-    }
-}
-
 /// Projects driver events into [`DRIVERS`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DriversProjection;
-
-#[derive(Debug, Deserialize)]
-struct Registered {
-    driver_id: Uuid,
-    name: String,
-    driving_licence_number: String,
-    status: DriverStatus,
-}
-
-#[derive(Debug, Deserialize)]
-struct Updated {
-    driver_id: Uuid,
-    name: String,
-    driving_licence_number: String,
-}
-
-/// `suspended` and `reinstated` carry only the id.
-#[derive(Debug, Deserialize)]
-struct Id {
-    driver_id: Uuid,
-}
 
 fn key(driver_id: Uuid) -> [(&'static str, Value); 1] {
     [("driver_id", driver_id.to_string().into())]
@@ -104,13 +54,13 @@ impl Projection for DriversProjection {
     }
 
     fn apply(&self, event: &EventEnvelope, tx: &mut dyn Tx) -> Result<Outcome, ProjectionError> {
-        if event.aggregate_type != AGGREGATE_TYPE {
-            return Ok(Outcome::Ignored);
-        }
+        let change = match decode::<DriverEvent>(event)? {
+            Decoded::Event(change) => change,
+            Decoded::Skip(outcome) => return Ok(outcome),
+        };
         let version = ("version", Value::from(event.version));
-        match event.event_type.as_str() {
-            REGISTERED => {
-                let p: Registered = payload(event)?;
+        match change {
+            DriverEvent::Registered(p) => {
                 let [key] = key(p.driver_id);
                 tx.upsert(
                     &DRIVERS,
@@ -123,8 +73,7 @@ impl Projection for DriversProjection {
                     ],
                 )?;
             }
-            UPDATED => {
-                let p: Updated = payload(event)?;
+            DriverEvent::Updated(p) => {
                 tx.update(
                     &DRIVERS,
                     &key(p.driver_id),
@@ -135,20 +84,14 @@ impl Projection for DriversProjection {
                     ],
                 )?;
             }
-            SUSPENDED | REINSTATED => {
-                let p: Id = payload(event)?;
-                let status = if event.event_type == SUSPENDED {
-                    DriverStatus::Suspended
-                } else {
-                    DriverStatus::Active
-                };
-                tx.update(
-                    &DRIVERS,
-                    &key(p.driver_id),
-                    &[("status", status.as_str().into()), version],
-                )?;
+            DriverEvent::Suspended(p) => {
+                let status = ("status", DriverStatus::Suspended.as_str().into());
+                tx.update(&DRIVERS, &key(p.driver_id), &[status, version])?;
             }
-            _ => return Ok(Outcome::Unknown),
+            DriverEvent::Reinstated(p) => {
+                let status = ("status", DriverStatus::Active.as_str().into());
+                tx.update(&DRIVERS, &key(p.driver_id), &[status, version])?;
+            }
         }
         Ok(Outcome::Applied)
     }
@@ -160,6 +103,12 @@ mod tests {
 
     use super::*;
     use crate::store::{Reader, Row};
+
+    const AGGREGATE_TYPE: &str = "driver";
+    const REGISTERED: &str = "driver.registered.v1";
+    const UPDATED: &str = "driver.updated.v1";
+    const SUSPENDED: &str = "driver.suspended.v1";
+    const REINSTATED: &str = "driver.reinstated.v1";
     use crate::testing::{EventFactory, TestDb};
 
     const JO: &str = "018f0000-0000-7000-8000-0000000000d1";

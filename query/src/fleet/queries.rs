@@ -242,32 +242,32 @@ mod tests {
             ),
         ] {
             batch.push(events.event(
-                vehicles::AGGREGATE_TYPE,
+                "vehicle",
                 plate,
-                vehicles::REGISTERED,
+                "vehicle.registered.v1",
                 json!({ "license_number": plate, "brand": brand, "model": model,
                         "owner": owner.map(id), "usage": usage, "status": status }),
             ));
         }
         batch.push(events.event(
-            vehicles::AGGREGATE_TYPE,
+            "vehicle",
             "34-VAN-5",
-            vehicles::STATUS_CHANGED,
+            "vehicle.status_changed.v1",
             json!({ "license_number": "34-VAN-5", "status": "out_of_service" }),
         ));
         for (n, name) in [(1, "Jo Driver"), (2, "Sam Wheeler"), (3, "Joe Rider")] {
             batch.push(events.event(
-                drivers::AGGREGATE_TYPE,
+                "driver",
                 &id(n),
-                drivers::REGISTERED,
+                "driver.registered.v1",
                 json!({ "driver_id": id(n), "name": name,
                         "driving_licence_number": format!("DL-{n}"), "status": "active" }),
             ));
         }
         batch.push(events.event(
-            drivers::AGGREGATE_TYPE,
+            "driver",
             &id(2),
-            drivers::SUSPENDED,
+            "driver.suspended.v1",
             json!({ "driver_id": id(2) }),
         ));
         assert!(

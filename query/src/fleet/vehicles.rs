@@ -8,22 +8,18 @@
 //! Decisions:
 //! - The key is the license number in upper case (the command side stores it so; the
 //!   projection upper-cases again so a lookup can never miss on case).
-//! - Usage and status are stored as the domain's snake_case strings and decoded through
-//!   [`Usage`]/[`Status`], so an unknown value is a malformed payload, not a silent row.
+//! - Events are read as their contract types ([`VehicleEvent`]): an unknown usage or
+//!   status word is a malformed payload, not a silent row. Rows store the words.
 //! - The owner is stored as a canonical lower-case UUID, as queries look it up.
 //! - Updates `update` the existing row: a vehicle stream always starts with `registered`.
 
+use contracts::events::VehicleEvent;
+pub use contracts::events::vehicle::{VehicleStatus as Status, VehicleUsage as Usage};
 use es_core::EventEnvelope;
-use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::projection::{Outcome, Projection, ProjectionError, payload};
+use crate::projection::{Decoded, Outcome, Projection, ProjectionError, decode};
 use crate::store::{Column, Table, Tx, Value};
-
-pub const AGGREGATE_TYPE: &str = "vehicle";
-pub const REGISTERED: &str = "vehicle.registered.v1";
-pub const UPDATED: &str = "vehicle.updated.v1";
-pub const STATUS_CHANGED: &str = "vehicle.status_changed.v1";
 
 pub static VEHICLES: Table = Table {
     name: "vehicles",
@@ -42,81 +38,9 @@ pub static VEHICLES: Table = Table {
 
 static TABLES: [&Table; 1] = [&VEHICLES];
 
-/// Whose a vehicle is, as the domain spells it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Usage {
-    Customer,
-    Fleet,
-}
-
-impl Usage {
-    /// The usage a stored string names, if any.
-    pub fn parse(stored: &str) -> Option<Usage> {
-        [Usage::Customer, Usage::Fleet]
-            .into_iter()
-            .find(|usage| usage.as_str() == stored)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Usage::Customer => "customer",
-            Usage::Fleet => "fleet",
-        }
-    }
-}
-
-/// The hand-set status of a fleet van, as the domain spells it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Available,
-    OutOfService,
-}
-
-impl Status {
-    /// The status a stored string names, if any.
-    pub fn parse(stored: &str) -> Option<Status> {
-        [Status::Available, Status::OutOfService]
-            .into_iter()
-            .find(|status| status.as_str() == stored)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Available => "available",
-            Status::OutOfService => "out_of_service",
-        }
-    }
-}
-
 /// Projects vehicle events into [`VEHICLES`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct VehiclesProjection;
-
-#[derive(Debug, Deserialize)]
-struct Registered {
-    license_number: String,
-    brand: String,
-    model: String,
-    owner: Option<Uuid>,
-    usage: Usage,
-    status: Option<Status>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Updated {
-    license_number: String,
-    brand: String,
-    model: String,
-    owner: Option<Uuid>,
-}
-
-#[derive(Debug, Deserialize)]
-struct StatusChanged {
-    license_number: String,
-    status: Status,
-}
 
 fn key(license_number: &str) -> [(&'static str, Value); 1] {
     [("license_number", license_number.to_ascii_uppercase().into())]
@@ -136,13 +60,13 @@ impl Projection for VehiclesProjection {
     }
 
     fn apply(&self, event: &EventEnvelope, tx: &mut dyn Tx) -> Result<Outcome, ProjectionError> {
-        if event.aggregate_type != AGGREGATE_TYPE {
-            return Ok(Outcome::Ignored);
-        }
+        let change = match decode::<VehicleEvent>(event)? {
+            Decoded::Event(change) => change,
+            Decoded::Skip(outcome) => return Ok(outcome),
+        };
         let version = ("version", Value::from(event.version));
-        match event.event_type.as_str() {
-            REGISTERED => {
-                let p: Registered = payload(event)?;
+        match change {
+            VehicleEvent::Registered(p) => {
                 let [key] = key(&p.license_number);
                 tx.upsert(
                     &VEHICLES,
@@ -157,8 +81,7 @@ impl Projection for VehiclesProjection {
                     ],
                 )?;
             }
-            UPDATED => {
-                let p: Updated = payload(event)?;
+            VehicleEvent::Updated(p) => {
                 tx.update(
                     &VEHICLES,
                     &key(&p.license_number),
@@ -170,15 +93,13 @@ impl Projection for VehiclesProjection {
                     ],
                 )?;
             }
-            STATUS_CHANGED => {
-                let p: StatusChanged = payload(event)?;
+            VehicleEvent::StatusChanged(p) => {
                 tx.update(
                     &VEHICLES,
                     &key(&p.license_number),
                     &[("status", p.status.as_str().into()), version],
                 )?;
             }
-            _ => return Ok(Outcome::Unknown),
         }
         Ok(Outcome::Applied)
     }
@@ -191,6 +112,11 @@ mod tests {
     use super::*;
     use crate::store::{Reader, Row};
     use crate::testing::{EventFactory, TestDb};
+
+    const AGGREGATE_TYPE: &str = "vehicle";
+    const REGISTERED: &str = "vehicle.registered.v1";
+    const UPDATED: &str = "vehicle.updated.v1";
+    const STATUS_CHANGED: &str = "vehicle.status_changed.v1";
 
     const OWNER: &str = "018f0000-0000-7000-8000-0000000000a1";
     const NEW_OWNER: &str = "018f0000-0000-7000-8000-0000000000a2";

@@ -24,12 +24,12 @@
 //! - statuses are stored as the events spell them (`planned`, `in_transit`, …);
 //!   license numbers upper-case, ids as canonical lower-case UUIDs.
 
-use chrono::{DateTime, Utc};
+use contracts::events::delivery::DeliveryStatus;
+use contracts::events::{DeliveryEvent, Slot, WorkshopPlanningEvent};
 use es_core::EventEnvelope;
-use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::projection::{Outcome, Projection, ProjectionError, payload};
+use crate::projection::{Decoded, Outcome, Projection, ProjectionError, decode};
 use crate::store::{Column, Table, Tx, Value};
 use crate::workshop::planning::{CANCELLED, FINISHED, PLANNED};
 
@@ -81,64 +81,11 @@ pub const JOB: &str = "job";
 pub const DELIVERY: &str = "delivery";
 
 /// The status a delivery is created in.
-const PICKED_UP: &str = "picked_up";
+const PICKED_UP: &str = DeliveryStatus::PickedUp.as_str();
 
 static TABLES: [&Table; 2] = [&RESOURCE_SLOTS, &SCHEDULE_DELIVERIES];
 
 pub struct ResourceSchedulesProjection;
-
-#[derive(Deserialize, Clone, Copy)]
-struct Slot {
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
-}
-
-#[derive(Deserialize)]
-struct JobPlanned {
-    job_id: Uuid,
-    slot: Slot,
-    vehicle: String,
-    technician_id: Option<Uuid>,
-}
-
-#[derive(Deserialize)]
-struct TechnicianAssigned {
-    job_id: Uuid,
-    slot: Slot,
-    technician_id: Uuid,
-}
-
-/// `job_finished` and `job_cancelled`: only the job matters here.
-#[derive(Deserialize)]
-struct JobClosed {
-    job_id: Uuid,
-}
-
-#[derive(Deserialize)]
-struct DeliveryCreated {
-    delivery_id: Uuid,
-    slot: Slot,
-}
-
-#[derive(Deserialize)]
-struct DriverAssigned {
-    delivery_id: Uuid,
-    driver_id: Uuid,
-    slot: Slot,
-}
-
-#[derive(Deserialize)]
-struct VehicleAssigned {
-    delivery_id: Uuid,
-    vehicle_license_number: String,
-    slot: Slot,
-}
-
-#[derive(Deserialize)]
-struct StatusChanged {
-    delivery_id: Uuid,
-    to: String,
-}
 
 impl Projection for ResourceSchedulesProjection {
     fn name(&self) -> &'static str {
@@ -150,19 +97,25 @@ impl Projection for ResourceSchedulesProjection {
     }
 
     fn apply(&self, event: &EventEnvelope, tx: &mut dyn Tx) -> Result<Outcome, ProjectionError> {
-        match event.aggregate_type.as_str() {
-            "workshop_planning" => apply_workshop(event, tx),
-            "delivery" => apply_delivery(event, tx),
-            _ => Ok(Outcome::Ignored),
+        match decode::<WorkshopPlanningEvent>(event)? {
+            Decoded::Event(change) => return apply_workshop(change, tx),
+            Decoded::Skip(Outcome::Ignored) => {}
+            Decoded::Skip(outcome) => return Ok(outcome),
+        }
+        match decode::<DeliveryEvent>(event)? {
+            Decoded::Event(change) => apply_delivery(change, tx),
+            Decoded::Skip(outcome) => Ok(outcome),
         }
     }
 }
 
-fn apply_workshop(event: &EventEnvelope, tx: &mut dyn Tx) -> Result<Outcome, ProjectionError> {
-    match event.event_type.as_str() {
-        "workshop.planning_created.v1" => return Ok(Outcome::Ignored),
-        "workshop.job_planned.v1" => {
-            let job: JobPlanned = payload(event)?;
+fn apply_workshop(
+    change: WorkshopPlanningEvent,
+    tx: &mut dyn Tx,
+) -> Result<Outcome, ProjectionError> {
+    match change {
+        WorkshopPlanningEvent::PlanningCreated(_) => return Ok(Outcome::Ignored),
+        WorkshopPlanningEvent::JobPlanned(job) => {
             let holder = Holder::job(job.job_id);
             let vehicle = job.vehicle.to_ascii_uppercase();
             holder.book(tx, VEHICLE, vehicle, job.slot, PLANNED)?;
@@ -170,30 +123,25 @@ fn apply_workshop(event: &EventEnvelope, tx: &mut dyn Tx) -> Result<Outcome, Pro
                 holder.book(tx, TECHNICIAN, technician.to_string(), job.slot, PLANNED)?;
             }
         }
-        "workshop.technician_assigned.v1" => {
-            let assigned: TechnicianAssigned = payload(event)?;
+        WorkshopPlanningEvent::TechnicianAssigned(assigned) => {
             let holder = Holder::job(assigned.job_id);
             holder.release(tx, TECHNICIAN)?;
             let technician = assigned.technician_id.to_string();
             holder.book(tx, TECHNICIAN, technician, assigned.slot, PLANNED)?;
         }
-        "workshop.job_finished.v1" => {
-            let job: JobClosed = payload(event)?;
+        WorkshopPlanningEvent::JobFinished(job) => {
             Holder::job(job.job_id).set_status(tx, FINISHED)?;
         }
-        "workshop.job_cancelled.v1" => {
-            let job: JobClosed = payload(event)?;
+        WorkshopPlanningEvent::JobCancelled(job) => {
             Holder::job(job.job_id).set_status(tx, CANCELLED)?;
         }
-        _ => return Ok(Outcome::Unknown),
     }
     Ok(Outcome::Applied)
 }
 
-fn apply_delivery(event: &EventEnvelope, tx: &mut dyn Tx) -> Result<Outcome, ProjectionError> {
-    match event.event_type.as_str() {
-        "delivery.created.v1" => {
-            let created: DeliveryCreated = payload(event)?;
+fn apply_delivery(change: DeliveryEvent, tx: &mut dyn Tx) -> Result<Outcome, ProjectionError> {
+    match change {
+        DeliveryEvent::Created(created) => {
             tx.upsert(
                 &SCHEDULE_DELIVERIES,
                 &[
@@ -206,31 +154,28 @@ fn apply_delivery(event: &EventEnvelope, tx: &mut dyn Tx) -> Result<Outcome, Pro
                 ],
             )?;
         }
-        "delivery.driver_assigned.v1" => {
-            let assigned: DriverAssigned = payload(event)?;
+        DeliveryEvent::DriverAssigned(assigned) => {
             let driver = assigned.driver_id.to_string();
             assign(tx, assigned.delivery_id, assigned.slot, DRIVER, driver)?;
         }
-        "delivery.vehicle_assigned.v1" => {
-            let assigned: VehicleAssigned = payload(event)?;
+        DeliveryEvent::VehicleAssigned(assigned) => {
             let vehicle = assigned.vehicle_license_number.to_ascii_uppercase();
             assign(tx, assigned.delivery_id, assigned.slot, VEHICLE, vehicle)?;
         }
-        "delivery.status_changed.v1" => {
-            let changed: StatusChanged = payload(event)?;
+        DeliveryEvent::StatusChanged(changed) => {
             let holder = Holder::delivery(changed.delivery_id);
+            let status = changed.to.as_str();
             tx.update(
                 &SCHEDULE_DELIVERIES,
                 &[("delivery_id", holder.id.clone().into())],
-                &[("status", changed.to.clone().into())],
+                &[("status", status.into())],
             )?;
-            holder.set_status(tx, &changed.to)?;
+            holder.set_status(tx, status)?;
         }
-        "delivery.checkpoint_reached.v1"
-        | "delivery.incident_reported.v1"
-        | "delivery.incident_resolved.v1"
-        | "delivery.proof_of_delivery_captured.v1" => return Ok(Outcome::Ignored),
-        _ => return Ok(Outcome::Unknown),
+        DeliveryEvent::CheckpointReached(_)
+        | DeliveryEvent::IncidentReported(_)
+        | DeliveryEvent::IncidentResolved(_)
+        | DeliveryEvent::ProofOfDeliveryCaptured(_) => return Ok(Outcome::Ignored),
     }
     Ok(Outcome::Applied)
 }

@@ -13,12 +13,11 @@
 //!   lagging context never blocks or corrupts this one;
 //! - dates are stored as `yyyy-mm-dd`, times as RFC 3339 UTC text (which sorts).
 
-use chrono::{DateTime, NaiveDate, Utc};
+use contracts::events::WorkshopPlanningEvent;
 use es_core::EventEnvelope;
-use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::projection::{Outcome, Projection, ProjectionError, payload};
+use crate::projection::{Decoded, Outcome, Projection, ProjectionError, decode};
 use crate::store::{Column, Table, Tx, Value};
 
 pub static WORKSHOP_PLANNINGS: Table = Table {
@@ -61,52 +60,6 @@ static TABLES: [&Table; 2] = [&WORKSHOP_PLANNINGS, &WORKSHOP_JOBS];
 
 pub struct WorkshopPlanningProjection;
 
-#[derive(Deserialize)]
-struct Slot {
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
-}
-
-#[derive(Deserialize)]
-struct PlanningCreated {
-    date: NaiveDate,
-}
-
-#[derive(Deserialize)]
-struct JobPlanned {
-    date: NaiveDate,
-    job_id: Uuid,
-    slot: Slot,
-    vehicle: String,
-    customer_id: Uuid,
-    service: String,
-    category: String,
-    description: String,
-    technician_id: Option<Uuid>,
-}
-
-#[derive(Deserialize)]
-struct TechnicianAssigned {
-    date: NaiveDate,
-    job_id: Uuid,
-    technician_id: Uuid,
-}
-
-#[derive(Deserialize)]
-struct JobFinished {
-    date: NaiveDate,
-    job_id: Uuid,
-    actual: Slot,
-    notes: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct JobCancelled {
-    date: NaiveDate,
-    job_id: Uuid,
-    reason: String,
-}
-
 impl Projection for WorkshopPlanningProjection {
     fn name(&self) -> &'static str {
         "workshop_planning"
@@ -117,14 +70,14 @@ impl Projection for WorkshopPlanningProjection {
     }
 
     fn apply(&self, event: &EventEnvelope, tx: &mut dyn Tx) -> Result<Outcome, ProjectionError> {
-        if event.aggregate_type != "workshop_planning" {
-            return Ok(Outcome::Ignored);
-        }
+        let change = match decode::<WorkshopPlanningEvent>(event)? {
+            Decoded::Event(change) => change,
+            Decoded::Skip(outcome) => return Ok(outcome),
+        };
         let version = Value::from(event.version);
-        let date = match event.event_type.as_str() {
-            "workshop.planning_created.v1" => payload::<PlanningCreated>(event)?.date,
-            "workshop.job_planned.v1" => {
-                let job: JobPlanned = payload(event)?;
+        let date = match change {
+            WorkshopPlanningEvent::PlanningCreated(created) => created.date,
+            WorkshopPlanningEvent::JobPlanned(job) => {
                 tx.upsert(
                     &WORKSHOP_JOBS,
                     &[
@@ -134,8 +87,8 @@ impl Projection for WorkshopPlanningProjection {
                         ("slot_end", job.slot.end.into()),
                         ("vehicle_license_number", job.vehicle.to_uppercase().into()),
                         ("customer_id", job.customer_id.to_string().into()),
-                        ("service", job.service.into()),
-                        ("category", job.category.into()),
+                        ("service", job.service.as_str().into()),
+                        ("category", job.category.as_str().into()),
                         ("description", job.description.into()),
                         (
                             "technician_id",
@@ -151,8 +104,7 @@ impl Projection for WorkshopPlanningProjection {
                 )?;
                 job.date
             }
-            "workshop.technician_assigned.v1" => {
-                let assigned: TechnicianAssigned = payload(event)?;
+            WorkshopPlanningEvent::TechnicianAssigned(assigned) => {
                 update_job(
                     tx,
                     assigned.job_id,
@@ -163,8 +115,7 @@ impl Projection for WorkshopPlanningProjection {
                 )?;
                 assigned.date
             }
-            "workshop.job_finished.v1" => {
-                let finished: JobFinished = payload(event)?;
+            WorkshopPlanningEvent::JobFinished(finished) => {
                 update_job(
                     tx,
                     finished.job_id,
@@ -178,8 +129,7 @@ impl Projection for WorkshopPlanningProjection {
                 )?;
                 finished.date
             }
-            "workshop.job_cancelled.v1" => {
-                let cancelled: JobCancelled = payload(event)?;
+            WorkshopPlanningEvent::JobCancelled(cancelled) => {
                 update_job(
                     tx,
                     cancelled.job_id,
@@ -191,7 +141,6 @@ impl Projection for WorkshopPlanningProjection {
                 )?;
                 cancelled.date
             }
-            _ => return Ok(Outcome::Unknown),
         };
         tx.upsert(
             &WORKSHOP_PLANNINGS,

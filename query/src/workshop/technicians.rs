@@ -10,11 +10,14 @@
 //! - events for a technician with no row (impossible in a complete log) change nothing
 //!   rather than inventing a half-filled row.
 
+use std::collections::BTreeSet;
+
+use contracts::events::TechnicianEvent;
+use contracts::events::words::ServiceCategory;
 use es_core::EventEnvelope;
-use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::projection::{Outcome, Projection, ProjectionError, payload};
+use crate::projection::{Decoded, Outcome, Projection, ProjectionError, decode};
 use crate::store::{Column, Table, Tx, Value};
 
 pub static TECHNICIANS: Table = Table {
@@ -38,18 +41,6 @@ static TABLES: [&Table; 1] = [&TECHNICIANS];
 
 pub struct TechniciansProjection;
 
-#[derive(Deserialize)]
-struct Profile {
-    technician_id: Uuid,
-    name: String,
-    skills: Vec<String>,
-}
-
-#[derive(Deserialize)]
-struct StatusChange {
-    technician_id: Uuid,
-}
-
 impl Projection for TechniciansProjection {
     fn name(&self) -> &'static str {
         "technicians"
@@ -60,60 +51,57 @@ impl Projection for TechniciansProjection {
     }
 
     fn apply(&self, event: &EventEnvelope, tx: &mut dyn Tx) -> Result<Outcome, ProjectionError> {
-        if event.aggregate_type != "technician" {
-            return Ok(Outcome::Ignored);
-        }
-        let version = Value::from(event.version);
-        match event.event_type.as_str() {
-            "technician.registered.v1" => {
-                let p: Profile = payload(event)?;
+        let change = match decode::<TechnicianEvent>(event)? {
+            Decoded::Event(change) => change,
+            Decoded::Skip(outcome) => return Ok(outcome),
+        };
+        let version = ("version", Value::from(event.version));
+        match change {
+            TechnicianEvent::Registered(p) => {
                 tx.upsert(
                     &TECHNICIANS,
                     &[
-                        ("technician_id", p.technician_id.to_string().into()),
+                        key(p.technician_id),
                         ("name", p.name.into()),
-                        ("skills", skills_text(p.skills).into()),
+                        ("skills", skills_text(&p.skills).into()),
                         ("status", ACTIVE.into()),
-                        ("version", version),
+                        version,
                     ],
                 )?;
             }
-            "technician.updated.v1" => {
-                let p: Profile = payload(event)?;
+            TechnicianEvent::Updated(p) => {
                 tx.update(
                     &TECHNICIANS,
-                    &[("technician_id", p.technician_id.to_string().into())],
+                    &[key(p.technician_id)],
                     &[
                         ("name", p.name.into()),
-                        ("skills", skills_text(p.skills).into()),
-                        ("version", version),
+                        ("skills", skills_text(&p.skills).into()),
+                        version,
                     ],
                 )?;
             }
-            "technician.deactivated.v1" | "technician.reactivated.v1" => {
-                let change: StatusChange = payload(event)?;
-                let status = if event.event_type == "technician.deactivated.v1" {
-                    INACTIVE
-                } else {
-                    ACTIVE
-                };
-                tx.update(
-                    &TECHNICIANS,
-                    &[("technician_id", change.technician_id.to_string().into())],
-                    &[("status", status.into()), ("version", version)],
-                )?;
+            TechnicianEvent::Deactivated(p) => {
+                let status = ("status", INACTIVE.into());
+                tx.update(&TECHNICIANS, &[key(p.technician_id)], &[status, version])?;
             }
-            _ => return Ok(Outcome::Unknown),
+            TechnicianEvent::Reactivated(p) => {
+                let status = ("status", ACTIVE.into());
+                tx.update(&TECHNICIANS, &[key(p.technician_id)], &[status, version])?;
+            }
         }
         Ok(Outcome::Applied)
     }
 }
 
-/// `["repairs", "paint"]` → `"paint,repairs"`.
-fn skills_text(mut skills: Vec<String>) -> String {
-    skills.sort();
-    skills.dedup();
-    skills.join(",")
+fn key(technician_id: Uuid) -> (&'static str, Value) {
+    ("technician_id", technician_id.to_string().into())
+}
+
+/// `{repairs, paint}` → `"paint,repairs"`: the words in alphabetical order.
+fn skills_text(skills: &BTreeSet<ServiceCategory>) -> String {
+    let mut words: Vec<&str> = skills.iter().map(|skill| skill.as_str()).collect();
+    words.sort_unstable();
+    words.join(",")
 }
 
 #[cfg(test)]
