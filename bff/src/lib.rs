@@ -39,6 +39,7 @@ pub mod convert;
 pub mod correlation;
 pub mod customers;
 pub mod deliveries;
+pub mod event_schemas;
 pub mod extract;
 pub mod fleet;
 pub mod health;

@@ -15,6 +15,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::{self, AccessTable, Gate};
+use crate::event_schemas;
 use crate::openapi::ApiDoc;
 use crate::problem::{ApiError, ProblemKind};
 use crate::rate_limit::{self, Limiter};
@@ -79,6 +80,7 @@ pub fn router(state: AppState) -> Router {
             },
         ))
         .route("/problems/{slug}", get(problem_page))
+        .merge(event_schemas::routes())
         .layer(middleware::from_fn(docs_without_slash))
         .layer(cors)
         .layer(middleware::from_fn(correlation::middleware))
