@@ -21,6 +21,14 @@ pub enum QueryError {
     /// The thing asked for does not exist (yet): `NOT_FOUND`.
     #[error("{0}")]
     NotFound(String),
+    /// The request is well-formed but refused in the current state (`reason` says
+    /// why): `FAILED_PRECONDITION`.
+    #[error("{message}")]
+    Refused {
+        reason: &'static str,
+        field: String,
+        message: String,
+    },
     #[error(transparent)]
     Db(#[from] DbError),
 }

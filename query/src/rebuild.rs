@@ -46,7 +46,27 @@ impl Rebuilds {
 
     /// Starts rebuilding `names` (all projections when empty). Unknown names and
     /// projections already rebuilding are refused, naming the field.
+    ///
+    /// The names are checked and reserved under one lock: two requests racing for the
+    /// same read model must not both start, because each would create (and the second
+    /// drop and recreate) the same next generation of its tables, under the other's feet.
     pub async fn start(&self, names: Vec<String>) -> Result<Vec<String>, QueryError> {
+        let (names, status) = self.reserve(names)?;
+        match self.launch(&names, status).await {
+            Ok(()) => Ok(names),
+            Err(error) => {
+                let mut running = self.running();
+                for name in &names {
+                    running.remove(name);
+                }
+                Err(error)
+            }
+        }
+    }
+
+    /// Checks `names` (all projections when empty) and marks them running, at once,
+    /// with the status board their rebuild reports on.
+    fn reserve(&self, names: Vec<String>) -> Result<(Vec<String>, Arc<StatusBoard>), QueryError> {
         let known: Vec<String> = self
             .db
             .projections()
@@ -58,6 +78,7 @@ impl Rebuilds {
         } else {
             names
         };
+        let mut running = self.running();
         for name in &names {
             if !known.contains(name) {
                 return Err(QueryError::invalid(
@@ -65,13 +86,23 @@ impl Rebuilds {
                     format!("no read model named `{name}`; known: {}", known.join(", ")),
                 ));
             }
-            if self.running().contains_key(name) {
-                return Err(QueryError::invalid(
-                    "projections",
-                    format!("`{name}` is already being rebuilt"),
-                ));
+            if running.contains_key(name) {
+                return Err(QueryError::Refused {
+                    reason: "rebuild_running",
+                    field: "projections".into(),
+                    message: format!("`{name}` is already being rebuilt"),
+                });
             }
         }
+        let status = Arc::new(StatusBoard::new(format!("rebuild:{}", names.join(","))));
+        for name in &names {
+            running.insert(name.clone(), status.clone());
+        }
+        Ok((names, status))
+    }
+
+    /// Creates the next generation of `names`' tables and runs their rebuild.
+    async fn launch(&self, names: &[String], status: Arc<StatusBoard>) -> Result<(), QueryError> {
         // Live read models of a history the log no longer has are replaced once the
         // rebuild reaches the log's head; otherwise once it has caught up with them.
         let swap = if self.live.snapshot().state == RuntimeState::Diverged {
@@ -87,18 +118,14 @@ impl Rebuilds {
         } else {
             SwapWhen::CaughtUp
         };
-        let members = blocking(|| self.db.begin_rebuild(&names))?;
-        let status = Arc::new(StatusBoard::new(format!("rebuild:{}", names.join(","))));
-        for name in &names {
-            self.running().insert(name.clone(), status.clone());
-        }
+        let members = blocking(|| self.db.begin_rebuild(names))?;
         let (done, mut finished) = tokio::sync::watch::channel(false);
         let target = ReadModelTarget::rebuild(self.db.clone(), members, swap, done);
         let (source, policy, running, started) = (
             self.source.clone(),
             self.policy,
             self.running.clone(),
-            names.clone(),
+            names.to_vec(),
         );
         tokio::spawn(async move {
             tracing::info!(projections = ?started, "rebuild started");
@@ -112,7 +139,7 @@ impl Rebuilds {
             }
             tracing::info!(projections = ?started, "rebuild finished");
         });
-        Ok(names)
+        Ok(())
     }
 
     /// Progress of running rebuilds, by projection.

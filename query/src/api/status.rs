@@ -14,6 +14,11 @@ impl From<QueryError> for Status {
                 (Code::InvalidArgument, "invalid_argument", field, text)
             }
             QueryError::NotFound(what) => (Code::NotFound, "not_found", String::new(), what),
+            QueryError::Refused {
+                reason,
+                field,
+                message,
+            } => (Code::FailedPrecondition, reason, field, message),
             QueryError::Db(cause) => {
                 tracing::warn!(%cause, "read-model query failed");
                 (
