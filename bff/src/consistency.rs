@@ -7,15 +7,35 @@ use contracts::v1::ConsistencyToken;
 
 pub const HEADER: &str = "x-consistency-token";
 
+/// A token, as the OpenAPI document declares it: a stream id of visible ASCII, then
+/// its version and the log position, both counted from 1.
+pub const PATTERN: &str = "[!-~]{1,300}:[1-9][0-9]{0,18}:[1-9][0-9]{0,18}";
+
+/// A version or position: 1 to 19 digits without a leading zero.
+fn counter(digits: &str) -> Option<u64> {
+    let well_formed = (1..=19).contains(&digits.len())
+        && !digits.starts_with('0')
+        && digits.bytes().all(|b| b.is_ascii_digit());
+    well_formed.then(|| digits.parse().ok()).flatten()
+}
+
+/// The tokens of an `X-Consistency-Token` header: one or more, comma-separated (spaces
+/// around a comma allowed); `None` unless every one is a token.
+pub fn decode_list(text: &str) -> Option<Vec<ConsistencyToken>> {
+    text.split(',')
+        .map(|token| decode(token.trim_matches(' ')))
+        .collect()
+}
+
 pub fn encode(token: &ConsistencyToken) -> String {
     format!("{}:{}:{}", token.stream_id, token.version, token.position)
 }
 
-/// `None` when the text is not a token.
+/// `None` when the text is not a token: exactly what [`PATTERN`] matches.
 pub fn decode(text: &str) -> Option<ConsistencyToken> {
-    let mut parts = text.trim().rsplitn(3, ':');
-    let position = parts.next()?.parse().ok()?;
-    let version = parts.next()?.parse().ok()?;
+    let mut parts = text.rsplitn(3, ':');
+    let position = counter(parts.next()?)?;
+    let version = counter(parts.next()?)?;
     let stream_id = parts.next()?;
     let valid_stream = !stream_id.is_empty()
         && stream_id.len() <= 300

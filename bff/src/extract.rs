@@ -56,8 +56,18 @@ fn is_json(headers: &HeaderMap) -> bool {
         .unwrap_or(false)
 }
 
-/// Parses a JSON document, naming the failing field.
+/// Parses a JSON document, naming the failing field. Every body of this API is an
+/// object: serde would also read a struct from an array of its fields in order
+/// (`[null, "Depot", …]`), which no client means and the document does not allow.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(
+            match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+                Ok(_) => ApiError::invalid("body", "must be a JSON object"),
+                Err(e) => ApiError::malformed("body", format!("malformed JSON: {e}")),
+            },
+        );
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let parsed: Result<T, _> = serde_path_to_error::deserialize(&mut deserializer);
     let value = parsed.map_err(|error| {
@@ -122,6 +132,27 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
                 ApiError::malformed(field, message)
             })
     }
+}
+
+/// A position or version in a query string, at most `i64::MAX`: the document declares
+/// them `int64` (and so do the stores), so a larger number is refused, not read.
+pub fn int64<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
+    use serde::Deserialize as _;
+    let value = u64::deserialize(deserializer)?;
+    if i64::try_from(value).is_err() {
+        return Err(serde::de::Error::custom(format!(
+            "must be at most {}",
+            i64::MAX
+        )));
+    }
+    Ok(value)
+}
+
+/// [`int64`] for an optional parameter (with `#[serde(default)]`).
+pub fn optional_int64<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<u64>, D::Error> {
+    int64(deserializer).map(Some)
 }
 
 /// What a command or query carries through the BFF to the services.
@@ -194,11 +225,12 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
             let value = value
                 .to_str()
                 .map_err(|_| ApiError::malformed("X-Consistency-Token", "must be ASCII"))?;
-            for token in value.split(',').filter(|t| !t.trim().is_empty()) {
-                wait_for.push(consistency::decode(token).ok_or_else(|| {
-                    ApiError::malformed("X-Consistency-Token", "is not a consistency token")
-                })?);
-            }
+            wait_for.extend(consistency::decode_list(value).ok_or_else(|| {
+                ApiError::malformed(
+                    "X-Consistency-Token",
+                    "is not a list of consistency tokens (`<stream>:<version>:<position>`, comma-separated)",
+                )
+            })?);
         }
         let query = parts.uri.query().unwrap_or("");
         for (key, value) in form_urlencoded::parse(query.as_bytes()) {
@@ -214,10 +246,21 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
             correlation_id,
             caller: Some(caller),
             traceparent: text("traceparent")?,
-            idempotency_key: text("idempotency-key")?,
+            idempotency_key: idempotency_key(text("idempotency-key")?)?,
             if_match,
             wait_for,
         })
+    }
+}
+
+/// An `Idempotency-Key` is visible ASCII without spaces (the document's pattern).
+fn idempotency_key(key: Option<String>) -> Result<Option<String>, ApiError> {
+    match key {
+        Some(key) if !key.bytes().all(|b| b.is_ascii_graphic()) => Err(ApiError::malformed(
+            "Idempotency-Key",
+            "must be visible ASCII without spaces",
+        )),
+        key => Ok(key),
     }
 }
 
@@ -364,6 +407,48 @@ mod tests {
             r#"{"name": "x", "slot": {"start": "2026-05-04T09:00:00Z", "end": "2026-05-04T10:00:00Z", "tz": "CET"}}"#,
         );
         assert_eq!(nested.field.as_deref(), Some("slot.tz"));
+    }
+
+    #[test]
+    fn a_body_that_is_valid_json_but_no_object_is_a_422_naming_the_body() {
+        let positional =
+            r#"["x", {"start": "2026-05-04T09:00:00Z", "end": "2026-05-04T10:00:00Z"}]"#;
+        for body in [positional, "[]", "null", " 7"] {
+            let error = refusal(body);
+            assert_eq!(
+                (error.kind, error.field.as_deref()),
+                (ProblemKind::InvalidField, Some("body")),
+                "{body}"
+            );
+        }
+        assert_eq!(refusal("[1,").kind, ProblemKind::MalformedRequest);
+    }
+
+    #[tokio::test]
+    async fn a_position_beyond_int64_is_a_400_naming_it_and_int64_max_is_read() {
+        #[derive(Debug, Deserialize)]
+        struct Positions {
+            #[serde(default, deserialize_with = "optional_int64")]
+            to_position: Option<u64>,
+        }
+        async fn read(query: &str) -> Result<Option<u64>, ApiError> {
+            let request = axum::http::Request::get(format!("/x?{query}"))
+                .body(())
+                .unwrap();
+            let (mut parts, ()) = request.into_parts();
+            let Query(positions) = Query::<Positions>::from_request_parts(&mut parts, &()).await?;
+            Ok(positions.to_position)
+        }
+        assert_eq!(
+            read("to_position=9223372036854775807").await.unwrap(),
+            Some(i64::MAX as u64)
+        );
+        assert_eq!(read("").await.unwrap(), None);
+        let error = read("to_position=9223372036854775808").await.unwrap_err();
+        assert_eq!(
+            (error.kind, error.field.as_deref()),
+            (ProblemKind::MalformedRequest, Some("to_position"))
+        );
     }
 
     #[test]

@@ -2,6 +2,9 @@
 //! Swagger UI beside it. The UI's assets are compiled into the binary
 //! (`swagger-ui-dist`), so `/docs` works offline.
 
+mod conventions;
+
+pub use conventions::complete;
 use utoipa::OpenApi;
 
 use crate::problem::Problem;

@@ -37,7 +37,7 @@ pub fn router(state: AppState) -> Router {
     let (routes, mut openapi) = documented_routes().split_for_parts();
     auth::secure(&mut openapi);
     let table = Arc::new(AccessTable::from_openapi(&openapi));
-    let openapi_json = serde_json::to_string(&openapi).unwrap_or_default();
+    let openapi_json = serde_json::to_string(&completed(&openapi)).unwrap_or_default();
     let mut app = routes
         .route(
             "/api/openapi.json",
@@ -148,6 +148,18 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     document
 }
 
+/// The JSON of the document `/api/openapi.json` serves: [`openapi`] with the REST
+/// conventions every operation shares written in ([`crate::openapi::complete`]).
+pub fn document() -> serde_json::Value {
+    completed(&openapi())
+}
+
+fn completed(openapi: &utoipa::openapi::OpenApi) -> serde_json::Value {
+    let mut document = serde_json::to_value(openapi).unwrap_or_default();
+    crate::openapi::complete(&mut document);
+    document
+}
+
 /// The document as the handlers' annotations alone make it, before [`auth::secure`]
 /// completes it: what each route itself declares.
 pub fn declared_openapi() -> utoipa::openapi::OpenApi {
@@ -192,22 +204,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_schema_the_document_refers_to_is_defined() {
-        let document = serde_json::to_value(openapi()).unwrap();
+    fn every_component_the_document_refers_to_is_defined() {
+        let document = document();
         let text = document.to_string();
-        let schemas = &document["components"]["schemas"];
         let dangling: Vec<&str> = text
-            .split("\"#/components/schemas/")
+            .split("\"#/components/")
             .skip(1)
             .filter_map(|rest| rest.split('"').next())
-            .filter(|name| schemas.get(*name).is_none())
+            .filter(|reference| {
+                let (kind, name) = reference.split_once('/').unwrap_or((reference, ""));
+                document["components"][kind].get(name).is_none()
+            })
             .collect();
-        assert!(dangling.is_empty(), "undefined schemas: {dangling:?}");
+        assert!(dangling.is_empty(), "undefined components: {dangling:?}");
     }
 
     #[test]
     fn the_document_is_openapi_3_1_and_every_operation_has_a_tag() {
-        let document = serde_json::to_value(openapi()).unwrap();
+        let document = document();
         assert_eq!(document["openapi"], "3.1.0");
         for (path, operations) in document["paths"].as_object().unwrap() {
             for (method, operation) in operations.as_object().unwrap() {

@@ -29,6 +29,19 @@ pub mod v1 {
     tonic::include_proto!("pitlane.v1");
 }
 
+/// The read models the query service keeps, by the names its status, rebuilds and dead
+/// letters use (the query service's test holds its projections to this list).
+pub const READ_MODELS: [&str; 8] = [
+    "customers",
+    "vehicles",
+    "drivers",
+    "technicians",
+    "workshop_planning",
+    "routes",
+    "deliveries",
+    "resource_schedules",
+];
+
 /// The gRPC health service name under which the command service reports its Kafka
 /// relay (registered only when the relay runs): `SERVING` while it publishes or waits
 /// for events, `NOT_SERVING` while Kafka or the store fails and it retries.

@@ -372,6 +372,15 @@ async fn report_projection_health(
 mod tests {
     use super::*;
 
+    #[test]
+    fn the_read_models_are_the_ones_contracts_names() {
+        let mut names: Vec<&str> = all_projections().iter().map(|p| p.name()).collect();
+        let mut declared = contracts::READ_MODELS.to_vec();
+        names.sort_unstable();
+        declared.sort_unstable();
+        assert_eq!(names, declared);
+    }
+
     #[tokio::test]
     async fn kafka_fed_projections_read_the_command_services_key_file() {
         let dir = tempfile::tempdir().expect("temp dir");

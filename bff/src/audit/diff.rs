@@ -20,8 +20,10 @@ const DIFF_FIELDS: [(&str, &str); 2] = [("from_version", "from"), ("to_version",
 #[into_params(parameter_in = Query)]
 pub struct DiffParams {
     /// From the state after this version (0: the initial state).
+    #[serde(deserialize_with = "crate::extract::int64")]
     pub from: u64,
     /// To the state after this version (at least 1); the latest when absent.
+    #[serde(default, deserialize_with = "crate::extract::optional_int64")]
     pub to: Option<u64>,
 }
 

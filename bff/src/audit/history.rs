@@ -38,8 +38,10 @@ pub struct EventFilter {
     /// The actor's subject (who issued the command).
     pub actor: Option<String>,
     /// Global positions from this one, inclusive.
+    #[serde(default, deserialize_with = "crate::extract::optional_int64")]
     pub from_position: Option<u64>,
     /// Global positions before this one (at least 1).
+    #[serde(default, deserialize_with = "crate::extract::optional_int64")]
     pub to_position: Option<u64>,
 }
 
@@ -70,8 +72,10 @@ pub(super) fn rfc3339(at: DateTime<Utc>) -> String {
 pub struct PageParams {
     /// The `next` of the previous page (a version for a stream, a position for `$all`);
     /// absent to start at the beginning.
+    #[serde(default, deserialize_with = "crate::extract::optional_int64")]
     pub after: Option<u64>,
     /// 1 to 1000; 100 when absent.
+    #[serde(default, deserialize_with = "crate::extract::optional_int64")]
     pub limit: Option<u64>,
 }
 

@@ -21,6 +21,7 @@ use crate::state::AppState;
 #[into_params(parameter_in = Query)]
 pub struct AsOfParams {
     /// After the event of this version (0: before the first event).
+    #[serde(default, deserialize_with = "crate::extract::optional_int64")]
     pub version: Option<u64>,
     /// After every event recorded at or before this instant (RFC 3339).
     #[serde(default, deserialize_with = "es_core::time::deserialize_optional")]
@@ -54,8 +55,10 @@ pub struct StateView {
     /// The last event applied; `null` before the first.
     #[schema(required = true)]
     pub last_event: Option<EventRefView>,
-    /// The aggregate's state (its serde form), personal data erased or in clear.
-    #[schema(value_type = Object)]
+    /// The aggregate's state in its serde form, personal data erased or in clear: an
+    /// object, or a bare word for a state without data (`"Unregistered"`), or `null`
+    /// before the first event.
+    #[schema(value_type = Value)]
     pub state: Value,
 }
 

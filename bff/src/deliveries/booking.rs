@@ -291,7 +291,8 @@ async fn route_slot(
     responses(
         (status = 201, description = "Created (and booked)", body = CommandResult),
         (status = 409, description = "The route is not active, the driver is suspended, the van out of service, or either is booked in an overlapping slot (`/problems/schedule-conflict`, naming the holder)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid, or names an unknown driver or vehicle", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The route, or the driver or vehicle the body names, does not exist (`field` names it)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "A driver or van is being booked by another request, or a backend is unavailable; retry", body = Problem, content_type = "application/problem+json")))]
 pub async fn create_delivery(
     State(state): State<AppState>,
@@ -361,10 +362,10 @@ pub async fn create_delivery(
         ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it changed since")),
     responses(
         (status = 200, description = "Assigned", body = CommandResult),
-        (status = 404, description = "No such delivery", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such delivery, or no driver the body names (`field`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not picked up, the driver is suspended, or booked in an overlapping slot (`/problems/schedule-conflict`, naming the holder)", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Changed since the If-Match version", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid, or names an unknown driver", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The driver is being booked by another request, or a backend is unavailable; retry", body = Problem, content_type = "application/problem+json")))]
 pub async fn assign_driver(
     State(state): State<AppState>,
@@ -394,10 +395,10 @@ pub async fn assign_driver(
         ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it changed since")),
     responses(
         (status = 200, description = "Assigned", body = CommandResult),
-        (status = 404, description = "No such delivery", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such delivery, or no vehicle the body names (`field`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not picked up, the van is out of service or not a fleet van, or booked in an overlapping slot (`/problems/schedule-conflict`, naming the holder)", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Changed since the If-Match version", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid, or names an unknown vehicle", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The van is being booked by another request, or a backend is unavailable; retry", body = Problem, content_type = "application/problem+json")))]
 pub async fn assign_vehicle(
     State(state): State<AppState>,

@@ -138,7 +138,8 @@ async fn ensure_known_owner(
     responses(
         (status = 201, description = "Registered", body = CommandResult),
         (status = 409, description = "The license number is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid, or the owner is no registered customer", body = Problem, content_type = "application/problem+json")))]
+        (status = 404, description = "The owner the body names is no registered customer (`field`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json")))]
 pub async fn register_vehicle(
     State(state): State<AppState>,
     ctx: RequestContext,
@@ -169,9 +170,9 @@ pub async fn register_vehicle(
     responses(
         (status = 200, description = "Updated", body = CommandResult),
         (status = 400, description = "The path names no license number", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such vehicle", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such vehicle, or the owner is no registered customer (`field`)", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Changed since the If-Match version", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid, or the owner is no registered customer", body = Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json")))]
 pub async fn update_vehicle(
     State(state): State<AppState>,
     Path(license_number): Path<String>,

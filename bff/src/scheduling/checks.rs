@@ -147,10 +147,13 @@ fn noun(kind: ResourceKind) -> &'static str {
 }
 
 /// A query's NOT_FOUND, for an id the client put in `field`: the request is wrong.
+/// A reference in the body to something that does not exist is a 404 naming the field
+/// (as an unknown resource in the path is a 404): the request is well-formed, what it
+/// names is not there.
 fn unknown(field: &str, what: &str, id: &str) -> impl FnOnce(ApiError) -> ApiError {
     let (field, message) = (field.to_owned(), format!("no {what} `{id}` is known"));
     move |error| match error.kind {
-        ProblemKind::NotFound => ApiError::invalid(field, message),
+        ProblemKind::NotFound => ApiError::not_found(message).with_field(field),
         _ => error,
     }
 }

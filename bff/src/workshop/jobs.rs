@@ -74,7 +74,8 @@ pub struct CancelJob {
         (status = 400, description = "A malformed date", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The vehicle or technician is booked in an overlapping slot (`schedule-conflict`, naming the holder), or a planning rule refused the job (`rule-violation`: all 3 workstations taken, technician inactive or lacking the skill…)", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "The planning changed since the If-Match version", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid, or names an unknown customer, vehicle or technician", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "A customer, vehicle or technician the body names does not exist (`field` names it)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "A booking of the same vehicle or technician is under way, or a backend is unavailable; retry", body = Problem, content_type = "application/problem+json")))]
 pub async fn plan_maintenance_job(
     State(state): State<AppState>,
@@ -138,10 +139,10 @@ pub async fn plan_maintenance_job(
     responses(
         (status = 200, description = "Assigned; `id` is the job's id", body = CommandResult),
         (status = 400, description = "A malformed date or job id", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such job on that date", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such job on that date, or no technician the body names (`field`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The technician is booked in an overlapping slot (`schedule-conflict`), or a rule refused it (`rule-violation`: inactive, lacking the skill, job not planned)", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "The planning changed since the If-Match version", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid, or names an unknown technician", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "A booking of the same technician is under way, or a backend is unavailable; retry", body = Problem, content_type = "application/problem+json")))]
 pub async fn assign_technician(
     State(state): State<AppState>,

@@ -149,7 +149,7 @@ async fn a_technician_on_an_overlapping_job_is_refused_with_409_naming_that_job(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn planning_a_job_for_an_unknown_vehicle_is_a_422_naming_the_vehicle() {
+async fn planning_a_job_for_an_unknown_vehicle_is_a_404_naming_the_vehicle() {
     let app = spawn_platform().await;
     let (customer, _) = customer_with_car(&app, "UV-1-A").await;
     let refused = app
@@ -158,6 +158,6 @@ async fn planning_a_job_for_an_unknown_vehicle_is_a_422_naming_the_vehicle() {
             job(&customer, "NO-999-X", 9, 10),
         )
         .await
-        .expect(422);
+        .expect(404);
     assert_eq!(refused.body["field"], "vehicle_license_number");
 }

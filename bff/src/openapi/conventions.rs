@@ -1,0 +1,615 @@
+//! The REST conventions every operation shares, written into the OpenAPI document once
+//! instead of on each of the 66 operations: the headers that travel with requests and
+//! answers, the problem answers each kind of operation can give, and the formats and
+//! bounds the server enforces on identifiers, ETags, tokens and positions.
+//!
+//! [`complete`] runs on the document's JSON after [`crate::auth::secure`]. What an
+//! operation declares itself (a more precise description of its 404, say) is kept; the
+//! conventions only add what is missing. The rules, by kind of operation:
+//!
+//! | operation | request headers | answers added |
+//! |---|---|---|
+//! | every `/api/v1` one | `X-Correlation-ID` | 422, 429, 503; 400 with parameters or a body |
+//! | with a path parameter | | 404 |
+//! | with a body | | 413, 415 |
+//! | command (POST, PUT) | `Idempotency-Key` | 409; `ETag` and `X-Consistency-Token` on its 2xx, `Location` on its 201 |
+//! | read (GET) | `X-Consistency-Token` | `ETag` on a single resource's 200 |
+//!
+//! Every answer carries `X-Correlation-ID`; 429 and 503 may carry `Retry-After`.
+
+use serde_json::{Map, Value, json};
+
+use crate::auth::document::API;
+
+const COMPONENT_HEADERS: &str = "#/components/headers/";
+const COMPONENT_PARAMETERS: &str = "#/components/parameters/";
+const COMPONENT_RESPONSES: &str = "#/components/responses/";
+
+/// `"3"`, `W/"3"` or a bare `3` (what `extract::parse_etag` reads).
+const ETAG_PATTERN: &str = r#"^(W/)?"?[0-9]{1,19}"?$"#;
+/// A consistency token (`consistency::decode`); comma-separated in a header.
+const TOKEN: &str = crate::consistency::PATTERN;
+/// A license number: three groups of 1–3 digits or 1–3 letters.
+const LICENSE_NUMBER_PATTERN: &str =
+    "^([0-9]{1,3}|[A-Za-z]{1,3})-([0-9]{1,3}|[A-Za-z]{1,3})-([0-9]{1,3}|[A-Za-z]{1,3})$";
+/// Path parameters that are UUIDs.
+const UUID_PARAMETERS: [&str; 7] = [
+    "customer_id",
+    "delivery_id",
+    "driver_id",
+    "incident_id",
+    "job_id",
+    "route_id",
+    "technician_id",
+];
+const LICENSE_NUMBER_PARAMETERS: [&str; 2] = ["license_number", "vehicle_license_number"];
+
+/// Writes the conventions into `document` (the JSON of the OpenAPI document).
+pub fn complete(document: &mut Value) {
+    constrain_bodies(document);
+    let Some(root) = document.as_object_mut() else {
+        return;
+    };
+    let components = object(root, "components");
+    object(components, "headers").extend(headers());
+    object(components, "parameters").extend(parameters());
+    let responses = object(components, "responses");
+    for response in responses.values_mut() {
+        with_correlation_header(response);
+    }
+    responses.extend(problem_responses());
+    let Some(paths) = root.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for (method, operation) in item.iter_mut() {
+            if let Some(operation) = operation.as_object_mut() {
+                complete_operation(path, method, operation);
+            }
+        }
+    }
+}
+
+fn complete_operation(path: &str, method: &str, operation: &mut Map<String, Value>) {
+    let command = matches!(method, "post" | "put" | "patch" | "delete");
+    let api = path.starts_with(API);
+    let parameters = array(operation, "parameters");
+    for parameter in parameters.iter_mut() {
+        bound(parameter);
+    }
+    let has_parameters = !parameters.is_empty();
+    let has_path_parameter = path.contains('{');
+    if api {
+        add_parameter(parameters, "X-Correlation-ID", "CorrelationId");
+        if command {
+            add_parameter(parameters, "Idempotency-Key", "IdempotencyKey");
+        } else {
+            add_parameter(parameters, "X-Consistency-Token", "ConsistencyToken");
+        }
+    }
+    let has_body = operation.contains_key("requestBody");
+    let single_resource = !command
+        && api
+        && path.ends_with('}')
+        && !path.contains("/audit/")
+        && !path.contains("/views/")
+        && !path.contains("/schedules/");
+    let responses = object(operation, "responses");
+    for (status, response) in responses.iter_mut() {
+        with_correlation_header(response);
+        let Some(headers) = response
+            .as_object_mut()
+            .filter(|r| !r.contains_key("$ref"))
+            .map(|r| object(r, "headers"))
+        else {
+            continue;
+        };
+        if command && status.starts_with('2') {
+            headers.insert("ETag".into(), header_ref("ETag"));
+            headers.insert("X-Consistency-Token".into(), header_ref("ConsistencyToken"));
+        }
+        if command && status == "201" {
+            headers.insert("Location".into(), header_ref("Location"));
+        }
+        if single_resource && status == "200" {
+            headers.insert("ETag".into(), header_ref("ETag"));
+        }
+    }
+    if !api {
+        return;
+    }
+    let mut add = |status: &str, name: &str| {
+        responses
+            .entry(status.to_owned())
+            .or_insert_with(|| json!({ "$ref": format!("{COMPONENT_RESPONSES}{name}") }));
+    };
+    if has_parameters || has_body {
+        add("400", "BadRequest");
+    }
+    if has_path_parameter {
+        add("404", "NotFound");
+    }
+    if command {
+        add("409", "Conflict");
+    }
+    if has_body {
+        add("413", "PayloadTooLarge");
+        add("415", "UnsupportedMediaType");
+    }
+    add("422", "Unprocessable");
+    add("429", "TooManyRequests");
+    add("503", "Unavailable");
+}
+
+/// The formats and bounds the server enforces on a parameter, by its name and type.
+fn bound(parameter: &mut Value) {
+    let name = parameter["name"].as_str().unwrap_or_default().to_owned();
+    let location = parameter["in"].as_str().unwrap_or_default().to_owned();
+    let Some(schema) = parameter.get_mut("schema").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let string = schema_type_is(schema, "string");
+    let integer = schema_type_is(schema, "integer");
+    if name == "If-Match" {
+        // A header is a string: never `null`, which a client would send as the word.
+        schema.insert("type".into(), "string".into());
+        schema.insert("pattern".into(), ETAG_PATTERN.into());
+    } else if name == "after" && string {
+        schema.insert("pattern".into(), format!("^{TOKEN}$").into());
+    } else if location == "path" && UUID_PARAMETERS.contains(&name.as_str()) {
+        schema.insert("format".into(), "uuid".into());
+    } else if location == "path" && name == "date" {
+        schema.insert("format".into(), "date".into());
+    } else if LICENSE_NUMBER_PARAMETERS.contains(&name.as_str()) && string {
+        schema.insert("pattern".into(), LICENSE_NUMBER_PATTERN.into());
+    } else if integer {
+        if let Some((minimum, maximum)) = INTEGER_BOUNDS
+            .iter()
+            .find(|(bounded, ..)| *bounded == name)
+            .map(|(_, minimum, maximum)| (*minimum, *maximum))
+        {
+            schema.insert("minimum".into(), minimum.into());
+            schema.insert("maximum".into(), maximum.into());
+        } else if schema.get("format") == Some(&json!("int64")) {
+            schema
+                .entry("maximum")
+                .or_insert_with(|| Value::from(i64::MAX));
+        }
+    }
+}
+
+/// `(parameter or property, minimum, maximum)` of the integers the server bounds more
+/// tightly than their type: a page of at most 500, an audit page of 1 to 1000, an upper
+/// end or a sequence counted from 1.
+const INTEGER_BOUNDS: [(&str, i64, i64); 5] = [
+    ("page_size", 0, 500),
+    ("limit", 1, 1000),
+    ("to_position", 1, i64::MAX),
+    ("to", 1, i64::MAX),
+    ("sequence", 1, u32::MAX as i64),
+];
+
+/// The longest value of each free-text property of a request body, in characters (the
+/// command side's `Text<N>` of the field).
+const TEXT_LIMITS: [(&str, u64); 17] = [
+    ("name", 200),
+    ("address", 300),
+    ("postal_code", 20),
+    ("city", 100),
+    ("driving_licence_number", 50),
+    ("brand", 200),
+    ("model", 200),
+    ("origin", 200),
+    ("destination", 200),
+    ("location", 200),
+    ("description", 2000),
+    ("reason", 2000),
+    ("notes", 2000),
+    ("resolution", 2000),
+    ("incident_type", 100),
+    ("receiver_name", 200),
+    ("signature_reference", 500),
+];
+
+/// Free text: no control character but tab and newline.
+const NO_CONTROL: &str = r"[^\x00-\x08\x0B-\x1F\x7F-\x9F]";
+
+/// Writes the server's rules on request bodies into their schemas: free text is not
+/// blank when required, has no control characters and has a maximum length; a
+/// sequence counts from 1; a technician has at least one skill.
+fn constrain_bodies(document: &mut Value) {
+    let mut names = Vec::new();
+    for item in document["paths"]
+        .as_object()
+        .into_iter()
+        .flat_map(|p| p.values())
+    {
+        for operation in item.as_object().into_iter().flat_map(|o| o.values()) {
+            let schema = &operation["requestBody"]["content"]["application/json"]["schema"];
+            collect_refs(schema, &mut names);
+        }
+    }
+    let Some(schemas) = document["components"]["schemas"].as_object_mut() else {
+        return;
+    };
+    let mut index = 0;
+    while index < names.len() {
+        let nested = schemas.get(&names[index]).cloned().unwrap_or_default();
+        collect_refs(&nested, &mut names);
+        index += 1;
+    }
+    for name in names {
+        let Some(schema) = schemas.get_mut(&name).and_then(Value::as_object_mut) else {
+            continue;
+        };
+        let required: Vec<String> = schema
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|r| {
+                r.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        for (property, rules) in properties.iter_mut() {
+            let Some(rules) = rules.as_object_mut() else {
+                continue;
+            };
+            if let Some((_, limit)) = TEXT_LIMITS.iter().find(|(p, _)| p == property)
+                && schema_type_is(rules, "string")
+                && !rules.contains_key("format")
+            {
+                rules.insert("maxLength".into(), (*limit).into());
+                let pattern = if required.contains(property) {
+                    format!(r"^{NO_CONTROL}*[^\s\x00-\x1F\x7F-\x9F]{NO_CONTROL}*$")
+                } else {
+                    format!("^{NO_CONTROL}*$")
+                };
+                rules.insert("pattern".into(), pattern.into());
+            } else if property == "sequence" && schema_type_is(rules, "integer") {
+                rules.insert("minimum".into(), 1.into());
+            } else if property == "skills" && schema_type_is(rules, "array") {
+                rules.insert("minItems".into(), 1.into());
+            } else if property == "read_models" && schema_type_is(rules, "array") {
+                rules.insert(
+                    "items".into(),
+                    json!({ "type": "string", "enum": contracts::READ_MODELS }),
+                );
+            }
+        }
+    }
+}
+
+fn collect_refs(schema: &Value, names: &mut Vec<String>) {
+    match schema {
+        Value::Object(map) => {
+            if let Some(name) = map
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                && !names.iter().any(|n| n == name)
+            {
+                names.push(name.to_owned());
+            }
+            map.values().for_each(|v| collect_refs(v, names));
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_refs(v, names)),
+        _ => {}
+    }
+}
+
+/// Whether a schema's `type` is `kind` (alone, or beside `null`).
+fn schema_type_is(schema: &Map<String, Value>, kind: &str) -> bool {
+    match schema.get("type") {
+        Some(Value::String(t)) => t == kind,
+        Some(Value::Array(types)) => types.iter().any(|t| t == kind),
+        _ => false,
+    }
+}
+
+fn add_parameter(parameters: &mut Vec<Value>, name: &str, component: &str) {
+    let declared = parameters.iter().any(|p| {
+        p["name"]
+            .as_str()
+            .is_some_and(|n| n.eq_ignore_ascii_case(name))
+    });
+    if !declared {
+        parameters.push(json!({ "$ref": format!("{COMPONENT_PARAMETERS}{component}") }));
+    }
+}
+
+fn with_correlation_header(response: &mut Value) {
+    if let Some(response) = response.as_object_mut().filter(|r| !r.contains_key("$ref")) {
+        object(response, "headers").insert("X-Correlation-ID".into(), header_ref("CorrelationId"));
+    }
+}
+
+fn header_ref(name: &str) -> Value {
+    json!({ "$ref": format!("{COMPONENT_HEADERS}{name}") })
+}
+
+fn object<'a>(map: &'a mut Map<String, Value>, key: &str) -> &'a mut Map<String, Value> {
+    let value = map.entry(key).or_insert_with(|| json!({}));
+    if !value.is_object() {
+        *value = json!({});
+    }
+    value.as_object_mut().expect("an object was just put there")
+}
+
+fn array<'a>(map: &'a mut Map<String, Value>, key: &str) -> &'a mut Vec<Value> {
+    let value = map.entry(key).or_insert_with(|| json!([]));
+    if !value.is_array() {
+        *value = json!([]);
+    }
+    value.as_array_mut().expect("an array was just put there")
+}
+
+fn headers() -> Map<String, Value> {
+    let header = |description: &str, required: bool, schema: Value| json!({ "description": description, "required": required, "schema": schema });
+    let mut headers = Map::new();
+    headers.insert(
+        "CorrelationId".into(),
+        header(
+            "The request's correlation id: the one sent, or one minted for it. Every event \
+             the request records carries it.",
+            true,
+            json!({ "type": "string" }),
+        ),
+    );
+    headers.insert(
+        "ETag".into(),
+        header(
+            "The aggregate's version, quoted (`\"3\"`): send it back as `If-Match`.",
+            true,
+            json!({ "type": "string", "pattern": r#"^"[0-9]+"$"# }),
+        ),
+    );
+    headers.insert(
+        "ConsistencyToken".into(),
+        header(
+            "Where the write landed (`<stream>:<version>:<position>`): send it back on a \
+             GET, as `X-Consistency-Token` or `?after=`, to read your own write.",
+            true,
+            json!({ "type": "string", "pattern": format!("^{TOKEN}$") }),
+        ),
+    );
+    headers.insert(
+        "Location".into(),
+        header("The created resource.", true, json!({ "type": "string" })),
+    );
+    headers.insert(
+        "RetryAfter".into(),
+        header(
+            "Seconds to wait before trying again, when the server knows.",
+            false,
+            json!({ "type": "string", "pattern": "^[0-9]+$" }),
+        ),
+    );
+    headers
+}
+
+fn parameters() -> Map<String, Value> {
+    let header = |name: &str, description: &str, schema: Value| {
+        json!({ "name": name, "in": "header", "required": false, "description": description,
+                "schema": schema })
+    };
+    let mut parameters = Map::new();
+    parameters.insert(
+        "CorrelationId".into(),
+        header(
+            "X-Correlation-ID",
+            "Ties this request to others of one business action: 1 to 200 visible ASCII \
+             characters, else (or when absent) one is minted.",
+            json!({ "type": "string" }),
+        ),
+    );
+    parameters.insert(
+        "IdempotencyKey".into(),
+        header(
+            "Idempotency-Key",
+            "Makes a retried command safe: the same key (per token subject) with the same \
+             request answers the first reply and appends nothing; with another request, 422.",
+            json!({ "type": "string", "pattern": "^[!-~]{0,200}$" }),
+        ),
+    );
+    parameters.insert(
+        "ConsistencyToken".into(),
+        header(
+            "X-Consistency-Token",
+            "Tokens of earlier commands (comma-separated): the read waits until the read \
+             models hold those writes (503 after the wait times out, 422 for a position \
+             beyond the log's head).",
+            json!({ "type": "string", "pattern": format!("^ *{TOKEN} *(, *{TOKEN} *)*$") }),
+        ),
+    );
+    parameters
+}
+
+fn problem_responses() -> Map<String, Value> {
+    let problem = |description: &str, retry: bool| {
+        let mut headers = json!({ "X-Correlation-ID": header_ref("CorrelationId") });
+        if retry {
+            headers["Retry-After"] = header_ref("RetryAfter");
+        }
+        json!({
+            "description": description,
+            "headers": headers,
+            "content": { "application/problem+json": {
+                "schema": { "$ref": "#/components/schemas/Problem" } } }
+        })
+    };
+    let mut responses = Map::new();
+    for (name, description, retry) in [
+        (
+            "BadRequest",
+            "A malformed request: a path segment, parameter, header or JSON body \
+          that does not parse (`field` names it).",
+            false,
+        ),
+        (
+            "NotFound",
+            "What the path (or a reference in the body) names does not exist.",
+            false,
+        ),
+        (
+            "Conflict",
+            "A rule of the domain refuses the command in the aggregate's current \
+          state (`reason` says which), or the schedule is taken (`conflicting_id` and \
+          `conflicting_slot` name the holder).",
+            false,
+        ),
+        (
+            "PayloadTooLarge",
+            "The body is larger than the configured limit.",
+            false,
+        ),
+        (
+            "UnsupportedMediaType",
+            "The body is not `application/json`.",
+            false,
+        ),
+        (
+            "Unprocessable",
+            "Well-formed, but a value is invalid (`field` names it), an \
+          `Idempotency-Key` was reused for another request, or a consistency token is \
+          beyond the log's head.",
+            false,
+        ),
+        ("TooManyRequests", "The caller's rate limit is spent.", true),
+        (
+            "Unavailable",
+            "A service behind the BFF is unavailable or slow, or a \
+          consistency wait timed out: try again.",
+            true,
+        ),
+    ] {
+        responses.insert(name.into(), problem(description, retry));
+    }
+    responses
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn operations(document: &Value) -> Vec<(String, String, &Value)> {
+        let mut all = Vec::new();
+        for (path, item) in document["paths"].as_object().unwrap() {
+            for (method, operation) in item.as_object().unwrap() {
+                all.push((path.clone(), method.clone(), operation));
+            }
+        }
+        all
+    }
+
+    fn parameter_names(document: &Value, operation: &Value) -> Vec<String> {
+        operation["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| match p["$ref"].as_str() {
+                Some(reference) => {
+                    let name = reference.trim_start_matches(COMPONENT_PARAMETERS);
+                    document["components"]["parameters"][name]["name"].to_string()
+                }
+                None => p["name"].to_string(),
+            })
+            .map(|name| name.trim_matches('"').to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn every_api_operation_documents_the_shared_answers_and_headers() {
+        let document = crate::router::document();
+        let api: Vec<_> = operations(&document)
+            .into_iter()
+            .filter(|(path, _, _)| path.starts_with(API))
+            .collect();
+        assert!(api.len() > 60, "{} operations", api.len());
+        for (path, method, operation) in api {
+            let statuses = operation["responses"].as_object().unwrap();
+            for status in ["401", "403", "422", "429", "503"] {
+                assert!(
+                    statuses.contains_key(status),
+                    "{method} {path} lacks {status}"
+                );
+            }
+            let parameters = parameter_names(&document, operation);
+            assert!(
+                parameters.contains(&"X-Correlation-ID".to_owned()),
+                "{method} {path}"
+            );
+            let command = method != "get";
+            if command {
+                assert!(
+                    parameters.contains(&"Idempotency-Key".to_owned()),
+                    "{method} {path}"
+                );
+                assert!(statuses.contains_key("409"), "{method} {path} lacks 409");
+                let success = statuses.iter().find(|(s, _)| s.starts_with('2')).unwrap().1;
+                for header in ["ETag", "X-Consistency-Token", "X-Correlation-ID"] {
+                    assert!(
+                        success["headers"].get(header).is_some(),
+                        "{method} {path}: {header}"
+                    );
+                }
+            } else {
+                assert!(
+                    parameters.contains(&"X-Consistency-Token".to_owned()),
+                    "{method} {path}"
+                );
+            }
+            if operation.get("requestBody").is_some() {
+                for status in ["400", "413", "415"] {
+                    assert!(
+                        statuses.contains_key(status),
+                        "{method} {path} lacks {status}"
+                    );
+                }
+            }
+            if path.contains('{') {
+                assert!(statuses.contains_key("404"), "{method} {path} lacks 404");
+            }
+            if let Some(created) = statuses.get("201") {
+                assert!(
+                    created["headers"].get("Location").is_some(),
+                    "{method} {path}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn identifiers_etags_and_positions_carry_the_bounds_the_server_enforces() {
+        let document = crate::router::document();
+        let parameter = |path: &str, method: &str, name: &str| -> Value {
+            document["paths"][path][method]["parameters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["name"] == name)
+                .unwrap_or_else(|| panic!("{method} {path} has no {name}"))["schema"]
+                .clone()
+        };
+        assert_eq!(
+            parameter("/api/v1/customers/{customer_id}", "get", "customer_id")["format"],
+            "uuid"
+        );
+        assert_eq!(
+            parameter("/api/v1/vehicles/{license_number}", "get", "license_number")["pattern"],
+            LICENSE_NUMBER_PATTERN
+        );
+        assert_eq!(
+            parameter("/api/v1/audit/events", "get", "to_position")["maximum"],
+            json!(i64::MAX)
+        );
+        let if_match = parameter("/api/v1/routes/{route_id}/activate", "post", "If-Match");
+        assert_eq!(if_match["pattern"], ETAG_PATTERN);
+    }
+}
