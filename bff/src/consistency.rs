@@ -7,9 +7,10 @@ use contracts::v1::ConsistencyToken;
 
 pub const HEADER: &str = "x-consistency-token";
 
-/// A token, as the OpenAPI document declares it: a stream id of visible ASCII, then
-/// its version and the log position, both counted from 1.
-pub const PATTERN: &str = "[!-~]{1,300}:[1-9][0-9]{0,18}:[1-9][0-9]{0,18}";
+/// A token, as the OpenAPI document declares it: a stream id of visible ASCII but the
+/// comma (which separates tokens in a header), then its version and the log position,
+/// both counted from 1.
+pub const PATTERN: &str = r"[\x21-\x2B\x2D-\x7E]{1,300}:[1-9][0-9]{0,18}:[1-9][0-9]{0,18}";
 
 /// A version or position: 1 to 19 digits without a leading zero.
 fn counter(digits: &str) -> Option<u64> {
@@ -39,7 +40,7 @@ pub fn decode(text: &str) -> Option<ConsistencyToken> {
     let stream_id = parts.next()?;
     let valid_stream = !stream_id.is_empty()
         && stream_id.len() <= 300
-        && stream_id.bytes().all(|b| b.is_ascii_graphic());
+        && stream_id.bytes().all(|b| b.is_ascii_graphic() && b != b',');
     valid_stream.then(|| ConsistencyToken {
         stream_id: stream_id.to_owned(),
         version,

@@ -264,11 +264,16 @@ fn idempotency_key(key: Option<String>) -> Result<Option<String>, ApiError> {
     }
 }
 
-/// `"3"`, `W/"3"` or `3` → 3.
+/// `"3"`, `W/"3"` or `3` → 3: at most one quote each side, 1 to 19 digits (the
+/// document's pattern for `If-Match`).
 pub fn parse_etag(raw: &str) -> Option<u64> {
     let raw = raw.trim();
     let raw = raw.strip_prefix("W/").unwrap_or(raw);
-    raw.trim_matches('"').parse().ok()
+    let raw = raw.strip_prefix('"').unwrap_or(raw);
+    let digits = raw.strip_suffix('"').unwrap_or(raw);
+    let well_formed =
+        (1..=19).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit());
+    well_formed.then(|| digits.parse().ok()).flatten()
 }
 
 impl RequestContext {

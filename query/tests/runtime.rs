@@ -462,6 +462,27 @@ async fn a_rebuild_fills_a_shadow_generation_while_queries_read_the_old_one_then
     );
 }
 
+/// A source that delivers nothing until released: a rebuild reading it cannot finish
+/// while the test looks at what else started.
+struct Held(Arc<dyn EventStore>, tokio::sync::watch::Receiver<bool>);
+
+#[async_trait]
+impl EventSource for Held {
+    async fn subscribe(
+        &self,
+        after: u64,
+    ) -> Result<BoxStream<'static, Result<EventEnvelope, SourceError>>, SourceError> {
+        let _ = self.1.clone().wait_for(|released| *released).await;
+        es_core::projection::StoreSource(self.0.clone())
+            .subscribe(after)
+            .await
+    }
+
+    async fn head(&self) -> Result<u64, SourceError> {
+        Ok(*self.0.head().borrow())
+    }
+}
+
 /// Two rebuild requests for one read model at the same moment: one starts, the other is
 /// refused. Both starting would create the same next generation of its tables twice,
 /// the second dropping the first's under it; live events were then parked as dead
@@ -474,10 +495,11 @@ async fn of_two_simultaneous_rebuilds_of_one_read_model_exactly_one_starts() {
         append(f.store.as_ref(), "a", "tally.added.v1", payload).await;
     }
     project_until(store_source(f.store.clone()), &f.db, 3).await;
-    for _ in 0..20 {
+    for _ in 0..10 {
+        let (release, held) = tokio::sync::watch::channel(false);
         let rebuilds = query::rebuild::Rebuilds::new(
             f.db.clone(),
-            store_source(f.store.clone()),
+            Arc::new(Held(f.store.clone(), held)),
             policy(),
             Arc::new(StatusBoard::new("live")),
         );
@@ -502,10 +524,12 @@ async fn of_two_simultaneous_rebuilds_of_one_read_model_exactly_one_starts() {
             }
         }
         assert_eq!(started, 1, "both rebuilds started");
+        release.send_replace(true);
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         while !rebuilds.progress().is_empty() && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
+        assert!(rebuilds.progress().is_empty(), "the rebuild finished");
     }
     assert_eq!(tally(&f.db, "a").await, Some((6, 3)));
     assert!(f.db.dead_letters("tallies").unwrap().is_empty());

@@ -80,7 +80,6 @@ fn complete_operation(path: &str, method: &str, operation: &mut Map<String, Valu
     for parameter in parameters.iter_mut() {
         bound(parameter);
     }
-    let has_parameters = !parameters.is_empty();
     let has_path_parameter = path.contains('{');
     if api {
         add_parameter(parameters, "X-Correlation-ID", "CorrelationId");
@@ -90,7 +89,10 @@ fn complete_operation(path: &str, method: &str, operation: &mut Map<String, Valu
             add_parameter(parameters, "X-Consistency-Token", "ConsistencyToken");
         }
     }
+    let has_parameters = !array(operation, "parameters").is_empty();
     let has_body = operation.contains_key("requestBody");
+    // Rebuilds are accepted work, not a write to an aggregate: no ETag, no token.
+    let writes_aggregate = command && !path.contains("/audit/");
     let single_resource = !command
         && api
         && path.ends_with('}')
@@ -107,11 +109,11 @@ fn complete_operation(path: &str, method: &str, operation: &mut Map<String, Valu
         else {
             continue;
         };
-        if command && status.starts_with('2') {
+        if writes_aggregate && status.starts_with('2') {
             headers.insert("ETag".into(), header_ref("ETag"));
             headers.insert("X-Consistency-Token".into(), header_ref("ConsistencyToken"));
         }
-        if command && status == "201" {
+        if writes_aggregate && status == "201" {
             headers.insert("Location".into(), header_ref("Location"));
         }
         if single_resource && status == "200" {
@@ -163,6 +165,7 @@ fn bound(parameter: &mut Value) {
         schema.insert("format".into(), "uuid".into());
     } else if location == "path" && name == "date" {
         schema.insert("format".into(), "date".into());
+        schema.insert("pattern".into(), WITHIN_OPERATION.into());
     } else if LICENSE_NUMBER_PARAMETERS.contains(&name.as_str()) && string {
         schema.insert("pattern".into(), LICENSE_NUMBER_PATTERN.into());
     } else if integer {
@@ -213,6 +216,13 @@ const TEXT_LIMITS: [(&str, u64); 17] = [
     ("receiver_name", 200),
     ("signature_reference", 500),
 ];
+
+/// Dates and times the platform operates in: years 2000 to 2099 (`within_operation` of
+/// the command side), for planning dates and route and checkpoint times.
+const WITHIN_OPERATION: &str = "^20[0-9]{2}-";
+const OPERATION_TIMES: [&str; 2] = ["scheduled_start", "expected_at"];
+/// A telephone number: digits, spaces and `+ - ( ) .`, a `+` only first, 6 to 20 digits.
+const TELEPHONE_PATTERN: &str = r"^ *\+?[ ().-]*([0-9][ ().-]*){6,20}$";
 
 /// Free text: no control character but tab and newline.
 const NO_CONTROL: &str = r"[^\x00-\x08\x0B-\x1F\x7F-\x9F]";
@@ -272,6 +282,14 @@ fn constrain_bodies(document: &mut Value) {
                     format!("^{NO_CONTROL}*$")
                 };
                 rules.insert("pattern".into(), pattern.into());
+            } else if LICENSE_NUMBER_PARAMETERS.contains(&property.as_str())
+                && schema_type_is(rules, "string")
+            {
+                rules.insert("pattern".into(), LICENSE_NUMBER_PATTERN.into());
+            } else if OPERATION_TIMES.contains(&property.as_str()) {
+                rules.insert("pattern".into(), WITHIN_OPERATION.into());
+            } else if property == "telephone" && schema_type_is(rules, "string") {
+                rules.insert("pattern".into(), TELEPHONE_PATTERN.into());
             } else if property == "sequence" && schema_type_is(rules, "integer") {
                 rules.insert("minimum".into(), 1.into());
             } else if property == "skills" && schema_type_is(rules, "array") {
@@ -553,7 +571,13 @@ mod tests {
                 );
                 assert!(statuses.contains_key("409"), "{method} {path} lacks 409");
                 let success = statuses.iter().find(|(s, _)| s.starts_with('2')).unwrap().1;
-                for header in ["ETag", "X-Consistency-Token", "X-Correlation-ID"] {
+                // A rebuild is accepted work, not a write to an aggregate.
+                let headers: &[&str] = if path.contains("/audit/") {
+                    &["X-Correlation-ID"]
+                } else {
+                    &["ETag", "X-Consistency-Token", "X-Correlation-ID"]
+                };
+                for header in headers {
                     assert!(
                         success["headers"].get(header).is_some(),
                         "{method} {path}: {header}"
