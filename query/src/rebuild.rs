@@ -73,11 +73,16 @@ impl Rebuilds {
             .iter()
             .map(|p| p.name().to_owned())
             .collect();
-        let names = if names.is_empty() {
+        let mut names = if names.is_empty() {
             known.clone()
         } else {
             names
         };
+        // A name given twice is one rebuild: twice, its next generation would be made
+        // twice in one go, and the second switch would drop the tables the first made
+        // active.
+        let mut seen = std::collections::HashSet::new();
+        names.retain(|name| seen.insert(name.clone()));
         let mut running = self.running();
         for name in &names {
             if !known.contains(name) {

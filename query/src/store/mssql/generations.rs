@@ -94,6 +94,9 @@ impl ReadModelDb {
             let mut behind = Vec::new();
             for (name, generation) in list {
                 let active = meta::active_generation(session, name)?;
+                if active == *generation {
+                    continue; // already switched: dropping "the old" tables would drop these
+                }
                 let live = meta::checkpoint_of(session, name, active)?;
                 if when.behind(meta::checkpoint_of(session, name, *generation)?, live) {
                     behind.push((name.clone(), *generation));

@@ -458,6 +458,9 @@ impl ReadModelDb {
         let mut behind = Vec::new();
         for (name, generation) in list {
             let active = active_generation(&tx, name)?;
+            if active == *generation {
+                continue; // already switched: dropping "the old" tables would drop these
+            }
             let (live, _) = checkpoint_of(&tx, name, active)?;
             if when.behind(checkpoint_of(&tx, name, *generation)?.0, live) {
                 behind.push((name.clone(), *generation));
