@@ -462,6 +462,15 @@ async fn a_rebuild_fills_a_shadow_generation_while_queries_read_the_old_one_then
     );
 }
 
+/// Waits (at most 10 s) until no rebuild runs any more.
+async fn finished(rebuilds: &query::rebuild::Rebuilds) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !rebuilds.progress().is_empty() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(rebuilds.progress().is_empty(), "the rebuild finished");
+}
+
 /// A source that delivers nothing until released: a rebuild reading it cannot finish
 /// while the test looks at what else started.
 struct Held(Arc<dyn EventStore>, tokio::sync::watch::Receiver<bool>);
@@ -525,11 +534,7 @@ async fn of_two_simultaneous_rebuilds_of_one_read_model_exactly_one_starts() {
         }
         assert_eq!(started, 1, "both rebuilds started");
         release.send_replace(true);
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        while !rebuilds.progress().is_empty() && tokio::time::Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        assert!(rebuilds.progress().is_empty(), "the rebuild finished");
+        finished(&rebuilds).await;
     }
     assert_eq!(tally(&f.db, "a").await, Some((6, 3)));
     assert!(f.db.dead_letters("tallies").unwrap().is_empty());
@@ -558,10 +563,7 @@ async fn a_read_model_named_twice_in_one_rebuild_is_rebuilt_once_and_stays_reada
         .unwrap();
 
     assert_eq!(started, ["tallies"]);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while !rebuilds.progress().is_empty() && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    finished(&rebuilds).await;
     assert_eq!(f.db.positions().unwrap()[0].1, 2, "generation 2 is active");
     assert_eq!(
         tally(&f.db, "a").await,
