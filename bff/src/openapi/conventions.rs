@@ -12,7 +12,7 @@
 //! | every `/api/v1` one | `X-Correlation-ID` | 422, 429, 503; 400 with parameters or a body |
 //! | with a path parameter | | 404 |
 //! | with a body | | 413, 415 |
-//! | command (POST, PUT) | `Idempotency-Key` | 409; `ETag` and `X-Consistency-Token` on its 2xx, `Location` on its 201 |
+//! | command (POST, PUT) | `Idempotency-Key` | 409; `ETag` and `X-Consistency-Token` on its 2xx, `Location` on its 201 (not the audit's rebuilds: no aggregate) |
 //! | read (GET) | `X-Consistency-Token` | `ETag` on a single resource's 200 |
 //!
 //! Every answer carries `X-Correlation-ID`; 429 and 503 may carry `Retry-After`.
