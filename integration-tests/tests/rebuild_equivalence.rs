@@ -512,8 +512,16 @@ async fn project(source: OpenedSource, db: &ReadModelDb, batch: usize, until: u6
     task.await.unwrap();
 }
 
-/// Runs the steps, checks the two builds agree, and returns the live dump.
-async fn scenario(steps: Vec<Step>) -> Vec<(String, Vec<Vec<Value>>)> {
+/// What a scenario leaves: the live read models' rows, and the log as stored (personal
+/// data sealed) and as the projections read it (opened).
+struct Played {
+    rows: Vec<(String, Vec<Vec<Value>>)>,
+    stored: Vec<EventEnvelope>,
+    opened: Vec<EventEnvelope>,
+}
+
+/// Runs the steps, checks the two builds agree, and returns what they left.
+async fn scenario(steps: Vec<Step>) -> Played {
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn EventStore> =
         Arc::new(SqliteEventStore::open(dir.path().join("events.db")).unwrap());
@@ -580,14 +588,21 @@ async fn scenario(steps: Vec<Step>) -> Vec<(String, Vec<Vec<Value>>)> {
         query::startup::all_projections(),
     )
     .unwrap();
-    for event in store.read_all(0, 100_000).await.unwrap() {
+    let stored = store.read_all(0, 100_000).await.unwrap();
+    let mut opened_events = Vec::new();
+    for event in stored.clone() {
         let event = opened(&vault, event).await;
         direct
             .apply_for_test(&event)
             .expect("every event of the real domain applies");
+        opened_events.push(event);
     }
     assert_eq!(dump(&direct).await, live_rows);
-    live_rows
+    Played {
+        rows: live_rows,
+        stored,
+        opened: opened_events,
+    }
 }
 
 proptest! {
@@ -604,10 +619,10 @@ proptest! {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_full_happy_path_rebuilds_to_the_same_rows() {
+/// Every kind of command of every context, once or twice, all accepted.
+fn happy_path() -> Vec<Step> {
     use Step::*;
-    let steps = vec![
+    vec![
         RegisterCustomer(0),
         RegisterVehicle(0, false),
         RegisterDriver(0),
@@ -638,8 +653,12 @@ async fn a_full_happy_path_rebuilds_to_the_same_rows() {
         StartTransit(1),
         Fail(1),
         Retry(1),
-    ];
-    let rows = scenario(steps).await;
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_happy_path_rebuilds_to_the_same_rows() {
+    let rows = scenario(happy_path()).await.rows;
     let filled: Vec<&str> = rows
         .iter()
         .filter(|(_, r)| !r.is_empty())
@@ -658,4 +677,60 @@ async fn a_full_happy_path_rebuilds_to_the_same_rows() {
     ] {
         assert!(filled.contains(&table), "{table} has rows: {filled:?}");
     }
+}
+
+/// A consumer outside Pitlane validates what it reads from Kafka against the published
+/// schemas (`contracts/schemas/`) with a standard validator: here Python's `jsonschema`,
+/// on every event of the happy path, both as stored and published (personal data
+/// sealed) and as readers holding the keys see it (in clear, or `null` once erased).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_event_validates_against_its_published_schema_sealed_and_opened() {
+    let Some(python) = es_core::testing::servers::server_url("GRPC_PYTHON") else {
+        return;
+    };
+    let played = scenario(happy_path()).await;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dir = tempfile::tempdir().unwrap();
+    for (name, events) in [("stored", &played.stored), ("opened", &played.opened)] {
+        let lines: String = events
+            .iter()
+            .map(|e| {
+                let line = serde_json::json!({ "event_type": e.event_type, "payload": e.payload });
+                format!("{line}\n")
+            })
+            .collect();
+        let file = dir.path().join(format!("{name}.jsonl"));
+        std::fs::write(&file, lines).unwrap();
+        let output = std::process::Command::new(&python)
+            .arg(root.join("scripts/validate_events.py"))
+            .arg(root.join("contracts/schemas"))
+            .arg(&file)
+            .output()
+            .expect("python runs");
+        let report = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{name} events do not validate: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        // The happy path makes 22 of the 35 event types.
+        let types = report.lines().count();
+        assert!(
+            types >= 22,
+            "{name}: only {types} event types validated:\n{report}"
+        );
+    }
+
+    // And the validator does refuse what the schema does not allow.
+    let bad = dir.path().join("bad.jsonl");
+    let driver =
+        serde_json::json!({ "event_type": "driver.suspended.v1", "payload": { "driver_id": 7 } });
+    std::fs::write(&bad, format!("{driver}\n")).unwrap();
+    let refused = std::process::Command::new(&python)
+        .arg(root.join("scripts/validate_events.py"))
+        .arg(root.join("contracts/schemas"))
+        .arg(&bad)
+        .output()
+        .expect("python runs");
+    assert_eq!(refused.status.code(), Some(1), "a driver id of 7 validated");
 }
