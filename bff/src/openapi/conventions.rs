@@ -25,8 +25,9 @@ const COMPONENT_HEADERS: &str = "#/components/headers/";
 const COMPONENT_PARAMETERS: &str = "#/components/parameters/";
 const COMPONENT_RESPONSES: &str = "#/components/responses/";
 
-/// `"3"`, `W/"3"` or a bare `3` (what `extract::parse_etag` reads).
-const ETAG_PATTERN: &str = r#"^(W/)?"?[0-9]{1,19}"?$"#;
+/// `"3"`, `W/"3"` or a bare `3` (what `extract::parse_etag` reads); empty is the same
+/// as no `If-Match`.
+const ETAG_PATTERN: &str = r#"^((W/)?"?[0-9]{1,19}"?)?$"#;
 /// A consistency token (`consistency::decode`); comma-separated in a header.
 const TOKEN: &str = crate::consistency::PATTERN;
 /// A license number: three groups of 1–3 digits or 1–3 letters.
