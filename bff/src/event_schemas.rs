@@ -24,12 +24,13 @@ pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
 }
 
 async fn index() -> Response {
+    let routes = topics::routes(topics::DEFAULT_PREFIX);
     let events: Vec<Value> = contracts::events::schemas()
-        .into_iter()
+        .iter()
         .map(|(event_type, schema)| {
             let aggregate_type = schema["x-aggregate-type"].as_str().unwrap_or_default();
-            let topic = topics::routes(topics::DEFAULT_PREFIX)
-                .into_iter()
+            let topic = routes
+                .iter()
                 .find(|(aggregate, _)| *aggregate == aggregate_type)
                 .map(|(_, topic)| topic);
             json!({

@@ -33,6 +33,7 @@ use schemars::{JsonSchema, Schema};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use std::sync::LazyLock;
 
 pub use customer::CustomerEvent;
 pub use delivery::DeliveryEvent;
@@ -127,8 +128,13 @@ macro_rules! aggregate_events {
 pub(crate) use aggregate_events;
 
 /// The JSON Schema of every event type's payload, by event type (sorted), each titled
-/// with its event type and naming its aggregate type and Kafka context.
-pub fn schemas() -> Vec<(&'static str, Value)> {
+/// with its event type and naming its aggregate type. Generated once per process.
+pub fn schemas() -> &'static [(&'static str, Value)] {
+    static SCHEMAS: LazyLock<Vec<(&'static str, Value)>> = LazyLock::new(generate);
+    &SCHEMAS
+}
+
+fn generate() -> Vec<(&'static str, Value)> {
     let settings = SchemaSettings::draft2020_12();
     let mut all = Vec::new();
     all.extend(titled::<CustomerEvent>(&settings));
@@ -173,9 +179,9 @@ fn sorted(value: Value) -> Value {
 }
 
 /// The schema of one event type's payload.
-pub fn schema(event_type: &str) -> Option<Value> {
+pub fn schema(event_type: &str) -> Option<&'static Value> {
     schemas()
-        .into_iter()
+        .iter()
         .find(|(t, _)| *t == event_type)
         .map(|(_, schema)| schema)
 }
@@ -195,7 +201,7 @@ mod tests {
 
     #[test]
     fn every_event_type_is_unique_and_spelled_aggregate_dot_event_dot_version() {
-        let types: Vec<&str> = schemas().into_iter().map(|(t, _)| t).collect();
+        let types: Vec<&str> = schemas().iter().map(|(t, _)| *t).collect();
         let unique: BTreeSet<&str> = types.iter().copied().collect();
         assert_eq!(unique.len(), types.len(), "{types:?}");
         for event_type in types {
