@@ -459,6 +459,45 @@ fn command_span<R>(context: &EventMetadata) -> tracing::Span {
     )
 }
 
+/// One gRPC command service from one list: each line `rpc_method(RequestType);` is an RPC
+/// that goes through the command bus as it is; `… checked by guard;` first awaits
+/// `self.guard(&request)` (e.g. the driver rule); RPCs that do more are written out by
+/// hand after `by hand for RequestType, … { … }`. Every request type listed becomes
+/// [`Idempotent`]. The service type needs a `bus: CommandBus` field.
+///
+/// ```ignore
+/// crate::command_rpcs! {
+///     impl FleetCommands for Service {
+///         register_vehicle(RegisterVehicleRequest);
+///     }
+/// }
+/// ```
+#[macro_export]
+macro_rules! command_rpcs {
+    (
+        impl $rpcs:ident for $service:ty {
+            $( $method:ident($request:ty) $(checked by $guard:ident)?; )*
+        }
+        $( by hand for $($by_hand:ty),+ { $($written_out:tt)* } )?
+    ) => {
+        $crate::idempotent_requests!($($request,)* $($($by_hand,)+)?);
+
+        #[tonic::async_trait]
+        impl $rpcs for $service {
+            $(
+                async fn $method(
+                    &self,
+                    request: tonic::Request<$request>,
+                ) -> Result<tonic::Response<contracts::v1::CommandReply>, tonic::Status> {
+                    $( self.$guard(&request).await?; )?
+                    self.bus.dispatch(request).await
+                }
+            )*
+            $( $($written_out)* )?
+        }
+    };
+}
+
 /// Implements [`Idempotent`] for request types with an `idempotency_key` field.
 #[macro_export]
 macro_rules! idempotent_requests {

@@ -22,12 +22,6 @@ use tonic::{Request, Response, Status};
 use crate::bus::CommandBus;
 use crate::error::AppError;
 
-crate::idempotent_requests!(
-    RegisterCustomerRequest,
-    UpdateCustomerContactRequest,
-    ErasePersonalDataRequest,
-);
-
 pub struct Service {
     bus: CommandBus,
 }
@@ -38,42 +32,33 @@ impl Service {
     }
 }
 
-#[tonic::async_trait]
-impl CustomerCommands for Service {
-    async fn register_customer(
-        &self,
-        request: Request<RegisterCustomerRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
-        self.bus.dispatch(request).await
+crate::command_rpcs! {
+    impl CustomerCommands for Service {
+        register_customer(RegisterCustomerRequest);
+        update_customer_contact(UpdateCustomerContactRequest);
     }
-
-    async fn update_customer_contact(
-        &self,
-        request: Request<UpdateCustomerContactRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
-        self.bus.dispatch(request).await
-    }
-
-    async fn erase_personal_data(
-        &self,
-        request: Request<ErasePersonalDataRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
-        let reply = self.bus.dispatch(request).await?;
-        if let Some(vault) = self.bus.vault() {
-            // The customer's stream is the subject of its personal data; the reply names
-            // it in canonical form whether the erasure was appended now, earlier, or is
-            // an idempotent replay.
-            let subject = reply
-                .get_ref()
-                .token
-                .as_ref()
-                .map(|token| token.stream_id.as_str())
-                .unwrap_or_default();
-            if !subject.is_empty() {
-                vault.erase(subject).await.map_err(AppError::from)?;
-                tracing::info!(%subject, "personal data key erased");
+    by hand for ErasePersonalDataRequest {
+        async fn erase_personal_data(
+            &self,
+            request: Request<ErasePersonalDataRequest>,
+        ) -> Result<Response<CommandReply>, Status> {
+            let reply = self.bus.dispatch(request).await?;
+            if let Some(vault) = self.bus.vault() {
+                // The customer's stream is the subject of its personal data; the reply
+                // names it in canonical form whether the erasure was appended now,
+                // earlier, or is an idempotent replay.
+                let subject = reply
+                    .get_ref()
+                    .token
+                    .as_ref()
+                    .map(|token| token.stream_id.as_str())
+                    .unwrap_or_default();
+                if !subject.is_empty() {
+                    vault.erase(subject).await.map_err(AppError::from)?;
+                    tracing::info!(%subject, "personal data key erased");
+                }
             }
+            Ok(reply)
         }
-        Ok(reply)
     }
 }

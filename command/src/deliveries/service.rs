@@ -1,4 +1,5 @@
-//! `DeliveryCommands` over gRPC: every RPC goes through the command bus.
+//! `DeliveryCommands` over gRPC: every RPC goes through the command bus; a driver's
+//! RPCs first pass the driver rule.
 
 use contracts::v1::delivery_commands_server::DeliveryCommands;
 use contracts::v1::{
@@ -17,27 +18,6 @@ use super::{Delivery, DeliveryCommand, DeliveryError, Route, RouteError, convert
 use crate::bus::CommandBus;
 use crate::error::AppError;
 use crate::shared::{Addressed, DeliveryId, RuleKind};
-
-crate::idempotent_requests!(
-    CreateRouteRequest,
-    UpdateRouteRequest,
-    AddCheckpointRequest,
-    UpdateCheckpointRequest,
-    ActivateRouteRequest,
-    CompleteRouteRequest,
-    CancelRouteRequest,
-    CreateDeliveryRequest,
-    AssignDriverRequest,
-    AssignVehicleRequest,
-    StartTransitRequest,
-    ReachCheckpointRequest,
-    MarkOutForDeliveryRequest,
-    CaptureProofOfDeliveryRequest,
-    FailDeliveryRequest,
-    RetryDeliveryRequest,
-    ReportIncidentRequest,
-    ResolveIncidentRequest,
-);
 
 /// Requests a driver may send, about one delivery.
 trait AboutDelivery {
@@ -117,159 +97,53 @@ impl Service {
     }
 }
 
-#[tonic::async_trait]
-impl DeliveryCommands for Service {
-    async fn create_route(
-        &self,
-        request: Request<CreateRouteRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
-        self.bus.dispatch(request).await
+crate::command_rpcs! {
+    impl DeliveryCommands for Service {
+        create_route(CreateRouteRequest);
+        update_route(UpdateRouteRequest);
+        add_checkpoint(AddCheckpointRequest);
+        update_checkpoint(UpdateCheckpointRequest);
+        activate_route(ActivateRouteRequest);
+        complete_route(CompleteRouteRequest);
+        cancel_route(CancelRouteRequest);
+        assign_driver(AssignDriverRequest);
+        assign_vehicle(AssignVehicleRequest);
+        start_transit(StartTransitRequest) checked by driver_may_act;
+        reach_checkpoint(ReachCheckpointRequest) checked by driver_may_act;
+        mark_out_for_delivery(MarkOutForDeliveryRequest) checked by driver_may_act;
+        capture_proof_of_delivery(CaptureProofOfDeliveryRequest) checked by driver_may_act;
+        fail_delivery(FailDeliveryRequest) checked by driver_may_act;
+        retry_delivery(RetryDeliveryRequest);
+        report_incident(ReportIncidentRequest) checked by driver_may_act;
+        resolve_incident(ResolveIncidentRequest) checked by driver_may_act;
     }
-
-    async fn update_route(
-        &self,
-        request: Request<UpdateRouteRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
-        self.bus.dispatch(request).await
-    }
-
-    async fn add_checkpoint(
-        &self,
-        request: Request<AddCheckpointRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
-        self.bus.dispatch(request).await
-    }
-
-    async fn update_checkpoint(
-        &self,
-        request: Request<UpdateCheckpointRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
-        self.bus.dispatch(request).await
-    }
-
-    async fn activate_route(
-        &self,
-        request: Request<ActivateRouteRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
-        self.bus.dispatch(request).await
-    }
-
-    async fn complete_route(
-        &self,
-        request: Request<CompleteRouteRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
-        self.bus.dispatch(request).await
-    }
-
-    async fn cancel_route(
-        &self,
-        request: Request<CancelRouteRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
-        self.bus.dispatch(request).await
-    }
-
-    /// A delivery copies its route's slot and checkpoints, so the route is loaded first.
-    async fn create_delivery(
-        &self,
-        request: Request<CreateDeliveryRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
-        let bus = self.bus.clone();
-        self.bus
-            .dispatch_with::<_, Delivery, _>(request, |message| async move {
-                let (delivery_id, route_id) = convert::create_delivery(message)?;
-                let route = bus.repository::<Route>().load(&route_id.to_string()).await;
-                let route =
-                    route.map_err(|e| AppError::from(CommandError::<RouteError>::from(e)))?;
-                let summary = route.state.summary().ok_or_else(|| AppError::Rule {
-                    reason: "route_not_found",
-                    kind: RuleKind::NotFound,
-                    message: format!("route {route_id} does not exist"),
-                })?;
-                Ok(Addressed::new(
-                    delivery_id,
-                    DeliveryCommand::Create {
+    by hand for CreateDeliveryRequest {
+        /// A delivery copies its route's slot and checkpoints, so the route is loaded first.
+        async fn create_delivery(
+            &self,
+            request: Request<CreateDeliveryRequest>,
+        ) -> Result<Response<CommandReply>, Status> {
+            let bus = self.bus.clone();
+            self.bus
+                .dispatch_with::<_, Delivery, _>(request, |message| async move {
+                    let (delivery_id, route_id) = convert::create_delivery(message)?;
+                    let route = bus.repository::<Route>().load(&route_id.to_string()).await;
+                    let route =
+                        route.map_err(|e| AppError::from(CommandError::<RouteError>::from(e)))?;
+                    let summary = route.state.summary().ok_or_else(|| AppError::Rule {
+                        reason: "route_not_found",
+                        kind: RuleKind::NotFound,
+                        message: format!("route {route_id} does not exist"),
+                    })?;
+                    Ok(Addressed::new(
                         delivery_id,
-                        route: summary,
-                    },
-                ))
-            })
-            .await
-    }
-
-    async fn assign_driver(
-        &self,
-        request: Request<AssignDriverRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
-        self.bus.dispatch(request).await
-    }
-
-    async fn assign_vehicle(
-        &self,
-        request: Request<AssignVehicleRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
-        self.bus.dispatch(request).await
-    }
-
-    async fn start_transit(
-        &self,
-        request: Request<StartTransitRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
-        self.driver_may_act(&request).await?;
-        self.bus.dispatch(request).await
-    }
-
-    async fn reach_checkpoint(
-        &self,
-        request: Request<ReachCheckpointRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
-        self.driver_may_act(&request).await?;
-        self.bus.dispatch(request).await
-    }
-
-    async fn mark_out_for_delivery(
-        &self,
-        request: Request<MarkOutForDeliveryRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
-        self.driver_may_act(&request).await?;
-        self.bus.dispatch(request).await
-    }
-
-    async fn capture_proof_of_delivery(
-        &self,
-        request: Request<CaptureProofOfDeliveryRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
-        self.driver_may_act(&request).await?;
-        self.bus.dispatch(request).await
-    }
-
-    async fn fail_delivery(
-        &self,
-        request: Request<FailDeliveryRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
-        self.driver_may_act(&request).await?;
-        self.bus.dispatch(request).await
-    }
-
-    async fn retry_delivery(
-        &self,
-        request: Request<RetryDeliveryRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
-        self.bus.dispatch(request).await
-    }
-
-    async fn report_incident(
-        &self,
-        request: Request<ReportIncidentRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
-        self.driver_may_act(&request).await?;
-        self.bus.dispatch(request).await
-    }
-
-    async fn resolve_incident(
-        &self,
-        request: Request<ResolveIncidentRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
-        self.driver_may_act(&request).await?;
-        self.bus.dispatch(request).await
+                        DeliveryCommand::Create {
+                            delivery_id,
+                            route: summary,
+                        },
+                    ))
+                })
+                .await
+        }
     }
 }
