@@ -1,6 +1,6 @@
 //! `/api/v1/customers`: register, update contact, erase personal data; list and read.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use contracts::v1 as pb;
 use serde::{Deserialize, Serialize};
@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::commands::{Accepted, CommandResult, with_etag};
 use crate::convert::{Direction, PageDto, page_request};
-use crate::extract::{Json, Query, RequestContext};
+use crate::extract::{Json, Path, Query, RequestContext};
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
 use crate::{command, query};
@@ -108,13 +108,6 @@ pub struct CustomerFilter {
     pub after: Option<String>,
 }
 
-/// Parses an id from the path: a malformed one is a 400 naming the parameter.
-pub fn path_uuid(name: &str, raw: &str) -> Result<String, ApiError> {
-    Uuid::parse_str(raw.trim())
-        .map(|id| id.to_string())
-        .map_err(|_| ApiError::malformed(name, "must be a UUID"))
-}
-
 /// Register a customer.
 #[utoipa::path(post, path = "/customers", tag = "customers",
     security(("bearer" = ["planner"])),
@@ -165,11 +158,11 @@ pub async fn register_customer(
         (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json")))]
 pub async fn update_customer_contact(
     State(state): State<AppState>,
-    Path(customer_id): Path<String>,
+    Path(customer_id): Path<Uuid>,
     ctx: RequestContext,
     Json(c): Json<Contact>,
 ) -> Result<Accepted, ApiError> {
-    let id = path_uuid("customer_id", &customer_id)?;
+    let id = customer_id.to_string();
     let request = pb::UpdateCustomerContactRequest {
         customer_id: id.clone(),
         name: c.name,
@@ -193,10 +186,10 @@ pub async fn update_customer_contact(
         (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json")))]
 pub async fn erase_personal_data(
     State(state): State<AppState>,
-    Path(customer_id): Path<String>,
+    Path(customer_id): Path<Uuid>,
     ctx: RequestContext,
 ) -> Result<Accepted, ApiError> {
-    let id = path_uuid("customer_id", &customer_id)?;
+    let id = customer_id.to_string();
     let request = pb::ErasePersonalDataRequest {
         customer_id: id.clone(),
         idempotency_key: ctx.idempotency_key.clone(),
@@ -249,10 +242,10 @@ pub async fn list_customers(
         (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_customer(
     State(state): State<AppState>,
-    Path(customer_id): Path<String>,
+    Path(customer_id): Path<Uuid>,
     ctx: RequestContext,
 ) -> Result<Response, ApiError> {
-    let id = path_uuid("customer_id", &customer_id)?;
+    let id = customer_id.to_string();
     let customer = query!(
         state,
         ctx,

@@ -6,13 +6,13 @@
 //! the contract, not data.
 
 use axum::Router;
-use axum::extract::Path;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use contracts::topics;
 use serde_json::{Value, json};
 
+use crate::extract::Path;
 use crate::problem::{ApiError, ProblemKind};
 
 const SCHEMA_JSON: &str = "application/schema+json";

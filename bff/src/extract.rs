@@ -1,5 +1,5 @@
 //! Extractors that turn an HTTP request into typed input or a field-named problem:
-//! [`Json`] (body), [`Query`] (query string) and [`RequestContext`] (what travels with
+//! [`Json`] (body), [`Query`] (query string), [`Path`] (path segments) and [`RequestContext`] (what travels with
 //! the command: the verified caller, correlation, idempotency key, `If-Match`, tokens).
 
 use axum::body::Bytes;
@@ -14,6 +14,9 @@ use serde::de::DeserializeOwned;
 use crate::consistency;
 use crate::correlation::CorrelationId;
 use crate::problem::{ApiError, ProblemKind};
+
+mod path;
+pub use path::{Path, Segment, read as read_segment};
 
 /// A JSON body. Malformed JSON is a 400; a wrong type, missing field or unknown enum
 /// value is a 422 naming the field by its JSON path (e.g. `slot.end`).

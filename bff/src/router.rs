@@ -108,7 +108,7 @@ async fn docs_without_slash(
 /// The page a problem's `type` URI (`/problems/schedule-conflict`) resolves to: what
 /// the problem means and what to do about it. Public, like the OpenAPI document.
 async fn problem_page(
-    axum::extract::Path(slug): axum::extract::Path<String>,
+    crate::extract::Path(slug): crate::extract::Path<String>,
 ) -> axum::response::Response {
     let Some(kind) = ProblemKind::from_slug(&slug) else {
         return ApiError::new(ProblemKind::NotFound, format!("no problem type `{slug}`"))

@@ -1,7 +1,7 @@
 //! `/api/v1/schedules/{kind}/{resource_id}`: the slots a driver, vehicle or technician
 //! is booked on, with the job or delivery holding each — what the booking checks read.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use chrono::{DateTime, Utc};
 use contracts::v1 as pb;
 use serde::{Deserialize, Serialize};
@@ -10,8 +10,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::convert::{DeliveryStatus, JobStatus, ResourceKind, SlotDto, SlotHolderKind, timestamp};
-use crate::customers::path_uuid;
-use crate::extract::{Query, RequestContext};
+use crate::extract::{Path, Query, RequestContext, read_segment};
 use crate::problem::{ApiError, Problem};
 use crate::query;
 use crate::state::AppState;
@@ -56,7 +55,9 @@ impl ScheduleKind {
     fn resource_id(self, raw: &str) -> Result<String, ApiError> {
         match self {
             ScheduleKind::Vehicles => Ok(raw.trim().to_uppercase()),
-            ScheduleKind::Drivers | ScheduleKind::Technicians => path_uuid("resource_id", raw),
+            ScheduleKind::Drivers | ScheduleKind::Technicians => {
+                read_segment::<uuid::Uuid>("resource_id", raw).map(|id| id.to_string())
+            }
         }
     }
 }

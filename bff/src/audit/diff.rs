@@ -1,7 +1,7 @@
 //! Diff: which fields of an aggregate's state changed between two versions, and the
 //! events behind each change.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use contracts::v1 as pb;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::context::{AuditContext, at_least_one, audit_call, json, non_blank, renamed};
 use super::envelope::{EventRefView, refs};
-use crate::extract::Query;
+use crate::extract::{Path, Query};
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
 

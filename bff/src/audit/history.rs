@@ -1,7 +1,7 @@
 //! History: every envelope of one stream, or of `$all` through filters, a page at a
 //! time with a cursor (`after`, `next`).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use chrono::{DateTime, SecondsFormat, Utc};
 use contracts::v1 as pb;
 use serde::{Deserialize, Serialize};
@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::context::{AuditContext, at_least_one, audit_call, non_blank, renamed};
 use super::envelope::{EnvelopeView, envelopes};
-use crate::extract::Query;
+use crate::extract::{Path, Query};
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
 

@@ -1,7 +1,7 @@
 //! State as of: an aggregate's state replayed from the log up to a version or an
 //! instant (upcasters included), or its latest state.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use chrono::{DateTime, Utc};
 use contracts::v1 as pb;
 use contracts::v1::state_as_of_request::AsOf;
@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::context::{AuditContext, audit_call, json, non_blank};
 use super::envelope::EventRefView;
 use super::history::rfc3339;
-use crate::extract::Query;
+use crate::extract::{Path, Query};
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
 

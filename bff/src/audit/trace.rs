@@ -1,13 +1,14 @@
 //! Trace: every event one request caused (one correlation id), across aggregates, in
 //! causal order — "what did this one API call do?".
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use contracts::v1 as pb;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::context::{AuditContext, audit_call, non_blank, required};
 use super::envelope::EnvelopeView;
+use crate::extract::Path;
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
 

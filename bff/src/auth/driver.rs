@@ -11,8 +11,7 @@ use contracts::v1 as pb;
 use identity::Role;
 use uuid::Uuid;
 
-use crate::customers::path_uuid;
-use crate::extract::RequestContext;
+use crate::extract::{RequestContext, read_segment};
 use crate::problem::{ApiError, ProblemKind};
 use crate::query;
 use crate::state::AppState;
@@ -58,7 +57,7 @@ pub async fn check_own_delivery(
     let Some(own) = scope(ctx)? else {
         return Ok(());
     };
-    let delivery_id = path_uuid(DELIVERY_PARAM, raw_id)?;
+    let delivery_id = read_segment::<Uuid>(DELIVERY_PARAM, raw_id)?.to_string();
     let delivery = query!(
         state,
         ctx,

@@ -3,7 +3,7 @@
 //! the resource's lock, after the read models caught up with its last write: the
 //! driver must be active, the van a fleet van in service, and both free in the slot.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use contracts::v1 as pb;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -12,8 +12,7 @@ use uuid::Uuid;
 use super::required;
 use crate::commands::{Accepted, CommandResult, token_of};
 use crate::convert::{RouteStatus, SlotDto, opt_time};
-use crate::customers::path_uuid;
-use crate::extract::{Json, RequestContext};
+use crate::extract::{Json, Path, RequestContext};
 use crate::problem::{ApiError, Problem, ProblemKind};
 use crate::scheduling::{Resource, checks};
 use crate::state::AppState;
@@ -369,11 +368,11 @@ pub async fn create_delivery(
         (status = 503, description = "The driver is being booked by another request, or a backend is unavailable; retry", body = Problem, content_type = "application/problem+json")))]
 pub async fn assign_driver(
     State(state): State<AppState>,
-    Path(delivery_id): Path<String>,
+    Path(delivery_id): Path<Uuid>,
     ctx: RequestContext,
     Json(body): Json<AssignDriver>,
 ) -> Result<Accepted, ApiError> {
-    let id = path_uuid("delivery_id", &delivery_id)?;
+    let id = delivery_id.to_string();
     let booking = Booking::Driver(body.driver_id.to_string());
     let plan = Plan {
         delivery_id: &id,
@@ -402,11 +401,11 @@ pub async fn assign_driver(
         (status = 503, description = "The van is being booked by another request, or a backend is unavailable; retry", body = Problem, content_type = "application/problem+json")))]
 pub async fn assign_vehicle(
     State(state): State<AppState>,
-    Path(delivery_id): Path<String>,
+    Path(delivery_id): Path<Uuid>,
     ctx: RequestContext,
     Json(body): Json<AssignVehicle>,
 ) -> Result<Accepted, ApiError> {
-    let id = path_uuid("delivery_id", &delivery_id)?;
+    let id = delivery_id.to_string();
     let booking = Booking::vehicle(&body.vehicle_license_number);
     let plan = Plan {
         delivery_id: &id,

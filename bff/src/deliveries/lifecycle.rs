@@ -1,17 +1,15 @@
 //! A delivery's life after creation: transit, checkpoints, out for delivery, proof,
 //! failure and retry, incidents. Each is one command; the aggregate holds the rules.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use contracts::v1 as pb;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::routes::path_sequence;
 use crate::command;
 use crate::commands::{Accepted, CommandResult};
-use crate::customers::path_uuid;
-use crate::extract::{Json, RequestContext};
+use crate::extract::{Json, Path, RequestContext};
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
 
@@ -70,10 +68,10 @@ pub struct ResolveIncident {
         (status = 412, description = "Changed since the If-Match version", body = Problem, content_type = "application/problem+json")))]
 pub async fn start_transit(
     State(state): State<AppState>,
-    Path(delivery_id): Path<String>,
+    Path(delivery_id): Path<Uuid>,
     ctx: RequestContext,
 ) -> Result<Accepted, ApiError> {
-    let id = path_uuid("delivery_id", &delivery_id)?;
+    let id = delivery_id.to_string();
     let request = pb::StartTransitRequest {
         delivery_id: id.clone(),
         idempotency_key: ctx.idempotency_key.clone(),
@@ -99,14 +97,14 @@ pub async fn start_transit(
         (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json")))]
 pub async fn reach_checkpoint(
     State(state): State<AppState>,
-    Path((delivery_id, sequence)): Path<(String, String)>,
+    Path((delivery_id, sequence)): Path<(Uuid, u32)>,
     ctx: RequestContext,
     Json(body): Json<ReachCheckpoint>,
 ) -> Result<Accepted, ApiError> {
-    let id = path_uuid("delivery_id", &delivery_id)?;
+    let id = delivery_id.to_string();
     let request = pb::ReachCheckpointRequest {
         delivery_id: id.clone(),
-        sequence: path_sequence(&sequence)?,
+        sequence,
         location: body.location,
         idempotency_key: ctx.idempotency_key.clone(),
     };
@@ -127,10 +125,10 @@ pub async fn reach_checkpoint(
         (status = 412, description = "Changed since the If-Match version", body = Problem, content_type = "application/problem+json")))]
 pub async fn mark_out_for_delivery(
     State(state): State<AppState>,
-    Path(delivery_id): Path<String>,
+    Path(delivery_id): Path<Uuid>,
     ctx: RequestContext,
 ) -> Result<Accepted, ApiError> {
-    let id = path_uuid("delivery_id", &delivery_id)?;
+    let id = delivery_id.to_string();
     let request = pb::MarkOutForDeliveryRequest {
         delivery_id: id.clone(),
         idempotency_key: ctx.idempotency_key.clone(),
@@ -154,11 +152,11 @@ pub async fn mark_out_for_delivery(
         (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json")))]
 pub async fn capture_proof_of_delivery(
     State(state): State<AppState>,
-    Path(delivery_id): Path<String>,
+    Path(delivery_id): Path<Uuid>,
     ctx: RequestContext,
     Json(body): Json<ProofOfDelivery>,
 ) -> Result<Accepted, ApiError> {
-    let id = path_uuid("delivery_id", &delivery_id)?;
+    let id = delivery_id.to_string();
     let request = pb::CaptureProofOfDeliveryRequest {
         delivery_id: id.clone(),
         receiver_name: body.receiver_name,
@@ -184,11 +182,11 @@ pub async fn capture_proof_of_delivery(
         (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json")))]
 pub async fn fail_delivery(
     State(state): State<AppState>,
-    Path(delivery_id): Path<String>,
+    Path(delivery_id): Path<Uuid>,
     ctx: RequestContext,
     Json(body): Json<FailDelivery>,
 ) -> Result<Accepted, ApiError> {
-    let id = path_uuid("delivery_id", &delivery_id)?;
+    let id = delivery_id.to_string();
     let request = pb::FailDeliveryRequest {
         delivery_id: id.clone(),
         reason: body.reason,
@@ -211,10 +209,10 @@ pub async fn fail_delivery(
         (status = 412, description = "Changed since the If-Match version", body = Problem, content_type = "application/problem+json")))]
 pub async fn retry_delivery(
     State(state): State<AppState>,
-    Path(delivery_id): Path<String>,
+    Path(delivery_id): Path<Uuid>,
     ctx: RequestContext,
 ) -> Result<Accepted, ApiError> {
-    let id = path_uuid("delivery_id", &delivery_id)?;
+    let id = delivery_id.to_string();
     let request = pb::RetryDeliveryRequest {
         delivery_id: id.clone(),
         idempotency_key: ctx.idempotency_key.clone(),
@@ -238,11 +236,11 @@ pub async fn retry_delivery(
         (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json")))]
 pub async fn report_incident(
     State(state): State<AppState>,
-    Path(delivery_id): Path<String>,
+    Path(delivery_id): Path<Uuid>,
     ctx: RequestContext,
     Json(body): Json<ReportIncident>,
 ) -> Result<Accepted, ApiError> {
-    let id = path_uuid("delivery_id", &delivery_id)?;
+    let id = delivery_id.to_string();
     let incident_id = body
         .incident_id
         .unwrap_or_else(|| ctx.new_id("incident"))
@@ -279,12 +277,12 @@ pub async fn report_incident(
         (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json")))]
 pub async fn resolve_incident(
     State(state): State<AppState>,
-    Path((delivery_id, incident_id)): Path<(String, String)>,
+    Path((delivery_id, incident_id)): Path<(Uuid, Uuid)>,
     ctx: RequestContext,
     Json(body): Json<ResolveIncident>,
 ) -> Result<Accepted, ApiError> {
-    let id = path_uuid("delivery_id", &delivery_id)?;
-    let incident_id = path_uuid("incident_id", &incident_id)?;
+    let id = delivery_id.to_string();
+    let incident_id = incident_id.to_string();
     let request = pb::ResolveIncidentRequest {
         delivery_id: id,
         incident_id: incident_id.clone(),

@@ -1,7 +1,7 @@
 //! Reading deliveries: one with its checkpoints, incidents and proof; the list filtered
 //! by route, driver, vehicle and status; a delivery's timeline; live tracking.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use contracts::v1 as pb;
@@ -14,8 +14,7 @@ use super::routes::{CheckpointView, checkpoints};
 use crate::auth::driver;
 use crate::commands::with_etag;
 use crate::convert::{DeliveryStatus, Direction, PageDto, SlotDto, opt_time, page_request};
-use crate::customers::path_uuid;
-use crate::extract::{Query, RequestContext};
+use crate::extract::{Path, Query, RequestContext};
 use crate::problem::{ApiError, Problem};
 use crate::query;
 use crate::state::AppState;
@@ -334,10 +333,10 @@ pub async fn list_deliveries(
         (status = 404, description = "No such delivery", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_delivery(
     State(state): State<AppState>,
-    Path(delivery_id): Path<String>,
+    Path(delivery_id): Path<Uuid>,
     ctx: RequestContext,
 ) -> Result<Response, ApiError> {
-    let id = path_uuid("delivery_id", &delivery_id)?;
+    let id = delivery_id.to_string();
     let delivery = query!(
         state,
         ctx,
@@ -364,10 +363,10 @@ pub async fn get_delivery(
         (status = 404, description = "No such delivery", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_delivery_timeline(
     State(state): State<AppState>,
-    Path(delivery_id): Path<String>,
+    Path(delivery_id): Path<Uuid>,
     ctx: RequestContext,
 ) -> Result<axum::Json<TimelineView>, ApiError> {
-    let id = path_uuid("delivery_id", &delivery_id)?;
+    let id = delivery_id.to_string();
     let timeline = query!(
         state,
         ctx,

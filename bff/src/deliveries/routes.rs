@@ -1,7 +1,7 @@
 //! `/api/v1/routes`: create and plan a route (details, checkpoints), activate, complete
 //! or cancel it; list routes and read one with its checkpoints' status.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use contracts::v1 as pb;
@@ -14,8 +14,7 @@ use crate::commands::{Accepted, CommandResult, with_etag};
 use crate::convert::{
     CheckpointStatus, Direction, PageDto, RouteStatus, opt_time, page_request, timestamp,
 };
-use crate::customers::path_uuid;
-use crate::extract::{Json, Query, RequestContext};
+use crate::extract::{Json, Path, Query, RequestContext};
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
 use crate::{command, query};
@@ -156,13 +155,6 @@ pub struct RouteFilter {
     pub after: Option<String>,
 }
 
-/// Parses a checkpoint sequence from the path: not a number is a 400 naming `sequence`.
-pub(crate) fn path_sequence(raw: &str) -> Result<u32, ApiError> {
-    raw.trim()
-        .parse()
-        .map_err(|_| ApiError::malformed("sequence", "must be a positive whole number"))
-}
-
 /// Create a route in `planning`.
 #[utoipa::path(post, path = "/routes", tag = "deliveries",
     security(("bearer" = ["dispatcher"])),
@@ -210,11 +202,11 @@ pub async fn create_route(
         (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json")))]
 pub async fn update_route(
     State(state): State<AppState>,
-    Path(route_id): Path<String>,
+    Path(route_id): Path<Uuid>,
     ctx: RequestContext,
     Json(body): Json<UpdateRoute>,
 ) -> Result<Accepted, ApiError> {
-    let id = path_uuid("route_id", &route_id)?;
+    let id = route_id.to_string();
     let request = pb::UpdateRouteRequest {
         route_id: id.clone(),
         origin: body.origin,
@@ -241,11 +233,11 @@ pub async fn update_route(
         (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json")))]
 pub async fn add_checkpoint(
     State(state): State<AppState>,
-    Path(route_id): Path<String>,
+    Path(route_id): Path<Uuid>,
     ctx: RequestContext,
     Json(body): Json<AddCheckpoint>,
 ) -> Result<Accepted, ApiError> {
-    let id = path_uuid("route_id", &route_id)?;
+    let id = route_id.to_string();
     let request = pb::AddCheckpointRequest {
         route_id: id.clone(),
         sequence: body.sequence,
@@ -273,14 +265,14 @@ pub async fn add_checkpoint(
         (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json")))]
 pub async fn update_checkpoint(
     State(state): State<AppState>,
-    Path((route_id, sequence)): Path<(String, String)>,
+    Path((route_id, sequence)): Path<(Uuid, u32)>,
     ctx: RequestContext,
     Json(body): Json<UpdateCheckpoint>,
 ) -> Result<Accepted, ApiError> {
-    let id = path_uuid("route_id", &route_id)?;
+    let id = route_id.to_string();
     let request = pb::UpdateCheckpointRequest {
         route_id: id.clone(),
-        sequence: path_sequence(&sequence)?,
+        sequence,
         location: body.location,
         expected_at: Some(timestamp(body.expected_at)),
         idempotency_key: ctx.idempotency_key.clone(),
@@ -301,10 +293,10 @@ pub async fn update_checkpoint(
         (status = 412, description = "Changed since the If-Match version", body = Problem, content_type = "application/problem+json")))]
 pub async fn activate_route(
     State(state): State<AppState>,
-    Path(route_id): Path<String>,
+    Path(route_id): Path<Uuid>,
     ctx: RequestContext,
 ) -> Result<Accepted, ApiError> {
-    let id = path_uuid("route_id", &route_id)?;
+    let id = route_id.to_string();
     let request = pb::ActivateRouteRequest {
         route_id: id.clone(),
         idempotency_key: ctx.idempotency_key.clone(),
@@ -325,10 +317,10 @@ pub async fn activate_route(
         (status = 412, description = "Changed since the If-Match version", body = Problem, content_type = "application/problem+json")))]
 pub async fn complete_route(
     State(state): State<AppState>,
-    Path(route_id): Path<String>,
+    Path(route_id): Path<Uuid>,
     ctx: RequestContext,
 ) -> Result<Accepted, ApiError> {
-    let id = path_uuid("route_id", &route_id)?;
+    let id = route_id.to_string();
     let request = pb::CompleteRouteRequest {
         route_id: id.clone(),
         idempotency_key: ctx.idempotency_key.clone(),
@@ -349,10 +341,10 @@ pub async fn complete_route(
         (status = 412, description = "Changed since the If-Match version", body = Problem, content_type = "application/problem+json")))]
 pub async fn cancel_route(
     State(state): State<AppState>,
-    Path(route_id): Path<String>,
+    Path(route_id): Path<Uuid>,
     ctx: RequestContext,
 ) -> Result<Accepted, ApiError> {
-    let id = path_uuid("route_id", &route_id)?;
+    let id = route_id.to_string();
     let request = pb::CancelRouteRequest {
         route_id: id.clone(),
         idempotency_key: ctx.idempotency_key.clone(),
@@ -408,10 +400,10 @@ pub async fn list_routes(
         (status = 404, description = "No such route", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_route(
     State(state): State<AppState>,
-    Path(route_id): Path<String>,
+    Path(route_id): Path<Uuid>,
     ctx: RequestContext,
 ) -> Result<Response, ApiError> {
-    let id = path_uuid("route_id", &route_id)?;
+    let id = route_id.to_string();
     let route = query!(
         state,
         ctx,

@@ -1,6 +1,6 @@
 //! Drivers: register, update, suspend and reinstate them; list and read them.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use contracts::v1 as pb;
 use serde::{Deserialize, Serialize};
@@ -9,8 +9,7 @@ use uuid::Uuid;
 
 use crate::commands::{Accepted, CommandResult, with_etag};
 use crate::convert::{Direction, DriverStatus, PageDto, page_request};
-use crate::customers::path_uuid;
-use crate::extract::{Json, Query, RequestContext};
+use crate::extract::{Json, Path, Query, RequestContext};
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
 use crate::{command, query};
@@ -131,11 +130,11 @@ pub async fn register_driver(
         (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json")))]
 pub async fn update_driver(
     State(state): State<AppState>,
-    Path(driver_id): Path<String>,
+    Path(driver_id): Path<Uuid>,
     ctx: RequestContext,
     Json(body): Json<DriverDetails>,
 ) -> Result<Accepted, ApiError> {
-    let id = path_uuid("driver_id", &driver_id)?;
+    let id = driver_id.to_string();
     let request = pb::UpdateDriverRequest {
         driver_id: id.clone(),
         name: body.name,
@@ -158,10 +157,10 @@ pub async fn update_driver(
         (status = 412, description = "Changed since the If-Match version", body = Problem, content_type = "application/problem+json")))]
 pub async fn suspend_driver(
     State(state): State<AppState>,
-    Path(driver_id): Path<String>,
+    Path(driver_id): Path<Uuid>,
     ctx: RequestContext,
 ) -> Result<Accepted, ApiError> {
-    let id = path_uuid("driver_id", &driver_id)?;
+    let id = driver_id.to_string();
     let request = pb::SuspendDriverRequest {
         driver_id: id.clone(),
         idempotency_key: ctx.idempotency_key.clone(),
@@ -182,10 +181,10 @@ pub async fn suspend_driver(
         (status = 412, description = "Changed since the If-Match version", body = Problem, content_type = "application/problem+json")))]
 pub async fn reinstate_driver(
     State(state): State<AppState>,
-    Path(driver_id): Path<String>,
+    Path(driver_id): Path<Uuid>,
     ctx: RequestContext,
 ) -> Result<Accepted, ApiError> {
-    let id = path_uuid("driver_id", &driver_id)?;
+    let id = driver_id.to_string();
     let request = pb::ReinstateDriverRequest {
         driver_id: id.clone(),
         idempotency_key: ctx.idempotency_key.clone(),
@@ -234,10 +233,10 @@ pub async fn list_drivers(
         (status = 404, description = "No such driver", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_driver(
     State(state): State<AppState>,
-    Path(driver_id): Path<String>,
+    Path(driver_id): Path<Uuid>,
     ctx: RequestContext,
 ) -> Result<Response, ApiError> {
-    let id = path_uuid("driver_id", &driver_id)?;
+    let id = driver_id.to_string();
     let driver = query!(
         state,
         ctx,

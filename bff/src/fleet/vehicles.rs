@@ -2,7 +2,7 @@
 //! list and read them. An owner must be a registered customer, checked against the
 //! customers read model before the command is sent.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use contracts::v1 as pb;
 use serde::{Deserialize, Serialize};
@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::commands::{Accepted, CommandResult, with_etag};
 use crate::convert::{Direction, PageDto, VehicleStatus, VehicleUsage, page_request};
-use crate::extract::{Json, Query, RequestContext};
+use crate::extract::{Json, Path, Query, RequestContext};
 use crate::problem::{ApiError, Problem};
 use crate::scheduling::checks;
 use crate::state::AppState;

@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use chrono::{DateTime, Utc};
 use contracts::v1 as pb;
 use futures::StreamExt;
@@ -16,14 +16,14 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use uuid::Uuid;
 
 use crate::auth::driver;
 use crate::convert::{CheckpointStatus, DeliveryStatus, PageDto, page_request};
-use crate::customers::path_uuid;
 use crate::deliveries::{
     DeliveryView, LiveTrackingFilter, LiveTrackingView, RouteView, TimelineEntryView, TimelineView,
 };
-use crate::extract::{Query, RequestContext};
+use crate::extract::{Path, Query, RequestContext};
 use crate::problem::{ApiError, Problem};
 use crate::query;
 use crate::state::AppState;
@@ -367,10 +367,10 @@ pub async fn live_tracking_board(
         (status = 404, description = "No such delivery", body = Problem, content_type = "application/problem+json")))]
 pub async fn delivery_tracking(
     State(state): State<AppState>,
-    Path(delivery_id): Path<String>,
+    Path(delivery_id): Path<Uuid>,
     ctx: RequestContext,
 ) -> Result<axum::Json<DeliveryTracking>, ApiError> {
-    let id = path_uuid("delivery_id", &delivery_id)?;
+    let id = delivery_id.to_string();
     let delivery = get_delivery(&state, &ctx, &id).await?;
     let (driver, vehicle) = tokio::join!(
         driver_of(&state, &ctx, delivery.driver_id.clone()),
@@ -390,10 +390,10 @@ pub async fn delivery_tracking(
         (status = 404, description = "No such delivery", body = Problem, content_type = "application/problem+json")))]
 pub async fn delivery_summary(
     State(state): State<AppState>,
-    Path(delivery_id): Path<String>,
+    Path(delivery_id): Path<Uuid>,
     ctx: RequestContext,
 ) -> Result<axum::Json<DeliverySummary>, ApiError> {
-    let id = path_uuid("delivery_id", &delivery_id)?;
+    let id = delivery_id.to_string();
     let timeline_request = pb::GetDeliveryTimelineRequest {
         wait_for: ctx.wait_for.clone(),
         delivery_id: id.clone(),
@@ -421,10 +421,10 @@ pub async fn delivery_summary(
         (status = 404, description = "No such route", body = Problem, content_type = "application/problem+json")))]
 pub async fn route_overview(
     State(state): State<AppState>,
-    Path(route_id): Path<String>,
+    Path(route_id): Path<Uuid>,
     ctx: RequestContext,
 ) -> Result<axum::Json<RouteOverview>, ApiError> {
-    let id = path_uuid("route_id", &route_id)?;
+    let id = route_id.to_string();
     let route_request = pb::GetRouteRequest {
         wait_for: ctx.wait_for.clone(),
         route_id: id.clone(),

@@ -4,7 +4,7 @@
 //! planning is the main entity (its failure fails the request), the technicians are
 //! secondary (their failure answers `partial: true, missing: ["technicians"]`).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use chrono::{DateTime, NaiveDate, Utc};
 use contracts::v1 as pb;
 use serde::Serialize;
@@ -13,11 +13,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::convert::{JobStatus, ServiceCategory, SlotDto, page_request};
-use crate::extract::RequestContext;
+use crate::extract::{Path, RequestContext};
 use crate::problem::{ApiError, Problem};
 use crate::query;
 use crate::state::AppState;
-use crate::workshop::{JobView, path_date, read_planning, skills_of};
+use crate::workshop::{JobView, read_planning, skills_of};
 
 /// The workshop's workstations (DOMAIN.md): at most this many jobs overlap.
 pub const WORKSTATIONS: u32 = 3;
@@ -73,10 +73,9 @@ pub struct CapacitySegment {
         (status = 503, description = "The planning could not be read", body = Problem, content_type = "application/problem+json")))]
 pub async fn workshop_day(
     State(state): State<AppState>,
-    Path(date): Path<String>,
+    Path(date): Path<NaiveDate>,
     ctx: RequestContext,
 ) -> Result<axum::Json<WorkshopDay>, ApiError> {
-    let date = path_date(&date)?;
     let technicians = query!(
         state,
         ctx,

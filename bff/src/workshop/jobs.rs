@@ -2,20 +2,19 @@
 //! Planning and assigning book the vehicle and technician under the scheduling
 //! protocol ([`super::booking`]).
 
-use axum::extract::{Path, State};
-use chrono::{DateTime, Utc};
+use axum::extract::State;
+use chrono::{DateTime, NaiveDate, Utc};
 use contracts::v1 as pb;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::booking::Booking;
-use super::plannings::{path_date, planning_stream};
+use super::plannings::planning_stream;
 use crate::command;
 use crate::commands::{Accepted, CommandResult, token_of};
 use crate::convert::{MaintenanceService, SlotDto, timestamp};
-use crate::customers::path_uuid;
-use crate::extract::{Json, RequestContext};
+use crate::extract::{Json, Path, RequestContext};
 use crate::problem::{ApiError, Problem};
 use crate::scheduling::Resource;
 use crate::state::AppState;
@@ -79,11 +78,10 @@ pub struct CancelJob {
         (status = 503, description = "A booking of the same vehicle or technician is under way, or a backend is unavailable; retry", body = Problem, content_type = "application/problem+json")))]
 pub async fn plan_maintenance_job(
     State(state): State<AppState>,
-    Path(date): Path<String>,
+    Path(date): Path<NaiveDate>,
     ctx: RequestContext,
     Json(body): Json<PlanJob>,
 ) -> Result<Accepted, ApiError> {
-    let date = path_date(&date)?;
     ensure_ordered("slot", &body.slot)?;
     let job_id = body.job_id.unwrap_or_else(|| ctx.new_id("job")).to_string();
     let vehicle = Resource::vehicle(body.vehicle_license_number.trim());
@@ -146,12 +144,11 @@ pub async fn plan_maintenance_job(
         (status = 503, description = "A booking of the same technician is under way, or a backend is unavailable; retry", body = Problem, content_type = "application/problem+json")))]
 pub async fn assign_technician(
     State(state): State<AppState>,
-    Path((date, job_id)): Path<(String, String)>,
+    Path((date, job_id)): Path<(NaiveDate, Uuid)>,
     ctx: RequestContext,
     Json(body): Json<AssignTechnician>,
 ) -> Result<Accepted, ApiError> {
-    let date = path_date(&date)?;
-    let job_id = path_uuid("job_id", &job_id)?;
+    let job_id = job_id.to_string();
     let technician = Resource::technician(body.technician_id.to_string());
     let (state, ctx, job, resource) = (&state, &ctx, job_id.as_str(), &technician);
     let reply = state
@@ -198,12 +195,11 @@ pub async fn assign_technician(
         (status = 422, description = "A field is invalid (e.g. `actual_end` not after `actual_start`)", body = Problem, content_type = "application/problem+json")))]
 pub async fn finish_maintenance_job(
     State(state): State<AppState>,
-    Path((date, job_id)): Path<(String, String)>,
+    Path((date, job_id)): Path<(NaiveDate, Uuid)>,
     ctx: RequestContext,
     Json(body): Json<FinishJob>,
 ) -> Result<Accepted, ApiError> {
-    let date = path_date(&date)?;
-    let job_id = path_uuid("job_id", &job_id)?;
+    let job_id = job_id.to_string();
     let request = pb::FinishMaintenanceJobRequest {
         planning_date: date.to_string(),
         job_id: job_id.clone(),
@@ -233,12 +229,11 @@ pub async fn finish_maintenance_job(
         (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json")))]
 pub async fn cancel_maintenance_job(
     State(state): State<AppState>,
-    Path((date, job_id)): Path<(String, String)>,
+    Path((date, job_id)): Path<(NaiveDate, Uuid)>,
     ctx: RequestContext,
     Json(body): Json<CancelJob>,
 ) -> Result<Accepted, ApiError> {
-    let date = path_date(&date)?;
-    let job_id = path_uuid("job_id", &job_id)?;
+    let job_id = job_id.to_string();
     let request = pb::CancelMaintenanceJobRequest {
         planning_date: date.to_string(),
         job_id: job_id.clone(),

@@ -13,9 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub use jobs::{AssignTechnician, CancelJob, FinishJob, PlanJob};
-pub use plannings::{
-    CustomerSummary, JobView, PlanningView, VehicleSummary, path_date, read_planning,
-};
+pub use plannings::{CustomerSummary, JobView, PlanningView, VehicleSummary, read_planning};
 pub use technicians::{
     RegisterTechnician, TechnicianFilter, TechnicianList, TechnicianSort, TechnicianView,
     UpdateTechnician, skills_of,

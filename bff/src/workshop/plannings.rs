@@ -2,7 +2,7 @@
 //! views (with what the read models know of each job's vehicle and customer), and
 //! reading them.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use chrono::NaiveDate;
 use contracts::v1 as pb;
@@ -11,22 +11,10 @@ use utoipa::ToSchema;
 
 use crate::commands::with_etag;
 use crate::convert::{JobStatus, MaintenanceService, ServiceCategory, SlotDto};
-use crate::extract::RequestContext;
+use crate::extract::{Path, RequestContext};
 use crate::problem::{ApiError, Problem};
 use crate::query;
 use crate::state::AppState;
-
-/// Parses a planning date from the path (`yyyy-mm-dd`): anything else is a 400 naming
-/// `date`.
-pub fn path_date(raw: &str) -> Result<NaiveDate, ApiError> {
-    let raw = raw.trim();
-    // `%Y` alone would also take signed and five-digit years.
-    let shaped = raw.len() == 10 && raw.as_bytes()[0].is_ascii_digit();
-    shaped
-        .then(|| NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok())
-        .flatten()
-        .ok_or_else(|| ApiError::malformed("date", "must be a calendar date as yyyy-mm-dd"))
-}
 
 /// The stream of a date's planning: what a read of it waits for.
 pub(super) fn planning_stream(date: NaiveDate) -> String {
@@ -154,10 +142,9 @@ pub async fn read_planning(
         (status = 400, description = "A malformed date", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_planning(
     State(state): State<AppState>,
-    Path(date): Path<String>,
+    Path(date): Path<NaiveDate>,
     ctx: RequestContext,
 ) -> Result<Response, ApiError> {
-    let date = path_date(&date)?;
     let planning = read_planning(&state, &ctx, date, ctx.wait_for.clone()).await?;
     Ok(with_etag(planning.version, PlanningView::from(planning)))
 }
@@ -165,29 +152,8 @@ pub async fn get_planning(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::problem::ProblemKind;
 
     const JOB: &str = "0190a4a0-0000-7000-8000-000000000002";
-
-    #[test]
-    fn planning_dates_are_read_as_yyyy_mm_dd_only() {
-        assert_eq!(
-            path_date("2026-05-04").unwrap(),
-            NaiveDate::from_ymd_opt(2026, 5, 4).unwrap()
-        );
-        for bad in [
-            "2026-5-4",
-            "04-05-2026",
-            "2026-02-30",
-            "+2026-05-04",
-            "today",
-            "",
-        ] {
-            let error = path_date(bad).unwrap_err();
-            assert_eq!(error.kind, ProblemKind::MalformedRequest, "{bad}");
-            assert_eq!(error.field.as_deref(), Some("date"), "{bad}");
-        }
-    }
 
     #[test]
     fn a_job_without_vehicle_or_customer_details_still_reads() {

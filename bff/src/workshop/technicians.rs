@@ -1,6 +1,6 @@
 //! Technicians: register, update, deactivate and reactivate them; list and read them.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use contracts::v1 as pb;
 use serde::{Deserialize, Serialize};
@@ -9,8 +9,7 @@ use uuid::Uuid;
 
 use crate::commands::{Accepted, CommandResult, with_etag};
 use crate::convert::{Direction, PageDto, ServiceCategory, TechnicianStatus, page_request};
-use crate::customers::path_uuid;
-use crate::extract::{Json, Query, RequestContext};
+use crate::extract::{Json, Path, Query, RequestContext};
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
 use crate::{command, query};
@@ -146,11 +145,11 @@ pub async fn register_technician(
         (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json")))]
 pub async fn update_technician(
     State(state): State<AppState>,
-    Path(technician_id): Path<String>,
+    Path(technician_id): Path<Uuid>,
     ctx: RequestContext,
     Json(body): Json<UpdateTechnician>,
 ) -> Result<Accepted, ApiError> {
-    let id = path_uuid("technician_id", &technician_id)?;
+    let id = technician_id.to_string();
     let request = pb::UpdateTechnicianRequest {
         technician_id: id.clone(),
         name: body.name,
@@ -173,10 +172,10 @@ pub async fn update_technician(
         (status = 412, description = "Changed since the If-Match version", body = Problem, content_type = "application/problem+json")))]
 pub async fn deactivate_technician(
     State(state): State<AppState>,
-    Path(technician_id): Path<String>,
+    Path(technician_id): Path<Uuid>,
     ctx: RequestContext,
 ) -> Result<Accepted, ApiError> {
-    let id = path_uuid("technician_id", &technician_id)?;
+    let id = technician_id.to_string();
     let request = pb::DeactivateTechnicianRequest {
         technician_id: id.clone(),
         idempotency_key: ctx.idempotency_key.clone(),
@@ -197,10 +196,10 @@ pub async fn deactivate_technician(
         (status = 412, description = "Changed since the If-Match version", body = Problem, content_type = "application/problem+json")))]
 pub async fn reactivate_technician(
     State(state): State<AppState>,
-    Path(technician_id): Path<String>,
+    Path(technician_id): Path<Uuid>,
     ctx: RequestContext,
 ) -> Result<Accepted, ApiError> {
-    let id = path_uuid("technician_id", &technician_id)?;
+    let id = technician_id.to_string();
     let request = pb::ReactivateTechnicianRequest {
         technician_id: id.clone(),
         idempotency_key: ctx.idempotency_key.clone(),
@@ -254,10 +253,10 @@ pub async fn list_technicians(
         (status = 404, description = "No such technician", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_technician(
     State(state): State<AppState>,
-    Path(technician_id): Path<String>,
+    Path(technician_id): Path<Uuid>,
     ctx: RequestContext,
 ) -> Result<Response, ApiError> {
-    let id = path_uuid("technician_id", &technician_id)?;
+    let id = technician_id.to_string();
     let technician = query!(
         state,
         ctx,
