@@ -18,12 +18,16 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Action {
     /// Start the whole platform on the embedded default (the default command).
+    #[command(after_help = up_help())]
     Up(UpArgs),
-    /// Run the command service alone (configured by PITLANE_* environment variables).
+    /// Run the command service alone, configured by the environment variables below.
+    #[command(after_help = command::config::help())]
     Command,
-    /// Run the query service alone (configured by PITLANE_* environment variables).
+    /// Run the query service alone, configured by the environment variables below.
+    #[command(after_help = query::config::help())]
     Query,
-    /// Run the BFF (REST API) alone (configured by PITLANE_* environment variables).
+    /// Run the BFF (REST API) alone, configured by the environment variables below.
+    #[command(after_help = bff::config::help())]
     Bff,
     /// Audit the log: history, state as of, diff, trace, verify, export, rebuild (of a
     /// running platform, or of a store file with --store).
@@ -54,6 +58,28 @@ struct UpArgs {
     /// Load a small realistic data set (into an empty store only).
     #[arg(long)]
     demo: bool,
+}
+
+/// The variables `pitlane up` reads besides its flags: the BFF's settings and the
+/// projections' answer to a diverged log; the services' addresses and stores follow
+/// the flags.
+fn up_help() -> String {
+    let set_by_flags = [
+        bff::config::BFF_ADDR,
+        bff::config::COMMAND_URL,
+        bff::config::QUERY_URL,
+        bff::config::DATA,
+    ];
+    let bff: Vec<_> = bff::config::VARIABLES
+        .iter()
+        .filter(|variable| !set_by_flags.contains(variable))
+        .copied()
+        .collect();
+    es_core::env::help(&[
+        ("BFF (REST API)", &bff),
+        ("Projections", &[query::config::ON_DIVERGED]),
+        ("Identity", identity::config::VARIABLES),
+    ])
 }
 
 impl Cli {

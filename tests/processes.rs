@@ -171,3 +171,56 @@ fn a_bad_address_variable_is_named_once_and_nothing_starts() {
         );
     }
 }
+
+#[test]
+fn each_service_s_help_lists_every_variable_it_reads() {
+    let cases: [(&str, &[&str]); 3] = [
+        (
+            "command",
+            &[
+                "PITLANE_COMMAND_ADDR",
+                "EVENT_STORE_URL",
+                "KAFKA_BROKERS",
+                "PITLANE_HEADS_INTERVAL_MS",
+                "AUTH_ISSUER",
+                "PITLANE_TLS_CERT",
+            ],
+        ),
+        (
+            "query",
+            &[
+                "PITLANE_QUERY_ADDR",
+                "READ_STORE_URL",
+                "KAFKA_BROKERS",
+                "KEY_STORE_URL",
+                "PITLANE_ON_DIVERGED",
+                "AUTH_ROLES_CLAIM",
+            ],
+        ),
+        (
+            "bff",
+            &[
+                "PITLANE_BFF_ADDR",
+                "REDIS_URL",
+                "PITLANE_RATE_LIMIT",
+                "PITLANE_LOCK_TTL_MS",
+                "AUTH_JWKS_URL",
+            ],
+        ),
+    ];
+    for (service, variables) in cases {
+        let output = Command::new(PITLANE)
+            .args([service, "--help"])
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success(), "{service}: {said}");
+        for variable in variables {
+            assert!(
+                said.lines()
+                    .any(|line| line.trim_start().starts_with(&format!("{variable} "))),
+                "{service} --help does not list {variable}:\n{said}"
+            );
+        }
+    }
+}

@@ -7,7 +7,102 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use es_core::env::{Env, Variable};
 use identity::AuthSettings;
+
+pub use es_core::env::ConfigError;
+
+pub const BFF_ADDR: Variable = Variable::new(
+    "PITLANE_BFF_ADDR",
+    "127.0.0.1:8080",
+    "the REST API's listen address",
+);
+pub const COMMAND_URL: Variable = Variable::new(
+    "PITLANE_COMMAND_URL",
+    "http://127.0.0.1:50051",
+    "the command service (gRPC)",
+);
+pub const QUERY_URL: Variable = Variable::new(
+    "PITLANE_QUERY_URL",
+    "http://127.0.0.1:50052",
+    "the query service (gRPC)",
+);
+pub const UPSTREAM_TIMEOUT_MS: Variable = Variable::new(
+    "PITLANE_UPSTREAM_TIMEOUT_MS",
+    "30000",
+    "one upstream call's deadline (1 to 600000)",
+);
+pub const UPSTREAM_RETRIES: Variable = Variable::new(
+    "PITLANE_UPSTREAM_RETRIES",
+    "3",
+    "retries of idempotent calls that met UNAVAILABLE or DEADLINE_EXCEEDED (0 to 10)",
+);
+pub const RATE_LIMIT: Variable = Variable::new(
+    "PITLANE_RATE_LIMIT",
+    "100/10s",
+    "<requests>/<seconds>s per token subject (per client IP without a valid token), or `off`",
+);
+pub const TRUSTED_PROXIES: Variable = Variable::new(
+    "PITLANE_TRUSTED_PROXIES",
+    "",
+    "comma-separated IPs of reverse proxies whose X-Forwarded-For is believed",
+);
+pub const CORS_ORIGINS: Variable = Variable::new(
+    "PITLANE_CORS_ORIGINS",
+    "",
+    "comma-separated origins allowed to call from a browser (none by default)",
+);
+pub const BODY_LIMIT_BYTES: Variable = Variable::new(
+    "PITLANE_BODY_LIMIT_BYTES",
+    "65536",
+    "the largest request body (1024 to 16777216)",
+);
+pub const LOCK_TTL_MS: Variable = Variable::new(
+    "PITLANE_LOCK_TTL_MS",
+    "10000",
+    "how long a scheduling lock lives (100 to 600000)",
+);
+pub const LOCK_WAIT_MS: Variable = Variable::new(
+    "PITLANE_LOCK_WAIT_MS",
+    "5000",
+    "how long a request waits for a scheduling lock (1 to 600000)",
+);
+pub const REDIS_URL: Variable = Variable::new(
+    "REDIS_URL",
+    "",
+    "redis://[user:password@]host[:port][/db]: scheduling locks and consistency tokens shared by every BFF instance; unset: in this process",
+);
+pub const DATA: Variable = Variable::new(
+    "PITLANE_DATA",
+    "data",
+    "the data directory: the development issuer's key",
+);
+
+/// The BFF's own variables.
+pub const VARIABLES: &[Variable] = &[
+    BFF_ADDR,
+    COMMAND_URL,
+    QUERY_URL,
+    UPSTREAM_TIMEOUT_MS,
+    UPSTREAM_RETRIES,
+    RATE_LIMIT,
+    TRUSTED_PROXIES,
+    CORS_ORIGINS,
+    BODY_LIMIT_BYTES,
+    LOCK_TTL_MS,
+    LOCK_WAIT_MS,
+    REDIS_URL,
+    DATA,
+];
+
+/// `pitlane bff --help`'s list of variables.
+pub fn help() -> String {
+    es_core::env::help(&[
+        ("BFF (REST API)", VARIABLES),
+        ("Identity", identity::config::VARIABLES),
+        ("TLS towards the upstreams", identity::tls::VARIABLES),
+    ])
+}
 
 /// Its `Debug` shows no secret: Redis passwords and service tokens are masked by
 /// their own types.
@@ -126,124 +221,47 @@ impl Default for RateLimit {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("configuration variable {variable}: {message}")]
-pub struct ConfigError {
-    pub variable: &'static str,
-    pub message: String,
-}
-
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |variable: &'static str, default: &str| {
-            lookup(variable)
-                .filter(|v| !v.trim().is_empty())
-                .unwrap_or_else(|| default.to_owned())
-        };
-        let error = |variable: &'static str, message: String| ConfigError { variable, message };
-        let number =
-            |variable: &'static str, default: &str, range: std::ops::RangeInclusive<u64>| {
-                let text = get(variable, default);
-                text.trim()
-                    .parse::<u64>()
-                    .ok()
-                    .filter(|n| range.contains(n))
-                    .ok_or_else(|| {
-                        error(
-                            variable,
-                            format!(
-                                "`{text}` is not a number from {} to {}",
-                                range.start(),
-                                range.end()
-                            ),
-                        )
-                    })
-            };
-        let url = |variable: &'static str, default: &str| {
-            let url = get(variable, default);
-            if url.starts_with("http://") || url.starts_with("https://") {
-                Ok(url)
-            } else {
-                Err(error(variable, format!("`{url}` is not an http(s) URL")))
-            }
-        };
-        let listen = get("PITLANE_BFF_ADDR", "127.0.0.1:8080");
-        let listen = listen.parse().map_err(|_| {
-            error(
-                "PITLANE_BFF_ADDR",
-                format!("`{listen}` is not a socket address like 127.0.0.1:8080"),
-            )
-        })?;
+        let env = Env::new(&lookup);
         let upstream = UpstreamPolicy {
-            timeout: Duration::from_millis(number(
-                "PITLANE_UPSTREAM_TIMEOUT_MS",
-                "30000",
-                1..=600_000,
-            )?),
-            retries: number("PITLANE_UPSTREAM_RETRIES", "3", 0..=10)? as usize,
+            timeout: env.millis(&UPSTREAM_TIMEOUT_MS, 1..=600_000)?,
+            retries: env.number(&UPSTREAM_RETRIES, 0..=10)? as usize,
             ..UpstreamPolicy::default()
         };
-        let rate_limit = parse_rate_limit(&get("PITLANE_RATE_LIMIT", "100/10s"))
-            .map_err(|message| error("PITLANE_RATE_LIMIT", message))?;
-        let cors_origins = get("PITLANE_CORS_ORIGINS", "")
-            .split(',')
-            .map(str::trim)
-            .filter(|origin| !origin.is_empty())
-            .map(|origin| {
-                if origin.starts_with("http://") || origin.starts_with("https://") {
-                    Ok(origin.trim_end_matches('/').to_owned())
-                } else {
-                    Err(error(
-                        "PITLANE_CORS_ORIGINS",
-                        format!("`{origin}` is not an origin like https://planner.example"),
-                    ))
-                }
-            })
-            .collect::<Result<_, _>>()?;
-        let trusted_proxies = get("PITLANE_TRUSTED_PROXIES", "")
-            .split(',')
-            .map(str::trim)
-            .filter(|proxy| !proxy.is_empty())
-            .map(|proxy| {
-                proxy.parse::<IpAddr>().map_err(|_| {
-                    error(
-                        "PITLANE_TRUSTED_PROXIES",
-                        format!("`{proxy}` is not an IP address like 10.0.0.2"),
-                    )
-                })
-            })
-            .collect::<Result<_, _>>()?;
-        let data_dir = PathBuf::from(get("PITLANE_DATA", "data"));
-        let auth = AuthSettings::from_lookup(&lookup, &data_dir).map_err(|e| ConfigError {
-            variable: e.variable,
-            message: e.reason,
+        let cors_origins = env.list(&CORS_ORIGINS, |origin| {
+            if origin.starts_with("http://") || origin.starts_with("https://") {
+                Ok(origin.trim_end_matches('/').to_owned())
+            } else {
+                Err(format!(
+                    "`{origin}` is not an origin like https://planner.example"
+                ))
+            }
         })?;
-        let tls = identity::tls::TlsSettings::from_lookup(&lookup).map_err(|e| ConfigError {
-            variable: e.variable,
-            message: e.reason,
+        let trusted_proxies = env.list(&TRUSTED_PROXIES, |proxy| {
+            proxy
+                .parse::<IpAddr>()
+                .map_err(|_| format!("`{proxy}` is not an IP address like 10.0.0.2"))
         })?;
-        let redis_url = lookup("REDIS_URL")
-            .filter(|url| !url.trim().is_empty())
-            .map(|url| RedisUrl::parse(&url).map_err(|message| error("REDIS_URL", message)))
-            .transpose()?;
+        let data_dir = PathBuf::from(env.value_or_default(&DATA));
         Ok(Config {
-            listen,
-            command_url: url("PITLANE_COMMAND_URL", "http://127.0.0.1:50051")?,
-            query_url: url("PITLANE_QUERY_URL", "http://127.0.0.1:50052")?,
+            listen: env.socket_address(&BFF_ADDR)?,
+            command_url: env.http_url(&COMMAND_URL)?,
+            query_url: env.http_url(&QUERY_URL)?,
             upstream,
-            rate_limit,
+            rate_limit: env.read(&RATE_LIMIT, parse_rate_limit)?,
             trusted_proxies,
             cors_origins,
-            body_limit: number("PITLANE_BODY_LIMIT_BYTES", "65536", 1024..=16 << 20)? as usize,
-            lock_ttl: Duration::from_millis(number("PITLANE_LOCK_TTL_MS", "10000", 100..=600_000)?),
-            lock_wait: Duration::from_millis(number("PITLANE_LOCK_WAIT_MS", "5000", 1..=600_000)?),
-            redis_url,
-            auth,
-            tls,
+            body_limit: env.number(&BODY_LIMIT_BYTES, 1024..=16 << 20)? as usize,
+            lock_ttl: env.millis(&LOCK_TTL_MS, 100..=600_000)?,
+            lock_wait: env.millis(&LOCK_WAIT_MS, 1..=600_000)?,
+            redis_url: env.read_optional(&REDIS_URL, RedisUrl::parse)?,
+            auth: AuthSettings::from_lookup(&lookup, &data_dir)?,
+            tls: identity::tls::TlsSettings::from_lookup(&lookup)?,
         })
     }
 

@@ -1,7 +1,122 @@
-//! The command service's configuration, from environment variables (12-factor).
+//! The command service's configuration, from environment variables (12-factor):
+//! [`VARIABLES`], and the identity and TLS ones ([`help`] lists them all).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+
+use es_core::env::{Env, Variable};
+
+pub use es_core::env::ConfigError;
+
+pub const COMMAND_ADDR: Variable = Variable::new(
+    "PITLANE_COMMAND_ADDR",
+    "127.0.0.1:50051",
+    "the gRPC listen address",
+);
+pub const EVENT_STORE_URL: Variable = Variable::new(
+    "EVENT_STORE_URL",
+    "",
+    "the event store: mongodb://HOST[:PORT]/DATABASE (a replica set), or a SQLite file (a path or sqlite:PATH) [default: PITLANE_EVENT_STORE]",
+);
+pub const EVENT_STORE: Variable = Variable::new(
+    "PITLANE_EVENT_STORE",
+    "data/events.db",
+    "the older name of EVENT_STORE_URL, read when that is unset",
+);
+pub const KEY_STORE: Variable = Variable::new(
+    "PITLANE_KEY_STORE",
+    "",
+    "the personal-data keys' SQLite file (a path or sqlite:PATH) [default: keys.db beside the event store's file; beside MongoDB, its data_keys collection]",
+);
+pub const DATA: Variable = Variable::new(
+    "PITLANE_DATA",
+    "",
+    "the data directory: the development issuer's key, the log heads [default: the SQLite store's folder, else data]",
+);
+pub const SNAPSHOT_EVERY: Variable = Variable::new(
+    "PITLANE_SNAPSHOT_EVERY",
+    "100",
+    "snapshot every N events of a stream (0: never)",
+);
+pub const MAX_RETRIES: Variable = Variable::new(
+    "PITLANE_COMMAND_MAX_RETRIES",
+    "3",
+    "concurrency conflicts retried per command (0 to 100)",
+);
+pub const AGGREGATE_CACHE: Variable = Variable::new(
+    "PITLANE_AGGREGATE_CACHE",
+    "10000",
+    "aggregates of each type kept in memory (0: none)",
+);
+pub const KAFKA_BROKERS: Variable = Variable::new(
+    "KAFKA_BROKERS",
+    "",
+    "host:port[,host:port…]: the relay publishes the log to Kafka when set",
+);
+pub const KAFKA_TOPIC_PARTITIONS: Variable = Variable::new(
+    "KAFKA_TOPIC_PARTITIONS",
+    "6",
+    "partitions of each topic created at start (1 to 1000)",
+);
+pub const KAFKA_REPLICATION_FACTOR: Variable = Variable::new(
+    "KAFKA_REPLICATION_FACTOR",
+    "1",
+    "replicas of each topic created at start (1 to 1000)",
+);
+pub const KAFKA_TOPIC_PREFIX: Variable = Variable::new(
+    "KAFKA_TOPIC_PREFIX",
+    contracts::topics::DEFAULT_PREFIX,
+    "topics are <prefix>.<context>.events",
+);
+pub const HEADS_KEY: Variable = Variable::new(
+    "PITLANE_HEADS_KEY",
+    "",
+    "the key signing the log heads [default: <data>/heads.key]",
+);
+pub const HEADS_FILE: Variable = Variable::new(
+    "PITLANE_HEADS_FILE",
+    "",
+    "the witness file of signed heads [default: <data>/heads.jsonl]",
+);
+pub const HEADS_TRUSTED: Variable = Variable::new(
+    "PITLANE_HEADS_TRUSTED",
+    "",
+    "the public keys trusted for heads [default: <data>/heads.pub]",
+);
+pub const HEADS_INTERVAL_MS: Variable = Variable::new(
+    "PITLANE_HEADS_INTERVAL_MS",
+    "1000",
+    "a signed head every N ms while the log grows (10 to 3600000)",
+);
+
+/// The command service's own variables.
+pub const VARIABLES: &[Variable] = &[
+    COMMAND_ADDR,
+    EVENT_STORE_URL,
+    EVENT_STORE,
+    KEY_STORE,
+    DATA,
+    SNAPSHOT_EVERY,
+    MAX_RETRIES,
+    AGGREGATE_CACHE,
+    KAFKA_BROKERS,
+    KAFKA_TOPIC_PARTITIONS,
+    KAFKA_REPLICATION_FACTOR,
+    KAFKA_TOPIC_PREFIX,
+    HEADS_KEY,
+    HEADS_FILE,
+    HEADS_TRUSTED,
+    HEADS_INTERVAL_MS,
+];
+
+/// `pitlane command --help`'s list of variables.
+pub fn help() -> String {
+    es_core::env::help(&[
+        ("Command service", VARIABLES),
+        ("Identity", identity::config::VARIABLES),
+        ("TLS", identity::tls::VARIABLES),
+    ])
+}
 
 /// Where the command service keeps its events.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,23 +191,6 @@ pub struct Config {
     pub heads: es_core::heads::HeadsSettings,
 }
 
-/// A variable that is malformed, named so an operator can fix it.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("configuration variable {variable}: {message}")]
-pub struct ConfigError {
-    pub variable: &'static str,
-    pub message: String,
-}
-
-impl From<identity::config::ConfigError> for ConfigError {
-    fn from(error: identity::config::ConfigError) -> Self {
-        ConfigError {
-            variable: error.variable,
-            message: error.reason,
-        }
-    }
-}
-
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
@@ -100,126 +198,51 @@ impl Config {
 
     /// Reads the configuration through `lookup`, so tests need no process environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |variable: &'static str, default: &str| {
-            lookup(variable)
-                .filter(|v| !v.trim().is_empty())
-                .unwrap_or_else(|| default.to_owned())
+        let env = Env::new(&lookup);
+        let listen = env.socket_address(&COMMAND_ADDR)?;
+        let store = match env.value(&EVENT_STORE_URL) {
+            Some(_) => env.read(&EVENT_STORE_URL, parse_store)?,
+            None => env.read(&EVENT_STORE, parse_store)?,
         };
-        let malformed = |variable: &'static str, message: String| ConfigError { variable, message };
-
-        let listen = get("PITLANE_COMMAND_ADDR", "127.0.0.1:50051");
-        let listen = listen.parse().map_err(|_| {
-            malformed(
-                "PITLANE_COMMAND_ADDR",
-                format!("`{listen}` is not a socket address like 127.0.0.1:50051"),
-            )
-        })?;
-        let (store_variable, raw_store) =
-            match lookup("EVENT_STORE_URL").filter(|v| !v.trim().is_empty()) {
-                Some(raw) => ("EVENT_STORE_URL", raw),
-                None => (
-                    "PITLANE_EVENT_STORE",
-                    get("PITLANE_EVENT_STORE", "data/events.db"),
-                ),
-            };
-        let store =
-            parse_store(&raw_store).map_err(|message| malformed(store_variable, message))?;
-        let key_store = match lookup("PITLANE_KEY_STORE").filter(|v| !v.trim().is_empty()) {
-            Some(raw) => es_core::sqlite::path_of(&raw)
-                .map(KeyStoreLocation::Sqlite)
-                .map_err(|message| malformed("PITLANE_KEY_STORE", message))?,
-            None => KeyStoreLocation::beside(&store),
-        };
-        let snapshot_every = get("PITLANE_SNAPSHOT_EVERY", "100");
-        let snapshot_every = snapshot_every.parse().map_err(|_| {
-            malformed(
-                "PITLANE_SNAPSHOT_EVERY",
-                format!("`{snapshot_every}` is not a whole number"),
-            )
-        })?;
-        let max_retries = get("PITLANE_COMMAND_MAX_RETRIES", "3");
-        let max_retries = max_retries
-            .parse()
-            .ok()
-            .filter(|r| *r <= 100)
-            .ok_or_else(|| {
-                malformed(
-                    "PITLANE_COMMAND_MAX_RETRIES",
-                    format!("`{max_retries}` is not a number from 0 to 100"),
-                )
-            })?;
-        let aggregate_cache = get("PITLANE_AGGREGATE_CACHE", "10000");
-        let aggregate_cache = aggregate_cache.parse().map_err(|_| {
-            malformed(
-                "PITLANE_AGGREGATE_CACHE",
-                format!("`{aggregate_cache}` is not a whole number"),
-            )
-        })?;
-        let kafka = match lookup("KAFKA_BROKERS").filter(|v| !v.trim().is_empty()) {
+        let key_store = env
+            .read_optional(&KEY_STORE, es_core::sqlite::path_of)?
+            .map(KeyStoreLocation::Sqlite)
+            .unwrap_or_else(|| KeyStoreLocation::beside(&store));
+        let snapshot_every = env.number(&SNAPSHOT_EVERY, 0..=u64::MAX)?;
+        let max_retries = env.number(&MAX_RETRIES, 0..=100)? as u32;
+        let aggregate_cache = env.number(&AGGREGATE_CACHE, 0..=u32::MAX.into())? as usize;
+        let kafka = match env.value(&KAFKA_BROKERS) {
             None => None,
-            Some(brokers) => {
-                let count = |variable: &'static str| {
-                    let raw = get(
-                        variable,
-                        match variable {
-                            "KAFKA_TOPIC_PARTITIONS" => "6",
-                            _ => "1",
-                        },
-                    );
-                    raw.parse::<i32>()
-                        .ok()
-                        .filter(|n| (1..=1_000).contains(n))
-                        .ok_or_else(|| {
-                            malformed(variable, format!("`{raw}` is not a number from 1 to 1000"))
-                        })
-                };
-                Some(KafkaSettings {
-                    brokers: es_core::kafka::parse_brokers(&brokers)
-                        .map_err(|message| malformed("KAFKA_BROKERS", message))?,
-                    partitions: count("KAFKA_TOPIC_PARTITIONS")?,
-                    replication: count("KAFKA_REPLICATION_FACTOR")?,
-                    topic_prefix: contracts::topics::parse_prefix(&get(
-                        "KAFKA_TOPIC_PREFIX",
-                        contracts::topics::DEFAULT_PREFIX,
-                    ))
-                    .map_err(|message| malformed("KAFKA_TOPIC_PREFIX", message))?,
-                    properties: Vec::new(),
-                })
-            }
+            Some(_) => Some(KafkaSettings {
+                brokers: env.read(&KAFKA_BROKERS, es_core::kafka::parse_brokers)?,
+                partitions: env.number(&KAFKA_TOPIC_PARTITIONS, 1..=1_000)? as i32,
+                replication: env.number(&KAFKA_REPLICATION_FACTOR, 1..=1_000)? as i32,
+                topic_prefix: env.read(&KAFKA_TOPIC_PREFIX, contracts::topics::parse_prefix)?,
+                properties: Vec::new(),
+            }),
         };
-        let data_dir = match (lookup("PITLANE_DATA"), &store) {
-            (Some(dir), _) if !dir.trim().is_empty() => PathBuf::from(dir),
-            (_, StoreLocation::Sqlite(events)) => events
+        let data_dir = match (env.value(&DATA), &store) {
+            (Some(dir), _) => PathBuf::from(dir),
+            (None, StoreLocation::Sqlite(events)) => events
                 .parent()
                 .filter(|d| !d.as_os_str().is_empty())
                 .map(PathBuf::from)
                 .unwrap_or_else(|| PathBuf::from(".")),
-            _ => PathBuf::from("data"),
+            (None, StoreLocation::Mongo { .. }) => PathBuf::from("data"),
         };
         let auth = identity::AuthSettings::from_lookup(&lookup, &data_dir)?;
         let tls = identity::tls::TlsSettings::from_lookup(&lookup)?;
         let mut heads = es_core::heads::HeadsSettings::in_dir(&data_dir);
         for (variable, path) in [
-            ("PITLANE_HEADS_KEY", &mut heads.key),
-            ("PITLANE_HEADS_FILE", &mut heads.witness),
-            ("PITLANE_HEADS_TRUSTED", &mut heads.trusted),
+            (HEADS_KEY, &mut heads.key),
+            (HEADS_FILE, &mut heads.witness),
+            (HEADS_TRUSTED, &mut heads.trusted),
         ] {
-            if let Some(value) = lookup(variable).filter(|v| !v.trim().is_empty()) {
-                *path = PathBuf::from(value.trim());
+            if let Some(value) = env.value(&variable) {
+                *path = PathBuf::from(value);
             }
         }
-        let interval = get("PITLANE_HEADS_INTERVAL_MS", "1000");
-        heads.interval = interval
-            .parse::<u64>()
-            .ok()
-            .filter(|ms| (10..=3_600_000).contains(ms))
-            .map(std::time::Duration::from_millis)
-            .ok_or_else(|| {
-                malformed(
-                    "PITLANE_HEADS_INTERVAL_MS",
-                    format!("`{interval}` is not a number of milliseconds from 10 to 3600000"),
-                )
-            })?;
+        heads.interval = env.millis(&HEADS_INTERVAL_MS, 10..=3_600_000)?;
         Ok(Config {
             listen,
             store,

@@ -5,6 +5,8 @@
 //!
 //! - [`aggregate`]: the [`Aggregate`] and [`DomainEvent`] traits — pure `handle`,
 //!   infallible `apply`, events with a fixed type and schema version;
+//! - [`env`]: the environment variables every service reads, declared once each and
+//!   listed by `--help`;
 //! - [`envelope`] and [`hash`]: the event envelope of DESIGN §3 and its per-stream
 //!   SHA-256 hash chain; [`seal`] turns proposed events into sealed envelopes;
 //! - [`store`]: the [`EventStore`] port (append with expected version, read a stream,
@@ -34,6 +36,7 @@
 pub mod aggregate;
 pub mod audit;
 pub mod cache;
+pub mod env;
 pub mod envelope;
 pub mod hash;
 pub mod heads;

@@ -1,17 +1,4 @@
-//! Identity settings from the environment (12-factor), shared by every service:
-//!
-//! | variable | meaning |
-//! |---|---|
-//! | `AUTH_ISSUER` | the OIDC issuer (`iss`); unset: the development issuer of the data directory |
-//! | `AUTH_AUDIENCE` | the audience tokens must name (`aud`); default `pitlane` |
-//! | `AUTH_JWKS_URL` / `AUTH_JWKS_FILE` | the issuer's keys (one of them, with `AUTH_ISSUER`) |
-//! | `AUTH_ROLES_CLAIM` | claim path of the roles, default `roles` (Keycloak: `realm_access.roles`) |
-//! | `AUTH_DRIVER_CLAIM` | claim naming a driver token's driver id, default `driver_id` |
-//! | `AUTH_LEEWAY_SECONDS` | clock skew allowed on `exp`/`nbf`, default 30 |
-//! | `AUTH_JWKS_TTL_SECONDS` | how long fetched keys are trusted, default 300 |
-//! | `PITLANE_ISSUER_KEY` | the development issuer's key file, default `<data>/issuer.key` |
-//! | `PITLANE_SERVICE_TOKEN` | a service identity's token, or: |
-//! | `AUTH_TOKEN_URL`, `AUTH_CLIENT_ID`, `AUTH_CLIENT_SECRET` | client-credentials grant for it |
+//! Identity settings from the environment, shared by every service: [`VARIABLES`].
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -21,6 +8,89 @@ use crate::dev_issuer::DevIssuer;
 use crate::keys::JwksSource;
 use crate::tokens::{ClientCredentials, TokenSource};
 use crate::verifier::Verifier;
+use es_core::env::{Env, Variable};
+
+pub use es_core::env::ConfigError;
+
+pub const ISSUER: Variable = Variable::new(
+    "AUTH_ISSUER",
+    "",
+    "the OIDC issuer (`iss`) whose tokens are accepted; unset: the development issuer of the data directory",
+);
+pub const AUDIENCE: Variable = Variable::new(
+    "AUTH_AUDIENCE",
+    "pitlane",
+    "the audience (`aud`) tokens must name",
+);
+pub const JWKS_URL: Variable = Variable::new(
+    "AUTH_JWKS_URL",
+    "",
+    "the issuer's keys (JWKS), fetched and cached; or AUTH_JWKS_FILE",
+);
+pub const JWKS_FILE: Variable =
+    Variable::new("AUTH_JWKS_FILE", "", "the issuer's keys (JWKS) from a file");
+pub const ROLES_CLAIM: Variable = Variable::new(
+    "AUTH_ROLES_CLAIM",
+    "roles",
+    "claim path of the roles (Keycloak: realm_access.roles)",
+);
+pub const DRIVER_CLAIM: Variable = Variable::new(
+    "AUTH_DRIVER_CLAIM",
+    "driver_id",
+    "claim naming a driver token's driver id",
+);
+pub const LEEWAY_SECONDS: Variable = Variable::new(
+    "AUTH_LEEWAY_SECONDS",
+    "30",
+    "clock skew allowed on `exp` and `nbf`",
+);
+pub const JWKS_TTL_SECONDS: Variable = Variable::new(
+    "AUTH_JWKS_TTL_SECONDS",
+    "300",
+    "how long fetched keys are trusted",
+);
+pub const ISSUER_KEY: Variable = Variable::new(
+    "PITLANE_ISSUER_KEY",
+    "",
+    "the development issuer's key file [default: <data>/issuer.key]",
+);
+pub const SERVICE_TOKEN: Variable = Variable::new(
+    "PITLANE_SERVICE_TOKEN",
+    "",
+    "this service's own token (its calls not made for a user), or:",
+);
+pub const TOKEN_URL: Variable = Variable::new(
+    "AUTH_TOKEN_URL",
+    "",
+    "client-credentials grant for this service's token: the issuer's token endpoint",
+);
+pub const CLIENT_ID: Variable = Variable::new(
+    "AUTH_CLIENT_ID",
+    "",
+    "client-credentials grant: the client id",
+);
+pub const CLIENT_SECRET: Variable = Variable::new(
+    "AUTH_CLIENT_SECRET",
+    "",
+    "client-credentials grant: the client secret",
+);
+
+/// Every identity variable, for `--help`.
+pub const VARIABLES: &[Variable] = &[
+    ISSUER,
+    AUDIENCE,
+    JWKS_URL,
+    JWKS_FILE,
+    ROLES_CLAIM,
+    DRIVER_CLAIM,
+    LEEWAY_SECONDS,
+    JWKS_TTL_SECONDS,
+    ISSUER_KEY,
+    SERVICE_TOKEN,
+    TOKEN_URL,
+    CLIENT_ID,
+    CLIENT_SECRET,
+];
 
 /// What a verifier checks besides the signature.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,19 +119,8 @@ impl AuthConfig {
     }
 }
 
-/// A variable that is missing or malformed.
-#[derive(Debug, thiserror::Error)]
-#[error("{variable}: {reason}")]
-pub struct ConfigError {
-    pub variable: &'static str,
-    pub reason: String,
-}
-
-fn error(variable: &'static str, reason: impl Into<String>) -> ConfigError {
-    ConfigError {
-        variable,
-        reason: reason.into(),
-    }
+fn error(variable: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError::new(variable, message)
 }
 
 /// Whose tokens a service accepts.
@@ -120,17 +179,21 @@ impl AuthSettings {
         var: impl Fn(&str) -> Option<String>,
         data_dir: &Path,
     ) -> Result<Self, ConfigError> {
-        let var = |name: &str| var(name).filter(|v| !v.trim().is_empty());
-        let Some(issuer) = var("AUTH_ISSUER") else {
-            for name in ["AUTH_JWKS_URL", "AUTH_JWKS_FILE", "AUTH_AUDIENCE"] {
-                if var(name).is_some() {
-                    return Err(error("AUTH_ISSUER", format!("must be set with {name}")));
+        let env = Env::new(&var);
+        let Some(issuer) = env.value(&ISSUER) else {
+            for variable in [JWKS_URL, JWKS_FILE, AUDIENCE] {
+                if env.value(&variable).is_some() {
+                    return Err(error(
+                        ISSUER.name,
+                        format!("must be set with {}", variable.name),
+                    ));
                 }
             }
-            let key = var("PITLANE_ISSUER_KEY")
+            let key = env
+                .value(&ISSUER_KEY)
                 .map(PathBuf::from)
                 .unwrap_or_else(|| data_dir.join("issuer.key"));
-            let service = match var("PITLANE_SERVICE_TOKEN") {
+            let service = match env.value(&SERVICE_TOKEN) {
                 Some(token) => ServiceCredentials::Static(token),
                 None => ServiceCredentials::Development,
             };
@@ -139,55 +202,36 @@ impl AuthSettings {
                 service,
             });
         };
-        let mut config = AuthConfig::new(issuer, var("AUTH_AUDIENCE").unwrap_or("pitlane".into()));
-        if let Some(claim) = var("AUTH_ROLES_CLAIM") {
-            config.roles_claim = claim;
-        }
-        if let Some(claim) = var("AUTH_DRIVER_CLAIM") {
-            config.driver_claim = claim;
-        }
-        let seconds = |name: &'static str| -> Result<Option<Duration>, ConfigError> {
-            var(name)
-                .map(|raw| {
-                    raw.trim()
-                        .parse::<u64>()
-                        .map(Duration::from_secs)
-                        .map_err(|_| error(name, format!("{raw:?} is not a number of seconds")))
-                })
-                .transpose()
-        };
-        if let Some(leeway) = seconds("AUTH_LEEWAY_SECONDS")? {
+        let mut config = AuthConfig::new(issuer, env.value_or_default(&AUDIENCE));
+        config.roles_claim = env.value_or_default(&ROLES_CLAIM);
+        config.driver_claim = env.value_or_default(&DRIVER_CLAIM);
+        if let Some(leeway) = env.seconds(&LEEWAY_SECONDS)? {
             config.leeway = leeway;
         }
-        if let Some(ttl) = seconds("AUTH_JWKS_TTL_SECONDS")? {
+        if let Some(ttl) = env.seconds(&JWKS_TTL_SECONDS)? {
             config.jwks_ttl = ttl;
         }
-        let source = match (var("AUTH_JWKS_URL"), var("AUTH_JWKS_FILE")) {
-            (Some(url), None) => {
-                if !(url.starts_with("https://") || url.starts_with("http://")) {
-                    return Err(error("AUTH_JWKS_URL", "must be an http(s) URL"));
-                }
-                JwksSource::Url(url)
-            }
+        let source = match (env.value(&JWKS_URL), env.value(&JWKS_FILE)) {
+            (Some(_), None) => JwksSource::Url(env.http_url(&JWKS_URL)?),
             (None, Some(file)) => JwksSource::File(PathBuf::from(file)),
             (Some(_), Some(_)) => {
                 return Err(error(
-                    "AUTH_JWKS_FILE",
+                    JWKS_FILE.name,
                     "set AUTH_JWKS_URL or AUTH_JWKS_FILE, not both",
                 ));
             }
             (None, None) => {
                 return Err(error(
-                    "AUTH_JWKS_URL",
+                    JWKS_URL.name,
                     "must be set with AUTH_ISSUER (or AUTH_JWKS_FILE)",
                 ));
             }
         };
         let service = match (
-            var("PITLANE_SERVICE_TOKEN"),
-            var("AUTH_TOKEN_URL"),
-            var("AUTH_CLIENT_ID"),
-            var("AUTH_CLIENT_SECRET"),
+            env.value(&SERVICE_TOKEN),
+            env.value(&TOKEN_URL),
+            env.value(&CLIENT_ID),
+            env.value(&CLIENT_SECRET),
         ) {
             (Some(token), _, _, _) => ServiceCredentials::Static(token),
             (None, Some(token_url), Some(client_id), Some(client_secret)) => {
@@ -200,11 +244,11 @@ impl AuthSettings {
             (None, None, None, None) => ServiceCredentials::None,
             (None, url, id, _) => {
                 let missing = if url.is_none() {
-                    "AUTH_TOKEN_URL"
+                    TOKEN_URL.name
                 } else if id.is_none() {
-                    "AUTH_CLIENT_ID"
+                    CLIENT_ID.name
                 } else {
-                    "AUTH_CLIENT_SECRET"
+                    CLIENT_SECRET.name
                 };
                 return Err(error(
                     missing,

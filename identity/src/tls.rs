@@ -1,11 +1,4 @@
-//! TLS on gRPC listeners and channels (rustls), from the environment:
-//!
-//! | variable | meaning |
-//! |---|---|
-//! | `PITLANE_TLS_CERT`, `PITLANE_TLS_KEY` | this service's certificate chain and key (PEM): the listener serves TLS; as a client, presented when a server asks |
-//! | `PITLANE_TLS_CA` | the CA (PEM) that signs the services' certificates: trusted by clients; on a listener, verifies client certificates |
-//! | `PITLANE_TLS_CLIENT_AUTH` | `required`: a listener refuses clients without a certificate from the CA (mutual TLS) |
-//! | `PITLANE_ALLOW_PLAINTEXT` | `true`: allow plaintext on a non-loopback address (a network you trust) |
+//! TLS on gRPC listeners and channels (rustls), from the environment: [`VARIABLES`].
 //!
 //! Plaintext on loopback is always allowed; elsewhere a listener without TLS refuses to
 //! start unless `PITLANE_ALLOW_PLAINTEXT=true` says the network is trusted.
@@ -15,7 +8,32 @@ use std::path::PathBuf;
 
 use tonic::transport::{Certificate, ClientTlsConfig, Identity, ServerTlsConfig};
 
-use crate::config::ConfigError;
+use es_core::env::{ConfigError, Env, Variable};
+
+pub const CERT: Variable = Variable::new(
+    "PITLANE_TLS_CERT",
+    "",
+    "this service's certificate chain (PEM): the listener serves TLS; as a client, presented when a server asks",
+);
+pub const KEY: Variable = Variable::new("PITLANE_TLS_KEY", "", "the key of PITLANE_TLS_CERT (PEM)");
+pub const CA: Variable = Variable::new(
+    "PITLANE_TLS_CA",
+    "",
+    "the CA (PEM) that signs the services' certificates: trusted by clients; on a listener, verifies client certificates",
+);
+pub const CLIENT_AUTH: Variable = Variable::new(
+    "PITLANE_TLS_CLIENT_AUTH",
+    "",
+    "`required`: the listener refuses clients without a certificate from the CA (mutual TLS)",
+);
+pub const ALLOW_PLAINTEXT: Variable = Variable::new(
+    "PITLANE_ALLOW_PLAINTEXT",
+    "false",
+    "`true`: allow plaintext on a non-loopback address (a network you trust)",
+);
+
+/// Every TLS variable, for `--help`.
+pub const VARIABLES: &[Variable] = &[CERT, KEY, CA, CLIENT_AUTH, ALLOW_PLAINTEXT];
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TlsSettings {
@@ -26,11 +44,8 @@ pub struct TlsSettings {
     pub allow_plaintext: bool,
 }
 
-fn error(variable: &'static str, reason: impl Into<String>) -> ConfigError {
-    ConfigError {
-        variable,
-        reason: reason.into(),
-    }
+fn error(variable: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError::new(variable, message)
 }
 
 /// Makes aws-lc-rs the process's TLS crypto provider. Both rustls providers are linked
@@ -46,20 +61,13 @@ fn read(variable: &'static str, path: &PathBuf) -> Result<Vec<u8>, ConfigError> 
 
 impl TlsSettings {
     pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let var = |name: &str| var(name).filter(|v| !v.trim().is_empty());
-        let flag = |name: &'static str| -> Result<bool, ConfigError> {
-            match var(name).as_deref().map(str::trim) {
-                None | Some("false") | Some("0") => Ok(false),
-                Some("true") | Some("1") | Some("required") => Ok(true),
-                Some(other) => Err(error(name, format!("{other:?} is neither true nor false"))),
-            }
-        };
+        let env = Env::new(&var);
         let settings = TlsSettings {
-            cert: var("PITLANE_TLS_CERT").map(PathBuf::from),
-            key: var("PITLANE_TLS_KEY").map(PathBuf::from),
-            ca: var("PITLANE_TLS_CA").map(PathBuf::from),
-            client_auth_required: flag("PITLANE_TLS_CLIENT_AUTH")?,
-            allow_plaintext: flag("PITLANE_ALLOW_PLAINTEXT")?,
+            cert: env.value(&CERT).map(PathBuf::from),
+            key: env.value(&KEY).map(PathBuf::from),
+            ca: env.value(&CA).map(PathBuf::from),
+            client_auth_required: env.flag(&CLIENT_AUTH, "required")?,
+            allow_plaintext: env.flag(&ALLOW_PLAINTEXT, "")?,
         };
         match (&settings.cert, &settings.key) {
             (Some(_), None) => Err(error(

@@ -1,4 +1,5 @@
-//! The query service's configuration, from environment variables (12-factor).
+//! The query service's configuration, from environment variables (12-factor):
+//! [`VARIABLES`], and the identity and TLS ones ([`help`] lists them all).
 //! `READ_STORE_URL` (SQLite file or SQL Server) is read by [`ReadStoreLocation`].
 
 mod read_store;
@@ -8,6 +9,85 @@ pub use read_store::{READ_STORE_URL, ReadStoreLocation, SqlServerUrl};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
+
+use es_core::env::{Env, Variable};
+
+pub use es_core::env::ConfigError;
+
+pub const QUERY_ADDR: Variable = Variable::new(
+    "PITLANE_QUERY_ADDR",
+    "127.0.0.1:50052",
+    "the gRPC listen address",
+);
+pub const READ_MODELS: Variable = Variable::new(
+    "PITLANE_READ_MODELS",
+    "data/read-models.db",
+    "the read models' SQLite file, when READ_STORE_URL is unset",
+);
+pub const COMMAND_URL: Variable = Variable::new(
+    "PITLANE_COMMAND_URL",
+    "http://127.0.0.1:50051",
+    "the command service, whose event stream feeds the projections (and every rebuild)",
+);
+pub const CONSISTENCY_TIMEOUT_MS: Variable = Variable::new(
+    "PITLANE_CONSISTENCY_TIMEOUT_MS",
+    "5000",
+    "how long a query waits for its consistency tokens (1 to 60000)",
+);
+pub const DATA: Variable = Variable::new(
+    "PITLANE_DATA",
+    "",
+    "the data directory: the development issuer's key [default: the read models' folder]",
+);
+pub const ON_DIVERGED: Variable = Variable::new(
+    "PITLANE_ON_DIVERGED",
+    "wait",
+    "when the log is not the history the read models hold: `wait` for an operator, or `rebuild` from the log",
+);
+pub const KAFKA_BROKERS: Variable = Variable::new(
+    "KAFKA_BROKERS",
+    "",
+    "host:port[,host:port…]: the live projections consume Kafka instead of the event stream",
+);
+pub const KEY_STORE_URL: Variable = Variable::new(
+    "KEY_STORE_URL",
+    "",
+    "with KAFKA_BROKERS: the command service's key store, to open sealed personal data (mongodb://HOST/DATABASE, or its keys.db)",
+);
+pub const CONSUMER_GROUP: Variable = Variable::new(
+    "PITLANE_CONSUMER_GROUP",
+    "pitlane.projector.read-models",
+    "the Kafka consumer group: one per read-model database",
+);
+pub const KAFKA_TOPIC_PREFIX: Variable = Variable::new(
+    "KAFKA_TOPIC_PREFIX",
+    contracts::topics::DEFAULT_PREFIX,
+    "the relay's topics are <prefix>.<context>.events",
+);
+
+/// The query service's own variables.
+pub const VARIABLES: &[Variable] = &[
+    QUERY_ADDR,
+    read_store::VARIABLE,
+    READ_MODELS,
+    COMMAND_URL,
+    CONSISTENCY_TIMEOUT_MS,
+    DATA,
+    ON_DIVERGED,
+    KAFKA_BROKERS,
+    KEY_STORE_URL,
+    CONSUMER_GROUP,
+    KAFKA_TOPIC_PREFIX,
+];
+
+/// `pitlane query --help`'s list of variables.
+pub fn help() -> String {
+    es_core::env::help(&[
+        ("Query service", VARIABLES),
+        ("Identity", identity::config::VARIABLES),
+        ("TLS", identity::tls::VARIABLES),
+    ])
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -55,13 +135,7 @@ impl OnDiverged {
     /// `PITLANE_ON_DIVERGED` as `lookup` finds it (`wait` when unset); also read by
     /// `pitlane up`.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        match lookup("PITLANE_ON_DIVERGED").filter(|v| !v.trim().is_empty()) {
-            None => Ok(OnDiverged::default()),
-            Some(raw) => OnDiverged::parse(&raw).map_err(|message| ConfigError {
-                variable: "PITLANE_ON_DIVERGED",
-                message,
-            }),
-        }
+        Env::new(&lookup).read(&ON_DIVERGED, OnDiverged::parse)
     }
 
     fn parse(raw: &str) -> Result<Self, String> {
@@ -124,65 +198,22 @@ impl KeyStoreAt {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("configuration variable {variable}: {message}")]
-pub struct ConfigError {
-    pub variable: &'static str,
-    pub message: String,
-}
-
-impl From<identity::config::ConfigError> for ConfigError {
-    fn from(error: identity::config::ConfigError) -> Self {
-        ConfigError {
-            variable: error.variable,
-            message: error.reason,
-        }
-    }
-}
-
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |variable: &'static str, default: &str| {
-            lookup(variable)
-                .filter(|v| !v.trim().is_empty())
-                .unwrap_or_else(|| default.to_owned())
-        };
-        let malformed = |variable: &'static str, message: String| ConfigError { variable, message };
-        let listen = get("PITLANE_QUERY_ADDR", "127.0.0.1:50052");
-        let listen = listen.parse().map_err(|_| {
-            malformed(
-                "PITLANE_QUERY_ADDR",
-                format!("`{listen}` is not a socket address like 127.0.0.1:50052"),
-            )
-        })?;
-        let read_models = PathBuf::from(get("PITLANE_READ_MODELS", "data/read-models.db"));
-        let command_url = get("PITLANE_COMMAND_URL", "http://127.0.0.1:50051");
-        if !(command_url.starts_with("http://") || command_url.starts_with("https://")) {
-            return Err(malformed(
-                "PITLANE_COMMAND_URL",
-                format!("`{command_url}` is not an http(s) URL"),
-            ));
-        }
-        let timeout = get("PITLANE_CONSISTENCY_TIMEOUT_MS", "5000");
-        let timeout = timeout
-            .parse::<u64>()
-            .ok()
-            .filter(|ms| (1..=60_000).contains(ms))
-            .ok_or_else(|| {
-                malformed(
-                    "PITLANE_CONSISTENCY_TIMEOUT_MS",
-                    format!("`{timeout}` is not a number of milliseconds from 1 to 60000"),
-                )
-            })?;
-        let kafka = match lookup("KAFKA_BROKERS").filter(|v| !v.trim().is_empty()) {
+        let env = Env::new(&lookup);
+        let listen = env.socket_address(&QUERY_ADDR)?;
+        let read_models = PathBuf::from(env.value_or_default(&READ_MODELS));
+        let command_url = env.http_url(&COMMAND_URL)?;
+        let consistency_timeout = env.millis(&CONSISTENCY_TIMEOUT_MS, 1..=60_000)?;
+        let kafka = match env.value(&KAFKA_BROKERS) {
             None => None,
-            Some(brokers) => Some(kafka_source(&brokers, &lookup)?),
+            Some(_) => Some(kafka_source(env)?),
         };
-        let data_dir = match lookup("PITLANE_DATA").filter(|v| !v.trim().is_empty()) {
+        let data_dir = match env.value(&DATA) {
             Some(dir) => PathBuf::from(dir),
             None => read_models
                 .parent()
@@ -192,12 +223,12 @@ impl Config {
         };
         let auth = identity::AuthSettings::from_lookup(&lookup, &data_dir)?;
         let tls = identity::tls::TlsSettings::from_lookup(&lookup)?;
-        let on_diverged = OnDiverged::from_lookup(&lookup)?;
+        let on_diverged = env.read(&ON_DIVERGED, OnDiverged::parse)?;
         Ok(Config {
             listen,
             read_models,
             command_url,
-            consistency_timeout: Duration::from_millis(timeout),
+            consistency_timeout,
             kafka,
             auth,
             tls,
@@ -206,39 +237,22 @@ impl Config {
     }
 }
 
-fn kafka_source(
-    brokers: &str,
-    lookup: &impl Fn(&str) -> Option<String>,
-) -> Result<KafkaSource, ConfigError> {
-    let malformed = |variable: &'static str, message: String| ConfigError { variable, message };
-    let brokers = es_core::kafka::parse_brokers(brokers)
-        .map_err(|message| malformed("KAFKA_BROKERS", message))?;
-    let key_store_url = lookup("KEY_STORE_URL")
-        .filter(|v| !v.trim().is_empty())
+fn kafka_source(env: Env) -> Result<KafkaSource, ConfigError> {
+    let keys = env
+        .read_optional(&KEY_STORE_URL, KeyStoreAt::parse)?
         .ok_or_else(|| {
-            malformed(
-                "KEY_STORE_URL",
+            ConfigError::new(
+                KEY_STORE_URL.name,
                 "is required with KAFKA_BROKERS: Kafka carries personal data sealed, and the \
                  projections open it with the command service's keys \
-                 (mongodb://HOST/DATABASE, or the path of its keys.db)"
-                    .into(),
+                 (mongodb://HOST/DATABASE, or the path of its keys.db)",
             )
         })?;
-    let keys =
-        KeyStoreAt::parse(&key_store_url).map_err(|message| malformed("KEY_STORE_URL", message))?;
-    let group_id = lookup("PITLANE_CONSUMER_GROUP")
-        .filter(|v| !v.trim().is_empty())
-        .unwrap_or_else(|| "pitlane.projector.read-models".to_owned());
-    let topic_prefix = lookup("KAFKA_TOPIC_PREFIX")
-        .filter(|v| !v.trim().is_empty())
-        .unwrap_or_else(|| contracts::topics::DEFAULT_PREFIX.to_owned());
-    let topic_prefix = contracts::topics::parse_prefix(&topic_prefix)
-        .map_err(|message| malformed("KAFKA_TOPIC_PREFIX", message))?;
     Ok(KafkaSource {
-        brokers,
-        group_id,
+        brokers: env.read(&KAFKA_BROKERS, es_core::kafka::parse_brokers)?,
+        group_id: env.value_or_default(&CONSUMER_GROUP),
         keys,
-        topic_prefix,
+        topic_prefix: env.read(&KAFKA_TOPIC_PREFIX, contracts::topics::parse_prefix)?,
         properties: Vec::new(),
     })
 }

@@ -11,9 +11,17 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use es_core::env::{Env, Variable};
+
 use super::ConfigError;
 
-pub const READ_STORE_URL: &str = "READ_STORE_URL";
+pub const READ_STORE_URL: &str = VARIABLE.name;
+
+pub(super) const VARIABLE: Variable = Variable::new(
+    "READ_STORE_URL",
+    "",
+    "the read models: mssql://USER:PASSWORD@HOST[:PORT]/DATABASE[?encrypt=…&trust_server_certificate=…] (SQL Server), or a SQLite file (a path or sqlite:PATH) [default: PITLANE_READ_MODELS]",
+);
 
 /// Where the query service keeps its read models.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,13 +43,9 @@ impl ReadStoreLocation {
         lookup: impl Fn(&str) -> Option<String>,
         sqlite_default: &std::path::Path,
     ) -> Result<Self, ConfigError> {
-        match lookup(READ_STORE_URL).filter(|v| !v.trim().is_empty()) {
-            None => Ok(ReadStoreLocation::Sqlite(sqlite_default.to_path_buf())),
-            Some(raw) => Self::parse(&raw).map_err(|message| ConfigError {
-                variable: READ_STORE_URL,
-                message,
-            }),
-        }
+        Ok(Env::new(&lookup)
+            .read_optional(&VARIABLE, Self::parse)?
+            .unwrap_or_else(|| ReadStoreLocation::Sqlite(sqlite_default.to_path_buf())))
     }
 
     /// `mssql://…` is SQL Server; `sqlite:PATH` or a path is a SQLite file.
