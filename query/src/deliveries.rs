@@ -5,24 +5,18 @@
 //! The queries also read the fleet context's `drivers` table for driver names; a
 //! driver it does not hold yet leaves the name empty.
 
-pub mod delivery_projection;
-pub mod delivery_queries;
-mod delivery_timeline;
-pub mod live_tracking;
-pub mod route_projection;
-pub mod route_queries;
+pub mod delivery;
+pub mod routes;
 mod status;
 mod support;
 #[cfg(test)]
 mod test_events;
 
-pub use delivery_projection::{
+pub use delivery::{
     DELIVERIES, DELIVERY_CHECKPOINTS, DELIVERY_INCIDENTS, DELIVERY_TIMELINE, DeliveryProjection,
+    get_delivery, get_delivery_timeline, list_deliveries, list_live_tracking,
 };
-pub use delivery_queries::{get_delivery, get_delivery_timeline, list_deliveries};
-pub use live_tracking::list_live_tracking;
-pub use route_projection::{ROUTE_CHECKPOINTS, ROUTES, RouteProjection};
-pub use route_queries::{get_route, list_routes};
+pub use routes::{ROUTE_CHECKPOINTS, ROUTES, RouteProjection, get_route, list_routes};
 
 use crate::projection::Projection;
 

@@ -3,13 +3,14 @@
 
 pub mod drivers;
 pub mod license_number;
-pub mod queries;
+mod support;
+#[cfg(test)]
+mod test_events;
 pub mod vehicles;
 
-pub use drivers::{DRIVERS, DriversProjection};
+pub use drivers::{DRIVERS, DriversProjection, get_driver, list_drivers};
 pub use license_number::parse_license_number;
-pub use queries::{get_driver, get_vehicle, list_drivers, list_vehicles};
-pub use vehicles::{VEHICLES, VehiclesProjection};
+pub use vehicles::{VEHICLES, VehiclesProjection, get_vehicle, list_vehicles};
 
 use crate::projection::Projection;
 

@@ -3,15 +3,13 @@
 //! technician's details joined from their read models at query time.
 
 pub mod planning;
-pub mod planning_queries;
-pub mod technician_queries;
 pub mod technicians;
 pub mod vocabulary;
 
-pub use planning::{WORKSHOP_JOBS, WORKSHOP_PLANNINGS, WorkshopPlanningProjection};
-pub use planning_queries::get_workshop_planning;
-pub use technician_queries::{get_technician, list_technicians};
-pub use technicians::{TECHNICIANS, TechniciansProjection};
+pub use planning::{
+    WORKSHOP_JOBS, WORKSHOP_PLANNINGS, WorkshopPlanningProjection, get_workshop_planning,
+};
+pub use technicians::{TECHNICIANS, TechniciansProjection, get_technician, list_technicians};
 
 use crate::projection::Projection;
 

@@ -106,7 +106,7 @@ impl Query for QueryService {
         let mut request = request.into_inner();
         let tokens = std::mem::take(&mut request.wait_for);
         self.answer(&tokens, move |reader| {
-            crate::fleet::queries::list_vehicles(reader, &request)
+            crate::fleet::vehicles::queries::list_vehicles(reader, &request)
         })
         .await
     }
@@ -118,7 +118,7 @@ impl Query for QueryService {
         let mut request = request.into_inner();
         let tokens = std::mem::take(&mut request.wait_for);
         self.answer(&tokens, move |reader| {
-            crate::fleet::queries::get_vehicle(reader, &request)
+            crate::fleet::vehicles::queries::get_vehicle(reader, &request)
         })
         .await
     }
@@ -135,7 +135,7 @@ impl Query for QueryService {
         let mut request = request.into_inner();
         let tokens = std::mem::take(&mut request.wait_for);
         self.answer(&tokens, move |reader| {
-            crate::fleet::queries::list_drivers(reader, &request)
+            crate::fleet::drivers::queries::list_drivers(reader, &request)
         })
         .await
     }
@@ -149,7 +149,7 @@ impl Query for QueryService {
         let mut request = request.into_inner();
         let tokens = std::mem::take(&mut request.wait_for);
         self.answer(&tokens, move |reader| {
-            crate::fleet::queries::get_driver(reader, &request)
+            crate::fleet::drivers::queries::get_driver(reader, &request)
         })
         .await
     }
@@ -161,7 +161,7 @@ impl Query for QueryService {
         let mut request = request.into_inner();
         let tokens = std::mem::take(&mut request.wait_for);
         self.answer(&tokens, move |reader| {
-            crate::workshop::technician_queries::list_technicians(reader, &request)
+            crate::workshop::technicians::queries::list_technicians(reader, &request)
         })
         .await
     }
@@ -173,7 +173,7 @@ impl Query for QueryService {
         let mut request = request.into_inner();
         let tokens = std::mem::take(&mut request.wait_for);
         self.answer(&tokens, move |reader| {
-            crate::workshop::technician_queries::get_technician(reader, &request)
+            crate::workshop::technicians::queries::get_technician(reader, &request)
         })
         .await
     }
@@ -185,7 +185,7 @@ impl Query for QueryService {
         let mut request = request.into_inner();
         let tokens = std::mem::take(&mut request.wait_for);
         self.answer(&tokens, move |reader| {
-            crate::workshop::planning_queries::get_workshop_planning(reader, &request)
+            crate::workshop::planning::queries::get_workshop_planning(reader, &request)
         })
         .await
     }
@@ -197,7 +197,7 @@ impl Query for QueryService {
         let mut request = request.into_inner();
         let tokens = std::mem::take(&mut request.wait_for);
         self.answer(&tokens, move |reader| {
-            crate::deliveries::route_queries::list_routes(reader, &request, now())
+            crate::deliveries::routes::queries::list_routes(reader, &request, now())
         })
         .await
     }
@@ -209,7 +209,7 @@ impl Query for QueryService {
         let mut request = request.into_inner();
         let tokens = std::mem::take(&mut request.wait_for);
         self.answer(&tokens, move |reader| {
-            crate::deliveries::route_queries::get_route(reader, &request, now())
+            crate::deliveries::routes::queries::get_route(reader, &request, now())
         })
         .await
     }
@@ -223,7 +223,7 @@ impl Query for QueryService {
         let tokens = std::mem::take(&mut request.wait_for);
         let reply = self
             .answer(&tokens, move |reader| {
-                crate::deliveries::delivery_queries::get_delivery(reader, &request, now())
+                crate::deliveries::delivery::queries::get_delivery(reader, &request, now())
             })
             .await?;
         scope::delivery(&caller, reply.get_ref())?;
@@ -242,7 +242,7 @@ impl Query for QueryService {
         }
         let tokens = std::mem::take(&mut request.wait_for);
         self.answer(&tokens, move |reader| {
-            crate::deliveries::delivery_queries::list_deliveries(reader, &request, now())
+            crate::deliveries::delivery::queries::list_deliveries(reader, &request, now())
         })
         .await
     }
@@ -259,7 +259,7 @@ impl Query for QueryService {
         }
         let tokens = std::mem::take(&mut request.wait_for);
         self.answer(&tokens, move |reader| {
-            crate::deliveries::live_tracking::list_live_tracking(reader, &request)
+            crate::deliveries::delivery::live_tracking::list_live_tracking(reader, &request)
         })
         .await
     }
@@ -277,7 +277,7 @@ impl Query for QueryService {
                         wait_for: Vec::new(),
                         delivery_id,
                     };
-                    crate::deliveries::delivery_queries::get_delivery(reader, &asked, now())
+                    crate::deliveries::delivery::queries::get_delivery(reader, &asked, now())
                 })
                 .await?;
             scope::delivery(&caller, delivery.get_ref())?;
@@ -285,7 +285,7 @@ impl Query for QueryService {
         let mut request = request.into_inner();
         let tokens = std::mem::take(&mut request.wait_for);
         self.answer(&tokens, move |reader| {
-            crate::deliveries::delivery_queries::get_delivery_timeline(reader, &request)
+            crate::deliveries::delivery::queries::get_delivery_timeline(reader, &request)
         })
         .await
     }

@@ -31,7 +31,7 @@ use uuid::Uuid;
 
 use crate::projection::{Decoded, Outcome, Projection, ProjectionError, decode};
 use crate::store::{Column, Table, Tx, Value};
-use crate::workshop::planning::{CANCELLED, FINISHED, PLANNED};
+use crate::workshop::planning::projection::{CANCELLED, FINISHED, PLANNED};
 
 pub static RESOURCE_SLOTS: Table = Table {
     name: "resource_slots",

@@ -7,10 +7,10 @@
 
 use contracts::v1;
 
-use super::delivery_projection::DELIVERIES;
-use super::status::{DeliveryStatus, DeliveryStatusProto};
-use super::support::driver_names;
+use super::projection::DELIVERIES;
 use crate::api::{Page, QueryError, to_timestamp};
+use crate::deliveries::status::{DeliveryStatus, DeliveryStatusProto};
+use crate::deliveries::support::driver_names;
 use crate::store::{DbError, Filter, Order, Reader, Row, Select, Value};
 
 const MOVING: [DeliveryStatus; 2] = [DeliveryStatus::InTransit, DeliveryStatus::OutForDelivery];

@@ -24,8 +24,8 @@ use contracts::events::DeliveryEvent;
 use es_core::EventEnvelope;
 use uuid::Uuid;
 
-use super::delivery_timeline::summary;
-use super::status::DeliveryStatus;
+use super::timeline::summary;
+use crate::deliveries::status::DeliveryStatus;
 use crate::projection::{Decoded, Outcome, Projection, ProjectionError, decode};
 use crate::store::{Column, DbError, Table, Tx, Value};
 

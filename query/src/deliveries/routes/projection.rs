@@ -8,14 +8,14 @@
 //! - `scheduled_end` is taken from the checkpoint events (the command side already
 //!   computes it as the last checkpoint's expected time), never recomputed here;
 //! - a checkpoint's reached state is not stored on the route: it is read from the
-//!   deliveries of the route at query time (see `route_queries`), so the two
+//!   deliveries of the route at query time (see `queries`), so the two
 //!   projections never write each other's tables.
 
 use contracts::events::RouteEvent;
 use es_core::EventEnvelope;
 use uuid::Uuid;
 
-use super::status::RouteStatus;
+use crate::deliveries::status::RouteStatus;
 use crate::projection::{Decoded, Outcome, Projection, ProjectionError, decode};
 use crate::store::{Column, Table, Tx, Value};
 

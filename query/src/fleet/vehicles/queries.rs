@@ -1,17 +1,16 @@
-//! The fleet queries: `ListVehicles`, `GetVehicle`, `ListDrivers` and `GetDriver`.
+//! The vehicle queries: `ListVehicles` and `GetVehicle`.
 //!
-//! Proto enums are mapped to the domain strings the projections store through
-//! [`Usage`], [`Status`] and [`DriverStatus`]; UNSPECIFIED means "no filter" and a
-//! value the proto does not define is `Invalid` naming its field.
+//! Proto enums are mapped to the domain strings the projection stores through
+//! [`Usage`] and [`Status`]; UNSPECIFIED means "no filter" and a value the proto does
+//! not define is `Invalid` naming its field.
 
 use contracts::v1;
-use uuid::Uuid;
 
-use super::drivers::{DRIVERS, DriverStatus};
-use super::license_number::parse_license_number;
-use super::vehicles::{Status, Usage, VEHICLES};
+use super::projection::{Status, Usage, VEHICLES};
 use crate::api::{Page, QueryError, direction};
-use crate::store::{DbError, Filter, Reader, Row, Select, Value};
+use crate::fleet::license_number::parse_license_number;
+use crate::fleet::support::{parse_uuid, shape};
+use crate::store::{DbError, Reader, Row, Select, Value};
 
 /// Vehicles filtered by owner, usage and status, sorted by license number (default) or
 /// brand (license number breaking ties), paged, with the total.
@@ -90,60 +89,6 @@ pub fn get_vehicle(
     Ok(to_vehicle(&row)?)
 }
 
-/// Drivers whose name contains `search` (case-insensitively), optionally of one status,
-/// sorted by name (driver id breaking ties), paged, with the total.
-pub fn list_drivers(
-    reader: &mut dyn Reader,
-    request: &v1::ListDriversRequest,
-) -> Result<v1::ListDriversReply, QueryError> {
-    let page = Page::parse(request.page.as_ref())?;
-    let sort_column = match v1::DriverSortField::try_from(request.sort_by) {
-        Ok(v1::DriverSortField::Unspecified | v1::DriverSortField::Name) => "name",
-        Err(_) => return Err(QueryError::invalid("sort_by", "is not a driver sort field")),
-    };
-    let order = direction(request.direction)?;
-    let status = match v1::DriverStatus::try_from(request.status) {
-        Ok(v1::DriverStatus::Unspecified) => None,
-        Ok(v1::DriverStatus::Active) => Some(DriverStatus::Active),
-        Ok(v1::DriverStatus::Suspended) => Some(DriverStatus::Suspended),
-        Err(_) => return Err(QueryError::invalid("status", "is not a driver status")),
-    };
-
-    let mut select = Select::from(&DRIVERS);
-    let search = request.search.trim();
-    if !search.is_empty() {
-        select = select.filter(Filter::Contains("name", search.to_owned()));
-    }
-    if let Some(status) = status {
-        select = select.filter(Filter::Eq("status", status.as_str().into()));
-    }
-    let total = reader.count(&select)?;
-    let select = select
-        .order_by(sort_column, order)
-        .order_by("driver_id", order);
-    let drivers = reader
-        .select(&page.apply(select))?
-        .iter()
-        .map(to_driver)
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(v1::ListDriversReply {
-        page: Some(page.info(drivers.len(), total)),
-        drivers,
-    })
-}
-
-/// One driver by id.
-pub fn get_driver(
-    reader: &mut dyn Reader,
-    request: &v1::GetDriverRequest,
-) -> Result<v1::Driver, QueryError> {
-    let id = parse_uuid("driver_id", &request.driver_id)?;
-    let row = reader
-        .get(&DRIVERS, &[("driver_id", id.to_string().into())])?
-        .ok_or_else(|| QueryError::NotFound(format!("driver {id} not found")))?;
-    Ok(to_driver(&row)?)
-}
-
 /// A `vehicles` row as the proto `Vehicle` (a customer's car has status UNSPECIFIED).
 pub fn to_vehicle(row: &Row) -> Result<v1::Vehicle, DbError> {
     let usage = row.text("usage")?;
@@ -171,112 +116,11 @@ pub fn to_vehicle(row: &Row) -> Result<v1::Vehicle, DbError> {
     })
 }
 
-/// A `drivers` row as the proto `Driver`.
-pub fn to_driver(row: &Row) -> Result<v1::Driver, DbError> {
-    let status = row.text("status")?;
-    let status = match DriverStatus::parse(&status) {
-        Some(DriverStatus::Active) => v1::DriverStatus::Active,
-        Some(DriverStatus::Suspended) => v1::DriverStatus::Suspended,
-        None => return Err(shape("drivers", format!("unknown status `{status}`"))),
-    };
-    Ok(v1::Driver {
-        driver_id: row.text("driver_id")?,
-        name: row.text("name")?,
-        driving_licence_number: row.text("driving_licence_number")?,
-        status: status.into(),
-        version: row.uint("version")?,
-    })
-}
-
-fn parse_uuid(field: &str, raw: &str) -> Result<Uuid, QueryError> {
-    Uuid::parse_str(raw.trim()).map_err(|_| QueryError::invalid(field, "must be a UUID"))
-}
-
-fn shape(table: &'static str, reason: String) -> DbError {
-    DbError::Shape { table, reason }
-}
-
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
-
     use super::*;
-    use crate::fleet::{drivers, vehicles};
-    use crate::testing::{EventFactory, TestDb};
-
-    fn id(n: u128) -> String {
-        Uuid::from_u128(n).to_string()
-    }
-
-    const OWNER_A: u128 = 0xa;
-    const OWNER_B: u128 = 0xb;
-
-    /// Three customer cars (two of owner A), two fleet vans (one out of service), and
-    /// three drivers (Sam suspended).
-    fn db() -> TestDb {
-        let db = TestDb::new(vec![
-            Box::new(vehicles::VehiclesProjection),
-            Box::new(drivers::DriversProjection),
-        ]);
-        let mut events = EventFactory::new();
-        let mut batch = Vec::new();
-        for (plate, brand, model, owner, usage, status) in [
-            ("AB-123-C", "Volvo", "V70", Some(OWNER_A), "customer", None),
-            ("XY-9-Z", "Audi", "A4", Some(OWNER_A), "customer", None),
-            ("1-BB-22", "BMW", "320", Some(OWNER_B), "customer", None),
-            (
-                "12-VAN-3",
-                "Ford",
-                "Transit",
-                None,
-                "fleet",
-                Some("available"),
-            ),
-            (
-                "34-VAN-5",
-                "Mercedes",
-                "Sprinter",
-                None,
-                "fleet",
-                Some("available"),
-            ),
-        ] {
-            batch.push(events.event(
-                "vehicle",
-                plate,
-                "vehicle.registered.v1",
-                json!({ "license_number": plate, "brand": brand, "model": model,
-                        "owner": owner.map(id), "usage": usage, "status": status }),
-            ));
-        }
-        batch.push(events.event(
-            "vehicle",
-            "34-VAN-5",
-            "vehicle.status_changed.v1",
-            json!({ "license_number": "34-VAN-5", "status": "out_of_service" }),
-        ));
-        for (n, name) in [(1, "Jo Driver"), (2, "Sam Wheeler"), (3, "Joe Rider")] {
-            batch.push(events.event(
-                "driver",
-                &id(n),
-                "driver.registered.v1",
-                json!({ "driver_id": id(n), "name": name,
-                        "driving_licence_number": format!("DL-{n}"), "status": "active" }),
-            ));
-        }
-        batch.push(events.event(
-            "driver",
-            &id(2),
-            "driver.suspended.v1",
-            json!({ "driver_id": id(2) }),
-        ));
-        assert!(
-            db.apply(&batch)
-                .iter()
-                .all(|r| r == &Ok(crate::projection::Outcome::Applied))
-        );
-        db
-    }
+    use crate::fleet::test_events::{OWNER_A, db, id, invalid_field};
+    use crate::testing::TestDb;
 
     fn vehicles(
         db: &TestDb,
@@ -293,38 +137,12 @@ mod tests {
         db.read(move |reader| get_vehicle(reader, &request))
     }
 
-    fn drivers(
-        db: &TestDb,
-        request: v1::ListDriversRequest,
-    ) -> Result<v1::ListDriversReply, QueryError> {
-        db.read(move |reader| list_drivers(reader, &request))
-    }
-
-    fn driver(db: &TestDb, driver_id: &str) -> Result<v1::Driver, QueryError> {
-        let request = v1::GetDriverRequest {
-            driver_id: driver_id.to_owned(),
-            ..Default::default()
-        };
-        db.read(move |reader| get_driver(reader, &request))
-    }
-
     fn plates(reply: &v1::ListVehiclesReply) -> Vec<&str> {
         reply
             .vehicles
             .iter()
             .map(|v| v.license_number.as_str())
             .collect()
-    }
-
-    fn names(reply: &v1::ListDriversReply) -> Vec<&str> {
-        reply.drivers.iter().map(|d| d.name.as_str()).collect()
-    }
-
-    fn invalid_field<T: std::fmt::Debug>(result: Result<T, QueryError>) -> String {
-        match result {
-            Err(QueryError::Invalid { field, .. }) => field,
-            other => panic!("expected Invalid, got {other:?}"),
-        }
     }
 
     #[test]
@@ -517,92 +335,5 @@ mod tests {
         for (request, field) in cases {
             assert_eq!(invalid_field(vehicles(&db, request)), field);
         }
-    }
-
-    #[test]
-    fn drivers_list_by_name_and_search_case_insensitively() {
-        let db = db();
-        let all = drivers(&db, v1::ListDriversRequest::default()).unwrap();
-        assert_eq!(names(&all), ["Jo Driver", "Joe Rider", "Sam Wheeler"]);
-        assert_eq!(all.page.unwrap().total, 3);
-
-        let jo = drivers(
-            &db,
-            v1::ListDriversRequest {
-                search: "JO".into(),
-                direction: v1::SortDirection::Descending.into(),
-                ..Default::default()
-            },
-        )
-        .unwrap();
-        assert_eq!(names(&jo), ["Joe Rider", "Jo Driver"]);
-        assert_eq!(jo.page.unwrap().total, 2);
-    }
-
-    #[test]
-    fn drivers_filter_by_status_and_page() {
-        let db = db();
-        let suspended = drivers(
-            &db,
-            v1::ListDriversRequest {
-                status: v1::DriverStatus::Suspended.into(),
-                ..Default::default()
-            },
-        )
-        .unwrap();
-        assert_eq!(names(&suspended), ["Sam Wheeler"]);
-
-        let active_page = drivers(
-            &db,
-            v1::ListDriversRequest {
-                status: v1::DriverStatus::Active.into(),
-                page: Some(v1::PageRequest {
-                    page_size: 1,
-                    page_token: String::new(),
-                }),
-                ..Default::default()
-            },
-        )
-        .unwrap();
-        assert_eq!(names(&active_page), ["Jo Driver"]);
-        let info = active_page.page.unwrap();
-        assert_eq!((info.next_page_token.as_str(), info.total), ("1", 2));
-    }
-
-    #[test]
-    fn a_driver_is_read_by_id() {
-        let db = db();
-        assert_eq!(
-            driver(&db, &id(2)).unwrap(),
-            v1::Driver {
-                driver_id: id(2),
-                name: "Sam Wheeler".into(),
-                driving_licence_number: "DL-2".into(),
-                status: v1::DriverStatus::Suspended.into(),
-                version: 2,
-            }
-        );
-    }
-
-    #[test]
-    fn an_unknown_driver_is_not_found() {
-        let db = db();
-        assert!(matches!(driver(&db, &id(99)), Err(QueryError::NotFound(_))));
-    }
-
-    #[test]
-    fn bad_driver_request_fields_are_invalid_naming_the_field() {
-        let db = db();
-        assert_eq!(invalid_field(driver(&db, "jo")), "driver_id");
-        let bad_status = v1::ListDriversRequest {
-            status: 9,
-            ..Default::default()
-        };
-        assert_eq!(invalid_field(drivers(&db, bad_status)), "status");
-        let bad_sort = v1::ListDriversRequest {
-            sort_by: 9,
-            ..Default::default()
-        };
-        assert_eq!(invalid_field(drivers(&db, bad_sort)), "sort_by");
     }
 }

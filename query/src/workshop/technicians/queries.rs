@@ -4,10 +4,10 @@
 use contracts::v1;
 use uuid::Uuid;
 
-use super::technicians::TECHNICIANS;
-use super::vocabulary::{service_category, stored_word, technician_status};
+use super::projection::TECHNICIANS;
 use crate::api::{Page, QueryError, direction};
 use crate::store::{DbError, Filter, Reader, Row, Select};
+use crate::workshop::vocabulary::{service_category, stored_word, technician_status};
 
 /// Technicians whose name contains `search` (case-insensitive), with `status` and
 /// holding `skill` when those are set, sorted by name with the id breaking ties so

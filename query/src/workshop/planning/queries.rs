@@ -10,13 +10,13 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::NaiveDate;
 use contracts::v1;
 
-use super::planning::{WORKSHOP_JOBS, WORKSHOP_PLANNINGS};
-use super::technicians::TECHNICIANS;
-use super::vocabulary::{job_status, maintenance_service, service_category};
+use super::projection::{WORKSHOP_JOBS, WORKSHOP_PLANNINGS};
 use crate::api::{QueryError, to_timestamp};
 use crate::customers::{CUSTOMERS, queries::to_customer};
-use crate::fleet::{VEHICLES, queries::to_vehicle};
+use crate::fleet::vehicles::{VEHICLES, queries::to_vehicle};
 use crate::store::{DbError, Filter, Order, Reader, Row, Select, Table, Value};
+use crate::workshop::technicians::TECHNICIANS;
+use crate::workshop::vocabulary::{job_status, maintenance_service, service_category};
 
 /// The jobs of `date` ordered by planned start; a date nobody planned is an empty
 /// planning with version 0.
@@ -148,7 +148,9 @@ mod tests {
     use crate::projection::Projection;
     use crate::testing::{EventFactory, TestDb};
     use crate::workshop::planning::WorkshopPlanningProjection;
-    use crate::workshop::planning::tests::{CUSTOMER, DATE, JOB, TECH, job_planned, plan};
+    use crate::workshop::planning::projection::tests::{
+        CUSTOMER, DATE, JOB, TECH, job_planned, plan,
+    };
     use crate::workshop::technicians::TechniciansProjection;
 
     const EARLY_JOB: &str = "0190a5e4-7b1c-7c3e-9f00-00000000a000";

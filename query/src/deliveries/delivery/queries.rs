@@ -7,12 +7,10 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use contracts::v1;
 
-use super::delivery_projection::{
-    DELIVERIES, DELIVERY_CHECKPOINTS, DELIVERY_INCIDENTS, DELIVERY_TIMELINE,
-};
-use super::status::{DeliveryStatus, DeliveryStatusProto, checkpoint_status};
-use super::support::{direction, driver_names, parse_id, sequence_of};
+use super::projection::{DELIVERIES, DELIVERY_CHECKPOINTS, DELIVERY_INCIDENTS, DELIVERY_TIMELINE};
 use crate::api::{Page, QueryError, to_timestamp};
+use crate::deliveries::status::{DeliveryStatus, DeliveryStatusProto, checkpoint_status};
+use crate::deliveries::support::{direction, driver_names, parse_id, sequence_of};
 use crate::fleet::parse_license_number;
 use crate::store::{DbError, Filter, Order, Reader, Row, Select, Value};
 

@@ -12,11 +12,11 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use contracts::v1;
 
-use super::delivery_projection::DELIVERY_CHECKPOINTS;
-use super::route_projection::{ROUTE_CHECKPOINTS, ROUTES};
-use super::status::{RouteStatus, checkpoint_status};
-use super::support::{direction, parse_id, sequence_of};
+use super::projection::{ROUTE_CHECKPOINTS, ROUTES};
 use crate::api::{Page, QueryError, optional_time, to_timestamp};
+use crate::deliveries::delivery::DELIVERY_CHECKPOINTS;
+use crate::deliveries::status::{RouteStatus, checkpoint_status};
+use crate::deliveries::support::{direction, parse_id, sequence_of};
 use crate::store::{DbError, Filter, Order, Reader, Row, Select, Value};
 
 /// Routes of one status (UNSPECIFIED = any) whose scheduled start is in
