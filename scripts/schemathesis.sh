@@ -20,6 +20,9 @@
 #                              ~13,000-14,000 cases a run (the issue asks >= 10,000)
 #   SCHEMATHESIS_MAX_SECONDS   hard bound on the fuzzing run [900; a run takes ~250 s]
 #   SCHEMATHESIS_SEED          replay a run's seed (printed at its end) [random]
+#   SCHEMATHESIS_ARGS          more `schemathesis run` options, e.g. to look at one
+#                              operation: --include-name 'GET /api/v1/audit/events'
+#                              --output-sanitize false []
 #   PITLANE_TOOLS              where the venv lives [target/tools]
 # Reports (JUnit, JSON, NDJSON with every request and answer) go to
 # target/schemathesis/; the platform's log is target/schemathesis/pitlane.log.
@@ -109,7 +112,7 @@ status=0
     --config-file "$ROOT/scripts/schemathesis.toml" run \
     "$BASE/api/openapi.json" --url "$BASE" -H "Authorization: Bearer $TOKEN" \
     --checks all --workers 1 --max-examples "$MAX_EXAMPLES" --continue-on-failure \
-    ${SCHEMATHESIS_SEED:+--seed "$SCHEMATHESIS_SEED"} \
+    ${SCHEMATHESIS_SEED:+--seed "$SCHEMATHESIS_SEED"} ${SCHEMATHESIS_ARGS:-} \
     --generation-database none --no-color \
     --report junit,json,ndjson --report-dir "$OUT") || status=$?
 

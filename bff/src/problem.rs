@@ -309,6 +309,16 @@ impl ApiError {
         self
     }
 
+    /// The same problem naming `to` where a service named the field `from` (its
+    /// message's name for what this API calls otherwise).
+    pub fn renamed(mut self, from: &str, to: &str) -> Self {
+        if self.field.as_deref() == Some(from) {
+            self.field = Some(to.to_owned());
+            self.detail = self.detail.replace(from, to);
+        }
+        self
+    }
+
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
         self.field = Some(field.into());
         self

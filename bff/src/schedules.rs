@@ -1,5 +1,7 @@
-//! `/api/v1/schedules/{kind}/{resource_id}`: the slots a driver, vehicle or technician
-//! is booked on, with the job or delivery holding each — what the booking checks read.
+//! `/api/v1/schedules/drivers/{driver_id}`, `…/vehicles/{license_number}` and
+//! `…/technicians/{technician_id}`: the slots a driver, vehicle or technician is booked
+//! on, with the job or delivery holding each — what the booking checks read. One
+//! operation per kind, so each id is documented with its own shape.
 
 use axum::extract::State;
 use chrono::{DateTime, Utc};
@@ -10,13 +12,18 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::convert::{DeliveryStatus, JobStatus, ResourceKind, SlotDto, SlotHolderKind, timestamp};
-use crate::extract::{Path, Query, RequestContext, read_segment};
+use uuid::Uuid;
+
+use crate::extract::{Path, Query, RequestContext};
 use crate::problem::{ApiError, Problem};
 use crate::query;
 use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(get_schedule))
+    OpenApiRouter::new()
+        .routes(routes!(get_driver_schedule))
+        .routes(routes!(get_vehicle_schedule))
+        .routes(routes!(get_technician_schedule))
 }
 
 /// The kind of resource in the path, plural like the collections it comes from.
@@ -29,35 +36,11 @@ pub enum ScheduleKind {
 }
 
 impl ScheduleKind {
-    /// Parses the path segment: anything else is a 400 naming `kind`.
-    pub fn parse(raw: &str) -> Result<Self, ApiError> {
-        match raw {
-            "drivers" => Ok(ScheduleKind::Drivers),
-            "vehicles" => Ok(ScheduleKind::Vehicles),
-            "technicians" => Ok(ScheduleKind::Technicians),
-            _ => Err(ApiError::malformed(
-                "kind",
-                "must be drivers, vehicles or technicians",
-            )),
-        }
-    }
-
     fn resource(self) -> ResourceKind {
         match self {
             ScheduleKind::Drivers => ResourceKind::Driver,
             ScheduleKind::Vehicles => ResourceKind::Vehicle,
             ScheduleKind::Technicians => ResourceKind::Technician,
-        }
-    }
-
-    /// Drivers and technicians are UUIDs (a malformed one is a 400 naming
-    /// `resource_id`); a license number is upper-cased and looked up as it is.
-    fn resource_id(self, raw: &str) -> Result<String, ApiError> {
-        match self {
-            ScheduleKind::Vehicles => Ok(raw.trim().to_uppercase()),
-            ScheduleKind::Drivers | ScheduleKind::Technicians => {
-                read_segment::<uuid::Uuid>("resource_id", raw).map(|id| id.to_string())
-            }
         }
     }
 }
@@ -124,25 +107,85 @@ impl From<pb::BookedSlot> for BookedSlotView {
     }
 }
 
-/// Read the slots a driver, vehicle or technician is booked on, optionally only those
-/// overlapping `[from, to)`.
-#[utoipa::path(get, path = "/schedules/{kind}/{resource_id}", tag = "schedules",
+/// Read the slots a driver is booked on, optionally only those overlapping `[from, to)`.
+#[utoipa::path(get, path = "/schedules/drivers/{driver_id}", tag = "schedules",
     security(("bearer" = ["planner", "dispatcher", "auditor"])),
-    params(("kind" = ScheduleKind, Path, description = "drivers, vehicles or technicians"),
-        ("resource_id" = String, Path, description = "The driver's or technician's UUID, or the vehicle's license number"),
-        ScheduleRange),
+    params(("driver_id" = String, Path, description = "The driver's UUID"), ScheduleRange),
     responses(
-        (status = 200, description = "The resource's booked slots (none for a resource never booked)", body = ScheduleView),
-        (status = 400, description = "An unknown kind, a malformed id or a malformed `from`/`to`", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The driver's booked slots (none for a driver never booked)", body = ScheduleView),
+        (status = 400, description = "A malformed id or a malformed `from`/`to`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`to` is not after `from`", body = Problem, content_type = "application/problem+json")))]
-pub async fn get_schedule(
+pub async fn get_driver_schedule(
     State(state): State<AppState>,
-    Path((kind, resource_id)): Path<(String, String)>,
+    Path(driver_id): Path<Uuid>,
     ctx: RequestContext,
     Query(range): Query<ScheduleRange>,
 ) -> Result<axum::Json<ScheduleView>, ApiError> {
-    let kind = ScheduleKind::parse(&kind)?;
-    let resource_id = kind.resource_id(&resource_id)?;
+    read_schedule(
+        &state,
+        &ctx,
+        ScheduleKind::Drivers,
+        driver_id.to_string(),
+        range,
+    )
+    .await
+}
+
+/// Read the slots a vehicle is booked on, optionally only those overlapping `[from, to)`.
+#[utoipa::path(get, path = "/schedules/vehicles/{license_number}", tag = "schedules",
+    security(("bearer" = ["planner", "dispatcher", "auditor"])),
+    params(("license_number" = String, Path, description = "The vehicle's license number, any case"), ScheduleRange),
+    responses(
+        (status = 200, description = "The vehicle's booked slots (none for a vehicle never booked)", body = ScheduleView),
+        (status = 400, description = "A malformed license number or a malformed `from`/`to`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`to` is not after `from`", body = Problem, content_type = "application/problem+json")))]
+pub async fn get_vehicle_schedule(
+    State(state): State<AppState>,
+    Path(license_number): Path<String>,
+    ctx: RequestContext,
+    Query(range): Query<ScheduleRange>,
+) -> Result<axum::Json<ScheduleView>, ApiError> {
+    let license_number = license_number.trim().to_uppercase();
+    read_schedule(&state, &ctx, ScheduleKind::Vehicles, license_number, range)
+        .await
+        .map_err(|e| {
+            e.renamed("resource_id", "license_number")
+                .in_path("license_number")
+        })
+}
+
+/// Read the slots a technician is booked on, optionally only those overlapping
+/// `[from, to)`.
+#[utoipa::path(get, path = "/schedules/technicians/{technician_id}", tag = "schedules",
+    security(("bearer" = ["planner", "dispatcher", "auditor"])),
+    params(("technician_id" = String, Path, description = "The technician's UUID"), ScheduleRange),
+    responses(
+        (status = 200, description = "The technician's booked slots (none for a technician never booked)", body = ScheduleView),
+        (status = 400, description = "A malformed id or a malformed `from`/`to`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`to` is not after `from`", body = Problem, content_type = "application/problem+json")))]
+pub async fn get_technician_schedule(
+    State(state): State<AppState>,
+    Path(technician_id): Path<Uuid>,
+    ctx: RequestContext,
+    Query(range): Query<ScheduleRange>,
+) -> Result<axum::Json<ScheduleView>, ApiError> {
+    read_schedule(
+        &state,
+        &ctx,
+        ScheduleKind::Technicians,
+        technician_id.to_string(),
+        range,
+    )
+    .await
+}
+
+async fn read_schedule(
+    state: &AppState,
+    ctx: &RequestContext,
+    kind: ScheduleKind,
+    resource_id: String,
+    range: ScheduleRange,
+) -> Result<axum::Json<ScheduleView>, ApiError> {
     let schedule = query!(
         state,
         ctx,
@@ -176,24 +219,23 @@ mod tests {
     const DRIVER: &str = "0190a4a0-0000-7000-8000-000000000001";
 
     #[tokio::test]
-    async fn an_unknown_resource_kind_is_a_400_naming_kind() {
+    async fn an_unknown_resource_kind_is_a_404() {
         let router = test_router().await;
         let uri = format!("/api/v1/schedules/customers/{DRIVER}");
         let response = call(&router, Method::GET, &uri, None).await;
-        assert_eq!(response.status, StatusCode::BAD_REQUEST);
-        assert_eq!(response.field(), Some("kind"));
+        assert_eq!(response.status, StatusCode::NOT_FOUND);
     }
 
     #[tokio::test]
-    async fn a_malformed_driver_or_technician_id_is_a_400_naming_resource_id() {
+    async fn a_malformed_driver_or_technician_id_is_a_400_naming_the_id() {
         let router = test_router().await;
-        for uri in [
-            "/api/v1/schedules/drivers/ada",
-            "/api/v1/schedules/technicians/42",
+        for (uri, field) in [
+            ("/api/v1/schedules/drivers/ada", "driver_id"),
+            ("/api/v1/schedules/technicians/42", "technician_id"),
         ] {
             let response = call(&router, Method::GET, uri, None).await;
             assert_eq!(response.status, StatusCode::BAD_REQUEST, "{uri}");
-            assert_eq!(response.field(), Some("resource_id"), "{uri}");
+            assert_eq!(response.field(), Some(field), "{uri}");
         }
     }
 

@@ -18,13 +18,12 @@ const UUID: &str = "0190a4a0-0000-7000-8000-000000000001";
 fn value_of(parameter: &str) -> &'static str {
     match parameter {
         "customer_id" | "driver_id" | "technician_id" | "job_id" | "route_id" | "delivery_id"
-        | "incident_id" | "resource_id" => UUID,
+        | "incident_id" => UUID,
         "license_number" => "AB-123-C",
         "date" => "2026-12-01",
         "sequence" => "1",
         "stream_id" => "customer-0190a4a0-0000-7000-8000-000000000001",
         "correlation_id" => "corr-1",
-        "kind" => "drivers",
         other => panic!("give the path parameter {other} a valid-looking value in value_of"),
     }
 }

@@ -225,6 +225,11 @@ const OPERATION_TIMES: [&str; 2] = ["scheduled_start", "expected_at"];
 /// A telephone number: digits, spaces and `+ - ( ) .`, a `+` only first, 6 to 20 digits.
 const TELEPHONE_PATTERN: &str = r"^ *\+?[ ().-]*([0-9][ ().-]*){6,20}$";
 
+/// An email address as `command::shared::Email` reads it (after trimming): ASCII, a
+/// local part of 1 to 64 visible characters other than `@`, two or more domain labels of
+/// letters, digits and inner hyphens; at most 254 characters.
+const EMAIL_PATTERN: &str = r"^\s*[!-?A-~]{1,64}@([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\s*$";
+
 /// Free text: no control character but tab and newline.
 const NO_CONTROL: &str = r"[^\x00-\x08\x0B-\x1F\x7F-\x9F]";
 
@@ -289,6 +294,9 @@ fn constrain_bodies(document: &mut Value) {
                 rules.insert("pattern".into(), LICENSE_NUMBER_PATTERN.into());
             } else if OPERATION_TIMES.contains(&property.as_str()) {
                 rules.insert("pattern".into(), WITHIN_OPERATION.into());
+            } else if property == "email" && schema_type_is(rules, "string") {
+                rules.insert("pattern".into(), EMAIL_PATTERN.into());
+                rules.insert("maxLength".into(), 254.into());
             } else if property == "telephone" && schema_type_is(rules, "string") {
                 rules.insert("pattern".into(), TELEPHONE_PATTERN.into());
             } else if property == "sequence" && schema_type_is(rules, "integer") {

@@ -1,4 +1,7 @@
-//! A well-formed email address: `local@domain.tld`, no spaces, at most 254 characters.
+//! A well-formed email address: `local@domain.tld` in ASCII (an internationalized domain
+//! in its `xn--` form), no spaces, at most 254 characters; the local part is 1 to 64
+//! visible characters other than `@`, each domain label letters, digits and inner
+//! hyphens. The BFF's OpenAPI document states the same rule as a pattern.
 
 use std::fmt;
 
@@ -23,6 +26,9 @@ impl Email {
         if email.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(invalid("contains whitespace"));
         }
+        if !email.is_ascii() {
+            return Err(invalid("not ASCII (write an internationalized domain as xn--…)"));
+        }
         let Some((local, domain)) = email.rsplit_once('@') else {
             return Err(invalid("missing @"));
         };
@@ -34,7 +40,7 @@ impl Email {
             !l.is_empty()
                 && !l.starts_with('-')
                 && !l.ends_with('-')
-                && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
         };
         if labels.len() < 2 || !labels.iter().all(label_ok) {
             return Err(invalid("bad domain"));
@@ -79,6 +85,8 @@ mod tests {
             "a da@example.com",
             "ada@-x.com",
             "ada@ex..com",
+            "adé@example.com",
+            "ada@bücher.de",
         ] {
             let error = Email::parse("email", bad).unwrap_err();
             assert_eq!(error.field, "email", "{bad}");
