@@ -4,7 +4,8 @@
 //! - [`store`]: tables declared once, written and read through a dialect-neutral API;
 //!   `store::sqlite` is the embedded backend, `store::mssql` (feature `mssql`) SQL Server.
 //! - [`projection`]: the `Projection` trait; one module per bounded context holds its
-//!   projections and the queries over them.
+//!   projections and the queries over them, one `projection` and `queries` module per
+//!   read model (docs/layout.md).
 //! - [`api`]: paging, errors and the gRPC service.
 //!
 //! Depends on `es-core` and `contracts` only: events reach it through an
