@@ -3,6 +3,7 @@
 //! (`swagger-ui-dist`), so `/docs` works offline.
 
 mod conventions;
+mod examples;
 
 pub use conventions::complete;
 use utoipa::OpenApi;

@@ -47,7 +47,9 @@ const LICENSE_NUMBER_PARAMETERS: [&str; 2] = ["license_number", "vehicle_license
 
 /// Writes the conventions into `document` (the JSON of the OpenAPI document).
 pub fn complete(document: &mut Value) {
+    merge_flattened(document);
     constrain_bodies(document);
+    attach_examples(document);
     let Some(root) = document.as_object_mut() else {
         return;
     };
@@ -313,6 +315,77 @@ fn constrain_bodies(document: &mut Value) {
     }
 }
 
+/// A body that flattens another (`#[serde(flatten)]`, e.g. `RegisterCustomer` = its id +
+/// `Contact`) comes out of utoipa as `allOf` of the two; when the flattened one refuses
+/// unknown fields (`additionalProperties: false`), no value satisfies the `allOf`, since
+/// each member refuses the other's properties. The server reads one object, so the
+/// document says one object: the members' properties and required names merged, unknown
+/// fields refused when a member refused them.
+fn merge_flattened(document: &mut Value) {
+    let Some(schemas) = document["components"]["schemas"].as_object() else {
+        return;
+    };
+    let mut merged = Vec::new();
+    for (name, schema) in schemas {
+        let Some(members) = schema["allOf"].as_array() else {
+            continue;
+        };
+        let members: Option<Vec<&Value>> = members
+            .iter()
+            .map(|member| match member["$ref"].as_str() {
+                Some(reference) => {
+                    schemas.get(reference.trim_start_matches("#/components/schemas/"))
+                }
+                None => Some(member),
+            })
+            .collect();
+        let Some(members) = members else { continue };
+        if !members
+            .iter()
+            .all(|m| m["type"] == "object" || m["properties"].is_object())
+        {
+            continue;
+        }
+        let mut properties = Map::new();
+        let mut required = Vec::new();
+        let mut closed = false;
+        for member in &members {
+            properties.extend(
+                member["properties"]
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default(),
+            );
+            required.extend(member["required"].as_array().cloned().unwrap_or_default());
+            closed |= member["additionalProperties"] == false;
+        }
+        let mut object =
+            json!({ "type": "object", "properties": properties, "required": required });
+        if closed {
+            object["additionalProperties"] = false.into();
+        }
+        if let Some(description) = schema.get("description") {
+            object["description"] = description.clone();
+        }
+        merged.push((name.clone(), object));
+    }
+    if let Some(schemas) = document["components"]["schemas"].as_object_mut() {
+        schemas.extend(merged);
+    }
+}
+
+/// Each schema's example ([`super::examples`]), as the schema's `examples`.
+fn attach_examples(document: &mut Value) {
+    let Some(schemas) = document["components"]["schemas"].as_object_mut() else {
+        return;
+    };
+    for (name, example) in super::examples::all() {
+        if let Some(schema) = schemas.get_mut(name).and_then(Value::as_object_mut) {
+            schema.insert("examples".into(), json!([example]));
+        }
+    }
+}
+
 fn collect_refs(schema: &Value, names: &mut Vec<String>) {
     match schema {
         Value::Object(map) => {
@@ -441,8 +514,10 @@ fn parameters() -> Map<String, Value> {
         header(
             "Idempotency-Key",
             "Makes a retried command safe: the same key (per token subject) with the same \
-             request answers the first reply and appends nothing; with another request, 422.",
-            json!({ "type": "string", "pattern": "^[!-~]{0,200}$" }),
+             request answers the first reply and appends nothing; with another request, 422. \
+             An empty key is no key.",
+            json!({ "type": "string", "pattern": "^[!-~]{0,200}$",
+                    "examples": ["0190a4a0-plan-tire-rotation-ada"] }),
         ),
     );
     parameters.insert(
@@ -452,7 +527,8 @@ fn parameters() -> Map<String, Value> {
             "Tokens of earlier commands (comma-separated): the read waits until the read \
              models hold those writes (503 after the wait times out, 422 for a position \
              beyond the log's head).",
-            json!({ "type": "string", "pattern": format!("^ *{TOKEN} *(, *{TOKEN} *)*$") }),
+            json!({ "type": "string", "pattern": format!("^ *{TOKEN} *(, *{TOKEN} *)*$"),
+                    "examples": ["customer-0190a4a0-0000-7000-8000-000000000001:1:1"] }),
         ),
     );
     parameters
@@ -549,6 +625,55 @@ mod tests {
             })
             .map(|name| name.trim_matches('"').to_owned())
             .collect()
+    }
+
+    /// The schemas of every request body and success response of the API.
+    fn bodies(document: &Value) -> Vec<String> {
+        let mut names = Vec::new();
+        for (path, _, operation) in operations(document) {
+            if !path.starts_with(API) {
+                continue;
+            }
+            let mut contents = vec![&operation["requestBody"]["content"]];
+            for (status, response) in operation["responses"].as_object().into_iter().flatten() {
+                if status.starts_with('2') {
+                    contents.push(&response["content"]);
+                }
+            }
+            for content in contents.into_iter().filter_map(Value::as_object) {
+                for media in content.values() {
+                    if let Some(name) = media["schema"]["$ref"].as_str() {
+                        names.push(name.trim_start_matches("#/components/schemas/").to_owned());
+                    }
+                }
+            }
+        }
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    #[test]
+    fn every_request_body_and_success_response_has_an_example() {
+        let document = crate::router::document();
+        let names = bodies(&document);
+        assert!(names.len() > 50, "{names:?}");
+        let missing: Vec<_> = names
+            .iter()
+            .filter(|name| {
+                document["components"]["schemas"][name.as_str()]["examples"][0].is_null()
+            })
+            .collect();
+        assert!(missing.is_empty(), "no example for {missing:?}");
+        let unknown: Vec<_> = super::super::examples::all()
+            .into_iter()
+            .map(|(name, _)| name)
+            .filter(|name| document["components"]["schemas"][*name].is_null())
+            .collect();
+        assert!(
+            unknown.is_empty(),
+            "examples of schemas the document lacks: {unknown:?}"
+        );
     }
 
     #[test]

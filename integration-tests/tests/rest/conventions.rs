@@ -402,3 +402,39 @@ async fn a_path_segment_that_names_nothing_is_a_400_naming_it_for_every_resource
         assert_eq!(refused.body["field"], field, "{path}: {}", refused.body);
     }
 }
+
+/// Generated clients and documentation tools show the document's examples: each one must
+/// be valid against its own schema, as a standard validator (Python's `jsonschema`,
+/// draft 2020-12) reads it — and the validator must refuse a broken one.
+#[test]
+fn every_example_of_the_openapi_document_validates_against_its_schema() {
+    let Some(python) = es_core::testing::servers::server_url("GRPC_PYTHON") else {
+        return;
+    };
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let script = root.join("scripts/validate_openapi_examples.py");
+    let dir = tempfile::tempdir().unwrap();
+    let validate = |document: &Value| {
+        let file = dir.path().join("openapi.json");
+        std::fs::write(&file, document.to_string()).unwrap();
+        std::process::Command::new(&python)
+            .arg(&script)
+            .arg(&file)
+            .output()
+            .expect("python runs")
+    };
+
+    let mut document = bff::router::document();
+    let output = validate(&document);
+    assert!(
+        output.status.success(),
+        "invalid examples:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let checked = String::from_utf8_lossy(&output.stdout).lines().count();
+    assert!(checked >= 55, "only {checked} examples were checked");
+
+    document["components"]["schemas"]["CustomerView"]["examples"][0]["version"] = json!("one");
+    let refused = validate(&document);
+    assert_eq!(refused.status.code(), Some(1), "a version of \"one\" validated");
+}
