@@ -27,7 +27,9 @@ impl Email {
             return Err(invalid("contains whitespace"));
         }
         if !email.is_ascii() {
-            return Err(invalid("not ASCII (write an internationalized domain as xn--…)"));
+            return Err(invalid(
+                "not ASCII (write an internationalized domain as xn--…)",
+            ));
         }
         let Some((local, domain)) = email.rsplit_once('@') else {
             return Err(invalid("missing @"));

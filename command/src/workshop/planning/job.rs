@@ -2,16 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::messages::JobStatus;
 use crate::shared::{CustomerId, JobId, LicenseNumber, TechnicianId, Text, Timeslot};
 use crate::workshop::MaintenanceService;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum JobStatus {
-    Planned,
-    Finished,
-    Cancelled,
-}
 
 /// Only the planning's `apply` changes a job; everyone else reads it through getters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

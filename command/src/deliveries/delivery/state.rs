@@ -3,12 +3,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::checkpoint::Checkpoint;
-use super::delivery_messages::DeliveryEvent;
-use super::delivery_records::{
-    Incident, IncidentResolution, LongText, ProofOfDelivery, ReachedCheckpoint,
+use super::messages::{
+    DeliveryEvent, DeliveryStatus, Incident, IncidentResolution, LongText, ProofOfDelivery,
+    ReachedCheckpoint,
 };
-use super::delivery_status::DeliveryStatus;
+use crate::deliveries::checkpoint::Checkpoint;
 use crate::shared::{DeliveryId, DriverId, LicenseNumber, RouteId, Timeslot};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
