@@ -436,5 +436,9 @@ fn every_example_of_the_openapi_document_validates_against_its_schema() {
 
     document["components"]["schemas"]["CustomerView"]["examples"][0]["version"] = json!("one");
     let refused = validate(&document);
-    assert_eq!(refused.status.code(), Some(1), "a version of \"one\" validated");
+    assert_eq!(
+        refused.status.code(),
+        Some(1),
+        "a version of \"one\" validated"
+    );
 }
