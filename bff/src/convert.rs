@@ -11,7 +11,9 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SlotDto {
+    #[serde(deserialize_with = "crate::extract::operation_time")]
     pub start: DateTime<Utc>,
+    #[serde(deserialize_with = "crate::extract::operation_time")]
     pub end: DateTime<Utc>,
 }
 

@@ -158,6 +158,45 @@ pub fn optional_int64<'de, D: serde::Deserializer<'de>>(
     int64(deserializer).map(Some)
 }
 
+/// A date and time in a request body: RFC 3339, written in the years 2000 to 2099 in
+/// the time zone it is written in (the document's pattern `^20[0-9]{2}-`), read as UTC.
+/// The command side admits every instant some time zone writes in those years.
+pub fn operation_time<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<chrono::DateTime<chrono::Utc>, D::Error> {
+    use chrono::Datelike as _;
+    use serde::Deserialize as _;
+    let raw = String::deserialize(deserializer)?;
+    let written = raw
+        .trim()
+        .parse::<chrono::DateTime<chrono::FixedOffset>>()
+        .map_err(|e| serde::de::Error::custom(format!("is not an RFC 3339 date and time ({e})")))?;
+    if !(2000..=2099).contains(&written.year()) {
+        return Err(serde::de::Error::custom(
+            "must be between 2000-01-01 and 2099-12-31",
+        ));
+    }
+    Ok(written.with_timezone(&chrono::Utc))
+}
+
+/// A whole number in a JSON body, as JSON Schema reads `integer`: `7` and `7.0` alike
+/// (a number with a zero fraction is an integer there, and some clients write every
+/// number as a float); `7.5`, a negative number or one above `u32::MAX` is refused.
+pub fn whole_u32<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
+    use serde::Deserialize as _;
+    let number = serde_json::Number::deserialize(deserializer)?;
+    let whole = match (number.as_u64(), number.as_f64()) {
+        (Some(n), _) => Some(n),
+        (None, Some(f)) if f.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&f) => {
+            Some(f as u64)
+        }
+        _ => None,
+    };
+    whole.and_then(|n| u32::try_from(n).ok()).ok_or_else(|| {
+        serde::de::Error::custom(format!("must be a whole number from 0 to {}", u32::MAX))
+    })
+}
+
 /// What a command or query carries through the BFF to the services.
 #[derive(Debug, Clone, Default)]
 pub struct RequestContext {
@@ -256,12 +295,15 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
     }
 }
 
-/// An `Idempotency-Key` is visible ASCII without spaces (the document's pattern).
+/// An `Idempotency-Key` is printable ASCII, spaces and tabs (the document's pattern):
+/// the characters of the IETF draft's structured-field string, and a tab, which a
+/// field value may hold.
 fn idempotency_key(key: Option<String>) -> Result<Option<String>, ApiError> {
+    let printable = |b: u8| b.is_ascii_graphic() || b == b' ' || b == b'\t';
     match key {
-        Some(key) if !key.bytes().all(|b| b.is_ascii_graphic()) => Err(ApiError::malformed(
+        Some(key) if !key.bytes().all(printable) => Err(ApiError::malformed(
             "Idempotency-Key",
-            "must be visible ASCII without spaces",
+            "must be printable ASCII (spaces and tabs allowed)",
         )),
         key => Ok(key),
     }
@@ -351,212 +393,4 @@ impl RequestContext {
 }
 
 #[cfg(test)]
-mod tests {
-    use serde::Deserialize;
-
-    use super::*;
-
-    #[derive(Debug, Deserialize)]
-    #[allow(dead_code)]
-    #[serde(deny_unknown_fields)]
-    struct Body {
-        name: String,
-        slot: Slot,
-    }
-
-    #[derive(Debug, Deserialize)]
-    #[allow(dead_code)]
-    #[serde(deny_unknown_fields)]
-    struct Slot {
-        start: chrono::DateTime<chrono::Utc>,
-        end: chrono::DateTime<chrono::Utc>,
-    }
-
-    fn refusal(json: &str) -> ApiError {
-        parse_json::<Body>(json.as_bytes()).unwrap_err()
-    }
-
-    #[test]
-    fn malformed_json_is_a_400() {
-        let error = refusal("{\"name\": ");
-        assert_eq!(error.kind, ProblemKind::MalformedRequest);
-    }
-
-    #[test]
-    fn a_missing_nested_field_is_a_422_naming_its_path() {
-        let error = refusal(r#"{"name": "x", "slot": {"start": "2026-05-04T09:00:00Z"}}"#);
-        assert_eq!(error.kind, ProblemKind::InvalidField);
-        assert_eq!(error.field.as_deref(), Some("slot.end"));
-    }
-
-    #[test]
-    fn a_bad_date_or_a_wrong_type_is_a_422_naming_the_field() {
-        let bad_date = refusal(
-            r#"{"name": "x", "slot": {"start": "tomorrow", "end": "2026-05-04T09:00:00Z"}}"#,
-        );
-        assert_eq!(bad_date.field.as_deref(), Some("slot.start"));
-        let wrong_type = refusal(
-            r#"{"name": 7, "slot": {"start": "2026-05-04T09:00:00Z", "end": "2026-05-04T09:00:00Z"}}"#,
-        );
-        assert_eq!(wrong_type.field.as_deref(), Some("name"));
-        assert_eq!(wrong_type.kind, ProblemKind::InvalidField);
-    }
-
-    #[test]
-    fn an_unknown_field_is_a_422_naming_it_at_its_path() {
-        let top = refusal(
-            r#"{"name": "x", "colour": "red", "slot": {"start": "2026-05-04T09:00:00Z", "end": "2026-05-04T10:00:00Z"}}"#,
-        );
-        assert_eq!(
-            (top.kind, top.field.as_deref()),
-            (ProblemKind::InvalidField, Some("colour"))
-        );
-        let nested = refusal(
-            r#"{"name": "x", "slot": {"start": "2026-05-04T09:00:00Z", "end": "2026-05-04T10:00:00Z", "tz": "CET"}}"#,
-        );
-        assert_eq!(nested.field.as_deref(), Some("slot.tz"));
-    }
-
-    #[test]
-    fn a_body_that_is_valid_json_but_no_object_is_a_422_naming_the_body() {
-        let positional =
-            r#"["x", {"start": "2026-05-04T09:00:00Z", "end": "2026-05-04T10:00:00Z"}]"#;
-        for body in [positional, "[]", "null", " 7"] {
-            let error = refusal(body);
-            assert_eq!(
-                (error.kind, error.field.as_deref()),
-                (ProblemKind::InvalidField, Some("body")),
-                "{body}"
-            );
-        }
-        assert_eq!(refusal("[1,").kind, ProblemKind::MalformedRequest);
-    }
-
-    #[tokio::test]
-    async fn a_position_beyond_int64_is_a_400_naming_it_and_int64_max_is_read() {
-        #[derive(Debug, Deserialize)]
-        struct Positions {
-            #[serde(default, deserialize_with = "optional_int64")]
-            to_position: Option<u64>,
-        }
-        async fn read(query: &str) -> Result<Option<u64>, ApiError> {
-            let request = axum::http::Request::get(format!("/x?{query}"))
-                .body(())
-                .unwrap();
-            let (mut parts, ()) = request.into_parts();
-            let Query(positions) = Query::<Positions>::from_request_parts(&mut parts, &()).await?;
-            Ok(positions.to_position)
-        }
-        assert_eq!(
-            read("to_position=9223372036854775807").await.unwrap(),
-            Some(i64::MAX as u64)
-        );
-        assert_eq!(read("").await.unwrap(), None);
-        let error = read("to_position=9223372036854775808").await.unwrap_err();
-        assert_eq!(
-            (error.kind, error.field.as_deref()),
-            (ProblemKind::MalformedRequest, Some("to_position"))
-        );
-    }
-
-    #[test]
-    fn trailing_garbage_after_the_document_is_malformed() {
-        let error = parse_json::<serde_json::Value>(b"{} {}").unwrap_err();
-        assert_eq!(error.kind, ProblemKind::MalformedRequest);
-    }
-
-    #[test]
-    fn an_id_derived_from_an_idempotency_key_is_the_same_on_every_retry() {
-        let keyed = RequestContext {
-            idempotency_key: Some("k-1".into()),
-            ..RequestContext::default()
-        };
-        assert_eq!(keyed.new_id("customer"), keyed.new_id("customer"));
-        assert_ne!(keyed.new_id("customer"), keyed.new_id("driver"));
-        let unkeyed = RequestContext::default();
-        assert_ne!(unkeyed.new_id("customer"), unkeyed.new_id("customer"));
-    }
-
-    fn caller(subject: &str, role: Role) -> Caller {
-        Caller {
-            identity: identity::Identity {
-                subject: subject.into(),
-                roles: vec![role],
-                driver_id: None,
-                token: std::sync::Arc::from(format!("token-of-{subject}")),
-            },
-            role,
-        }
-    }
-
-    fn keyed(subject: &str, key: &str) -> RequestContext {
-        RequestContext {
-            caller: Some(caller(subject, Role::Planner)),
-            idempotency_key: Some(key.into()),
-            ..RequestContext::default()
-        }
-    }
-
-    #[test]
-    fn the_same_idempotency_key_of_two_subjects_derives_two_ids() {
-        assert_ne!(
-            keyed("alice", "k-1").new_id("customer"),
-            keyed("bob", "k-1").new_id("customer")
-        );
-        assert_eq!(
-            keyed("alice", "k-1").new_id("customer"),
-            keyed("alice", "k-1").new_id("customer")
-        );
-        // No subject can borrow another's scope by ending in a newline.
-        assert_ne!(
-            keyed("a\ncustomer", "k").new_id("x"),
-            keyed("a", "k").new_id("customer\nx")
-        );
-    }
-
-    #[tokio::test]
-    async fn forged_actor_headers_are_not_forwarded_and_the_token_is() {
-        let request = axum::http::Request::builder()
-            .uri("/api/v1/customers")
-            .header("x-actor-subject", "chief-auditor")
-            .header("x-actor-role", "admin")
-            .extension(caller("grace", Role::Planner))
-            .body(())
-            .unwrap();
-        let (mut parts, ()) = request.into_parts();
-        let ctx = RequestContext::from_request_parts(&mut parts, &())
-            .await
-            .unwrap();
-        assert_eq!(ctx.subject(), Some("grace"));
-        let request = ctx.command(());
-        let metadata = request.metadata();
-        assert_eq!(
-            metadata.get("authorization").unwrap(),
-            "Bearer token-of-grace"
-        );
-        assert!(metadata.get("x-actor-subject").is_none());
-        assert!(metadata.get("x-actor-role").is_none());
-    }
-
-    #[tokio::test]
-    async fn a_request_without_a_verified_caller_gets_no_context() {
-        let request = axum::http::Request::builder()
-            .uri("/api/v1/customers")
-            .header("x-actor-role", "admin")
-            .body(())
-            .unwrap();
-        let (mut parts, ()) = request.into_parts();
-        let refused = RequestContext::from_request_parts(&mut parts, &())
-            .await
-            .unwrap_err();
-        assert_eq!(refused.kind, ProblemKind::Unauthenticated);
-    }
-
-    #[test]
-    fn etags_are_read_strong_weak_or_bare() {
-        assert_eq!(parse_etag("\"3\""), Some(3));
-        assert_eq!(parse_etag("W/\"12\""), Some(12));
-        assert_eq!(parse_etag("7"), Some(7));
-        assert_eq!(parse_etag("\"abc\""), None);
-    }
-}
+mod tests;

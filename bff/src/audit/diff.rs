@@ -94,8 +94,8 @@ impl TryFrom<pb::StateDiffReply> for DiffView {
     responses(
         (status = 200, description = "The changed fields", body = DiffView),
         (status = 400, description = "A missing or malformed version", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such stream", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A version past the end, or `from` after `to`", body = Problem, content_type = "application/problem+json")))]
+        (status = 404, description = "No such stream, or a version past its end", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`from` after `to`", body = Problem, content_type = "application/problem+json")))]
 pub async fn diff(
     State(state): State<AppState>,
     Path(stream_id): Path<String>,

@@ -84,8 +84,7 @@ impl TryFrom<pb::StateAsOfReply> for StateView {
     responses(
         (status = 200, description = "The replayed state", body = StateView),
         (status = 400, description = "A malformed version or time, or both given", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such stream", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A version past the stream's end", body = Problem, content_type = "application/problem+json")))]
+        (status = 404, description = "No such stream, or a version past its end", body = Problem, content_type = "application/problem+json")))]
 pub async fn state_as_of(
     State(state): State<AppState>,
     Path(stream_id): Path<String>,

@@ -27,6 +27,7 @@ pub struct CreateRoute {
     pub route_id: Option<Uuid>,
     pub origin: String,
     pub destination: String,
+    #[serde(deserialize_with = "crate::extract::operation_time")]
     pub scheduled_start: DateTime<Utc>,
 }
 
@@ -37,6 +38,7 @@ pub struct CreateRoute {
 pub struct UpdateRoute {
     pub origin: String,
     pub destination: String,
+    #[serde(deserialize_with = "crate::extract::operation_time")]
     pub scheduled_start: DateTime<Utc>,
 }
 
@@ -45,9 +47,11 @@ pub struct UpdateRoute {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddCheckpoint {
+    #[serde(deserialize_with = "crate::extract::whole_u32")]
     pub sequence: u32,
     /// At most 200 characters.
     pub location: String,
+    #[serde(deserialize_with = "crate::extract::operation_time")]
     pub expected_at: DateTime<Utc>,
 }
 
@@ -56,6 +60,7 @@ pub struct AddCheckpoint {
 #[serde(deny_unknown_fields)]
 pub struct UpdateCheckpoint {
     pub location: String,
+    #[serde(deserialize_with = "crate::extract::operation_time")]
     pub expected_at: DateTime<Utc>,
 }
 

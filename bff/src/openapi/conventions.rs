@@ -164,6 +164,10 @@ fn bound(parameter: &mut Value) {
         schema.insert("pattern".into(), ETAG_PATTERN.into());
     } else if name == "after" && string {
         schema.insert("pattern".into(), format!("^{TOKEN}$").into());
+    } else if name == "search" && string {
+        // The query service refuses control characters (a NUL would cut the database's
+        // pattern short and match everyone).
+        schema.insert("pattern".into(), "^[^\\x00-\\x1F\\x7F-\\x9F]*$".into());
     } else if location == "path" && UUID_PARAMETERS.contains(&name.as_str()) {
         schema.insert("format".into(), "uuid".into());
     } else if location == "path" && name == "date" {
@@ -223,7 +227,14 @@ const TEXT_LIMITS: [(&str, u64); 17] = [
 /// Dates and times the platform operates in: years 2000 to 2099 (`within_operation` of
 /// the command side), for planning dates and route and checkpoint times.
 const WITHIN_OPERATION: &str = "^20[0-9]{2}-";
-const OPERATION_TIMES: [&str; 2] = ["scheduled_start", "expected_at"];
+const OPERATION_TIMES: [&str; 6] = [
+    "scheduled_start",
+    "expected_at",
+    "start",
+    "end",
+    "actual_start",
+    "actual_end",
+];
 /// A telephone number: digits, spaces and `+ - ( ) .`, a `+` only first, 6 to 20 digits.
 const TELEPHONE_PATTERN: &str = r"^ *\+?[ ().-]*([0-9][ ().-]*){6,20}$";
 
@@ -515,8 +526,9 @@ fn parameters() -> Map<String, Value> {
             "Idempotency-Key",
             "Makes a retried command safe: the same key (per token subject) with the same \
              request answers the first reply and appends nothing; with another request, 422. \
-             An empty key is no key.",
-            json!({ "type": "string", "pattern": "^[!-~]{0,200}$",
+             Up to 200 characters of printable ASCII, spaces and tabs (a structured-field \
+             string's characters); an empty key is no key.",
+            json!({ "type": "string", "pattern": "^[\\t -~]{0,200}$",
                     "examples": ["0190a4a0-plan-tire-rotation-ada"] }),
         ),
     );
@@ -598,176 +610,4 @@ fn problem_responses() -> Map<String, Value> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn operations(document: &Value) -> Vec<(String, String, &Value)> {
-        let mut all = Vec::new();
-        for (path, item) in document["paths"].as_object().unwrap() {
-            for (method, operation) in item.as_object().unwrap() {
-                all.push((path.clone(), method.clone(), operation));
-            }
-        }
-        all
-    }
-
-    fn parameter_names(document: &Value, operation: &Value) -> Vec<String> {
-        operation["parameters"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| match p["$ref"].as_str() {
-                Some(reference) => {
-                    let name = reference.trim_start_matches(COMPONENT_PARAMETERS);
-                    document["components"]["parameters"][name]["name"].to_string()
-                }
-                None => p["name"].to_string(),
-            })
-            .map(|name| name.trim_matches('"').to_owned())
-            .collect()
-    }
-
-    /// The schemas of every request body and success response of the API.
-    fn bodies(document: &Value) -> Vec<String> {
-        let mut names = Vec::new();
-        for (path, _, operation) in operations(document) {
-            if !path.starts_with(API) {
-                continue;
-            }
-            let mut contents = vec![&operation["requestBody"]["content"]];
-            for (status, response) in operation["responses"].as_object().into_iter().flatten() {
-                if status.starts_with('2') {
-                    contents.push(&response["content"]);
-                }
-            }
-            for content in contents.into_iter().filter_map(Value::as_object) {
-                for media in content.values() {
-                    if let Some(name) = media["schema"]["$ref"].as_str() {
-                        names.push(name.trim_start_matches("#/components/schemas/").to_owned());
-                    }
-                }
-            }
-        }
-        names.sort();
-        names.dedup();
-        names
-    }
-
-    #[test]
-    fn every_request_body_and_success_response_has_an_example() {
-        let document = crate::router::document();
-        let names = bodies(&document);
-        assert!(names.len() > 50, "{names:?}");
-        let missing: Vec<_> = names
-            .iter()
-            .filter(|name| {
-                document["components"]["schemas"][name.as_str()]["examples"][0].is_null()
-            })
-            .collect();
-        assert!(missing.is_empty(), "no example for {missing:?}");
-        let unknown: Vec<_> = super::super::examples::all()
-            .into_iter()
-            .map(|(name, _)| name)
-            .filter(|name| document["components"]["schemas"][*name].is_null())
-            .collect();
-        assert!(
-            unknown.is_empty(),
-            "examples of schemas the document lacks: {unknown:?}"
-        );
-    }
-
-    #[test]
-    fn every_api_operation_documents_the_shared_answers_and_headers() {
-        let document = crate::router::document();
-        let api: Vec<_> = operations(&document)
-            .into_iter()
-            .filter(|(path, _, _)| path.starts_with(API))
-            .collect();
-        assert!(api.len() > 60, "{} operations", api.len());
-        for (path, method, operation) in api {
-            let statuses = operation["responses"].as_object().unwrap();
-            for status in ["401", "403", "422", "429", "503"] {
-                assert!(
-                    statuses.contains_key(status),
-                    "{method} {path} lacks {status}"
-                );
-            }
-            let parameters = parameter_names(&document, operation);
-            assert!(
-                parameters.contains(&"X-Correlation-ID".to_owned()),
-                "{method} {path}"
-            );
-            let command = method != "get";
-            if command {
-                assert!(
-                    parameters.contains(&"Idempotency-Key".to_owned()),
-                    "{method} {path}"
-                );
-                assert!(statuses.contains_key("409"), "{method} {path} lacks 409");
-                let success = statuses.iter().find(|(s, _)| s.starts_with('2')).unwrap().1;
-                // A rebuild is accepted work, not a write to an aggregate.
-                let headers: &[&str] = if path.contains("/audit/") {
-                    &["X-Correlation-ID"]
-                } else {
-                    &["ETag", "X-Consistency-Token", "X-Correlation-ID"]
-                };
-                for header in headers {
-                    assert!(
-                        success["headers"].get(header).is_some(),
-                        "{method} {path}: {header}"
-                    );
-                }
-            } else {
-                assert!(
-                    parameters.contains(&"X-Consistency-Token".to_owned()),
-                    "{method} {path}"
-                );
-            }
-            if operation.get("requestBody").is_some() {
-                for status in ["400", "413", "415"] {
-                    assert!(
-                        statuses.contains_key(status),
-                        "{method} {path} lacks {status}"
-                    );
-                }
-            }
-            if path.contains('{') {
-                assert!(statuses.contains_key("404"), "{method} {path} lacks 404");
-            }
-            if let Some(created) = statuses.get("201") {
-                assert!(
-                    created["headers"].get("Location").is_some(),
-                    "{method} {path}"
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn identifiers_etags_and_positions_carry_the_bounds_the_server_enforces() {
-        let document = crate::router::document();
-        let parameter = |path: &str, method: &str, name: &str| -> Value {
-            document["paths"][path][method]["parameters"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|p| p["name"] == name)
-                .unwrap_or_else(|| panic!("{method} {path} has no {name}"))["schema"]
-                .clone()
-        };
-        assert_eq!(
-            parameter("/api/v1/customers/{customer_id}", "get", "customer_id")["format"],
-            "uuid"
-        );
-        assert_eq!(
-            parameter("/api/v1/vehicles/{license_number}", "get", "license_number")["pattern"],
-            LICENSE_NUMBER_PATTERN
-        );
-        assert_eq!(
-            parameter("/api/v1/audit/events", "get", "to_position")["maximum"],
-            json!(i64::MAX)
-        );
-        let if_match = parameter("/api/v1/routes/{route_id}/activate", "post", "If-Match");
-        assert_eq!(if_match["pattern"], ETAG_PATTERN);
-    }
-}
+mod tests;

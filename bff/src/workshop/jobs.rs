@@ -47,8 +47,10 @@ pub struct AssignTechnician {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FinishJob {
+    #[serde(deserialize_with = "crate::extract::operation_time")]
     pub actual_start: DateTime<Utc>,
     /// After `actual_start`.
+    #[serde(deserialize_with = "crate::extract::operation_time")]
     pub actual_end: DateTime<Utc>,
     #[serde(default)]
     pub notes: String,

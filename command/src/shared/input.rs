@@ -44,8 +44,18 @@ pub fn required_time(
     let nanos = u32::try_from(value.nanos)
         .map_err(|_| FieldError::new(field, "has negative nanoseconds"))?;
     DateTime::from_timestamp(value.seconds, nanos)
-        .filter(|at| within_operation(at.date_naive()))
+        .filter(|at| written_within_operation(*at))
         .ok_or_else(|| FieldError::new(field, OUTSIDE_OPERATION))
+}
+
+/// An instant some time zone writes within the operator's years: RFC 3339 offsets reach
+/// ±23:59, so from 2000-01-01T00:00+23:59 (1999-12-31T00:01Z) to just before
+/// 2099-12-31T24:00-23:59 (2100-01-01T23:59Z). The REST API checks the year as the
+/// client wrote it, so whatever it admits, this admits too.
+pub fn written_within_operation(at: DateTime<Utc>) -> bool {
+    let earliest = DateTime::from_timestamp(946_598_460, 0); // 1999-12-31T00:01:00Z
+    let end = DateTime::from_timestamp(4_102_531_140, 0); // 2100-01-01T23:59:00Z
+    matches!((earliest, end), (Some(earliest), Some(end)) if earliest <= at && at < end)
 }
 
 /// The dates an operator plans and records on: 2000-01-01 to 2099-12-31 (UTC). Jobs
@@ -54,7 +64,7 @@ pub fn within_operation(date: chrono::NaiveDate) -> bool {
     (2000..=2099).contains(&chrono::Datelike::year(&date))
 }
 
-pub const OUTSIDE_OPERATION: &str = "must be between 2000-01-01 and 2099-12-31 (UTC)";
+pub const OUTSIDE_OPERATION: &str = "must be between 2000-01-01 and 2099-12-31";
 
 /// A required slot field: both ends present and `start < end`.
 pub fn required_slot(field: &str, value: Option<v1::Timeslot>) -> Result<Timeslot, FieldError> {
@@ -113,8 +123,15 @@ mod tests {
     #[test]
     fn a_time_outside_the_operators_years_is_refused_naming_the_field() {
         let at = |seconds| Some(prost_types::Timestamp { seconds, nanos: 0 });
-        // 1970, 0001-01-01, 9999-12-31 and 2100-01-01.
-        for seconds in [0, -62_135_596_800, 253_402_214_400, 4_102_444_800] {
+        // 1970, 0001-01-01, 9999-12-31, 1999-12-31T00:00Z and 2100-01-02T00:00Z: no time
+        // zone writes them in the years 2000 to 2099.
+        for seconds in [
+            0,
+            -62_135_596_800,
+            253_402_214_400,
+            946_598_400,
+            4_102_531_200,
+        ] {
             let refused = required_time("slot.start", at(seconds)).unwrap_err();
             assert_eq!(
                 (refused.field.as_str(), refused.message.as_str()),
@@ -122,10 +139,13 @@ mod tests {
                 "{seconds}"
             );
         }
-        assert!(
-            required_time("slot.start", at(1_800_000_000)).is_ok(),
-            "2027"
-        );
+        // 2027, and the first and last instants some time zone writes in 2000 and 2099.
+        for seconds in [1_800_000_000, 946_598_460, 4_102_531_139] {
+            assert!(
+                required_time("slot.start", at(seconds)).is_ok(),
+                "{seconds}"
+            );
+        }
     }
 
     #[test]
