@@ -506,9 +506,15 @@ fn headers() -> Map<String, Value> {
 }
 
 fn parameters() -> Map<String, Value> {
+    // A schema's first example is also the parameter's `example`, which is where tools
+    // (Swagger UI's "try it out", schemathesis' coverage phase) look for one.
     let header = |name: &str, description: &str, schema: Value| {
-        json!({ "name": name, "in": "header", "required": false, "description": description,
-                "schema": schema })
+        let mut parameter = json!({ "name": name, "in": "header", "required": false,
+                                    "description": description, "schema": schema });
+        if let Some(example) = parameter["schema"]["examples"].get(0).cloned() {
+            parameter["example"] = example;
+        }
+        parameter
     };
     let mut parameters = Map::new();
     parameters.insert(

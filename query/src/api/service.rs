@@ -60,304 +60,262 @@ impl QueryService {
             .map(Response::new)
             .map_err(Status::from)
     }
+
+    /// Waits for the request's consistency tokens, then runs `query` on a read snapshot.
+    async fn read<R: WaitsFor, T: Send + 'static>(
+        &self,
+        mut request: R,
+        query: impl FnOnce(&mut dyn Reader, &R) -> Result<T, QueryError> + Send + 'static,
+    ) -> Result<Response<T>, Status> {
+        let tokens = request.take_wait_for();
+        self.answer(&tokens, move |reader| query(reader, &request))
+            .await
+    }
 }
 
-#[tonic::async_trait]
-impl Query for QueryService {
-    async fn list_customers(
-        &self,
-        request: Request<ListCustomersRequest>,
-    ) -> Result<Response<ListCustomersReply>, Status> {
-        let caller = Self::caller(&request)?;
-        let mut request = request.into_inner();
-        let tokens = std::mem::take(&mut request.wait_for);
-        let mut reply = self
-            .answer(&tokens, move |reader| {
-                crate::customers::queries::list_customers(reader, &request)
-            })
-            .await?;
-        let customers = std::mem::take(&mut reply.get_mut().customers);
-        reply.get_mut().customers = customers
-            .into_iter()
-            .map(|c| scope::customer(&caller, c))
-            .collect();
-        Ok(reply)
-    }
+/// A query request, which carries the consistency tokens its answer waits for.
+trait WaitsFor: Send + 'static {
+    fn take_wait_for(&mut self) -> Vec<v1::ConsistencyToken>;
+}
 
-    async fn get_customer(
-        &self,
-        request: Request<GetCustomerRequest>,
-    ) -> Result<Response<Customer>, Status> {
-        let caller = Self::caller(&request)?;
-        let mut request = request.into_inner();
-        let tokens = std::mem::take(&mut request.wait_for);
-        let reply = self
-            .answer(&tokens, move |reader| {
-                crate::customers::queries::get_customer(reader, &request)
-            })
-            .await?;
-        Ok(Response::new(scope::customer(&caller, reply.into_inner())))
-    }
-
-    async fn list_vehicles(
-        &self,
-        request: Request<ListVehiclesRequest>,
-    ) -> Result<Response<ListVehiclesReply>, Status> {
-        let mut request = request.into_inner();
-        let tokens = std::mem::take(&mut request.wait_for);
-        self.answer(&tokens, move |reader| {
-            crate::fleet::vehicles::queries::list_vehicles(reader, &request)
-        })
-        .await
-    }
-
-    async fn get_vehicle(
-        &self,
-        request: Request<GetVehicleRequest>,
-    ) -> Result<Response<Vehicle>, Status> {
-        let mut request = request.into_inner();
-        let tokens = std::mem::take(&mut request.wait_for);
-        self.answer(&tokens, move |reader| {
-            crate::fleet::vehicles::queries::get_vehicle(reader, &request)
-        })
-        .await
-    }
-
-    async fn list_drivers(
-        &self,
-        request: Request<ListDriversRequest>,
-    ) -> Result<Response<ListDriversReply>, Status> {
-        if scope::driver_of(&Self::caller(&request)?)?.is_some() {
-            return Err(Status::permission_denied(
-                "a driver reads only its own record",
-            ));
+/// The `Query` service from one list: each line `rpc(Request) -> Reply = query;` waits
+/// for the request's tokens and answers `query(reader, &request)`; RPCs that do more
+/// (scoping a driver's reads, the operators' status) are written out after `by hand for`.
+/// Every request type listed becomes [`WaitsFor`].
+macro_rules! query_rpcs {
+    (
+        impl Query for QueryService {
+            $( $method:ident($request:ty) -> $reply:ty = $query:expr; )*
         }
-        let mut request = request.into_inner();
-        let tokens = std::mem::take(&mut request.wait_for);
-        self.answer(&tokens, move |reader| {
-            crate::fleet::drivers::queries::list_drivers(reader, &request)
-        })
-        .await
-    }
+        by hand for $($by_hand:ty),+ { $($written_out:tt)* }
+    ) => {
+        $(impl WaitsFor for $request {
+            fn take_wait_for(&mut self) -> Vec<v1::ConsistencyToken> {
+                std::mem::take(&mut self.wait_for)
+            }
+        })*
+        $(impl WaitsFor for $by_hand {
+            fn take_wait_for(&mut self) -> Vec<v1::ConsistencyToken> {
+                std::mem::take(&mut self.wait_for)
+            }
+        })+
 
-    async fn get_driver(
-        &self,
-        request: Request<GetDriverRequest>,
-    ) -> Result<Response<Driver>, Status> {
-        let caller = Self::caller(&request)?;
-        scope::driver_record(&caller, &request.get_ref().driver_id)?;
-        let mut request = request.into_inner();
-        let tokens = std::mem::take(&mut request.wait_for);
-        self.answer(&tokens, move |reader| {
-            crate::fleet::drivers::queries::get_driver(reader, &request)
-        })
-        .await
-    }
-
-    async fn list_technicians(
-        &self,
-        request: Request<ListTechniciansRequest>,
-    ) -> Result<Response<ListTechniciansReply>, Status> {
-        let mut request = request.into_inner();
-        let tokens = std::mem::take(&mut request.wait_for);
-        self.answer(&tokens, move |reader| {
-            crate::workshop::technicians::queries::list_technicians(reader, &request)
-        })
-        .await
-    }
-
-    async fn get_technician(
-        &self,
-        request: Request<GetTechnicianRequest>,
-    ) -> Result<Response<Technician>, Status> {
-        let mut request = request.into_inner();
-        let tokens = std::mem::take(&mut request.wait_for);
-        self.answer(&tokens, move |reader| {
-            crate::workshop::technicians::queries::get_technician(reader, &request)
-        })
-        .await
-    }
-
-    async fn get_workshop_planning(
-        &self,
-        request: Request<GetWorkshopPlanningRequest>,
-    ) -> Result<Response<WorkshopPlanning>, Status> {
-        let mut request = request.into_inner();
-        let tokens = std::mem::take(&mut request.wait_for);
-        self.answer(&tokens, move |reader| {
-            crate::workshop::planning::queries::get_workshop_planning(reader, &request)
-        })
-        .await
-    }
-
-    async fn list_routes(
-        &self,
-        request: Request<ListRoutesRequest>,
-    ) -> Result<Response<ListRoutesReply>, Status> {
-        let mut request = request.into_inner();
-        let tokens = std::mem::take(&mut request.wait_for);
-        self.answer(&tokens, move |reader| {
-            crate::deliveries::routes::queries::list_routes(reader, &request, now())
-        })
-        .await
-    }
-
-    async fn get_route(
-        &self,
-        request: Request<GetRouteRequest>,
-    ) -> Result<Response<Route>, Status> {
-        let mut request = request.into_inner();
-        let tokens = std::mem::take(&mut request.wait_for);
-        self.answer(&tokens, move |reader| {
-            crate::deliveries::routes::queries::get_route(reader, &request, now())
-        })
-        .await
-    }
-
-    async fn get_delivery(
-        &self,
-        request: Request<GetDeliveryRequest>,
-    ) -> Result<Response<Delivery>, Status> {
-        let caller = Self::caller(&request)?;
-        let mut request = request.into_inner();
-        let tokens = std::mem::take(&mut request.wait_for);
-        let reply = self
-            .answer(&tokens, move |reader| {
-                crate::deliveries::delivery::queries::get_delivery(reader, &request, now())
-            })
-            .await?;
-        scope::delivery(&caller, reply.get_ref())?;
-        Ok(reply)
-    }
-
-    async fn list_deliveries(
-        &self,
-        request: Request<ListDeliveriesRequest>,
-    ) -> Result<Response<ListDeliveriesReply>, Status> {
-        let caller = Self::caller(&request)?;
-        let mut request = request.into_inner();
-        if let Some(own) = scope::driver_of(&caller)? {
-            // A driver's list is its own deliveries, whatever filter it asked for.
-            request.driver_id = own.to_owned();
+        #[tonic::async_trait]
+        impl Query for QueryService {
+            $(
+                async fn $method(
+                    &self,
+                    request: Request<$request>,
+                ) -> Result<Response<$reply>, Status> {
+                    self.read(request.into_inner(), $query).await
+                }
+            )*
+            $($written_out)*
         }
-        let tokens = std::mem::take(&mut request.wait_for);
-        self.answer(&tokens, move |reader| {
-            crate::deliveries::delivery::queries::list_deliveries(reader, &request, now())
-        })
-        .await
-    }
+    };
+}
 
-    async fn list_live_tracking(
-        &self,
-        request: Request<ListLiveTrackingRequest>,
-    ) -> Result<Response<ListLiveTrackingReply>, Status> {
-        let caller = Self::caller(&request)?;
-        let mut request = request.into_inner();
-        if let Some(own) = scope::driver_of(&caller)? {
-            // A driver tracks its own deliveries, whatever filter it asked for.
-            request.driver_id = own.to_owned();
+query_rpcs! {
+    impl Query for QueryService {
+        list_vehicles(ListVehiclesRequest) -> ListVehiclesReply =
+            crate::fleet::vehicles::queries::list_vehicles;
+        get_vehicle(GetVehicleRequest) -> Vehicle = crate::fleet::vehicles::queries::get_vehicle;
+        list_technicians(ListTechniciansRequest) -> ListTechniciansReply =
+            crate::workshop::technicians::queries::list_technicians;
+        get_technician(GetTechnicianRequest) -> Technician =
+            crate::workshop::technicians::queries::get_technician;
+        get_workshop_planning(GetWorkshopPlanningRequest) -> WorkshopPlanning =
+            crate::workshop::planning::queries::get_workshop_planning;
+        list_routes(ListRoutesRequest) -> ListRoutesReply =
+            |reader, request| crate::deliveries::routes::queries::list_routes(reader, request, now());
+        get_route(GetRouteRequest) -> Route =
+            |reader, request| crate::deliveries::routes::queries::get_route(reader, request, now());
+        get_resource_schedule(GetResourceScheduleRequest) -> ResourceSchedule =
+            crate::schedules::queries::get_resource_schedule;
+    }
+    by hand for ListCustomersRequest, GetCustomerRequest, ListDriversRequest, GetDriverRequest,
+        GetDeliveryRequest, ListDeliveriesRequest, ListLiveTrackingRequest,
+        GetDeliveryTimelineRequest
+    {
+        /// Personal data opened only for the roles that may read it.
+        async fn list_customers(
+            &self,
+            request: Request<ListCustomersRequest>,
+        ) -> Result<Response<ListCustomersReply>, Status> {
+            let caller = Self::caller(&request)?;
+            let mut reply = self
+                .read(request.into_inner(), crate::customers::queries::list_customers)
+                .await?;
+            let customers = std::mem::take(&mut reply.get_mut().customers);
+            reply.get_mut().customers = customers
+                .into_iter()
+                .map(|c| scope::customer(&caller, c))
+                .collect();
+            Ok(reply)
         }
-        let tokens = std::mem::take(&mut request.wait_for);
-        self.answer(&tokens, move |reader| {
-            crate::deliveries::delivery::live_tracking::list_live_tracking(reader, &request)
-        })
-        .await
-    }
 
-    async fn get_delivery_timeline(
-        &self,
-        request: Request<GetDeliveryTimelineRequest>,
-    ) -> Result<Response<DeliveryTimeline>, Status> {
-        let caller = Self::caller(&request)?;
-        if scope::driver_of(&caller)?.is_some() {
-            let delivery_id = request.get_ref().delivery_id.clone();
-            let delivery = self
-                .answer(&request.get_ref().wait_for.clone(), move |reader| {
-                    let asked = GetDeliveryRequest {
-                        wait_for: Vec::new(),
-                        delivery_id,
-                    };
-                    crate::deliveries::delivery::queries::get_delivery(reader, &asked, now())
+        async fn get_customer(
+            &self,
+            request: Request<GetCustomerRequest>,
+        ) -> Result<Response<Customer>, Status> {
+            let caller = Self::caller(&request)?;
+            let reply = self
+                .read(request.into_inner(), crate::customers::queries::get_customer)
+                .await?;
+            Ok(Response::new(scope::customer(&caller, reply.into_inner())))
+        }
+
+        async fn list_drivers(
+            &self,
+            request: Request<ListDriversRequest>,
+        ) -> Result<Response<ListDriversReply>, Status> {
+            if scope::driver_of(&Self::caller(&request)?)?.is_some() {
+                return Err(Status::permission_denied(
+                    "a driver reads only its own record",
+                ));
+            }
+            self.read(request.into_inner(), crate::fleet::drivers::queries::list_drivers)
+                .await
+        }
+
+        async fn get_driver(
+            &self,
+            request: Request<GetDriverRequest>,
+        ) -> Result<Response<Driver>, Status> {
+            let caller = Self::caller(&request)?;
+            scope::driver_record(&caller, &request.get_ref().driver_id)?;
+            self.read(request.into_inner(), crate::fleet::drivers::queries::get_driver)
+                .await
+        }
+
+        async fn get_delivery(
+            &self,
+            request: Request<GetDeliveryRequest>,
+        ) -> Result<Response<Delivery>, Status> {
+            let caller = Self::caller(&request)?;
+            let reply = self
+                .read(request.into_inner(), |reader, request| {
+                    crate::deliveries::delivery::queries::get_delivery(reader, request, now())
                 })
                 .await?;
-            scope::delivery(&caller, delivery.get_ref())?;
+            scope::delivery(&caller, reply.get_ref())?;
+            Ok(reply)
         }
-        let mut request = request.into_inner();
-        let tokens = std::mem::take(&mut request.wait_for);
-        self.answer(&tokens, move |reader| {
-            crate::deliveries::delivery::queries::get_delivery_timeline(reader, &request)
-        })
-        .await
-    }
 
-    async fn get_resource_schedule(
-        &self,
-        request: Request<GetResourceScheduleRequest>,
-    ) -> Result<Response<ResourceSchedule>, Status> {
-        let mut request = request.into_inner();
-        let tokens = std::mem::take(&mut request.wait_for);
-        self.answer(&tokens, move |reader| {
-            crate::schedules::queries::get_resource_schedule(reader, &request)
-        })
-        .await
-    }
-
-    async fn projection_status(
-        &self,
-        request: Request<ProjectionStatusRequest>,
-    ) -> Result<Response<ProjectionStatusReply>, Status> {
-        wait_for(
-            &self.live,
-            self.log.as_ref(),
-            &request.into_inner().wait_for,
-            self.timeout,
-        )
-        .await?;
-        let live = self.live.snapshot();
-        let rebuilding = self.rebuilds.progress();
-        let db = self.db.clone();
-        let positions = tokio::task::spawn_blocking(move || db.positions())
-            .await
-            .map_err(|e| Status::internal(e.to_string()))?
-            .map_err(|e: DbError| Status::from(QueryError::from(e)))?;
-        let projectors = positions
-            .into_iter()
-            .map(|(name, generation, position, dead_letters)| {
-                let rebuild = rebuilding.get(&name);
-                ProjectorStatus {
-                    lag: live.head.saturating_sub(position),
-                    last_error: live.last_error.clone().unwrap_or_default(),
-                    dead_letter_count: dead_letters,
-                    generation: generation as u64,
-                    rebuilding: rebuild.is_some(),
-                    rebuild_position: rebuild.map_or(0, |r| r.position),
-                    unknown_skipped: live.unknown_skipped,
-                    name,
-                    position,
-                }
+        async fn list_deliveries(
+            &self,
+            request: Request<ListDeliveriesRequest>,
+        ) -> Result<Response<ListDeliveriesReply>, Status> {
+            let caller = Self::caller(&request)?;
+            let mut request = request.into_inner();
+            if let Some(own) = scope::driver_of(&caller)? {
+                // A driver's list is its own deliveries, whatever filter it asked for.
+                request.driver_id = own.to_owned();
+            }
+            self.read(request, |reader, request| {
+                crate::deliveries::delivery::queries::list_deliveries(reader, request, now())
             })
-            .collect();
-        let storage = self
-            .db
-            .storage()
-            .map(|(database_bytes, wal_bytes)| StorageStatus {
-                database_bytes,
-                wal_bytes,
-            });
-        Ok(Response::new(ProjectionStatusReply {
-            projectors,
-            storage,
-        }))
-    }
+            .await
+        }
 
-    async fn rebuild_read_models(
-        &self,
-        request: Request<RebuildReadModelsRequest>,
-    ) -> Result<Response<RebuildReadModelsReply>, Status> {
-        let started = self
-            .rebuilds
-            .start(request.into_inner().projections)
+        async fn list_live_tracking(
+            &self,
+            request: Request<ListLiveTrackingRequest>,
+        ) -> Result<Response<ListLiveTrackingReply>, Status> {
+            let caller = Self::caller(&request)?;
+            let mut request = request.into_inner();
+            if let Some(own) = scope::driver_of(&caller)? {
+                // A driver tracks its own deliveries, whatever filter it asked for.
+                request.driver_id = own.to_owned();
+            }
+            self.read(
+                request,
+                crate::deliveries::delivery::live_tracking::list_live_tracking,
+            )
+            .await
+        }
+
+        async fn get_delivery_timeline(
+            &self,
+            request: Request<GetDeliveryTimelineRequest>,
+        ) -> Result<Response<DeliveryTimeline>, Status> {
+            let caller = Self::caller(&request)?;
+            if scope::driver_of(&caller)?.is_some() {
+                let asked = GetDeliveryRequest {
+                    wait_for: request.get_ref().wait_for.clone(),
+                    delivery_id: request.get_ref().delivery_id.clone(),
+                };
+                let delivery = self
+                    .read(asked, |reader, request| {
+                        crate::deliveries::delivery::queries::get_delivery(reader, request, now())
+                    })
+                    .await?;
+                scope::delivery(&caller, delivery.get_ref())?;
+            }
+            self.read(
+                request.into_inner(),
+                crate::deliveries::delivery::queries::get_delivery_timeline,
+            )
+            .await
+        }
+
+        async fn projection_status(
+            &self,
+            request: Request<ProjectionStatusRequest>,
+        ) -> Result<Response<ProjectionStatusReply>, Status> {
+            wait_for(
+                &self.live,
+                self.log.as_ref(),
+                &request.into_inner().wait_for,
+                self.timeout,
+            )
             .await?;
-        Ok(Response::new(RebuildReadModelsReply { started }))
+            let live = self.live.snapshot();
+            let rebuilding = self.rebuilds.progress();
+            let db = self.db.clone();
+            let positions = tokio::task::spawn_blocking(move || db.positions())
+                .await
+                .map_err(|e| Status::internal(e.to_string()))?
+                .map_err(|e: DbError| Status::from(QueryError::from(e)))?;
+            let projectors = positions
+                .into_iter()
+                .map(|(name, generation, position, dead_letters)| {
+                    let rebuild = rebuilding.get(&name);
+                    ProjectorStatus {
+                        lag: live.head.saturating_sub(position),
+                        last_error: live.last_error.clone().unwrap_or_default(),
+                        dead_letter_count: dead_letters,
+                        generation: generation as u64,
+                        rebuilding: rebuild.is_some(),
+                        rebuild_position: rebuild.map_or(0, |r| r.position),
+                        unknown_skipped: live.unknown_skipped,
+                        name,
+                        position,
+                    }
+                })
+                .collect();
+            let storage = self
+                .db
+                .storage()
+                .map(|(database_bytes, wal_bytes)| StorageStatus {
+                    database_bytes,
+                    wal_bytes,
+                });
+            Ok(Response::new(ProjectionStatusReply {
+                projectors,
+                storage,
+            }))
+        }
+
+        async fn rebuild_read_models(
+            &self,
+            request: Request<RebuildReadModelsRequest>,
+        ) -> Result<Response<RebuildReadModelsReply>, Status> {
+            let started = self
+                .rebuilds
+                .start(request.into_inner().projections)
+                .await?;
+            Ok(Response::new(RebuildReadModelsReply { started }))
+        }
     }
 }
