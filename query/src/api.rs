@@ -33,6 +33,20 @@ pub enum QueryError {
     Db(#[from] DbError),
 }
 
+/// A list's `search` text, trimmed; `None` when blank. Control characters are refused,
+/// naming `search`: a NUL would cut the database's pattern short and match every row,
+/// and no searched column (names, emails, cities) holds one.
+pub fn search_text(raw: &str) -> Result<Option<String>, QueryError> {
+    let search = raw.trim();
+    if search.chars().any(char::is_control) {
+        return Err(QueryError::invalid(
+            "search",
+            "must not contain control characters",
+        ));
+    }
+    Ok((!search.is_empty()).then(|| search.to_owned()))
+}
+
 impl QueryError {
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
         QueryError::Invalid {

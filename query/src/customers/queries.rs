@@ -29,20 +29,11 @@ pub fn list_customers(
     let order = direction(request.direction)?;
 
     let mut select = Select::from(&CUSTOMERS);
-    let search = request.search.trim();
-    // A NUL would cut the pattern short in the database (matching everyone); no
-    // name, email or city holds a control character anyway.
-    if search.chars().any(char::is_control) {
-        return Err(QueryError::invalid(
-            "search",
-            "must not contain control characters",
-        ));
-    }
-    if !search.is_empty() {
+    if let Some(search) = crate::api::search_text(&request.search)? {
         select = select.filter(Filter::AnyOf(
             ["name", "email", "city"]
                 .into_iter()
-                .map(|column| Filter::Contains(column, search.to_owned()))
+                .map(|column| Filter::Contains(column, search.clone()))
                 .collect(),
         ));
     }

@@ -31,9 +31,8 @@ pub fn list_drivers(
     };
 
     let mut select = Select::from(&DRIVERS);
-    let search = request.search.trim();
-    if !search.is_empty() {
-        select = select.filter(Filter::Contains("name", search.to_owned()));
+    if let Some(search) = crate::api::search_text(&request.search)? {
+        select = select.filter(Filter::Contains("name", search));
     }
     if let Some(status) = status {
         select = select.filter(Filter::Eq("status", status.as_str().into()));

@@ -29,9 +29,8 @@ pub fn list_technicians(
     let order = direction(request.direction)?;
 
     let mut select = Select::from(&TECHNICIANS);
-    let search = request.search.trim();
-    if !search.is_empty() {
-        select = select.filter(Filter::Contains("name", search.to_owned()));
+    if let Some(search) = crate::api::search_text(&request.search)? {
+        select = select.filter(Filter::Contains("name", search));
     }
     match v1::TechnicianStatus::try_from(request.status) {
         Ok(v1::TechnicianStatus::Unspecified) => {}

@@ -192,3 +192,21 @@ fn an_unknown_technician_is_not_found_and_a_bad_id_is_invalid() {
         Err(QueryError::Invalid { field, .. }) if field == "technician_id"
     ));
 }
+
+#[test]
+fn a_search_with_a_control_character_is_invalid_naming_search_not_a_match_of_everyone() {
+    let db = db();
+    for search in ["\0", "Ada\u{7}"] {
+        let refused = list(
+            &db,
+            v1::ListTechniciansRequest {
+                search: search.into(),
+                ..Default::default()
+            },
+        );
+        assert!(
+            matches!(&refused, Err(QueryError::Invalid { field, .. }) if field == "search"),
+            "{search:?}: {refused:?}"
+        );
+    }
+}
