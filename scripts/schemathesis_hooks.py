@@ -58,8 +58,9 @@ def rfc3339(moment):
 
 
 def in_order(container, earlier, later):
-    """Moves `container[later]` after `container[earlier]` when both are instants or both
-    whole numbers and it is not (equal instants: a minute later)."""
+    """Puts `container[later]` after `container[earlier]` when both are instants or both
+    whole numbers and it is not: swapped, or, when equal, a second apart. Instants keep
+    the form they were written in (the year as written is what the API bounds)."""
     if not isinstance(container, dict):
         return
     first, second = container.get(earlier), container.get(later)
@@ -70,9 +71,14 @@ def in_order(container, earlier, later):
     start, end = instant(first), instant(second)
     if start is None or end is None or end > start:
         return
-    if end == start:
-        end = start + timedelta(minutes=1)
-    container[earlier], container[later] = rfc3339(min(start, end)), rfc3339(max(start, end))
+    if end < start:
+        container[earlier], container[later] = second, first
+        return
+    later_by_a_second = (start + timedelta(seconds=1)).isoformat()
+    if later_by_a_second[:4] == first[:4]:
+        container[later] = later_by_a_second
+    else:  # the last second of a year: the start moves back instead
+        container[earlier] = (start - timedelta(seconds=1)).isoformat()
 
 
 def on_planning_date(case):
@@ -106,7 +112,13 @@ def before_call(ctx, case, **kwargs):
     for name in list(headers):
         if name.lower() == "idempotency-key" and VALID_KEY.match(str(headers[name])):
             headers[name] = str(uuid.uuid4())
-    # 2. Rules of two values.
+
+
+@schemathesis.hook
+def map_case(ctx, case):
+    """2. Rules of two values, put in order in positive cases as they are drawn."""
+    if not is_positive(case):
+        return case
     body = case.body if isinstance(case.body, dict) else {}
     in_order(body.get("slot"), "start", "end")
     in_order(body, "actual_start", "actual_end")
@@ -115,10 +127,27 @@ def before_call(ctx, case, **kwargs):
     in_order(query, "from", "to")
     in_order(query, "scheduled_from", "scheduled_to")
     in_order(query, "from_position", "to_position")
+    return case
 
 
 def header(case, name):
     return next((v for k, v in (case.headers or {}).items() if k.lower() == name), None)
+
+
+# The document's UUID path parameters (`UUID_PARAMETERS` in bff/src/openapi/conventions.rs).
+UUID_PARAMETERS = {"customer_id", "delivery_id", "driver_id", "incident_id", "job_id", "route_id", "technician_id"}
+UUID = re.compile(r"^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$")
+
+
+def mislinked(case):
+    """The stateful phase links calls by response field names, and every command answers
+    the same `CommandResult` whose `id` may be a license number: a case it calls positive
+    can carry a license number in a UUID path parameter (`route_id`), which the schema
+    does not admit. Not a valid request, so not sent."""
+    return any(
+        name in UUID_PARAMETERS and isinstance(value, str) and not UUID.match(value)
+        for name, value in (case.path_parameters or {}).items()
+    )
 
 
 # Cases a positive draw cannot repair, not sent (a deletion in `before_call` does not
@@ -128,6 +157,7 @@ NOT_SENT = [
     ("page_token", lambda q, c: q.get("page_token") not in (None, "")),
     ("consistency token ?after=", lambda q, c: isinstance(q.get("after"), str) and ":" in q.get("after")),
     ("consistency token header", lambda q, c: header(c, CONSISTENCY_TOKEN) is not None),
+    ("a license number linked into a UUID parameter", lambda q, c: mislinked(c)),
 ]
 
 

@@ -170,6 +170,9 @@ fn bound(parameter: &mut Value) {
         schema.insert("pattern".into(), "^[^\\x00-\\x1F\\x7F-\\x9F]*$".into());
     } else if location == "path" && UUID_PARAMETERS.contains(&name.as_str()) {
         schema.insert("format".into(), "uuid".into());
+    } else if location == "path" && (name == "stream_id" || name == "correlation_id") {
+        // Read as given, but not blank (a blank one is a 400 naming it).
+        schema.insert("pattern".into(), r"\S".into());
     } else if location == "path" && name == "date" {
         schema.insert("format".into(), "date".into());
         schema.insert("pattern".into(), WITHIN_OPERATION.into());
