@@ -596,9 +596,12 @@ fn status(error: AuditError, field: &str) -> Status {
         ),
         // A well-formed version the stream has not reached names nothing: not found,
         // as a read of an id nobody registered is.
-        e @ AuditError::NoSuchVersion { .. } => {
-            with_detail(Code::NotFound, "no_such_version", field, e.to_string())
-        }
+        e @ AuditError::NoSuchVersion { .. } => with_detail(
+            Code::NotFound,
+            "no_such_version",
+            field,
+            format!("{field}: {e}"),
+        ),
         AuditError::Invalid { field, reason } => invalid(field, &reason),
         e @ AuditError::UnknownAggregateType(_) => invalid("stream_id", &e.to_string()),
         e @ AuditError::Replay { .. } => AppError::Integrity(e.to_string()).into(),
