@@ -465,7 +465,7 @@ fn command_span<R>(context: &EventMetadata) -> tracing::Span {
 /// hand after `by hand for RequestType, … { … }`. Every request type listed becomes
 /// [`Idempotent`]. The service type needs a `bus: CommandBus` field.
 ///
-/// ```ignore
+/// ```text
 /// crate::command_rpcs! {
 ///     impl FleetCommands for Service {
 ///         register_vehicle(RegisterVehicleRequest);
