@@ -210,7 +210,7 @@ impl Config {
             .unwrap_or_else(|| KeyStoreLocation::beside(&store));
         let snapshot_every = env.number(&SNAPSHOT_EVERY, 0..=u64::MAX)?;
         let max_retries = env.number(&MAX_RETRIES, 0..=100)? as u32;
-        let aggregate_cache = env.number(&AGGREGATE_CACHE, 0..=u32::MAX.into())? as usize;
+        let aggregate_cache = env.number(&AGGREGATE_CACHE, 0..=usize::MAX as u64)? as usize;
         let kafka = match env.value(&KAFKA_BROKERS) {
             None => None,
             Some(_) => Some(KafkaSettings {

@@ -212,7 +212,14 @@ impl AuthSettings {
             config.jwks_ttl = ttl;
         }
         let source = match (env.value(&JWKS_URL), env.value(&JWKS_FILE)) {
-            (Some(_), None) => JwksSource::Url(env.http_url(&JWKS_URL)?),
+            // Not echoed: a JWKS URL may carry credentials or a token.
+            (Some(_), None) => JwksSource::Url(env.read(&JWKS_URL, |raw| {
+                if raw.starts_with("https://") || raw.starts_with("http://") {
+                    Ok(raw.to_owned())
+                } else {
+                    Err("must be an http(s) URL".to_owned())
+                }
+            })?),
             (None, Some(file)) => JwksSource::File(PathBuf::from(file)),
             (Some(_), Some(_)) => {
                 return Err(error(
@@ -382,5 +389,16 @@ mod tests {
         ])
         .unwrap_err();
         assert_eq!(error.variable, "AUTH_TOKEN_URL");
+    }
+
+    #[test]
+    fn a_malformed_jwks_url_is_named_without_echoing_it() {
+        let error = settings(&[
+            ("AUTH_ISSUER", "https://id.example"),
+            ("AUTH_JWKS_URL", "ftp://user:s3cret@id.example/certs"),
+        ])
+        .unwrap_err();
+        assert_eq!(error.variable, "AUTH_JWKS_URL");
+        assert!(!error.to_string().contains("s3cret"), "{error}");
     }
 }
