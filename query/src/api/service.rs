@@ -78,6 +78,17 @@ trait WaitsFor: Send + 'static {
     fn take_wait_for(&mut self) -> Vec<v1::ConsistencyToken>;
 }
 
+/// Implements [`WaitsFor`] for request types with a `wait_for` field.
+macro_rules! waits_for {
+    ($($request:ty,)+) => {
+        $(impl WaitsFor for $request {
+            fn take_wait_for(&mut self) -> Vec<v1::ConsistencyToken> {
+                std::mem::take(&mut self.wait_for)
+            }
+        })+
+    };
+}
+
 /// The `Query` service from one list: each line `rpc(Request) -> Reply = query;` waits
 /// for the request's tokens and answers `query(reader, &request)`; RPCs that do more
 /// (scoping a driver's reads, the operators' status) are written out after `by hand for`.
@@ -89,16 +100,7 @@ macro_rules! query_rpcs {
         }
         by hand for $($by_hand:ty),+ { $($written_out:tt)* }
     ) => {
-        $(impl WaitsFor for $request {
-            fn take_wait_for(&mut self) -> Vec<v1::ConsistencyToken> {
-                std::mem::take(&mut self.wait_for)
-            }
-        })*
-        $(impl WaitsFor for $by_hand {
-            fn take_wait_for(&mut self) -> Vec<v1::ConsistencyToken> {
-                std::mem::take(&mut self.wait_for)
-            }
-        })+
+        waits_for!($($request,)* $($by_hand,)+);
 
         #[tonic::async_trait]
         impl Query for QueryService {
