@@ -463,7 +463,8 @@ fn command_span<R>(context: &EventMetadata) -> tracing::Span {
 /// that goes through the command bus as it is; `… checked by guard;` first awaits
 /// `self.guard(&request)` (e.g. the driver rule); RPCs that do more are written out by
 /// hand after `by hand for RequestType, … { … }`. Every request type listed becomes
-/// [`Idempotent`]. The service type needs a `bus: CommandBus` field.
+/// [`Idempotent`]. It declares the service type too: a struct holding the bus (`self.bus`),
+/// made by `Service::new(bus)`; a guard is an inherent method written beside the list.
 ///
 /// ```text
 /// crate::command_rpcs! {
@@ -475,12 +476,22 @@ fn command_span<R>(context: &EventMetadata) -> tracing::Span {
 #[macro_export]
 macro_rules! command_rpcs {
     (
-        impl $rpcs:ident for $service:ty {
+        impl $rpcs:ident for $service:ident {
             $( $method:ident($request:ty) $(checked by $guard:ident)?; )*
         }
         $( by hand for $($by_hand:ty),+ { $($written_out:tt)* } )?
     ) => {
         $crate::idempotent_requests!($($request,)* $($($by_hand,)+)?);
+
+        pub struct $service {
+            bus: $crate::bus::CommandBus,
+        }
+
+        impl $service {
+            pub fn new(bus: $crate::bus::CommandBus) -> Self {
+                Self { bus }
+            }
+        }
 
         #[tonic::async_trait]
         impl $rpcs for $service {

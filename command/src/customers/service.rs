@@ -19,18 +19,7 @@ use contracts::v1::{
 };
 use tonic::{Request, Response, Status};
 
-use crate::bus::CommandBus;
 use crate::error::AppError;
-
-pub struct Service {
-    bus: CommandBus,
-}
-
-impl Service {
-    pub fn new(bus: CommandBus) -> Self {
-        Self { bus }
-    }
-}
 
 crate::command_rpcs! {
     impl CustomerCommands for Service {

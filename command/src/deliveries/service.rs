@@ -15,7 +15,6 @@ use es_core::CommandError;
 use identity::Role;
 
 use super::{Delivery, DeliveryCommand, DeliveryError, Route, RouteError, convert};
-use crate::bus::CommandBus;
 use crate::error::AppError;
 use crate::shared::{Addressed, DeliveryId, RuleKind};
 
@@ -44,15 +43,7 @@ about_delivery!(
     ResolveIncidentRequest,
 );
 
-pub struct Service {
-    bus: CommandBus,
-}
-
 impl Service {
-    pub fn new(bus: CommandBus) -> Self {
-        Self { bus }
-    }
-
     /// The driver rule (DESIGN §9): a caller acting as a driver acts only on deliveries
     /// assigned to the driver its token names. Other roles pass; a delivery that does
     /// not exist passes too, so the command answers its own not-found.

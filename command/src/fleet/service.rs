@@ -6,18 +6,6 @@ use contracts::v1::{
     ReinstateDriverRequest, SuspendDriverRequest, UpdateDriverRequest, UpdateVehicleRequest,
 };
 
-use crate::bus::CommandBus;
-
-pub struct Service {
-    bus: CommandBus,
-}
-
-impl Service {
-    pub fn new(bus: CommandBus) -> Self {
-        Self { bus }
-    }
-}
-
 crate::command_rpcs! {
     impl FleetCommands for Service {
         register_vehicle(RegisterVehicleRequest);

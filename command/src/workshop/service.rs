@@ -7,18 +7,6 @@ use contracts::v1::{
     RegisterTechnicianRequest, UpdateTechnicianRequest,
 };
 
-use crate::bus::CommandBus;
-
-pub struct Service {
-    bus: CommandBus,
-}
-
-impl Service {
-    pub fn new(bus: CommandBus) -> Self {
-        Self { bus }
-    }
-}
-
 crate::command_rpcs! {
     impl WorkshopCommands for Service {
         register_technician(RegisterTechnicianRequest);
