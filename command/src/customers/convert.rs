@@ -19,6 +19,29 @@ struct RawContact<'a> {
     email: &'a str,
 }
 
+/// `RawContact::from(&request)` for each request that carries a contact.
+macro_rules! contact_of {
+    ($($request:ty),+) => {$(
+        impl<'a> From<&'a $request> for RawContact<'a> {
+            fn from(request: &'a $request) -> Self {
+                RawContact {
+                    name: &request.name,
+                    address: &request.address,
+                    postal_code: &request.postal_code,
+                    city: &request.city,
+                    telephone: &request.telephone,
+                    email: &request.email,
+                }
+            }
+        }
+    )+};
+}
+
+contact_of!(
+    v1::RegisterCustomerRequest,
+    v1::UpdateCustomerContactRequest
+);
+
 impl RawContact<'_> {
     fn parse(self) -> Result<PersonalData, FieldError> {
         Ok(PersonalData {
@@ -37,15 +60,7 @@ impl IntoCommand for v1::RegisterCustomerRequest {
 
     fn into_command(self, _now: DateTime<Utc>) -> Result<Addressed<CustomerCommand>, FieldError> {
         let customer_id = CustomerId::parse("customer_id", &self.customer_id)?;
-        let personal_data = RawContact {
-            name: &self.name,
-            address: &self.address,
-            postal_code: &self.postal_code,
-            city: &self.city,
-            telephone: &self.telephone,
-            email: &self.email,
-        }
-        .parse()?;
+        let personal_data = RawContact::from(&self).parse()?;
         Ok(Addressed::new(
             customer_id,
             CustomerCommand::Register {
@@ -61,15 +76,7 @@ impl IntoCommand for v1::UpdateCustomerContactRequest {
 
     fn into_command(self, _now: DateTime<Utc>) -> Result<Addressed<CustomerCommand>, FieldError> {
         let customer_id = CustomerId::parse("customer_id", &self.customer_id)?;
-        let personal_data = RawContact {
-            name: &self.name,
-            address: &self.address,
-            postal_code: &self.postal_code,
-            city: &self.city,
-            telephone: &self.telephone,
-            email: &self.email,
-        }
-        .parse()?;
+        let personal_data = RawContact::from(&self).parse()?;
         Ok(Addressed::new(
             customer_id,
             CustomerCommand::UpdateContact { personal_data },

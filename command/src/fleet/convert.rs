@@ -64,6 +64,14 @@ fn owner(raw: Option<&str>) -> Result<Option<CustomerId>, FieldError> {
     }
 }
 
+/// A driver's name and driving licence number, as registering and updating give them.
+fn name_and_licence(name: &str, licence: &str) -> Result<(Text<200>, Text<50>), FieldError> {
+    Ok((
+        Text::parse("name", name)?,
+        Text::parse("driving_licence_number", licence)?,
+    ))
+}
+
 impl IntoCommand for v1::RegisterVehicleRequest {
     type Aggregate = Vehicle;
 
@@ -112,13 +120,12 @@ impl IntoCommand for v1::RegisterDriverRequest {
 
     fn into_command(self, _now: DateTime<Utc>) -> Result<Addressed<DriverCommand>, FieldError> {
         let driver_id = DriverId::parse("driver_id", &self.driver_id)?;
+        let (name, driving_licence_number) =
+            name_and_licence(&self.name, &self.driving_licence_number)?;
         let command = DriverCommand::Register {
             driver_id,
-            name: Text::parse("name", &self.name)?,
-            driving_licence_number: Text::parse(
-                "driving_licence_number",
-                &self.driving_licence_number,
-            )?,
+            name,
+            driving_licence_number,
         };
         Ok(Addressed::new(driver_id, command))
     }
@@ -129,12 +136,11 @@ impl IntoCommand for v1::UpdateDriverRequest {
 
     fn into_command(self, _now: DateTime<Utc>) -> Result<Addressed<DriverCommand>, FieldError> {
         let driver_id = DriverId::parse("driver_id", &self.driver_id)?;
+        let (name, driving_licence_number) =
+            name_and_licence(&self.name, &self.driving_licence_number)?;
         let command = DriverCommand::Update {
-            name: Text::parse("name", &self.name)?,
-            driving_licence_number: Text::parse(
-                "driving_licence_number",
-                &self.driving_licence_number,
-            )?,
+            name,
+            driving_licence_number,
         };
         Ok(Addressed::new(driver_id, command))
     }
