@@ -1,6 +1,24 @@
 //! Value objects and conventions every bounded context shares: parse once at the edge,
 //! carry only valid values inside.
 
+/// `as_str` and `Display` for a value that keeps its checked text as a `String` (`.0`):
+/// `string_value!(Email);`, `string_value!(Text<const MAX: usize>);`.
+macro_rules! string_value {
+    ($name:ident $(<const $max:ident: usize>)?) => {
+        impl $(<const $max: usize>)? $name $(<$max>)? {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl $(<const $max: usize>)? std::fmt::Display for $name $(<$max>)? {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
 mod email;
 mod field;
 mod ids;

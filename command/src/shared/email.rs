@@ -3,8 +3,6 @@
 //! visible characters other than `@`, each domain label letters, digits and inner
 //! hyphens. The BFF's OpenAPI document states the same rule as a pattern.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
 use super::FieldError;
@@ -49,17 +47,9 @@ impl Email {
         }
         Ok(Email(email.to_owned()))
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl fmt::Display for Email {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+string_value!(Email);
 
 #[cfg(test)]
 mod tests {

@@ -1,8 +1,6 @@
 //! A vehicle license number: three groups of 1–3 digits or 1–3 letters joined by
 //! hyphens (`AB-123-C`, `12-ABC-3`), case-insensitive, stored upper-case.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
 use super::FieldError;
@@ -29,17 +27,9 @@ impl LicenseNumber {
             ))
         }
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl fmt::Display for LicenseNumber {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+string_value!(LicenseNumber);
 
 #[cfg(test)]
 mod tests {

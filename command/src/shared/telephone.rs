@@ -1,7 +1,5 @@
 //! A telephone number: digits with the usual separators, 6 to 20 digits.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
 use super::FieldError;
@@ -29,17 +27,9 @@ impl Telephone {
         }
         Ok(Telephone(phone.to_owned()))
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl fmt::Display for Telephone {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+string_value!(Telephone);
 
 #[cfg(test)]
 mod tests {

@@ -1,7 +1,5 @@
 //! Bounded, trimmed, non-empty text: every free-text field has a length limit.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
 use super::FieldError;
@@ -32,10 +30,6 @@ impl<const MAX: usize> Text<MAX> {
         }
         Ok(Text(trimmed.to_owned()))
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
 /// An optional bounded text: empty or whitespace-only input means "none".
@@ -50,11 +44,7 @@ pub fn optional_text<const MAX: usize>(
     }
 }
 
-impl<const MAX: usize> fmt::Display for Text<MAX> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+string_value!(Text<const MAX: usize>);
 
 #[cfg(test)]
 mod tests {
