@@ -37,6 +37,7 @@ use identity::AuthLayer;
 use tokio::net::TcpListener;
 use tokio_stream::StreamExt;
 use tokio_stream::wrappers::TcpListenerStream;
+use tonic::server::NamedService;
 use tonic::transport::Server;
 use tonic::transport::server::Router;
 use tonic_health::ServingStatus;
@@ -71,14 +72,19 @@ pub struct App {
 
 pub use contracts::{EVENT_STORE_HEALTH, RELAY_HEALTH};
 
+/// Creates the folder a store file goes in, if it has one and it is missing.
+fn create_parent_dir(path: &std::path::Path) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    Ok(())
+}
+
 /// Opens the configured key store (creating its folder if needed).
 pub fn open_vault(location: &KeyStoreLocation) -> anyhow::Result<Arc<Vault>> {
     match location {
         KeyStoreLocation::Sqlite(path) => {
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)
-                    .with_context(|| format!("cannot create {}", dir.display()))?;
-            }
+            create_parent_dir(path)?;
             let vault = Vault::open_sqlite(path)
                 .with_context(|| format!("cannot open the key store {}", path.display()))?;
             Ok(Arc::new(vault))
@@ -100,10 +106,7 @@ struct Opened {
 async fn open_stores(config: &Config) -> anyhow::Result<Opened> {
     match &config.store {
         StoreLocation::Sqlite(path) => {
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)
-                    .with_context(|| format!("cannot create {}", dir.display()))?;
-            }
+            create_parent_dir(path)?;
             let store = SqliteEventStore::open(path)
                 .with_context(|| format!("cannot open the event store {}", path.display()))?;
             let relay_file = path.with_file_name("relay.db");
@@ -224,27 +227,19 @@ impl App {
         )
         .with_vault(vault.clone());
         let (health_reporter, health) = tonic_health::server::health_reporter();
-        health_reporter
-            .set_serving::<CustomerCommandsServer<customers::Service>>()
-            .await;
-        health_reporter
-            .set_serving::<FleetCommandsServer<fleet::Service>>()
-            .await;
-        health_reporter
-            .set_serving::<WorkshopCommandsServer<workshop::Service>>()
-            .await;
-        health_reporter
-            .set_serving::<DeliveryCommandsServer<deliveries::Service>>()
-            .await;
-        health_reporter
-            .set_serving::<EventStreamServer<EventStreamService>>()
-            .await;
-        health_reporter
-            .set_serving::<AuditServer<AuditService>>()
-            .await;
-        health_reporter
-            .set_service_status(EVENT_STORE_HEALTH, ServingStatus::Serving)
-            .await;
+        for service in [
+            CustomerCommandsServer::<customers::Service>::NAME,
+            FleetCommandsServer::<fleet::Service>::NAME,
+            WorkshopCommandsServer::<workshop::Service>::NAME,
+            DeliveryCommandsServer::<deliveries::Service>::NAME,
+            EventStreamServer::<EventStreamService>::NAME,
+            AuditServer::<AuditService>::NAME,
+            EVENT_STORE_HEALTH,
+        ] {
+            health_reporter
+                .set_service_status(service, ServingStatus::Serving)
+                .await;
+        }
         let append_health = bus.append_health();
         let auth = config
             .auth
