@@ -102,34 +102,13 @@ impl Aggregate for ResourceSchedule {
     }
 
     fn apply(&mut self, event: &ScheduleEvent) {
-        match event {
-            ScheduleEvent::SlotReserved {
-                holder_kind,
-                holder_id,
-                slot,
-                ..
-            } => {
-                let holder = Holder {
-                    kind: *holder_kind,
-                    id: *holder_id,
-                };
-                self.bookings.retain(|b| b.holder != holder);
-                self.bookings.push(Booking {
-                    holder,
-                    slot: *slot,
-                });
-            }
-            ScheduleEvent::SlotReleased {
-                holder_kind,
-                holder_id,
-                ..
-            } => {
-                let holder = Holder {
-                    kind: *holder_kind,
-                    id: *holder_id,
-                };
-                self.bookings.retain(|b| b.holder != holder);
-            }
+        let holder = event.holder();
+        self.bookings.retain(|b| b.holder != holder);
+        if let ScheduleEvent::SlotReserved { slot, .. } = event {
+            self.bookings.push(Booking {
+                holder,
+                slot: *slot,
+            });
         }
     }
 }

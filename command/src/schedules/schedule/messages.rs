@@ -139,6 +139,27 @@ pub enum ScheduleEvent {
 
 impl DomainEvent for ScheduleEvent {}
 
+impl ScheduleEvent {
+    /// Whose slot the event reserves or releases.
+    pub fn holder(&self) -> Holder {
+        match self {
+            ScheduleEvent::SlotReserved {
+                holder_kind,
+                holder_id,
+                ..
+            }
+            | ScheduleEvent::SlotReleased {
+                holder_kind,
+                holder_id,
+                ..
+            } => Holder {
+                kind: *holder_kind,
+                id: *holder_id,
+            },
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScheduleError {
     #[error("{resource} is already booked on {holder} from {} to {}", .slot.start().to_rfc3339(), .slot.end().to_rfc3339())]
