@@ -120,11 +120,24 @@ impl DeliveryState {
         })
     }
 
-    fn require_picked_up(&self) -> Result<(), DeliveryError> {
-        match self.status {
-            DeliveryStatus::PickedUp => Ok(()),
-            status => Err(DeliveryError::NotPickedUp { status }),
+    /// The delivery must be in `wanted`; otherwise `refused` names the status it is in.
+    fn require(
+        &self,
+        wanted: DeliveryStatus,
+        refused: fn(DeliveryStatus) -> DeliveryError,
+    ) -> Result<(), DeliveryError> {
+        if self.status == wanted {
+            Ok(())
+        } else {
+            Err(refused(self.status))
         }
+    }
+
+    /// Driver and vehicle are (re)assigned only while picked up.
+    fn require_picked_up(&self) -> Result<(), DeliveryError> {
+        self.require(DeliveryStatus::PickedUp, |status| {
+            DeliveryError::NotPickedUp { status }
+        })
     }
 
     /// The first route checkpoint not reached in this run.
@@ -171,11 +184,9 @@ impl DeliveryState {
                 location,
                 at,
             } => {
-                if self.status != DeliveryStatus::InTransit {
-                    return Err(DeliveryError::NotInTransit {
-                        status: self.status,
-                    });
-                }
+                self.require(DeliveryStatus::InTransit, |status| {
+                    DeliveryError::NotInTransit { status }
+                })?;
                 check_reach(&self.checkpoints, &self.reached, sequence, &location)?;
                 DeliveryEvent::CheckpointReached {
                     delivery_id,
@@ -198,11 +209,9 @@ impl DeliveryState {
                 signature_reference,
                 at,
             } => {
-                if self.status != DeliveryStatus::OutForDelivery {
-                    return Err(DeliveryError::NotOutForDelivery {
-                        status: self.status,
-                    });
-                }
+                self.require(DeliveryStatus::OutForDelivery, |status| {
+                    DeliveryError::NotOutForDelivery { status }
+                })?;
                 let proof = DeliveryEvent::ProofOfDeliveryCaptured {
                     delivery_id,
                     receiver_name,
