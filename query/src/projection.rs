@@ -46,6 +46,8 @@ impl ProjectionError {
     }
 }
 
+/// A projection as the runtime drives it. One that follows a single aggregate implements
+/// [`AggregateProjection`] instead, and gets this from it.
 pub trait Projection: Send + Sync + 'static {
     /// Stable name: checkpoints, dead letters, status and rebuilds address it by it.
     fn name(&self) -> &'static str;
@@ -53,6 +55,49 @@ pub trait Projection: Send + Sync + 'static {
     fn tables(&self) -> &'static [&'static Table];
 
     fn apply(&self, event: &EventEnvelope, tx: &mut dyn Tx) -> Result<Outcome, ProjectionError>;
+}
+
+/// A projection that follows one aggregate's events: it says what an event, decoded into
+/// its contract type, writes; the blanket [`Projection`] impl decodes it first. Another
+/// aggregate's event is [`Outcome::Ignored`], a type this code does not know
+/// [`Outcome::Unknown`], a payload without its type's shape [`ProjectionError::Malformed`],
+/// and an event it projects [`Outcome::Applied`]. (A projection following several
+/// aggregates implements [`Projection`] itself, with [`decode`].)
+pub trait AggregateProjection: Send + Sync + 'static {
+    /// The contract events of the aggregate it follows.
+    type Event: AggregateEvents;
+
+    /// [`Projection::name`].
+    const NAME: &'static str;
+
+    /// [`Projection::tables`].
+    const TABLES: &'static [&'static Table];
+
+    /// Writes what `change`, decoded from `event`, changes in its tables.
+    fn project(&self, change: Self::Event, event: &EventEnvelope, tx: &mut dyn Tx) -> Projected;
+}
+
+/// What [`AggregateProjection::project`] comes to: its writes are made, or why not.
+pub type Projected = Result<(), ProjectionError>;
+
+impl<P: AggregateProjection> Projection for P {
+    fn name(&self) -> &'static str {
+        P::NAME
+    }
+
+    fn tables(&self) -> &'static [&'static Table] {
+        P::TABLES
+    }
+
+    fn apply(&self, event: &EventEnvelope, tx: &mut dyn Tx) -> Result<Outcome, ProjectionError> {
+        match decode::<P::Event>(event)? {
+            Decoded::Event(change) => {
+                self.project(change, event, tx)?;
+                Ok(Outcome::Applied)
+            }
+            Decoded::Skip(outcome) => Ok(outcome),
+        }
+    }
 }
 
 /// What an event is to a projection that follows aggregate events `E`.

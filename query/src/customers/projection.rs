@@ -25,7 +25,7 @@ use contracts::events::customer::PersonalData;
 use es_core::EventEnvelope;
 use uuid::Uuid;
 
-use crate::projection::{Decoded, Outcome, Projection, ProjectionError, decode};
+use crate::projection::{AggregateProjection, Projected};
 use crate::store::{Column, Table, Tx, Value};
 
 pub static CUSTOMERS: Table = Table {
@@ -46,8 +46,6 @@ pub static CUSTOMERS: Table = Table {
     key: &["customer_id"],
     indexes: &[&["name"]],
 };
-
-static TABLES: [&Table; 1] = [&CUSTOMERS];
 
 /// Projects customer events into [`CUSTOMERS`].
 #[derive(Debug, Clone, Copy, Default)]
@@ -80,20 +78,12 @@ fn key(customer_id: Uuid) -> [(&'static str, Value); 1] {
     [("customer_id", customer_id.to_string().into())]
 }
 
-impl Projection for CustomersProjection {
-    fn name(&self) -> &'static str {
-        "customers"
-    }
+impl AggregateProjection for CustomersProjection {
+    type Event = CustomerEvent;
+    const NAME: &'static str = "customers";
+    const TABLES: &'static [&'static Table] = &[&CUSTOMERS];
 
-    fn tables(&self) -> &'static [&'static Table] {
-        &TABLES
-    }
-
-    fn apply(&self, event: &EventEnvelope, tx: &mut dyn Tx) -> Result<Outcome, ProjectionError> {
-        let change = match decode::<CustomerEvent>(event)? {
-            Decoded::Event(change) => change,
-            Decoded::Skip(outcome) => return Ok(outcome),
-        };
+    fn project(&self, change: Self::Event, event: &EventEnvelope, tx: &mut dyn Tx) -> Projected {
         let stamp = [
             ("version", Value::from(event.version)),
             ("updated_at", event.occurred_at.into()),
@@ -124,7 +114,7 @@ impl Projection for CustomersProjection {
                 tx.update(&CUSTOMERS, &key(p.customer_id), &set)?;
             }
         }
-        Ok(Outcome::Applied)
+        Ok(())
     }
 }
 

@@ -5,7 +5,7 @@
 //! `delivery.vehicle_assigned.v1`, `delivery.status_changed.v1`,
 //! `delivery.checkpoint_reached.v1`, `delivery.incident_reported.v1`,
 //! `delivery.incident_resolved.v1` and `delivery.proof_of_delivery_captured.v1`; any
-//! other `delivery.*` type is [`Outcome::Unknown`].
+//! other `delivery.*` type is [`Outcome::Unknown`](crate::projection::Outcome::Unknown).
 //!
 //! Decisions (mirroring the aggregate's `apply`):
 //! - a change to `picked_up` (a retry) starts a new run: every `reached_at` and the
@@ -26,7 +26,7 @@ use uuid::Uuid;
 
 use super::timeline::summary;
 use crate::deliveries::status::DeliveryStatus;
-use crate::projection::{Decoded, Outcome, Projection, ProjectionError, decode};
+use crate::projection::{AggregateProjection, Projected};
 use crate::store::{Column, DbError, Table, Tx, Value};
 
 pub static DELIVERIES: Table = Table {
@@ -106,31 +106,21 @@ pub static DELIVERY_TIMELINE: Table = Table {
     indexes: &[],
 };
 
-static TABLES: [&Table; 4] = [
-    &DELIVERIES,
-    &DELIVERY_CHECKPOINTS,
-    &DELIVERY_INCIDENTS,
-    &DELIVERY_TIMELINE,
-];
-
 /// Projects `delivery.*` events into [`DELIVERIES`], [`DELIVERY_CHECKPOINTS`],
 /// [`DELIVERY_INCIDENTS`] and [`DELIVERY_TIMELINE`].
 pub struct DeliveryProjection;
 
-impl Projection for DeliveryProjection {
-    fn name(&self) -> &'static str {
-        "deliveries"
-    }
+impl AggregateProjection for DeliveryProjection {
+    type Event = DeliveryEvent;
+    const NAME: &'static str = "deliveries";
+    const TABLES: &'static [&'static Table] = &[
+        &DELIVERIES,
+        &DELIVERY_CHECKPOINTS,
+        &DELIVERY_INCIDENTS,
+        &DELIVERY_TIMELINE,
+    ];
 
-    fn tables(&self) -> &'static [&'static Table] {
-        &TABLES
-    }
-
-    fn apply(&self, event: &EventEnvelope, tx: &mut dyn Tx) -> Result<Outcome, ProjectionError> {
-        let change = match decode::<DeliveryEvent>(event)? {
-            Decoded::Event(change) => change,
-            Decoded::Skip(outcome) => return Ok(outcome),
-        };
+    fn project(&self, change: Self::Event, event: &EventEnvelope, tx: &mut dyn Tx) -> Projected {
         let delivery_id = delivery_id(&change).to_string();
         let incident_type = write(&change, &delivery_id, event, tx)?;
         let status = tx
@@ -150,7 +140,7 @@ impl Projection for DeliveryProjection {
                 ("actor_subject", event.actor.subject.as_str().into()),
             ],
         )?;
-        Ok(Outcome::Applied)
+        Ok(())
     }
 }
 

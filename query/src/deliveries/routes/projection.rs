@@ -2,7 +2,8 @@
 //!
 //! Follows `route.created.v1`, `route.updated.v1`, `route.checkpoint_added.v1`,
 //! `route.checkpoint_updated.v1`, `route.activated.v1`, `route.completed.v1` and
-//! `route.cancelled.v1`; any other `route.*` type is [`Outcome::Unknown`].
+//! `route.cancelled.v1`; any other `route.*` type is
+//! [`Outcome::Unknown`](crate::projection::Outcome::Unknown).
 //!
 //! Decisions:
 //! - `scheduled_end` is taken from the checkpoint events (the command side already
@@ -16,7 +17,7 @@ use es_core::EventEnvelope;
 use uuid::Uuid;
 
 use crate::deliveries::status::RouteStatus;
-use crate::projection::{Decoded, Outcome, Projection, ProjectionError, decode};
+use crate::projection::{AggregateProjection, Projected, ProjectionError};
 use crate::store::{Column, Table, Tx, Value};
 
 pub static ROUTES: Table = Table {
@@ -46,25 +47,15 @@ pub static ROUTE_CHECKPOINTS: Table = Table {
     indexes: &[],
 };
 
-static TABLES: [&Table; 2] = [&ROUTES, &ROUTE_CHECKPOINTS];
-
 /// Projects `route.*` events into [`ROUTES`] and [`ROUTE_CHECKPOINTS`].
 pub struct RouteProjection;
 
-impl Projection for RouteProjection {
-    fn name(&self) -> &'static str {
-        "routes"
-    }
+impl AggregateProjection for RouteProjection {
+    type Event = RouteEvent;
+    const NAME: &'static str = "routes";
+    const TABLES: &'static [&'static Table] = &[&ROUTES, &ROUTE_CHECKPOINTS];
 
-    fn tables(&self) -> &'static [&'static Table] {
-        &TABLES
-    }
-
-    fn apply(&self, event: &EventEnvelope, tx: &mut dyn Tx) -> Result<Outcome, ProjectionError> {
-        let change = match decode::<RouteEvent>(event)? {
-            Decoded::Event(change) => change,
-            Decoded::Skip(outcome) => return Ok(outcome),
-        };
+    fn project(&self, change: Self::Event, event: &EventEnvelope, tx: &mut dyn Tx) -> Projected {
         let version = Value::from(event.version);
         match change {
             RouteEvent::Created(route) => {
@@ -115,7 +106,7 @@ impl Projection for RouteProjection {
                 set_status(tx, r.route_id, RouteStatus::Cancelled, version)?;
             }
         }
-        Ok(Outcome::Applied)
+        Ok(())
     }
 }
 
@@ -143,6 +134,7 @@ mod tests {
 
     use super::*;
     use crate::deliveries::test_events::{Events, ROUTE, apply_all, at, db, rows};
+    use crate::projection::{Outcome, ProjectionError};
     use crate::store::Row;
     use crate::testing::TestDb;
 

@@ -18,7 +18,7 @@ pub use contracts::events::driver::DriverStatus;
 use es_core::EventEnvelope;
 use uuid::Uuid;
 
-use crate::projection::{Decoded, Outcome, Projection, ProjectionError, decode};
+use crate::projection::{AggregateProjection, Projected};
 use crate::store::{Column, Table, Tx, Value};
 
 pub static DRIVERS: Table = Table {
@@ -34,8 +34,6 @@ pub static DRIVERS: Table = Table {
     indexes: &[&["name"]],
 };
 
-static TABLES: [&Table; 1] = [&DRIVERS];
-
 /// Projects driver events into [`DRIVERS`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DriversProjection;
@@ -44,20 +42,12 @@ fn key(driver_id: Uuid) -> [(&'static str, Value); 1] {
     [("driver_id", driver_id.to_string().into())]
 }
 
-impl Projection for DriversProjection {
-    fn name(&self) -> &'static str {
-        "drivers"
-    }
+impl AggregateProjection for DriversProjection {
+    type Event = DriverEvent;
+    const NAME: &'static str = "drivers";
+    const TABLES: &'static [&'static Table] = &[&DRIVERS];
 
-    fn tables(&self) -> &'static [&'static Table] {
-        &TABLES
-    }
-
-    fn apply(&self, event: &EventEnvelope, tx: &mut dyn Tx) -> Result<Outcome, ProjectionError> {
-        let change = match decode::<DriverEvent>(event)? {
-            Decoded::Event(change) => change,
-            Decoded::Skip(outcome) => return Ok(outcome),
-        };
+    fn project(&self, change: Self::Event, event: &EventEnvelope, tx: &mut dyn Tx) -> Projected {
         let version = ("version", Value::from(event.version));
         match change {
             DriverEvent::Registered(p) => {
@@ -93,7 +83,7 @@ impl Projection for DriversProjection {
                 tx.update(&DRIVERS, &key(p.driver_id), &[status, version])?;
             }
         }
-        Ok(Outcome::Applied)
+        Ok(())
     }
 }
 
@@ -102,6 +92,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::projection::{Outcome, ProjectionError};
     use crate::store::{Reader, Row};
 
     const AGGREGATE_TYPE: &str = "driver";

@@ -18,7 +18,7 @@ pub use contracts::events::vehicle::{VehicleStatus as Status, VehicleUsage as Us
 use es_core::EventEnvelope;
 use uuid::Uuid;
 
-use crate::projection::{Decoded, Outcome, Projection, ProjectionError, decode};
+use crate::projection::{AggregateProjection, Projected};
 use crate::store::{Column, Table, Tx, Value};
 
 pub static VEHICLES: Table = Table {
@@ -36,8 +36,6 @@ pub static VEHICLES: Table = Table {
     indexes: &[&["owner_customer_id"], &["usage"]],
 };
 
-static TABLES: [&Table; 1] = [&VEHICLES];
-
 /// Projects vehicle events into [`VEHICLES`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct VehiclesProjection;
@@ -50,20 +48,12 @@ fn owner(owner: Option<Uuid>) -> Value {
     owner.map(|id| id.to_string()).into()
 }
 
-impl Projection for VehiclesProjection {
-    fn name(&self) -> &'static str {
-        "vehicles"
-    }
+impl AggregateProjection for VehiclesProjection {
+    type Event = VehicleEvent;
+    const NAME: &'static str = "vehicles";
+    const TABLES: &'static [&'static Table] = &[&VEHICLES];
 
-    fn tables(&self) -> &'static [&'static Table] {
-        &TABLES
-    }
-
-    fn apply(&self, event: &EventEnvelope, tx: &mut dyn Tx) -> Result<Outcome, ProjectionError> {
-        let change = match decode::<VehicleEvent>(event)? {
-            Decoded::Event(change) => change,
-            Decoded::Skip(outcome) => return Ok(outcome),
-        };
+    fn project(&self, change: Self::Event, event: &EventEnvelope, tx: &mut dyn Tx) -> Projected {
         let version = ("version", Value::from(event.version));
         match change {
             VehicleEvent::Registered(p) => {
@@ -101,7 +91,7 @@ impl Projection for VehiclesProjection {
                 )?;
             }
         }
-        Ok(Outcome::Applied)
+        Ok(())
     }
 }
 

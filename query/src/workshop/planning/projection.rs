@@ -17,7 +17,7 @@ use contracts::events::WorkshopPlanningEvent;
 use es_core::EventEnvelope;
 use uuid::Uuid;
 
-use crate::projection::{Decoded, Outcome, Projection, ProjectionError, decode};
+use crate::projection::{AggregateProjection, Projected, ProjectionError};
 use crate::store::{Column, Table, Tx, Value};
 
 pub static WORKSHOP_PLANNINGS: Table = Table {
@@ -56,24 +56,14 @@ pub const PLANNED: &str = "planned";
 pub const FINISHED: &str = "finished";
 pub const CANCELLED: &str = "cancelled";
 
-static TABLES: [&Table; 2] = [&WORKSHOP_PLANNINGS, &WORKSHOP_JOBS];
-
 pub struct WorkshopPlanningProjection;
 
-impl Projection for WorkshopPlanningProjection {
-    fn name(&self) -> &'static str {
-        "workshop_planning"
-    }
+impl AggregateProjection for WorkshopPlanningProjection {
+    type Event = WorkshopPlanningEvent;
+    const NAME: &'static str = "workshop_planning";
+    const TABLES: &'static [&'static Table] = &[&WORKSHOP_PLANNINGS, &WORKSHOP_JOBS];
 
-    fn tables(&self) -> &'static [&'static Table] {
-        &TABLES
-    }
-
-    fn apply(&self, event: &EventEnvelope, tx: &mut dyn Tx) -> Result<Outcome, ProjectionError> {
-        let change = match decode::<WorkshopPlanningEvent>(event)? {
-            Decoded::Event(change) => change,
-            Decoded::Skip(outcome) => return Ok(outcome),
-        };
+    fn project(&self, change: Self::Event, event: &EventEnvelope, tx: &mut dyn Tx) -> Projected {
         let version = Value::from(event.version);
         let date = match change {
             WorkshopPlanningEvent::PlanningCreated(created) => created.date,
@@ -146,7 +136,7 @@ impl Projection for WorkshopPlanningProjection {
             &WORKSHOP_PLANNINGS,
             &[("date", date.to_string().into()), ("version", version)],
         )?;
-        Ok(Outcome::Applied)
+        Ok(())
     }
 }
 

@@ -17,7 +17,7 @@ use contracts::events::words::ServiceCategory;
 use es_core::EventEnvelope;
 use uuid::Uuid;
 
-use crate::projection::{Decoded, Outcome, Projection, ProjectionError, decode};
+use crate::projection::{AggregateProjection, Projected};
 use crate::store::{Column, Table, Tx, Value};
 
 pub static TECHNICIANS: Table = Table {
@@ -37,24 +37,14 @@ pub static TECHNICIANS: Table = Table {
 pub const ACTIVE: &str = "active";
 pub const INACTIVE: &str = "inactive";
 
-static TABLES: [&Table; 1] = [&TECHNICIANS];
-
 pub struct TechniciansProjection;
 
-impl Projection for TechniciansProjection {
-    fn name(&self) -> &'static str {
-        "technicians"
-    }
+impl AggregateProjection for TechniciansProjection {
+    type Event = TechnicianEvent;
+    const NAME: &'static str = "technicians";
+    const TABLES: &'static [&'static Table] = &[&TECHNICIANS];
 
-    fn tables(&self) -> &'static [&'static Table] {
-        &TABLES
-    }
-
-    fn apply(&self, event: &EventEnvelope, tx: &mut dyn Tx) -> Result<Outcome, ProjectionError> {
-        let change = match decode::<TechnicianEvent>(event)? {
-            Decoded::Event(change) => change,
-            Decoded::Skip(outcome) => return Ok(outcome),
-        };
+    fn project(&self, change: Self::Event, event: &EventEnvelope, tx: &mut dyn Tx) -> Projected {
         let version = ("version", Value::from(event.version));
         match change {
             TechnicianEvent::Registered(p) => {
@@ -89,7 +79,7 @@ impl Projection for TechniciansProjection {
                 tx.update(&TECHNICIANS, &[key(p.technician_id)], &[status, version])?;
             }
         }
-        Ok(Outcome::Applied)
+        Ok(())
     }
 }
 
@@ -109,6 +99,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::projection::{Outcome, Projection, ProjectionError};
     use crate::store::{Reader, Row};
     use crate::testing::{EventFactory, TestDb};
     use crate::workshop::vocabulary::stored_word;

@@ -4,6 +4,7 @@ use super::*;
 use crate::deliveries::test_events::{
     DELIVERY, DRIVER, Events, INCIDENT, ROUTE, apply_all, at, db, rows,
 };
+use crate::projection::{Outcome, ProjectionError};
 use crate::store::Row;
 use crate::testing::TestDb;
 

@@ -1,6 +1,7 @@
 use serde_json::json;
 
 use super::*;
+use crate::projection::{Outcome, ProjectionError};
 use crate::store::{Reader, Row};
 use crate::testing::{EventFactory, TestDb};
 

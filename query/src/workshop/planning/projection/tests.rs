@@ -1,6 +1,7 @@
 use serde_json::{Value as Json, json};
 
 use super::*;
+use crate::projection::{Outcome, Projection, ProjectionError};
 use crate::store::{Reader, Row};
 use crate::testing::{EventFactory, TestDb};
 
