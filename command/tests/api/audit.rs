@@ -3,15 +3,17 @@
 
 use contracts::v1::audit_client::AuditClient;
 use contracts::v1::{
-    AuditFilter, AuditHistoryRequest, ErasePersonalDataRequest, ExportRequest, StateAsOfRequest,
-    StateDiffRequest, TraceRequest, UpdateCustomerContactRequest, VerifyReport, VerifyRequest,
-    state_as_of_request::AsOf, verify_update::Update,
+    AuditFilter, AuditHistoryRequest, ExportRequest, StateAsOfReply, StateAsOfRequest,
+    StateDiffRequest, TraceRequest, VerifyReport, VerifyRequest, state_as_of_request::AsOf,
+    verify_update::Update,
 };
 use futures::StreamExt;
 use serde_json::Value;
 use tonic::Code;
 
-use crate::helpers::{TestApp, customer, detail, new_id, spawn_app, with_metadata};
+use crate::helpers::{
+    TestApp, contact_update, customer, detail, erase, new_id, spawn_app, with_metadata,
+};
 
 fn audit(app: &TestApp) -> AuditClient<crate::helpers::AuthedChannel> {
     AuditClient::new(app.channel.clone())
@@ -24,18 +26,8 @@ async fn renamed_customer(app: &TestApp) -> String {
         .register_customer(with_metadata(customer(&id)))
         .await
         .unwrap();
-    let update = UpdateCustomerContactRequest {
-        customer_id: id.clone(),
-        name: "Ada King".into(),
-        address: "1 Analytical Street".into(),
-        postal_code: "1000 AA".into(),
-        city: "London".into(),
-        telephone: "+44 20 7946 0000".into(),
-        email: "ada@example.com".into(),
-        idempotency_key: None,
-    };
     app.customers()
-        .update_customer_contact(with_metadata(update))
+        .update_customer_contact(with_metadata(contact_update(&id)))
         .await
         .unwrap();
     id
@@ -46,6 +38,18 @@ fn history(stream_id: &str) -> AuditHistoryRequest {
         stream_id: stream_id.into(),
         ..Default::default()
     }
+}
+
+/// The state of `stream_id` as of `version`.
+async fn state_at(app: &TestApp, stream_id: &str, version: u64) -> StateAsOfReply {
+    audit(app)
+        .state_as_of(StateAsOfRequest {
+            stream_id: stream_id.into(),
+            as_of: Some(AsOf::Version(version)),
+        })
+        .await
+        .unwrap()
+        .into_inner()
 }
 
 fn json(text: &str) -> Value {
@@ -129,14 +133,7 @@ async fn the_state_as_of_a_version_is_the_replay_up_to_it_and_a_diff_names_the_c
     let app = spawn_app().await;
     let id = renamed_customer(&app).await;
     let stream_id = format!("customer-{id}");
-    let at_1 = audit(&app)
-        .state_as_of(StateAsOfRequest {
-            stream_id: stream_id.clone(),
-            as_of: Some(AsOf::Version(1)),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let at_1 = state_at(&app, &stream_id, 1).await;
     assert_eq!((at_1.version, at_1.current_version), (1, 2));
     assert_eq!(
         json(&at_1.state_json)["Registered"]["personal_data"]["name"],
@@ -288,10 +285,7 @@ async fn after_erasure_history_and_state_show_the_fields_erased_exports_hold_no_
     let app = spawn_app().await;
     let id = renamed_customer(&app).await;
     app.customers()
-        .erase_personal_data(ErasePersonalDataRequest {
-            customer_id: id.clone(),
-            idempotency_key: None,
-        })
+        .erase_personal_data(erase(&id))
         .await
         .unwrap();
     let stream_id = format!("customer-{id}");
@@ -305,14 +299,7 @@ async fn after_erasure_history_and_state_show_the_fields_erased_exports_hold_no_
     for event in &page.events[..2] {
         assert_eq!(json(&event.payload_json)["personal_data"], Value::Null);
     }
-    let before_erasure = audit(&app)
-        .state_as_of(StateAsOfRequest {
-            stream_id: stream_id.clone(),
-            as_of: Some(AsOf::Version(1)),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let before_erasure = state_at(&app, &stream_id, 1).await;
     assert_eq!(
         json(&before_erasure.state_json)["Registered"]["personal_data"],
         Value::Null,

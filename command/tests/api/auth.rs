@@ -11,8 +11,8 @@ use contracts::v1::event_stream_client::EventStreamClient;
 use contracts::v1::fleet_commands_client::FleetCommandsClient;
 use contracts::v1::workshop_commands_client::WorkshopCommandsClient;
 use contracts::v1::{
-    AssignDriverRequest, AuditHistoryRequest, ErasePersonalDataRequest, RegisterTechnicianRequest,
-    RegisterVehicleRequest, ReportIncidentRequest, SubscribeRequest,
+    AssignDriverRequest, AuditHistoryRequest, RegisterTechnicianRequest, RegisterVehicleRequest,
+    ReportIncidentRequest, SubscribeRequest,
 };
 use es_core::{EventStore, SqliteEventStore};
 use identity::Role;
@@ -22,7 +22,7 @@ use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_client::HealthClient;
 
 use crate::deliveries::{create, route};
-use crate::helpers::{customer, new_id, spawn_app, with_metadata};
+use crate::helpers::{customer, erase, new_id, spawn_app, with_metadata};
 
 fn code<T: std::fmt::Debug>(result: Result<T, tonic::Status>) -> Code {
     result.expect_err("refused").code()
@@ -101,10 +101,7 @@ async fn a_role_the_method_does_not_admit_is_permission_denied() {
         .await
         .expect("a planner registers customers");
     let erasure = CustomerCommandsClient::new(planner.clone())
-        .erase_personal_data(ErasePersonalDataRequest {
-            customer_id: id,
-            idempotency_key: None,
-        })
+        .erase_personal_data(erase(&id))
         .await;
     assert_eq!(
         code(erasure),

@@ -1,6 +1,7 @@
+use contracts::v1::CommandReply;
 use tonic::Code;
 
-use crate::helpers::{customer, detail, new_id, spawn_app, with_metadata};
+use crate::helpers::{TestApp, contact_update, customer, detail, new_id, spawn_app, with_metadata};
 
 #[tokio::test]
 async fn a_registered_customer_replies_with_its_consistency_token() {
@@ -41,38 +42,30 @@ async fn request_metadata_lands_in_every_event_envelope() {
 }
 
 #[tokio::test]
-async fn a_malformed_email_is_an_invalid_argument_naming_the_field_and_appends_nothing() {
+async fn every_empty_or_malformed_required_field_is_an_invalid_argument_naming_it_and_appends_nothing()
+ {
     let app = spawn_app().await;
-    let mut request = customer(&new_id());
-    request.email = "not-an-email".into();
-    let status = app
-        .customers()
-        .register_customer(request)
-        .await
-        .unwrap_err();
-    assert_eq!(status.code(), Code::InvalidArgument);
-    assert_eq!(detail(&status).field, "email");
-    assert!(app.all_events().await.is_empty());
-}
-
-#[tokio::test]
-async fn every_empty_required_field_is_named() {
-    let app = spawn_app().await;
-    for field in ["customer_id", "name", "telephone", "email"] {
+    for (field, value) in [
+        ("customer_id", ""),
+        ("name", ""),
+        ("telephone", ""),
+        ("email", ""),
+        ("email", "not-an-email"),
+    ] {
         let mut request = customer(&new_id());
         match field {
-            "customer_id" => request.customer_id.clear(),
-            "name" => request.name.clear(),
-            "telephone" => request.telephone.clear(),
-            _ => request.email.clear(),
+            "customer_id" => request.customer_id = value.into(),
+            "name" => request.name = value.into(),
+            "telephone" => request.telephone = value.into(),
+            _ => request.email = value.into(),
         }
         let status = app
             .customers()
             .register_customer(request)
             .await
             .unwrap_err();
-        assert_eq!(status.code(), Code::InvalidArgument, "{field}");
-        assert_eq!(detail(&status).field, field);
+        assert_eq!(status.code(), Code::InvalidArgument, "{field} = {value:?}");
+        assert_eq!(detail(&status).field, field, "{value:?}");
     }
     assert!(app.all_events().await.is_empty());
 }
@@ -80,11 +73,7 @@ async fn every_empty_required_field_is_named() {
 #[tokio::test]
 async fn registering_an_existing_customer_is_already_exists_and_appends_nothing() {
     let app = spawn_app().await;
-    let id = new_id();
-    app.customers()
-        .register_customer(customer(&id))
-        .await
-        .unwrap();
+    let id = app.registered_customer().await;
     let status = app
         .customers()
         .register_customer(customer(&id))
@@ -98,19 +87,9 @@ async fn registering_an_existing_customer_is_already_exists_and_appends_nothing(
 #[tokio::test]
 async fn updating_an_unknown_customer_is_not_found() {
     let app = spawn_app().await;
-    let request = customer(&new_id());
     let status = app
         .customers()
-        .update_customer_contact(contracts::v1::UpdateCustomerContactRequest {
-            customer_id: request.customer_id,
-            name: request.name,
-            address: request.address,
-            postal_code: request.postal_code,
-            city: request.city,
-            telephone: request.telephone,
-            email: request.email,
-            idempotency_key: None,
-        })
+        .update_customer_contact(contact_update(&new_id()))
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::NotFound);
@@ -169,62 +148,39 @@ async fn concurrent_retries_with_one_idempotency_key_apply_once() {
     assert_eq!(app.all_events().await.len(), 1);
 }
 
-fn expecting<T>(message: T, version: &str) -> tonic::Request<T> {
-    let mut request = tonic::Request::new(message);
+/// Updates customer `id`'s contact expecting its stream at `version` (`x-expected-version`).
+async fn update_expecting(
+    app: &TestApp,
+    id: &str,
+    version: &str,
+) -> Result<CommandReply, tonic::Status> {
+    let mut request = tonic::Request::new(contact_update(id));
     request
         .metadata_mut()
         .insert("x-expected-version", version.parse().unwrap());
-    request
-}
-
-fn contact_update(id: &str) -> contracts::v1::UpdateCustomerContactRequest {
-    let registered = customer(id);
-    contracts::v1::UpdateCustomerContactRequest {
-        customer_id: id.to_owned(),
-        name: "Ada King".into(),
-        address: registered.address,
-        postal_code: registered.postal_code,
-        city: registered.city,
-        telephone: registered.telephone,
-        email: registered.email,
-        idempotency_key: None,
-    }
+    let reply = app.customers().update_customer_contact(request).await?;
+    Ok(reply.into_inner())
 }
 
 #[tokio::test]
 async fn a_command_expecting_the_current_version_applies() {
     let app = spawn_app().await;
-    let id = new_id();
-    app.customers()
-        .register_customer(customer(&id))
+    let id = app.registered_customer().await;
+    let reply = update_expecting(&app, &id, "1")
         .await
-        .expect("registered");
-    let reply = app
-        .customers()
-        .update_customer_contact(expecting(contact_update(&id), "1"))
-        .await
-        .expect("applies at version 1")
-        .into_inner();
+        .expect("applies at version 1");
     assert_eq!(reply.token.expect("token").version, 2);
 }
 
 #[tokio::test]
 async fn a_command_expecting_a_stale_version_is_a_version_mismatch_and_appends_nothing() {
     let app = spawn_app().await;
-    let id = new_id();
-    app.customers()
-        .register_customer(customer(&id))
-        .await
-        .expect("registered");
+    let id = app.registered_customer().await;
     app.customers()
         .update_customer_contact(contact_update(&id))
         .await
         .expect("now at version 2");
-    let status = app
-        .customers()
-        .update_customer_contact(expecting(contact_update(&id), "1"))
-        .await
-        .unwrap_err();
+    let status = update_expecting(&app, &id, "1").await.unwrap_err();
     assert_eq!(status.code(), Code::FailedPrecondition);
     assert_eq!(detail(&status).reason, "version_mismatch");
     assert_eq!(app.all_events().await.len(), 2);
@@ -233,16 +189,8 @@ async fn a_command_expecting_a_stale_version_is_a_version_mismatch_and_appends_n
 #[tokio::test]
 async fn a_malformed_expected_version_is_an_invalid_argument_naming_the_key() {
     let app = spawn_app().await;
-    let id = new_id();
-    app.customers()
-        .register_customer(customer(&id))
-        .await
-        .expect("registered");
-    let status = app
-        .customers()
-        .update_customer_contact(expecting(contact_update(&id), "one"))
-        .await
-        .unwrap_err();
+    let id = app.registered_customer().await;
+    let status = update_expecting(&app, &id, "one").await.unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
     assert_eq!(detail(&status).field, "x-expected-version");
 }

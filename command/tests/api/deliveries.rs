@@ -55,16 +55,22 @@ pub(crate) fn create(delivery_id: &str, route_id: &str) -> CreateDeliveryRequest
     }
 }
 
+/// A new delivery on route `route_id`; its id.
+pub(crate) async fn delivery_on(app: &TestApp, route_id: &str) -> String {
+    let id = new_id();
+    app.deliveries()
+        .create_delivery(create(&id, route_id))
+        .await
+        .expect("created");
+    id
+}
+
 #[tokio::test]
 async fn a_delivery_runs_its_whole_route_to_delivered_over_grpc() {
     let app = spawn_app().await;
     let route_id = route(&app, true).await;
-    let id = new_id();
+    let id = delivery_on(&app, &route_id).await;
     let mut client = app.deliveries();
-    client
-        .create_delivery(create(&id, &route_id))
-        .await
-        .expect("created");
     client
         .assign_driver(AssignDriverRequest {
             delivery_id: id.clone(),
@@ -176,11 +182,7 @@ async fn an_over_long_receiver_name_names_the_field() {
 async fn starting_transit_without_a_driver_is_refused() {
     let app = spawn_app().await;
     let route_id = route(&app, true).await;
-    let id = new_id();
-    app.deliveries()
-        .create_delivery(create(&id, &route_id))
-        .await
-        .unwrap();
+    let id = delivery_on(&app, &route_id).await;
     let status = app
         .deliveries()
         .start_transit(StartTransitRequest {

@@ -1,48 +1,22 @@
 //! Crypto-shredding through the command service (ADR 010): personal data sealed in the
 //! store, opened on the event stream, unreadable everywhere once erased.
 
-use std::time::Duration;
-
 use command::bus::CommandBus;
 use command::customers::{Customer, CustomerCommand};
 use command::shared::CustomerId;
-use contracts::v1::{
-    ErasePersonalDataRequest, EventEnvelope as WireEnvelope, SubscribeRequest,
-    UpdateCustomerContactRequest,
-};
+use contracts::v1::EventEnvelope as WireEnvelope;
 use es_core::{EventMetadata, SnapshotPolicy};
-use futures::StreamExt;
 use serde_json::Value;
 use tonic::Code;
 
-use crate::helpers::{TestApp, customer, detail, new_id, spawn_app};
-
-fn erase(id: &str) -> ErasePersonalDataRequest {
-    ErasePersonalDataRequest {
-        customer_id: id.into(),
-        idempotency_key: None,
-    }
-}
+use crate::helpers::{TestApp, contact_update, detail, erase, next_event, spawn_app};
 
 /// The first `n` customer events as the event stream sends them.
 async fn streamed(app: &TestApp, n: usize) -> Vec<WireEnvelope> {
-    let mut stream = app
-        .events()
-        .subscribe(SubscribeRequest {
-            after_position: 0,
-            aggregate_types: vec!["customer".into()],
-        })
-        .await
-        .expect("subscribed")
-        .into_inner();
+    let mut stream = app.subscribe(0, &["customer"]).await.expect("subscribed");
     let mut events = Vec::new();
     while events.len() < n {
-        let event = tokio::time::timeout(Duration::from_secs(10), stream.next())
-            .await
-            .expect("events keep coming")
-            .expect("stream open")
-            .expect("no error");
-        events.push(event);
+        events.push(next_event(&mut stream).await);
     }
     events
 }
@@ -51,14 +25,24 @@ fn payload(event: &WireEnvelope) -> Value {
     serde_json::from_str(&event.payload_json).unwrap()
 }
 
+/// Customer `id`'s erasure appended by `bus`, which, unlike the service, never goes on
+/// to erase the key.
+async fn erasure_appended_by(bus: &CommandBus, id: &str) {
+    bus.run::<Customer>(
+        id,
+        CustomerCommand::ErasePersonalData,
+        &EventMetadata::system(),
+        None,
+        None,
+    )
+    .await
+    .expect("erasure appended");
+}
+
 #[tokio::test]
 async fn personal_data_is_sealed_in_the_store_and_opened_on_the_event_stream() {
     let app = spawn_app().await;
-    let id = new_id();
-    app.customers()
-        .register_customer(customer(&id))
-        .await
-        .unwrap();
+    let id = app.registered_customer().await;
 
     let stored = &app.all_events().await[0];
     let sealed = &stored.payload["personal_data"];
@@ -77,12 +61,8 @@ async fn personal_data_is_sealed_in_the_store_and_opened_on_the_event_stream() {
 #[tokio::test]
 async fn erasing_personal_data_appends_the_event_then_erases_the_key() {
     let app = spawn_app().await;
-    let id = new_id();
+    let id = app.registered_customer().await;
     let subject = format!("customer-{id}");
-    app.customers()
-        .register_customer(customer(&id))
-        .await
-        .unwrap();
     let before = app.all_events().await;
 
     let reply = app.customers().erase_personal_data(erase(&id)).await;
@@ -110,24 +90,12 @@ async fn erasing_personal_data_appends_the_event_then_erases_the_key() {
 #[tokio::test]
 async fn an_erasure_interrupted_before_the_key_was_erased_is_completed_by_a_retry() {
     let app = spawn_app().await;
-    let id = new_id();
-    app.customers()
-        .register_customer(customer(&id))
-        .await
-        .unwrap();
+    let id = app.registered_customer().await;
     // The erasure event lands, but the process "dies" before the key is erased: a bus
     // that appends with the same vault and never erases.
     let bus = CommandBus::new(app.store.clone(), SnapshotPolicy::NEVER, 3, 0)
         .with_vault(app.vault.clone());
-    bus.run::<Customer>(
-        &id,
-        CustomerCommand::ErasePersonalData,
-        &EventMetadata::system(),
-        None,
-        None,
-    )
-    .await
-    .unwrap();
+    erasure_appended_by(&bus, &id).await;
     let subject = format!("customer-{id}");
     let stored = app.all_events().await;
     let sealed = &stored[0].payload["personal_data"];
@@ -145,23 +113,11 @@ async fn an_erasure_interrupted_before_the_key_was_erased_is_completed_by_a_retr
 #[tokio::test]
 async fn an_erased_customer_loads_as_erased_and_refuses_new_personal_data() {
     let app = spawn_app().await;
-    let id = new_id();
-    app.customers()
-        .register_customer(customer(&id))
-        .await
-        .unwrap();
+    let id = app.registered_customer().await;
     // A bus that would snapshot after every event, and caches nothing.
     let cold = CommandBus::new(app.store.clone(), SnapshotPolicy::every(1), 3, 0)
         .with_vault(app.vault.clone());
-    cold.run::<Customer>(
-        &id,
-        CustomerCommand::ErasePersonalData,
-        &EventMetadata::system(),
-        None,
-        None,
-    )
-    .await
-    .unwrap();
+    erasure_appended_by(&cold, &id).await;
     app.customers()
         .erase_personal_data(erase(&id))
         .await
@@ -178,19 +134,9 @@ async fn an_erased_customer_loads_as_erased_and_refuses_new_personal_data() {
         "customers are never snapshotted"
     );
 
-    let r = customer(&id);
     let status = app
         .customers()
-        .update_customer_contact(UpdateCustomerContactRequest {
-            customer_id: id.clone(),
-            name: r.name,
-            address: r.address,
-            postal_code: r.postal_code,
-            city: r.city,
-            telephone: r.telephone,
-            email: r.email,
-            idempotency_key: None,
-        })
+        .update_customer_contact(contact_update(&id))
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::FailedPrecondition);

@@ -4,26 +4,15 @@ use contracts::v1::{HeadPositionRequest, SubscribeRequest};
 use futures::StreamExt;
 use tonic::Code;
 
-use crate::helpers::{customer, new_id, spawn_app};
+use crate::helpers::{customer, new_id, next_event, spawn_app};
 
 #[tokio::test]
 async fn a_subscriber_gets_history_then_live_events_in_order() {
     let app = spawn_app().await;
     for _ in 0..3 {
-        app.customers()
-            .register_customer(customer(&new_id()))
-            .await
-            .unwrap();
+        app.registered_customer().await;
     }
-    let mut stream = app
-        .events()
-        .subscribe(SubscribeRequest {
-            after_position: 1,
-            aggregate_types: vec![],
-        })
-        .await
-        .expect("subscribed")
-        .into_inner();
+    let mut stream = app.subscribe(1, &[]).await.expect("subscribed");
     let live = {
         let mut customers = app.customers();
         tokio::spawn(async move {
@@ -37,11 +26,7 @@ async fn a_subscriber_gets_history_then_live_events_in_order() {
     };
     let mut positions = Vec::new();
     while positions.len() < 4 {
-        let envelope = tokio::time::timeout(Duration::from_secs(10), stream.next())
-            .await
-            .expect("events keep coming")
-            .expect("stream open")
-            .expect("no error");
+        let envelope = next_event(&mut stream).await;
         assert_eq!(envelope.event_type, "customer.registered.v1");
         assert_eq!(envelope.hash.len(), 64);
         let payload: serde_json::Value = serde_json::from_str(&envelope.payload_json).unwrap();
@@ -67,10 +52,7 @@ async fn a_subscriber_gets_history_then_live_events_in_order() {
 #[tokio::test]
 async fn a_subscription_can_be_filtered_by_aggregate_type_and_rejects_bad_filters() {
     let app = spawn_app().await;
-    app.customers()
-        .register_customer(customer(&new_id()))
-        .await
-        .unwrap();
+    app.registered_customer().await;
     app.fleet()
         .register_driver(contracts::v1::RegisterDriverRequest {
             driver_id: new_id(),
@@ -80,30 +62,11 @@ async fn a_subscription_can_be_filtered_by_aggregate_type_and_rejects_bad_filter
         })
         .await
         .unwrap();
-    let mut stream = app
-        .events()
-        .subscribe(SubscribeRequest {
-            after_position: 0,
-            aggregate_types: vec!["driver".into()],
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    let first = tokio::time::timeout(Duration::from_secs(10), stream.next())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
+    let mut stream = app.subscribe(0, &["driver"]).await.expect("subscribed");
+    let first = next_event(&mut stream).await;
     assert_eq!(first.aggregate_type, "driver");
 
-    let status = app
-        .events()
-        .subscribe(SubscribeRequest {
-            after_position: 0,
-            aggregate_types: vec!["Not A Type".into()],
-        })
-        .await
-        .unwrap_err();
+    let status = app.subscribe(0, &["Not A Type"]).await.unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
 }
 
@@ -152,10 +115,7 @@ async fn a_graceful_stop_ends_open_subscriptions_instead_of_waiting_for_them() {
 async fn an_event_altered_in_the_store_is_never_streamed_and_the_stream_names_it() {
     let app = spawn_app().await;
     for _ in 0..3 {
-        app.customers()
-            .register_customer(customer(&new_id()))
-            .await
-            .unwrap();
+        app.registered_customer().await;
     }
     let file = app.store.local_file().expect("a SQLite store").to_owned();
     let conn = rusqlite::Connection::open(&file).unwrap();
@@ -166,12 +126,7 @@ async fn an_event_altered_in_the_store_is_never_streamed_and_the_stream_names_it
         )
         .unwrap();
     assert_eq!(altered, 1);
-    let mut stream = app
-        .events()
-        .subscribe(SubscribeRequest::default())
-        .await
-        .expect("subscribed")
-        .into_inner();
+    let mut stream = app.subscribe(0, &[]).await.expect("subscribed");
     let first = stream
         .next()
         .await

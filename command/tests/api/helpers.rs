@@ -5,16 +5,22 @@ use std::sync::Arc;
 use command::config::{Config, KeyStoreLocation, StoreLocation};
 use command::startup::App;
 use contracts::errors::ErrorDetail;
-use contracts::v1::RegisterCustomerRequest;
 use contracts::v1::customer_commands_client::CustomerCommandsClient;
 use contracts::v1::delivery_commands_client::DeliveryCommandsClient;
 use contracts::v1::event_stream_client::EventStreamClient;
 use contracts::v1::fleet_commands_client::FleetCommandsClient;
 use contracts::v1::workshop_commands_client::WorkshopCommandsClient;
+use contracts::v1::{
+    ErasePersonalDataRequest, EventEnvelope as WireEnvelope, MaintenanceService,
+    PlanMaintenanceJobRequest, RegisterCustomerRequest, SubscribeRequest,
+    UpdateCustomerContactRequest,
+};
 use es_core::{EventEnvelope, EventStore, SqliteEventStore, Vault};
+use futures::StreamExt;
 use identity::{Role, TokenRequest};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
+use tonic::Streaming;
 use tonic::transport::Channel;
 
 /// A channel whose calls carry a token.
@@ -140,6 +146,38 @@ impl TestApp {
     pub async fn all_events(&self) -> Vec<EventEnvelope> {
         self.store.read_all(0, 10_000).await.expect("read_all")
     }
+
+    /// Registers a new customer (as [`customer`] describes it); its id.
+    pub async fn registered_customer(&self) -> String {
+        let id = new_id();
+        self.customers()
+            .register_customer(customer(&id))
+            .await
+            .expect("registered");
+        id
+    }
+
+    /// The event stream after `after_position`, of `aggregate_types` (all when empty).
+    pub async fn subscribe(
+        &self,
+        after_position: u64,
+        aggregate_types: &[&str],
+    ) -> Result<Streaming<WireEnvelope>, tonic::Status> {
+        let request = SubscribeRequest {
+            after_position,
+            aggregate_types: aggregate_types.iter().map(|t| t.to_string()).collect(),
+        };
+        Ok(self.events().subscribe(request).await?.into_inner())
+    }
+}
+
+/// The next event of a subscription, which must come within 10 s.
+pub async fn next_event(stream: &mut Streaming<WireEnvelope>) -> WireEnvelope {
+    tokio::time::timeout(std::time::Duration::from_secs(10), stream.next())
+        .await
+        .expect("events keep coming")
+        .expect("stream open")
+        .expect("no error")
 }
 
 pub fn detail(status: &tonic::Status) -> ErrorDetail {
@@ -159,6 +197,43 @@ pub fn customer(id: &str) -> RegisterCustomerRequest {
         city: "London".into(),
         telephone: "+44 20 7946 0000".into(),
         email: "ada@example.com".into(),
+        idempotency_key: None,
+    }
+}
+
+/// The contact of [`customer`] `id`, renamed to Ada King.
+pub fn contact_update(id: &str) -> UpdateCustomerContactRequest {
+    let registered = customer(id);
+    UpdateCustomerContactRequest {
+        customer_id: registered.customer_id,
+        name: "Ada King".into(),
+        address: registered.address,
+        postal_code: registered.postal_code,
+        city: registered.city,
+        telephone: registered.telephone,
+        email: registered.email,
+        idempotency_key: None,
+    }
+}
+
+pub fn erase(customer_id: &str) -> ErasePersonalDataRequest {
+    ErasePersonalDataRequest {
+        customer_id: customer_id.into(),
+        idempotency_key: None,
+    }
+}
+
+/// A new tire rotation on 2026-12-01 for `vehicle` in the slot `start`–`end`.
+pub fn maintenance_job(vehicle: &str, start: &str, end: &str) -> PlanMaintenanceJobRequest {
+    PlanMaintenanceJobRequest {
+        planning_date: "2026-12-01".into(),
+        job_id: new_id(),
+        slot: Some(slot(start, end)),
+        vehicle_license_number: vehicle.into(),
+        customer_id: new_id(),
+        service: MaintenanceService::TireRotation as i32,
+        description: "rotate all four".into(),
+        technician: None,
         idempotency_key: None,
     }
 }

@@ -2,23 +2,11 @@
 //! command service — past a BFF whose lock lease ran out, or straight over gRPC — a
 //! driver or a vehicle is never booked on two overlapping slots.
 
-use contracts::v1::{
-    AssignDriverRequest, AssignVehicleRequest, CancelMaintenanceJobRequest, MaintenanceService,
-    PlanMaintenanceJobRequest,
-};
-use tonic::Code;
+use contracts::v1::{AssignDriverRequest, AssignVehicleRequest, CancelMaintenanceJobRequest};
+use tonic::{Code, Status};
 
-use crate::deliveries::{create, route};
-use crate::helpers::{TestApp, detail, new_id, slot, spawn_app};
-
-async fn delivery_on(app: &TestApp, route_id: &str) -> String {
-    let id = new_id();
-    app.deliveries()
-        .create_delivery(create(&id, route_id))
-        .await
-        .expect("created");
-    id
-}
+use crate::deliveries::{delivery_on, route};
+use crate::helpers::{TestApp, detail, maintenance_job, new_id, slot, spawn_app};
 
 fn assign_driver(delivery_id: &str, driver_id: &str) -> AssignDriverRequest {
     AssignDriverRequest {
@@ -36,19 +24,16 @@ fn assign_vehicle(delivery_id: &str, plate: &str) -> AssignVehicleRequest {
     }
 }
 
-/// The route of `deliveries::route` runs 08:00–10:00 on 2026-12-01.
-fn job(job_id: &str, plate: &str, start: &str, end: &str) -> PlanMaintenanceJobRequest {
-    PlanMaintenanceJobRequest {
-        planning_date: "2026-12-01".into(),
-        job_id: job_id.into(),
-        slot: Some(slot(start, end)),
-        vehicle_license_number: plate.into(),
-        customer_id: new_id(),
-        service: MaintenanceService::TireRotation as i32,
-        description: "rotate all four".into(),
-        technician: None,
-        idempotency_key: None,
-    }
+/// Assigns `driver` to `delivery`: books the driver for the delivery's slot.
+async fn book_driver(app: &TestApp, delivery: &str, driver: &str) -> Result<(), Status> {
+    let request = assign_driver(delivery, driver);
+    app.deliveries().assign_driver(request).await.map(drop)
+}
+
+/// Assigns the vehicle `plate` to `delivery`: books it for the delivery's slot.
+async fn book_vehicle(app: &TestApp, delivery: &str, plate: &str) -> Result<(), Status> {
+    let request = assign_vehicle(delivery, plate);
+    app.deliveries().assign_vehicle(request).await.map(drop)
 }
 
 #[tokio::test]
@@ -60,14 +45,11 @@ async fn a_driver_booked_on_a_delivery_is_refused_for_an_overlapping_one_naming_
         delivery_on(&app, &route_id).await,
     );
     let driver = new_id();
-    let mut deliveries = app.deliveries();
-    deliveries
-        .assign_driver(assign_driver(&first, &driver))
+    book_driver(&app, &first, &driver)
         .await
         .expect("the driver is free");
     let before = app.all_events().await.len();
-    let status = deliveries
-        .assign_driver(assign_driver(&second, &driver))
+    let status = book_driver(&app, &second, &driver)
         .await
         .expect_err("the driver is taken");
     assert_eq!(status.code(), Code::FailedPrecondition);
@@ -133,17 +115,9 @@ async fn reassigning_a_delivery_frees_the_driver_it_replaces() {
         delivery_on(&app, &route_id).await,
     );
     let (driver, other) = (new_id(), new_id());
-    let mut deliveries = app.deliveries();
-    deliveries
-        .assign_driver(assign_driver(&first, &driver))
-        .await
-        .expect("booked");
-    deliveries
-        .assign_driver(assign_driver(&first, &other))
-        .await
-        .expect("reassigned");
-    deliveries
-        .assign_driver(assign_driver(&second, &driver))
+    book_driver(&app, &first, &driver).await.expect("booked");
+    book_driver(&app, &first, &other).await.expect("reassigned");
+    book_driver(&app, &second, &driver)
         .await
         .expect("the first driver is free again");
 }
@@ -154,19 +128,14 @@ async fn a_vehicle_in_a_planned_job_cannot_go_on_an_overlapping_delivery_until_t
     let app = spawn_app().await;
     let route_id = route(&app, true).await;
     let delivery = delivery_on(&app, &route_id).await;
-    let job_id = new_id();
+    // The route of `deliveries::route` runs 08:00–10:00 on 2026-12-01.
+    let planned = maintenance_job("VN-12-X", "2026-12-01T09:00:00Z", "2026-12-01T11:00:00Z");
+    let job_id = planned.job_id.clone();
     app.workshop()
-        .plan_maintenance_job(job(
-            &job_id,
-            "VN-12-X",
-            "2026-12-01T09:00:00Z",
-            "2026-12-01T11:00:00Z",
-        ))
+        .plan_maintenance_job(planned)
         .await
         .expect("planned");
-    let mut deliveries = app.deliveries();
-    let status = deliveries
-        .assign_vehicle(assign_vehicle(&delivery, "vn-12-x"))
+    let status = book_vehicle(&app, &delivery, "vn-12-x")
         .await
         .expect_err("the van is in the workshop");
     assert_eq!(detail(&status).reason, "schedule_conflict");
@@ -180,8 +149,7 @@ async fn a_vehicle_in_a_planned_job_cannot_go_on_an_overlapping_delivery_until_t
         })
         .await
         .expect("cancelled");
-    deliveries
-        .assign_vehicle(assign_vehicle(&delivery, "VN-12-X"))
+    book_vehicle(&app, &delivery, "VN-12-X")
         .await
         .expect("a cancelled job no longer holds the van");
 }
@@ -191,14 +159,12 @@ async fn a_job_cannot_take_a_vehicle_booked_on_an_overlapping_delivery() {
     let app = spawn_app().await;
     let route_id = route(&app, true).await;
     let delivery = delivery_on(&app, &route_id).await;
-    app.deliveries()
-        .assign_vehicle(assign_vehicle(&delivery, "VN-12-X"))
+    book_vehicle(&app, &delivery, "VN-12-X")
         .await
         .expect("booked");
     let status = app
         .workshop()
-        .plan_maintenance_job(job(
-            &new_id(),
+        .plan_maintenance_job(maintenance_job(
             "VN-12-X",
             "2026-12-01T07:00:00Z",
             "2026-12-01T08:30:00Z",
@@ -208,8 +174,7 @@ async fn a_job_cannot_take_a_vehicle_booked_on_an_overlapping_delivery() {
     assert_eq!(detail(&status).reason, "schedule_conflict");
     assert_eq!(detail(&status).conflicting_id, delivery);
     app.workshop()
-        .plan_maintenance_job(job(
-            &new_id(),
+        .plan_maintenance_job(maintenance_job(
             "VN-12-X",
             "2026-12-01T10:00:00Z",
             "2026-12-01T12:00:00Z",
@@ -227,13 +192,8 @@ async fn auditors_replay_a_drivers_schedule_to_any_version() {
     let route_id = route(&app, true).await;
     let delivery = delivery_on(&app, &route_id).await;
     let (driver, other) = (new_id(), new_id());
-    let mut deliveries = app.deliveries();
-    deliveries
-        .assign_driver(assign_driver(&delivery, &driver))
-        .await
-        .expect("booked");
-    deliveries
-        .assign_driver(assign_driver(&delivery, &other))
+    book_driver(&app, &delivery, &driver).await.expect("booked");
+    book_driver(&app, &delivery, &other)
         .await
         .expect("reassigned");
     let state = |version| {

@@ -1,31 +1,17 @@
 use contracts::v1::{
-    CancelMaintenanceJobRequest, FinishMaintenanceJobRequest, MaintenanceService,
-    PlanMaintenanceJobRequest, ServiceCategory, TechnicianRef,
+    CancelMaintenanceJobRequest, FinishMaintenanceJobRequest, PlanMaintenanceJobRequest,
+    ServiceCategory, TechnicianRef,
 };
 use tonic::Code;
 
-use crate::helpers::{detail, new_id, slot, spawn_app, timestamp};
-
-fn job(vehicle: &str, start: &str, end: &str) -> PlanMaintenanceJobRequest {
-    PlanMaintenanceJobRequest {
-        planning_date: "2026-12-01".into(),
-        job_id: new_id(),
-        slot: Some(slot(start, end)),
-        vehicle_license_number: vehicle.into(),
-        customer_id: new_id(),
-        service: MaintenanceService::TireRotation as i32,
-        description: "rotate all four".into(),
-        technician: None,
-        idempotency_key: None,
-    }
-}
+use crate::helpers::{detail, maintenance_job, new_id, spawn_app, timestamp};
 
 #[tokio::test]
 async fn the_first_job_of_a_date_creates_its_planning_and_books_its_vehicle() {
     let app = spawn_app().await;
     let reply = app
         .workshop()
-        .plan_maintenance_job(job(
+        .plan_maintenance_job(maintenance_job(
             "AB-123-C",
             "2026-12-01T08:00:00Z",
             "2026-12-01T10:00:00Z",
@@ -56,13 +42,17 @@ async fn a_fourth_overlapping_job_is_failed_precondition_with_a_stable_reason() 
     let mut workshop = app.workshop();
     for vehicle in ["AA-1-A", "BB-2-B", "CC-3-C"] {
         workshop
-            .plan_maintenance_job(job(vehicle, "2026-12-01T08:00:00Z", "2026-12-01T10:00:00Z"))
+            .plan_maintenance_job(maintenance_job(
+                vehicle,
+                "2026-12-01T08:00:00Z",
+                "2026-12-01T10:00:00Z",
+            ))
             .await
             .expect("three workstations");
     }
     let before = app.all_events().await.len();
     let status = workshop
-        .plan_maintenance_job(job(
+        .plan_maintenance_job(maintenance_job(
             "DD-4-D",
             "2026-12-01T09:00:00Z",
             "2026-12-01T11:00:00Z",
@@ -81,50 +71,34 @@ async fn a_fourth_overlapping_job_is_failed_precondition_with_a_stable_reason() 
 #[tokio::test]
 async fn a_slot_outside_the_planning_date_or_reversed_names_the_field() {
     let app = spawn_app().await;
-    let mut reversed = job("AB-123-C", "2026-12-01T10:00:00Z", "2026-12-01T08:00:00Z");
-    let status = app
-        .workshop()
-        .plan_maintenance_job(reversed.clone())
-        .await
-        .unwrap_err();
-    assert_eq!(status.code(), Code::InvalidArgument);
-    assert_eq!(detail(&status).field, "slot.end");
+    let mut workshop = app.workshop();
+    let reversed = maintenance_job("AB-123-C", "2026-12-01T10:00:00Z", "2026-12-01T08:00:00Z");
+    let fine = maintenance_job("AB-123-C", "2026-12-01T08:00:00Z", "2026-12-01T09:00:00Z");
+    for (request, field) in [
+        (reversed.clone(), "slot.end"),
+        (
+            PlanMaintenanceJobRequest {
+                slot: None,
+                ..reversed
+            },
+            "slot",
+        ),
+        (
+            PlanMaintenanceJobRequest {
+                vehicle_license_number: "not a plate".into(),
+                ..fine.clone()
+            },
+            "vehicle_license_number",
+        ),
+        (PlanMaintenanceJobRequest { service: 0, ..fine }, "service"),
+    ] {
+        let status = workshop.plan_maintenance_job(request).await.unwrap_err();
+        assert_eq!(status.code(), Code::InvalidArgument, "{field}");
+        assert_eq!(detail(&status).field, field);
+    }
 
-    reversed.slot = None;
-    let status = app
-        .workshop()
-        .plan_maintenance_job(reversed)
-        .await
-        .unwrap_err();
-    assert_eq!(detail(&status).field, "slot");
-
-    let mut bad_plate = job(
-        "not a plate",
-        "2026-12-01T08:00:00Z",
-        "2026-12-01T09:00:00Z",
-    );
-    let status = app
-        .workshop()
-        .plan_maintenance_job(bad_plate.clone())
-        .await
-        .unwrap_err();
-    assert_eq!(detail(&status).field, "vehicle_license_number");
-
-    bad_plate.vehicle_license_number = "AB-123-C".into();
-    bad_plate.service = 0;
-    let status = app
-        .workshop()
-        .plan_maintenance_job(bad_plate)
-        .await
-        .unwrap_err();
-    assert_eq!(detail(&status).field, "service");
-
-    let other_day = job("AB-123-C", "2026-12-02T08:00:00Z", "2026-12-02T09:00:00Z");
-    let status = app
-        .workshop()
-        .plan_maintenance_job(other_day)
-        .await
-        .unwrap_err();
+    let other_day = maintenance_job("AB-123-C", "2026-12-02T08:00:00Z", "2026-12-02T09:00:00Z");
+    let status = workshop.plan_maintenance_job(other_day).await.unwrap_err();
     assert_eq!(status.code(), Code::FailedPrecondition);
     assert_eq!(detail(&status).reason, "slot_outside_planning_date");
     assert!(app.all_events().await.is_empty());
@@ -133,7 +107,7 @@ async fn a_slot_outside_the_planning_date_or_reversed_names_the_field() {
 #[tokio::test]
 async fn a_technician_without_the_skill_is_refused() {
     let app = spawn_app().await;
-    let mut request = job("AB-123-C", "2026-12-01T08:00:00Z", "2026-12-01T09:00:00Z");
+    let mut request = maintenance_job("AB-123-C", "2026-12-01T08:00:00Z", "2026-12-01T09:00:00Z");
     request.technician = Some(TechnicianRef {
         technician_id: new_id(),
         skills: vec![ServiceCategory::Paint as i32],
@@ -149,7 +123,7 @@ async fn a_technician_without_the_skill_is_refused() {
 #[tokio::test]
 async fn an_unknown_job_is_not_found_and_a_finished_job_cannot_be_cancelled() {
     let app = spawn_app().await;
-    let planned = job("AB-123-C", "2026-12-01T08:00:00Z", "2026-12-01T09:00:00Z");
+    let planned = maintenance_job("AB-123-C", "2026-12-01T08:00:00Z", "2026-12-01T09:00:00Z");
     let job_id = planned.job_id.clone();
     app.workshop().plan_maintenance_job(planned).await.unwrap();
 
