@@ -64,10 +64,22 @@ macro_rules! command {
     };
 }
 
-/// Sends a read on the query upstream, retried when the upstream is briefly unavailable.
+/// Which service's breaker, timeout and retries a read goes through.
+#[derive(Debug, Clone, Copy)]
+pub enum Service {
+    /// The command service: the log itself (audit reads, the log's head).
+    Command,
+    /// The query service: the read models.
+    Query,
+}
+
+/// Sends a read to `service`, retried when the service is briefly unavailable: a read
+/// cannot change anything, so sending it twice is safe. For streamed RPCs the breaker,
+/// timeout and retries cover opening the stream, not reading it.
 pub async fn read<M, T, F, Fut>(
     state: &AppState,
     ctx: &RequestContext,
+    service: Service,
     message: M,
     rpc: F,
 ) -> Result<T, ApiError>
@@ -78,22 +90,40 @@ where
     Fut: Future<Output = Result<tonic::Response<T>, Status>> + Send + 'static,
 {
     let upstreams = &state.upstreams;
-    upstreams
-        .query
+    let upstream = match service {
+        Service::Command => &upstreams.command,
+        Service::Query => &upstreams.query,
+    };
+    upstream
         .call(Retry::Idempotent, || {
             rpc(upstreams, ctx.grpc(message.clone()))
         })
         .await
 }
 
+/// `read!(state, ctx, Query, reads.get_customer(request))`: a read with the named
+/// client and RPC through `Service::Query` or `Service::Command` (see [`read`]).
+#[macro_export]
+macro_rules! read {
+    ($state:expr, $ctx:expr, $service:ident, $client:ident . $rpc:ident ($message:expr)) => {
+        $crate::commands::read(
+            &$state,
+            &$ctx,
+            $crate::commands::Service::$service,
+            $message,
+            |upstreams, request| {
+                let mut client = upstreams.$client.clone();
+                async move { client.$rpc(request).await }
+            },
+        )
+    };
+}
+
 /// `query!(state, ctx, get_customer(request))`: a read on the query service (see [`read`]).
 #[macro_export]
 macro_rules! query {
     ($state:expr, $ctx:expr, $rpc:ident ($message:expr)) => {
-        $crate::commands::read(&$state, &$ctx, $message, |upstreams, request| {
-            let mut client = upstreams.reads.clone();
-            async move { client.$rpc(request).await }
-        })
+        $crate::read!($state, $ctx, Query, reads.$rpc($message))
     };
 }
 

@@ -15,7 +15,7 @@ use crate::convert::{DeliveryStatus, JobStatus, ResourceKind, SlotDto, SlotHolde
 use uuid::Uuid;
 
 use crate::extract::{Path, Query, RequestContext};
-use crate::problem::{ApiError, Problem};
+use crate::problem::ApiError;
 use crate::query;
 use crate::state::AppState;
 
@@ -113,8 +113,8 @@ impl From<pb::BookedSlot> for BookedSlotView {
     params(("driver_id" = String, Path, description = "The driver's UUID"), ScheduleRange),
     responses(
         (status = 200, description = "The driver's booked slots (none for a driver never booked)", body = ScheduleView),
-        (status = 400, description = "A malformed id or a malformed `from`/`to`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`to` is not after `from`", body = Problem, content_type = "application/problem+json")))]
+        (status = 400, description = "A malformed id or a malformed `from`/`to`"),
+        (status = 422, description = "`to` is not after `from`")))]
 pub async fn get_driver_schedule(
     State(state): State<AppState>,
     Path(driver_id): Path<Uuid>,
@@ -137,8 +137,8 @@ pub async fn get_driver_schedule(
     params(("license_number" = String, Path, description = "The vehicle's license number, any case"), ScheduleRange),
     responses(
         (status = 200, description = "The vehicle's booked slots (none for a vehicle never booked)", body = ScheduleView),
-        (status = 400, description = "A malformed license number or a malformed `from`/`to`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`to` is not after `from`", body = Problem, content_type = "application/problem+json")))]
+        (status = 400, description = "A malformed license number or a malformed `from`/`to`"),
+        (status = 422, description = "`to` is not after `from`")))]
 pub async fn get_vehicle_schedule(
     State(state): State<AppState>,
     Path(license_number): Path<String>,
@@ -161,8 +161,8 @@ pub async fn get_vehicle_schedule(
     params(("technician_id" = String, Path, description = "The technician's UUID"), ScheduleRange),
     responses(
         (status = 200, description = "The technician's booked slots (none for a technician never booked)", body = ScheduleView),
-        (status = 400, description = "A malformed id or a malformed `from`/`to`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`to` is not after `from`", body = Problem, content_type = "application/problem+json")))]
+        (status = 400, description = "A malformed id or a malformed `from`/`to`"),
+        (status = 422, description = "`to` is not after `from`")))]
 pub async fn get_technician_schedule(
     State(state): State<AppState>,
     Path(technician_id): Path<Uuid>,

@@ -2,18 +2,13 @@
 //! call path to the command service's `Audit` RPCs, and REST names for the fields the
 //! service's errors name.
 
-use std::future::Future;
-
 use axum::extract::FromRequestParts;
 use axum::http::Uri;
 use axum::http::request::Parts;
 use serde_json::Value;
-use tonic::Status;
 
 use crate::extract::RequestContext;
 use crate::problem::{ApiError, ProblemKind};
-use crate::state::AppState;
-use crate::upstream::{Retry, Upstreams};
 
 /// The request's headers as a [`RequestContext`] (correlation, actor, trace context),
 /// read as if the URL had no query string. In the audit API `?after=` is a page cursor,
@@ -33,38 +28,11 @@ impl<S: Send + Sync> FromRequestParts<S> for AuditContext {
     }
 }
 
-/// Sends an audit read to the command service through the upstream's breaker and
-/// timeout, retried when the service is briefly unavailable: every audit RPC is
-/// read-only, so sending it twice cannot change anything.
-pub async fn read<M, T, F, Fut>(
-    state: &AppState,
-    ctx: &RequestContext,
-    message: M,
-    rpc: F,
-) -> Result<T, ApiError>
-where
-    M: Clone,
-    T: Send + 'static,
-    F: Fn(&Upstreams, tonic::Request<M>) -> Fut,
-    Fut: Future<Output = Result<tonic::Response<T>, Status>> + Send + 'static,
-{
-    let upstreams = &state.upstreams;
-    upstreams
-        .command
-        .call(Retry::Idempotent, || {
-            rpc(upstreams, ctx.grpc(message.clone()))
-        })
-        .await
-}
-
-/// `audit_call!(state, ctx, history(request))`: an audit read (see [`read`]). For streamed
-/// RPCs the breaker, timeout and retries cover opening the stream, not reading it.
+/// `audit_call!(state, ctx, history(request))`: a read-only audit RPC on the command
+/// service, retried when the service is briefly unavailable (see [`crate::commands::read`]).
 macro_rules! audit_call {
     ($state:expr, $ctx:expr, $rpc:ident ($message:expr)) => {
-        $crate::audit::context::read(&$state, &$ctx, $message, |upstreams, request| {
-            let mut client = upstreams.audit.clone();
-            async move { client.$rpc(request).await }
-        })
+        $crate::read!($state, $ctx, Command, audit.$rpc($message))
     };
 }
 pub(crate) use audit_call;

@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::context::{AuditContext, at_least_one, audit_call, json, non_blank, renamed};
 use super::envelope::{EventRefView, refs};
 use crate::extract::{Path, Query};
-use crate::problem::{ApiError, Problem};
+use crate::problem::ApiError;
 use crate::state::AppState;
 
 /// The service names the versions by its own field names.
@@ -93,9 +93,9 @@ impl TryFrom<pb::StateDiffReply> for DiffView {
     params(("stream_id" = String, Path, description = "e.g. `customer-0190…`"), DiffParams),
     responses(
         (status = 200, description = "The changed fields", body = DiffView),
-        (status = 400, description = "A missing or malformed version", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such stream, or a version past its end", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`from` after `to`", body = Problem, content_type = "application/problem+json")))]
+        (status = 400, description = "A missing or malformed version"),
+        (status = 404, description = "No such stream, or a version past its end"),
+        (status = 422, description = "`from` after `to`")))]
 pub async fn diff(
     State(state): State<AppState>,
     Path(stream_id): Path<String>,

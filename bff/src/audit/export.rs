@@ -13,7 +13,7 @@ use super::context::{AuditContext, audit_call, renamed};
 use super::history::{EventFilter, FILTER_FIELDS};
 use super::verify::{STREAM_FIELD, StreamScope};
 use crate::extract::Query;
-use crate::problem::{ApiError, Problem};
+use crate::problem::ApiError;
 use crate::state::AppState;
 
 pub const NDJSON: &str = "application/x-ndjson";
@@ -28,8 +28,7 @@ const ATTACHMENT: &str = "attachment; filename=\"pitlane-export.ndjson\"";
     params(StreamScope, EventFilter),
     responses(
         (status = 200, description = "NDJSON: one envelope a line, then a trailer with the count and last hash", body = String, content_type = "application/x-ndjson"),
-        (status = 400, description = "A malformed time or position", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such stream", body = Problem, content_type = "application/problem+json")))]
+        (status = 400, description = "A malformed time or position")))]
 pub async fn export(
     State(state): State<AppState>,
     AuditContext(ctx): AuditContext,

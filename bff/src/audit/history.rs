@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::context::{AuditContext, at_least_one, audit_call, non_blank, renamed};
 use super::envelope::{EnvelopeView, envelopes};
 use crate::extract::{Path, Query};
-use crate::problem::{ApiError, Problem};
+use crate::problem::ApiError;
 use crate::state::AppState;
 
 /// The service names the filter's times as fields of its filter message.
@@ -125,9 +125,8 @@ impl TryFrom<pb::AuditHistoryReply> for HistoryPage {
     params(("stream_id" = String, Path, description = "e.g. `customer-0190…`"), PageParams),
     responses(
         (status = 200, description = "A page of the stream's events", body = HistoryPage),
-        (status = 400, description = "A malformed cursor or limit", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such stream", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A limit out of 1..=1000", body = Problem, content_type = "application/problem+json")))]
+        (status = 400, description = "A malformed cursor or limit"),
+        (status = 422, description = "A limit out of 1..=1000")))]
 pub async fn stream_events(
     State(state): State<AppState>,
     Path(stream_id): Path<String>,
@@ -147,8 +146,8 @@ pub async fn stream_events(
     params(EventFilter, PageParams),
     responses(
         (status = 200, description = "A page of matching events", body = HistoryPage),
-        (status = 400, description = "A malformed time, position, cursor or limit", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A limit out of 1..=1000", body = Problem, content_type = "application/problem+json")))]
+        (status = 400, description = "A malformed time, position, cursor or limit"),
+        (status = 422, description = "A limit out of 1..=1000")))]
 pub async fn events(
     State(state): State<AppState>,
     AuditContext(ctx): AuditContext,

@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 
 use super::context::renamed;
 use crate::extract::{Json, RequestContext};
-use crate::problem::{ApiError, Problem};
+use crate::problem::ApiError;
 use crate::query;
 use crate::state::AppState;
 use crate::upstream::Retry;
@@ -116,7 +116,7 @@ impl From<pb::ProjectorStatus> for ReadModelStatus {
     request_body = RebuildRequest,
     responses(
         (status = 202, description = "Started; follow it at `Location`", body = RebuildStarted),
-        (status = 422, description = "An unknown read model, or one already rebuilding", body = Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "An unknown read model, or one already rebuilding")))]
 pub async fn start_rebuild(
     State(state): State<AppState>,
     ctx: RequestContext,
@@ -163,15 +163,12 @@ pub async fn rebuild_status(
     };
     let (reply, log) = tokio::join!(
         query!(state, ctx, projection_status(request)),
-        super::context::read(
-            &state,
-            &ctx,
-            pb::HeadPositionRequest {},
-            |upstreams, request| {
-                let mut client = upstreams.log.clone();
-                async move { client.head_position(request).await }
-            }
-        )
+        crate::read!(
+            state,
+            ctx,
+            Command,
+            log.head_position(pb::HeadPositionRequest {})
+        ),
     );
     let reply = reply?;
     let event_store = match log {

@@ -13,7 +13,7 @@ use super::context::{AuditContext, audit_call, json, non_blank};
 use super::envelope::EventRefView;
 use super::history::rfc3339;
 use crate::extract::{Path, Query};
-use crate::problem::{ApiError, Problem};
+use crate::problem::ApiError;
 use crate::state::AppState;
 
 /// The point to replay to: a version, an instant, or (neither) the latest.
@@ -83,8 +83,8 @@ impl TryFrom<pb::StateAsOfReply> for StateView {
     params(("stream_id" = String, Path, description = "e.g. `customer-0190…`"), AsOfParams),
     responses(
         (status = 200, description = "The replayed state", body = StateView),
-        (status = 400, description = "A malformed version or time, or both given", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such stream, or a version past its end", body = Problem, content_type = "application/problem+json")))]
+        (status = 400, description = "A malformed version or time, or both given"),
+        (status = 404, description = "No such stream, or a version past its end")))]
 pub async fn state_as_of(
     State(state): State<AppState>,
     Path(stream_id): Path<String>,

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use super::context::{AuditContext, audit_call, non_blank, required};
 use super::envelope::EnvelopeView;
 use crate::extract::Path;
-use crate::problem::{ApiError, Problem};
+use crate::problem::ApiError;
 use crate::state::AppState;
 
 /// The events of one correlation id. An id nothing carries is an empty trace, not a
@@ -67,7 +67,7 @@ impl TryFrom<pb::TraceReply> for TraceView {
     params(("correlation_id" = String, Path, description = "The `X-Correlation-ID` of the request")),
     responses(
         (status = 200, description = "The trace; empty when nothing carries the id", body = TraceView),
-        (status = 400, description = "A blank correlation id", body = Problem, content_type = "application/problem+json")))]
+        (status = 400, description = "A blank correlation id")))]
 pub async fn trace(
     State(state): State<AppState>,
     Path(correlation_id): Path<String>,

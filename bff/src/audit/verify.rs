@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::context::{AuditContext, audit_call, renamed};
 use crate::extract::Query;
-use crate::problem::{ApiError, Problem, ProblemKind};
+use crate::problem::{ApiError, ProblemKind};
 use crate::state::AppState;
 
 /// The service names the stream `stream_id`; this API's query parameter is `stream`.
@@ -120,8 +120,7 @@ impl From<pb::VerifyReport> for VerifyReportView {
     security(("bearer" = ["auditor"])),
     params(StreamScope),
     responses(
-        (status = 200, description = "The report: intact, or the first broken link", body = VerifyReportView),
-        (status = 404, description = "No such stream", body = Problem, content_type = "application/problem+json")))]
+        (status = 200, description = "The report: intact, or the first broken link", body = VerifyReportView)))]
 pub async fn verify(
     State(state): State<AppState>,
     AuditContext(ctx): AuditContext,

@@ -13,7 +13,7 @@ use super::required;
 use crate::commands::{Accepted, CommandResult, token_of};
 use crate::convert::{RouteStatus, SlotDto, opt_time};
 use crate::extract::{Json, Path, RequestContext};
-use crate::problem::{ApiError, Problem, ProblemKind};
+use crate::problem::{ApiError, ProblemKind};
 use crate::scheduling::{Resource, checks};
 use crate::state::AppState;
 use crate::{command, query};
@@ -286,13 +286,11 @@ async fn route_slot(
 #[utoipa::path(post, path = "/deliveries", tag = "deliveries",
     security(("bearer" = ["dispatcher"])),
     request_body = CreateDelivery,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first answer")),
     responses(
         (status = 201, description = "Created (and booked)", body = CommandResult),
-        (status = 409, description = "The route is not active, the driver is suspended, the van out of service, or either is booked in an overlapping slot (`/problems/schedule-conflict`, naming the holder)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "The route, or the driver or vehicle the body names, does not exist (`field` names it)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A driver or van is being booked by another request, or a backend is unavailable; retry", body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "The route is not active, the driver is suspended, the van out of service, or either is booked in an overlapping slot (`/problems/schedule-conflict`, naming the holder)"),
+        (status = 404, description = "The route, or the driver or vehicle the body names, does not exist (`field` names it)"),
+        (status = 503, description = "A driver or van is being booked by another request, or a backend is unavailable; retry")))]
 pub async fn create_delivery(
     State(state): State<AppState>,
     ctx: RequestContext,
@@ -357,15 +355,12 @@ pub async fn create_delivery(
 #[utoipa::path(put, path = "/deliveries/{delivery_id}/driver", tag = "deliveries",
     security(("bearer" = ["dispatcher"])),
     request_body = AssignDriver,
-    params(("delivery_id" = String, Path, description = "The delivery's UUID"),
-        ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it changed since")),
+    params(("delivery_id" = String, Path, description = "The delivery's UUID")),
     responses(
         (status = 200, description = "Assigned", body = CommandResult),
-        (status = 404, description = "No such delivery, or no driver the body names (`field`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not picked up, the driver is suspended, or booked in an overlapping slot (`/problems/schedule-conflict`, naming the holder)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since the If-Match version", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The driver is being booked by another request, or a backend is unavailable; retry", body = Problem, content_type = "application/problem+json")))]
+        (status = 404, description = "No such delivery, or no driver the body names (`field`)"),
+        (status = 409, description = "Not picked up, the driver is suspended, or booked in an overlapping slot (`/problems/schedule-conflict`, naming the holder)"),
+        (status = 503, description = "The driver is being booked by another request, or a backend is unavailable; retry")))]
 pub async fn assign_driver(
     State(state): State<AppState>,
     Path(delivery_id): Path<Uuid>,
@@ -390,15 +385,12 @@ pub async fn assign_driver(
 #[utoipa::path(put, path = "/deliveries/{delivery_id}/vehicle", tag = "deliveries",
     security(("bearer" = ["dispatcher"])),
     request_body = AssignVehicle,
-    params(("delivery_id" = String, Path, description = "The delivery's UUID"),
-        ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it changed since")),
+    params(("delivery_id" = String, Path, description = "The delivery's UUID")),
     responses(
         (status = 200, description = "Assigned", body = CommandResult),
-        (status = 404, description = "No such delivery, or no vehicle the body names (`field`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not picked up, the van is out of service or not a fleet van, or booked in an overlapping slot (`/problems/schedule-conflict`, naming the holder)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since the If-Match version", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The van is being booked by another request, or a backend is unavailable; retry", body = Problem, content_type = "application/problem+json")))]
+        (status = 404, description = "No such delivery, or no vehicle the body names (`field`)"),
+        (status = 409, description = "Not picked up, the van is out of service or not a fleet van, or booked in an overlapping slot (`/problems/schedule-conflict`, naming the holder)"),
+        (status = 503, description = "The van is being booked by another request, or a backend is unavailable; retry")))]
 pub async fn assign_vehicle(
     State(state): State<AppState>,
     Path(delivery_id): Path<Uuid>,

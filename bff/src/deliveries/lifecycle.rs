@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::command;
 use crate::commands::{Accepted, CommandResult};
 use crate::extract::{Json, Path, RequestContext};
-use crate::problem::{ApiError, Problem};
+use crate::problem::ApiError;
 use crate::state::AppState;
 
 /// The route checkpoint reached, by its location (must match the route's).
@@ -58,14 +58,10 @@ pub struct ResolveIncident {
 /// `picked_up` → `in_transit`; needs a driver and a van.
 #[utoipa::path(post, path = "/deliveries/{delivery_id}/start-transit", tag = "deliveries",
     security(("bearer" = ["dispatcher", "driver"])),
-    params(("delivery_id" = String, Path, description = "The delivery's UUID"),
-        ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it changed since"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first answer")),
+    params(("delivery_id" = String, Path, description = "The delivery's UUID")),
     responses(
         (status = 200, description = "In transit", body = CommandResult),
-        (status = 404, description = "No such delivery", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not picked up, or no driver or van", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since the If-Match version", body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "Not picked up, or no driver or van")))]
 pub async fn start_transit(
     State(state): State<AppState>,
     Path(delivery_id): Path<Uuid>,
@@ -85,16 +81,10 @@ pub async fn start_transit(
     security(("bearer" = ["dispatcher", "driver"])),
     request_body = ReachCheckpoint,
     params(("delivery_id" = String, Path, description = "The delivery's UUID"),
-        ("sequence" = u32, Path, description = "The route checkpoint's sequence"),
-        ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it changed since"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first answer")),
+        ("sequence" = u32, Path, description = "The route checkpoint's sequence")),
     responses(
         (status = 200, description = "Reached", body = CommandResult),
-        (status = 400, description = "A malformed path parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such delivery", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not in transit, out of order, or not the route's checkpoint", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since the If-Match version", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "Not in transit, out of order, or not the route's checkpoint")))]
 pub async fn reach_checkpoint(
     State(state): State<AppState>,
     Path((delivery_id, sequence)): Path<(Uuid, u32)>,
@@ -115,14 +105,10 @@ pub async fn reach_checkpoint(
 /// `in_transit` → `out_for_delivery`; needs every route checkpoint reached.
 #[utoipa::path(post, path = "/deliveries/{delivery_id}/out-for-delivery", tag = "deliveries",
     security(("bearer" = ["dispatcher", "driver"])),
-    params(("delivery_id" = String, Path, description = "The delivery's UUID"),
-        ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it changed since"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first answer")),
+    params(("delivery_id" = String, Path, description = "The delivery's UUID")),
     responses(
         (status = 200, description = "Out for delivery", body = CommandResult),
-        (status = 404, description = "No such delivery", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not in transit, or checkpoints left", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since the If-Match version", body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "Not in transit, or checkpoints left")))]
 pub async fn mark_out_for_delivery(
     State(state): State<AppState>,
     Path(delivery_id): Path<Uuid>,
@@ -141,15 +127,10 @@ pub async fn mark_out_for_delivery(
 #[utoipa::path(post, path = "/deliveries/{delivery_id}/proof-of-delivery", tag = "deliveries",
     security(("bearer" = ["dispatcher", "driver"])),
     request_body = ProofOfDelivery,
-    params(("delivery_id" = String, Path, description = "The delivery's UUID"),
-        ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it changed since"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first answer")),
+    params(("delivery_id" = String, Path, description = "The delivery's UUID")),
     responses(
         (status = 200, description = "Delivered", body = CommandResult),
-        (status = 404, description = "No such delivery", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not out for delivery", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since the If-Match version", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "Not out for delivery")))]
 pub async fn capture_proof_of_delivery(
     State(state): State<AppState>,
     Path(delivery_id): Path<Uuid>,
@@ -171,15 +152,10 @@ pub async fn capture_proof_of_delivery(
 #[utoipa::path(post, path = "/deliveries/{delivery_id}/fail", tag = "deliveries",
     security(("bearer" = ["dispatcher", "driver"])),
     request_body = FailDelivery,
-    params(("delivery_id" = String, Path, description = "The delivery's UUID"),
-        ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it changed since"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first answer")),
+    params(("delivery_id" = String, Path, description = "The delivery's UUID")),
     responses(
         (status = 200, description = "Failed", body = CommandResult),
-        (status = 404, description = "No such delivery", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already delivered or failed", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since the If-Match version", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "Already delivered or failed")))]
 pub async fn fail_delivery(
     State(state): State<AppState>,
     Path(delivery_id): Path<Uuid>,
@@ -199,14 +175,10 @@ pub async fn fail_delivery(
 /// `failed` → `picked_up`: the delivery starts over.
 #[utoipa::path(post, path = "/deliveries/{delivery_id}/retry", tag = "deliveries",
     security(("bearer" = ["dispatcher"])),
-    params(("delivery_id" = String, Path, description = "The delivery's UUID"),
-        ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it changed since"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first answer")),
+    params(("delivery_id" = String, Path, description = "The delivery's UUID")),
     responses(
         (status = 200, description = "Picked up again", body = CommandResult),
-        (status = 404, description = "No such delivery", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not failed", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since the If-Match version", body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "Not failed")))]
 pub async fn retry_delivery(
     State(state): State<AppState>,
     Path(delivery_id): Path<Uuid>,
@@ -225,15 +197,10 @@ pub async fn retry_delivery(
 #[utoipa::path(post, path = "/deliveries/{delivery_id}/incidents", tag = "deliveries",
     security(("bearer" = ["dispatcher", "driver"])),
     request_body = ReportIncident,
-    params(("delivery_id" = String, Path, description = "The delivery's UUID"),
-        ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it changed since"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first answer")),
+    params(("delivery_id" = String, Path, description = "The delivery's UUID")),
     responses(
         (status = 201, description = "Reported; `Location` is the delivery, which lists its incidents", body = CommandResult),
-        (status = 404, description = "No such delivery", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The incident id is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since the If-Match version", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "The incident id is taken")))]
 pub async fn report_incident(
     State(state): State<AppState>,
     Path(delivery_id): Path<Uuid>,
@@ -265,16 +232,11 @@ pub async fn report_incident(
     security(("bearer" = ["dispatcher", "driver"])),
     request_body = ResolveIncident,
     params(("delivery_id" = String, Path, description = "The delivery's UUID"),
-        ("incident_id" = String, Path, description = "The incident's UUID"),
-        ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it changed since"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first answer")),
+        ("incident_id" = String, Path, description = "The incident's UUID")),
     responses(
         (status = 200, description = "Resolved; the id is the incident's", body = CommandResult),
-        (status = 400, description = "A malformed path parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such delivery or incident", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already resolved", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since the If-Match version", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json")))]
+        (status = 404, description = "No such delivery or incident"),
+        (status = 409, description = "Already resolved")))]
 pub async fn resolve_incident(
     State(state): State<AppState>,
     Path((delivery_id, incident_id)): Path<(Uuid, Uuid)>,

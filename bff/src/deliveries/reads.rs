@@ -15,7 +15,7 @@ use crate::auth::driver;
 use crate::commands::with_etag;
 use crate::convert::{DeliveryStatus, Direction, PageDto, SlotDto, opt_time, page_request};
 use crate::extract::{Path, Query, RequestContext};
-use crate::problem::{ApiError, Problem};
+use crate::problem::ApiError;
 use crate::query;
 use crate::state::AppState;
 
@@ -295,8 +295,7 @@ impl LiveTrackingFilter {
     security(("bearer" = ["dispatcher", "driver", "auditor"])),
     params(DeliveryFilter),
     responses(
-        (status = 200, description = "A page of deliveries", body = DeliveryList),
-        (status = 400, description = "A bad filter", body = Problem, content_type = "application/problem+json")))]
+        (status = 200, description = "A page of deliveries", body = DeliveryList)))]
 pub async fn list_deliveries(
     State(state): State<AppState>,
     ctx: RequestContext,
@@ -328,9 +327,7 @@ pub async fn list_deliveries(
     params(("delivery_id" = String, Path, description = "The delivery's UUID"),
         ("after" = Option<String>, Query, description = "A consistency token to wait for")),
     responses(
-        (status = 200, description = "The delivery", body = DeliveryView),
-        (status = 400, description = "A malformed delivery id", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such delivery", body = Problem, content_type = "application/problem+json")))]
+        (status = 200, description = "The delivery", body = DeliveryView)))]
 pub async fn get_delivery(
     State(state): State<AppState>,
     Path(delivery_id): Path<Uuid>,
@@ -358,9 +355,7 @@ pub async fn get_delivery(
     params(("delivery_id" = String, Path, description = "The delivery's UUID"),
         ("after" = Option<String>, Query, description = "A consistency token to wait for")),
     responses(
-        (status = 200, description = "The delivery's timeline", body = TimelineView),
-        (status = 400, description = "A malformed delivery id", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such delivery", body = Problem, content_type = "application/problem+json")))]
+        (status = 200, description = "The delivery's timeline", body = TimelineView)))]
 pub async fn get_delivery_timeline(
     State(state): State<AppState>,
     Path(delivery_id): Path<Uuid>,
@@ -385,8 +380,7 @@ pub async fn get_delivery_timeline(
     security(("bearer" = ["dispatcher", "driver", "auditor"])),
     params(LiveTrackingFilter),
     responses(
-        (status = 200, description = "A page of moving deliveries", body = LiveTrackingList),
-        (status = 400, description = "A bad filter", body = Problem, content_type = "application/problem+json")))]
+        (status = 200, description = "A page of moving deliveries", body = LiveTrackingList)))]
 pub async fn list_live_tracking(
     State(state): State<AppState>,
     ctx: RequestContext,

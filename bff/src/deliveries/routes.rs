@@ -15,7 +15,7 @@ use crate::convert::{
     CheckpointStatus, Direction, PageDto, RouteStatus, opt_time, page_request, timestamp,
 };
 use crate::extract::{Json, Path, Query, RequestContext};
-use crate::problem::{ApiError, Problem};
+use crate::problem::ApiError;
 use crate::state::AppState;
 use crate::{command, query};
 
@@ -164,11 +164,9 @@ pub struct RouteFilter {
 #[utoipa::path(post, path = "/routes", tag = "deliveries",
     security(("bearer" = ["dispatcher"])),
     request_body = CreateRoute,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first answer")),
     responses(
         (status = 201, description = "Created", body = CommandResult),
-        (status = 409, description = "The id is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "The id is taken")))]
 pub async fn create_route(
     State(state): State<AppState>,
     ctx: RequestContext,
@@ -197,14 +195,10 @@ pub async fn create_route(
 #[utoipa::path(put, path = "/routes/{route_id}", tag = "deliveries",
     security(("bearer" = ["dispatcher"])),
     request_body = UpdateRoute,
-    params(("route_id" = String, Path, description = "The route's UUID"),
-        ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it changed since")),
+    params(("route_id" = String, Path, description = "The route's UUID")),
     responses(
         (status = 200, description = "Updated", body = CommandResult),
-        (status = 404, description = "No such route", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The route is no longer planning", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since the If-Match version", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "The route is no longer planning")))]
 pub async fn update_route(
     State(state): State<AppState>,
     Path(route_id): Path<Uuid>,
@@ -227,15 +221,10 @@ pub async fn update_route(
 #[utoipa::path(post, path = "/routes/{route_id}/checkpoints", tag = "deliveries",
     security(("bearer" = ["dispatcher"])),
     request_body = AddCheckpoint,
-    params(("route_id" = String, Path, description = "The route's UUID"),
-        ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it changed since"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first answer")),
+    params(("route_id" = String, Path, description = "The route's UUID")),
     responses(
         (status = 200, description = "Added", body = CommandResult),
-        (status = 404, description = "No such route", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "A rule refused it (not planning, sequence order, times)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since the If-Match version", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "A rule refused it (not planning, sequence order, times)")))]
 pub async fn add_checkpoint(
     State(state): State<AppState>,
     Path(route_id): Path<Uuid>,
@@ -259,15 +248,11 @@ pub async fn add_checkpoint(
     security(("bearer" = ["dispatcher"])),
     request_body = UpdateCheckpoint,
     params(("route_id" = String, Path, description = "The route's UUID"),
-        ("sequence" = u32, Path, description = "The checkpoint's sequence"),
-        ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it changed since")),
+        ("sequence" = u32, Path, description = "The checkpoint's sequence")),
     responses(
         (status = 200, description = "Updated", body = CommandResult),
-        (status = 400, description = "A malformed path parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such route or checkpoint", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "A rule refused it", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since the If-Match version", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json")))]
+        (status = 404, description = "No such route or checkpoint"),
+        (status = 409, description = "A rule refused it")))]
 pub async fn update_checkpoint(
     State(state): State<AppState>,
     Path((route_id, sequence)): Path<(Uuid, u32)>,
@@ -289,13 +274,10 @@ pub async fn update_checkpoint(
 /// `planning` → `active`: needs at least one checkpoint, then freezes them.
 #[utoipa::path(post, path = "/routes/{route_id}/activate", tag = "deliveries",
     security(("bearer" = ["dispatcher"])),
-    params(("route_id" = String, Path, description = "The route's UUID"),
-        ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it changed since")),
+    params(("route_id" = String, Path, description = "The route's UUID")),
     responses(
         (status = 200, description = "Activated", body = CommandResult),
-        (status = 404, description = "No such route", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not planning, or no checkpoint", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since the If-Match version", body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "Not planning, or no checkpoint")))]
 pub async fn activate_route(
     State(state): State<AppState>,
     Path(route_id): Path<Uuid>,
@@ -313,13 +295,10 @@ pub async fn activate_route(
 /// `active` → `completed`.
 #[utoipa::path(post, path = "/routes/{route_id}/complete", tag = "deliveries",
     security(("bearer" = ["dispatcher"])),
-    params(("route_id" = String, Path, description = "The route's UUID"),
-        ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it changed since")),
+    params(("route_id" = String, Path, description = "The route's UUID")),
     responses(
         (status = 200, description = "Completed", body = CommandResult),
-        (status = 404, description = "No such route", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not active", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since the If-Match version", body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "Not active")))]
 pub async fn complete_route(
     State(state): State<AppState>,
     Path(route_id): Path<Uuid>,
@@ -337,13 +316,10 @@ pub async fn complete_route(
 /// `planning` | `active` → `cancelled`.
 #[utoipa::path(post, path = "/routes/{route_id}/cancel", tag = "deliveries",
     security(("bearer" = ["dispatcher"])),
-    params(("route_id" = String, Path, description = "The route's UUID"),
-        ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it changed since")),
+    params(("route_id" = String, Path, description = "The route's UUID")),
     responses(
         (status = 200, description = "Cancelled", body = CommandResult),
-        (status = 404, description = "No such route", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already completed or cancelled", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since the If-Match version", body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "Already completed or cancelled")))]
 pub async fn cancel_route(
     State(state): State<AppState>,
     Path(route_id): Path<Uuid>,
@@ -363,8 +339,7 @@ pub async fn cancel_route(
     security(("bearer" = ["dispatcher", "auditor"])),
     params(RouteFilter),
     responses(
-        (status = 200, description = "A page of routes", body = RouteList),
-        (status = 400, description = "A bad filter", body = Problem, content_type = "application/problem+json")))]
+        (status = 200, description = "A page of routes", body = RouteList)))]
 pub async fn list_routes(
     State(state): State<AppState>,
     ctx: RequestContext,
@@ -401,8 +376,7 @@ pub async fn list_routes(
     params(("route_id" = String, Path, description = "The route's UUID"),
         ("after" = Option<String>, Query, description = "A consistency token to wait for")),
     responses(
-        (status = 200, description = "The route", body = RouteView),
-        (status = 404, description = "No such route", body = Problem, content_type = "application/problem+json")))]
+        (status = 200, description = "The route", body = RouteView)))]
 pub async fn get_route(
     State(state): State<AppState>,
     Path(route_id): Path<Uuid>,

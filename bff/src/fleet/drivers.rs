@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::commands::{Accepted, CommandResult, with_etag};
 use crate::convert::{Direction, DriverStatus, PageDto, page_request};
 use crate::extract::{Json, Path, Query, RequestContext};
-use crate::problem::{ApiError, Problem};
+use crate::problem::ApiError;
 use crate::state::AppState;
 use crate::{command, query};
 
@@ -89,11 +89,9 @@ pub struct DriverFilter {
 #[utoipa::path(post, path = "/drivers", tag = "fleet",
     security(("bearer" = ["dispatcher"])),
     request_body = RegisterDriver,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first answer")),
     responses(
         (status = 201, description = "Registered", body = CommandResult),
-        (status = 409, description = "The id is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "The id is taken")))]
 pub async fn register_driver(
     State(state): State<AppState>,
     ctx: RequestContext,
@@ -121,13 +119,9 @@ pub async fn register_driver(
 #[utoipa::path(put, path = "/drivers/{driver_id}", tag = "fleet",
     security(("bearer" = ["dispatcher"])),
     request_body = DriverDetails,
-    params(("driver_id" = String, Path, description = "The driver's UUID"),
-        ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it changed since")),
+    params(("driver_id" = String, Path, description = "The driver's UUID")),
     responses(
-        (status = 200, description = "Updated", body = CommandResult),
-        (status = 404, description = "No such driver", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since the If-Match version", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json")))]
+        (status = 200, description = "Updated", body = CommandResult)))]
 pub async fn update_driver(
     State(state): State<AppState>,
     Path(driver_id): Path<Uuid>,
@@ -148,13 +142,10 @@ pub async fn update_driver(
 /// Suspend an active driver: a suspended driver cannot be assigned to a delivery.
 #[utoipa::path(post, path = "/drivers/{driver_id}/suspend", tag = "fleet",
     security(("bearer" = ["dispatcher"])),
-    params(("driver_id" = String, Path, description = "The driver's UUID"),
-        ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it changed since")),
+    params(("driver_id" = String, Path, description = "The driver's UUID")),
     responses(
         (status = 200, description = "Suspended", body = CommandResult),
-        (status = 404, description = "No such driver", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The driver is not active", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since the If-Match version", body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "The driver is not active")))]
 pub async fn suspend_driver(
     State(state): State<AppState>,
     Path(driver_id): Path<Uuid>,
@@ -172,13 +163,10 @@ pub async fn suspend_driver(
 /// Reinstate a suspended driver.
 #[utoipa::path(post, path = "/drivers/{driver_id}/reinstate", tag = "fleet",
     security(("bearer" = ["dispatcher"])),
-    params(("driver_id" = String, Path, description = "The driver's UUID"),
-        ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it changed since")),
+    params(("driver_id" = String, Path, description = "The driver's UUID")),
     responses(
         (status = 200, description = "Reinstated", body = CommandResult),
-        (status = 404, description = "No such driver", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The driver is not suspended", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since the If-Match version", body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "The driver is not suspended")))]
 pub async fn reinstate_driver(
     State(state): State<AppState>,
     Path(driver_id): Path<Uuid>,
@@ -198,8 +186,7 @@ pub async fn reinstate_driver(
     security(("bearer" = ["dispatcher", "auditor"])),
     params(DriverFilter),
     responses(
-        (status = 200, description = "A page of drivers", body = DriverList),
-        (status = 400, description = "A bad filter", body = Problem, content_type = "application/problem+json")))]
+        (status = 200, description = "A page of drivers", body = DriverList)))]
 pub async fn list_drivers(
     State(state): State<AppState>,
     ctx: RequestContext,
@@ -229,8 +216,7 @@ pub async fn list_drivers(
     params(("driver_id" = String, Path, description = "The driver's UUID"),
         ("after" = Option<String>, Query, description = "A consistency token to wait for")),
     responses(
-        (status = 200, description = "The driver", body = DriverView),
-        (status = 404, description = "No such driver", body = Problem, content_type = "application/problem+json")))]
+        (status = 200, description = "The driver", body = DriverView)))]
 pub async fn get_driver(
     State(state): State<AppState>,
     Path(driver_id): Path<Uuid>,

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::commands::{Accepted, CommandResult, with_etag};
 use crate::convert::{Direction, PageDto, VehicleStatus, VehicleUsage, page_request};
 use crate::extract::{Json, Path, Query, RequestContext};
-use crate::problem::{ApiError, Problem};
+use crate::problem::ApiError;
 use crate::scheduling::checks;
 use crate::state::AppState;
 use crate::{command, query};
@@ -134,12 +134,10 @@ async fn ensure_known_owner(
 #[utoipa::path(post, path = "/vehicles", tag = "fleet",
     security(("bearer" = ["planner", "dispatcher"])),
     request_body = RegisterVehicle,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first answer")),
     responses(
         (status = 201, description = "Registered", body = CommandResult),
-        (status = 409, description = "The license number is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "The owner the body names is no registered customer (`field`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "The license number is taken"),
+        (status = 404, description = "The owner the body names is no registered customer (`field`)")))]
 pub async fn register_vehicle(
     State(state): State<AppState>,
     ctx: RequestContext,
@@ -165,14 +163,10 @@ pub async fn register_vehicle(
 #[utoipa::path(put, path = "/vehicles/{license_number}", tag = "fleet",
     security(("bearer" = ["planner", "dispatcher"])),
     request_body = UpdateVehicle,
-    params(("license_number" = String, Path, description = "The vehicle's license number, any case"),
-        ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it changed since")),
+    params(("license_number" = String, Path, description = "The vehicle's license number, any case")),
     responses(
         (status = 200, description = "Updated", body = CommandResult),
-        (status = 400, description = "The path names no license number", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such vehicle, or the owner is no registered customer (`field`)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since the If-Match version", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json")))]
+        (status = 404, description = "No such vehicle, or the owner is no registered customer (`field`)")))]
 pub async fn update_vehicle(
     State(state): State<AppState>,
     Path(license_number): Path<String>,
@@ -199,15 +193,10 @@ pub async fn update_vehicle(
 #[utoipa::path(put, path = "/vehicles/{license_number}/status", tag = "fleet",
     security(("bearer" = ["planner", "dispatcher"])),
     request_body = ChangeVehicleStatus,
-    params(("license_number" = String, Path, description = "The vehicle's license number, any case"),
-        ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it changed since")),
+    params(("license_number" = String, Path, description = "The vehicle's license number, any case")),
     responses(
         (status = 200, description = "Changed", body = CommandResult),
-        (status = 400, description = "The path names no license number", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such vehicle", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The change is refused in the vehicle's state", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since the If-Match version", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "The change is refused in the vehicle's state")))]
 pub async fn change_vehicle_status(
     State(state): State<AppState>,
     Path(license_number): Path<String>,
@@ -231,8 +220,7 @@ pub async fn change_vehicle_status(
     security(("bearer" = ["planner", "dispatcher", "auditor"])),
     params(VehicleFilter),
     responses(
-        (status = 200, description = "A page of vehicles", body = VehicleList),
-        (status = 400, description = "A bad filter", body = Problem, content_type = "application/problem+json")))]
+        (status = 200, description = "A page of vehicles", body = VehicleList)))]
 pub async fn list_vehicles(
     State(state): State<AppState>,
     ctx: RequestContext,
@@ -267,9 +255,7 @@ pub async fn list_vehicles(
     params(("license_number" = String, Path, description = "The vehicle's license number, any case"),
         ("after" = Option<String>, Query, description = "A consistency token to wait for")),
     responses(
-        (status = 200, description = "The vehicle", body = VehicleView),
-        (status = 400, description = "The path names no license number", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such vehicle", body = Problem, content_type = "application/problem+json")))]
+        (status = 200, description = "The vehicle", body = VehicleView)))]
 pub async fn get_vehicle(
     State(state): State<AppState>,
     Path(license_number): Path<String>,

@@ -13,9 +13,12 @@
 //! | with a path parameter | | 404 |
 //! | with a body | | 413, 415 |
 //! | command (POST, PUT) | `Idempotency-Key` | 409; `ETag` and `X-Consistency-Token` on its 2xx, `Location` on its 201 (not the audit's rebuilds: no aggregate) |
+//! | command on an aggregate the path names | `If-Match` | 412 |
 //! | read (GET) | `X-Consistency-Token` | `ETag` on a single resource's 200 |
 //!
-//! Every answer carries `X-Correlation-ID`; 429 and 503 may carry `Retry-After`.
+//! Every answer carries `X-Correlation-ID`; 429 and 503 may carry `Retry-After`. An
+//! error answer an operation declares with a description only (`(status = 404,
+//! description = "No such customer")`) is given the problem+json body.
 
 use serde_json::{Map, Value, json};
 
@@ -92,10 +95,13 @@ fn complete_operation(path: &str, method: &str, operation: &mut Map<String, Valu
             add_parameter(parameters, "X-Consistency-Token", "ConsistencyToken");
         }
     }
+    // Rebuilds are accepted work, not a write to an aggregate: no ETag, no token.
+    let writes_aggregate = api && command && !path.contains("/audit/");
+    if writes_aggregate && has_path_parameter {
+        add_parameter(parameters, "If-Match", "IfMatch");
+    }
     let has_parameters = !array(operation, "parameters").is_empty();
     let has_body = operation.contains_key("requestBody");
-    // Rebuilds are accepted work, not a write to an aggregate: no ETag, no token.
-    let writes_aggregate = command && !path.contains("/audit/");
     let single_resource = !command
         && api
         && path.ends_with('}')
@@ -105,6 +111,9 @@ fn complete_operation(path: &str, method: &str, operation: &mut Map<String, Valu
     let responses = object(operation, "responses");
     for (status, response) in responses.iter_mut() {
         with_correlation_header(response);
+        if status.starts_with(['4', '5']) {
+            with_problem_body(response);
+        }
         let Some(headers) = response
             .as_object_mut()
             .filter(|r| !r.contains_key("$ref"))
@@ -140,6 +149,9 @@ fn complete_operation(path: &str, method: &str, operation: &mut Map<String, Valu
     if command {
         add("409", "Conflict");
     }
+    if writes_aggregate && has_path_parameter {
+        add("412", "PreconditionFailed");
+    }
     if has_body {
         add("413", "PayloadTooLarge");
         add("415", "UnsupportedMediaType");
@@ -158,11 +170,7 @@ fn bound(parameter: &mut Value) {
     };
     let string = schema_type_is(schema, "string");
     let integer = schema_type_is(schema, "integer");
-    if name == "If-Match" {
-        // A header is a string: never `null`, which a client would send as the word.
-        schema.insert("type".into(), "string".into());
-        schema.insert("pattern".into(), ETAG_PATTERN.into());
-    } else if name == "after" && string {
+    if name == "after" && string {
         schema.insert("pattern".into(), format!("^{TOKEN}$").into());
     } else if name == "search" && string {
         // The query service refuses control characters (a NUL would cut the database's
@@ -444,6 +452,16 @@ fn with_correlation_header(response: &mut Value) {
     }
 }
 
+/// An error answer declared with a description only gets the problem+json body.
+fn with_problem_body(response: &mut Value) {
+    if let Some(response) = response.as_object_mut().filter(|r| !r.contains_key("$ref")) {
+        response.entry("content").or_insert_with(|| {
+            json!({ "application/problem+json": {
+                "schema": { "$ref": "#/components/schemas/Problem" } } })
+        });
+    }
+}
+
 fn header_ref(name: &str) -> Value {
     json!({ "$ref": format!("{COMPONENT_HEADERS}{name}") })
 }
@@ -542,6 +560,16 @@ fn parameters() -> Map<String, Value> {
         ),
     );
     parameters.insert(
+        "IfMatch".into(),
+        header(
+            "If-Match",
+            "The ETag last read of the aggregate the command changes (for a job, its \
+             planning's; for a checkpoint, its route's or delivery's): if it changed since, \
+             the command is refused with 412 and appends nothing. Empty is the same as none.",
+            json!({ "type": "string", "pattern": ETAG_PATTERN, "examples": ["\"3\""] }),
+        ),
+    );
+    parameters.insert(
         "ConsistencyToken".into(),
         header(
             "X-Consistency-Token",
@@ -586,6 +614,11 @@ fn problem_responses() -> Map<String, Value> {
             "A rule of the domain refuses the command in the aggregate's current \
           state (`reason` says which), or the schedule is taken (`conflicting_id` and \
           `conflicting_slot` name the holder).",
+            false,
+        ),
+        (
+            "PreconditionFailed",
+            "The aggregate changed since the `If-Match` version: read it again.",
             false,
         ),
         (

@@ -24,7 +24,7 @@ use crate::deliveries::{
     DeliveryView, LiveTrackingFilter, LiveTrackingView, RouteView, TimelineEntryView, TimelineView,
 };
 use crate::extract::{Path, Query, RequestContext};
-use crate::problem::{ApiError, Problem};
+use crate::problem::ApiError;
 use crate::query;
 use crate::state::AppState;
 
@@ -323,8 +323,7 @@ async fn get_delivery(
     security(("bearer" = ["dispatcher", "driver", "auditor"])),
     params(LiveTrackingFilter),
     responses(
-        (status = 200, description = "A page of moving deliveries; `partial` when a van could not be read", body = LiveTrackingBoard),
-        (status = 400, description = "A bad filter", body = Problem, content_type = "application/problem+json")))]
+        (status = 200, description = "A page of moving deliveries; `partial` when a van could not be read", body = LiveTrackingBoard)))]
 pub async fn live_tracking_board(
     State(state): State<AppState>,
     ctx: RequestContext,
@@ -362,9 +361,7 @@ pub async fn live_tracking_board(
     params(("delivery_id" = String, Path, description = "The delivery's UUID"),
         ("after" = Option<String>, Query, description = "A consistency token to wait for")),
     responses(
-        (status = 200, description = "The delivery's tracking; `partial` when the driver or van could not be read", body = DeliveryTracking),
-        (status = 400, description = "A malformed delivery id", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such delivery", body = Problem, content_type = "application/problem+json")))]
+        (status = 200, description = "The delivery's tracking; `partial` when the driver or van could not be read", body = DeliveryTracking)))]
 pub async fn delivery_tracking(
     State(state): State<AppState>,
     Path(delivery_id): Path<Uuid>,
@@ -385,9 +382,7 @@ pub async fn delivery_tracking(
     params(("delivery_id" = String, Path, description = "The delivery's UUID"),
         ("after" = Option<String>, Query, description = "A consistency token to wait for")),
     responses(
-        (status = 200, description = "The delivery's summary; `partial` when a part could not be read", body = DeliverySummary),
-        (status = 400, description = "A malformed delivery id", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such delivery", body = Problem, content_type = "application/problem+json")))]
+        (status = 200, description = "The delivery's summary; `partial` when a part could not be read", body = DeliverySummary)))]
 pub async fn delivery_summary(
     State(state): State<AppState>,
     Path(delivery_id): Path<Uuid>,
@@ -416,9 +411,7 @@ pub async fn delivery_summary(
     params(("route_id" = String, Path, description = "The route's UUID"),
         ("after" = Option<String>, Query, description = "A consistency token to wait for")),
     responses(
-        (status = 200, description = "The route and its deliveries; `partial` when they could not be read", body = RouteOverview),
-        (status = 400, description = "A malformed route id", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such route", body = Problem, content_type = "application/problem+json")))]
+        (status = 200, description = "The route and its deliveries; `partial` when they could not be read", body = RouteOverview)))]
 pub async fn route_overview(
     State(state): State<AppState>,
     Path(route_id): Path<Uuid>,

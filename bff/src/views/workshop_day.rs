@@ -14,7 +14,7 @@ use utoipa_axum::routes;
 
 use crate::convert::{JobStatus, ServiceCategory, SlotDto, page_request};
 use crate::extract::{Path, RequestContext};
-use crate::problem::{ApiError, Problem};
+use crate::problem::ApiError;
 use crate::query;
 use crate::state::AppState;
 use crate::workshop::{JobView, read_planning, skills_of};
@@ -69,8 +69,7 @@ pub struct CapacitySegment {
         ("after" = Option<String>, Query, description = "A consistency token to wait for")),
     responses(
         (status = 200, description = "The day; `partial` when the technicians could not be read", body = WorkshopDay),
-        (status = 400, description = "A malformed date", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The planning could not be read", body = Problem, content_type = "application/problem+json")))]
+        (status = 503, description = "The planning could not be read")))]
 pub async fn workshop_day(
     State(state): State<AppState>,
     Path(date): Path<NaiveDate>,

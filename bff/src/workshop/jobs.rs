@@ -15,7 +15,7 @@ use crate::command;
 use crate::commands::{Accepted, CommandResult, token_of};
 use crate::convert::{MaintenanceService, SlotDto, timestamp};
 use crate::extract::{Json, Path, RequestContext};
-use crate::problem::{ApiError, Problem};
+use crate::problem::ApiError;
 use crate::scheduling::Resource;
 use crate::state::AppState;
 
@@ -67,17 +67,12 @@ pub struct CancelJob {
 #[utoipa::path(post, path = "/workshop/plannings/{date}/jobs", tag = "workshop",
     security(("bearer" = ["planner"])),
     request_body = PlanJob,
-    params(("date" = String, Path, description = "The planning's date, yyyy-mm-dd"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first answer"),
-        ("If-Match" = Option<String>, Header, description = "The planning's ETag last read; 412 if it changed since")),
+    params(("date" = String, Path, description = "The planning's date, yyyy-mm-dd")),
     responses(
         (status = 201, description = "Planned; `id` is the job's id", body = CommandResult),
-        (status = 400, description = "A malformed date", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The vehicle or technician is booked in an overlapping slot (`schedule-conflict`, naming the holder), or a planning rule refused the job (`rule-violation`: all 3 workstations taken, technician inactive or lacking the skill…)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The planning changed since the If-Match version", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "A customer, vehicle or technician the body names does not exist (`field` names it)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A booking of the same vehicle or technician is under way, or a backend is unavailable; retry", body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "The vehicle or technician is booked in an overlapping slot (`schedule-conflict`, naming the holder), or a planning rule refused the job (`rule-violation`: all 3 workstations taken, technician inactive or lacking the skill…)"),
+        (status = 404, description = "A customer, vehicle or technician the body names does not exist (`field` names it)"),
+        (status = 503, description = "A booking of the same vehicle or technician is under way, or a backend is unavailable; retry")))]
 pub async fn plan_maintenance_job(
     State(state): State<AppState>,
     Path(date): Path<NaiveDate>,
@@ -134,16 +129,12 @@ pub async fn plan_maintenance_job(
     security(("bearer" = ["planner"])),
     request_body = AssignTechnician,
     params(("date" = String, Path, description = "The planning's date, yyyy-mm-dd"),
-        ("job_id" = String, Path, description = "The job's UUID"),
-        ("If-Match" = Option<String>, Header, description = "The planning's ETag last read; 412 if it changed since")),
+        ("job_id" = String, Path, description = "The job's UUID")),
     responses(
         (status = 200, description = "Assigned; `id` is the job's id", body = CommandResult),
-        (status = 400, description = "A malformed date or job id", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such job on that date, or no technician the body names (`field`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The technician is booked in an overlapping slot (`schedule-conflict`), or a rule refused it (`rule-violation`: inactive, lacking the skill, job not planned)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The planning changed since the If-Match version", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A booking of the same technician is under way, or a backend is unavailable; retry", body = Problem, content_type = "application/problem+json")))]
+        (status = 404, description = "No such job on that date, or no technician the body names (`field`)"),
+        (status = 409, description = "The technician is booked in an overlapping slot (`schedule-conflict`), or a rule refused it (`rule-violation`: inactive, lacking the skill, job not planned)"),
+        (status = 503, description = "A booking of the same technician is under way, or a backend is unavailable; retry")))]
 pub async fn assign_technician(
     State(state): State<AppState>,
     Path((date, job_id)): Path<(NaiveDate, Uuid)>,
@@ -185,16 +176,11 @@ pub async fn assign_technician(
     security(("bearer" = ["planner"])),
     request_body = FinishJob,
     params(("date" = String, Path, description = "The planning's date, yyyy-mm-dd"),
-        ("job_id" = String, Path, description = "The job's UUID"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first answer"),
-        ("If-Match" = Option<String>, Header, description = "The planning's ETag last read; 412 if it changed since")),
+        ("job_id" = String, Path, description = "The job's UUID")),
     responses(
         (status = 200, description = "Finished; `id` is the job's id", body = CommandResult),
-        (status = 400, description = "A malformed date or job id", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such job on that date", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The job is not planned", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The planning changed since the If-Match version", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid (e.g. `actual_end` not after `actual_start`)", body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "The job is not planned"),
+        (status = 422, description = "A field is invalid (e.g. `actual_end` not after `actual_start`)")))]
 pub async fn finish_maintenance_job(
     State(state): State<AppState>,
     Path((date, job_id)): Path<(NaiveDate, Uuid)>,
@@ -219,16 +205,10 @@ pub async fn finish_maintenance_job(
     security(("bearer" = ["planner"])),
     request_body = CancelJob,
     params(("date" = String, Path, description = "The planning's date, yyyy-mm-dd"),
-        ("job_id" = String, Path, description = "The job's UUID"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first answer"),
-        ("If-Match" = Option<String>, Header, description = "The planning's ETag last read; 412 if it changed since")),
+        ("job_id" = String, Path, description = "The job's UUID")),
     responses(
         (status = 200, description = "Cancelled; `id` is the job's id", body = CommandResult),
-        (status = 400, description = "A malformed date or job id", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such job on that date", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The job is not planned", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The planning changed since the If-Match version", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "The job is not planned")))]
 pub async fn cancel_maintenance_job(
     State(state): State<AppState>,
     Path((date, job_id)): Path<(NaiveDate, Uuid)>,

@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use crate::commands::with_etag;
 use crate::convert::{JobStatus, MaintenanceService, ServiceCategory, SlotDto};
 use crate::extract::{Path, RequestContext};
-use crate::problem::{ApiError, Problem};
+use crate::problem::ApiError;
 use crate::query;
 use crate::state::AppState;
 
@@ -138,8 +138,7 @@ pub async fn read_planning(
     params(("date" = String, Path, description = "The planning's date, yyyy-mm-dd"),
         ("after" = Option<String>, Query, description = "A consistency token to wait for")),
     responses(
-        (status = 200, description = "The planning (empty, version 0, for a date without jobs)", body = PlanningView),
-        (status = 400, description = "A malformed date", body = Problem, content_type = "application/problem+json")))]
+        (status = 200, description = "The planning (empty, version 0, for a date without jobs)", body = PlanningView)))]
 pub async fn get_planning(
     State(state): State<AppState>,
     Path(date): Path<NaiveDate>,

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::commands::{Accepted, CommandResult, with_etag};
 use crate::convert::{Direction, PageDto, ServiceCategory, TechnicianStatus, page_request};
 use crate::extract::{Json, Path, Query, RequestContext};
-use crate::problem::{ApiError, Problem};
+use crate::problem::ApiError;
 use crate::state::AppState;
 use crate::{command, query};
 
@@ -104,11 +104,9 @@ pub struct TechnicianFilter {
 #[utoipa::path(post, path = "/technicians", tag = "workshop",
     security(("bearer" = ["planner"])),
     request_body = RegisterTechnician,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first answer")),
     responses(
         (status = 201, description = "Registered", body = CommandResult),
-        (status = 409, description = "The id is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "The id is taken")))]
 pub async fn register_technician(
     State(state): State<AppState>,
     ctx: RequestContext,
@@ -136,13 +134,9 @@ pub async fn register_technician(
 #[utoipa::path(put, path = "/technicians/{technician_id}", tag = "workshop",
     security(("bearer" = ["planner"])),
     request_body = UpdateTechnician,
-    params(("technician_id" = String, Path, description = "The technician's UUID"),
-        ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it changed since")),
+    params(("technician_id" = String, Path, description = "The technician's UUID")),
     responses(
-        (status = 200, description = "Updated", body = CommandResult),
-        (status = 404, description = "No such technician", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since the If-Match version", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json")))]
+        (status = 200, description = "Updated", body = CommandResult)))]
 pub async fn update_technician(
     State(state): State<AppState>,
     Path(technician_id): Path<Uuid>,
@@ -163,13 +157,10 @@ pub async fn update_technician(
 /// Deactivate a technician: an inactive technician cannot be assigned to a job.
 #[utoipa::path(post, path = "/technicians/{technician_id}/deactivate", tag = "workshop",
     security(("bearer" = ["planner"])),
-    params(("technician_id" = String, Path, description = "The technician's UUID"),
-        ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it changed since")),
+    params(("technician_id" = String, Path, description = "The technician's UUID")),
     responses(
         (status = 200, description = "Deactivated", body = CommandResult),
-        (status = 404, description = "No such technician", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The technician is not active", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since the If-Match version", body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "The technician is not active")))]
 pub async fn deactivate_technician(
     State(state): State<AppState>,
     Path(technician_id): Path<Uuid>,
@@ -187,13 +178,10 @@ pub async fn deactivate_technician(
 /// Reactivate an inactive technician.
 #[utoipa::path(post, path = "/technicians/{technician_id}/reactivate", tag = "workshop",
     security(("bearer" = ["planner"])),
-    params(("technician_id" = String, Path, description = "The technician's UUID"),
-        ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 if it changed since")),
+    params(("technician_id" = String, Path, description = "The technician's UUID")),
     responses(
         (status = 200, description = "Reactivated", body = CommandResult),
-        (status = 404, description = "No such technician", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The technician is not inactive", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since the If-Match version", body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "The technician is not inactive")))]
 pub async fn reactivate_technician(
     State(state): State<AppState>,
     Path(technician_id): Path<Uuid>,
@@ -213,8 +201,7 @@ pub async fn reactivate_technician(
     security(("bearer" = ["planner", "auditor"])),
     params(TechnicianFilter),
     responses(
-        (status = 200, description = "A page of technicians", body = TechnicianList),
-        (status = 400, description = "A bad filter", body = Problem, content_type = "application/problem+json")))]
+        (status = 200, description = "A page of technicians", body = TechnicianList)))]
 pub async fn list_technicians(
     State(state): State<AppState>,
     ctx: RequestContext,
@@ -249,8 +236,7 @@ pub async fn list_technicians(
     params(("technician_id" = String, Path, description = "The technician's UUID"),
         ("after" = Option<String>, Query, description = "A consistency token to wait for")),
     responses(
-        (status = 200, description = "The technician", body = TechnicianView),
-        (status = 404, description = "No such technician", body = Problem, content_type = "application/problem+json")))]
+        (status = 200, description = "The technician", body = TechnicianView)))]
 pub async fn get_technician(
     State(state): State<AppState>,
     Path(technician_id): Path<Uuid>,
