@@ -19,8 +19,8 @@ fn register() -> v1::RegisterCustomerRequest {
     }
 }
 
-fn update() -> v1::UpdateCustomerContactRequest {
-    let r = register();
+/// The update that carries the same fields as `r`.
+fn update_like(r: v1::RegisterCustomerRequest) -> v1::UpdateCustomerContactRequest {
     v1::UpdateCustomerContactRequest {
         customer_id: r.customer_id,
         name: r.name,
@@ -31,6 +31,27 @@ fn update() -> v1::UpdateCustomerContactRequest {
         email: r.email,
         idempotency_key: None,
     }
+}
+
+fn update() -> v1::UpdateCustomerContactRequest {
+    update_like(register())
+}
+
+/// [`register`] with `field` set to `value`.
+fn register_with(field: &str, value: &str) -> v1::RegisterCustomerRequest {
+    let mut request = register();
+    let slot = match field {
+        "customer_id" => &mut request.customer_id,
+        "name" => &mut request.name,
+        "address" => &mut request.address,
+        "postal_code" => &mut request.postal_code,
+        "city" => &mut request.city,
+        "telephone" => &mut request.telephone,
+        "email" => &mut request.email,
+        other => unreachable!("{other}"),
+    };
+    *slot = value.to_owned();
+    request
 }
 
 /// Bad values for each contact field, with the field the error must name.
@@ -91,18 +112,9 @@ fn blank_address_postal_code_and_city_mean_none() {
 #[test]
 fn bad_registration_fields_are_rejected_naming_the_field() {
     for (field, value) in bad_contact_fields() {
-        let mut request = register();
-        match field {
-            "customer_id" => request.customer_id = value.clone(),
-            "name" => request.name = value.clone(),
-            "address" => request.address = value.clone(),
-            "postal_code" => request.postal_code = value.clone(),
-            "city" => request.city = value.clone(),
-            "telephone" => request.telephone = value.clone(),
-            "email" => request.email = value.clone(),
-            other => unreachable!("{other}"),
-        }
-        let error = request.into_command(now()).unwrap_err();
+        let error = register_with(field, &value)
+            .into_command(now())
+            .unwrap_err();
         assert_eq!(error.field, field, "{value:?}: {error}");
     }
 }
@@ -120,18 +132,9 @@ fn a_valid_contact_update_converts() {
 #[test]
 fn bad_contact_update_fields_are_rejected_naming_the_field() {
     for (field, value) in bad_contact_fields() {
-        let mut request = update();
-        match field {
-            "customer_id" => request.customer_id = value.clone(),
-            "name" => request.name = value.clone(),
-            "address" => request.address = value.clone(),
-            "postal_code" => request.postal_code = value.clone(),
-            "city" => request.city = value.clone(),
-            "telephone" => request.telephone = value.clone(),
-            "email" => request.email = value.clone(),
-            other => unreachable!("{other}"),
-        }
-        let error = request.into_command(now()).unwrap_err();
+        let error = update_like(register_with(field, &value))
+            .into_command(now())
+            .unwrap_err();
         assert_eq!(error.field, field, "{value:?}: {error}");
     }
 }

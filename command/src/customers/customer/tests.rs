@@ -29,24 +29,43 @@ fn moved_ada() -> PersonalData {
     }
 }
 
-fn registered() -> CustomerEvent {
+fn registered_with(personal_data: Option<PersonalData>) -> CustomerEvent {
     CustomerEvent::Registered {
         customer_id: id(),
-        personal_data: Some(ada()),
+        personal_data,
     }
+}
+
+fn registered() -> CustomerEvent {
+    registered_with(Some(ada()))
 }
 
 fn erased() -> CustomerEvent {
     CustomerEvent::PersonalDataErased { customer_id: id() }
 }
 
+fn register(personal_data: PersonalData) -> CustomerCommand {
+    CustomerCommand::Register {
+        customer_id: id(),
+        personal_data,
+    }
+}
+
+fn update(personal_data: PersonalData) -> CustomerCommand {
+    CustomerCommand::UpdateContact { personal_data }
+}
+
+fn contact_updated(personal_data: Option<PersonalData>) -> CustomerEvent {
+    CustomerEvent::ContactUpdated {
+        customer_id: id(),
+        personal_data,
+    }
+}
+
 #[test]
 fn a_new_customer_is_registered_with_its_personal_data() {
     AggregateTest::<Customer>::given_no_previous_events()
-        .when(CustomerCommand::Register {
-            customer_id: id(),
-            personal_data: ada(),
-        })
+        .when(register(ada()))
         .then_expect_events(vec![registered()]);
 }
 
@@ -59,44 +78,27 @@ fn address_postal_code_and_city_are_optional() {
         ..ada()
     };
     AggregateTest::<Customer>::given_no_previous_events()
-        .when(CustomerCommand::Register {
-            customer_id: id(),
-            personal_data: without_address.clone(),
-        })
-        .then_expect_events(vec![CustomerEvent::Registered {
-            customer_id: id(),
-            personal_data: Some(without_address),
-        }]);
+        .when(register(without_address.clone()))
+        .then_expect_events(vec![registered_with(Some(without_address))]);
 }
 
 #[test]
 fn registering_an_existing_id_is_rejected() {
     AggregateTest::<Customer>::given(vec![registered()])
-        .when(CustomerCommand::Register {
-            customer_id: id(),
-            personal_data: moved_ada(),
-        })
+        .when(register(moved_ada()))
         .then_expect_error(CustomerError::AlreadyRegistered);
 }
 
 #[test]
 fn an_erased_customers_id_is_never_reused() {
     AggregateTest::<Customer>::given(vec![registered(), erased()])
-        .when(CustomerCommand::Register {
-            customer_id: id(),
-            personal_data: ada(),
-        })
+        .when(register(ada()))
         .then_expect_error(CustomerError::AlreadyRegistered);
 }
 
 #[test]
 fn commands_on_an_unregistered_customer_are_not_found() {
-    for command in [
-        CustomerCommand::UpdateContact {
-            personal_data: ada(),
-        },
-        CustomerCommand::ErasePersonalData,
-    ] {
+    for command in [update(ada()), CustomerCommand::ErasePersonalData] {
         AggregateTest::<Customer>::given_no_previous_events()
             .when(command)
             .then_expect_error(CustomerError::NotFound);
@@ -106,38 +108,23 @@ fn commands_on_an_unregistered_customer_are_not_found() {
 #[test]
 fn updating_the_contact_replaces_every_personal_field() {
     AggregateTest::<Customer>::given(vec![registered()])
-        .when(CustomerCommand::UpdateContact {
-            personal_data: moved_ada(),
-        })
-        .then_expect_events(vec![CustomerEvent::ContactUpdated {
-            customer_id: id(),
-            personal_data: Some(moved_ada()),
-        }]);
+        .when(update(moved_ada()))
+        .then_expect_events(vec![contact_updated(Some(moved_ada()))]);
 }
 
 #[test]
 fn a_contact_update_that_changes_nothing_appends_nothing() {
     AggregateTest::<Customer>::given(vec![registered()])
-        .when(CustomerCommand::UpdateContact {
-            personal_data: ada(),
-        })
+        .when(update(ada()))
         .then_expect_events(vec![]);
 }
 
 #[test]
 fn the_latest_contact_update_is_what_an_update_is_compared_with() {
-    let updated = CustomerEvent::ContactUpdated {
-        customer_id: id(),
-        personal_data: Some(moved_ada()),
-    };
+    let updated = contact_updated(Some(moved_ada()));
     AggregateTest::<Customer>::given(vec![registered(), updated])
-        .when(CustomerCommand::UpdateContact {
-            personal_data: ada(),
-        })
-        .then_expect_events(vec![CustomerEvent::ContactUpdated {
-            customer_id: id(),
-            personal_data: Some(ada()),
-        }]);
+        .when(update(ada()))
+        .then_expect_events(vec![contact_updated(Some(ada()))]);
 }
 
 #[test]
@@ -162,9 +149,7 @@ fn after_erasure_the_state_holds_no_personal_fields() {
 #[test]
 fn updating_an_erased_customers_contact_is_rejected() {
     AggregateTest::<Customer>::given(vec![registered(), erased()])
-        .when(CustomerCommand::UpdateContact {
-            personal_data: ada(),
-        })
+        .when(update(ada()))
         .then_expect_error(CustomerError::Erased);
 }
 
@@ -177,10 +162,7 @@ fn erasing_an_erased_customer_appends_nothing() {
 
 /// What the repository hands the aggregate once the customer's key is erased.
 fn registered_unreadable() -> CustomerEvent {
-    CustomerEvent::Registered {
-        customer_id: id(),
-        personal_data: None,
-    }
+    registered_with(None)
 }
 
 #[test]
@@ -196,21 +178,12 @@ fn an_event_whose_personal_data_was_shredded_decodes_without_it() {
 
 #[test]
 fn a_shredded_history_still_replays_to_an_erased_customer() {
-    let history = vec![
-        registered_unreadable(),
-        CustomerEvent::ContactUpdated {
-            customer_id: id(),
-            personal_data: None,
-        },
-        erased(),
-    ];
+    let history = vec![registered_unreadable(), contact_updated(None), erased()];
     let mut customer = Customer::default();
     history.iter().for_each(|event| customer.apply(event));
     assert_eq!(customer, Customer::Erased { id: id() });
     AggregateTest::<Customer>::given(history.clone())
-        .when(CustomerCommand::UpdateContact {
-            personal_data: ada(),
-        })
+        .when(update(ada()))
         .then_expect_error(CustomerError::Erased);
     AggregateTest::<Customer>::given(history)
         .when(CustomerCommand::ErasePersonalData)
@@ -241,13 +214,8 @@ fn personal_data_that_cannot_be_read_can_still_be_erased() {
 #[test]
 fn a_new_contact_replaces_personal_data_that_cannot_be_read() {
     AggregateTest::<Customer>::given(vec![registered_unreadable()])
-        .when(CustomerCommand::UpdateContact {
-            personal_data: ada(),
-        })
-        .then_expect_events(vec![CustomerEvent::ContactUpdated {
-            customer_id: id(),
-            personal_data: Some(ada()),
-        }]);
+        .when(update(ada()))
+        .then_expect_events(vec![contact_updated(Some(ada()))]);
 }
 
 #[test]
