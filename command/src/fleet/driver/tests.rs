@@ -25,6 +25,29 @@ fn registered() -> DriverEvent {
     }
 }
 
+fn register(full_name: &str, licence_number: &str) -> DriverCommand {
+    DriverCommand::Register {
+        driver_id: id(),
+        name: name(full_name),
+        driving_licence_number: licence(licence_number),
+    }
+}
+
+fn update(full_name: &str, licence_number: &str) -> DriverCommand {
+    DriverCommand::Update {
+        name: name(full_name),
+        driving_licence_number: licence(licence_number),
+    }
+}
+
+fn updated(full_name: &str, licence_number: &str) -> DriverEvent {
+    DriverEvent::Updated {
+        driver_id: id(),
+        name: name(full_name),
+        driving_licence_number: licence(licence_number),
+    }
+}
+
 fn suspended() -> DriverEvent {
     DriverEvent::Suspended { driver_id: id() }
 }
@@ -32,32 +55,21 @@ fn suspended() -> DriverEvent {
 #[test]
 fn a_new_driver_is_registered_active() {
     AggregateTest::<Driver>::given_no_previous_events()
-        .when(DriverCommand::Register {
-            driver_id: id(),
-            name: name("Lewis Hamilton"),
-            driving_licence_number: licence("HAMIL850107LH9"),
-        })
+        .when(register("Lewis Hamilton", "HAMIL850107LH9"))
         .then_expect_events(vec![registered()]);
 }
 
 #[test]
 fn registering_an_existing_id_is_rejected() {
     AggregateTest::<Driver>::given(vec![registered()])
-        .when(DriverCommand::Register {
-            driver_id: id(),
-            name: name("George Russell"),
-            driving_licence_number: licence("RUSSE980215GR1"),
-        })
+        .when(register("George Russell", "RUSSE980215GR1"))
         .then_expect_error(DriverError::AlreadyRegistered);
 }
 
 #[test]
 fn commands_on_an_unregistered_driver_are_not_found() {
     for command in [
-        DriverCommand::Update {
-            name: name("Lewis Hamilton"),
-            driving_licence_number: licence("HAMIL850107LH9"),
-        },
+        update("Lewis Hamilton", "HAMIL850107LH9"),
         DriverCommand::Suspend,
         DriverCommand::Reinstate,
     ] {
@@ -70,39 +82,22 @@ fn commands_on_an_unregistered_driver_are_not_found() {
 #[test]
 fn an_update_replaces_name_and_driving_licence_number() {
     AggregateTest::<Driver>::given(vec![registered()])
-        .when(DriverCommand::Update {
-            name: name("Sir Lewis Hamilton"),
-            driving_licence_number: licence("HAMIL850107LH0"),
-        })
-        .then_expect_events(vec![DriverEvent::Updated {
-            driver_id: id(),
-            name: name("Sir Lewis Hamilton"),
-            driving_licence_number: licence("HAMIL850107LH0"),
-        }]);
+        .when(update("Sir Lewis Hamilton", "HAMIL850107LH0"))
+        .then_expect_events(vec![updated("Sir Lewis Hamilton", "HAMIL850107LH0")]);
 }
 
 #[test]
 fn an_update_that_changes_nothing_appends_nothing() {
     AggregateTest::<Driver>::given(vec![registered()])
-        .when(DriverCommand::Update {
-            name: name("Lewis Hamilton"),
-            driving_licence_number: licence("HAMIL850107LH9"),
-        })
+        .when(update("Lewis Hamilton", "HAMIL850107LH9"))
         .then_expect_events(vec![]);
 }
 
 #[test]
 fn a_suspended_driver_can_still_be_updated() {
     AggregateTest::<Driver>::given(vec![registered(), suspended()])
-        .when(DriverCommand::Update {
-            name: name("Lewis Hamilton"),
-            driving_licence_number: licence("HAMIL850107LH0"),
-        })
-        .then_expect_events(vec![DriverEvent::Updated {
-            driver_id: id(),
-            name: name("Lewis Hamilton"),
-            driving_licence_number: licence("HAMIL850107LH0"),
-        }]);
+        .when(update("Lewis Hamilton", "HAMIL850107LH0"))
+        .then_expect_events(vec![updated("Lewis Hamilton", "HAMIL850107LH0")]);
 }
 
 #[test]

@@ -48,11 +48,39 @@ fn car_registered() -> VehicleEvent {
     }
 }
 
+fn update(brand: &str, model: &str, owner: Option<CustomerId>) -> VehicleCommand {
+    VehicleCommand::Update {
+        brand: text(brand),
+        model: text(model),
+        owner,
+    }
+}
+
+fn updated(brand: &str, model: &str, owner: Option<CustomerId>) -> VehicleEvent {
+    VehicleEvent::Updated {
+        license_number: plate(),
+        brand: text(brand),
+        model: text(model),
+        owner,
+    }
+}
+
+fn change_status(status: VehicleStatus) -> VehicleCommand {
+    VehicleCommand::ChangeStatus { status }
+}
+
 fn status_changed(status: VehicleStatus) -> VehicleEvent {
     VehicleEvent::StatusChanged {
         license_number: plate(),
         status,
     }
+}
+
+fn out_of_service_van() -> Vec<VehicleEvent> {
+    vec![
+        van_registered(),
+        status_changed(VehicleStatus::OutOfService),
+    ]
 }
 
 #[test]
@@ -85,14 +113,8 @@ fn registering_a_registered_license_number_is_rejected() {
 #[test]
 fn commands_on_an_unregistered_vehicle_are_not_found() {
     for command in [
-        VehicleCommand::Update {
-            brand: text("Ford"),
-            model: text("Transit"),
-            owner: None,
-        },
-        VehicleCommand::ChangeStatus {
-            status: VehicleStatus::OutOfService,
-        },
+        update("Ford", "Transit", None),
+        change_status(VehicleStatus::OutOfService),
     ] {
         AggregateTest::<Vehicle>::given_no_previous_events()
             .when(command)
@@ -118,110 +140,63 @@ fn a_fleet_van_with_an_owner_is_rejected() {
 fn an_update_replaces_brand_model_and_owner() {
     let new_owner = CustomerId::from(Uuid::from_u128(0xbeef));
     AggregateTest::<Vehicle>::given(vec![car_registered()])
-        .when(VehicleCommand::Update {
-            brand: text("Tesla"),
-            model: text("Model Y"),
-            owner: Some(new_owner),
-        })
-        .then_expect_events(vec![VehicleEvent::Updated {
-            license_number: plate(),
-            brand: text("Tesla"),
-            model: text("Model Y"),
-            owner: Some(new_owner),
-        }]);
+        .when(update("Tesla", "Model Y", Some(new_owner)))
+        .then_expect_events(vec![updated("Tesla", "Model Y", Some(new_owner))]);
 }
 
 #[test]
 fn an_update_cannot_remove_a_customer_vehicles_owner() {
     AggregateTest::<Vehicle>::given(vec![car_registered()])
-        .when(VehicleCommand::Update {
-            brand: text("Tesla"),
-            model: text("Model 3"),
-            owner: None,
-        })
+        .when(update("Tesla", "Model 3", None))
         .then_expect_error(VehicleError::OwnerRequired);
 }
 
 #[test]
 fn an_update_cannot_give_a_fleet_van_an_owner() {
     AggregateTest::<Vehicle>::given(vec![van_registered()])
-        .when(VehicleCommand::Update {
-            brand: text("Volkswagen"),
-            model: text("Crafter"),
-            owner: Some(owner()),
-        })
+        .when(update("Volkswagen", "Crafter", Some(owner())))
         .then_expect_error(VehicleError::FleetVehicleWithOwner);
 }
 
 #[test]
 fn an_update_that_changes_nothing_appends_nothing() {
     AggregateTest::<Vehicle>::given(vec![car_registered()])
-        .when(VehicleCommand::Update {
-            brand: text("Tesla"),
-            model: text("Model 3"),
-            owner: Some(owner()),
-        })
+        .when(update("Tesla", "Model 3", Some(owner())))
         .then_expect_events(vec![]);
 }
 
 #[test]
 fn an_out_of_service_van_can_still_be_updated() {
-    AggregateTest::<Vehicle>::given(vec![
-        van_registered(),
-        status_changed(VehicleStatus::OutOfService),
-    ])
-    .when(VehicleCommand::Update {
-        brand: text("Volkswagen"),
-        model: text("Crafter 35"),
-        owner: None,
-    })
-    .then_expect_events(vec![VehicleEvent::Updated {
-        license_number: plate(),
-        brand: text("Volkswagen"),
-        model: text("Crafter 35"),
-        owner: None,
-    }]);
+    AggregateTest::<Vehicle>::given(out_of_service_van())
+        .when(update("Volkswagen", "Crafter 35", None))
+        .then_expect_events(vec![updated("Volkswagen", "Crafter 35", None)]);
 }
 
 #[test]
 fn an_available_van_can_be_taken_out_of_service() {
     AggregateTest::<Vehicle>::given(vec![van_registered()])
-        .when(VehicleCommand::ChangeStatus {
-            status: VehicleStatus::OutOfService,
-        })
+        .when(change_status(VehicleStatus::OutOfService))
         .then_expect_events(vec![status_changed(VehicleStatus::OutOfService)]);
 }
 
 #[test]
 fn an_out_of_service_van_can_be_made_available_again() {
-    AggregateTest::<Vehicle>::given(vec![
-        van_registered(),
-        status_changed(VehicleStatus::OutOfService),
-    ])
-    .when(VehicleCommand::ChangeStatus {
-        status: VehicleStatus::Available,
-    })
-    .then_expect_events(vec![status_changed(VehicleStatus::Available)]);
+    AggregateTest::<Vehicle>::given(out_of_service_van())
+        .when(change_status(VehicleStatus::Available))
+        .then_expect_events(vec![status_changed(VehicleStatus::Available)]);
 }
 
 #[test]
 fn setting_the_status_a_van_already_has_appends_nothing() {
-    AggregateTest::<Vehicle>::given(vec![
-        van_registered(),
-        status_changed(VehicleStatus::OutOfService),
-    ])
-    .when(VehicleCommand::ChangeStatus {
-        status: VehicleStatus::OutOfService,
-    })
-    .then_expect_events(vec![]);
+    AggregateTest::<Vehicle>::given(out_of_service_van())
+        .when(change_status(VehicleStatus::OutOfService))
+        .then_expect_events(vec![]);
 }
 
 #[test]
 fn changing_a_customer_vehicles_status_is_rejected() {
     AggregateTest::<Vehicle>::given(vec![car_registered()])
-        .when(VehicleCommand::ChangeStatus {
-            status: VehicleStatus::OutOfService,
-        })
+        .when(change_status(VehicleStatus::OutOfService))
         .then_expect_error(VehicleError::NotAFleetVehicle);
 }
 

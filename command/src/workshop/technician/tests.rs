@@ -31,14 +31,39 @@ fn deactivated() -> TechnicianEvent {
     }
 }
 
+fn reactivated() -> TechnicianEvent {
+    TechnicianEvent::Reactivated {
+        technician_id: id(),
+    }
+}
+
+fn register(full_name: &str, categories: &[ServiceCategory]) -> TechnicianCommand {
+    TechnicianCommand::Register {
+        technician_id: id(),
+        name: name(full_name),
+        skills: skills(categories),
+    }
+}
+
+fn update(full_name: &str, categories: &[ServiceCategory]) -> TechnicianCommand {
+    TechnicianCommand::Update {
+        name: name(full_name),
+        skills: skills(categories),
+    }
+}
+
+fn updated(full_name: &str, categories: &[ServiceCategory]) -> TechnicianEvent {
+    TechnicianEvent::Updated {
+        technician_id: id(),
+        name: name(full_name),
+        skills: skills(categories),
+    }
+}
+
 #[test]
 fn registering_a_technician_records_name_and_skills() {
     AggregateTest::<Technician>::given_no_previous_events()
-        .when(TechnicianCommand::Register {
-            technician_id: id(),
-            name: name("Ada"),
-            skills: skills(&[Repairs]),
-        })
+        .when(register("Ada", &[Repairs]))
         .then_expect_events(vec![registered()]);
 }
 
@@ -53,70 +78,42 @@ fn a_registered_technician_is_active() {
 #[test]
 fn registering_an_existing_technician_id_is_rejected() {
     AggregateTest::<Technician>::given(vec![registered()])
-        .when(TechnicianCommand::Register {
-            technician_id: id(),
-            name: name("Bob"),
-            skills: skills(&[Paint]),
-        })
+        .when(register("Bob", &[Paint]))
         .then_expect_error(TechnicianError::AlreadyRegistered(id()));
 }
 
 #[test]
 fn a_technician_is_registered_with_at_least_one_skill() {
     AggregateTest::<Technician>::given_no_previous_events()
-        .when(TechnicianCommand::Register {
-            technician_id: id(),
-            name: name("Ada"),
-            skills: BTreeSet::new(),
-        })
+        .when(register("Ada", &[]))
         .then_expect_error(TechnicianError::NoSkills);
 }
 
 #[test]
 fn an_update_cannot_take_away_every_skill() {
     AggregateTest::<Technician>::given(vec![registered()])
-        .when(TechnicianCommand::Update {
-            name: name("Ada"),
-            skills: BTreeSet::new(),
-        })
+        .when(update("Ada", &[]))
         .then_expect_error(TechnicianError::NoSkills);
 }
 
 #[test]
 fn updating_a_technician_replaces_name_and_skills() {
     AggregateTest::<Technician>::given(vec![registered()])
-        .when(TechnicianCommand::Update {
-            name: name("Ada L."),
-            skills: skills(&[Paint, Installation]),
-        })
-        .then_expect_events(vec![TechnicianEvent::Updated {
-            technician_id: id(),
-            name: name("Ada L."),
-            skills: skills(&[Paint, Installation]),
-        }]);
+        .when(update("Ada L.", &[Paint, Installation]))
+        .then_expect_events(vec![updated("Ada L.", &[Paint, Installation])]);
 }
 
 #[test]
 fn an_inactive_technician_can_still_be_updated() {
     AggregateTest::<Technician>::given(vec![registered(), deactivated()])
-        .when(TechnicianCommand::Update {
-            name: name("Ada"),
-            skills: skills(&[Maintenance]),
-        })
-        .then_expect_events(vec![TechnicianEvent::Updated {
-            technician_id: id(),
-            name: name("Ada"),
-            skills: skills(&[Maintenance]),
-        }]);
+        .when(update("Ada", &[Maintenance]))
+        .then_expect_events(vec![updated("Ada", &[Maintenance])]);
 }
 
 #[test]
 fn commands_on_an_unregistered_technician_are_not_found() {
     for command in [
-        TechnicianCommand::Update {
-            name: name("Ada"),
-            skills: skills(&[Paint]),
-        },
+        update("Ada", &[Paint]),
         TechnicianCommand::Deactivate,
         TechnicianCommand::Reactivate,
     ] {
@@ -148,22 +145,14 @@ fn deactivating_an_inactive_technician_is_rejected() {
 fn reactivating_an_inactive_technician_makes_them_active() {
     AggregateTest::<Technician>::given(vec![registered(), deactivated()])
         .when(TechnicianCommand::Reactivate)
-        .then_expect_events(vec![TechnicianEvent::Reactivated {
-            technician_id: id(),
-        }]);
+        .then_expect_events(vec![reactivated()]);
 }
 
 #[test]
 fn reactivating_an_active_technician_is_rejected() {
-    AggregateTest::<Technician>::given(vec![
-        registered(),
-        deactivated(),
-        TechnicianEvent::Reactivated {
-            technician_id: id(),
-        },
-    ])
-    .when(TechnicianCommand::Reactivate)
-    .then_expect_error(TechnicianError::AlreadyActive(id()));
+    AggregateTest::<Technician>::given(vec![registered(), deactivated(), reactivated()])
+        .when(TechnicianCommand::Reactivate)
+        .then_expect_error(TechnicianError::AlreadyActive(id()));
 }
 
 #[test]
