@@ -48,6 +48,42 @@ fn activated() -> RouteEvent {
     }
 }
 
+fn completed() -> RouteEvent {
+    RouteEvent::Completed {
+        route_id: route_id(),
+    }
+}
+
+fn cancelled() -> RouteEvent {
+    RouteEvent::Cancelled {
+        route_id: route_id(),
+    }
+}
+
+/// A route in planning with checkpoint 1 at minute 10.
+fn planning() -> Vec<RouteEvent> {
+    vec![created(), added(1, 10)]
+}
+
+/// A route in planning with checkpoints 1 and 2, at minutes 10 and 20.
+fn two_checkpoints() -> Vec<RouteEvent> {
+    vec![created(), added(1, 10), added(2, 20)]
+}
+
+/// The route of [`planning`], activated.
+fn active() -> Vec<RouteEvent> {
+    vec![created(), added(1, 10), activated()]
+}
+
+fn create() -> RouteCommand {
+    RouteCommand::Create {
+        route_id: route_id(),
+        origin: text("Amsterdam"),
+        destination: text("Utrecht"),
+        scheduled_start: at(0),
+    }
+}
+
 fn add(sequence: u32, minute: i64) -> RouteCommand {
     RouteCommand::AddCheckpoint {
         sequence: seq(sequence),
@@ -72,6 +108,27 @@ fn update_route(start_minute: i64) -> RouteCommand {
     }
 }
 
+fn checkpoint_updated(sequence: u32, minute: i64, scheduled_end: i64) -> RouteEvent {
+    RouteEvent::CheckpointUpdated {
+        route_id: route_id(),
+        sequence: seq(sequence),
+        location: text("moved stop"),
+        expected_at: at(minute),
+        scheduled_end: at(scheduled_end),
+    }
+}
+
+fn invalid_transition(from: RouteStatus, to: RouteStatus) -> RouteError {
+    RouteError::InvalidTransition { from, to }
+}
+
+/// What an active route answers a change to its plan.
+fn frozen() -> RouteError {
+    RouteError::NotPlanning {
+        status: RouteStatus::Active,
+    }
+}
+
 fn route_of(events: &[RouteEvent]) -> Route {
     let mut route = Route::default();
     events.iter().for_each(|event| route.apply(event));
@@ -81,12 +138,7 @@ fn route_of(events: &[RouteEvent]) -> Route {
 #[test]
 fn a_new_route_starts_in_planning_without_a_scheduled_end() {
     AggregateTest::<Route>::given_no_previous_events()
-        .when(RouteCommand::Create {
-            route_id: route_id(),
-            origin: text("Amsterdam"),
-            destination: text("Utrecht"),
-            scheduled_start: at(0),
-        })
+        .when(create())
         .then_expect_events(vec![created()]);
     let summary = route_of(&[created()]).summary().unwrap();
     assert_eq!(summary.status, RouteStatus::Planning);
@@ -96,12 +148,7 @@ fn a_new_route_starts_in_planning_without_a_scheduled_end() {
 #[test]
 fn creating_an_existing_route_is_rejected() {
     AggregateTest::<Route>::given(vec![created()])
-        .when(RouteCommand::Create {
-            route_id: route_id(),
-            origin: text("Amsterdam"),
-            destination: text("Utrecht"),
-            scheduled_start: at(0),
-        })
+        .when(create())
         .then_expect_error(RouteError::AlreadyExists {
             route_id: route_id(),
         });
@@ -117,14 +164,14 @@ fn a_command_on_an_unknown_route_is_not_found() {
 
 #[test]
 fn a_checkpoint_added_while_planning_becomes_the_scheduled_end() {
-    AggregateTest::<Route>::given(vec![created(), added(1, 10)])
+    AggregateTest::<Route>::given(planning())
         .when(add(2, 20))
         .then_expect_events(vec![added(2, 20)]);
 }
 
 #[test]
 fn checkpoint_sequences_must_be_unique() {
-    AggregateTest::<Route>::given(vec![created(), added(1, 10)])
+    AggregateTest::<Route>::given(planning())
         .when(add(1, 20))
         .then_expect_error(RouteError::SequenceTaken { sequence: seq(1) });
 }
@@ -155,7 +202,7 @@ fn a_checkpoint_must_be_expected_after_the_scheduled_start() {
 
 #[test]
 fn a_checkpoint_must_be_expected_after_the_previous_checkpoint() {
-    AggregateTest::<Route>::given(vec![created(), added(1, 10)])
+    AggregateTest::<Route>::given(planning())
         .when(add(2, 10))
         .then_expect_error(RouteError::NotAfterPrevious {
             sequence: seq(2),
@@ -165,7 +212,7 @@ fn a_checkpoint_must_be_expected_after_the_previous_checkpoint() {
 
 #[test]
 fn an_updated_checkpoint_must_stay_after_the_previous_checkpoint() {
-    AggregateTest::<Route>::given(vec![created(), added(1, 10), added(2, 20)])
+    AggregateTest::<Route>::given(two_checkpoints())
         .when(update_checkpoint(2, 5))
         .then_expect_error(RouteError::NotAfterPrevious {
             sequence: seq(2),
@@ -175,7 +222,7 @@ fn an_updated_checkpoint_must_stay_after_the_previous_checkpoint() {
 
 #[test]
 fn an_updated_checkpoint_must_stay_before_the_next_checkpoint() {
-    AggregateTest::<Route>::given(vec![created(), added(1, 10), added(2, 20)])
+    AggregateTest::<Route>::given(two_checkpoints())
         .when(update_checkpoint(1, 20))
         .then_expect_error(RouteError::NotBeforeNext {
             sequence: seq(1),
@@ -185,37 +232,25 @@ fn an_updated_checkpoint_must_stay_before_the_next_checkpoint() {
 
 #[test]
 fn an_updated_first_checkpoint_must_stay_after_the_scheduled_start() {
-    AggregateTest::<Route>::given(vec![created(), added(1, 10)])
+    AggregateTest::<Route>::given(planning())
         .when(update_checkpoint(1, -5))
         .then_expect_error(RouteError::NotAfterScheduledStart { sequence: seq(1) });
 }
 
 #[test]
 fn moving_a_middle_checkpoint_keeps_the_scheduled_end() {
-    AggregateTest::<Route>::given(vec![created(), added(1, 10), added(2, 20)])
+    AggregateTest::<Route>::given(two_checkpoints())
         .when(update_checkpoint(1, 15))
-        .then_expect_events(vec![RouteEvent::CheckpointUpdated {
-            route_id: route_id(),
-            sequence: seq(1),
-            location: text("moved stop"),
-            expected_at: at(15),
-            scheduled_end: at(20),
-        }]);
+        .then_expect_events(vec![checkpoint_updated(1, 15, 20)]);
 }
 
 #[test]
 fn the_scheduled_end_is_the_last_checkpoints_expected_time() {
-    let moved_last = RouteEvent::CheckpointUpdated {
-        route_id: route_id(),
-        sequence: seq(2),
-        location: text("moved stop"),
-        expected_at: at(45),
-        scheduled_end: at(45),
-    };
-    AggregateTest::<Route>::given(vec![created(), added(1, 10), added(2, 20)])
+    let moved_last = checkpoint_updated(2, 45, 45);
+    AggregateTest::<Route>::given(two_checkpoints())
         .when(update_checkpoint(2, 45))
         .then_expect_events(vec![moved_last.clone()]);
-    let summary = route_of(&[created(), added(1, 10), added(2, 20), moved_last])
+    let summary = route_of(&[two_checkpoints(), vec![moved_last]].concat())
         .summary()
         .unwrap();
     let slot = summary.slot.unwrap();
@@ -224,41 +259,35 @@ fn the_scheduled_end_is_the_last_checkpoints_expected_time() {
 
 #[test]
 fn updating_an_unknown_checkpoint_is_not_found() {
-    AggregateTest::<Route>::given(vec![created(), added(1, 10)])
+    AggregateTest::<Route>::given(planning())
         .when(update_checkpoint(2, 20))
         .then_expect_error(RouteError::CheckpointNotFound { sequence: seq(2) });
 }
 
 #[test]
 fn checkpoints_cannot_be_added_once_the_route_is_active() {
-    AggregateTest::<Route>::given(vec![created(), added(1, 10), activated()])
+    AggregateTest::<Route>::given(active())
         .when(add(2, 20))
-        .then_expect_error(RouteError::NotPlanning {
-            status: RouteStatus::Active,
-        });
+        .then_expect_error(frozen());
 }
 
 #[test]
 fn the_checkpoints_of_an_active_route_are_frozen() {
-    AggregateTest::<Route>::given(vec![created(), added(1, 10), activated()])
+    AggregateTest::<Route>::given(active())
         .when(update_checkpoint(1, 15))
-        .then_expect_error(RouteError::NotPlanning {
-            status: RouteStatus::Active,
-        });
+        .then_expect_error(frozen());
 }
 
 #[test]
 fn a_route_is_updated_only_while_planning() {
-    AggregateTest::<Route>::given(vec![created(), added(1, 10), activated()])
+    AggregateTest::<Route>::given(active())
         .when(update_route(5))
-        .then_expect_error(RouteError::NotPlanning {
-            status: RouteStatus::Active,
-        });
+        .then_expect_error(frozen());
 }
 
 #[test]
 fn a_route_in_planning_can_be_updated() {
-    AggregateTest::<Route>::given(vec![created(), added(1, 10)])
+    AggregateTest::<Route>::given(planning())
         .when(update_route(5))
         .then_expect_events(vec![RouteEvent::Updated {
             route_id: route_id(),
@@ -270,7 +299,7 @@ fn a_route_in_planning_can_be_updated() {
 
 #[test]
 fn updating_the_route_must_keep_the_scheduled_start_before_the_first_checkpoint() {
-    AggregateTest::<Route>::given(vec![created(), added(1, 10)])
+    AggregateTest::<Route>::given(planning())
         .when(update_route(10))
         .then_expect_error(RouteError::StartNotBeforeFirstCheckpoint { first: seq(1) });
 }
@@ -284,77 +313,63 @@ fn activation_needs_at_least_one_checkpoint() {
 
 #[test]
 fn a_planned_route_with_a_checkpoint_can_be_activated() {
-    AggregateTest::<Route>::given(vec![created(), added(1, 10)])
+    AggregateTest::<Route>::given(planning())
         .when(RouteCommand::Activate)
         .then_expect_events(vec![activated()]);
 }
 
 #[test]
 fn an_active_route_never_returns_to_planning_or_activates_again() {
-    AggregateTest::<Route>::given(vec![created(), added(1, 10), activated()])
+    AggregateTest::<Route>::given(active())
         .when(RouteCommand::Activate)
-        .then_expect_error(RouteError::InvalidTransition {
-            from: RouteStatus::Active,
-            to: RouteStatus::Active,
-        });
+        .then_expect_error(invalid_transition(RouteStatus::Active, RouteStatus::Active));
 }
 
 #[test]
 fn an_active_route_can_be_completed() {
-    AggregateTest::<Route>::given(vec![created(), added(1, 10), activated()])
+    AggregateTest::<Route>::given(active())
         .when(RouteCommand::Complete)
-        .then_expect_events(vec![RouteEvent::Completed {
-            route_id: route_id(),
-        }]);
+        .then_expect_events(vec![completed()]);
 }
 
 #[test]
 fn a_route_in_planning_cannot_be_completed() {
-    AggregateTest::<Route>::given(vec![created(), added(1, 10)])
+    AggregateTest::<Route>::given(planning())
         .when(RouteCommand::Complete)
-        .then_expect_error(RouteError::InvalidTransition {
-            from: RouteStatus::Planning,
-            to: RouteStatus::Completed,
-        });
+        .then_expect_error(invalid_transition(
+            RouteStatus::Planning,
+            RouteStatus::Completed,
+        ));
 }
 
 #[test]
 fn a_route_in_planning_or_active_can_be_cancelled() {
-    let cancelled = RouteEvent::Cancelled {
-        route_id: route_id(),
-    };
     AggregateTest::<Route>::given(vec![created()])
         .when(RouteCommand::Cancel)
-        .then_expect_events(vec![cancelled.clone()]);
-    AggregateTest::<Route>::given(vec![created(), added(1, 10), activated()])
+        .then_expect_events(vec![cancelled()]);
+    AggregateTest::<Route>::given(active())
         .when(RouteCommand::Cancel)
-        .then_expect_events(vec![cancelled]);
+        .then_expect_events(vec![cancelled()]);
 }
 
 #[test]
 fn a_completed_route_cannot_be_cancelled() {
-    let completed = RouteEvent::Completed {
-        route_id: route_id(),
-    };
-    AggregateTest::<Route>::given(vec![created(), added(1, 10), activated(), completed])
+    AggregateTest::<Route>::given([active(), vec![completed()]].concat())
         .when(RouteCommand::Cancel)
-        .then_expect_error(RouteError::InvalidTransition {
-            from: RouteStatus::Completed,
-            to: RouteStatus::Cancelled,
-        });
+        .then_expect_error(invalid_transition(
+            RouteStatus::Completed,
+            RouteStatus::Cancelled,
+        ));
 }
 
 #[test]
 fn a_cancelled_route_cannot_be_activated() {
-    let cancelled = RouteEvent::Cancelled {
-        route_id: route_id(),
-    };
-    AggregateTest::<Route>::given(vec![created(), added(1, 10), cancelled])
+    AggregateTest::<Route>::given([planning(), vec![cancelled()]].concat())
         .when(RouteCommand::Activate)
-        .then_expect_error(RouteError::InvalidTransition {
-            from: RouteStatus::Cancelled,
-            to: RouteStatus::Active,
-        });
+        .then_expect_error(invalid_transition(
+            RouteStatus::Cancelled,
+            RouteStatus::Active,
+        ));
 }
 
 #[test]
@@ -375,10 +390,7 @@ fn route_errors_have_stable_reasons_and_kinds() {
             RuleKind::NotFound,
         ),
         (
-            RouteError::InvalidTransition {
-                from: RouteStatus::Completed,
-                to: RouteStatus::Cancelled,
-            },
+            invalid_transition(RouteStatus::Completed, RouteStatus::Cancelled),
             "invalid_route_transition",
             RuleKind::Violation,
         ),

@@ -141,6 +141,37 @@ fn cancelled(n: u128) -> WorkshopPlanningEvent {
     }
 }
 
+/// Job 1 planned 08–10, then `event` (its finish or cancellation).
+fn job_1_then(event: WorkshopPlanningEvent) -> Vec<WorkshopPlanningEvent> {
+    [history(&[job(1, hours(8, 10))]), vec![event]].concat()
+}
+
+/// Job 1 (08–10) given technician `n`, which replaces `previous`.
+fn assigned(n: u128, previous: Option<TechnicianId>) -> WorkshopPlanningEvent {
+    WorkshopPlanningEvent::TechnicianAssigned {
+        date: date(),
+        job_id: job_id(1),
+        slot: hours(8, 10),
+        technician_id: tech(n),
+        previous_technician_id: previous,
+    }
+}
+
+/// Job 1 is no longer planned: it is `status`.
+fn not_planned(status: JobStatus) -> WorkshopPlanningError {
+    WorkshopPlanningError::JobNotPlanned {
+        job_id: job_id(1),
+        status,
+    }
+}
+
+/// `next` is accepted beside `existing`: its one event plans it.
+fn assert_planned_beside(existing: &[PlanMaintenanceJob], next: PlanMaintenanceJob) {
+    Test::given(history(existing))
+        .when(plan(next.clone()))
+        .then_expect_events(vec![planned(&next)]);
+}
+
 fn state(events: &[WorkshopPlanningEvent]) -> WorkshopPlanning {
     let mut planning = WorkshopPlanning::default();
     events.iter().for_each(|event| planning.apply(event));
@@ -170,10 +201,7 @@ fn the_first_job_of_a_date_creates_the_planning_before_planning_the_job() {
 
 #[test]
 fn a_later_job_of_the_date_is_planned_without_creating_the_planning_again() {
-    let second = job(2, hours(8, 10));
-    Test::given(history(&[job(1, hours(8, 10))]))
-        .when(plan(second.clone()))
-        .then_expect_events(vec![planned(&second)]);
+    assert_planned_beside(&[job(1, hours(8, 10))], job(2, hours(8, 10)));
 }
 
 #[test]
@@ -247,10 +275,10 @@ fn a_job_id_already_in_the_planning_is_rejected() {
 
 #[test]
 fn three_overlapping_jobs_fit_the_three_workstations() {
-    let third = job(3, hours(9, 11));
-    Test::given(history(&[job(1, hours(8, 10)), job(2, hours(8, 12))]))
-        .when(plan(third.clone()))
-        .then_expect_events(vec![planned(&third)]);
+    assert_planned_beside(
+        &[job(1, hours(8, 10)), job(2, hours(8, 12))],
+        job(3, hours(9, 11)),
+    );
 }
 
 #[test]
@@ -273,10 +301,7 @@ fn a_job_overlapping_three_jobs_that_never_run_at_once_is_accepted() {
         job(2, hours(9, 10)),
         job(3, hours(10, 11)),
     ];
-    let long = job(4, hours(8, 11));
-    Test::given(history(&chain))
-        .when(plan(long.clone()))
-        .then_expect_events(vec![planned(&long)]);
+    assert_planned_beside(&chain, job(4, hours(8, 11)));
 }
 
 #[test]
@@ -286,10 +311,7 @@ fn a_job_touching_three_running_jobs_does_not_overlap_them() {
         job(2, hours(8, 10)),
         job(3, hours(8, 10)),
     ];
-    let next = job(4, hours(10, 12));
-    Test::given(history(&busy))
-        .when(plan(next.clone()))
-        .then_expect_events(vec![planned(&next)]);
+    assert_planned_beside(&busy, job(4, hours(10, 12)));
 }
 
 #[test]
@@ -309,13 +331,13 @@ fn a_vehicle_cannot_have_two_overlapping_jobs() {
 
 #[test]
 fn a_vehicle_can_have_consecutive_jobs() {
-    let same_car = PlanMaintenanceJob {
-        vehicle: vehicle(1),
-        ..job(2, hours(10, 11))
-    };
-    Test::given(history(&[job(1, hours(8, 10))]))
-        .when(plan(same_car.clone()))
-        .then_expect_events(vec![planned(&same_car)]);
+    assert_planned_beside(
+        &[job(1, hours(8, 10))],
+        PlanMaintenanceJob {
+            vehicle: vehicle(1),
+            ..job(2, hours(10, 11))
+        },
+    );
 }
 
 #[test]
@@ -347,13 +369,7 @@ fn a_technician_must_hold_the_skill_for_the_planned_jobs_category() {
 fn assigning_a_skilled_free_technician_records_the_assignment() {
     Test::given(history(&[job(1, hours(8, 10))]))
         .when(assign(1, skilled(7, &[Maintenance])))
-        .then_expect_events(vec![WorkshopPlanningEvent::TechnicianAssigned {
-            date: date(),
-            job_id: job_id(1),
-            slot: hours(8, 10),
-            technician_id: tech(7),
-            previous_technician_id: None,
-        }]);
+        .then_expect_events(vec![assigned(7, None)]);
 }
 
 #[test]
@@ -383,13 +399,7 @@ fn reassigning_a_job_replaces_its_previous_technician() {
     let events = history(&[with_tech(job(1, hours(8, 10)), 7)]);
     Test::given(events.clone())
         .when(assign(1, skilled(8, &[Maintenance])))
-        .then_expect_events(vec![WorkshopPlanningEvent::TechnicianAssigned {
-            date: date(),
-            job_id: job_id(1),
-            slot: hours(8, 10),
-            technician_id: tech(8),
-            previous_technician_id: Some(tech(7)),
-        }]);
+        .then_expect_events(vec![assigned(8, Some(tech(7)))]);
     // Technician 7 is free again: they can take an overlapping job.
     let mut planning = state(&events);
     let reassigned = planning
@@ -411,23 +421,14 @@ fn reassigning_a_job_replaces_its_previous_technician() {
 fn assigning_a_job_its_own_technician_again_does_not_conflict_with_itself() {
     Test::given(history(&[with_tech(job(1, hours(8, 10)), 7)]))
         .when(assign(1, skilled(7, &[Maintenance])))
-        .then_expect_events(vec![WorkshopPlanningEvent::TechnicianAssigned {
-            date: date(),
-            job_id: job_id(1),
-            slot: hours(8, 10),
-            technician_id: tech(7),
-            previous_technician_id: Some(tech(7)),
-        }]);
+        .then_expect_events(vec![assigned(7, Some(tech(7)))]);
 }
 
 #[test]
 fn only_a_planned_job_gets_a_technician() {
-    Test::given([history(&[job(1, hours(8, 10))]), vec![finished(1)]].concat())
+    Test::given(job_1_then(finished(1)))
         .when(assign(1, skilled(7, &[Maintenance])))
-        .then_expect_error(WorkshopPlanningError::JobNotPlanned {
-            job_id: job_id(1),
-            status: JobStatus::Finished,
-        });
+        .then_expect_error(not_planned(JobStatus::Finished));
 }
 
 #[test]
@@ -435,7 +436,7 @@ fn finishing_a_planned_job_records_its_actual_slot_and_notes() {
     Test::given(history(&[job(1, hours(8, 10))]))
         .when(finish(1))
         .then_expect_events(vec![finished(1)]);
-    let planning = state(&[history(&[job(1, hours(8, 10))]), vec![finished(1)]].concat());
+    let planning = state(&job_1_then(finished(1)));
     let done = planning.job(job_id(1)).unwrap();
     assert_eq!(done.status(), JobStatus::Finished);
     assert_eq!(done.actual(), Some(hours(8, 11)));
@@ -457,22 +458,16 @@ fn finishing_or_cancelling_names_the_jobs_vehicle_and_technician() {
 
 #[test]
 fn a_finished_job_cannot_be_finished_again() {
-    Test::given([history(&[job(1, hours(8, 10))]), vec![finished(1)]].concat())
+    Test::given(job_1_then(finished(1)))
         .when(finish(1))
-        .then_expect_error(WorkshopPlanningError::JobNotPlanned {
-            job_id: job_id(1),
-            status: JobStatus::Finished,
-        });
+        .then_expect_error(not_planned(JobStatus::Finished));
 }
 
 #[test]
 fn a_cancelled_job_cannot_be_finished() {
-    Test::given([history(&[job(1, hours(8, 10))]), vec![cancelled(1)]].concat())
+    Test::given(job_1_then(cancelled(1)))
         .when(finish(1))
-        .then_expect_error(WorkshopPlanningError::JobNotPlanned {
-            job_id: job_id(1),
-            status: JobStatus::Cancelled,
-        });
+        .then_expect_error(not_planned(JobStatus::Cancelled));
 }
 
 #[test]
@@ -480,7 +475,7 @@ fn cancelling_a_planned_job_records_the_reason() {
     Test::given(history(&[job(1, hours(8, 10))]))
         .when(cancel(1))
         .then_expect_events(vec![cancelled(1)]);
-    let planning = state(&[history(&[job(1, hours(8, 10))]), vec![cancelled(1)]].concat());
+    let planning = state(&job_1_then(cancelled(1)));
     let reason = planning.job(job_id(1)).and_then(Job::cancel_reason);
     assert_eq!(reason, Some(&text("Customer called off")));
 }
@@ -491,12 +486,9 @@ fn only_a_planned_job_can_be_cancelled() {
         (finished(1), JobStatus::Finished),
         (cancelled(1), JobStatus::Cancelled),
     ] {
-        Test::given([history(&[job(1, hours(8, 10))]), vec![done]].concat())
+        Test::given(job_1_then(done))
             .when(cancel(1))
-            .then_expect_error(WorkshopPlanningError::JobNotPlanned {
-                job_id: job_id(1),
-                status,
-            });
+            .then_expect_error(not_planned(status));
     }
 }
 
