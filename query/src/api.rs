@@ -10,6 +10,8 @@ mod time;
 pub use paging::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, direction};
 pub use time::{optional_time, to_timestamp};
 
+use uuid::Uuid;
+
 use crate::store::DbError;
 
 /// Why a query failed.
@@ -45,6 +47,11 @@ pub fn search_text(raw: &str) -> Result<Option<String>, QueryError> {
         ));
     }
     Ok((!search.is_empty()).then(|| search.to_owned()))
+}
+
+/// A request field that must be a UUID; anything else is `Invalid` naming `field`.
+pub fn parse_uuid(field: &str, raw: &str) -> Result<Uuid, QueryError> {
+    Uuid::parse_str(raw.trim()).map_err(|_| QueryError::invalid(field, "must be a UUID"))
 }
 
 impl QueryError {

@@ -3,7 +3,7 @@
 use contracts::v1::{PageInfo, PageRequest, SortDirection};
 
 use super::QueryError;
-use crate::store::{Order, Select};
+use crate::store::{DbError, Order, Reader, Row, Select};
 
 pub const DEFAULT_PAGE_SIZE: u64 = 50;
 pub const MAX_PAGE_SIZE: u64 = 500;
@@ -45,13 +45,22 @@ impl Page {
         Ok(Page { size, offset })
     }
 
-    /// Limits and offsets a select to this page.
-    pub fn apply(&self, select: Select) -> Select {
-        select.limit(self.size).offset(self.offset)
+    /// This page of the rows `select` matches, in its order (which should end with a
+    /// unique column, so pages are stable), and the reply's paging: a list answers one
+    /// item per row.
+    pub fn select(
+        &self,
+        reader: &mut dyn Reader,
+        select: Select,
+    ) -> Result<(Vec<Row>, PageInfo), DbError> {
+        let total = reader.count(&select)?;
+        let rows = reader.select(&select.limit(self.size).offset(self.offset))?;
+        let info = self.info(rows.len(), total);
+        Ok((rows, info))
     }
 
     /// The reply's paging, given how many rows this page returned and the total.
-    pub fn info(&self, returned: usize, total: u64) -> PageInfo {
+    fn info(&self, returned: usize, total: u64) -> PageInfo {
         let next = self.offset + returned as u64;
         PageInfo {
             next_page_token: if returned > 0 && next < total {

@@ -1,10 +1,9 @@
 //! The customers queries: `ListCustomers` (search, sort, paging) and `GetCustomer`.
 
 use contracts::v1;
-use uuid::Uuid;
 
 use super::projection::CUSTOMERS;
-use crate::api::{Page, QueryError, direction};
+use crate::api::{Page, QueryError, direction, parse_uuid};
 use crate::store::{DbError, Filter, Reader, Row, Select};
 
 /// Customers matching `search` (case-insensitive substring of name, email or city),
@@ -37,18 +36,13 @@ pub fn list_customers(
                 .collect(),
         ));
     }
-    let total = reader.count(&select)?;
     let select = select
         .order_by(sort_column, order)
         .order_by("customer_id", order);
-    let customers = reader
-        .select(&page.apply(select))?
-        .iter()
-        .map(to_customer)
-        .collect::<Result<Vec<_>, _>>()?;
+    let (rows, page) = page.select(reader, select)?;
     Ok(v1::ListCustomersReply {
-        page: Some(page.info(customers.len(), total)),
-        customers,
+        customers: rows.iter().map(to_customer).collect::<Result<_, _>>()?,
+        page: Some(page),
     })
 }
 
@@ -57,8 +51,7 @@ pub fn get_customer(
     reader: &mut dyn Reader,
     request: &v1::GetCustomerRequest,
 ) -> Result<v1::Customer, QueryError> {
-    let id = Uuid::parse_str(request.customer_id.trim())
-        .map_err(|_| QueryError::invalid("customer_id", "must be a UUID"))?;
+    let id = parse_uuid("customer_id", &request.customer_id)?;
     let row = reader
         .get(&CUSTOMERS, &[("customer_id", id.to_string().into())])?
         .ok_or_else(|| QueryError::NotFound(format!("customer {id} not found")))?;

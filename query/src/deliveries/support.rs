@@ -3,19 +3,15 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use uuid::Uuid;
-
-use crate::api::QueryError;
 pub use crate::api::direction;
+use crate::api::{QueryError, parse_uuid};
 use crate::fleet::DRIVERS;
 use crate::store::{DbError, Filter, Reader, Row, Select, Value};
 
 /// A request id as the read models store it (canonical lower-case UUID); anything else
 /// is `Invalid` naming `field`.
 pub fn parse_id(field: &str, raw: &str) -> Result<String, QueryError> {
-    Uuid::parse_str(raw.trim())
-        .map(|id| id.to_string())
-        .map_err(|_| QueryError::invalid(field, "must be a UUID"))
+    parse_uuid(field, raw).map(|id| id.to_string())
 }
 
 /// The names of these drivers, by driver id. A driver the fleet read model does not

@@ -2,10 +2,9 @@
 //! technician is booked for, as the BFF's conflict checks read them.
 
 use contracts::v1;
-use uuid::Uuid;
 
 use super::projection::{DELIVERY, DRIVER, JOB, RESOURCE_SLOTS, TECHNICIAN, VEHICLE};
-use crate::api::{QueryError, optional_time, to_timestamp};
+use crate::api::{QueryError, optional_time, parse_uuid, to_timestamp};
 use crate::fleet::parse_license_number;
 use crate::store::{DbError, Filter, Order, Reader, Row, Select};
 use crate::workshop::vocabulary::job_status;
@@ -30,9 +29,7 @@ pub fn get_resource_schedule(
     };
     let resource_id = match kind {
         v1::ResourceKind::Vehicle => parse_license_number("resource_id", &request.resource_id)?,
-        _ => Uuid::parse_str(request.resource_id.trim())
-            .map_err(|_| QueryError::invalid("resource_id", "must be a UUID"))?
-            .to_string(),
+        _ => parse_uuid("resource_id", &request.resource_id)?.to_string(),
     };
     let from = optional_time("from", request.from.as_ref())?;
     let to = optional_time("to", request.to.as_ref())?;

@@ -38,11 +38,10 @@ pub fn list_live_tracking(
     if !driver.is_empty() {
         select = select.filter(Filter::Eq("driver_id", driver.into()));
     }
-    let total = reader.count(&select)?;
     let select = select
         .order_by("slot_start", Order::Asc)
         .order_by("delivery_id", Order::Asc);
-    let rows = reader.select(&page.apply(select))?;
+    let (rows, page) = page.select(reader, select)?;
 
     let drivers = rows
         .iter()
@@ -58,7 +57,7 @@ pub fn list_live_tracking(
         })
         .collect::<Result<Vec<_>, DbError>>()?;
     Ok(v1::ListLiveTrackingReply {
-        page: Some(page.info(deliveries.len(), total)),
+        page: Some(page),
         deliveries,
     })
 }

@@ -57,16 +57,14 @@ pub fn list_deliveries(
     }
     let order = direction(request.direction)?;
 
-    let select = Select::from(&DELIVERIES).filter_eq(&filter);
-    let total = reader.count(&select)?;
-    let select = select
+    let select = Select::from(&DELIVERIES)
+        .filter_eq(&filter)
         .order_by("slot_start", order)
         .order_by("delivery_id", order);
-    let rows = reader.select(&page.apply(select))?;
-    let deliveries = to_deliveries(reader, &rows, now)?;
+    let (rows, page) = page.select(reader, select)?;
     Ok(v1::ListDeliveriesReply {
-        page: Some(page.info(deliveries.len(), total)),
-        deliveries,
+        deliveries: to_deliveries(reader, &rows, now)?,
+        page: Some(page),
     })
 }
 

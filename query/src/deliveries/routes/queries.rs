@@ -60,16 +60,14 @@ pub fn list_routes(
     if let Some(to) = to {
         select = select.filter(Filter::Lt("scheduled_start", to.into()));
     }
-    let total = reader.count(&select)?;
     let select = select
         .order_by(sort_column, order)
         .order_by("scheduled_start", order)
         .order_by("route_id", order);
-    let rows = reader.select(&page.apply(select))?;
-    let routes = to_routes(reader, &rows, now)?;
+    let (rows, page) = page.select(reader, select)?;
     Ok(v1::ListRoutesReply {
-        page: Some(page.info(routes.len(), total)),
-        routes,
+        routes: to_routes(reader, &rows, now)?,
+        page: Some(page),
     })
 }
 

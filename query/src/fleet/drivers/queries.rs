@@ -7,8 +7,8 @@
 use contracts::v1;
 
 use super::projection::{DRIVERS, DriverStatus};
-use crate::api::{Page, QueryError, direction};
-use crate::fleet::support::{parse_uuid, shape};
+use crate::api::{Page, QueryError, direction, parse_uuid};
+use crate::fleet::support::shape;
 use crate::store::{DbError, Filter, Reader, Row, Select};
 
 /// Drivers whose name contains `search` (case-insensitively), optionally of one status,
@@ -37,18 +37,13 @@ pub fn list_drivers(
     if let Some(status) = status {
         select = select.filter(Filter::Eq("status", status.as_str().into()));
     }
-    let total = reader.count(&select)?;
     let select = select
         .order_by(sort_column, order)
         .order_by("driver_id", order);
-    let drivers = reader
-        .select(&page.apply(select))?
-        .iter()
-        .map(to_driver)
-        .collect::<Result<Vec<_>, _>>()?;
+    let (rows, page) = page.select(reader, select)?;
     Ok(v1::ListDriversReply {
-        page: Some(page.info(drivers.len(), total)),
-        drivers,
+        drivers: rows.iter().map(to_driver).collect::<Result<_, _>>()?,
+        page: Some(page),
     })
 }
 

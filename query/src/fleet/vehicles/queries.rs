@@ -7,9 +7,9 @@
 use contracts::v1;
 
 use super::projection::{Status, Usage, VEHICLES};
-use crate::api::{Page, QueryError, direction};
+use crate::api::{Page, QueryError, direction, parse_uuid};
 use crate::fleet::license_number::parse_license_number;
-use crate::fleet::support::{parse_uuid, shape};
+use crate::fleet::support::shape;
 use crate::store::{DbError, Reader, Row, Select, Value};
 
 /// Vehicles filtered by owner, usage and status, sorted by license number (default) or
@@ -58,19 +58,14 @@ pub fn list_vehicles(
         filter.push(("status", status.as_str().into()));
     }
 
-    let select = Select::from(&VEHICLES).filter_eq(&filter);
-    let total = reader.count(&select)?;
-    let select = select
+    let select = Select::from(&VEHICLES)
+        .filter_eq(&filter)
         .order_by(sort_column, order)
         .order_by("license_number", order);
-    let vehicles = reader
-        .select(&page.apply(select))?
-        .iter()
-        .map(to_vehicle)
-        .collect::<Result<Vec<_>, _>>()?;
+    let (rows, page) = page.select(reader, select)?;
     Ok(v1::ListVehiclesReply {
-        page: Some(page.info(vehicles.len(), total)),
-        vehicles,
+        vehicles: rows.iter().map(to_vehicle).collect::<Result<_, _>>()?,
+        page: Some(page),
     })
 }
 

@@ -2,10 +2,9 @@
 //! `GetTechnician`.
 
 use contracts::v1;
-use uuid::Uuid;
 
 use super::projection::TECHNICIANS;
-use crate::api::{Page, QueryError, direction};
+use crate::api::{Page, QueryError, direction, parse_uuid};
 use crate::store::{DbError, Filter, Reader, Row, Select};
 use crate::workshop::vocabulary::{service_category, stored_word, technician_status};
 
@@ -50,18 +49,13 @@ pub fn list_technicians(
         Err(_) => return Err(QueryError::invalid("skill", "is not a service category")),
     }
 
-    let total = reader.count(&select)?;
     let select = select
         .order_by(sort_column, order)
         .order_by("technician_id", order);
-    let technicians = reader
-        .select(&page.apply(select))?
-        .iter()
-        .map(to_technician)
-        .collect::<Result<Vec<_>, _>>()?;
+    let (rows, page) = page.select(reader, select)?;
     Ok(v1::ListTechniciansReply {
-        page: Some(page.info(technicians.len(), total)),
-        technicians,
+        technicians: rows.iter().map(to_technician).collect::<Result<_, _>>()?,
+        page: Some(page),
     })
 }
 
@@ -70,8 +64,7 @@ pub fn get_technician(
     reader: &mut dyn Reader,
     request: &v1::GetTechnicianRequest,
 ) -> Result<v1::Technician, QueryError> {
-    let id = Uuid::parse_str(request.technician_id.trim())
-        .map_err(|_| QueryError::invalid("technician_id", "must be a UUID"))?;
+    let id = parse_uuid("technician_id", &request.technician_id)?;
     let row = reader
         .get(&TECHNICIANS, &[("technician_id", id.to_string().into())])?
         .ok_or_else(|| QueryError::NotFound(format!("technician {id} not found")))?;
