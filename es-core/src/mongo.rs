@@ -148,6 +148,30 @@ impl Drop for MongoEventStore {
     }
 }
 
+impl MongoEventStore {
+    /// Up to `limit` events matching `filter`, in `sort` order.
+    async fn find_events(
+        &self,
+        filter: Document,
+        sort: Document,
+        limit: usize,
+    ) -> Result<Vec<EventEnvelope>, StoreError> {
+        let Some(limit) = limit_of(limit) else {
+            return Ok(Vec::new());
+        };
+        let cursor = self
+            .collections
+            .events
+            .find(filter)
+            .sort(sort)
+            .limit(limit)
+            .batch_size(limit.min(MAX_BATCH as i64) as u32)
+            .await
+            .map_err(|e| unavailable("read failed", &e))?;
+        decode_all(cursor).await
+    }
+}
+
 /// Decodes every document of a cursor, in order.
 async fn decode_all(mut cursor: Cursor<Document>) -> Result<Vec<EventEnvelope>, StoreError> {
     let mut events = Vec::new();
@@ -193,19 +217,8 @@ impl EventStore for MongoEventStore {
         from_version: u64,
         limit: usize,
     ) -> Result<Vec<EventEnvelope>, StoreError> {
-        let Some(limit) = limit_of(limit) else {
-            return Ok(Vec::new());
-        };
-        let cursor = self
-            .collections
-            .events
-            .find(doc! { "stream_id": stream_id, "version": { "$gte": from_version as i64 } })
-            .sort(doc! { "version": 1 })
-            .limit(limit)
-            .batch_size(limit.min(MAX_BATCH as i64) as u32)
-            .await
-            .map_err(|e| unavailable("read failed", &e))?;
-        decode_all(cursor).await
+        let filter = doc! { "stream_id": stream_id, "version": { "$gte": from_version as i64 } };
+        self.find_events(filter, doc! { "version": 1 }, limit).await
     }
 
     async fn read_all(
@@ -213,19 +226,8 @@ impl EventStore for MongoEventStore {
         after_position: u64,
         limit: usize,
     ) -> Result<Vec<EventEnvelope>, StoreError> {
-        let Some(limit) = limit_of(limit) else {
-            return Ok(Vec::new());
-        };
-        let cursor = self
-            .collections
-            .events
-            .find(doc! { "_id": { "$gt": after_position as i64 } })
-            .sort(doc! { "_id": 1 })
-            .limit(limit)
-            .batch_size(limit.min(MAX_BATCH as i64) as u32)
-            .await
-            .map_err(|e| unavailable("read failed", &e))?;
-        decode_all(cursor).await
+        let filter = doc! { "_id": { "$gt": after_position as i64 } };
+        self.find_events(filter, doc! { "_id": 1 }, limit).await
     }
 
     fn head(&self) -> watch::Receiver<u64> {

@@ -13,6 +13,7 @@
 pub mod lock;
 mod rows;
 mod schema;
+pub mod small_file;
 mod writer;
 
 use std::path::{Path, PathBuf};

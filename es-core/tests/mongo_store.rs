@@ -13,14 +13,11 @@ use es_core::envelope::now;
 use es_core::mongo::{COUNTERS, EVENTS, POSITION_COUNTER_ID, documents::event_document};
 use es_core::seal::{StreamHead, canonical_payloads, seal};
 use es_core::subscription::subscribe;
+use es_core::testing::counter::increments;
 use es_core::testing::servers::server_url;
-use es_core::{
-    Actor, AppendRequest, EventEnvelope, EventMetadata, EventStore, ExpectedVersion,
-    MongoEventStore, ProposedEvent, StoreError,
-};
+use es_core::{EventEnvelope, EventStore, ExpectedVersion, MongoEventStore, StoreError};
 use futures::StreamExt;
 use mongodb::bson::{Document, doc};
-use serde_json::json;
 
 /// A database name no other test uses.
 fn fresh_database() -> String {
@@ -83,24 +80,6 @@ mod contract {
     es_core::event_store_contract_tests!(fresh);
 }
 
-fn request(id: &str, expected: ExpectedVersion, count: u64) -> AppendRequest {
-    AppendRequest {
-        aggregate_type: "counter".into(),
-        aggregate_id: id.into(),
-        expected,
-        events: (1..=count)
-            .map(|by| ProposedEvent::new("counter.incremented.v1", 2, json!({ "by": by }), now()))
-            .collect(),
-        metadata: EventMetadata {
-            correlation_id: "corr".into(),
-            causation_id: "cmd".into(),
-            actor: Actor::system(),
-            traceparent: None,
-        },
-        idempotency: None,
-    }
-}
-
 /// `tasks` tasks per store, each appending `appends` times (1 to 3 events) to a stream
 /// of its own, all at once; returns every acknowledged envelope.
 async fn write_concurrently(
@@ -118,7 +97,7 @@ async fn write_concurrently(
                 for i in 0..appends {
                     let id = format!("s{s}t{t}");
                     let events = store
-                        .append(request(&id, ExpectedVersion::Exact(version), 1 + i % 3))
+                        .append(increments(&id, ExpectedVersion::Exact(version), 1 + i % 3))
                         .await
                         .expect("append");
                     version = events.last().map_or(version, |e| e.version);
@@ -268,7 +247,7 @@ async fn take_position_elsewhere(
         .expect("the counter exists");
     let position = counter.get_i64("value").expect("counter value") as u64;
     if write_event {
-        let late = request("late", ExpectedVersion::NoStream, 1);
+        let late = increments("late", ExpectedVersion::NoStream, 1);
         let payloads = canonical_payloads(&late);
         let sealed = seal(late, payloads, StreamHead::default(), position, now()).expect("seal");
         db.collection::<Document>(EVENTS)
@@ -298,7 +277,7 @@ async fn an_append_waits_behind_a_position_another_process_holds_and_lands_after
         let store = store.clone();
         tokio::spawn(async move {
             store
-                .append(request("early", ExpectedVersion::NoStream, 1))
+                .append(increments("early", ExpectedVersion::NoStream, 1))
                 .await
         })
     };
@@ -335,19 +314,19 @@ async fn an_append_refused_after_taking_its_positions_gives_them_back_so_all_has
     };
     let store = connect(&url, &name).await;
     store
-        .append(request("a", ExpectedVersion::NoStream, 1))
+        .append(increments("a", ExpectedVersion::NoStream, 1))
         .await
         .unwrap();
     // Refused inside its transaction, after the counter gave it positions 2 and 3.
     let refused = store
-        .append(request("a", ExpectedVersion::NoStream, 2))
+        .append(increments("a", ExpectedVersion::NoStream, 2))
         .await;
     assert!(
         matches!(refused, Err(StoreError::Concurrency { .. })),
         "{refused:?}"
     );
     let next = store
-        .append(request("b", ExpectedVersion::NoStream, 1))
+        .append(increments("b", ExpectedVersion::NoStream, 1))
         .await
         .unwrap();
     assert_eq!(next[0].position, 2, "positions 2 and 3 were given back");
@@ -418,7 +397,7 @@ async fn a_writer_that_commits_late_is_never_overtaken_by_a_later_position() {
     let late = {
         let slow = slow.clone();
         tokio::spawn(async move {
-            slow.append(request("late", ExpectedVersion::NoStream, 1))
+            slow.append(increments("late", ExpectedVersion::NoStream, 1))
                 .await
         })
     };
@@ -427,7 +406,7 @@ async fn a_writer_that_commits_late_is_never_overtaken_by_a_later_position() {
     let early = {
         let fast = fast.clone();
         tokio::spawn(async move {
-            fast.append(request("early", ExpectedVersion::NoStream, 1))
+            fast.append(increments("early", ExpectedVersion::NoStream, 1))
                 .await
         })
     };
@@ -471,14 +450,14 @@ async fn a_new_process_resumes_positions_and_head_from_the_database() {
     };
     let first = connect(&url, &name).await;
     first
-        .append(request("a", ExpectedVersion::NoStream, 3))
+        .append(increments("a", ExpectedVersion::NoStream, 3))
         .await
         .unwrap();
     drop(first);
     let second = connect(&url, &name).await;
     assert_eq!(*second.head().borrow(), 3);
     let next = second
-        .append(request("a", ExpectedVersion::Exact(3), 1))
+        .append(increments("a", ExpectedVersion::Exact(3), 1))
         .await
         .unwrap();
     assert_eq!((next[0].version, next[0].position), (4, 4));

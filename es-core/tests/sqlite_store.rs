@@ -4,31 +4,12 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use es_core::envelope::now;
+use es_core::testing::counter::increments;
 use es_core::testing::counter::{Counter, CounterCommand};
 use es_core::{
-    Actor, AppendRequest, EventMetadata, EventStore, ExpectedVersion, ProposedEvent, Repository,
-    RepositoryError, SqliteEventStore, StoreError,
+    EventMetadata, EventStore, ExpectedVersion, Repository, RepositoryError, SqliteEventStore,
+    StoreError,
 };
-use serde_json::json;
-
-fn increments(id: &str, expected: ExpectedVersion, count: u64) -> AppendRequest {
-    AppendRequest {
-        aggregate_type: "counter".into(),
-        aggregate_id: id.into(),
-        expected,
-        events: (1..=count)
-            .map(|by| ProposedEvent::new("counter.incremented.v1", 2, json!({ "by": by }), now()))
-            .collect(),
-        metadata: EventMetadata {
-            correlation_id: "c".into(),
-            causation_id: "c".into(),
-            actor: Actor::system(),
-            traceparent: None,
-        },
-        idempotency: None,
-    }
-}
 
 /// Changes the file behind the store's back, as a disk fault or an attacker would.
 fn tamper(path: &Path, sql: &str) {

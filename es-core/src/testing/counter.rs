@@ -79,6 +79,38 @@ pub fn upcasters() -> crate::upcast::Upcasters {
     })
 }
 
+/// The metadata of the counter appends the tests write.
+pub fn metadata() -> crate::EventMetadata {
+    crate::EventMetadata {
+        correlation_id: "corr-1".into(),
+        causation_id: "cmd-1".into(),
+        actor: crate::Actor::new("alice", "planner"),
+        traceparent: Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".into()),
+    }
+}
+
+/// An increment by `by`, as a counter appends it (schema 2).
+pub fn increment(by: u64) -> crate::ProposedEvent {
+    crate::ProposedEvent::new(
+        "counter.incremented.v1",
+        2,
+        serde_json::json!({ "by": by }),
+        crate::envelope::now(),
+    )
+}
+
+/// An append of `count` increments (by 1, 2, …) to the counter `id`.
+pub fn increments(id: &str, expected: crate::ExpectedVersion, count: u64) -> crate::AppendRequest {
+    crate::AppendRequest {
+        aggregate_type: "counter".into(),
+        aggregate_id: id.into(),
+        expected,
+        events: (1..=count).map(increment).collect(),
+        metadata: metadata(),
+        idempotency: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

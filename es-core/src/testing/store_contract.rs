@@ -13,9 +13,10 @@ use std::time::Duration;
 use futures::StreamExt;
 use serde_json::json;
 
+use super::counter::{increments as request, metadata};
 use crate::aggregate::CodecError;
 use crate::cache::AggregateCache;
-use crate::envelope::{Actor, EventMetadata, ProposedEvent, now};
+use crate::envelope::{Actor, ProposedEvent, now};
 use crate::hash::{ChainCursor, Hash};
 use crate::repository::{CommandError, Repository, RepositoryError};
 use crate::snapshot::{Snapshot, SnapshotPolicy};
@@ -83,30 +84,6 @@ macro_rules! __event_store_contract_cases {
             }
         )+
     };
-}
-
-fn metadata() -> EventMetadata {
-    EventMetadata {
-        correlation_id: "corr-1".into(),
-        causation_id: "cmd-1".into(),
-        actor: Actor::new("alice", "planner"),
-        traceparent: Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".into()),
-    }
-}
-
-fn increment(by: u64) -> ProposedEvent {
-    ProposedEvent::new("counter.incremented.v1", 2, json!({ "by": by }), now())
-}
-
-fn request(id: &str, expected: ExpectedVersion, count: u64) -> AppendRequest {
-    AppendRequest {
-        aggregate_type: "counter".into(),
-        aggregate_id: id.into(),
-        expected,
-        events: (1..=count).map(increment).collect(),
-        metadata: metadata(),
-        idempotency: None,
-    }
 }
 
 async fn read_everything(store: &dyn EventStore) -> Vec<crate::EventEnvelope> {

@@ -15,14 +15,14 @@
 //! One connection behind a mutex, used on the blocking pool: the [`super::Vault`]
 //! caches keys, so the store sees a key's first use, creations and erasures only.
 
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::path::Path;
 
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{DataKey, KeyStore, VaultError};
 use crate::envelope::now;
+use crate::sqlite::small_file::{SmallFile, SmallFileError};
 
 const SCHEMA: &str = r#"
     CREATE TABLE IF NOT EXISTS keys (
@@ -38,49 +38,32 @@ const SCHEMA: &str = r#"
 "#;
 
 pub struct SqliteKeyStore {
-    path: PathBuf,
-    conn: Arc<Mutex<Connection>>,
-}
-
-fn unavailable(context: &str, error: impl std::fmt::Display) -> VaultError {
-    VaultError::Unavailable(format!("{context}: {error}"))
+    file: SmallFile,
 }
 
 impl SqliteKeyStore {
     /// Opens (creating if needed) the key store in the file at `path`.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, VaultError> {
-        let path = path.as_ref().to_path_buf();
-        let conn = Connection::open(&path)
-            .map_err(|e| unavailable(&format!("cannot open {}", path.display()), e))?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .and_then(|_| conn.pragma_update(None, "synchronous", "FULL"))
-            .and_then(|_| conn.pragma_update(None, "secure_delete", "ON"))
-            .and_then(|_| conn.busy_timeout(std::time::Duration::from_secs(5)))
-            .and_then(|_| conn.execute_batch(SCHEMA))
-            .map_err(|e| unavailable("cannot prepare the key store", e))?;
-        Ok(Self {
-            path,
-            conn: Arc::new(Mutex::new(conn)),
-        })
+        let pragmas = [("synchronous", "FULL"), ("secure_delete", "ON")];
+        let file = SmallFile::open(path, &pragmas, SCHEMA)?;
+        Ok(Self { file })
     }
 
     pub fn path(&self) -> &Path {
-        &self.path
+        self.file.path()
     }
 
     async fn with_conn<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
     ) -> Result<T, VaultError> {
-        let conn = self.conn.clone();
-        tokio::task::spawn_blocking(move || {
-            // A panic mid-statement leaves SQLite's own state consistent (it rolls back).
-            let mut conn = conn.lock().unwrap_or_else(|p| p.into_inner());
-            work(&mut conn)
-        })
-        .await
-        .map_err(|e| unavailable("the key store task failed", e))?
-        .map_err(|e| unavailable("key store", e))
+        Ok(self.file.run(work).await?)
+    }
+}
+
+impl From<SmallFileError> for VaultError {
+    fn from(error: SmallFileError) -> Self {
+        VaultError::Unavailable(format!("key store: {error}"))
     }
 }
 
