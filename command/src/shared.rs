@@ -33,6 +33,8 @@ mod timeslot;
 pub use email::Email;
 pub use field::FieldError;
 pub use ids::{CustomerId, DeliveryId, DriverId, IncidentId, JobId, RouteId, TechnicianId};
+#[cfg(test)]
+pub use input::testing;
 pub use input::{
     Addressed, IntoCommand, required_enum, required_slot, required_time, to_proto_time,
 };

@@ -90,6 +90,29 @@ pub fn to_proto_time(at: DateTime<Utc>) -> prost_types::Timestamp {
     }
 }
 
+/// What the `convert` tests of every context share: tables of bad requests.
+#[cfg(test)]
+pub mod testing {
+    use super::IntoCommand;
+
+    /// The field a bad request must be rejected naming, and how to spoil a valid one.
+    pub type Spoil<R> = (&'static str, fn(&mut R));
+
+    /// Each case's spoiled copy of `valid` is rejected naming the case's field.
+    #[track_caller]
+    pub fn assert_spoils_rejected<R: IntoCommand + Clone>(valid: R, cases: &[Spoil<R>]) {
+        let now = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        for (index, (field, spoil)) in cases.iter().enumerate() {
+            let mut request = valid.clone();
+            spoil(&mut request);
+            match request.into_command(now) {
+                Ok(_) => panic!("case {index}: expected `{field}` to be rejected"),
+                Err(error) => assert_eq!(error.field, *field, "case {index}: {error}"),
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

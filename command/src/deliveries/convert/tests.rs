@@ -2,6 +2,7 @@ use chrono::TimeZone;
 use prost_types::Timestamp;
 
 use super::*;
+use crate::shared::testing::assert_spoils_rejected;
 
 const ROUTE: &str = "0190a5b2-7c1d-7000-8000-000000000001";
 const DELIVERY: &str = "0190a5b2-7c1d-7000-8000-000000000002";
@@ -21,18 +22,6 @@ fn long(chars: usize) -> String {
 
 fn text<const MAX: usize>(raw: &str) -> Text<MAX> {
     Text::parse("text", raw).unwrap()
-}
-
-/// Each request is rejected naming exactly the expected field.
-#[track_caller]
-fn assert_rejected<R: IntoCommand>(cases: Vec<(R, &str)>)
-where
-    <R::Aggregate as es_core::Aggregate>::Command: std::fmt::Debug,
-{
-    for (index, (request, field)) in cases.into_iter().enumerate() {
-        let error = request.into_command(now()).unwrap_err();
-        assert_eq!(error.field, field, "case {index}: {error}");
-    }
 }
 
 fn create_route() -> v1::CreateRouteRequest {
@@ -62,44 +51,16 @@ fn a_valid_create_route_request_converts() {
 
 #[test]
 fn bad_create_route_fields_are_named() {
-    use v1::CreateRouteRequest as R;
-    assert_rejected(vec![
-        (
-            R {
-                route_id: "nope".into(),
-                ..create_route()
-            },
-            "route_id",
-        ),
-        (
-            R {
-                origin: " ".into(),
-                ..create_route()
-            },
-            "origin",
-        ),
-        (
-            R {
-                origin: long(201),
-                ..create_route()
-            },
-            "origin",
-        ),
-        (
-            R {
-                destination: long(201),
-                ..create_route()
-            },
-            "destination",
-        ),
-        (
-            R {
-                scheduled_start: None,
-                ..create_route()
-            },
-            "scheduled_start",
-        ),
-    ]);
+    assert_spoils_rejected(
+        create_route(),
+        &[
+            ("route_id", |r| r.route_id = "nope".into()),
+            ("origin", |r| r.origin = " ".into()),
+            ("origin", |r| r.origin = long(201)),
+            ("destination", |r| r.destination = long(201)),
+            ("scheduled_start", |r| r.scheduled_start = None),
+        ],
+    );
 }
 
 fn update_route() -> v1::UpdateRouteRequest {
@@ -128,37 +89,15 @@ fn a_valid_update_route_request_converts() {
 
 #[test]
 fn bad_update_route_fields_are_named() {
-    use v1::UpdateRouteRequest as R;
-    assert_rejected(vec![
-        (
-            R {
-                route_id: "".into(),
-                ..update_route()
-            },
-            "route_id",
-        ),
-        (
-            R {
-                origin: long(201),
-                ..update_route()
-            },
-            "origin",
-        ),
-        (
-            R {
-                destination: "".into(),
-                ..update_route()
-            },
-            "destination",
-        ),
-        (
-            R {
-                scheduled_start: None,
-                ..update_route()
-            },
-            "scheduled_start",
-        ),
-    ]);
+    assert_spoils_rejected(
+        update_route(),
+        &[
+            ("route_id", |r| r.route_id = "".into()),
+            ("origin", |r| r.origin = long(201)),
+            ("destination", |r| r.destination = "".into()),
+            ("scheduled_start", |r| r.scheduled_start = None),
+        ],
+    );
 }
 
 fn add_checkpoint() -> v1::AddCheckpointRequest {
@@ -187,44 +126,16 @@ fn a_valid_add_checkpoint_request_converts() {
 
 #[test]
 fn bad_add_checkpoint_fields_are_named() {
-    use v1::AddCheckpointRequest as R;
-    assert_rejected(vec![
-        (
-            R {
-                route_id: "x".into(),
-                ..add_checkpoint()
-            },
-            "route_id",
-        ),
-        (
-            R {
-                sequence: 0,
-                ..add_checkpoint()
-            },
-            "sequence",
-        ),
-        (
-            R {
-                location: long(201),
-                ..add_checkpoint()
-            },
-            "location",
-        ),
-        (
-            R {
-                location: "".into(),
-                ..add_checkpoint()
-            },
-            "location",
-        ),
-        (
-            R {
-                expected_at: None,
-                ..add_checkpoint()
-            },
-            "expected_at",
-        ),
-    ]);
+    assert_spoils_rejected(
+        add_checkpoint(),
+        &[
+            ("route_id", |r| r.route_id = "x".into()),
+            ("sequence", |r| r.sequence = 0),
+            ("location", |r| r.location = long(201)),
+            ("location", |r| r.location = "".into()),
+            ("expected_at", |r| r.expected_at = None),
+        ],
+    );
 }
 
 fn update_checkpoint() -> v1::UpdateCheckpointRequest {
@@ -249,40 +160,20 @@ fn a_valid_update_checkpoint_request_converts() {
 
 #[test]
 fn bad_update_checkpoint_fields_are_named() {
-    use v1::UpdateCheckpointRequest as R;
-    assert_rejected(vec![
-        (
-            R {
-                route_id: "x".into(),
-                ..update_checkpoint()
-            },
-            "route_id",
-        ),
-        (
-            R {
-                sequence: 0,
-                ..update_checkpoint()
-            },
-            "sequence",
-        ),
-        (
-            R {
-                location: long(201),
-                ..update_checkpoint()
-            },
-            "location",
-        ),
-        (
-            R {
-                expected_at: Some(Timestamp {
+    assert_spoils_rejected(
+        update_checkpoint(),
+        &[
+            ("route_id", |r| r.route_id = "x".into()),
+            ("sequence", |r| r.sequence = 0),
+            ("location", |r| r.location = long(201)),
+            ("expected_at", |r| {
+                r.expected_at = Some(Timestamp {
                     seconds: 1,
                     nanos: -1,
-                }),
-                ..update_checkpoint()
-            },
-            "expected_at",
-        ),
-    ]);
+                })
+            }),
+        ],
+    );
 }
 
 #[test]
@@ -300,38 +191,20 @@ fn route_status_requests_convert_and_name_a_bad_route_id() {
         idempotency_key: None,
     };
     assert_eq!(
-        activate.into_command(now()).unwrap(),
+        activate.clone().into_command(now()).unwrap(),
         Addressed::new(ROUTE, RouteCommand::Activate)
     );
     assert_eq!(
-        complete.into_command(now()).unwrap(),
+        complete.clone().into_command(now()).unwrap(),
         Addressed::new(ROUTE, RouteCommand::Complete)
     );
     assert_eq!(
-        cancel.into_command(now()).unwrap(),
+        cancel.clone().into_command(now()).unwrap(),
         Addressed::new(ROUTE, RouteCommand::Cancel)
     );
-    assert_rejected(vec![(
-        v1::ActivateRouteRequest {
-            route_id: "x".into(),
-            idempotency_key: None,
-        },
-        "route_id",
-    )]);
-    assert_rejected(vec![(
-        v1::CompleteRouteRequest {
-            route_id: "x".into(),
-            idempotency_key: None,
-        },
-        "route_id",
-    )]);
-    assert_rejected(vec![(
-        v1::CancelRouteRequest {
-            route_id: "x".into(),
-            idempotency_key: None,
-        },
-        "route_id",
-    )]);
+    assert_spoils_rejected(activate, &[("route_id", |r| r.route_id = "x".into())]);
+    assert_spoils_rejected(complete, &[("route_id", |r| r.route_id = "x".into())]);
+    assert_spoils_rejected(cancel, &[("route_id", |r| r.route_id = "x".into())]);
 }
 
 #[test]
@@ -377,22 +250,13 @@ fn assignment_requests_convert_and_name_bad_fields() {
             }
         )
     );
-    assert_rejected(vec![
-        (
-            v1::AssignDriverRequest {
-                delivery_id: "x".into(),
-                ..driver.clone()
-            },
-            "delivery_id",
-        ),
-        (
-            v1::AssignDriverRequest {
-                driver_id: "x".into(),
-                ..driver
-            },
-            "driver_id",
-        ),
-    ]);
+    assert_spoils_rejected(
+        driver,
+        &[
+            ("delivery_id", |r| r.delivery_id = "x".into()),
+            ("driver_id", |r| r.driver_id = "x".into()),
+        ],
+    );
     let vehicle = v1::AssignVehicleRequest {
         delivery_id: DELIVERY.into(),
         vehicle_license_number: "ab-123-c".into(),
@@ -407,22 +271,15 @@ fn assignment_requests_convert_and_name_bad_fields() {
             }
         )
     );
-    assert_rejected(vec![
-        (
-            v1::AssignVehicleRequest {
-                delivery_id: "".into(),
-                ..vehicle.clone()
-            },
-            "delivery_id",
-        ),
-        (
-            v1::AssignVehicleRequest {
-                vehicle_license_number: "AB123C".into(),
-                ..vehicle
-            },
-            "vehicle_license_number",
-        ),
-    ]);
+    assert_spoils_rejected(
+        vehicle,
+        &[
+            ("delivery_id", |r| r.delivery_id = "".into()),
+            ("vehicle_license_number", |r| {
+                r.vehicle_license_number = "AB123C".into()
+            }),
+        ],
+    );
 }
 
 #[test]
@@ -440,38 +297,20 @@ fn status_requests_take_the_server_clock_and_name_a_bad_delivery_id() {
         idempotency_key: None,
     };
     assert_eq!(
-        start.into_command(now()).unwrap(),
+        start.clone().into_command(now()).unwrap(),
         Addressed::new(DELIVERY, DeliveryCommand::StartTransit { at: now() })
     );
     assert_eq!(
-        out.into_command(now()).unwrap(),
+        out.clone().into_command(now()).unwrap(),
         Addressed::new(DELIVERY, DeliveryCommand::MarkOutForDelivery { at: now() })
     );
     assert_eq!(
-        retry.into_command(now()).unwrap(),
+        retry.clone().into_command(now()).unwrap(),
         Addressed::new(DELIVERY, DeliveryCommand::Retry { at: now() })
     );
-    assert_rejected(vec![(
-        v1::StartTransitRequest {
-            delivery_id: "x".into(),
-            idempotency_key: None,
-        },
-        "delivery_id",
-    )]);
-    assert_rejected(vec![(
-        v1::MarkOutForDeliveryRequest {
-            delivery_id: "x".into(),
-            idempotency_key: None,
-        },
-        "delivery_id",
-    )]);
-    assert_rejected(vec![(
-        v1::RetryDeliveryRequest {
-            delivery_id: "x".into(),
-            idempotency_key: None,
-        },
-        "delivery_id",
-    )]);
+    assert_spoils_rejected(start, &[("delivery_id", |r| r.delivery_id = "x".into())]);
+    assert_spoils_rejected(out, &[("delivery_id", |r| r.delivery_id = "x".into())]);
+    assert_spoils_rejected(retry, &[("delivery_id", |r| r.delivery_id = "x".into())]);
 }
 
 fn reach() -> v1::ReachCheckpointRequest {
@@ -500,30 +339,14 @@ fn a_valid_reach_checkpoint_request_converts() {
 
 #[test]
 fn bad_reach_checkpoint_fields_are_named() {
-    use v1::ReachCheckpointRequest as R;
-    assert_rejected(vec![
-        (
-            R {
-                delivery_id: "x".into(),
-                ..reach()
-            },
-            "delivery_id",
-        ),
-        (
-            R {
-                sequence: 0,
-                ..reach()
-            },
-            "sequence",
-        ),
-        (
-            R {
-                location: long(201),
-                ..reach()
-            },
-            "location",
-        ),
-    ]);
+    assert_spoils_rejected(
+        reach(),
+        &[
+            ("delivery_id", |r| r.delivery_id = "x".into()),
+            ("sequence", |r| r.sequence = 0),
+            ("location", |r| r.location = long(201)),
+        ],
+    );
 }
 
 fn proof() -> v1::CaptureProofOfDeliveryRequest {
@@ -552,37 +375,15 @@ fn a_valid_proof_of_delivery_request_converts() {
 
 #[test]
 fn bad_proof_of_delivery_fields_are_named() {
-    use v1::CaptureProofOfDeliveryRequest as R;
-    assert_rejected(vec![
-        (
-            R {
-                delivery_id: "x".into(),
-                ..proof()
-            },
-            "delivery_id",
-        ),
-        (
-            R {
-                receiver_name: long(201),
-                ..proof()
-            },
-            "receiver_name",
-        ),
-        (
-            R {
-                receiver_name: "".into(),
-                ..proof()
-            },
-            "receiver_name",
-        ),
-        (
-            R {
-                signature_reference: long(501),
-                ..proof()
-            },
-            "signature_reference",
-        ),
-    ]);
+    assert_spoils_rejected(
+        proof(),
+        &[
+            ("delivery_id", |r| r.delivery_id = "x".into()),
+            ("receiver_name", |r| r.receiver_name = long(201)),
+            ("receiver_name", |r| r.receiver_name = "".into()),
+            ("signature_reference", |r| r.signature_reference = long(501)),
+        ],
+    );
 }
 
 #[test]
@@ -602,30 +403,14 @@ fn fail_requests_need_a_reason_of_at_most_2000_characters() {
             }
         )
     );
-    use v1::FailDeliveryRequest as R;
-    assert_rejected(vec![
-        (
-            R {
-                delivery_id: "x".into(),
-                ..fail.clone()
-            },
-            "delivery_id",
-        ),
-        (
-            R {
-                reason: long(2001),
-                ..fail.clone()
-            },
-            "reason",
-        ),
-        (
-            R {
-                reason: " ".into(),
-                ..fail
-            },
-            "reason",
-        ),
-    ]);
+    assert_spoils_rejected(
+        fail,
+        &[
+            ("delivery_id", |r| r.delivery_id = "x".into()),
+            ("reason", |r| r.reason = long(2001)),
+            ("reason", |r| r.reason = " ".into()),
+        ],
+    );
 }
 
 fn report() -> v1::ReportIncidentRequest {
@@ -656,44 +441,16 @@ fn a_valid_report_incident_request_converts() {
 
 #[test]
 fn bad_report_incident_fields_are_named() {
-    use v1::ReportIncidentRequest as R;
-    assert_rejected(vec![
-        (
-            R {
-                delivery_id: "x".into(),
-                ..report()
-            },
-            "delivery_id",
-        ),
-        (
-            R {
-                incident_id: "x".into(),
-                ..report()
-            },
-            "incident_id",
-        ),
-        (
-            R {
-                incident_type: long(101),
-                ..report()
-            },
-            "incident_type",
-        ),
-        (
-            R {
-                incident_type: "".into(),
-                ..report()
-            },
-            "incident_type",
-        ),
-        (
-            R {
-                description: long(2001),
-                ..report()
-            },
-            "description",
-        ),
-    ]);
+    assert_spoils_rejected(
+        report(),
+        &[
+            ("delivery_id", |r| r.delivery_id = "x".into()),
+            ("incident_id", |r| r.incident_id = "x".into()),
+            ("incident_type", |r| r.incident_type = long(101)),
+            ("incident_type", |r| r.incident_type = "".into()),
+            ("description", |r| r.description = long(2001)),
+        ],
+    );
 }
 
 fn resolve() -> v1::ResolveIncidentRequest {
@@ -722,28 +479,12 @@ fn a_valid_resolve_incident_request_converts() {
 
 #[test]
 fn bad_resolve_incident_fields_are_named() {
-    use v1::ResolveIncidentRequest as R;
-    assert_rejected(vec![
-        (
-            R {
-                delivery_id: "x".into(),
-                ..resolve()
-            },
-            "delivery_id",
-        ),
-        (
-            R {
-                incident_id: "".into(),
-                ..resolve()
-            },
-            "incident_id",
-        ),
-        (
-            R {
-                resolution: long(2001),
-                ..resolve()
-            },
-            "resolution",
-        ),
-    ]);
+    assert_spoils_rejected(
+        resolve(),
+        &[
+            ("delivery_id", |r| r.delivery_id = "x".into()),
+            ("incident_id", |r| r.incident_id = "".into()),
+            ("resolution", |r| r.resolution = long(2001)),
+        ],
+    );
 }

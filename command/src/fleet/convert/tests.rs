@@ -1,4 +1,5 @@
 use super::*;
+use crate::shared::testing::assert_spoils_rejected;
 
 const OWNER: &str = "0190f5a4-7b1c-7c3e-9d2a-5f0e8b6c4a21";
 const DRIVER: &str = "0190f5a4-7b1c-7c3e-9d2a-5f0e8b6c4a22";
@@ -46,17 +47,6 @@ fn update_driver() -> v1::UpdateDriverRequest {
     }
 }
 
-/// A field a bad request must be rejected naming, and how to spoil a valid request.
-type Spoil<R> = (&'static str, fn(&mut R));
-
-#[track_caller]
-fn assert_rejects<R: IntoCommand>(request: R, field: &str) {
-    match request.into_command(now()) {
-        Ok(_) => panic!("expected `{field}` to be rejected"),
-        Err(error) => assert_eq!(error.field, field, "{error}"),
-    }
-}
-
 #[test]
 fn a_valid_vehicle_registration_converts_with_an_upper_case_id() {
     let addressed = register_vehicle().into_command(now()).unwrap();
@@ -95,24 +85,22 @@ fn an_absent_or_blank_owner_means_none() {
 
 #[test]
 fn bad_vehicle_registration_fields_are_rejected_naming_the_field() {
-    let cases: Vec<Spoil<v1::RegisterVehicleRequest>> = vec![
-        ("license_number", |r| r.license_number = "AB123C".into()),
-        ("license_number", |r| r.license_number = String::new()),
-        ("brand", |r| r.brand = " ".into()),
-        ("brand", |r| r.brand = "x".repeat(201)),
-        ("model", |r| r.model = String::new()),
-        ("model", |r| r.model = "x".repeat(201)),
-        ("owner_customer_id", |r| {
-            r.owner_customer_id = Some("nobody".into())
-        }),
-        ("usage", |r| r.usage = 0),
-        ("usage", |r| r.usage = 42),
-    ];
-    for (field, spoil) in cases {
-        let mut request = register_vehicle();
-        spoil(&mut request);
-        assert_rejects(request, field);
-    }
+    assert_spoils_rejected(
+        register_vehicle(),
+        &[
+            ("license_number", |r| r.license_number = "AB123C".into()),
+            ("license_number", |r| r.license_number = String::new()),
+            ("brand", |r| r.brand = " ".into()),
+            ("brand", |r| r.brand = "x".repeat(201)),
+            ("model", |r| r.model = String::new()),
+            ("model", |r| r.model = "x".repeat(201)),
+            ("owner_customer_id", |r| {
+                r.owner_customer_id = Some("nobody".into())
+            }),
+            ("usage", |r| r.usage = 0),
+            ("usage", |r| r.usage = 42),
+        ],
+    );
 }
 
 #[test]
@@ -127,21 +115,19 @@ fn a_valid_vehicle_update_converts() {
 
 #[test]
 fn bad_vehicle_update_fields_are_rejected_naming_the_field() {
-    let cases: Vec<Spoil<v1::UpdateVehicleRequest>> = vec![
-        ("license_number", |r| r.license_number = "ABCD-1-2".into()),
-        ("brand", |r| r.brand = String::new()),
-        ("brand", |r| r.brand = "x".repeat(201)),
-        ("model", |r| r.model = "\t".into()),
-        ("model", |r| r.model = "x".repeat(201)),
-        ("owner_customer_id", |r| {
-            r.owner_customer_id = Some("1".into())
-        }),
-    ];
-    for (field, spoil) in cases {
-        let mut request = update_vehicle();
-        spoil(&mut request);
-        assert_rejects(request, field);
-    }
+    assert_spoils_rejected(
+        update_vehicle(),
+        &[
+            ("license_number", |r| r.license_number = "ABCD-1-2".into()),
+            ("brand", |r| r.brand = String::new()),
+            ("brand", |r| r.brand = "x".repeat(201)),
+            ("model", |r| r.model = "\t".into()),
+            ("model", |r| r.model = "x".repeat(201)),
+            ("owner_customer_id", |r| {
+                r.owner_customer_id = Some("1".into())
+            }),
+        ],
+    );
 }
 
 #[test]
@@ -161,16 +147,14 @@ fn a_valid_status_change_converts_and_bad_fields_are_named() {
             }
         )
     );
-    let cases: Vec<Spoil<v1::ChangeVehicleStatusRequest>> = vec![
-        ("license_number", |r| r.license_number = "12-ABC".into()),
-        ("status", |r| r.status = 0),
-        ("status", |r| r.status = 7),
-    ];
-    for (field, spoil) in cases {
-        let mut request = valid.clone();
-        spoil(&mut request);
-        assert_rejects(request, field);
-    }
+    assert_spoils_rejected(
+        valid,
+        &[
+            ("license_number", |r| r.license_number = "12-ABC".into()),
+            ("status", |r| r.status = 0),
+            ("status", |r| r.status = 7),
+        ],
+    );
 }
 
 #[test]
@@ -189,22 +173,20 @@ fn a_valid_driver_registration_converts() {
 
 #[test]
 fn bad_driver_registration_fields_are_rejected_naming_the_field() {
-    let cases: Vec<Spoil<v1::RegisterDriverRequest>> = vec![
-        ("driver_id", |r| r.driver_id = "driver-1".into()),
-        ("name", |r| r.name = String::new()),
-        ("name", |r| r.name = "x".repeat(201)),
-        ("driving_licence_number", |r| {
-            r.driving_licence_number = " ".into()
-        }),
-        ("driving_licence_number", |r| {
-            r.driving_licence_number = "x".repeat(51)
-        }),
-    ];
-    for (field, spoil) in cases {
-        let mut request = register_driver();
-        spoil(&mut request);
-        assert_rejects(request, field);
-    }
+    assert_spoils_rejected(
+        register_driver(),
+        &[
+            ("driver_id", |r| r.driver_id = "driver-1".into()),
+            ("name", |r| r.name = String::new()),
+            ("name", |r| r.name = "x".repeat(201)),
+            ("driving_licence_number", |r| {
+                r.driving_licence_number = " ".into()
+            }),
+            ("driving_licence_number", |r| {
+                r.driving_licence_number = "x".repeat(51)
+            }),
+        ],
+    );
 }
 
 #[test]
@@ -220,22 +202,20 @@ fn a_valid_driver_update_converts() {
 
 #[test]
 fn bad_driver_update_fields_are_rejected_naming_the_field() {
-    let cases: Vec<Spoil<v1::UpdateDriverRequest>> = vec![
-        ("driver_id", |r| r.driver_id = String::new()),
-        ("name", |r| r.name = "  ".into()),
-        ("name", |r| r.name = "x".repeat(201)),
-        ("driving_licence_number", |r| {
-            r.driving_licence_number = String::new()
-        }),
-        ("driving_licence_number", |r| {
-            r.driving_licence_number = "x".repeat(51)
-        }),
-    ];
-    for (field, spoil) in cases {
-        let mut request = update_driver();
-        spoil(&mut request);
-        assert_rejects(request, field);
-    }
+    assert_spoils_rejected(
+        update_driver(),
+        &[
+            ("driver_id", |r| r.driver_id = String::new()),
+            ("name", |r| r.name = "  ".into()),
+            ("name", |r| r.name = "x".repeat(201)),
+            ("driving_licence_number", |r| {
+                r.driving_licence_number = String::new()
+            }),
+            ("driving_licence_number", |r| {
+                r.driving_licence_number = "x".repeat(51)
+            }),
+        ],
+    );
 }
 
 #[test]
@@ -249,27 +229,15 @@ fn suspend_and_reinstate_requests_convert_and_need_a_uuid() {
         idempotency_key: None,
     };
     assert_eq!(
-        suspend.into_command(now()).unwrap(),
+        suspend.clone().into_command(now()).unwrap(),
         Addressed::new(DRIVER, DriverCommand::Suspend)
     );
     assert_eq!(
-        reinstate.into_command(now()).unwrap(),
+        reinstate.clone().into_command(now()).unwrap(),
         Addressed::new(DRIVER, DriverCommand::Reinstate)
     );
-    assert_rejects(
-        v1::SuspendDriverRequest {
-            driver_id: "x".into(),
-            idempotency_key: None,
-        },
-        "driver_id",
-    );
-    assert_rejects(
-        v1::ReinstateDriverRequest {
-            driver_id: "x".into(),
-            idempotency_key: None,
-        },
-        "driver_id",
-    );
+    assert_spoils_rejected(suspend, &[("driver_id", |r| r.driver_id = "x".into())]);
+    assert_spoils_rejected(reinstate, &[("driver_id", |r| r.driver_id = "x".into())]);
 }
 
 #[test]

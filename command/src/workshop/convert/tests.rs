@@ -1,6 +1,7 @@
 use prost_types::Timestamp;
 
 use super::*;
+use crate::shared::testing::assert_spoils_rejected;
 
 const TECH: &str = "0190a0e4-0000-7000-8000-000000000001";
 const JOB: &str = "0190a0e4-0000-7000-8000-000000000002";
@@ -17,14 +18,6 @@ fn hour(h: i64) -> Option<Timestamp> {
 
 fn now() -> DateTime<Utc> {
     DateTime::from_timestamp(MIDNIGHT, 0).unwrap()
-}
-
-/// Converts and returns the field named by the error (panics if it converts).
-fn bad_field<R: IntoCommand>(request: R) -> String {
-    match request.into_command(now()) {
-        Ok(_) => panic!("expected a field error"),
-        Err(error) => error.field,
-    }
 }
 
 fn register() -> v1::RegisterTechnicianRequest {
@@ -46,14 +39,23 @@ fn technician() -> v1::TechnicianRef {
     }
 }
 
+/// [`technician`] with these raw skills.
+fn with_skills(skills: Vec<i32>) -> Option<v1::TechnicianRef> {
+    Some(v1::TechnicianRef {
+        skills,
+        ..technician()
+    })
+}
+
+fn slot(start: Option<Timestamp>, end: Option<Timestamp>) -> Option<v1::Timeslot> {
+    Some(v1::Timeslot { start, end })
+}
+
 fn plan() -> v1::PlanMaintenanceJobRequest {
     v1::PlanMaintenanceJobRequest {
         planning_date: "2026-11-21".into(),
         job_id: JOB.into(),
-        slot: Some(v1::Timeslot {
-            start: hour(8),
-            end: hour(10),
-        }),
+        slot: slot(hour(8), hour(10)),
         vehicle_license_number: "ab-123-c".into(),
         customer_id: CUSTOMER.into(),
         service: v1::MaintenanceService::CurbRashRepair as i32,
@@ -90,53 +92,17 @@ fn a_valid_register_request_converts_addressed_to_the_technician() {
 
 #[test]
 fn bad_technician_requests_name_the_field() {
-    let cases: Vec<(v1::RegisterTechnicianRequest, &str)> = vec![
-        (
-            v1::RegisterTechnicianRequest {
-                technician_id: "x".into(),
-                ..register()
-            },
-            "technician_id",
-        ),
-        (
-            v1::RegisterTechnicianRequest {
-                name: " ".into(),
-                ..register()
-            },
-            "name",
-        ),
-        (
-            v1::RegisterTechnicianRequest {
-                name: "n".repeat(201),
-                ..register()
-            },
-            "name",
-        ),
-        (
-            v1::RegisterTechnicianRequest {
-                skills: vec![],
-                ..register()
-            },
-            "skills",
-        ),
-        (
-            v1::RegisterTechnicianRequest {
-                skills: vec![0],
-                ..register()
-            },
-            "skills",
-        ),
-        (
-            v1::RegisterTechnicianRequest {
-                skills: vec![1, 42],
-                ..register()
-            },
-            "skills",
-        ),
-    ];
-    for (request, field) in cases {
-        assert_eq!(bad_field(request), field);
-    }
+    assert_spoils_rejected(
+        register(),
+        &[
+            ("technician_id", |r| r.technician_id = "x".into()),
+            ("name", |r| r.name = " ".into()),
+            ("name", |r| r.name = "n".repeat(201)),
+            ("skills", |r| r.skills = vec![]),
+            ("skills", |r| r.skills = vec![0]),
+            ("skills", |r| r.skills = vec![1, 42]),
+        ],
+    );
     let update = |skills: Vec<i32>| v1::UpdateTechnicianRequest {
         technician_id: TECH.into(),
         name: "Ada".into(),
@@ -144,14 +110,13 @@ fn bad_technician_requests_name_the_field() {
         idempotency_key: None,
     };
     assert!(update(vec![4]).into_command(now()).is_ok());
-    assert_eq!(bad_field(update(vec![])), "skills");
-    assert_eq!(bad_field(update(vec![0])), "skills");
-    assert_eq!(
-        bad_field(v1::UpdateTechnicianRequest {
-            technician_id: "".into(),
-            ..update(vec![1])
-        }),
-        "technician_id"
+    assert_spoils_rejected(
+        update(vec![1]),
+        &[
+            ("skills", |r| r.skills = vec![]),
+            ("skills", |r| r.skills = vec![0]),
+            ("technician_id", |r| r.technician_id = "".into()),
+        ],
     );
 }
 
@@ -175,8 +140,14 @@ fn deactivate_and_reactivate_need_a_technician_uuid() {
         (ok.aggregate_id.as_str(), ok.command),
         (TECH, TechnicianCommand::Reactivate)
     );
-    assert_eq!(bad_field(deactivate("nope")), "technician_id");
-    assert_eq!(bad_field(reactivate("nope")), "technician_id");
+    assert_spoils_rejected(
+        deactivate(TECH),
+        &[("technician_id", |r| r.technician_id = "nope".into())],
+    );
+    assert_spoils_rejected(
+        reactivate(TECH),
+        &[("technician_id", |r| r.technician_id = "nope".into())],
+    );
 }
 
 #[test]
@@ -207,126 +178,33 @@ fn a_valid_plan_request_converts_addressed_to_its_date() {
 
 #[test]
 fn bad_plan_requests_name_the_field() {
-    let slot = |start, end| Some(v1::Timeslot { start, end });
-    let with_skills = |skills| {
-        Some(v1::TechnicianRef {
-            skills,
-            ..technician()
-        })
-    };
-    let cases: Vec<(v1::PlanMaintenanceJobRequest, &str)> = vec![
-        (
-            v1::PlanMaintenanceJobRequest {
-                planning_date: "21-11-2026".into(),
-                ..plan()
-            },
-            "planning_date",
-        ),
-        (
-            v1::PlanMaintenanceJobRequest {
-                job_id: "".into(),
-                ..plan()
-            },
-            "job_id",
-        ),
-        (
-            v1::PlanMaintenanceJobRequest {
-                slot: None,
-                ..plan()
-            },
-            "slot",
-        ),
-        (
-            v1::PlanMaintenanceJobRequest {
-                slot: slot(None, hour(9)),
-                ..plan()
-            },
-            "slot.start",
-        ),
-        (
-            v1::PlanMaintenanceJobRequest {
-                slot: slot(hour(9), None),
-                ..plan()
-            },
-            "slot.end",
-        ),
-        (
-            v1::PlanMaintenanceJobRequest {
-                slot: slot(hour(9), hour(9)),
-                ..plan()
-            },
-            "slot.end",
-        ),
-        (
-            v1::PlanMaintenanceJobRequest {
-                vehicle_license_number: "ABC".into(),
-                ..plan()
-            },
-            "vehicle_license_number",
-        ),
-        (
-            v1::PlanMaintenanceJobRequest {
-                customer_id: "42".into(),
-                ..plan()
-            },
-            "customer_id",
-        ),
-        (
-            v1::PlanMaintenanceJobRequest {
-                service: 0,
-                ..plan()
-            },
-            "service",
-        ),
-        (
-            v1::PlanMaintenanceJobRequest {
-                service: 99,
-                ..plan()
-            },
-            "service",
-        ),
-        (
-            v1::PlanMaintenanceJobRequest {
-                description: "".into(),
-                ..plan()
-            },
-            "description",
-        ),
-        (
-            v1::PlanMaintenanceJobRequest {
-                description: "d".repeat(2001),
-                ..plan()
-            },
-            "description",
-        ),
-        (
-            v1::PlanMaintenanceJobRequest {
-                technician: Some(v1::TechnicianRef {
+    assert_spoils_rejected(
+        plan(),
+        &[
+            ("planning_date", |r| r.planning_date = "21-11-2026".into()),
+            ("job_id", |r| r.job_id = "".into()),
+            ("slot", |r| r.slot = None),
+            ("slot.start", |r| r.slot = slot(None, hour(9))),
+            ("slot.end", |r| r.slot = slot(hour(9), None)),
+            ("slot.end", |r| r.slot = slot(hour(9), hour(9))),
+            ("vehicle_license_number", |r| {
+                r.vehicle_license_number = "ABC".into()
+            }),
+            ("customer_id", |r| r.customer_id = "42".into()),
+            ("service", |r| r.service = 0),
+            ("service", |r| r.service = 99),
+            ("description", |r| r.description = "".into()),
+            ("description", |r| r.description = "d".repeat(2001)),
+            ("technician.technician_id", |r| {
+                r.technician = Some(v1::TechnicianRef {
                     technician_id: "x".into(),
                     ..technician()
-                }),
-                ..plan()
-            },
-            "technician.technician_id",
-        ),
-        (
-            v1::PlanMaintenanceJobRequest {
-                technician: with_skills(vec![0]),
-                ..plan()
-            },
-            "technician.skills",
-        ),
-        (
-            v1::PlanMaintenanceJobRequest {
-                technician: with_skills(vec![7]),
-                ..plan()
-            },
-            "technician.skills",
-        ),
-    ];
-    for (request, field) in cases {
-        assert_eq!(bad_field(request), field);
-    }
+                })
+            }),
+            ("technician.skills", |r| r.technician = with_skills(vec![0])),
+            ("technician.skills", |r| r.technician = with_skills(vec![7])),
+        ],
+    );
 }
 
 #[test]
@@ -343,27 +221,21 @@ fn assign_requests_need_a_technician_with_known_skills() {
         addressed.command,
         WorkshopPlanningCommand::AssignTechnician { .. }
     ));
-    assert_eq!(bad_field(assign(None)), "technician");
-    let unknown_skill = v1::TechnicianRef {
-        skills: vec![0],
-        ..technician()
-    };
-    assert_eq!(bad_field(assign(Some(unknown_skill))), "technician.skills");
-    let bad_id = v1::TechnicianRef {
-        technician_id: "".into(),
-        ..technician()
-    };
-    assert_eq!(bad_field(assign(Some(bad_id))), "technician.technician_id");
-    let bad_job = v1::AssignTechnicianRequest {
-        job_id: "j".into(),
-        ..assign(Some(technician()))
-    };
-    assert_eq!(bad_field(bad_job), "job_id");
-    let bad_date = v1::AssignTechnicianRequest {
-        planning_date: "".into(),
-        ..assign(Some(technician()))
-    };
-    assert_eq!(bad_field(bad_date), "planning_date");
+    assert_spoils_rejected(
+        assign(Some(technician())),
+        &[
+            ("technician", |r| r.technician = None),
+            ("technician.skills", |r| r.technician = with_skills(vec![0])),
+            ("technician.technician_id", |r| {
+                r.technician = Some(v1::TechnicianRef {
+                    technician_id: "".into(),
+                    ..technician()
+                })
+            }),
+            ("job_id", |r| r.job_id = "j".into()),
+            ("planning_date", |r| r.planning_date = "".into()),
+        ],
+    );
 }
 
 #[test]
@@ -380,60 +252,18 @@ fn a_valid_finish_request_converts_with_blank_notes_as_none() {
 
 #[test]
 fn bad_finish_requests_name_the_field() {
-    let cases: Vec<(v1::FinishMaintenanceJobRequest, &str)> = vec![
-        (
-            v1::FinishMaintenanceJobRequest {
-                planning_date: "x".into(),
-                ..finish()
-            },
-            "planning_date",
-        ),
-        (
-            v1::FinishMaintenanceJobRequest {
-                job_id: "x".into(),
-                ..finish()
-            },
-            "job_id",
-        ),
-        (
-            v1::FinishMaintenanceJobRequest {
-                actual_start: None,
-                ..finish()
-            },
-            "actual_start",
-        ),
-        (
-            v1::FinishMaintenanceJobRequest {
-                actual_end: None,
-                ..finish()
-            },
-            "actual_end",
-        ),
-        (
-            v1::FinishMaintenanceJobRequest {
-                actual_end: hour(8),
-                ..finish()
-            },
-            "actual_end",
-        ),
-        (
-            v1::FinishMaintenanceJobRequest {
-                actual_end: hour(7),
-                ..finish()
-            },
-            "actual_end",
-        ),
-        (
-            v1::FinishMaintenanceJobRequest {
-                notes: "n".repeat(2001),
-                ..finish()
-            },
-            "notes",
-        ),
-    ];
-    for (request, field) in cases {
-        assert_eq!(bad_field(request), field);
-    }
+    assert_spoils_rejected(
+        finish(),
+        &[
+            ("planning_date", |r| r.planning_date = "x".into()),
+            ("job_id", |r| r.job_id = "x".into()),
+            ("actual_start", |r| r.actual_start = None),
+            ("actual_end", |r| r.actual_end = None),
+            ("actual_end", |r| r.actual_end = hour(8)),
+            ("actual_end", |r| r.actual_end = hour(7)),
+            ("notes", |r| r.notes = "n".repeat(2001)),
+        ],
+    );
 }
 
 #[test]
@@ -452,16 +282,13 @@ fn cancel_requests_need_a_reason_of_at_most_2000_characters() {
         addressed.command,
         WorkshopPlanningCommand::CancelMaintenanceJob { .. }
     ));
-    assert_eq!(bad_field(cancel(" ".into())), "reason");
-    assert_eq!(bad_field(cancel("r".repeat(2001))), "reason");
-    let bad_job = v1::CancelMaintenanceJobRequest {
-        job_id: "".into(),
-        ..cancel("r".into())
-    };
-    assert_eq!(bad_field(bad_job), "job_id");
-    let bad_date = v1::CancelMaintenanceJobRequest {
-        planning_date: "".into(),
-        ..cancel("r".into())
-    };
-    assert_eq!(bad_field(bad_date), "planning_date");
+    assert_spoils_rejected(
+        cancel("r".into()),
+        &[
+            ("reason", |r| r.reason = " ".into()),
+            ("reason", |r| r.reason = "r".repeat(2001)),
+            ("job_id", |r| r.job_id = "".into()),
+            ("planning_date", |r| r.planning_date = "".into()),
+        ],
+    );
 }
