@@ -186,6 +186,25 @@ fn with(mut events: Vec<DeliveryEvent>, more: Vec<DeliveryEvent>) -> Vec<Deliver
     events
 }
 
+fn create(route: RouteSummary) -> DeliveryCommand {
+    DeliveryCommand::Create {
+        delivery_id: delivery_id(),
+        route,
+    }
+}
+
+fn start_transit() -> DeliveryCommand {
+    DeliveryCommand::StartTransit { at: at(1) }
+}
+
+fn mark_out_for_delivery() -> DeliveryCommand {
+    DeliveryCommand::MarkOutForDelivery { at: at(25) }
+}
+
+fn retry() -> DeliveryCommand {
+    DeliveryCommand::Retry { at: at(40) }
+}
+
 fn reach(n: u32, place: &str) -> DeliveryCommand {
     DeliveryCommand::ReachCheckpoint {
         sequence: seq(n),
@@ -237,10 +256,7 @@ fn delivery_of(events: &[DeliveryEvent]) -> Delivery {
 #[test]
 fn a_delivery_of_an_active_route_starts_picked_up_with_the_routes_slot_and_checkpoints() {
     AggregateTest::<Delivery>::given_no_previous_events()
-        .when(DeliveryCommand::Create {
-            delivery_id: delivery_id(),
-            route: active_route(),
-        })
+        .when(create(active_route()))
         .then_expect_events(vec![created()]);
     let delivery = delivery_of(&[created()]);
     assert_eq!(delivery.status(), Some(PickedUp));
@@ -265,10 +281,7 @@ fn a_delivery_is_created_only_for_an_active_route() {
         ),
     ] {
         AggregateTest::<Delivery>::given_no_previous_events()
-            .when(DeliveryCommand::Create {
-                delivery_id: delivery_id(),
-                route: summary,
-            })
+            .when(create(summary))
             .then_expect_error(DeliveryError::RouteNotActive {
                 route_id: route_id(),
                 status,
@@ -284,20 +297,14 @@ fn a_route_summary_without_a_slot_counts_as_not_active() {
         ..active_route()
     };
     AggregateTest::<Delivery>::given_no_previous_events()
-        .when(DeliveryCommand::Create {
-            delivery_id: delivery_id(),
-            route: summary,
-        })
+        .when(create(summary))
         .then_expect_error_matching(|e| e.reason() == "route_not_active");
 }
 
 #[test]
 fn creating_an_existing_delivery_is_rejected() {
     AggregateTest::<Delivery>::given(vec![created()])
-        .when(DeliveryCommand::Create {
-            delivery_id: delivery_id(),
-            route: active_route(),
-        })
+        .when(create(active_route()))
         .then_expect_error(DeliveryError::AlreadyExists {
             delivery_id: delivery_id(),
         });
@@ -306,7 +313,7 @@ fn creating_an_existing_delivery_is_rejected() {
 #[test]
 fn a_command_on_an_unknown_delivery_is_not_found() {
     AggregateTest::<Delivery>::given_no_previous_events()
-        .when(DeliveryCommand::StartTransit { at: at(1) })
+        .when(start_transit())
         .then_expect_error(DeliveryError::NotFound);
 }
 
@@ -354,21 +361,21 @@ fn a_vehicle_cannot_be_assigned_once_failed() {
 #[test]
 fn a_delivery_with_driver_and_vehicle_goes_in_transit() {
     AggregateTest::<Delivery>::given(picked_up())
-        .when(DeliveryCommand::StartTransit { at: at(1) })
+        .when(start_transit())
         .then_expect_events(vec![status_changed(PickedUp, InTransit, 1)]);
 }
 
 #[test]
 fn transit_needs_a_driver() {
     AggregateTest::<Delivery>::given(vec![created(), vehicle_assigned()])
-        .when(DeliveryCommand::StartTransit { at: at(1) })
+        .when(start_transit())
         .then_expect_error(DeliveryError::DriverNotAssigned);
 }
 
 #[test]
 fn transit_needs_a_vehicle() {
     AggregateTest::<Delivery>::given(vec![created(), driver_assigned()])
-        .when(DeliveryCommand::StartTransit { at: at(1) })
+        .when(start_transit())
         .then_expect_error(DeliveryError::VehicleNotAssigned);
 }
 
@@ -427,21 +434,21 @@ fn a_checkpoint_cannot_be_reached_twice() {
 #[test]
 fn out_for_delivery_follows_transit_once_every_checkpoint_is_reached() {
     AggregateTest::<Delivery>::given(with(in_transit(), vec![reached(1), reached(2)]))
-        .when(DeliveryCommand::MarkOutForDelivery { at: at(25) })
+        .when(mark_out_for_delivery())
         .then_expect_events(vec![status_changed(InTransit, OutForDelivery, 25)]);
 }
 
 #[test]
 fn out_for_delivery_needs_every_route_checkpoint_reached() {
     AggregateTest::<Delivery>::given(with(in_transit(), vec![reached(1)]))
-        .when(DeliveryCommand::MarkOutForDelivery { at: at(25) })
+        .when(mark_out_for_delivery())
         .then_expect_error(DeliveryError::CheckpointsNotAllReached { next: seq(2) });
 }
 
 #[test]
 fn out_for_delivery_is_reached_only_from_in_transit() {
     AggregateTest::<Delivery>::given(picked_up())
-        .when(DeliveryCommand::MarkOutForDelivery { at: at(25) })
+        .when(mark_out_for_delivery())
         .then_expect_error(DeliveryError::InvalidTransition {
             from: PickedUp,
             to: OutForDelivery,
@@ -527,7 +534,7 @@ fn open_incidents_never_block_completion() {
     given.push(reported());
     given.extend([reached(1), reached(2)]);
     AggregateTest::<Delivery>::given(given.clone())
-        .when(DeliveryCommand::MarkOutForDelivery { at: at(25) })
+        .when(mark_out_for_delivery())
         .then_expect_events(vec![status_changed(InTransit, OutForDelivery, 25)]);
     given.push(status_changed(InTransit, OutForDelivery, 25));
     let events = AggregateTest::<Delivery>::given(given)
@@ -567,7 +574,7 @@ fn failing_a_failed_delivery_is_rejected() {
 
 #[test]
 fn a_delivered_delivery_never_changes_status_again() {
-    for command in [fail(), DeliveryCommand::Retry { at: at(40) }] {
+    for command in [fail(), retry()] {
         AggregateTest::<Delivery>::given(delivered())
             .when(command)
             .then_expect_error_matching(|e| {
@@ -585,7 +592,7 @@ fn a_delivered_delivery_never_changes_status_again() {
 #[test]
 fn only_a_failed_delivery_can_be_retried() {
     AggregateTest::<Delivery>::given(in_transit())
-        .when(DeliveryCommand::Retry { at: at(40) })
+        .when(retry())
         .then_expect_error(DeliveryError::InvalidTransition {
             from: InTransit,
             to: PickedUp,
@@ -596,7 +603,7 @@ fn only_a_failed_delivery_can_be_retried() {
 fn a_retry_starts_a_new_run_from_picked_up_keeping_driver_and_vehicle() {
     let given = with(in_transit(), vec![reached(1), failed(InTransit)]);
     AggregateTest::<Delivery>::given(given.clone())
-        .when(DeliveryCommand::Retry { at: at(40) })
+        .when(retry())
         .then_expect_events(vec![status_changed(Failed, PickedUp, 40)]);
     let retried = with(
         given,
@@ -778,11 +785,7 @@ proptest! {
         steps in prop::collection::vec(any_step(), 20..100),
     ) {
         let mut delivery = Delivery::default();
-        let create = DeliveryCommand::Create {
-            delivery_id: delivery_id(),
-            route: active_route_with(count),
-        };
-        delivery.handle(create).unwrap().iter().for_each(|e| delivery.apply(e));
+        delivery.handle(create(active_route_with(count))).unwrap().iter().for_each(|e| delivery.apply(e));
         for (minute, step) in steps.into_iter().enumerate() {
             let before = delivery.status().unwrap();
             let Ok(events) = delivery.handle(command(step, minute as i64, &delivery)) else {
