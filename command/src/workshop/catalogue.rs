@@ -251,21 +251,13 @@ mod tests {
             MaintenanceService::try_from(v1::MaintenanceService::Unspecified),
             Err(Unspecified)
         );
-        assert_eq!(
-            ServiceCategory::parse("skills", 0).unwrap_err().field,
-            "skills"
-        );
-        assert_eq!(
-            ServiceCategory::parse("skills", 9).unwrap_err().field,
-            "skills"
-        );
-        assert_eq!(
-            MaintenanceService::parse("service", 0).unwrap_err().field,
-            "service"
-        );
-        assert_eq!(
-            MaintenanceService::parse("service", 16).unwrap_err().field,
-            "service"
-        );
+        for raw in [0, 9] {
+            let error = ServiceCategory::parse("skills", raw).unwrap_err();
+            assert_eq!(error.field, "skills", "{raw}");
+        }
+        for raw in [0, 16] {
+            let error = MaintenanceService::parse("service", raw).unwrap_err();
+            assert_eq!(error.field, "service", "{raw}");
+        }
     }
 }
