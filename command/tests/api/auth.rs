@@ -2,8 +2,6 @@
 //! bearer token; the actor recorded is the token's subject; roles, the driver rule,
 //! idempotency keys per subject, and TLS.
 
-use std::sync::Arc;
-
 use contracts::v1::audit_client::AuditClient;
 use contracts::v1::customer_commands_client::CustomerCommandsClient;
 use contracts::v1::delivery_commands_client::DeliveryCommandsClient;
@@ -14,7 +12,6 @@ use contracts::v1::{
     AssignDriverRequest, AuditHistoryRequest, RegisterTechnicianRequest, RegisterVehicleRequest,
     ReportIncidentRequest, SubscribeRequest,
 };
-use es_core::{EventStore, SqliteEventStore};
 use identity::Role;
 use tonic::Code;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig};
@@ -258,7 +255,6 @@ fn certificates(dir: &std::path::Path) -> (String, String, String) {
 async fn a_tls_listener_serves_a_client_that_trusts_its_ca_and_only_over_tls() {
     let dir = tempfile::tempdir().unwrap();
     let (ca, cert, key) = certificates(dir.path());
-    let path = dir.path().join("events.db");
     let config = command::config::Config {
         tls: identity::tls::TlsSettings::from_lookup(|name| match name {
             "PITLANE_TLS_CERT" => Some(cert.clone()),
@@ -270,11 +266,7 @@ async fn a_tls_listener_serves_a_client_that_trusts_its_ca_and_only_over_tls() {
         ..crate::helpers::config_in(dir.path())
     };
     let auth = config.auth.open("test").unwrap();
-    let store: Arc<dyn EventStore> = Arc::new(SqliteEventStore::open(&path).unwrap());
-    let listener = tokio::net::TcpListener::bind(config.listen).await.unwrap();
-    let app = command::startup::App::with_store(listener, store.clone(), &config)
-        .await
-        .unwrap();
+    let (app, store) = crate::helpers::app_in(dir.path(), &config).await;
     let port = app.port();
     let _server = tokio::spawn(app.run_until_stopped(std::future::pending()));
     identity::tls::install_crypto_provider();

@@ -73,14 +73,9 @@ async fn a_subscription_can_be_filtered_by_aggregate_type_and_rejects_bad_filter
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_graceful_stop_ends_open_subscriptions_instead_of_waiting_for_them() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("events.db");
     let config = crate::helpers::config_in(dir.path());
     let auth = config.auth.open("test").unwrap();
-    let store = std::sync::Arc::new(es_core::SqliteEventStore::open(&path).unwrap());
-    let listener = tokio::net::TcpListener::bind(config.listen).await.unwrap();
-    let app = command::startup::App::with_store(listener, store, &config)
-        .await
-        .unwrap();
+    let (app, _) = crate::helpers::app_in(dir.path(), &config).await;
     let address = app.local_addr();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let running = tokio::spawn(app.run_until_stopped(async {

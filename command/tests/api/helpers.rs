@@ -58,16 +58,23 @@ pub fn config_in(dir: &std::path::Path) -> Config {
     }
 }
 
-pub async fn spawn_app() -> TestApp {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("events.db");
-    let config = config_in(dir.path());
-    let auth = config.auth.open("test").expect("issuer");
+/// A service as `config` says, on a SQLite store `events.db` in `dir`, not yet running;
+/// and its store.
+pub async fn app_in(dir: &std::path::Path, config: &Config) -> (App, Arc<dyn EventStore>) {
+    let path = dir.join("events.db");
     let store: Arc<dyn EventStore> = Arc::new(SqliteEventStore::open(&path).expect("store"));
     let listener = TcpListener::bind(config.listen).await.expect("bind");
-    let app = App::with_store(listener, store.clone(), &config)
+    let app = App::with_store(listener, store.clone(), config)
         .await
         .expect("build");
+    (app, store)
+}
+
+pub async fn spawn_app() -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = config_in(dir.path());
+    let auth = config.auth.open("test").expect("issuer");
+    let (app, store) = app_in(dir.path(), &config).await;
     let vault = app.vault();
     let (raw, shutdown) = serve(app).await;
     TestApp {

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use command::config::{Config, KafkaSettings, KeyStoreLocation, StoreLocation};
+use command::config::{Config, KafkaSettings};
 use command::startup::{RELAY_HEALTH, build};
 use contracts::v1::customer_commands_client::CustomerCommandsClient;
 use es_core::testing::servers::server_url;
@@ -13,7 +13,7 @@ use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
-use crate::helpers::{as_subject, customer, new_id, serve};
+use crate::helpers::{as_subject, config_in, customer, new_id, serve};
 
 struct Running {
     channel: Channel,
@@ -26,11 +26,6 @@ struct Running {
 async fn start_with_kafka(brokers: &str) -> Running {
     let dir = tempfile::tempdir().expect("temp dir");
     let config = Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        store: StoreLocation::Sqlite(dir.path().join("events.db")),
-        key_store: KeyStoreLocation::Sqlite(dir.path().join("keys.db")),
-        snapshot_every: 10,
-        max_retries: 3,
         aggregate_cache: 100,
         kafka: Some(KafkaSettings {
             brokers: brokers.to_owned(),
@@ -39,9 +34,7 @@ async fn start_with_kafka(brokers: &str) -> Running {
             topic_prefix: format!("relay-health-{}", uuid::Uuid::now_v7().simple()),
             properties: vec![("socket.connection.setup.timeout.ms".into(), "1000".into())],
         }),
-        auth: identity::AuthSettings::development(dir.path()),
-        tls: identity::tls::TlsSettings::default(),
-        heads: es_core::heads::HeadsSettings::in_dir(dir.path()),
+        ..config_in(dir.path())
     };
     let auth = config.auth.open("test").expect("issuer");
     let app = build(config)
