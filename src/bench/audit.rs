@@ -1,32 +1,15 @@
 //! `bench audit`: the auditors' verify and export over a realistic log.
 
 use std::io::{BufReader, BufWriter};
-use std::sync::Arc;
 use std::time::Instant;
 
 use es_core::audit::{self, Filter, NoProgress, Scope};
-use es_core::{EventStore, SqliteEventStore};
 
-use super::workload::{EVENTS_PER_UNIT, appends, fill};
+use super::workload::realistic_log;
 
 pub async fn run_bench(events: u64) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let units = events.div_ceil(EVENTS_PER_UNIT);
-    eprintln!(
-        "generating {units} units of work (~{} events) through the domain…",
-        units * EVENTS_PER_UNIT
-    );
-    let requests = tokio::task::spawn_blocking(move || appends(units)).await??;
-    let sqlite = Arc::new(SqliteEventStore::open(dir.path().join("events.db"))?);
-    let store: Arc<dyn EventStore> = sqlite.clone();
-    let filling = Instant::now();
-    let total = fill(store.clone(), requests).await?;
-    // Readers then find every page in the database file, as on a store at rest.
-    sqlite.checkpoint().await?;
-    eprintln!(
-        "stored {total} events in {:.1} s",
-        filling.elapsed().as_secs_f64()
-    );
+    let (sqlite, total) = realistic_log(dir.path(), events).await?;
 
     let (started, cpu) = (Instant::now(), cpu_seconds());
     // The store itself, not `dyn EventStore`: verify and export take the lean file path.

@@ -3,29 +3,17 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use es_core::EventStore;
 use es_core::projection::{PagedStoreSource, RetryPolicy, StatusBoard, run};
-use es_core::{EventStore, SqliteEventStore};
 use query::runtime::ReadModelTarget;
 use query::store::sqlite::ReadModelDb;
 
-use super::workload::{EVENTS_PER_UNIT, appends, fill};
+use super::workload::realistic_log;
 
 pub async fn run_bench(events: u64) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let units = events.div_ceil(EVENTS_PER_UNIT);
-    eprintln!(
-        "generating {units} units of work (~{} events) through the domain…",
-        units * EVENTS_PER_UNIT
-    );
-    let requests = tokio::task::spawn_blocking(move || appends(units)).await??;
-    let store: Arc<dyn EventStore> =
-        Arc::new(SqliteEventStore::open(dir.path().join("events.db"))?);
-    let filling = Instant::now();
-    let total = fill(store.clone(), requests).await?;
-    eprintln!(
-        "stored {total} events in {:.1} s",
-        filling.elapsed().as_secs_f64()
-    );
+    let (sqlite, total) = realistic_log(dir.path(), events).await?;
+    let store: Arc<dyn EventStore> = sqlite;
 
     let db = ReadModelDb::open(
         dir.path().join("read-models.db"),

@@ -392,6 +392,30 @@ fn delivery_run(
 }
 
 /// Appends everything with 32 concurrent writers (so group commit applies).
+/// A SQLite event store in `dir` holding about `events` events of realistic work made
+/// through the domain, checkpointed (readers then find every page in the database
+/// file, as on a store at rest); with the number of events stored.
+pub async fn realistic_log(
+    dir: &std::path::Path,
+    events: u64,
+) -> anyhow::Result<(Arc<es_core::SqliteEventStore>, u64)> {
+    let units = events.div_ceil(EVENTS_PER_UNIT);
+    eprintln!(
+        "generating {units} units of work (~{} events) through the domain…",
+        units * EVENTS_PER_UNIT
+    );
+    let requests = tokio::task::spawn_blocking(move || appends(units)).await??;
+    let sqlite = Arc::new(es_core::SqliteEventStore::open(dir.join("events.db"))?);
+    let filling = std::time::Instant::now();
+    let total = fill(sqlite.clone(), requests).await?;
+    sqlite.checkpoint().await?;
+    eprintln!(
+        "stored {total} events in {:.1} s",
+        filling.elapsed().as_secs_f64()
+    );
+    Ok((sqlite, total))
+}
+
 pub async fn fill(store: Arc<dyn EventStore>, appends: Vec<AppendRequest>) -> anyhow::Result<u64> {
     let queue = Arc::new(std::sync::Mutex::new(appends.into_iter()));
     let writers: Vec<_> = (0..32)

@@ -140,25 +140,7 @@ mod tests {
         let view = serde_json::to_value(EnvelopeView::try_from(proto).unwrap()).unwrap();
         assert!(view["payload"].is_object());
         assert!(view["payload"]["personal_data"].is_null());
-        for field in [
-            "event_id",
-            "stream_id",
-            "aggregate_type",
-            "aggregate_id",
-            "version",
-            "position",
-            "event_type",
-            "schema_version",
-            "occurred_at",
-            "recorded_at",
-            "correlation_id",
-            "causation_id",
-            "actor",
-            "traceparent",
-            "payload",
-            "prev_hash",
-            "hash",
-        ] {
+        for field in es_core::testing::ENVELOPE_JSON_FIELDS {
             assert!(view.get(field).is_some(), "{field} is missing");
         }
     }

@@ -9,7 +9,10 @@ use contracts::v1::delivery_commands_client::DeliveryCommandsClient;
 use contracts::v1::fleet_commands_client::FleetCommandsClient;
 use contracts::v1::query_client::QueryClient;
 use contracts::v1::workshop_commands_client::WorkshopCommandsClient;
-use contracts::v1::{CommandReply, ConsistencyToken};
+use contracts::v1::{
+    CommandReply, ConsistencyToken, ProjectionStatusRequest, ProjectorStatus,
+    RebuildReadModelsRequest,
+};
 use es_core::projection::StatusBoard;
 use es_core::{EventStore, SqliteEventStore};
 use identity::grpc::AuthedChannel;
@@ -163,6 +166,44 @@ impl Platform {
     /// A file of this platform's data folder (`events.db`, `keys.db`, `read-models.db`).
     pub fn file(&self, name: &str) -> std::path::PathBuf {
         self._dir.path().join(name)
+    }
+
+    /// Every read model's status, as the query service reports it.
+    pub async fn projectors(&self) -> Vec<ProjectorStatus> {
+        self.query()
+            .projection_status(ProjectionStatusRequest::default())
+            .await
+            .expect("projection status")
+            .into_inner()
+            .projectors
+    }
+
+    /// Rebuilds `projection` and waits until its rebuilt generation 2 is active,
+    /// checking on the way that nothing is parked as a dead letter.
+    pub async fn rebuild(&self, projection: &str) {
+        let started = self
+            .query()
+            .rebuild_read_models(RebuildReadModelsRequest {
+                projections: vec![projection.to_owned()],
+            })
+            .await
+            .expect("rebuild")
+            .into_inner()
+            .started;
+        assert_eq!(started, vec![projection.to_owned()]);
+        for _ in 0..200 {
+            let projectors = self.projectors().await;
+            let status = projectors
+                .iter()
+                .find(|p| p.name == projection)
+                .unwrap_or_else(|| panic!("no {projection} projector"));
+            assert_eq!(status.dead_letter_count, 0, "{status:?}");
+            if !status.rebuilding && status.generation == 2 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the rebuilt {projection} read model did not become active");
     }
 
     /// Waits until the read models have applied everything stored so far.

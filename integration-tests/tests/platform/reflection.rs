@@ -8,69 +8,53 @@ use identity::grpc::AuthedChannel;
 
 use crate::helpers::spawn_platform;
 
-/// `ListServices` and `FileContainingSymbol(first)` over reflection `v1` and `v1alpha`.
+/// `ListServices` and `FileContainingSymbol(first)` over one reflection version
+/// (`v1`, `v1alpha`: the same messages in two packages): the services listed, after
+/// checking that `first` is described.
+macro_rules! listed_over {
+    ($version:ident, $channel:expr, $first:expr) => {{
+        use tonic_reflection::pb::$version::server_reflection_client::ServerReflectionClient;
+        use tonic_reflection::pb::$version::server_reflection_request::MessageRequest;
+        use tonic_reflection::pb::$version::server_reflection_response::MessageResponse;
+        use tonic_reflection::pb::$version::ServerReflectionRequest;
+        let version = stringify!($version);
+        let ask = |request| ServerReflectionRequest {
+            host: String::new(),
+            message_request: Some(request),
+        };
+        let requests = [
+            ask(MessageRequest::ListServices(String::new())),
+            ask(MessageRequest::FileContainingSymbol($first.to_owned())),
+        ];
+        let mut replies = ServerReflectionClient::new($channel.clone())
+            .server_reflection_info(futures::stream::iter(requests))
+            .await
+            .unwrap_or_else(|e| panic!("reflection {version} answers: {e}"))
+            .into_inner();
+        let Some(MessageResponse::ListServicesResponse(list)) =
+            replies.message().await.unwrap().unwrap().message_response
+        else {
+            panic!("{version}: not a service list")
+        };
+        let described = replies.message().await.unwrap().unwrap().message_response;
+        assert!(
+            matches!(described, Some(MessageResponse::FileDescriptorResponse(f)) if !f.file_descriptor_proto.is_empty()),
+            "{version} describes {}",
+            $first
+        );
+        list.service
+            .into_iter()
+            .map(|s| s.name)
+            .collect::<BTreeSet<String>>()
+    }};
+}
+
+/// What reflection `v1` and `v1alpha` list on `channel`.
 async fn listed(channel: &AuthedChannel, first: &str) -> [BTreeSet<String>; 2] {
-    use tonic_reflection::pb::{v1, v1alpha};
-    let v1_services = {
-        use v1::server_reflection_request::MessageRequest;
-        use v1::server_reflection_response::MessageResponse;
-        let mut client = v1::server_reflection_client::ServerReflectionClient::new(channel.clone());
-        let ask = |request| v1::ServerReflectionRequest {
-            host: String::new(),
-            message_request: Some(request),
-        };
-        let requests = [
-            ask(MessageRequest::ListServices(String::new())),
-            ask(MessageRequest::FileContainingSymbol(first.to_owned())),
-        ];
-        let mut replies = client
-            .server_reflection_info(futures::stream::iter(requests))
-            .await
-            .expect("reflection v1 answers")
-            .into_inner();
-        let Some(MessageResponse::ListServicesResponse(list)) =
-            replies.message().await.unwrap().unwrap().message_response
-        else {
-            panic!("v1: not a service list")
-        };
-        let described = replies.message().await.unwrap().unwrap().message_response;
-        assert!(
-            matches!(described, Some(MessageResponse::FileDescriptorResponse(f)) if !f.file_descriptor_proto.is_empty()),
-            "v1 describes {first}"
-        );
-        list.service.into_iter().map(|s| s.name).collect()
-    };
-    let v1alpha_services = {
-        use v1alpha::server_reflection_request::MessageRequest;
-        use v1alpha::server_reflection_response::MessageResponse;
-        let mut client =
-            v1alpha::server_reflection_client::ServerReflectionClient::new(channel.clone());
-        let ask = |request| v1alpha::ServerReflectionRequest {
-            host: String::new(),
-            message_request: Some(request),
-        };
-        let requests = [
-            ask(MessageRequest::ListServices(String::new())),
-            ask(MessageRequest::FileContainingSymbol(first.to_owned())),
-        ];
-        let mut replies = client
-            .server_reflection_info(futures::stream::iter(requests))
-            .await
-            .expect("reflection v1alpha answers")
-            .into_inner();
-        let Some(MessageResponse::ListServicesResponse(list)) =
-            replies.message().await.unwrap().unwrap().message_response
-        else {
-            panic!("v1alpha: not a service list")
-        };
-        let described = replies.message().await.unwrap().unwrap().message_response;
-        assert!(
-            matches!(described, Some(MessageResponse::FileDescriptorResponse(f)) if !f.file_descriptor_proto.is_empty()),
-            "v1alpha describes {first}"
-        );
-        list.service.into_iter().map(|s| s.name).collect()
-    };
-    [v1_services, v1alpha_services]
+    [
+        listed_over!(v1, channel, first),
+        listed_over!(v1alpha, channel, first),
+    ]
 }
 
 fn with_common(own: &[&str]) -> BTreeSet<String> {

@@ -91,25 +91,7 @@ async fn a_streams_history_shows_every_envelope_field_with_the_payload_as_json_a
     let events = events_of(&app, &stream_id).await;
     assert_eq!(events.len(), 2);
     let first = &events[0];
-    for field in [
-        "event_id",
-        "stream_id",
-        "aggregate_type",
-        "aggregate_id",
-        "version",
-        "position",
-        "event_type",
-        "schema_version",
-        "occurred_at",
-        "recorded_at",
-        "correlation_id",
-        "causation_id",
-        "actor",
-        "traceparent",
-        "payload",
-        "prev_hash",
-        "hash",
-    ] {
+    for field in es_core::testing::ENVELOPE_JSON_FIELDS {
         assert!(
             first.get(field).is_some(),
             "{field} is missing from {first:#}"
