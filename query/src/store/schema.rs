@@ -83,6 +83,11 @@ impl Table {
     }
 }
 
+/// The physical name of logical table `table` in `generation` (`customers__g2`).
+pub(crate) fn generation_table(table: &str, generation: i64) -> String {
+    format!("{table}__g{generation}")
+}
+
 /// Logical table name (`Table::name`) → physical table name for one transaction.
 pub(crate) type Names = HashMap<&'static str, String>;
 

@@ -25,13 +25,12 @@ use super::session::{Conn, Session};
 use super::tx::{MssqlReader, MssqlTx, Names};
 use crate::config::SqlServerUrl;
 use crate::projection::{Outcome, Projection, ProjectionError};
-use crate::store::batch::{Fallback, Member, apply_fast, count_unknown, lowest};
+use crate::store::batch::{
+    Careful, Fallback, Member, Mode, apply_batch, fast_then_careful, generation_names, lowest,
+    member_names, wanted,
+};
 use crate::store::sqlite::UnitOfWork;
 use crate::store::{DbError, Members, Reader};
-
-pub(super) fn physical(table: &str, generation: i64) -> String {
-    format!("{table}__g{generation}")
-}
 
 #[derive(Clone)]
 pub struct ReadModelDb {
@@ -94,13 +93,6 @@ impl ReadModelDb {
         })
     }
 
-    pub(super) fn index_of(&self, name: &str) -> Result<usize, DbError> {
-        self.projections
-            .iter()
-            .position(|p| p.name() == name)
-            .ok_or_else(|| DbError::Database(format!("no projection named `{name}`")))
-    }
-
     /// Runs `work` on the writer connection, reopening it if it broke.
     pub(super) fn write<T, E: From<DbError>>(
         &self,
@@ -135,14 +127,7 @@ impl ReadModelDb {
         // generations as they are after the batch or switch it waited for.
         let checkpoints = meta::checkpoints(session, read)?;
         let generations = meta::generations(session)?;
-        let wanted: Vec<(usize, Option<i64>)> = match which {
-            Members::Active => (0..self.projections.len()).map(|i| (i, None)).collect(),
-            Members::Shadow(list) => list
-                .iter()
-                .map(|(name, generation)| Ok((self.index_of(name)?, Some(*generation))))
-                .collect::<Result<_, DbError>>()?,
-        };
-        wanted
+        wanted(&self.projections, which)?
             .into_iter()
             .map(|(index, generation)| {
                 let name = self.projections[index].name();
@@ -168,18 +153,6 @@ impl ReadModelDb {
             .collect()
     }
 
-    pub(super) fn names(&self, members: &[Member]) -> Names {
-        members
-            .iter()
-            .flat_map(|m| {
-                self.projections[m.index]
-                    .tables()
-                    .iter()
-                    .map(move |t| (t.name, physical(t.name, m.generation)))
-            })
-            .collect()
-    }
-
     /// The lowest position every member has applied (where to resubscribe).
     pub fn checkpoint(&self, which: &Members) -> Result<Checkpoint, DbError> {
         self.write(|session| Ok(lowest(&self.members(session, which, Read::Rows)?)))
@@ -189,12 +162,7 @@ impl ReadModelDb {
     /// checkpoints, in one transaction. A malformed event is parked for the projection
     /// that could not read it; the others still apply it.
     pub fn apply(&self, which: &Members, events: &[EventEnvelope]) -> Result<BatchReport, DbError> {
-        match self.apply_in(which, events, false) {
-            Err(Fallback::Careful) => self
-                .apply_in(which, events, true)
-                .map_err(Fallback::into_db),
-            other => other.map_err(Fallback::into_db),
-        }
+        fast_then_careful(|careful| self.apply_in(which, events, careful))
     }
 
     fn apply_in(
@@ -205,16 +173,18 @@ impl ReadModelDb {
     ) -> Result<BatchReport, Fallback> {
         self.transaction(|session| {
             let mut members = self.members(session, which, Read::RowsForUpdate)?;
-            let names = self.names(&members);
+            let names = member_names(&self.projections, &members);
+            let mut direct = MssqlTx {
+                session: &mut *session,
+                names: &names,
+            };
             let report = if careful {
-                self.apply_careful(session, &mut members, &names, events)?
+                let mode = Mode::Careful(&mut direct);
+                apply_batch(&self.projections, &mut members, events, mode)?
             } else {
-                let mut direct = MssqlTx {
-                    session: &mut *session,
-                    names: &names,
-                };
                 let mut work = UnitOfWork::new(&mut direct);
-                let report = apply_fast(&self.projections, &mut work, &mut members, events)?;
+                let mode = Mode::Fast(&mut work);
+                let report = apply_batch(&self.projections, &mut members, events, mode)?;
                 work.flush()?;
                 report
             };
@@ -224,55 +194,6 @@ impl ReadModelDb {
             }
             Ok(report)
         })
-    }
-
-    /// Like `apply_fast`, with a savepoint per projection and event, so a malformed
-    /// event is undone and parked for the projection that could not read it alone.
-    fn apply_careful(
-        &self,
-        session: &mut Session<'_>,
-        members: &mut [Member],
-        names: &Names,
-        events: &[EventEnvelope],
-    ) -> Result<BatchReport, Fallback> {
-        let mut report = BatchReport::default();
-        for event in events {
-            let mut unknown = false;
-            for member in members.iter_mut().filter(|m| event.position > m.checkpoint) {
-                member.reached(event);
-                let projection = self.projections[member.index].as_ref();
-                session.batch(render::SAVEPOINT)?;
-                let outcome = projection.apply(
-                    event,
-                    &mut MssqlTx {
-                        session: &mut *session,
-                        names,
-                    },
-                );
-                match outcome {
-                    Ok(Outcome::Unknown) => unknown = true,
-                    Ok(_) => {}
-                    Err(ProjectionError::Malformed { reason, .. }) => {
-                        // No SQL failed, so the transaction is intact and the
-                        // savepoint can be rolled back to.
-                        session.batch(render::UNDO_SAVEPOINT)?;
-                        let name = projection.name();
-                        session.execute(&meta::park(
-                            name,
-                            member.generation,
-                            event,
-                            &reason,
-                            1,
-                        )?)?;
-                        report.parked += 1;
-                    }
-                    // The batch fails whole (XACT_ABORT may have rolled it back already).
-                    Err(ProjectionError::Db(error)) => return Err(Fallback::Db(error)),
-                }
-            }
-            count_unknown(&mut report, event, unknown);
-        }
-        Ok(report)
     }
 
     /// Parks `event` for every member that has not applied it, and moves past it.
@@ -326,7 +247,7 @@ impl ReadModelDb {
     ) -> Result<T, DbError> {
         self.transaction(|session| {
             let members = self.members(session, &Members::Active, Read::Rows)?;
-            let names = self.names(&members);
+            let names = member_names(&self.projections, &members);
             work(&mut MssqlTx {
                 session,
                 names: &names,
@@ -378,6 +299,36 @@ fn read_snapshot<T, E: From<DbError>>(
     })
 }
 
+/// The careful path's savepoints, in the batch's transaction.
+impl Careful for MssqlTx<'_, '_> {
+    fn apply_alone(
+        &mut self,
+        projection: &dyn Projection,
+        event: &EventEnvelope,
+    ) -> Result<Outcome, ProjectionError> {
+        self.session.batch(render::SAVEPOINT)?;
+        let outcome = projection.apply(event, self);
+        // A database error fails the batch whole (XACT_ABORT may have rolled it back
+        // already); after a malformed event no SQL failed, so the transaction is intact
+        // and the savepoint can be rolled back to.
+        if let Err(ProjectionError::Malformed { .. }) = outcome {
+            self.session.batch(render::UNDO_SAVEPOINT)?;
+        }
+        outcome
+    }
+
+    fn park(
+        &mut self,
+        projection: &str,
+        generation: i64,
+        event: &EventEnvelope,
+        reason: &str,
+    ) -> Result<(), DbError> {
+        let park = meta::park(projection, generation, event, reason, 1)?;
+        self.session.execute(&park).map(drop)
+    }
+}
+
 fn active_names(
     session: &mut Session<'_>,
     projections: &[Box<dyn Projection>],
@@ -391,9 +342,7 @@ fn active_names(
                 projection.name()
             ))
         })?;
-        for table in projection.tables() {
-            names.insert(table.name, physical(table.name, generation));
-        }
+        names.extend(generation_names(projection.as_ref(), generation));
     }
     Ok(names)
 }

@@ -6,12 +6,14 @@
 use es_core::EventEnvelope;
 use es_core::projection::Checkpoint;
 
-use super::database::{ReadModelDb, physical};
+use super::database::ReadModelDb;
 use super::meta;
 use super::render::{self, Read, Statement};
 use super::session::Session;
 use super::tx::{MssqlTx, Names};
 use crate::projection::Projection;
+use crate::store::batch::{generation_names, index_of};
+use crate::store::schema::generation_table;
 use crate::store::{DbError, DeadLetter, Members, SwapWhen};
 
 /// Creates a generation's tables and indexes where missing, and its checkpoint.
@@ -21,7 +23,7 @@ pub(super) fn create_generation(
     generation: i64,
 ) -> Result<(), DbError> {
     for table in projection.tables() {
-        for statement in render::create_table(table, &physical(table.name, generation))? {
+        for statement in render::create_table(table, &generation_table(table.name, generation))? {
             session.batch(&statement)?;
         }
     }
@@ -34,7 +36,11 @@ fn drop_tables(projection: &dyn Projection, generation: i64) -> Vec<Statement> {
     projection
         .tables()
         .iter()
-        .map(|table| Statement::plain(render::drop_table(&physical(table.name, generation))))
+        .map(|table| {
+            Statement::plain(render::drop_table(&generation_table(
+                table.name, generation,
+            )))
+        })
         .collect()
 }
 
@@ -65,7 +71,7 @@ impl ReadModelDb {
         self.transaction(|session| {
             let mut shadow = Vec::new();
             for name in names {
-                let projection = self.projections[self.index_of(name)?].as_ref();
+                let projection = self.projections[index_of(&self.projections, name)?].as_ref();
                 let generation = meta::active_generation(session, name)? + 1;
                 // Leftovers of a rebuild that never switched.
                 run(session, &drop_tables(projection, generation))?;
@@ -102,7 +108,7 @@ impl ReadModelDb {
                     behind.push((name.clone(), *generation));
                     continue;
                 }
-                let projection = self.projections[self.index_of(name)?].as_ref();
+                let projection = self.projections[index_of(&self.projections, name)?].as_ref();
                 run(session, &switch(projection, active, *generation)?)?;
                 tracing::info!(projection = %name, generation, "rebuilt read model is now active");
             }
@@ -155,15 +161,12 @@ impl ReadModelDb {
     /// Re-applies a projection's parked events (after a fix); those that now apply are
     /// removed from the dead letters. Returns how many were replayed.
     pub fn replay_dead_letters(&self, projection: &str) -> Result<u64, DbError> {
-        let index = self.index_of(projection)?;
+        let index = index_of(&self.projections, projection)?;
         self.transaction(|session| {
             let generation = meta::active_generation(session, projection)?;
             let parked = meta::dead_letters(session, projection, generation)?;
-            let names: Names = self.projections[index]
-                .tables()
-                .iter()
-                .map(|t| (t.name, physical(t.name, generation)))
-                .collect();
+            let names: Names =
+                generation_names(self.projections[index].as_ref(), generation).collect();
             let mut replayed = 0;
             for row in parked {
                 let Ok(event) = serde_json::from_str::<EventEnvelope>(&row.text("envelope")?)

@@ -25,8 +25,10 @@ use super::tx::{Names, SqliteReader, SqliteTx, db_error};
 use super::unit_of_work::UnitOfWork;
 use crate::projection::{Outcome, Projection, ProjectionError};
 use crate::store::batch::{
-    Fallback, Member, SwapWhen, apply_fast, count_unknown, lowest, stored_hash,
+    Careful, Fallback, Member, Mode, SwapWhen, apply_batch, fast_then_careful, generation_names,
+    index_of, lowest, member_names, stored_hash, wanted,
 };
+use crate::store::schema::generation_table;
 use crate::store::{DbError, Reader};
 
 const META: &str = "
@@ -85,10 +87,6 @@ pub struct ReadModelDb {
 
 /// Physical table names and the schema version they were read at.
 type NamesAt = (i64, Arc<Names>);
-
-fn physical(table: &str, generation: i64) -> String {
-    format!("{table}__g{generation}")
-}
 
 impl ReadModelDb {
     /// Opens (creating if needed) the database and every projection's active tables.
@@ -161,22 +159,8 @@ impl ReadModelDb {
         self.writer.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn index_of(&self, name: &str) -> Result<usize, DbError> {
-        self.projections
-            .iter()
-            .position(|p| p.name() == name)
-            .ok_or_else(|| DbError::Database(format!("no projection named `{name}`")))
-    }
-
     fn members(&self, tx: &Transaction<'_>, which: &Members) -> Result<Vec<Member>, DbError> {
-        let wanted: Vec<(usize, Option<i64>)> = match which {
-            Members::Active => (0..self.projections.len()).map(|i| (i, None)).collect(),
-            Members::Shadow(list) => list
-                .iter()
-                .map(|(name, generation)| Ok((self.index_of(name)?, Some(*generation))))
-                .collect::<Result<_, DbError>>()?,
-        };
-        wanted
+        wanted(&self.projections, which)?
             .into_iter()
             .map(|(index, generation)| {
                 let name = self.projections[index].name();
@@ -195,18 +179,6 @@ impl ReadModelDb {
             .collect()
     }
 
-    fn names(&self, members: &[Member]) -> Names {
-        members
-            .iter()
-            .flat_map(|m| {
-                self.projections[m.index]
-                    .tables()
-                    .iter()
-                    .map(move |t| (t.name, physical(t.name, m.generation)))
-            })
-            .collect()
-    }
-
     /// The lowest position every member has applied (where to resubscribe).
     pub fn checkpoint(&self, which: &Members) -> Result<Checkpoint, DbError> {
         let mut conn = self.writer();
@@ -219,12 +191,7 @@ impl ReadModelDb {
     /// that could not read it; the others still apply it.
     pub fn apply(&self, which: &Members, events: &[EventEnvelope]) -> Result<BatchReport, DbError> {
         let mut conn = self.writer();
-        match self.apply_in(&mut conn, which, events, false) {
-            Err(Fallback::Careful) => self
-                .apply_in(&mut conn, which, events, true)
-                .map_err(Fallback::into_db),
-            other => other.map_err(Fallback::into_db),
-        }
+        fast_then_careful(|careful| self.apply_in(&mut conn, which, events, careful))
     }
 
     fn apply_in(
@@ -238,16 +205,22 @@ impl ReadModelDb {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| Fallback::Db(db_error(e)))?;
         let mut members = self.members(&tx, which)?;
-        let names = self.names(&members);
+        let names = member_names(&self.projections, &members);
         let report = if careful {
-            self.apply_careful(&mut tx, &mut members, &names, events)?
+            let mut savepoints = Savepoints {
+                tx: &mut tx,
+                names: &names,
+            };
+            let mode = Mode::Careful(&mut savepoints);
+            apply_batch(&self.projections, &mut members, events, mode)?
         } else {
             let mut direct = SqliteTx {
                 conn: &tx,
                 names: &names,
             };
             let mut work = UnitOfWork::new(&mut direct);
-            let report = apply_fast(&self.projections, &mut work, &mut members, events)?;
+            let mode = Mode::Fast(&mut work);
+            let report = apply_batch(&self.projections, &mut members, events, mode)?;
             work.flush()?;
             report
         };
@@ -256,49 +229,6 @@ impl ReadModelDb {
             set_checkpoint(&tx, name, member.generation, member.at())?;
         }
         tx.commit().map_err(|e| Fallback::Db(db_error(e)))?;
-        Ok(report)
-    }
-
-    /// Like `apply_fast`, with a savepoint per projection and event, so a malformed
-    /// event is undone and parked for the projection that could not read it alone.
-    fn apply_careful(
-        &self,
-        tx: &mut Transaction<'_>,
-        members: &mut [Member],
-        names: &Names,
-        events: &[EventEnvelope],
-    ) -> Result<BatchReport, Fallback> {
-        let mut report = BatchReport::default();
-        for event in events {
-            let mut unknown = false;
-            for member in members.iter_mut().filter(|m| event.position > m.checkpoint) {
-                member.reached(event);
-                let projection = self.projections[member.index].as_ref();
-                let savepoint = tx.savepoint().map_err(|e| Fallback::Db(db_error(e)))?;
-                let outcome = projection.apply(
-                    event,
-                    &mut SqliteTx {
-                        conn: &savepoint,
-                        names,
-                    },
-                );
-                if outcome.is_ok() {
-                    savepoint.commit().map_err(|e| Fallback::Db(db_error(e)))?;
-                } else {
-                    drop(savepoint);
-                }
-                match outcome {
-                    Ok(Outcome::Unknown) => unknown = true,
-                    Ok(_) => {}
-                    Err(ProjectionError::Malformed { reason, .. }) => {
-                        park_in(tx, projection.name(), member.generation, event, &reason, 1)?;
-                        report.parked += 1;
-                    }
-                    Err(ProjectionError::Db(error)) => return Err(Fallback::Db(error)),
-                }
-            }
-            count_unknown(&mut report, event, unknown);
-        }
         Ok(report)
     }
 
@@ -311,7 +241,7 @@ impl ReadModelDb {
             .transaction()
             .map_err(|e| ProjectionError::Db(db_error(e)))?;
         let members = self.members(&tx, &Members::Active)?;
-        let names = self.names(&members);
+        let names = member_names(&self.projections, &members);
         let mut result = Outcome::Ignored;
         for member in &members {
             let outcome = self.projections[member.index].apply(
@@ -338,7 +268,7 @@ impl ReadModelDb {
         let mut conn = self.writer();
         let tx = conn.transaction().map_err(db_error)?;
         let members = self.members(&tx, &Members::Active)?;
-        let names = self.names(&members);
+        let names = member_names(&self.projections, &members);
         let result = work(&mut SqliteTx {
             conn: &tx,
             names: &names,
@@ -396,9 +326,7 @@ impl ReadModelDb {
                     let mut names = Names::default();
                     for projection in projections.iter() {
                         let generation = active_generation(conn, projection.name())?;
-                        for table in projection.tables() {
-                            names.insert(table.name, physical(table.name, generation));
-                        }
+                        names.extend(generation_names(projection.as_ref(), generation));
                     }
                     let names = Arc::new(names);
                     *cache.lock().unwrap_or_else(|p| p.into_inner()) =
@@ -422,12 +350,12 @@ impl ReadModelDb {
         let tx = conn.transaction().map_err(db_error)?;
         let mut shadow = Vec::new();
         for name in names {
-            let projection = self.projections[self.index_of(name)?].as_ref();
+            let projection = self.projections[index_of(&self.projections, name)?].as_ref();
             let generation = active_generation(&tx, name)? + 1;
             for table in projection.tables() {
                 tx.execute_batch(&format!(
                     "DROP TABLE IF EXISTS {}",
-                    quoted(&physical(table.name, generation))
+                    quoted(&generation_table(table.name, generation))
                 ))
                 .map_err(db_error)?;
             }
@@ -471,11 +399,11 @@ impl ReadModelDb {
                 params![name, generation],
             )
             .map_err(db_error)?;
-            let projection = self.projections[self.index_of(name)?].as_ref();
+            let projection = self.projections[index_of(&self.projections, name)?].as_ref();
             for table in projection.tables() {
                 tx.execute_batch(&format!(
                     "DROP TABLE IF EXISTS {}",
-                    quoted(&physical(table.name, active))
+                    quoted(&generation_table(table.name, active))
                 ))
                 .map_err(db_error)?;
             }
@@ -547,7 +475,7 @@ impl ReadModelDb {
     /// Re-applies a projection's parked events (after a fix); those that now apply are
     /// removed from the dead letters. Returns how many were replayed.
     pub fn replay_dead_letters(&self, projection: &str) -> Result<u64, DbError> {
-        let index = self.index_of(projection)?;
+        let index = index_of(&self.projections, projection)?;
         let mut conn = self.writer();
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -564,11 +492,7 @@ impl ReadModelDb {
                 .map_err(db_error)?;
             rows.collect::<Result<_, _>>().map_err(db_error)?
         };
-        let names: Names = self.projections[index]
-            .tables()
-            .iter()
-            .map(|t| (t.name, physical(t.name, generation)))
-            .collect();
+        let names: Names = generation_names(self.projections[index].as_ref(), generation).collect();
         let mut replayed = 0;
         for (position, envelope) in envelopes {
             let Ok(event) = serde_json::from_str::<EventEnvelope>(&envelope) else {
@@ -616,7 +540,7 @@ fn create_generation(
     generation: i64,
 ) -> Result<(), DbError> {
     for table in projection.tables() {
-        for statement in create_table(table, &physical(table.name, generation)) {
+        for statement in create_table(table, &generation_table(table.name, generation)) {
             tx.execute_batch(&statement).map_err(db_error)?;
         }
     }
@@ -726,6 +650,44 @@ fn set_checkpoint(
     })
     .map(|_| ())
     .map_err(db_error)
+}
+
+/// The careful path's savepoints, in the batch's transaction.
+struct Savepoints<'t, 'c> {
+    tx: &'t mut Transaction<'c>,
+    names: &'t Names,
+}
+
+impl Careful for Savepoints<'_, '_> {
+    fn apply_alone(
+        &mut self,
+        projection: &dyn Projection,
+        event: &EventEnvelope,
+    ) -> Result<Outcome, ProjectionError> {
+        let savepoint = self.tx.savepoint().map_err(db_error)?;
+        let outcome = projection.apply(
+            event,
+            &mut SqliteTx {
+                conn: &savepoint,
+                names: self.names,
+            },
+        );
+        // Dropped uncommitted, the savepoint rolls back.
+        if outcome.is_ok() {
+            savepoint.commit().map_err(db_error)?;
+        }
+        outcome
+    }
+
+    fn park(
+        &mut self,
+        projection: &str,
+        generation: i64,
+        event: &EventEnvelope,
+        reason: &str,
+    ) -> Result<(), DbError> {
+        park_in(self.tx, projection, generation, event, reason, 1)
+    }
 }
 
 fn park_in(
