@@ -1,7 +1,9 @@
-//! Test support (feature `test-util`): a real read-model database in a temp dir, and a
-//! factory of envelopes shaped as the event store produces them.
+//! Test support (feature `test-util`): a real read-model database in a temp dir, a
+//! factory of envelopes shaped as the event store produces them, the store contract
+//! every backend passes, and a counting projection ([`tallies`]).
 
 pub mod store_contract;
+pub mod tallies;
 
 use std::collections::HashMap;
 

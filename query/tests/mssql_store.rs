@@ -11,13 +11,13 @@
 
 use es_core::EventEnvelope;
 use query::config::SqlServerUrl;
-use query::projection::{Outcome, Projection, ProjectionError};
+use query::projection::Projection;
 use query::store::mssql::ReadModelDb;
 use query::store::mssql::scratch::ScratchDatabase;
-use query::store::{Column, DbError, Members, Reader, SwapWhen, Table, Tx, Value};
+use query::store::{DbError, Members, Reader, SwapWhen, Tx};
 use query::testing::EventFactory;
 use query::testing::store_contract::{ReadWork, StoreUnderTest, contract_projection};
-use serde::Deserialize as _;
+use query::testing::tallies::{self, ADDED, AGGREGATE_TYPE, Tallies};
 use serde_json::json;
 
 /// A read-model database in a scratch database of its own.
@@ -91,82 +91,28 @@ impl StoreUnderTest for SqlServer {
 
 query::read_model_store_contract_tests!(optional: sql_server);
 
-static TALLIES: Table = Table {
-    name: "tallies",
-    columns: &[
-        Column::text("tally_id"),
-        Column::int("total"),
-        Column::int("applied"),
-    ],
-    key: &["tally_id"],
-    indexes: &[],
-};
-
-/// Counts every event applied to a tally: a double-applied event shows in `applied`.
-struct Tallies;
-
-#[derive(serde::Deserialize)]
-struct Added {
-    amount: i64,
-}
-
-impl Projection for Tallies {
-    fn name(&self) -> &'static str {
-        "tallies"
-    }
-
-    fn tables(&self) -> &'static [&'static Table] {
-        static TABLES: [&Table; 1] = [&TALLIES];
-        &TABLES
-    }
-
-    fn apply(&self, event: &EventEnvelope, tx: &mut dyn Tx) -> Result<Outcome, ProjectionError> {
-        let added =
-            Added::deserialize(&event.payload).map_err(|e| ProjectionError::malformed(event, e))?;
-        let key = [("tally_id", Value::from(&event.aggregate_id))];
-        let (total, applied) = match tx.get(&TALLIES, &key)? {
-            Some(row) => (row.int("total")?, row.int("applied")?),
-            None => (0, 0),
-        };
-        tx.upsert(
-            &TALLIES,
-            &[
-                ("tally_id", Value::from(&event.aggregate_id)),
-                ("total", Value::from(total + added.amount)),
-                ("applied", Value::from(applied + 1)),
-            ],
-        )?;
-        Ok(Outcome::Applied)
-    }
-}
-
 fn tallies() -> Option<SqlServer> {
-    sql_server_with(vec![Box::new(Tallies)])
+    sql_server_with(vec![Box::new(Tallies::default())])
 }
 
-fn added(events: &mut EventFactory, id: &str, amount: serde_json::Value) -> EventEnvelope {
-    events.event("tally", id, "tally.added.v1", json!({ "amount": amount }))
+/// `tally.added.v1` events adding each amount to its tally, in this order.
+fn added(amounts: &[(&str, serde_json::Value)]) -> Vec<EventEnvelope> {
+    let mut events = EventFactory::new();
+    amounts
+        .iter()
+        .map(|(id, amount)| events.event(AGGREGATE_TYPE, id, ADDED, json!({ "amount": amount })))
+        .collect()
 }
 
 /// `(total, applied)` of a tally, as queries see it.
 fn tally(server: &SqlServer, id: &'static str) -> Option<(i64, i64)> {
-    server.read(move |reader| {
-        reader
-            .get(&TALLIES, &[("tally_id", id.into())])?
-            .map(|row| Ok((row.int("total")?, row.int("applied")?)))
-            .transpose()
-    })
+    server.read(move |reader| tallies::tally(reader, id))
 }
 
 #[test]
 fn a_batch_moves_rows_and_checkpoint_together_and_a_redelivery_changes_nothing() {
     let Some(server) = tallies() else { return };
-    let mut events = EventFactory::new();
-    let batch = vec![
-        added(&mut events, "t1", json!(2)),
-        added(&mut events, "t1", json!(3)),
-        added(&mut events, "t2", json!(5)),
-    ];
+    let batch = added(&[("t1", json!(2)), ("t1", json!(3)), ("t2", json!(5))]);
     server
         .db()
         .apply(&Members::Active, &batch)
@@ -189,12 +135,7 @@ fn a_batch_moves_rows_and_checkpoint_together_and_a_redelivery_changes_nothing()
 #[test]
 fn a_malformed_event_is_parked_while_the_rest_of_its_batch_applies() {
     let Some(server) = tallies() else { return };
-    let mut events = EventFactory::new();
-    let batch = vec![
-        added(&mut events, "t1", json!(2)),
-        added(&mut events, "t1", json!("lots")),
-        added(&mut events, "t1", json!(3)),
-    ];
+    let batch = added(&[("t1", json!(2)), ("t1", json!("lots")), ("t1", json!(3))]);
     let report = server
         .db()
         .apply(&Members::Active, &batch)
@@ -213,11 +154,7 @@ fn a_malformed_event_is_parked_while_the_rest_of_its_batch_applies() {
 #[test]
 fn a_rebuild_fills_the_next_generation_and_switches_once_caught_up() {
     let Some(server) = tallies() else { return };
-    let mut events = EventFactory::new();
-    let batch = vec![
-        added(&mut events, "t1", json!(2)),
-        added(&mut events, "t2", json!(7)),
-    ];
+    let batch = added(&[("t1", json!(2)), ("t2", json!(7))]);
     server.db().apply(&Members::Active, &batch).expect("live");
     let shadow = server
         .db()

@@ -1,6 +1,7 @@
 //! The projector runtime on the real SQLite read-model database: exactly-once effects
 //! through crashes and redeliveries, retries, dead letters, unknown events, rebuilds.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -10,80 +11,11 @@ use es_core::projection::{EventSource, RetryPolicy, SourceError, StatusBoard, ru
 use es_core::{EventEnvelope, EventStore, InMemoryEventStore};
 use futures::StreamExt;
 use futures::stream::BoxStream;
-use query::projection::{Outcome, Projection, ProjectionError};
 use query::runtime::{ReadModelTarget, store_source};
+use query::store::DbError;
 use query::store::sqlite::ReadModelDb;
-use query::store::{Column, DbError, Select, Table, Tx, Value};
-use serde::Deserialize as _;
+use query::testing::tallies::{self, ADDED, AGGREGATE_TYPE, POISONED, Tallies};
 use serde_json::json;
-
-static TALLIES: Table = Table {
-    name: "tallies",
-    columns: &[
-        Column::text("tally_id"),
-        Column::int("total"),
-        Column::int("applied"),
-        Column::int("version"),
-    ],
-    key: &["tally_id"],
-    indexes: &[],
-};
-
-/// Counts every event applied to a tally: a double-applied event shows in `applied`.
-struct Tallies {
-    /// Fail with a database error while this is above zero (a flaky disk).
-    failures_left: Arc<AtomicU32>,
-}
-
-#[derive(serde::Deserialize)]
-struct Added {
-    amount: i64,
-}
-
-impl Projection for Tallies {
-    fn name(&self) -> &'static str {
-        "tallies"
-    }
-
-    fn tables(&self) -> &'static [&'static Table] {
-        static TABLES: [&Table; 1] = [&TALLIES];
-        &TABLES
-    }
-
-    fn apply(&self, event: &EventEnvelope, tx: &mut dyn Tx) -> Result<Outcome, ProjectionError> {
-        if event.aggregate_type != "tally" {
-            return Ok(Outcome::Ignored);
-        }
-        match event.event_type.as_str() {
-            "tally.added.v1" => {}
-            "tally.poisoned.v1" => {
-                if self.failures_left.load(Ordering::SeqCst) > 0 {
-                    self.failures_left.fetch_sub(1, Ordering::SeqCst);
-                    return Err(DbError::Database("disk hiccup".into()).into());
-                }
-            }
-            _ => return Ok(Outcome::Unknown),
-        }
-        let added =
-            Added::deserialize(&event.payload).map_err(|e| ProjectionError::malformed(event, e))?;
-        let key = [("tally_id", Value::from(&event.aggregate_id))];
-        let current = tx.get(&TALLIES, &key)?;
-        let (total, applied) = match &current {
-            Some(row) => (row.int("total")?, row.int("applied")?),
-            None => (0, 0),
-        };
-        tx.upsert(
-            &TALLIES,
-            &[
-                ("tally_id", Value::from(&event.aggregate_id)),
-                ("total", Value::from(total + added.amount)),
-                ("applied", Value::from(applied + 1)),
-                ("version", Value::from(event.version)),
-            ],
-        )?;
-        Ok(Outcome::Applied)
-    }
-}
 
 struct Fixture {
     store: Arc<dyn EventStore>,
@@ -97,13 +29,7 @@ fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("read-models.db");
     let failures = Arc::new(AtomicU32::new(0));
-    let db = ReadModelDb::open(
-        &path,
-        vec![Box::new(Tallies {
-            failures_left: failures.clone(),
-        })],
-    )
-    .unwrap();
+    let db = open(&path, failures.clone());
     Fixture {
         store: Arc::new(InMemoryEventStore::new()),
         db,
@@ -113,10 +39,18 @@ fn fixture() -> Fixture {
     }
 }
 
+/// The read models in the database at `path`: the tallies, failing `failures` times.
+fn open(path: &Path, failures: Arc<AtomicU32>) -> ReadModelDb {
+    let tallies = Tallies {
+        failures_left: failures,
+    };
+    ReadModelDb::open(path, vec![Box::new(tallies)]).unwrap()
+}
+
 async fn append(store: &dyn EventStore, id: &str, event_type: &str, payload: serde_json::Value) {
     store
         .append(es_core::AppendRequest {
-            aggregate_type: "tally".into(),
+            aggregate_type: AGGREGATE_TYPE.into(),
             aggregate_id: id.into(),
             expected: es_core::ExpectedVersion::Any,
             events: vec![es_core::ProposedEvent::new(
@@ -130,6 +64,23 @@ async fn append(store: &dyn EventStore, id: &str, event_type: &str, payload: ser
         })
         .await
         .unwrap();
+}
+
+/// Appends a `tally.added.v1` of `amount` to tally `id`.
+async fn add(store: &dyn EventStore, id: &str, amount: i64) {
+    append(store, id, ADDED, json!({ "amount": amount })).await;
+}
+
+/// Adds each of `amounts` to tally `a`, in order.
+async fn add_to_a(store: &dyn EventStore, amounts: impl IntoIterator<Item = i64>) {
+    for amount in amounts {
+        add(store, "a", amount).await;
+    }
+}
+
+/// Appends a `tally.poisoned.v1` of `amount` to tally `id`.
+async fn poison(store: &dyn EventStore, id: &str, amount: i64) {
+    append(store, id, POISONED, json!({ "amount": amount })).await;
 }
 
 fn policy() -> RetryPolicy {
@@ -169,28 +120,15 @@ async fn project_until(
 }
 
 async fn tally(db: &ReadModelDb, id: &'static str) -> Option<(i64, i64)> {
-    db.read::<_, DbError>(move |r| {
-        let rows = r.select(&Select::from(&TALLIES).filter_eq(&[("tally_id", Value::from(id))]))?;
-        rows.first()
-            .map(|row| Ok((row.int("total")?, row.int("applied")?)))
-            .transpose()
-    })
-    .await
-    .unwrap()
+    db.read::<_, DbError>(move |r| tallies::tally(r, id))
+        .await
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_event_is_applied_once_and_the_checkpoint_follows() {
     let f = fixture();
-    for amount in 1..=10 {
-        append(
-            f.store.as_ref(),
-            "a",
-            "tally.added.v1",
-            json!({ "amount": amount }),
-        )
-        .await;
-    }
+    add_to_a(f.store.as_ref(), 1..=10).await;
     project_until(store_source(f.store.clone()), &f.db, 10).await;
     assert_eq!(tally(&f.db, "a").await, Some((55, 10)));
     assert_eq!(f.db.positions().unwrap()[0].2, 10);
@@ -222,25 +160,9 @@ impl EventSource for Stuttering {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redelivered_events_are_not_applied_twice() {
     let f = fixture();
-    for amount in 1..=5 {
-        append(
-            f.store.as_ref(),
-            "a",
-            "tally.added.v1",
-            json!({ "amount": amount }),
-        )
-        .await;
-    }
+    add_to_a(f.store.as_ref(), 1..=5).await;
     project_until(Arc::new(Stuttering(f.store.clone())), &f.db, 5).await;
-    for amount in 6..=8 {
-        append(
-            f.store.as_ref(),
-            "a",
-            "tally.added.v1",
-            json!({ "amount": amount }),
-        )
-        .await;
-    }
+    add_to_a(f.store.as_ref(), 6..=8).await;
     project_until(Arc::new(Stuttering(f.store.clone())), &f.db, 8).await;
     assert_eq!(
         tally(&f.db, "a").await,
@@ -252,29 +174,9 @@ async fn redelivered_events_are_not_applied_twice() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crash_in_the_middle_of_a_batch_loses_nothing_and_applies_nothing_twice() {
     let f = fixture();
-    for amount in 1..=4 {
-        append(
-            f.store.as_ref(),
-            "a",
-            "tally.added.v1",
-            json!({ "amount": amount }),
-        )
-        .await;
-    }
-    append(
-        f.store.as_ref(),
-        "a",
-        "tally.poisoned.v1",
-        json!({ "amount": 100 }),
-    )
-    .await;
-    append(
-        f.store.as_ref(),
-        "a",
-        "tally.added.v1",
-        json!({ "amount": 5 }),
-    )
-    .await;
+    add_to_a(f.store.as_ref(), 1..=4).await;
+    poison(f.store.as_ref(), "a", 100).await;
+    add(f.store.as_ref(), "a", 5).await;
     let events = f.store.read_all(0, 100).await.unwrap();
 
     // The "crash": the fifth event's write fails; the batch's transaction never commits.
@@ -296,14 +198,7 @@ async fn a_crash_in_the_middle_of_a_batch_loses_nothing_and_applies_nothing_twic
 
     // Restart on the same file: the runtime resumes from the checkpoint.
     drop(f.db);
-    let failures = Arc::new(AtomicU32::new(0));
-    let db = ReadModelDb::open(
-        &f.path,
-        vec![Box::new(Tallies {
-            failures_left: failures,
-        })],
-    )
-    .unwrap();
+    let db = open(&f.path, Arc::default());
     project_until(store_source(f.store.clone()), &db, 6).await;
     assert_eq!(
         tally(&db, "a").await,
@@ -315,13 +210,7 @@ async fn a_crash_in_the_middle_of_a_batch_loses_nothing_and_applies_nothing_twic
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_transient_failure_is_retried_without_a_dead_letter() {
     let f = fixture();
-    append(
-        f.store.as_ref(),
-        "a",
-        "tally.poisoned.v1",
-        json!({ "amount": 7 }),
-    )
-    .await;
+    poison(f.store.as_ref(), "a", 7).await;
     f.failures.store(2, Ordering::SeqCst);
     let status = project_until(store_source(f.store.clone()), &f.db, 1).await;
     assert_eq!(tally(&f.db, "a").await, Some((7, 1)));
@@ -332,27 +221,9 @@ async fn a_transient_failure_is_retried_without_a_dead_letter() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_event_failing_past_its_retries_is_parked_and_the_rest_applied() {
     let f = fixture();
-    append(
-        f.store.as_ref(),
-        "a",
-        "tally.added.v1",
-        json!({ "amount": 1 }),
-    )
-    .await;
-    append(
-        f.store.as_ref(),
-        "b",
-        "tally.poisoned.v1",
-        json!({ "amount": 2 }),
-    )
-    .await;
-    append(
-        f.store.as_ref(),
-        "a",
-        "tally.added.v1",
-        json!({ "amount": 3 }),
-    )
-    .await;
+    add(f.store.as_ref(), "a", 1).await;
+    poison(f.store.as_ref(), "b", 2).await;
+    add(f.store.as_ref(), "a", 3).await;
     f.failures.store(1_000, Ordering::SeqCst);
     let status = project_until(store_source(f.store.clone()), &f.db, 3).await;
     assert_eq!(tally(&f.db, "a").await, Some((4, 2)));
@@ -374,20 +245,8 @@ async fn an_event_failing_past_its_retries_is_parked_and_the_rest_applied() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_malformed_payload_is_parked_at_once_with_its_reason() {
     let f = fixture();
-    append(
-        f.store.as_ref(),
-        "a",
-        "tally.added.v1",
-        json!({ "amount": "lots" }),
-    )
-    .await;
-    append(
-        f.store.as_ref(),
-        "a",
-        "tally.added.v1",
-        json!({ "amount": 2 }),
-    )
-    .await;
+    append(f.store.as_ref(), "a", ADDED, json!({ "amount": "lots" })).await;
+    add(f.store.as_ref(), "a", 2).await;
     let status = project_until(store_source(f.store.clone()), &f.db, 2).await;
     let parked = f.db.dead_letters("tallies").unwrap();
     assert_eq!(parked.len(), 1);
@@ -404,13 +263,7 @@ async fn a_malformed_payload_is_parked_at_once_with_its_reason() {
 async fn an_unknown_event_type_is_skipped_and_counted_not_parked() {
     let f = fixture();
     append(f.store.as_ref(), "a", "tally.reticulated.v9", json!({})).await;
-    append(
-        f.store.as_ref(),
-        "a",
-        "tally.added.v1",
-        json!({ "amount": 4 }),
-    )
-    .await;
+    add(f.store.as_ref(), "a", 4).await;
     let status = project_until(store_source(f.store.clone()), &f.db, 2).await;
     assert_eq!(status.snapshot().unknown_skipped, 1);
     assert!(f.db.dead_letters("tallies").unwrap().is_empty());
@@ -420,15 +273,7 @@ async fn an_unknown_event_type_is_skipped_and_counted_not_parked() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rebuild_fills_a_shadow_generation_while_queries_read_the_old_one_then_swaps() {
     let f = fixture();
-    for amount in 1..=3 {
-        append(
-            f.store.as_ref(),
-            "a",
-            "tally.added.v1",
-            json!({ "amount": amount }),
-        )
-        .await;
-    }
+    add_to_a(f.store.as_ref(), 1..=3).await;
     project_until(store_source(f.store.clone()), &f.db, 3).await;
 
     let shadow = f.db.begin_rebuild(&["tallies".to_owned()]).unwrap();
@@ -499,10 +344,7 @@ impl EventSource for Held {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn of_two_simultaneous_rebuilds_of_one_read_model_exactly_one_starts() {
     let f = fixture();
-    for amount in 1..=3 {
-        let payload = json!({ "amount": amount });
-        append(f.store.as_ref(), "a", "tally.added.v1", payload).await;
-    }
+    add_to_a(f.store.as_ref(), 1..=3).await;
     project_until(store_source(f.store.clone()), &f.db, 3).await;
     for _ in 0..10 {
         let (release, held) = tokio::sync::watch::channel(false);
@@ -545,10 +387,7 @@ async fn of_two_simultaneous_rebuilds_of_one_read_model_exactly_one_starts() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_read_model_named_twice_in_one_rebuild_is_rebuilt_once_and_stays_readable() {
     let f = fixture();
-    for amount in 1..=3 {
-        let payload = json!({ "amount": amount });
-        append(f.store.as_ref(), "a", "tally.added.v1", payload).await;
-    }
+    add_to_a(f.store.as_ref(), 1..=3).await;
     project_until(store_source(f.store.clone()), &f.db, 3).await;
     let rebuilds = query::rebuild::Rebuilds::new(
         f.db.clone(),
@@ -581,13 +420,7 @@ async fn applied_rows_reach_the_database_file_while_it_stays_open() {
     let size = || std::fs::metadata(&f.path).map(|m| m.len()).unwrap_or(0);
     let before = size();
     for n in 0..2_000 {
-        append(
-            f.store.as_ref(),
-            &format!("tally-{n}"),
-            "tally.added.v1",
-            json!({ "amount": n }),
-        )
-        .await;
+        add(f.store.as_ref(), &format!("tally-{n}"), n).await;
     }
     project_until(store_source(f.store.clone()), &f.db, 2_000).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
@@ -604,37 +437,15 @@ async fn applied_rows_reach_the_database_file_while_it_stays_open() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn read_models_over_a_log_with_another_event_at_their_checkpoint_apply_nothing_more() {
     let f = fixture();
-    for amount in [1, 2, 3] {
-        append(
-            f.store.as_ref(),
-            "a",
-            "tally.added.v1",
-            json!({ "amount": amount }),
-        )
-        .await;
-    }
+    add_to_a(f.store.as_ref(), [1, 2, 3]).await;
     project_until(store_source(f.store.clone()), &f.db, 3).await;
     // The log is replaced by an older backup that was written to since: as many events
     // and more, but not the ones the read models applied.
     let replaced: Arc<dyn EventStore> = Arc::new(InMemoryEventStore::new());
-    for amount in [1, 2, 30, 40] {
-        append(
-            replaced.as_ref(),
-            "a",
-            "tally.added.v1",
-            json!({ "amount": amount }),
-        )
-        .await;
-    }
+    add_to_a(replaced.as_ref(), [1, 2, 30, 40]).await;
     // Reopened, as after a restart: the checkpoint's hash comes from the database.
     drop(f.db);
-    let db = ReadModelDb::open(
-        &f.path,
-        vec![Box::new(Tallies {
-            failures_left: f.failures.clone(),
-        })],
-    )
-    .unwrap();
+    let db = open(&f.path, f.failures.clone());
     let status = Arc::new(StatusBoard::new("read-models"));
 
     let stop = tokio::time::sleep(Duration::from_millis(500));
@@ -676,22 +487,8 @@ async fn a_database_whose_checkpoints_kept_no_hash_opens_and_resumes_where_it_wa
         .unwrap();
     }
     let store: Arc<dyn EventStore> = Arc::new(InMemoryEventStore::new());
-    for amount in [1, 2, 3] {
-        append(
-            store.as_ref(),
-            "a",
-            "tally.added.v1",
-            json!({ "amount": amount }),
-        )
-        .await;
-    }
-    let db = ReadModelDb::open(
-        &path,
-        vec![Box::new(Tallies {
-            failures_left: Arc::new(AtomicU32::new(0)),
-        })],
-    )
-    .unwrap();
+    add_to_a(store.as_ref(), [1, 2, 3]).await;
+    let db = open(&path, Arc::default());
 
     project_until(store_source(store), &db, 3).await;
 
