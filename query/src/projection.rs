@@ -120,3 +120,73 @@ pub fn decode<E: AggregateEvents>(event: &EventEnvelope) -> Result<Decoded<E>, P
         Err(e) => Err(ProjectionError::malformed(event, e)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::store::Select;
+    use crate::testing::{EventFactory, TestDb};
+
+    /// What `projection`, alone in a new database, makes of another aggregate's event,
+    /// of an event type of its own aggregate it does not know, and of a known one whose
+    /// payload is empty; and how many rows its tables hold after them.
+    fn skipped_by<P: AggregateProjection>(
+        projection: P,
+    ) -> (Vec<Result<Outcome, ProjectionError>>, u64) {
+        let aggregate = P::Event::AGGREGATE_TYPE;
+        let mut events = EventFactory::new();
+        let batch = [
+            events.event(
+                "an_other_aggregate",
+                "1",
+                "an_other_aggregate.made.v1",
+                json!({}),
+            ),
+            events.event(
+                aggregate,
+                "1",
+                &format!("{aggregate}.from_later.v9"),
+                json!({}),
+            ),
+            events.event(aggregate, "1", P::Event::EVENT_TYPES[0], json!({})),
+        ];
+        let db = TestDb::new(vec![Box::new(projection)]);
+        let results = db.apply(&batch);
+        let rows = db.read(|reader| {
+            P::TABLES
+                .iter()
+                .map(|table| reader.count(&Select::from(table)).expect("count"))
+                .sum()
+        });
+        (results, rows)
+    }
+
+    #[test]
+    fn an_aggregate_projection_ignores_others_skips_unknown_types_and_rejects_malformed_payloads() {
+        use crate::{customers, deliveries, fleet, workshop};
+        for (name, (results, rows)) in [
+            ("customers", skipped_by(customers::CustomersProjection)),
+            ("vehicles", skipped_by(fleet::VehiclesProjection)),
+            ("drivers", skipped_by(fleet::DriversProjection)),
+            ("technicians", skipped_by(workshop::TechniciansProjection)),
+            ("planning", skipped_by(workshop::WorkshopPlanningProjection)),
+            ("routes", skipped_by(deliveries::RouteProjection)),
+            ("deliveries", skipped_by(deliveries::DeliveryProjection)),
+        ] {
+            assert!(
+                matches!(
+                    results.as_slice(),
+                    [
+                        Ok(Outcome::Ignored),
+                        Ok(Outcome::Unknown),
+                        Err(ProjectionError::Malformed { .. })
+                    ]
+                ),
+                "{name}: {results:?}"
+            );
+            assert_eq!(rows, 0, "{name} wrote rows");
+        }
+    }
+}

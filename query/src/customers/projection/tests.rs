@@ -195,37 +195,6 @@ fn sealed_personal_data_that_reached_a_projection_is_malformed() {
 }
 
 #[test]
-fn events_of_other_aggregates_are_ignored() {
-    let db = db();
-    let mut events = EventFactory::new();
-    let vehicle = events.event(
-        "vehicle",
-        "AB-123-C",
-        "vehicle.registered.v1",
-        json!({ "license_number": "AB-123-C" }),
-    );
-    assert_eq!(db.apply(&[vehicle]), vec![Ok(Outcome::Ignored)]);
-}
-
-#[test]
-fn an_unknown_customer_event_type_is_unknown_not_an_error() {
-    let db = db();
-    let mut events = EventFactory::new();
-    let first = registered(&mut events);
-    let newer = events.event(
-        AGGREGATE_TYPE,
-        ADA,
-        "customer.loyalty_granted.v1",
-        json!({ "customer_id": ADA }),
-    );
-    assert_eq!(
-        db.apply(&[first, newer]),
-        vec![Ok(Outcome::Applied), Ok(Outcome::Unknown)]
-    );
-    assert_eq!(row(&db).unwrap().uint("version").unwrap(), 1);
-}
-
-#[test]
 fn a_payload_without_the_promised_fields_is_malformed() {
     let db = db();
     let mut events = EventFactory::new();

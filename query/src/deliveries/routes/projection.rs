@@ -134,7 +134,7 @@ mod tests {
 
     use super::*;
     use crate::deliveries::test_events::{Events, ROUTE, apply_all, at, db, rows};
-    use crate::projection::{Outcome, ProjectionError};
+    use crate::projection::ProjectionError;
     use crate::store::Row;
     use crate::testing::TestDb;
 
@@ -240,22 +240,6 @@ mod tests {
         let row = rows(&db, &ROUTES, "route_id", other, "route_id").remove(0);
         assert_eq!(row.text("status").unwrap(), "cancelled");
         assert_eq!(row.int("version").unwrap(), 2);
-    }
-
-    #[test]
-    fn an_unknown_route_event_type_is_unknown_and_other_aggregates_are_ignored() {
-        let (db, mut events) = (db(), Events::default());
-        let created = events.route_created(ROUTE, "Depot", at(8, 0));
-        let rerouted = events.route(ROUTE, "route.rerouted.v1", json!({ "route_id": ROUTE }));
-        let results = db.apply(&[created, rerouted]);
-        assert_eq!(results[1], Ok(Outcome::Unknown));
-        let customer = crate::testing::EventFactory::new().event(
-            "customer",
-            ROUTE,
-            "customer.registered.v1",
-            json!({}),
-        );
-        assert_eq!(db.apply(&[customer]), [Ok(Outcome::Ignored)]);
     }
 
     #[test]

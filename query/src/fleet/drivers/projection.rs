@@ -181,27 +181,6 @@ mod tests {
     }
 
     #[test]
-    fn events_of_other_aggregates_are_ignored() {
-        let db = db();
-        let mut events = EventFactory::new();
-        let technician = events.event("technician", JO, "technician.registered.v1", json!({}));
-        assert_eq!(db.apply(&[technician]), vec![Ok(Outcome::Ignored)]);
-    }
-
-    #[test]
-    fn an_unknown_driver_event_type_is_unknown_not_an_error() {
-        let db = db();
-        let mut events = EventFactory::new();
-        let first = registered(&mut events);
-        let teleported = id_only(&mut events, "driver.teleported.v1");
-        assert_eq!(
-            db.apply(&[first, teleported]),
-            vec![Ok(Outcome::Applied), Ok(Outcome::Unknown)]
-        );
-        assert_eq!(row(&db).unwrap().uint("version").unwrap(), 1);
-    }
-
-    #[test]
     fn a_payload_without_a_valid_driver_id_is_malformed() {
         let db = db();
         let mut events = EventFactory::new();

@@ -185,23 +185,6 @@ mod tests {
     }
 
     #[test]
-    fn an_unknown_technician_event_is_unknown_and_other_aggregates_are_ignored() {
-        let db = db();
-        let mut factory = EventFactory::new();
-        let strange = factory.event(
-            "technician",
-            ID,
-            "technician.promoted.v1",
-            json!({"technician_id": ID}),
-        );
-        let other = factory.event("driver", ID, "driver.registered.v1", json!({}));
-        assert_eq!(
-            db.apply(&[strange, other]),
-            vec![Ok(Outcome::Unknown), Ok(Outcome::Ignored)]
-        );
-    }
-
-    #[test]
     fn a_malformed_payload_is_rejected() {
         let db = db();
         let mut factory = EventFactory::new();

@@ -4,7 +4,7 @@ use super::*;
 use crate::deliveries::test_events::{
     DELIVERY, DRIVER, Events, INCIDENT, ROUTE, apply_all, at, db, rows,
 };
-use crate::projection::{Outcome, ProjectionError};
+use crate::projection::ProjectionError;
 use crate::store::Row;
 use crate::testing::TestDb;
 
@@ -299,20 +299,6 @@ fn a_failure_and_a_replacement_are_summarised_with_their_details() {
             "vehicle XY-9-Z assigned, replacing AB-123-C".into(),
         ]
     );
-}
-
-#[test]
-fn an_unknown_delivery_event_type_is_unknown() {
-    let (db, mut events) = (db(), Events::default());
-    let created = events.delivery_created(DELIVERY, ROUTE);
-    let teleported = events.delivery(
-        DELIVERY,
-        "delivery.teleported.v1",
-        json!({ "delivery_id": DELIVERY }),
-    );
-    let results = db.apply(&[created, teleported]);
-    assert_eq!(results[1], Ok(Outcome::Unknown));
-    assert_eq!(summaries(&db).len(), 1);
 }
 
 #[test]

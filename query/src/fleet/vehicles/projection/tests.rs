@@ -118,32 +118,6 @@ fn a_status_change_sets_the_status() {
 }
 
 #[test]
-fn events_of_other_aggregates_are_ignored() {
-    let db = db();
-    let mut events = EventFactory::new();
-    let driver = events.event(
-        "driver",
-        OWNER,
-        "driver.registered.v1",
-        json!({ "driver_id": OWNER }),
-    );
-    assert_eq!(db.apply(&[driver]), vec![Ok(Outcome::Ignored)]);
-}
-
-#[test]
-fn an_unknown_vehicle_event_type_is_unknown_not_an_error() {
-    let db = db();
-    let mut events = EventFactory::new();
-    let newer = events.event(
-        AGGREGATE_TYPE,
-        "AB-123-C",
-        "vehicle.scrapped.v1",
-        json!({ "license_number": "AB-123-C" }),
-    );
-    assert_eq!(db.apply(&[newer]), vec![Ok(Outcome::Unknown)]);
-}
-
-#[test]
 fn a_payload_with_an_unknown_usage_or_status_is_malformed() {
     let db = db();
     let mut events = EventFactory::new();
