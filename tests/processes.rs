@@ -179,6 +179,7 @@ fn each_service_s_help_lists_every_variable_it_reads() {
             "command",
             &[
                 "PITLANE_COMMAND_ADDR",
+                "PITLANE_METRICS_ADDR",
                 "EVENT_STORE_URL",
                 "KAFKA_BROKERS",
                 "PITLANE_HEADS_INTERVAL_MS",
@@ -190,6 +191,7 @@ fn each_service_s_help_lists_every_variable_it_reads() {
             "query",
             &[
                 "PITLANE_QUERY_ADDR",
+                "PITLANE_LOG_FORMAT",
                 "READ_STORE_URL",
                 "KAFKA_BROKERS",
                 "KEY_STORE_URL",
@@ -201,6 +203,7 @@ fn each_service_s_help_lists_every_variable_it_reads() {
             "bff",
             &[
                 "PITLANE_BFF_ADDR",
+                "PITLANE_LOG_FORMAT",
                 "REDIS_URL",
                 "PITLANE_RATE_LIMIT",
                 "PITLANE_LOCK_TTL_MS",
@@ -223,4 +226,111 @@ fn each_service_s_help_lists_every_variable_it_reads() {
             );
         }
     }
+}
+
+/// One HTTP/1.1 exchange with `address`: the status and the raw answer.
+fn http(address: &str, request: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let status = answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0);
+    (status, answer)
+}
+
+#[test]
+fn json_logs_are_one_object_a_line_and_a_refused_commands_lines_carry_the_callers_correlation_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let rest = free_address();
+    let mut platform = Command::new(PITLANE)
+        .args(["up", "--data"])
+        .arg(dir.path())
+        .args([
+            "--command-addr",
+            "127.0.0.1:0",
+            "--query-addr",
+            "127.0.0.1:0",
+        ])
+        .args(["--rest-addr", &rest])
+        .env("PITLANE_LOG_FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let ready = format!("GET /health/ready HTTP/1.1\r\nHost: {rest}\r\nConnection: close\r\n\r\n");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(&rest).is_err() || http(&rest, &ready).0 != 200 {
+        assert!(Instant::now() < deadline, "the platform did not get ready");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let auth = identity::AuthSettings::development(dir.path())
+        .open("log-test")
+        .unwrap();
+    let token = auth
+        .mint_with(&identity::TokenRequest::new(
+            "log-tester",
+            identity::Role::Planner,
+        ))
+        .unwrap();
+    let refused = format!(
+        "POST /api/v1/technicians/0190a4a0-0000-7000-8000-00000000dead/deactivate HTTP/1.1\r\n\
+         Host: {rest}\r\nAuthorization: Bearer {token}\r\nX-Correlation-ID: log-test-7\r\n\
+         Content-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    let (status, answer) = http(&rest, &refused);
+    assert_eq!(status, 404, "{answer}");
+    terminate(&platform);
+    let stopped = exited_within(&mut platform, Duration::from_secs(10));
+    if stopped.is_none() {
+        let _ = platform.kill();
+    }
+    let mut said = String::new();
+    std::io::Read::read_to_string(&mut platform.stderr.take().unwrap(), &mut said).unwrap();
+
+    let lines: Vec<serde_json::Value> = said
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
+    let of_the_request = |line: &&serde_json::Value| {
+        line["spans"]
+            .as_array()
+            .is_some_and(|spans| spans.iter().any(|s| s["correlation_id"] == "log-test-7"))
+    };
+    let request_lines: Vec<_> = lines.iter().filter(of_the_request).collect();
+    let message =
+        |line: &serde_json::Value| line["fields"]["message"].as_str().unwrap_or("").to_owned();
+    assert!(
+        request_lines
+            .iter()
+            .any(|l| l["target"] == "command::bus" && message(l) == "command refused"),
+        "no refusal line with the correlation id:\n{said}"
+    );
+    // One access line from the BFF and one from the command service, with the subject.
+    let access: Vec<_> = request_lines
+        .iter()
+        .filter(|l| l["target"] == "pitlane::access")
+        .collect();
+    assert!(
+        access.iter().any(|l| l["fields"]["status"] == 404
+            && l["fields"]["route"] == "/api/v1/technicians/{technician_id}/deactivate"),
+        "{access:#?}"
+    );
+    assert!(
+        access.iter().any(|l| l["fields"]["code"] == "NotFound"),
+        "{access:#?}"
+    );
+    assert!(
+        access.iter().all(|l| l["spans"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["subject"] == "log-tester")),
+        "{access:#?}"
+    );
 }

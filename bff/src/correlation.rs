@@ -29,7 +29,9 @@ pub async fn middleware(mut request: Request, next: Next) -> Response {
         "request",
         method = %request.method(),
         path = %request.uri().path(),
-        correlation_id = %id
+        correlation_id = %id,
+        // Recorded once the token is verified ([`crate::auth::authorize`]).
+        subject = tracing::field::Empty,
     );
     let mut response = next.run(request).instrument(span).await;
     if let Ok(value) = HeaderValue::from_str(&id) {

@@ -10,8 +10,9 @@
 //! - [`router`] builds every route ([`customers`], [`fleet`], [`workshop`],
 //!   [`deliveries`], [`views`], [`schedules`], [`audit`], [`health`], OpenAPI at
 //!   `/api/openapi.json`, Swagger UI at `/docs`) with its middleware
-//!   ([`correlation`], [`auth`], [`rate_limit`] keyed by subject or [`client_ip`],
-//!   CORS, body limit);
+//!   ([`correlation`], [`observe`]'s access log and HTTP metrics, [`auth`],
+//!   [`rate_limit`] keyed by subject or [`client_ip`], CORS, body limit), and
+//!   `/metrics`;
 //! - [`auth`] authenticates every `/api/v1` request (bearer JWT, [`identity`]'s
 //!   verifier) and admits it by the roles its handler declares in its OpenAPI
 //!   annotation; drivers reach only their own deliveries;
@@ -43,6 +44,7 @@ pub mod event_schemas;
 pub mod extract;
 pub mod fleet;
 pub mod health;
+pub mod observe;
 pub mod openapi;
 pub mod problem;
 pub mod rate_limit;

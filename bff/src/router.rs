@@ -21,8 +21,8 @@ use crate::problem::{ApiError, ProblemKind};
 use crate::rate_limit::{self, Limiter};
 use crate::state::AppState;
 use crate::{
-    audit, consistency, correlation, customers, deliveries, fleet, health, schedules, views,
-    workshop,
+    audit, consistency, correlation, customers, deliveries, fleet, health, observe, schedules,
+    views, workshop,
 };
 
 /// Every route of the BFF with its middleware: correlation id, CORS, authentication,
@@ -83,6 +83,7 @@ pub fn router(state: AppState) -> Router {
         .merge(event_schemas::routes())
         .layer(middleware::from_fn(docs_without_slash))
         .layer(cors)
+        .layer(middleware::from_fn(observe::middleware))
         .layer(middleware::from_fn(correlation::middleware))
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::new(
@@ -137,6 +138,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .merge(audit::routes());
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)
+        .routes(routes!(observe::metrics))
         .routes(routes!(health::live))
         .routes(routes!(health::ready))
 }

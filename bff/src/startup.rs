@@ -74,6 +74,8 @@ impl App {
         tokens: Arc<dyn TokenRegistry>,
         redis: Option<deadpool_redis::Pool>,
     ) -> anyhow::Result<App> {
+        // `/metrics` renders this process's recorder (the launcher may have installed it).
+        es_core::telemetry::install_metrics(None).map_err(anyhow::Error::msg)?;
         let listener = TcpListener::bind(config.listen).await?;
         let upstreams = Upstreams::connect(
             &config.command_url,

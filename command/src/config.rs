@@ -115,6 +115,7 @@ pub fn help() -> String {
         ("Command service", VARIABLES),
         ("Identity", identity::config::VARIABLES),
         ("TLS", identity::tls::VARIABLES),
+        ("Logs and metrics", es_core::telemetry::VARIABLES),
     ])
 }
 

@@ -51,7 +51,8 @@ use crate::event_stream::EventStreamService;
 use crate::{customers, deliveries, fleet, workshop};
 
 /// The tonic router behind the authentication layer.
-type AuthedRouter = Router<Stack<AuthLayer, tower::layer::util::Identity>>;
+type AuthedRouter =
+    Router<Stack<AuthLayer, Stack<identity::ObserveLayer, tower::layer::util::Identity>>>;
 
 pub struct App {
     address: SocketAddr,
@@ -261,6 +262,7 @@ impl App {
         )
         .context("cannot build gRPC reflection")?;
         let router = server
+            .layer(identity::ObserveLayer)
             .layer(AuthLayer::new(auth.verifier.clone(), crate::access::policy))
             .add_service(health)
             .add_service(reflection)

@@ -26,6 +26,8 @@
 //! - [`vault`]: crypto-shredding — personal data sealed with per-subject keys kept
 //!   outside the log (the [`vault::KeyStore`] port: SQLite, in-memory); the repository
 //!   seals it on append and opens it on load;
+//! - [`telemetry`]: the metrics every service records, named once, and the process's
+//!   Prometheus recorder;
 //! - `testing` (feature `test-util`): the given/when/then aggregate harness and the
 //!   contract suites every backend of a port runs.
 //!
@@ -55,6 +57,7 @@ pub mod snapshot;
 pub mod sqlite;
 pub mod store;
 pub mod subscription;
+pub mod telemetry;
 pub mod time;
 pub mod upcast;
 pub mod vault;

@@ -99,6 +99,8 @@ where
         Box::pin(async move {
             match admit(&verifier, access, &path, request.headers()).await {
                 Ok(Some(caller)) => {
+                    // The call's span ([`crate::observe`]) names who made it.
+                    tracing::Span::current().record("subject", caller.subject());
                     request.extensions_mut().insert(caller);
                     inner.call(request).await
                 }

@@ -14,6 +14,8 @@
 //!   tokens for `pitlane token`;
 //! - [`grpc`] authenticates calls on every tonic server ([`AuthLayer`], one
 //!   [`grpc::Policy`] per service) and forwards tokens on outgoing calls;
+//! - [`observe`] gives every gRPC call a span with its correlation id, an access log
+//!   line and the `grpc_server_*` metrics ([`ObserveLayer`]);
 //! - [`tls`] configures TLS on gRPC listeners and channels (`PITLANE_TLS_*`).
 //!
 //! Key decision: no header is ever trusted to say who a caller is; the subject in an
@@ -25,6 +27,7 @@ pub mod error;
 pub mod grpc;
 mod identity;
 pub mod keys;
+pub mod observe;
 mod role;
 pub mod tls;
 mod tokens;
@@ -39,6 +42,7 @@ pub use dev_issuer::{DevIssuer, TokenRequest};
 pub use error::{AuthError, Forbidden};
 pub use grpc::{Access, AuthLayer};
 pub use identity::{Caller, Identity};
+pub use observe::ObserveLayer;
 pub use role::Role;
 pub use tokens::{ClientCredentials, TokenError, TokenSource};
 pub use verifier::Verifier;

@@ -86,6 +86,7 @@ pub fn help() -> String {
         ("Query service", VARIABLES),
         ("Identity", identity::config::VARIABLES),
         ("TLS", identity::tls::VARIABLES),
+        ("Logs and metrics", es_core::telemetry::VARIABLES),
     ])
 }
 

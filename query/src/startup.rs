@@ -291,6 +291,7 @@ impl App {
                 .context("invalid TLS configuration")?;
         }
         let served = server
+            .layer(identity::ObserveLayer)
             .layer(identity::AuthLayer::new(
                 self.verifier,
                 crate::access::policy,

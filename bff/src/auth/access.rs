@@ -9,7 +9,7 @@ use axum::http::Method;
 use identity::Role;
 use utoipa::openapi::OpenApi;
 
-use super::document::{API, declared_roles, operations};
+use super::document::{declared_roles, guarded, operations};
 
 /// The rule of one operation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,7 +46,7 @@ impl AccessTable {
     pub fn from_openapi(document: &OpenApi) -> Self {
         let mut table = AccessTable::default();
         for (path, item) in &document.paths.paths {
-            if !path.starts_with(API) {
+            if !guarded(path) {
                 continue;
             }
             let methods = table.paths.entry(path.clone()).or_default();
@@ -75,7 +75,7 @@ impl AccessTable {
     /// The rule of `method` on the route `matched` (axum's `MatchedPath`; `None` when
     /// no route matched). `HEAD` follows `GET`, as axum routes it.
     pub fn lookup(&self, method: &Method, matched: Option<&str>) -> Lookup<'_> {
-        let Some(path) = matched.filter(|path| path.starts_with(API)) else {
+        let Some(path) = matched.filter(|path| guarded(path)) else {
             return Lookup::Public;
         };
         let Some(methods) = self.paths.get(path) else {

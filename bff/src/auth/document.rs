@@ -15,6 +15,10 @@ use utoipa::openapi::{Components, OpenApi, Ref, RefOr, Response};
 pub const SCHEME: &str = "bearer";
 /// The prefix of the routes that need a token.
 pub const API: &str = "/api/v1/";
+/// Whether a route needs a token: the API, and the metrics (operators' reads).
+pub fn guarded(path: &str) -> bool {
+    path.starts_with(API) || path == crate::observe::METRICS
+}
 /// The role admitted to every operation, whatever it declares.
 const ADMIN: &str = "admin";
 /// The shared responses, as `#/components/responses/<name>`.
@@ -99,7 +103,7 @@ pub fn secure(document: &mut OpenApi) {
         .responses
         .insert(FORBIDDEN.into(), RefOr::T(forbidden()));
     for (path, item) in document.paths.paths.iter_mut() {
-        if !path.starts_with(API) {
+        if !guarded(path) {
             continue;
         }
         for operation in operations_mut(item) {

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use identity::{AuthError, Caller, Identity, Role, Verifier};
 
 use super::access::{Access, AccessTable, Lookup};
-use super::document::API;
+use super::document::guarded;
 use super::driver::{self, DELIVERY_PARAM};
 use crate::extract::RequestContext;
 use crate::problem::{ApiError, ProblemKind};
@@ -38,7 +38,7 @@ fn is_api(request: &Request) -> bool {
     request
         .extensions()
         .get::<MatchedPath>()
-        .is_some_and(|matched| matched.as_str().starts_with(API))
+        .is_some_and(|matched| guarded(matched.as_str()))
 }
 
 /// Verifies the `Authorization` header of a request to an `/api/v1` route and records
@@ -89,6 +89,7 @@ pub async fn authorize(State(gate): State<Gate>, mut request: Request, next: Nex
         // `authenticate` did not run: a router wired wrongly must fail closed.
         None => return denied.unauthenticated(AuthError::Missing),
     };
+    tracing::Span::current().record("subject", identity.subject.as_str());
     let Some(admitted) = admitted else {
         // A route added without its roles (the document test names it).
         return denied.forbidden(

@@ -6,5 +6,6 @@ mod booking_storm;
 mod conventions;
 mod delivery_flow;
 mod helpers;
+mod observability;
 mod production;
 mod workshop_flow;

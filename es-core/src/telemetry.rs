@@ -1,0 +1,325 @@
+//! Metrics every service of this process records, exported in Prometheus' text format.
+//!
+//! The services record through the [`metrics`] facade (`metrics::counter!(…)`), naming
+//! each metric by a constant of [`names`], so a name is written once and described
+//! once ([`describe`]). The process installs one recorder ([`install_metrics`]): under
+//! `pitlane up` all three services share it and the BFF serves it at `/metrics`; a
+//! service run alone serves it on `PITLANE_METRICS_ADDR`. Before installation the
+//! facade records into nothing, at no cost worth measuring.
+//!
+//! Names follow Prometheus' conventions: base units (`_seconds`), `_total` on counters,
+//! label values from small fixed sets (a route's template, never its ids).
+
+use std::net::SocketAddr;
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use crate::env::Variable;
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+/// How log lines are written (read by the launcher, which installs the logger).
+pub const LOG_FORMAT: Variable = Variable::new(
+    "PITLANE_LOG_FORMAT",
+    "",
+    "log lines as `json` (one object a line, with the request's correlation id) or `text` [default: text on a terminal, json otherwise]",
+);
+/// Where a service run alone serves its metrics.
+pub const METRICS_ADDR: Variable = Variable::new(
+    "PITLANE_METRICS_ADDR",
+    "",
+    "serve Prometheus metrics at http://ADDR/metrics (a command or query service run alone; the BFF and `pitlane up` serve them at /metrics on the REST port) [default: not served]",
+);
+/// The variables of logs and metrics, for `--help`.
+pub const VARIABLES: &[Variable] = &[LOG_FORMAT, METRICS_ADDR];
+
+/// Every metric's name, written once.
+pub mod names {
+    // HTTP (the BFF).
+    pub const HTTP_REQUESTS: &str = "http_server_requests_total";
+    pub const HTTP_DURATION: &str = "http_server_request_duration_seconds";
+    pub const HTTP_ACTIVE: &str = "http_server_active_requests";
+    // gRPC (the command and query services).
+    pub const GRPC_HANDLED: &str = "grpc_server_handled_total";
+    pub const GRPC_DURATION: &str = "grpc_server_handling_seconds";
+    pub const GRPC_ACTIVE: &str = "grpc_server_active_calls";
+    // Commands and the event store.
+    pub const COMMANDS: &str = "pitlane_commands_total";
+    pub const APPEND_DURATION: &str = "pitlane_event_store_append_duration_seconds";
+    pub const APPEND_BATCH: &str = "pitlane_event_store_append_batch_requests";
+    pub const LOG_HEAD: &str = "pitlane_event_store_head_position";
+    pub const CACHE: &str = "pitlane_aggregate_cache_requests_total";
+    // Projections.
+    pub const PROJECTION_POSITION: &str = "pitlane_projection_position";
+    pub const PROJECTION_HEAD: &str = "pitlane_projection_head_position";
+    pub const PROJECTION_LAG_EVENTS: &str = "pitlane_projection_lag_events";
+    pub const PROJECTION_LAG_SECONDS: &str = "pitlane_projection_lag_seconds";
+    pub const PROJECTION_BATCH: &str = "pitlane_projection_batch_duration_seconds";
+    pub const PROJECTION_RETRIES: &str = "pitlane_projection_retries_total";
+    pub const PROJECTION_DEAD_LETTERS: &str = "pitlane_projection_dead_letters";
+    pub const PROJECTION_REBUILD: &str = "pitlane_projection_rebuild_progress_ratio";
+    // The Kafka relay.
+    pub const RELAY_POSITION: &str = "pitlane_relay_position";
+    pub const RELAY_LAG: &str = "pitlane_relay_lag_events";
+    pub const RELAY_PUBLISH: &str = "pitlane_relay_publish_duration_seconds";
+    pub const RELAY_ERRORS: &str = "pitlane_relay_errors_total";
+    // The BFF's protections.
+    pub const BREAKER_STATE: &str = "pitlane_bff_circuit_breaker_state";
+    pub const UPSTREAM_RETRIES: &str = "pitlane_bff_upstream_retries_total";
+    pub const RATE_LIMITED: &str = "pitlane_bff_rate_limited_total";
+    pub const LOCKS: &str = "pitlane_bff_lock_acquisitions_total";
+    pub const LOCK_WAIT: &str = "pitlane_bff_lock_wait_seconds";
+    pub const CONSISTENCY_WAITS: &str = "pitlane_bff_consistency_waits_total";
+    pub const SCHEDULE_CONFLICTS: &str = "pitlane_bff_schedule_conflicts_total";
+    // Audit.
+    pub const VERIFY_RUNS: &str = "pitlane_audit_verify_runs_total";
+}
+
+/// What each metric means, for the exposition's `# HELP` lines.
+const DESCRIPTIONS: &[(&str, Kind, &str)] = {
+    use Kind::*;
+    use names::*;
+    &[
+        (
+            HTTP_REQUESTS,
+            Counter,
+            "HTTP requests answered, by method, route template and status.",
+        ),
+        (
+            HTTP_DURATION,
+            Histogram,
+            "Time to answer an HTTP request, by method, route template and status.",
+        ),
+        (
+            HTTP_ACTIVE,
+            Gauge,
+            "HTTP requests being answered, by method and route template.",
+        ),
+        (
+            GRPC_HANDLED,
+            Counter,
+            "gRPC calls completed, by service, method and status code.",
+        ),
+        (
+            GRPC_DURATION,
+            Histogram,
+            "Time to complete a gRPC call, by service and method.",
+        ),
+        (
+            GRPC_ACTIVE,
+            Gauge,
+            "gRPC calls in progress, by service and method.",
+        ),
+        (
+            COMMANDS,
+            Counter,
+            "Commands handled, by aggregate type, command and outcome (accepted, replayed, refused with its reason, conflict, invalid, failed).",
+        ),
+        (
+            APPEND_DURATION,
+            Histogram,
+            "Time to append (and make durable) one commit of the event store, by store.",
+        ),
+        (
+            APPEND_BATCH,
+            Histogram,
+            "Append requests committed together (group commit), by store.",
+        ),
+        (
+            LOG_HEAD,
+            Gauge,
+            "The event log's head: the global position of its last event.",
+        ),
+        (
+            CACHE,
+            Counter,
+            "Aggregate loads for commands, by result (hit: from the cache; miss: from the store).",
+        ),
+        (
+            PROJECTION_POSITION,
+            Gauge,
+            "The last global position a projection has applied.",
+        ),
+        (
+            PROJECTION_HEAD,
+            Gauge,
+            "The log's head as the projection last saw it.",
+        ),
+        (
+            PROJECTION_LAG_EVENTS,
+            Gauge,
+            "Events between the log's head and the projection's position.",
+        ),
+        (
+            PROJECTION_LAG_SECONDS,
+            Gauge,
+            "Age of the last event the projection applied when it applied it.",
+        ),
+        (
+            PROJECTION_BATCH,
+            Histogram,
+            "Time to apply one batch of events in one read-model transaction.",
+        ),
+        (
+            PROJECTION_RETRIES,
+            Counter,
+            "Failed attempts to apply an event that were retried.",
+        ),
+        (
+            PROJECTION_DEAD_LETTERS,
+            Gauge,
+            "Events parked as dead letters by a projection.",
+        ),
+        (
+            PROJECTION_REBUILD,
+            Gauge,
+            "How far a rebuild of the projection is (0 to 1); 1 when none runs.",
+        ),
+        (
+            RELAY_POSITION,
+            Gauge,
+            "The last global position the Kafka relay has published.",
+        ),
+        (
+            RELAY_LAG,
+            Gauge,
+            "Events between the log's head and the relay's position.",
+        ),
+        (
+            RELAY_PUBLISH,
+            Histogram,
+            "Time to publish one batch to Kafka, delivery reports included.",
+        ),
+        (
+            RELAY_ERRORS,
+            Counter,
+            "Failed publish attempts of the relay (retried).",
+        ),
+        (
+            BREAKER_STATE,
+            Gauge,
+            "The BFF's circuit breaker per upstream: 0 closed, 1 half-open, 2 open.",
+        ),
+        (
+            UPSTREAM_RETRIES,
+            Counter,
+            "Calls to an upstream the BFF sent again after a transient failure.",
+        ),
+        (
+            RATE_LIMITED,
+            Counter,
+            "Requests refused with 429 by the BFF's rate limit.",
+        ),
+        (
+            LOCKS,
+            Counter,
+            "Scheduling lock attempts of the BFF, by outcome (acquired, busy, failed).",
+        ),
+        (
+            LOCK_WAIT,
+            Histogram,
+            "Time the BFF waited for its scheduling locks.",
+        ),
+        (
+            CONSISTENCY_WAITS,
+            Counter,
+            "Reads that waited for a consistency token, by outcome (reached, timed_out).",
+        ),
+        (
+            SCHEDULE_CONFLICTS,
+            Counter,
+            "Bookings refused as schedule conflicts (409), by resource kind.",
+        ),
+        (
+            VERIFY_RUNS,
+            Counter,
+            "Audit verify runs, by outcome (intact, broken, failed).",
+        ),
+    ]
+};
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Counter,
+    Gauge,
+    Histogram,
+}
+
+/// Buckets of every `_seconds` histogram: 0.5 ms to 10 s.
+const SECONDS_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+/// Buckets of the group-commit size.
+const BATCH_BUCKETS: &[f64] = &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0];
+
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+/// Held while installing, so concurrent first calls install one recorder.
+static INSTALLING: Mutex<()> = Mutex::new(());
+
+/// Installs the process's recorder once and returns its handle (later calls return the
+/// first one's). With `listen`, also serves the exposition at `http://listen/metrics`
+/// (must run inside a Tokio runtime then).
+pub fn install_metrics(listen: Option<SocketAddr>) -> Result<PrometheusHandle, String> {
+    let _installing = INSTALLING.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(handle) = HANDLE.get() {
+        return Ok(handle.clone());
+    }
+    let builder = PrometheusBuilder::new()
+        .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), SECONDS_BUCKETS)
+        .and_then(|b| {
+            b.set_buckets_for_metric(Matcher::Full(names::APPEND_BATCH.into()), BATCH_BUCKETS)
+        })
+        .map_err(|e| e.to_string())?;
+    let (recorder, exporter) = match listen {
+        Some(address) => {
+            let (recorder, exporter) = builder
+                .with_http_listener(address)
+                .build()
+                .map_err(|e| format!("cannot serve metrics on {address}: {e}"))?;
+            (recorder, Some(exporter))
+        }
+        None => (builder.build_recorder(), None),
+    };
+    let handle = recorder.handle();
+    metrics::set_global_recorder(recorder)
+        .map_err(|_| "another metrics recorder is installed in this process".to_owned())?;
+    let _ = HANDLE.set(handle.clone());
+    if let Some(exporter) = exporter {
+        tokio::spawn(async move {
+            if let Err(error) = exporter.await {
+                tracing::error!(?error, "the metrics listener stopped");
+            }
+        });
+    }
+    describe();
+    let upkeep = handle.clone();
+    std::thread::Builder::new()
+        .name("metrics-upkeep".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(Duration::from_secs(5));
+                upkeep.run_upkeep();
+            }
+        })
+        .map_err(|e| e.to_string())?;
+    Ok(handle)
+}
+
+/// The installed recorder's handle, if any.
+pub fn metrics_handle() -> Option<PrometheusHandle> {
+    HANDLE.get().cloned()
+}
+
+fn describe() {
+    for &(name, kind, help) in DESCRIPTIONS {
+        match kind {
+            Kind::Counter => metrics::describe_counter!(name, help),
+            Kind::Gauge => metrics::describe_gauge!(name, help),
+            Kind::Histogram => metrics::describe_histogram!(name, help),
+        }
+    }
+}
+
+/// Seconds since `start`, for a histogram.
+pub fn seconds_since(start: std::time::Instant) -> f64 {
+    start.elapsed().as_secs_f64()
+}
