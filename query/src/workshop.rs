@@ -4,6 +4,8 @@
 
 pub mod planning;
 pub mod technicians;
+#[cfg(test)]
+pub(crate) mod test_events;
 pub mod vocabulary;
 
 pub use planning::{

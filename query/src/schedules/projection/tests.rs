@@ -3,38 +3,16 @@ use serde_json::{Value as Json, json};
 use super::*;
 use crate::store::{Order, Reader, Select};
 use crate::testing::{EventFactory, TestDb};
+// `JOB` here is the holder kind; the workshop's job is `JOB_ID`.
+pub use crate::workshop::test_events::{JOB as JOB_ID, OTHER_TECH as TECH_B, TECH as TECH_A};
+use crate::workshop::test_events::{
+    job_cancelled, job_finished, job_planned, morning, planning_created, planning_event, slot,
+    technician_assigned,
+};
 
-pub const DATE: &str = "2026-03-02";
-pub const JOB_ID: &str = "0190a5e4-7b1c-7c3e-9f00-00000000a001";
 pub const DELIVERY_ID: &str = "0190a5e4-7b1c-7c3e-9f00-00000000d001";
-pub const TECH_A: &str = "0190a5e4-7b1c-7c3e-9f00-00000000b001";
-pub const TECH_B: &str = "0190a5e4-7b1c-7c3e-9f00-00000000b002";
 pub const DRIVER_A: &str = "0190a5e4-7b1c-7c3e-9f00-00000000e001";
 pub const DRIVER_B: &str = "0190a5e4-7b1c-7c3e-9f00-00000000e002";
-
-pub fn slot(start: &str, end: &str) -> Json {
-    json!({"start": start, "end": end})
-}
-
-pub fn job_planned(
-    f: &mut EventFactory,
-    job_id: &str,
-    slot: Json,
-    vehicle: &str,
-    technician: Option<&str>,
-) -> EventEnvelope {
-    f.event(
-        "workshop_planning",
-        DATE,
-        "workshop.job_planned.v1",
-        json!({
-            "date": DATE, "job_id": job_id, "slot": slot, "vehicle": vehicle,
-            "customer_id": "0190a5e4-7b1c-7c3e-9f00-00000000c001",
-            "service": "brake_system", "category": "maintenance",
-            "description": "Squeaky brakes", "technician_id": technician,
-        }),
-    )
-}
 
 pub fn delivery_created(f: &mut EventFactory, delivery_id: &str, slot: Json) -> EventEnvelope {
     f.event(
@@ -143,10 +121,6 @@ fn applied(db: &TestDb, events: &[EventEnvelope]) {
     );
 }
 
-fn morning() -> Json {
-    slot("2026-03-02T09:00:00Z", "2026-03-02T11:00:00Z")
-}
-
 #[test]
 fn a_planned_job_books_its_vehicle_and_its_technician() {
     let db = db();
@@ -200,15 +174,7 @@ fn assigning_a_technician_moves_the_job_technician_slot() {
     let db = db();
     let mut f = EventFactory::new();
     let planned = job_planned(&mut f, JOB_ID, morning(), "AB-123-C", Some(TECH_A));
-    let assigned = f.event(
-        "workshop_planning",
-        DATE,
-        "workshop.technician_assigned.v1",
-        json!({
-            "date": DATE, "job_id": JOB_ID, "slot": morning(),
-            "technician_id": TECH_B, "previous_technician_id": TECH_A,
-        }),
-    );
+    let assigned = technician_assigned(&mut f, JOB_ID, morning(), TECH_B, Some(TECH_A));
     applied(&db, &[planned, assigned]);
     assert_eq!(
         slots(&db),
@@ -224,6 +190,7 @@ fn finished_and_cancelled_jobs_keep_their_slots_with_their_status() {
     let db = db();
     let mut f = EventFactory::new();
     const OTHER_JOB: &str = "0190a5e4-7b1c-7c3e-9f00-00000000a002";
+    let actual = slot("2026-03-02T09:00:00Z", "2026-03-02T10:00:00Z");
     let events = [
         job_planned(&mut f, JOB_ID, morning(), "AB-123-C", Some(TECH_A)),
         job_planned(
@@ -233,25 +200,8 @@ fn finished_and_cancelled_jobs_keep_their_slots_with_their_status() {
             "XY-9-Z",
             None,
         ),
-        f.event(
-            "workshop_planning",
-            DATE,
-            "workshop.job_finished.v1",
-            json!({
-                "date": DATE, "job_id": JOB_ID,
-                "actual": slot("2026-03-02T09:00:00Z", "2026-03-02T10:00:00Z"),
-                "notes": null, "vehicle": "AB-123-C", "technician_id": TECH_A,
-            }),
-        ),
-        f.event(
-            "workshop_planning",
-            DATE,
-            "workshop.job_cancelled.v1",
-            json!({
-                "date": DATE, "job_id": OTHER_JOB, "reason": "No show",
-                "vehicle": "XY-9-Z", "technician_id": null,
-            }),
-        ),
+        job_finished(&mut f, JOB_ID, actual, None, "AB-123-C", Some(TECH_A)),
+        job_cancelled(&mut f, OTHER_JOB, "No show", "XY-9-Z", None),
     ];
     applied(&db, &events);
     assert_eq!(
@@ -357,7 +307,7 @@ fn events_that_book_nothing_are_ignored_and_unknown_ones_are_unknown() {
     let db = db();
     let mut f = EventFactory::new();
     let events = [
-        f.event("workshop_planning", DATE, "workshop.planning_created.v1", json!({"date": DATE})),
+        planning_created(&mut f),
         f.event(
             "delivery",
             DELIVERY_ID,
@@ -366,7 +316,7 @@ fn events_that_book_nothing_are_ignored_and_unknown_ones_are_unknown() {
         ),
         f.event("customer", JOB_ID, "customer.registered.v1", json!({})),
         f.event("delivery", DELIVERY_ID, "delivery.teleported.v1", json!({})),
-        f.event("workshop_planning", DATE, "workshop.job_paused.v1", json!({})),
+        planning_event(&mut f, "workshop.job_paused.v1", json!({})),
     ];
     assert_eq!(
         db.apply(&events),
@@ -391,12 +341,7 @@ fn a_malformed_payload_is_rejected() {
         DRIVER_A,
         None,
     );
-    let bad_job = f.event(
-        "workshop_planning",
-        DATE,
-        "workshop.job_cancelled.v1",
-        json!({"job_id": 7}),
-    );
+    let bad_job = planning_event(&mut f, "workshop.job_cancelled.v1", json!({"job_id": 7}));
     for result in db.apply(&[bad_slot, bad_job]) {
         assert!(
             matches!(result, Err(ProjectionError::Malformed { .. })),

@@ -4,10 +4,11 @@ use super::*;
 use crate::projection::Projection;
 use crate::schedules::ResourceSchedulesProjection;
 use crate::schedules::projection::tests::{
-    DELIVERY_ID, DRIVER_A, JOB_ID, TECH_A, delivery_created, driver_assigned, job_planned, slot,
-    status_changed, vehicle_assigned,
+    DELIVERY_ID, DRIVER_A, JOB_ID, TECH_A, delivery_created, driver_assigned, status_changed,
+    vehicle_assigned,
 };
 use crate::testing::{EventFactory, TestDb};
+use crate::workshop::test_events::{job_cancelled, job_planned, morning, slot};
 
 const LATE_JOB: &str = "0190a5e4-7b1c-7c3e-9f00-00000000a002";
 
@@ -20,13 +21,7 @@ fn db() -> TestDb {
     let mut f = EventFactory::new();
     let day = slot("2026-03-02T10:00:00Z", "2026-03-02T16:00:00Z");
     let events: Vec<EventEnvelope> = vec![
-        job_planned(
-            &mut f,
-            JOB_ID,
-            slot("2026-03-02T09:00:00Z", "2026-03-02T11:00:00Z"),
-            "AB-123-C",
-            Some(TECH_A),
-        ),
+        job_planned(&mut f, JOB_ID, morning(), "AB-123-C", Some(TECH_A)),
         job_planned(
             &mut f,
             LATE_JOB,
@@ -34,15 +29,7 @@ fn db() -> TestDb {
             "AB-123-C",
             None,
         ),
-        f.event(
-            "workshop_planning",
-            "2026-03-02",
-            "workshop.job_cancelled.v1",
-            serde_json::json!({
-                "date": "2026-03-02", "job_id": LATE_JOB, "reason": "Moved",
-                "vehicle": "AB-123-C", "technician_id": null,
-            }),
-        ),
+        job_cancelled(&mut f, LATE_JOB, "Moved", "AB-123-C", None),
         delivery_created(&mut f, DELIVERY_ID, day.clone()),
         driver_assigned(&mut f, DELIVERY_ID, day.clone(), DRIVER_A, None),
         vehicle_assigned(&mut f, DELIVERY_ID, day, "AB-123-C", None),

@@ -1,56 +1,13 @@
-use serde_json::{Value as Json, json};
+use serde_json::json;
 
 use super::*;
 use crate::projection::{Outcome, Projection, ProjectionError};
 use crate::store::{Reader, Row};
 use crate::testing::{EventFactory, TestDb};
-
-pub const DATE: &str = "2026-03-02";
-pub const JOB: &str = "0190a5e4-7b1c-7c3e-9f00-00000000a001";
-pub const CUSTOMER: &str = "0190a5e4-7b1c-7c3e-9f00-00000000c001";
-pub const TECH: &str = "0190a5e4-7b1c-7c3e-9f00-00000000b001";
-pub const OTHER_TECH: &str = "0190a5e4-7b1c-7c3e-9f00-00000000b002";
-
-/// `workshop.job_planned.v1` exactly as the command side writes it.
-pub fn job_planned(job_id: &str, start: &str, end: &str, technician: Option<&str>) -> Json {
-    json!({
-        "date": DATE,
-        "job_id": job_id,
-        "slot": {"start": start, "end": end},
-        "vehicle": "AB-123-C",
-        "customer_id": CUSTOMER,
-        "service": "tire_rotation",
-        "category": "maintenance",
-        "description": "Rotate all four",
-        "technician_id": technician,
-    })
-}
-
-pub fn plan(
-    factory: &mut EventFactory,
-    job_id: &str,
-    technician: Option<&str>,
-) -> Vec<EventEnvelope> {
-    vec![
-        factory.event(
-            "workshop_planning",
-            DATE,
-            "workshop.planning_created.v1",
-            json!({"date": DATE}),
-        ),
-        factory.event(
-            "workshop_planning",
-            DATE,
-            "workshop.job_planned.v1",
-            job_planned(
-                job_id,
-                "2026-03-02T09:00:00Z",
-                "2026-03-02T11:00:00Z",
-                technician,
-            ),
-        ),
-    ]
-}
+use crate::workshop::test_events::{
+    DATE, JOB, OTHER_TECH, TECH, job_cancelled, job_finished, morning, plan, planning_event, slot,
+    technician_assigned,
+};
 
 fn db() -> TestDb {
     TestDb::new(vec![
@@ -104,16 +61,8 @@ fn assigning_a_technician_replaces_the_job_technician() {
     let db = db();
     let mut factory = EventFactory::new();
     let mut events = plan(&mut factory, JOB, Some(TECH));
-    events.push(factory.event(
-        "workshop_planning",
-        DATE,
-        "workshop.technician_assigned.v1",
-        json!({
-            "date": DATE, "job_id": JOB,
-            "slot": {"start": "2026-03-02T09:00:00Z", "end": "2026-03-02T11:00:00Z"},
-            "technician_id": OTHER_TECH, "previous_technician_id": TECH,
-        }),
-    ));
+    let assigned = technician_assigned(&mut factory, JOB, morning(), OTHER_TECH, Some(TECH));
+    events.push(assigned);
     db.apply(&events);
     let row = job(&db);
     assert_eq!(
@@ -129,15 +78,15 @@ fn a_finished_job_records_its_actual_slot_and_notes() {
     let db = db();
     let mut factory = EventFactory::new();
     let mut events = plan(&mut factory, JOB, Some(TECH));
-    events.push(factory.event(
-        "workshop_planning",
-        DATE,
-        "workshop.job_finished.v1",
-        json!({
-            "date": DATE, "job_id": JOB,
-            "actual": {"start": "2026-03-02T09:15:00Z", "end": "2026-03-02T11:30:00Z"},
-            "notes": "Valve replaced too", "vehicle": "AB-123-C", "technician_id": TECH,
-        }),
+    let actual = slot("2026-03-02T09:15:00Z", "2026-03-02T11:30:00Z");
+    let notes = Some("Valve replaced too");
+    events.push(job_finished(
+        &mut factory,
+        JOB,
+        actual,
+        notes,
+        "AB-123-C",
+        Some(TECH),
     ));
     db.apply(&events);
     let row = job(&db);
@@ -158,15 +107,8 @@ fn a_cancelled_job_records_its_reason() {
     let db = db();
     let mut factory = EventFactory::new();
     let mut events = plan(&mut factory, JOB, None);
-    events.push(factory.event(
-        "workshop_planning",
-        DATE,
-        "workshop.job_cancelled.v1",
-        json!({
-            "date": DATE, "job_id": JOB, "reason": "Customer called off",
-            "vehicle": "AB-123-C", "technician_id": null,
-        }),
-    ));
+    let reason = "Customer called off";
+    events.push(job_cancelled(&mut factory, JOB, reason, "AB-123-C", None));
     db.apply(&events);
     let row = job(&db);
     assert_eq!(row.text("status").unwrap(), CANCELLED);
@@ -180,9 +122,8 @@ fn a_cancelled_job_records_its_reason() {
 #[test]
 fn a_malformed_workshop_event_is_rejected() {
     let db = db();
-    let bad = EventFactory::new().event(
-        "workshop_planning",
-        DATE,
+    let bad = planning_event(
+        &mut EventFactory::new(),
         "workshop.job_planned.v1",
         json!({"date": "second of March", "job_id": JOB}),
     );

@@ -6,8 +6,10 @@ use crate::fleet::VehiclesProjection;
 use crate::projection::Projection;
 use crate::testing::{EventFactory, TestDb};
 use crate::workshop::planning::WorkshopPlanningProjection;
-use crate::workshop::planning::projection::tests::{CUSTOMER, DATE, JOB, TECH, job_planned, plan};
 use crate::workshop::technicians::TechniciansProjection;
+use crate::workshop::test_events::{
+    CUSTOMER, DATE, JOB, TECH, job_cancelled, job_finished, job_planned, plan, slot,
+};
 
 const EARLY_JOB: &str = "0190a5e4-7b1c-7c3e-9f00-00000000a000";
 
@@ -62,23 +64,19 @@ fn details(f: &mut EventFactory) -> Vec<es_core::EventEnvelope> {
     ]
 }
 
+/// [`EARLY_JOB`], 07:00 to 08:00, no technician.
+fn early_job(f: &mut EventFactory) -> es_core::EventEnvelope {
+    let early = slot("2026-03-02T07:00:00Z", "2026-03-02T08:00:00Z");
+    job_planned(f, EARLY_JOB, early, "AB-123-C", None)
+}
+
 #[test]
 fn jobs_come_in_planned_order_with_vehicle_customer_and_technician_details() {
     let db = db();
     let mut f = EventFactory::new();
     let mut events = details(&mut f);
     events.extend(plan(&mut f, JOB, Some(TECH)));
-    events.push(f.event(
-        "workshop_planning",
-        DATE,
-        "workshop.job_planned.v1",
-        job_planned(
-            EARLY_JOB,
-            "2026-03-02T07:00:00Z",
-            "2026-03-02T08:00:00Z",
-            None,
-        ),
-    ));
+    events.push(early_job(&mut f));
     let results = db.apply(&events);
     assert!(results.iter().all(Result::is_ok), "{results:?}");
 
@@ -126,36 +124,12 @@ fn finished_and_cancelled_jobs_carry_their_outcome() {
     let db = db();
     let mut f = EventFactory::new();
     let mut events = plan(&mut f, JOB, None);
-    events.push(f.event(
-        "workshop_planning",
-        DATE,
-        "workshop.job_planned.v1",
-        job_planned(
-            EARLY_JOB,
-            "2026-03-02T07:00:00Z",
-            "2026-03-02T08:00:00Z",
-            None,
-        ),
+    events.push(early_job(&mut f));
+    let actual = slot("2026-03-02T07:05:00Z", "2026-03-02T08:10:00Z");
+    events.push(job_finished(
+        &mut f, EARLY_JOB, actual, None, "AB-123-C", None,
     ));
-    events.push(f.event(
-        "workshop_planning",
-        DATE,
-        "workshop.job_finished.v1",
-        json!({
-            "date": DATE, "job_id": EARLY_JOB,
-            "actual": {"start": "2026-03-02T07:05:00Z", "end": "2026-03-02T08:10:00Z"},
-            "notes": null, "vehicle": "AB-123-C", "technician_id": null,
-        }),
-    ));
-    events.push(f.event(
-        "workshop_planning",
-        DATE,
-        "workshop.job_cancelled.v1",
-        json!({
-            "date": DATE, "job_id": JOB, "reason": "No parts",
-            "vehicle": "AB-123-C", "technician_id": null,
-        }),
-    ));
+    events.push(job_cancelled(&mut f, JOB, "No parts", "AB-123-C", None));
     assert!(db.apply(&events).iter().all(Result::is_ok));
     let planning = get(&db, DATE).unwrap();
     assert_eq!(planning.version, 5);
