@@ -8,6 +8,7 @@
 //! with the rate. Here the window is 30 one-second buckets: O(1) per call, fixed memory.
 //! Only outages count as failures — a NOT_FOUND is the upstream working correctly.
 
+use es_core::telemetry::names;
 use std::future::Future;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -29,10 +30,17 @@ pub fn is_outage(code: Code) -> bool {
     )
 }
 
+/// The values of the breaker's gauge.
+const CLOSED: f64 = 0.0;
+const HALF_OPEN: f64 = 1.0;
+const OPEN: f64 = 2.0;
+
 pub struct Breaker {
     policy: Policy,
     started: Instant,
     state: Mutex<State>,
+    /// Its circuit's state, as `/metrics` shows it: 0 closed, 1 half-open, 2 open.
+    gauge: metrics::Gauge,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -75,8 +83,12 @@ enum Permit {
 }
 
 impl Breaker {
-    pub fn new(policy: &UpstreamPolicy) -> Self {
+    /// The breaker of the upstream `name` (the label of its gauge).
+    pub fn new(name: &'static str, policy: &UpstreamPolicy) -> Self {
+        let gauge = metrics::gauge!(names::BREAKER_STATE, "upstream" => name);
+        gauge.set(CLOSED);
         Breaker {
+            gauge,
             policy: Policy {
                 failure_rate: policy.failure_rate,
                 minimum_calls: policy.minimum_calls as u64,
@@ -124,6 +136,7 @@ impl Breaker {
             Circuit::Open { until } if Instant::now() < until => Permit::Refused,
             Circuit::Open { .. } => {
                 state.circuit = Circuit::HalfOpen;
+                self.gauge.set(HALF_OPEN);
                 Permit::Probe
             }
         }
@@ -137,6 +150,7 @@ impl Breaker {
                 self.open(&mut state)
             } else {
                 state.buckets = [Bucket::default(); BUCKETS];
+                self.gauge.set(CLOSED);
                 Circuit::Closed
             };
             return;
@@ -169,6 +183,7 @@ impl Breaker {
     fn open(&self, state: &mut State) -> Circuit {
         state.buckets = [Bucket::default(); BUCKETS];
         tracing::warn!(open_for = ?self.policy.open_for, "upstream failing: circuit opened");
+        self.gauge.set(OPEN);
         Circuit::Open {
             until: Instant::now() + self.policy.open_for,
         }
@@ -182,11 +197,14 @@ mod tests {
     use super::*;
 
     fn breaker(minimum_calls: usize) -> Breaker {
-        Breaker::new(&UpstreamPolicy {
-            minimum_calls,
-            open_for: Duration::from_millis(200),
-            ..UpstreamPolicy::default()
-        })
+        Breaker::new(
+            "test",
+            &UpstreamPolicy {
+                minimum_calls,
+                open_for: Duration::from_millis(200),
+                ..UpstreamPolicy::default()
+            },
+        )
     }
 
     async fn fail(breaker: &Breaker) {

@@ -101,6 +101,7 @@ pub async fn middleware(State(limiter): State<Limiter>, request: Request, next: 
     match limiter.check(&client) {
         Ok(()) => next.run(request).await,
         Err(seconds) => {
+            metrics::counter!(es_core::telemetry::names::RATE_LIMITED).increment(1);
             let who = match client {
                 Client::Subject(_) => "this subject",
                 Client::Address(_) => "this address",

@@ -2,6 +2,7 @@
 //! to them: circuit breaker → per-attempt timeout → retries with exponential backoff
 //! and jitter for idempotent calls that met `UNAVAILABLE` or `DEADLINE_EXCEEDED`.
 
+use es_core::telemetry::names;
 use std::future::Future;
 use std::time::Duration;
 
@@ -57,7 +58,7 @@ impl Upstream {
         Ok(Upstream {
             name,
             channel,
-            breaker: Breaker::new(policy),
+            breaker: Breaker::new(name, policy),
             policy: policy.clone(),
         })
     }
@@ -89,7 +90,13 @@ impl Upstream {
                     .with_max_delay(Duration::from_secs(2))
                     .with_jitter()
                     .with_max_times(self.policy.retries);
-                once.retry(backoff).when(is_transient).await
+                once.retry(backoff)
+                    .when(is_transient)
+                    .notify(|_, _| {
+                        metrics::counter!(names::UPSTREAM_RETRIES, "upstream" => self.name)
+                            .increment(1);
+                    })
+                    .await
             }
         };
         result.map_err(|status| self.problem(status))

@@ -145,10 +145,10 @@ impl CommandBus {
         let context = context::from_metadata(&metadata, caller).map_err(AppError::from)?;
         let expected = context::expected_version(&metadata).map_err(AppError::from)?;
         let span = command_span::<R>(&context);
-        async move {
+        let handled = async move {
             let idempotency = idempotency_of(&message, caller.subject())?;
             if let Some(reply) = self.replay(idempotency.as_ref()).await? {
-                return Ok(reply);
+                return Ok((reply, Handled::Replayed));
             }
             let Addressed {
                 aggregate_id,
@@ -158,13 +158,15 @@ impl CommandBus {
             self.run::<A>(&aggregate_id, command, &context, idempotency, expected)
                 .await
         }
-        .instrument(span)
-        .await
-        .map(Response::new)
-        .map_err(|error: AppError| {
-            tracing::info!(%error, "command refused");
-            Status::from(error)
-        })
+        .instrument(span.clone())
+        .await;
+        count::<A>(command_name::<R>(), &handled);
+        handled
+            .map(|(reply, _)| Response::new(reply))
+            .map_err(|error| {
+                span.in_scope(|| tracing::info!(%error, "command refused"));
+                Status::from(error)
+            })
     }
 
     /// Executes a parsed command (for handlers that build the command themselves).
@@ -175,7 +177,7 @@ impl CommandBus {
         context: &EventMetadata,
         idempotency: Option<IdempotencyKey>,
         expected: Option<u64>,
-    ) -> Result<CommandReply, AppError>
+    ) -> Result<(CommandReply, Handled), AppError>
     where
         A: Books,
         A::Command: Clone,
@@ -204,14 +206,17 @@ impl CommandBus {
                     position = token.position,
                     "command accepted"
                 );
-                Ok(reply(token.stream_id, token.version, token.position))
+                let reply = reply(token.stream_id, token.version, token.position);
+                Ok((reply, Handled::Accepted))
             }
-            Err(Refused::KeyUsed(record)) => replay_record(record, idempotency.as_ref()),
+            Err(Refused::KeyUsed(record)) => {
+                replay_record(record, idempotency.as_ref()).map(|reply| (reply, Handled::Replayed))
+            }
             Err(Refused::App(error)) => {
                 // A concurrent request with the same key may have won while this one
                 // failed on what the winner changed: answer as the winner did.
                 if let Some(reply) = self.replay(idempotency.as_ref()).await? {
-                    return Ok(reply);
+                    return Ok((reply, Handled::Replayed));
                 }
                 Err(error)
             }
@@ -443,12 +448,50 @@ fn scoped_key(subject: &str, key: &str) -> String {
 }
 
 /// Every log line of a command carries its name, correlation id and aggregate id.
-fn command_span<R>(context: &EventMetadata) -> tracing::Span {
-    let command = std::any::type_name::<R>()
+/// How a command that was not refused was answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Handled {
+    /// Decided now (appending its events, or none when it changed nothing).
+    Accepted,
+    /// A retry with a known idempotency key: the first reply again.
+    Replayed,
+}
+
+/// The command a request type carries: `ReportIncidentRequest` → `ReportIncident`.
+fn command_name<R>() -> &'static str {
+    std::any::type_name::<R>()
         .rsplit("::")
         .next()
         .unwrap_or("")
-        .trim_end_matches("Request");
+        .trim_end_matches("Request")
+}
+
+/// Counts a handled command by aggregate type, command and outcome
+/// (`pitlane_commands_total`); a refusal's reason is the one its answer carries.
+fn count<A: Aggregate>(command: &'static str, handled: &Result<(CommandReply, Handled), AppError>) {
+    let (outcome, reason) = match handled {
+        Ok((_, Handled::Accepted)) => ("accepted", ""),
+        Ok((_, Handled::Replayed)) => ("replayed", ""),
+        Err(AppError::Invalid(_)) => ("invalid", "invalid_argument"),
+        Err(AppError::Rule { reason, .. }) => ("refused", *reason),
+        Err(AppError::ScheduleConflict { .. }) => ("conflict", "schedule_conflict"),
+        Err(AppError::Conflict(_)) => ("conflict", "concurrent_writers"),
+        Err(AppError::VersionMismatch { .. }) => ("conflict", "version_mismatch"),
+        Err(AppError::Unavailable(_)) => ("failed", "unavailable"),
+        Err(AppError::Integrity(_)) => ("failed", "integrity"),
+    };
+    metrics::counter!(
+        es_core::telemetry::names::COMMANDS,
+        "aggregate_type" => A::TYPE,
+        "command" => command,
+        "outcome" => outcome,
+        "reason" => reason
+    )
+    .increment(1);
+}
+
+fn command_span<R>(context: &EventMetadata) -> tracing::Span {
+    let command = command_name::<R>();
     tracing::info_span!(
         "command",
         command,

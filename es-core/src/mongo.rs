@@ -38,6 +38,7 @@ use tokio::task::JoinHandle;
 use crate::envelope::EventEnvelope;
 use crate::snapshot::Snapshot;
 use crate::store::{AppendRequest, EventStore, IdempotencyRecord, StoreError};
+use crate::telemetry::names;
 pub use connect::database_of;
 use documents::{decode_event, decode_idempotency, decode_snapshot, snapshot_document};
 use errors::{duplicate_key, unavailable};
@@ -202,8 +203,13 @@ impl EventStore for MongoEventStore {
             .map(crate::seal::canonical_payloads)
             .collect();
         let _turn = self.appends.lock().await;
-        let appended =
-            append::append(&self.client, &self.collections, &requests, &payloads).await?;
+        let started = std::time::Instant::now();
+        let appended = append::append(&self.client, &self.collections, &requests, &payloads).await;
+        metrics::histogram!(names::APPEND_DURATION, "store" => "mongodb")
+            .record(started.elapsed().as_secs_f64());
+        metrics::histogram!(names::APPEND_BATCH, "store" => "mongodb")
+            .record(requests.len() as f64);
+        let appended = appended?;
         if let Some(last) = appended.iter().flatten().map(|e| e.position).max() {
             // Committed, and every position below it committed before: see `counter`.
             head::advance(&self.head, last);

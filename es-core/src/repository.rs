@@ -175,8 +175,10 @@ impl<A: Aggregate> Repository<A> {
     /// The cached state if there is one, else [`Repository::load`].
     async fn load_for_command(&self, aggregate_id: &str) -> Result<Loaded<A>, RepositoryError> {
         if let Some((state, version)) = self.cache.as_ref().and_then(|c| c.get(aggregate_id)) {
+            metrics::counter!(crate::telemetry::names::CACHE, "result" => "hit").increment(1);
             return Ok(Loaded { state, version });
         }
+        metrics::counter!(crate::telemetry::names::CACHE, "result" => "miss").increment(1);
         let loaded = self.load(aggregate_id).await?;
         if let Some(cache) = &self.cache {
             cache.put(aggregate_id, loaded.state.clone(), loaded.version);

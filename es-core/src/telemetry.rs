@@ -68,7 +68,7 @@ pub mod names {
     pub const RATE_LIMITED: &str = "pitlane_bff_rate_limited_total";
     pub const LOCKS: &str = "pitlane_bff_lock_acquisitions_total";
     pub const LOCK_WAIT: &str = "pitlane_bff_lock_wait_seconds";
-    pub const CONSISTENCY_WAITS: &str = "pitlane_bff_consistency_waits_total";
+    pub const CONSISTENCY_WAITS: &str = "pitlane_read_consistency_waits_total";
     pub const SCHEDULE_CONFLICTS: &str = "pitlane_bff_schedule_conflicts_total";
     // Audit.
     pub const VERIFY_RUNS: &str = "pitlane_audit_verify_runs_total";
@@ -222,7 +222,7 @@ const DESCRIPTIONS: &[(&str, Kind, &str)] = {
         (
             CONSISTENCY_WAITS,
             Counter,
-            "Reads that waited for a consistency token, by outcome (reached, timed_out).",
+            "Reads of the query service that waited for consistency tokens, by outcome (reached, invalid: beyond the log's head or malformed, timed_out).",
         ),
         (
             SCHEDULE_CONFLICTS,

@@ -51,6 +51,11 @@ pub async fn ensure_free(
     match conflicts.into_iter().next() {
         None => Ok(()),
         Some(holder) => {
+            metrics::counter!(
+                es_core::telemetry::names::SCHEDULE_CONFLICTS,
+                "resource" => noun(resource.kind)
+            )
+            .increment(1);
             let what = match holder.holder_kind() {
                 pb::SlotHolderKind::Job => "maintenance job",
                 _ => "delivery",

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use contracts::v1::ConsistencyToken;
 use es_core::lock::{self, LockError, LockManager};
+use es_core::telemetry::names;
 
 use super::tokens::TokenRegistry;
 use crate::convert::ResourceKind;
@@ -101,9 +102,16 @@ impl Scheduler {
     {
         let keys: Vec<String> = resources.iter().map(Resource::key).collect();
         // The lock manager namespaces its own keys (Redis: `pitlane:lock:{driver:7}`).
-        let leases = lock::acquire_all(self.locks.as_ref(), &keys, self.ttl, self.wait)
-            .await
-            .map_err(lock_problem)?;
+        let started = std::time::Instant::now();
+        let acquired = lock::acquire_all(self.locks.as_ref(), &keys, self.ttl, self.wait).await;
+        metrics::histogram!(names::LOCK_WAIT).record(started.elapsed().as_secs_f64());
+        let outcome = match &acquired {
+            Ok(_) => "acquired",
+            Err(LockError::Busy(_) | LockError::Timeout(_)) => "busy",
+            Err(LockError::Unavailable(_)) => "failed",
+        };
+        metrics::counter!(names::LOCKS, "outcome" => outcome).increment(1);
+        let leases = acquired.map_err(lock_problem)?;
         let mut wait_keys = keys.clone();
         wait_keys.extend_from_slice(also_wait_for);
         let wait_for = self.tokens.last(&wait_keys).await;

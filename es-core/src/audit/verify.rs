@@ -52,7 +52,24 @@ pub async fn verify_witnessed<'a>(
     .await
 }
 
+/// Runs a verification and counts its outcome (`pitlane_audit_verify_runs_total`).
 async fn run(
+    source: Source<'_>,
+    scope: &Scope,
+    heads: Option<HeadCheck>,
+    progress: impl Progress,
+) -> Result<VerifyReport, StoreError> {
+    let report = check(source, scope, heads, progress).await;
+    let outcome = match &report {
+        Ok(report) if report.is_intact() => "intact",
+        Ok(_) => "broken",
+        Err(_) => "failed",
+    };
+    metrics::counter!(crate::telemetry::names::VERIFY_RUNS, "outcome" => outcome).increment(1);
+    report
+}
+
+async fn check(
     source: Source<'_>,
     scope: &Scope,
     mut heads: Option<HeadCheck>,

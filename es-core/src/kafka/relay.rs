@@ -26,6 +26,7 @@ use super::wire::Record;
 use super::{KafkaConfig, KafkaError, RelayCheckpoint, TopicMap, TopicSettings};
 use crate::envelope::EventEnvelope;
 use crate::store::EventStore;
+use crate::telemetry::names;
 
 /// What a relay publishes and how.
 #[derive(Debug, Clone)]
@@ -150,7 +151,10 @@ impl Relay {
             return Ok(0);
         };
         let records = records(&self.config.topics, &events, after)?;
+        let started = std::time::Instant::now();
         self.producer.send_all(&records).await?;
+        metrics::histogram!(names::RELAY_PUBLISH, "relay" => self.config.name.clone())
+            .record(started.elapsed().as_secs_f64());
         self.checkpoint.save(&self.config.name, last).await?;
         self.position = Some(last);
         let head = *self.store.head().borrow();
@@ -173,6 +177,7 @@ impl Relay {
         let timeout = self.config.producer.delivery_timeout;
         ensure_topics(&self.kafka, &topics, self.config.topic_settings, timeout).await?;
         let position = self.checkpoint.load(&self.config.name).await?;
+        tracing::info!(relay = %self.config.name, position, "relay publishing after its checkpoint");
         self.status.update(|s| s.position = position);
         self.position = Some(position);
         Ok(position)
@@ -180,6 +185,7 @@ impl Relay {
 
     fn on_failure(&mut self, error: &KafkaError) {
         tracing::warn!(relay = %self.config.name, %error, "relay batch failed; retrying with backoff");
+        metrics::counter!(names::RELAY_ERRORS, "relay" => self.config.name.clone()).increment(1);
         self.status.failed(&error.to_string());
         // An idempotent producer that hit a fatal error refuses every later send.
         if let Some(fatal) = self.producer.fatal_error() {

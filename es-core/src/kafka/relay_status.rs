@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
+use crate::telemetry::names;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RelayState {
     Starting,
@@ -76,6 +78,11 @@ impl RelayStatusBoard {
         let mut status = self.lock();
         change(&mut status);
         let position = status.position;
+        // What `/metrics` shows of the relay is what its status says.
+        let relay = [("relay", status.name.clone())];
+        metrics::gauge!(names::RELAY_POSITION, &relay).set(position as f64);
+        let lag = status.head.saturating_sub(position);
+        metrics::gauge!(names::RELAY_LAG, &relay).set(lag as f64);
         drop(status);
         self.position.send_if_modified(|p| {
             let moved = *p != position;

@@ -190,6 +190,10 @@ impl EventSource for KafkaEventSource {
         after_position: u64,
     ) -> Result<BoxStream<'static, Result<EventEnvelope, SourceError>>, SourceError> {
         let session = self.start(after_position).await.map_err(source_error)?;
+        tracing::info!(
+            after_position,
+            "Kafka consumer subscribed: projections read from Kafka"
+        );
         *self.session.lock().unwrap_or_else(|p| p.into_inner()) = Arc::downgrade(&session);
         Ok(session.events().boxed())
     }

@@ -32,6 +32,7 @@ pub(super) fn advance(head: &watch::Sender<u64>, position: u64) {
         let newer = position > *current;
         if newer {
             *current = position;
+            metrics::gauge!(crate::telemetry::names::LOG_HEAD).set(position as f64);
         }
         newer
     });

@@ -10,6 +10,7 @@ use super::status::{RuntimeState, StatusBoard};
 use super::{ApplyError, Checkpoint, EventSource, ProjectionTarget};
 use crate::envelope::EventEnvelope;
 use crate::hash::Hash;
+use crate::telemetry::names;
 
 /// How failures are retried before an event is parked.
 #[derive(Debug, Clone, Copy)]
@@ -347,8 +348,16 @@ async fn apply_with_retries(
     let mut attempt = 0u32;
     let mut backoff = policy.backoff().build();
     let mut transient_delay = policy.min_delay;
+    let projection = [("projection", status.name())];
     loop {
-        match target.apply(events).await {
+        let started = std::time::Instant::now();
+        let applied = target.apply(events).await;
+        metrics::histogram!(names::PROJECTION_BATCH, &projection)
+            .record(started.elapsed().as_secs_f64());
+        if applied.is_err() {
+            metrics::counter!(names::PROJECTION_RETRIES, &projection).increment(1);
+        }
+        match applied {
             Ok(report) => return Ok(report),
             Err(error) if error.transient => {
                 // The store, not the events: wait for it as long as it takes (status and
@@ -378,6 +387,11 @@ async fn apply_with_retries(
 
 fn record(status: &StatusBoard, events: &[EventEnvelope], report: super::BatchReport) {
     let Some(last) = events.last() else { return };
+    let age = (chrono::Utc::now() - last.recorded_at)
+        .num_milliseconds()
+        .max(0) as f64
+        / 1_000.0;
+    metrics::gauge!(names::PROJECTION_LAG_SECONDS, "projection" => status.name()).set(age);
     status.update(|s| {
         // Recovered from retries: the error no longer holds and must not linger in the
         // status. (A parked event's note stays: its state went back to running.)

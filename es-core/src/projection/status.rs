@@ -89,6 +89,7 @@ impl StatusBoard {
         if status.head < position {
             status.head = position;
         }
+        export(&status);
         drop(status);
         self.position.send_if_modified(|p| {
             let moved = *p != position;
@@ -97,8 +98,31 @@ impl StatusBoard {
         });
     }
 
+    /// The projection's name, as its metrics label it.
+    pub fn name(&self) -> String {
+        self.lock().name.clone()
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, ProjectorStatus> {
         // Updates are plain field assignments: a poisoned status is still consistent.
         self.status.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The status as gauges (`pitlane_projection_*{projection}`): what `/metrics` shows of
+/// it is what the status API says.
+fn export(status: &ProjectorStatus) {
+    use crate::telemetry::names;
+    let label = || [("projection", status.name.clone())];
+    metrics::gauge!(names::PROJECTION_POSITION, &label()).set(status.position as f64);
+    metrics::gauge!(names::PROJECTION_HEAD, &label()).set(status.head as f64);
+    metrics::gauge!(names::PROJECTION_LAG_EVENTS, &label()).set(status.lag() as f64);
+    metrics::gauge!(names::PROJECTION_DEAD_LETTERS, &label()).set(status.dead_letters as f64);
+    if status.name.starts_with("rebuild") {
+        let progress = match status.head {
+            0 => 1.0,
+            head => status.position as f64 / head as f64,
+        };
+        metrics::gauge!(names::PROJECTION_REBUILD, &label()).set(progress);
     }
 }

@@ -11,6 +11,7 @@ use crate::hash::Hash;
 use crate::seal::{SealedEvent, StreamHead, seal};
 use crate::snapshot::Snapshot;
 use crate::store::{AppendRequest, StoreError};
+use crate::telemetry::names;
 use crate::time;
 
 /// Most jobs one transaction takes; bounds the latency of the batch's first caller.
@@ -109,7 +110,12 @@ impl Writer {
 
     fn commit_batch(&mut self, batch: Vec<Job>) {
         let mut outcomes = Vec::with_capacity(batch.len());
+        let started = std::time::Instant::now();
+        let jobs = batch.len();
         let committed = self.run_transaction(batch, &mut outcomes);
+        metrics::histogram!(names::APPEND_DURATION, "store" => "sqlite")
+            .record(started.elapsed().as_secs_f64());
+        metrics::histogram!(names::APPEND_BATCH, "store" => "sqlite").record(jobs as f64);
         match committed {
             Ok(next_position) => {
                 self.stats.commits.fetch_add(1, Ordering::Relaxed);
@@ -123,6 +129,7 @@ impl Writer {
                 if next_position != self.next_position {
                     self.next_position = next_position;
                     self.head.send_replace(next_position - 1);
+                    metrics::gauge!(names::LOG_HEAD).set((next_position - 1) as f64);
                 }
             }
             Err(error) => {

@@ -201,3 +201,98 @@ async fn metrics_are_for_auditors_and_admins_only() {
     let admitted = app.http.get(&url).bearer_auth(admin).send().await.unwrap();
     assert_eq!(admitted.status(), 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_commands_by_outcome_and_show_the_store_and_the_projections() {
+    let app = spawn_platform().await;
+    let auditor = app.with_token(token_for(&app.platform, "watcher", &[Role::Auditor]));
+    let Some(before) = scrape(&auditor).await else {
+        return;
+    };
+    let body = serde_json::json!({"name": "Bo Volt", "skills": ["paint"]});
+    let key = [("idempotency-key", "metrics-test-register-bo")];
+    let first = app
+        .send(
+            reqwest::Method::POST,
+            "/api/v1/technicians",
+            Some(body.clone()),
+            &key,
+        )
+        .await
+        .expect(201);
+    app.send(
+        reqwest::Method::POST,
+        "/api/v1/technicians",
+        Some(body),
+        &key,
+    )
+    .await
+    .expect(201);
+    let missing = "0190a4a0-0000-7000-8000-00000000beef";
+    app.post(
+        &format!("/api/v1/technicians/{missing}/deactivate"),
+        serde_json::json!({}),
+    )
+    .await
+    .expect(404);
+    // A read that waits for the write: the projections have applied it.
+    let id = first.body["id"].as_str().unwrap().to_owned();
+    app.get_after(&format!("/api/v1/technicians/{id}"), &first.token())
+        .await
+        .expect(200);
+
+    let after = scrape(&auditor).await.expect("parsed before");
+    let moved = |name: &str, labels: &[(&str, &str)]| {
+        value(&after, name, labels) - value(&before, name, labels)
+    };
+    let commands = "pitlane_commands_total";
+    let register = [
+        ("aggregate_type", "technician"),
+        ("command", "RegisterTechnician"),
+    ];
+    assert!(
+        moved(
+            commands,
+            &[register[0], register[1], ("outcome", "accepted")]
+        ) >= 1.0
+    );
+    assert!(
+        moved(
+            commands,
+            &[register[0], register[1], ("outcome", "replayed")]
+        ) >= 1.0
+    );
+    let refused = [
+        ("command", "DeactivateTechnician"),
+        ("outcome", "refused"),
+        ("reason", "technician_not_found"),
+    ];
+    assert!(moved(commands, &refused) >= 1.0);
+    assert!(moved("pitlane_aggregate_cache_requests_total", &[]) >= 1.0);
+    assert!(
+        moved(
+            "pitlane_read_consistency_waits_total",
+            &[("outcome", "reached")]
+        ) >= 1.0
+    );
+    assert_eq!(
+        after.types["pitlane_event_store_append_duration_seconds"],
+        "histogram"
+    );
+    assert!(
+        moved(
+            "pitlane_event_store_append_duration_seconds_count",
+            &[("store", "sqlite")]
+        ) >= 1.0
+    );
+    let head = value(&after, "pitlane_event_store_head_position", &[]);
+    assert!(head >= 1.0, "head {head}");
+    let applied = value(
+        &after,
+        "pitlane_projection_position",
+        &[("projection", "read-models")],
+    );
+    assert!(applied >= 1.0, "projection position {applied}");
+    assert_eq!(after.types["pitlane_projection_lag_events"], "gauge");
+    assert_eq!(after.types["grpc_server_handling_seconds"], "histogram");
+}

@@ -28,6 +28,26 @@ pub async fn wait_for(
     tokens: &[ConsistencyToken],
     timeout: Duration,
 ) -> Result<(), Wait> {
+    if tokens.is_empty() {
+        return Ok(());
+    }
+    let waited = wait(board, log, tokens, timeout).await;
+    let outcome = match &waited {
+        Ok(()) => "reached",
+        Err(Wait::Invalid(_)) => "invalid",
+        Err(Wait::TimedOut { .. }) => "timed_out",
+    };
+    metrics::counter!(es_core::telemetry::names::CONSISTENCY_WAITS, "outcome" => outcome)
+        .increment(1);
+    waited
+}
+
+async fn wait(
+    board: &StatusBoard,
+    log: &dyn EventSource,
+    tokens: &[ConsistencyToken],
+    timeout: Duration,
+) -> Result<(), Wait> {
     let mut newest = 0;
     let mut newest_at = 0;
     for (i, token) in tokens.iter().enumerate() {
