@@ -79,7 +79,7 @@ fn up_help() -> String {
         ("BFF (REST API)", &bff),
         ("Projections", &[query::config::ON_DIVERGED]),
         ("Identity", identity::config::VARIABLES),
-        ("Logs", &[es_core::telemetry::LOG_FORMAT]),
+        ("Logs and metrics", es_core::telemetry::VARIABLES),
     ])
 }
 
@@ -130,7 +130,7 @@ fn socket_address(
 
 async fn run_platform(args: UpArgs) -> anyhow::Result<()> {
     let stop = shutdown_signal();
-    crate::telemetry::init(false)?;
+    crate::telemetry::init()?;
     // The BFF's other settings (rate limit, CORS, timeouts…) come from the environment.
     // Every service trusts the data directory's development issuer, unless AUTH_ISSUER
     // names another.
@@ -190,7 +190,7 @@ async fn run_platform(args: UpArgs) -> anyhow::Result<()> {
 
 async fn run_query_service() -> anyhow::Result<()> {
     let stop = shutdown_signal();
-    crate::telemetry::init(true)?;
+    crate::telemetry::init()?;
     let config = query::config::Config::from_env()?;
     let app = query::startup::build(config).await?;
     println!("query service (gRPC) on {}", app.local_addr());
@@ -199,7 +199,7 @@ async fn run_query_service() -> anyhow::Result<()> {
 
 async fn run_bff() -> anyhow::Result<()> {
     let stop = shutdown_signal();
-    crate::telemetry::init(false)?;
+    crate::telemetry::init()?;
     let config = bff::Config::from_env()?;
     let app = bff::build(config).await?;
     println!("REST API (BFF) on http://{}/api/v1", app.local_addr());
@@ -208,7 +208,7 @@ async fn run_bff() -> anyhow::Result<()> {
 
 async fn run_command_service() -> anyhow::Result<()> {
     let stop = shutdown_signal();
-    crate::telemetry::init(true)?;
+    crate::telemetry::init()?;
     let config = command::config::Config::from_env()?;
     let app = command::startup::build(config).await?;
     println!("command service (gRPC) on {}", app.local_addr());

@@ -6,7 +6,8 @@
 //! line of a request has its `correlation_id`.
 //!
 //! Metrics: one Prometheus recorder for the process ([`es_core::telemetry`]), served
-//! by the BFF at `/metrics` and, for a service run alone, at `PITLANE_METRICS_ADDR`.
+//! by the BFF at `/metrics` (to auditors and admins) and, when set, on
+//! `PITLANE_METRICS_ADDR` (to anyone who reaches it: a private network).
 
 use es_core::env::{ConfigError, Env};
 use es_core::telemetry::{LOG_FORMAT, METRICS_ADDR};
@@ -40,11 +41,9 @@ pub fn log_format(env: &Env, terminal: bool) -> Result<LogFormat, ConfigError> {
         .unwrap_or(default))
 }
 
-/// Installs the global log subscriber and the metrics recorder; a second call (tests,
-/// the all-in-one launcher) is a harmless no-op. `metrics_addr` is read for a service
-/// run alone (`pitlane command`, `pitlane query`); `pitlane up` and the BFF serve
-/// `/metrics` on the REST port.
-pub fn init(serve_metrics_addr: bool) -> anyhow::Result<()> {
+/// Installs the global log subscriber and the metrics recorder (serving it on
+/// `PITLANE_METRICS_ADDR` when set); a second call (tests) is a harmless no-op.
+pub fn init() -> anyhow::Result<()> {
     let env = Env::process();
     let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let format = log_format(&env, terminal)?;
@@ -61,14 +60,10 @@ pub fn init(serve_metrics_addr: bool) -> anyhow::Result<()> {
             .with_span_list(true)
             .try_init(),
     };
-    let listen = if serve_metrics_addr {
-        env.read_optional(&METRICS_ADDR, |raw| {
-            raw.parse::<std::net::SocketAddr>()
-                .map_err(|_| format!("`{raw}` is not a socket address like 127.0.0.1:9464"))
-        })?
-    } else {
-        None
-    };
+    let listen = env.read_optional(&METRICS_ADDR, |raw| {
+        raw.parse::<std::net::SocketAddr>()
+            .map_err(|_| format!("`{raw}` is not a socket address like 127.0.0.1:9464"))
+    })?;
     es_core::telemetry::install_metrics(listen).map_err(anyhow::Error::msg)?;
     if let Some(address) = listen {
         tracing::info!(%address, "metrics at http://{address}/metrics");

@@ -101,7 +101,7 @@ pub fn help() -> String {
         ("BFF (REST API)", VARIABLES),
         ("Identity", identity::config::VARIABLES),
         ("TLS towards the upstreams", identity::tls::VARIABLES),
-        ("Logs", &[es_core::telemetry::LOG_FORMAT]),
+        ("Logs and metrics", es_core::telemetry::VARIABLES),
     ])
 }
 

@@ -27,7 +27,7 @@ pub const LOG_FORMAT: Variable = Variable::new(
 pub const METRICS_ADDR: Variable = Variable::new(
     "PITLANE_METRICS_ADDR",
     "",
-    "serve Prometheus metrics at http://ADDR/metrics (a command or query service run alone; the BFF and `pitlane up` serve them at /metrics on the REST port) [default: not served]",
+    "also serve Prometheus metrics at http://ADDR/metrics, without a token: bind it to a private network (the BFF and `pitlane up` serve them at /metrics on the REST port, to auditors and admins) [default: not served]",
 );
 /// The variables of logs and metrics, for `--help`.
 pub const VARIABLES: &[Variable] = &[LOG_FORMAT, METRICS_ADDR];
