@@ -86,6 +86,13 @@ pub enum BenchCommand {
 
 impl BenchCommand {
     pub async fn run(self) -> anyhow::Result<()> {
+        // Every service records metrics as deployed; logs cost a line per request and
+        // are measured when asked for (`RUST_LOG=info PITLANE_LOG_FORMAT=json … 2> log`).
+        if std::env::var_os("RUST_LOG").is_some() {
+            crate::telemetry::init()?;
+        } else {
+            es_core::telemetry::install_metrics(None).map_err(anyhow::Error::msg)?;
+        }
         match self {
             BenchCommand::Append { writers, events } => append::run(writers, events).await,
             BenchCommand::Audit { events } => audit::run_bench(events).await,

@@ -28,7 +28,8 @@ const ATTACHMENT: &str = "attachment; filename=\"pitlane-export.ndjson\"";
     params(StreamScope, EventFilter),
     responses(
         (status = 200, description = "NDJSON: one envelope a line, then a trailer with the count and last hash", body = String, content_type = "application/x-ndjson"),
-        (status = 400, description = "A malformed time or position")))]
+        (status = 400, description = "A malformed time or position"),
+        (status = 404, description = "`stream` names no stream")))]
 pub async fn export(
     State(state): State<AppState>,
     AuditContext(ctx): AuditContext,

@@ -120,7 +120,8 @@ impl From<pb::VerifyReport> for VerifyReportView {
     security(("bearer" = ["auditor"])),
     params(StreamScope),
     responses(
-        (status = 200, description = "The report: intact, or the first broken link", body = VerifyReportView)))]
+        (status = 200, description = "The report: intact, or the first broken link", body = VerifyReportView),
+        (status = 404, description = "`stream` names no stream")))]
 pub async fn verify(
     State(state): State<AppState>,
     AuditContext(ctx): AuditContext,

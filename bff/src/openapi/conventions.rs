@@ -185,7 +185,12 @@ fn bound(parameter: &mut Value) {
         schema.insert("format".into(), "date".into());
         schema.insert("pattern".into(), WITHIN_OPERATION.into());
     } else if LICENSE_NUMBER_PARAMETERS.contains(&name.as_str()) && string {
-        schema.insert("pattern".into(), LICENSE_NUMBER_PATTERN.into());
+        // A filter left empty (`?vehicle_license_number=`) filters nothing.
+        let pattern = match location.as_str() {
+            "query" => format!("^$|{LICENSE_NUMBER_PATTERN}"),
+            _ => LICENSE_NUMBER_PATTERN.to_owned(),
+        };
+        schema.insert("pattern".into(), pattern.into());
     } else if integer {
         if let Some((minimum, maximum)) = INTEGER_BOUNDS
             .iter()
@@ -324,7 +329,10 @@ fn constrain_bodies(document: &mut Value) {
             } else if property == "telephone" && schema_type_is(rules, "string") {
                 rules.insert("pattern".into(), TELEPHONE_PATTERN.into());
             } else if property == "sequence" && schema_type_is(rules, "integer") {
+                // A u32: utoipa calls it int32, whose maximum is half of what it takes.
                 rules.insert("minimum".into(), 1.into());
+                rules.insert("maximum".into(), u32::MAX.into());
+                rules.insert("format".into(), "int64".into());
             } else if property == "skills" && schema_type_is(rules, "array") {
                 rules.insert("minItems".into(), 1.into());
             } else if property == "read_models" && schema_type_is(rules, "array") {
