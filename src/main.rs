@@ -14,6 +14,7 @@ fn main() -> std::process::ExitCode {
     let outcome = tokio::runtime::Runtime::new()
         .map_err(anyhow::Error::from)
         .and_then(|runtime| runtime.block_on(cli.run()));
+    pitlane::telemetry::flush_logs();
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
