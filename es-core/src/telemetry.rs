@@ -68,8 +68,9 @@ pub mod names {
     pub const RATE_LIMITED: &str = "pitlane_bff_rate_limited_total";
     pub const LOCKS: &str = "pitlane_bff_lock_acquisitions_total";
     pub const LOCK_WAIT: &str = "pitlane_bff_lock_wait_seconds";
-    pub const CONSISTENCY_WAITS: &str = "pitlane_read_consistency_waits_total";
     pub const SCHEDULE_CONFLICTS: &str = "pitlane_bff_schedule_conflicts_total";
+    // Reads of the query service.
+    pub const CONSISTENCY_WAITS: &str = "pitlane_read_consistency_waits_total";
     // Audit.
     pub const VERIFY_RUNS: &str = "pitlane_audit_verify_runs_total";
 }
@@ -319,7 +320,42 @@ fn describe() {
     }
 }
 
-/// Seconds since `start`, for a histogram.
-pub fn seconds_since(start: std::time::Instant) -> f64 {
-    start.elapsed().as_secs_f64()
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_metric_is_described_once_and_named_by_prometheus_conventions() {
+        let mut seen = std::collections::HashSet::new();
+        for &(name, kind, help) in DESCRIPTIONS {
+            assert!(seen.insert(name), "{name} is described twice");
+            assert!(!help.is_empty(), "{name} has no help");
+            assert!(
+                name.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+                "{name}"
+            );
+            match kind {
+                Kind::Counter => assert!(name.ends_with("_total"), "counter {name}"),
+                Kind::Gauge => assert!(!name.ends_with("_total"), "gauge {name}"),
+                Kind::Histogram => assert!(
+                    name.ends_with("_seconds") || name == names::APPEND_BATCH,
+                    "histogram {name} is not in seconds"
+                ),
+            }
+        }
+        assert!(seen.len() >= 30, "{} metrics", seen.len());
+    }
+
+    #[test]
+    fn the_process_has_one_recorder_whoever_installs_it() {
+        let first = install_metrics(None).unwrap();
+        metrics::counter!(names::VERIFY_RUNS, "outcome" => "intact").increment(1);
+        let again = install_metrics(None).unwrap();
+        assert!(again.render().contains("pitlane_audit_verify_runs_total"));
+        assert_eq!(
+            first.render().lines().count(),
+            again.render().lines().count()
+        );
+    }
 }
