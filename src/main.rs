@@ -13,8 +13,14 @@ fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
     let outcome = tokio::runtime::Runtime::new()
         .map_err(anyhow::Error::from)
-        .and_then(|runtime| runtime.block_on(cli.run()));
-    pitlane::telemetry::flush_logs();
+        .and_then(|runtime| {
+            runtime.block_on(async {
+                let outcome = cli.run().await;
+                // Inside the runtime: the trace exporter sends over tonic.
+                let _ = tokio::task::spawn_blocking(pitlane::telemetry::flush_logs).await;
+                outcome
+            })
+        });
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {

@@ -10,6 +10,12 @@
 //! `PITLANE_METRICS_ADDR` (to anyone who reaches it: a private network).
 
 use es_core::env::{ConfigError, Env};
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+use tracing_subscriber::{EnvFilter, Layer, Registry};
+
+/// The subscriber every layer sits on: the registry behind `RUST_LOG`'s filter.
+type Filtered = tracing_subscriber::layer::Layered<EnvFilter, Registry>;
 use es_core::telemetry::{LOG_FORMAT, METRICS_ADDR};
 
 /// How log lines are written.
@@ -47,19 +53,18 @@ pub fn init() -> anyhow::Result<()> {
     let env = Env::process();
     let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let format = log_format(&env, terminal)?;
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(log_writer());
-    let _ = match format {
-        LogFormat::Text => builder.with_ansi(terminal).try_init(),
-        LogFormat::Json => builder
-            .json()
-            .with_current_span(false)
-            .with_span_list(true)
-            .try_init(),
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let lines = tracing_subscriber::fmt::layer().with_writer(log_writer());
+    let lines: Box<dyn Layer<Filtered> + Send + Sync> = match format {
+        LogFormat::Text => Box::new(lines.with_ansi(terminal)),
+        LogFormat::Json => Box::new(lines.json().with_current_span(false).with_span_list(true)),
     };
+    let mut layers = vec![lines];
+    layers.extend(traces()?);
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(layers)
+        .try_init();
     let listen = env.read_optional(&METRICS_ADDR, |raw| {
         raw.parse::<std::net::SocketAddr>()
             .map_err(|_| format!("`{raw}` is not a socket address like 127.0.0.1:9464"))
@@ -70,6 +75,47 @@ pub fn init() -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// Spans exported over OTLP when `OTEL_EXPORTER_OTLP_ENDPOINT` (or
+/// `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) is set; the exporter reads the other standard
+/// `OTEL_*` variables (`OTEL_SERVICE_NAME`, default `pitlane`; headers, timeouts).
+fn traces() -> anyhow::Result<Option<Box<dyn Layer<Filtered> + Send + Sync>>> {
+    use opentelemetry::trace::TracerProvider as _;
+    // Every service continues and carries W3C trace context, exported or not.
+    opentelemetry::global::set_text_map_propagator(
+        opentelemetry_sdk::propagation::TraceContextPropagator::new(),
+    );
+    let wanted = [
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    ]
+    .iter()
+    .any(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()));
+    if !wanted {
+        return Ok(None);
+    }
+    let exporter = opentelemetry_otlp::SpanExporter::builder()
+        .with_tonic()
+        .build()
+        .map_err(|e| anyhow::anyhow!("cannot export traces over OTLP: {e}"))?;
+    let mut resource = opentelemetry_sdk::Resource::builder();
+    if std::env::var_os("OTEL_SERVICE_NAME").is_none() {
+        resource = resource.with_service_name("pitlane");
+    }
+    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
+        .with_batch_exporter(exporter)
+        .with_resource(resource.build())
+        .build();
+    let tracer = provider.tracer("pitlane");
+    *TRACES.lock().unwrap_or_else(|p| p.into_inner()) = Some(provider);
+    Ok(Some(Box::new(
+        tracing_opentelemetry::layer().with_tracer(tracer),
+    )))
+}
+
+/// The trace exporter, shut down (its queue sent) before the process exits.
+static TRACES: std::sync::Mutex<Option<opentelemetry_sdk::trace::SdkTracerProvider>> =
+    std::sync::Mutex::new(None);
 
 /// The log-writing thread's guard: dropping it writes what is queued.
 static LOG_GUARD: std::sync::Mutex<Option<tracing_appender::non_blocking::WorkerGuard>> =
@@ -91,8 +137,12 @@ fn log_writer() -> tracing_appender::non_blocking::NonBlocking {
     writer
 }
 
-/// Writes every queued log line; `main` calls it before the process exits.
+/// Writes every queued log line and sends every queued span; `main` calls it before
+/// the process exits.
 pub fn flush_logs() {
+    if let Some(provider) = TRACES.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        let _ = provider.shutdown();
+    }
     drop(LOG_GUARD.lock().unwrap_or_else(|p| p.into_inner()).take());
 }
 

@@ -334,3 +334,157 @@ fn json_logs_are_one_object_a_line_and_a_refused_commands_lines_carry_the_caller
         "{access:#?}"
     );
 }
+
+mod otlp {
+    //! A minimal OTLP/gRPC trace receiver: what a collector (Jaeger) is to the platform.
+    use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
+        TraceService, TraceServiceServer,
+    };
+    use opentelemetry_proto::tonic::collector::trace::v1::{
+        ExportTraceServiceRequest, ExportTraceServiceResponse,
+    };
+    use std::sync::{Arc, Mutex};
+
+    /// (trace id in hex, span name, service name) of every span received.
+    pub type Received = Arc<Mutex<Vec<(String, String, String)>>>;
+
+    struct Receiver(Received);
+
+    #[tonic::async_trait]
+    impl TraceService for Receiver {
+        async fn export(
+            &self,
+            request: tonic::Request<ExportTraceServiceRequest>,
+        ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
+            let mut received = self.0.lock().unwrap();
+            for resource in request.into_inner().resource_spans {
+                let service = resource
+                    .resource
+                    .iter()
+                    .flat_map(|r| &r.attributes)
+                    .find(|kv| kv.key == "service.name")
+                    .and_then(|kv| kv.value.as_ref())
+                    .map(|v| format!("{:?}", v.value))
+                    .unwrap_or_default();
+                for scope in resource.scope_spans {
+                    for span in scope.spans {
+                        let trace: String =
+                            span.trace_id.iter().map(|b| format!("{b:02x}")).collect();
+                        received.push((trace, span.name, service.clone()));
+                    }
+                }
+            }
+            Ok(tonic::Response::new(ExportTraceServiceResponse::default()))
+        }
+    }
+
+    /// Serves the receiver on a free port; returns its address and what it receives.
+    pub async fn start() -> (std::net::SocketAddr, Received) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let received = Received::default();
+        let service = TraceServiceServer::new(Receiver(received.clone()));
+        tokio::spawn(
+            tonic::transport::Server::builder()
+                .add_service(service)
+                .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
+        );
+        (address, received)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_an_otlp_endpoint_the_platform_exports_one_trace_per_request_across_its_services() {
+    let (collector, received) = otlp::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let rest = free_address();
+    let mut platform = Command::new(PITLANE)
+        .args(["up", "--data"])
+        .arg(dir.path())
+        .args([
+            "--command-addr",
+            "127.0.0.1:0",
+            "--query-addr",
+            "127.0.0.1:0",
+        ])
+        .args(["--rest-addr", &rest])
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", format!("http://{collector}"))
+        // Batches every 200 ms (standard variable; 5 s by default).
+        .env("OTEL_BSP_SCHEDULE_DELAY", "200")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let ready = format!("GET /health/ready HTTP/1.1\r\nHost: {rest}\r\nConnection: close\r\n\r\n");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let probe = rest.clone();
+    while tokio::task::spawn_blocking({
+        let (probe, ready) = (probe.clone(), ready.clone());
+        move || std::net::TcpStream::connect(&probe).is_err() || http(&probe, &ready).0 != 200
+    })
+    .await
+    .unwrap()
+    {
+        assert!(Instant::now() < deadline, "the platform did not get ready");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let auth = identity::AuthSettings::development(dir.path())
+        .open("trace-test")
+        .unwrap();
+    let token = auth
+        .mint_with(&identity::TokenRequest::new(
+            "tracer",
+            identity::Role::Planner,
+        ))
+        .unwrap();
+    let trace = "0af7651916cd43dd8448eb211c80319c";
+    let body = r#"{"name":"Otto Lp","skills":["repairs"]}"#;
+    let create = format!(
+        "POST /api/v1/technicians HTTP/1.1\r\nHost: {rest}\r\nAuthorization: Bearer {token}\r\n\
+         traceparent: 00-{trace}-b7ad6b7169203331-01\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let (status, answer) = tokio::task::spawn_blocking({
+        let rest = rest.clone();
+        move || http(&rest, &create)
+    })
+    .await
+    .unwrap();
+    assert_eq!(status, 201, "{answer}");
+    // Exported while the platform runs, not only when it stops.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !received
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|(t, n, _)| t == trace && n == "command")
+    {
+        assert!(Instant::now() < deadline, "no span arrived while running");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    terminate(&platform);
+    let stopped = tokio::task::spawn_blocking(move || {
+        let stopped = exited_within(&mut platform, Duration::from_secs(15));
+        if stopped.is_none() {
+            let _ = platform.kill();
+        }
+        stopped
+    })
+    .await
+    .unwrap();
+    assert!(stopped.is_some_and(|s| s.success()), "{stopped:?}");
+    let received = received.lock().unwrap().clone();
+    let ours: Vec<_> = received.iter().filter(|(t, ..)| t == trace).collect();
+    for name in ["request", "grpc", "command"] {
+        assert!(
+            ours.iter().any(|(_, n, _)| n == name),
+            "no `{name}` span of trace {trace} among {received:?}"
+        );
+    }
+    assert!(
+        ours.iter().all(|(.., service)| service.contains("pitlane")),
+        "{ours:?}"
+    );
+}

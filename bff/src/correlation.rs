@@ -32,7 +32,12 @@ pub async fn middleware(mut request: Request, next: Next) -> Response {
         correlation_id = %id,
         // Recorded once the token is verified ([`crate::auth::authorize`]).
         subject = tracing::field::Empty,
+        trace_id = tracing::field::Empty,
     );
+    identity::trace::continue_trace(&span, request.headers());
+    if let Some(trace_id) = span.in_scope(identity::trace::current_trace_id) {
+        span.record("trace_id", trace_id.as_str());
+    }
     let mut response = next.run(request).instrument(span).await;
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(HEADER, value);

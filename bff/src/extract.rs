@@ -346,7 +346,14 @@ impl RequestContext {
         if let Some(caller) = &self.caller {
             put(AUTHORIZATION, &format!("Bearer {}", caller.identity.token));
         }
-        if let Some(traceparent) = &self.traceparent {
+        // This request's span continues the client's trace: its own context goes on
+        // (the client's as it came when no traces are recorded).
+        let mut traced = http::HeaderMap::new();
+        if identity::trace::propagate(&mut traced) {
+            if let Some(traceparent) = traced.get(keys::TRACEPARENT).and_then(|v| v.to_str().ok()) {
+                put(keys::TRACEPARENT, traceparent);
+            }
+        } else if let Some(traceparent) = &self.traceparent {
             put(keys::TRACEPARENT, traceparent);
         }
         request

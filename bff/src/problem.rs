@@ -232,6 +232,10 @@ pub struct Problem {
     pub conflicting_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub conflicting_slot: Option<SlotDto>,
+    /// The request's trace (32 hex digits) when traces are exported: what to look up
+    /// in the trace UI.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace_id: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -352,6 +356,7 @@ impl ApiError {
             reason: self.reason.clone(),
             conflicting_id,
             conflicting_slot,
+            trace_id: identity::trace::current_trace_id(),
         }
     }
 }

@@ -29,8 +29,15 @@ pub const METRICS_ADDR: Variable = Variable::new(
     "",
     "also serve Prometheus metrics at http://ADDR/metrics, without a token: bind it to a private network (the BFF and `pitlane up` serve them at /metrics on the REST port, to auditors and admins) [default: not served]",
 );
-/// The variables of logs and metrics, for `--help`.
-pub const VARIABLES: &[Variable] = &[LOG_FORMAT, METRICS_ADDR];
+/// Where traces go (read by OpenTelemetry's exporter itself, with the other standard
+/// `OTEL_*` variables; listed here for `--help`).
+pub const OTLP_ENDPOINT: Variable = Variable::new(
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "",
+    "export traces over OTLP/gRPC to this collector, e.g. http://jaeger:4317; the other standard OTEL_* variables apply (OTEL_SERVICE_NAME, default pitlane; OTEL_EXPORTER_OTLP_HEADERS, …) [default: not exported]",
+);
+/// The variables of logs, metrics and traces, for `--help`.
+pub const VARIABLES: &[Variable] = &[LOG_FORMAT, METRICS_ADDR, OTLP_ENDPOINT];
 
 /// Every metric's name, written once.
 pub mod names {
@@ -305,6 +312,24 @@ pub fn install_metrics(listen: Option<SocketAddr>) -> Result<PrometheusHandle, S
     Ok(handle)
 }
 
+/// Links `span` to the span a W3C `traceparent` names (an event's command, for the
+/// projection batch or relay publish that carries the event on); nothing when it is
+/// absent or malformed, or when no traces are recorded.
+pub fn link_to(span: &tracing::Span, traceparent: Option<&str>) {
+    use opentelemetry::trace::TraceContextExt as _;
+    use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+    let Some(traceparent) = traceparent else {
+        return;
+    };
+    let carrier =
+        std::collections::HashMap::from([("traceparent".to_owned(), traceparent.to_owned())]);
+    let context = opentelemetry::global::get_text_map_propagator(|p| p.extract(&carrier));
+    let linked = context.span().span_context().clone();
+    if linked.is_valid() {
+        span.add_link(linked);
+    }
+}
+
 /// The installed recorder's handle, if any.
 pub fn metrics_handle() -> Option<PrometheusHandle> {
     HANDLE.get().cloned()
@@ -345,6 +370,39 @@ mod tests {
             }
         }
         assert!(seen.len() >= 30, "{} metrics", seen.len());
+    }
+
+    #[test]
+    fn a_span_links_to_the_span_an_events_traceparent_names_and_ignores_a_malformed_one() {
+        use opentelemetry::trace::TracerProvider as _;
+        use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
+        use tracing_subscriber::layer::SubscriberExt as _;
+        opentelemetry::global::set_text_map_propagator(
+            opentelemetry_sdk::propagation::TraceContextPropagator::new(),
+        );
+        let exporter = InMemorySpanExporter::default();
+        let provider = SdkTracerProvider::builder()
+            .with_simple_exporter(exporter.clone())
+            .build();
+        let subscriber = tracing_subscriber::registry()
+            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+        tracing::subscriber::with_default(subscriber, || {
+            let span = tracing::info_span!("projection_batch");
+            link_to(
+                &span,
+                Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+            );
+            link_to(&span, Some("not a traceparent"));
+            link_to(&span, None);
+        });
+        let spans = exporter.get_finished_spans().unwrap();
+        let batch = spans.iter().find(|s| s.name == "projection_batch").unwrap();
+        let links: Vec<String> = batch
+            .links
+            .iter()
+            .map(|l| l.span_context.span_id().to_string())
+            .collect();
+        assert_eq!(links, vec!["00f067aa0ba902b7".to_owned()]);
     }
 
     #[test]

@@ -16,6 +16,7 @@
 //!   [`grpc::Policy`] per service) and forwards tokens on outgoing calls;
 //! - [`observe`] gives every gRPC call a span with its correlation id, an access log
 //!   line and the `grpc_server_*` metrics ([`ObserveLayer`]);
+//! - [`trace`] carries W3C trace context in and out of every call;
 //! - [`tls`] configures TLS on gRPC listeners and channels (`PITLANE_TLS_*`).
 //!
 //! Key decision: no header is ever trusted to say who a caller is; the subject in an
@@ -31,6 +32,7 @@ pub mod observe;
 mod role;
 pub mod tls;
 mod tokens;
+pub mod trace;
 mod verified;
 mod verifier;
 

@@ -1,8 +1,9 @@
 //! What every gRPC server of Pitlane tells operators about each call, the same on every
 //! service: a tower layer, outermost on the tonic server, that runs the call in a span
 //! carrying its service, method and correlation id (so every log line of the call has
-//! them; [`crate::grpc::AuthLayer`] adds the verified subject), logs one access line
-//! when it is answered, and counts and times it (`grpc_server_*`, named in
+//! them; [`crate::grpc::AuthLayer`] adds the verified subject), continuing the caller's
+//! trace (`traceparent`, with its `trace_id` when traces are recorded), logs one access
+//! line when it is answered, and counts and times it (`grpc_server_*`, named in
 //! [`es_core::telemetry::names`]).
 //!
 //! The status is the one the answer's headers carry (a refusal, or any error before
@@ -76,7 +77,12 @@ where
             method = %method,
             correlation_id = %correlation_id,
             subject = tracing::field::Empty,
+            trace_id = tracing::field::Empty,
         );
+        crate::trace::continue_trace(&span, request.headers());
+        if let Some(trace_id) = span.in_scope(crate::trace::current_trace_id) {
+            span.record("trace_id", trace_id.as_str());
+        }
         Box::pin(
             async move {
                 let labels = [("grpc_service", service), ("grpc_method", method)];

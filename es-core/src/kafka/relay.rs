@@ -27,6 +27,7 @@ use super::{KafkaConfig, KafkaError, RelayCheckpoint, TopicMap, TopicSettings};
 use crate::envelope::EventEnvelope;
 use crate::store::EventStore;
 use crate::telemetry::names;
+use tracing::Instrument as _;
 
 /// What a relay publishes and how.
 #[derive(Debug, Clone)]
@@ -151,8 +152,17 @@ impl Relay {
             return Ok(0);
         };
         let records = records(&self.config.topics, &events, after)?;
+        let span = tracing::info_span!(
+            "relay_publish",
+            relay = %self.config.name,
+            events = events.len(),
+            first_position = after + 1,
+        );
+        for event in &events {
+            crate::telemetry::link_to(&span, event.traceparent.as_deref());
+        }
         let started = std::time::Instant::now();
-        self.producer.send_all(&records).await?;
+        self.producer.send_all(&records).instrument(span).await?;
         metrics::histogram!(names::RELAY_PUBLISH, "relay" => self.config.name.clone())
             .record(started.elapsed().as_secs_f64());
         self.checkpoint.save(&self.config.name, last).await?;

@@ -11,6 +11,7 @@ use super::{ApplyError, Checkpoint, EventSource, ProjectionTarget};
 use crate::envelope::EventEnvelope;
 use crate::hash::Hash;
 use crate::telemetry::names;
+use tracing::Instrument as _;
 
 /// How failures are retried before an event is parked.
 #[derive(Debug, Clone, Copy)]
@@ -304,8 +305,30 @@ impl Drop for AbortOnDrop {
 }
 
 /// Applies a batch; if it keeps failing, finds the failing event by applying one at a
-/// time, parks it after its retries, and carries on with the rest.
+/// time, parks it after its retries, and carries on with the rest. Runs in a span
+/// linked to the trace of each event's command (its envelope's `traceparent`).
 async fn apply_or_park(
+    source: &dyn EventSource,
+    target: &mut impl ProjectionTarget,
+    status: &StatusBoard,
+    policy: RetryPolicy,
+    events: &[EventEnvelope],
+) -> Result<(), ApplyError> {
+    let span = tracing::info_span!(
+        "projection_batch",
+        projection = %status.name(),
+        events = events.len(),
+        first_position = events.first().map_or(0, |e| e.position),
+    );
+    for event in events {
+        crate::telemetry::link_to(&span, event.traceparent.as_deref());
+    }
+    apply_or_park_in(source, target, status, policy, events)
+        .instrument(span)
+        .await
+}
+
+async fn apply_or_park_in(
     source: &dyn EventSource,
     target: &mut impl ProjectionTarget,
     status: &StatusBoard,
