@@ -243,41 +243,75 @@ fn http(address: &str, request: &str) -> (u16, String) {
     (status, answer)
 }
 
+/// `pitlane up` on free loopback ports with `envs`, ready (its `/health/ready` answers
+/// 200), its stderr piped; and a token of its development issuer.
+struct Running {
+    child: Child,
+    rest: String,
+    dir: tempfile::TempDir,
+}
+
+impl Running {
+    fn start(envs: &[(&str, &str)]) -> Running {
+        let dir = tempfile::tempdir().unwrap();
+        let rest = free_address();
+        let child = Command::new(PITLANE)
+            .args(["up", "--data"])
+            .arg(dir.path())
+            .args([
+                "--command-addr",
+                "127.0.0.1:0",
+                "--query-addr",
+                "127.0.0.1:0",
+            ])
+            .args(["--rest-addr", &rest])
+            .envs(envs.iter().copied())
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let ready =
+            format!("GET /health/ready HTTP/1.1\r\nHost: {rest}\r\nConnection: close\r\n\r\n");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(&rest).is_err() || http(&rest, &ready).0 != 200 {
+            assert!(Instant::now() < deadline, "the platform did not get ready");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Running { child, rest, dir }
+    }
+
+    /// A token of the platform's development issuer.
+    fn token(&self, subject: &str, role: identity::Role) -> String {
+        let auth = identity::AuthSettings::development(self.dir.path())
+            .open("process-test")
+            .unwrap();
+        auth.mint_with(&identity::TokenRequest::new(subject, role))
+            .unwrap()
+    }
+
+    /// Stops it with SIGTERM; its exit status (none if it had to be killed) and stderr.
+    fn stop(mut self) -> (Option<ExitStatus>, String) {
+        terminate(&self.child);
+        let stopped = exited_within(&mut self.child, Duration::from_secs(15));
+        if stopped.is_none() {
+            let _ = self.child.kill();
+        }
+        let mut said = String::new();
+        if let Some(mut stderr) = self.child.stderr.take() {
+            std::io::Read::read_to_string(&mut stderr, &mut said).unwrap();
+        }
+        (stopped, said)
+    }
+}
+
 #[test]
 fn json_logs_are_one_object_a_line_and_a_refused_commands_lines_carry_the_callers_correlation_id() {
-    let dir = tempfile::tempdir().unwrap();
-    let rest = free_address();
-    let mut platform = Command::new(PITLANE)
-        .args(["up", "--data"])
-        .arg(dir.path())
-        .args([
-            "--command-addr",
-            "127.0.0.1:0",
-            "--query-addr",
-            "127.0.0.1:0",
-        ])
-        .args(["--rest-addr", &rest])
-        .env("PITLANE_LOG_FORMAT", "json")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let ready = format!("GET /health/ready HTTP/1.1\r\nHost: {rest}\r\nConnection: close\r\n\r\n");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(&rest).is_err() || http(&rest, &ready).0 != 200 {
-        assert!(Instant::now() < deadline, "the platform did not get ready");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let auth = identity::AuthSettings::development(dir.path())
-        .open("log-test")
-        .unwrap();
-    let token = auth
-        .mint_with(&identity::TokenRequest::new(
-            "log-tester",
-            identity::Role::Planner,
-        ))
-        .unwrap();
+    let platform = Running::start(&[("PITLANE_LOG_FORMAT", "json")]);
+    let (rest, token) = (
+        platform.rest.clone(),
+        platform.token("log-tester", identity::Role::Planner),
+    );
     let refused = format!(
         "POST /api/v1/technicians/0190a4a0-0000-7000-8000-00000000dead/deactivate HTTP/1.1\r\n\
          Host: {rest}\r\nAuthorization: Bearer {token}\r\nX-Correlation-ID: log-test-7\r\n\
@@ -285,13 +319,7 @@ fn json_logs_are_one_object_a_line_and_a_refused_commands_lines_carry_the_caller
     );
     let (status, answer) = http(&rest, &refused);
     assert_eq!(status, 404, "{answer}");
-    terminate(&platform);
-    let stopped = exited_within(&mut platform, Duration::from_secs(10));
-    if stopped.is_none() {
-        let _ = platform.kill();
-    }
-    let mut said = String::new();
-    std::io::Read::read_to_string(&mut platform.stderr.take().unwrap(), &mut said).unwrap();
+    let (_, said) = platform.stop();
 
     let lines: Vec<serde_json::Value> = said
         .lines()
@@ -396,48 +424,20 @@ mod otlp {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_an_otlp_endpoint_the_platform_exports_one_trace_per_request_across_its_services() {
     let (collector, received) = otlp::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let rest = free_address();
-    let mut platform = Command::new(PITLANE)
-        .args(["up", "--data"])
-        .arg(dir.path())
-        .args([
-            "--command-addr",
-            "127.0.0.1:0",
-            "--query-addr",
-            "127.0.0.1:0",
+    let endpoint = format!("http://{collector}");
+    let platform = tokio::task::spawn_blocking(move || {
+        Running::start(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+            // Batches every 200 ms (standard variable; 5 s by default).
+            ("OTEL_BSP_SCHEDULE_DELAY", "200"),
         ])
-        .args(["--rest-addr", &rest])
-        .env("OTEL_EXPORTER_OTLP_ENDPOINT", format!("http://{collector}"))
-        // Batches every 200 ms (standard variable; 5 s by default).
-        .env("OTEL_BSP_SCHEDULE_DELAY", "200")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let ready = format!("GET /health/ready HTTP/1.1\r\nHost: {rest}\r\nConnection: close\r\n\r\n");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let probe = rest.clone();
-    while tokio::task::spawn_blocking({
-        let (probe, ready) = (probe.clone(), ready.clone());
-        move || std::net::TcpStream::connect(&probe).is_err() || http(&probe, &ready).0 != 200
     })
     .await
-    .unwrap()
-    {
-        assert!(Instant::now() < deadline, "the platform did not get ready");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let auth = identity::AuthSettings::development(dir.path())
-        .open("trace-test")
-        .unwrap();
-    let token = auth
-        .mint_with(&identity::TokenRequest::new(
-            "tracer",
-            identity::Role::Planner,
-        ))
-        .unwrap();
+    .unwrap();
+    let (rest, token) = (
+        platform.rest.clone(),
+        platform.token("tracer", identity::Role::Planner),
+    );
     let trace = "0af7651916cd43dd8448eb211c80319c";
     let body = r#"{"name":"Otto Lp","skills":["repairs"]}"#;
     let create = format!(
@@ -464,16 +464,9 @@ async fn with_an_otlp_endpoint_the_platform_exports_one_trace_per_request_across
         assert!(Instant::now() < deadline, "no span arrived while running");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    terminate(&platform);
-    let stopped = tokio::task::spawn_blocking(move || {
-        let stopped = exited_within(&mut platform, Duration::from_secs(15));
-        if stopped.is_none() {
-            let _ = platform.kill();
-        }
-        stopped
-    })
-    .await
-    .unwrap();
+    let (stopped, _) = tokio::task::spawn_blocking(move || platform.stop())
+        .await
+        .unwrap();
     assert!(stopped.is_some_and(|s| s.success()), "{stopped:?}");
     let received = received.lock().unwrap().clone();
     let ours: Vec<_> = received.iter().filter(|(t, ..)| t == trace).collect();
