@@ -17,7 +17,7 @@ fn main() -> std::process::ExitCode {
             runtime.block_on(async {
                 let outcome = cli.run().await;
                 // Inside the runtime: the trace exporter sends over tonic.
-                let _ = tokio::task::spawn_blocking(pitlane::telemetry::flush_logs).await;
+                let _ = tokio::task::spawn_blocking(pitlane::telemetry::flush).await;
                 outcome
             })
         });

@@ -124,7 +124,7 @@ static LOG_GUARD: std::sync::Mutex<Option<tracing_appender::non_blocking::Worker
 /// Stderr, written by a thread of its own: a request formats its line and queues it,
 /// and never waits for the write (which cost a request path up to a fifth of its
 /// throughput under `bench rest`). Not lossy: when the queue is full, callers wait
-/// rather than drop lines. [`flush_logs`] writes what is queued before the process exits.
+/// rather than drop lines. [`flush`] writes what is queued before the process exits.
 fn log_writer() -> tracing_appender::non_blocking::NonBlocking {
     let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
         .lossy(false)
@@ -139,7 +139,7 @@ fn log_writer() -> tracing_appender::non_blocking::NonBlocking {
 
 /// Writes every queued log line and sends every queued span; `main` calls it before
 /// the process exits.
-pub fn flush_logs() {
+pub fn flush() {
     if let Some(provider) = TRACES.lock().unwrap_or_else(|p| p.into_inner()).take() {
         let _ = provider.shutdown();
     }
