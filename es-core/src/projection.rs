@@ -16,7 +16,7 @@ mod source;
 mod status;
 
 pub use runtime::{RetryPolicy, run};
-pub use source::{EventSource, LogHeaded, PagedStoreSource, SourceError, StoreSource};
+pub use source::{EventSource, LogHeaded, PagedStoreSource, Settlement, SourceError, StoreSource};
 pub use status::{ProjectorStatus, RuntimeState, StatusBoard};
 
 use async_trait::async_trait;

@@ -64,6 +64,7 @@ pub mod names {
     pub const PROJECTION_RETRIES: &str = "pitlane_projection_retries_total";
     pub const PROJECTION_DEAD_LETTERS: &str = "pitlane_projection_dead_letters";
     pub const PROJECTION_REBUILD: &str = "pitlane_projection_rebuild_progress_ratio";
+    pub const DEAD_LETTERS_SETTLED: &str = "pitlane_dead_letters_settled_total";
     // The Kafka relay.
     pub const RELAY_POSITION: &str = "pitlane_relay_position";
     pub const RELAY_LAG: &str = "pitlane_relay_lag_events";
@@ -175,7 +176,12 @@ const DESCRIPTIONS: &[(&str, Kind, &str)] = {
         (
             PROJECTION_DEAD_LETTERS,
             Gauge,
-            "Events parked as dead letters by a projection.",
+            "Events parked as dead letters by a projection and not settled since.",
+        ),
+        (
+            DEAD_LETTERS_SETTLED,
+            Counter,
+            "Dead letters operators settled, by read model and outcome (redriven, failed again, discarded).",
         ),
         (
             PROJECTION_REBUILD,

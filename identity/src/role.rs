@@ -15,18 +15,22 @@ pub enum Role {
     Auditor,
     /// Everything, including erasure and rebuilds.
     Admin,
+    /// Runs the platform: read models' status, dead letters (see, redrive, discard),
+    /// metrics. No domain writes, and personal data redacted (ADR 021).
+    Operator,
     /// Internal callers (the query service's subscription, the relay, the audit CLI):
     /// never a person.
     Service,
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [
+    pub const ALL: [Role; 7] = [
         Role::Planner,
         Role::Dispatcher,
         Role::Driver,
         Role::Auditor,
         Role::Admin,
+        Role::Operator,
         Role::Service,
     ];
 
@@ -37,6 +41,7 @@ impl Role {
             Role::Driver => "driver",
             Role::Auditor => "auditor",
             Role::Admin => "admin",
+            Role::Operator => "operator",
             Role::Service => "service",
         }
     }
@@ -92,6 +97,7 @@ mod tests {
     fn dispatchers_and_drivers_do_not_open_personal_data() {
         assert!(!Role::Dispatcher.opens_personal_data());
         assert!(!Role::Driver.opens_personal_data());
+        assert!(!Role::Operator.opens_personal_data());
         assert!(Role::Auditor.opens_personal_data());
     }
 }

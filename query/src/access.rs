@@ -8,7 +8,7 @@
 //! role may not see is cut here, in [`scope`](crate::api::scope): personal data
 //! redacted for roles that do not open it, and drivers limited to their deliveries.
 
-use identity::Role::{self, Auditor, Dispatcher, Driver, Planner, Service};
+use identity::Role::{self, Auditor, Dispatcher, Driver, Operator, Planner, Service};
 use identity::grpc::Access;
 
 const CUSTOMERS: &[Role] = &[Planner, Dispatcher, Auditor, Service];
@@ -17,10 +17,12 @@ const VEHICLES: &[Role] = &[Planner, Dispatcher, Driver, Auditor, Service];
 const DRIVERS: &[Role] = &[Planner, Dispatcher, Driver, Auditor, Service];
 const DELIVERIES: &[Role] = &[Dispatcher, Driver, Auditor, Service];
 const SCHEDULES: &[Role] = &[Planner, Dispatcher, Auditor, Service];
-const OPERATIONS: &[Role] = &[Auditor, Service];
+const OPERATIONS: &[Role] = &[Auditor, Operator, Service];
+/// Settling dead letters writes read models: operators (and the admin).
+const OPERATORS: &[Role] = &[Operator];
 /// Rebuilds replace every read model: the admin only.
 const ADMIN: &[Role] = &[];
-const ANY_ROLE: &[Role] = &[Planner, Dispatcher, Driver, Auditor, Service];
+const ANY_ROLE: &[Role] = &[Planner, Dispatcher, Driver, Auditor, Operator, Service];
 
 /// The access rule of a gRPC path (`/pitlane.v1.Query/Method`).
 pub fn policy(path: &str) -> Option<Access> {
@@ -42,7 +44,10 @@ pub fn policy(path: &str) -> Option<Access> {
             | "GetDeliveryTimeline",
         ) => DELIVERIES,
         ("pitlane.v1.Query", "GetResourceSchedule") => SCHEDULES,
-        ("pitlane.v1.Query", "ProjectionStatus") => OPERATIONS,
+        ("pitlane.v1.Query", "ProjectionStatus" | "ListDeadLetters" | "GetDeadLetter") => {
+            OPERATIONS
+        }
+        ("pitlane.v1.Query", "RedriveDeadLetters" | "DiscardDeadLetter") => OPERATORS,
         ("pitlane.v1.Query", "RebuildReadModels") => ADMIN,
         ("grpc.reflection.v1.ServerReflection" | "grpc.reflection.v1alpha.ServerReflection", _) => {
             ANY_ROLE

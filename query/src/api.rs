@@ -1,6 +1,7 @@
 //! The query gRPC API: shared request handling (paging, errors, time) and the service.
 
 pub mod consistency;
+mod dead_letters;
 mod paging;
 pub mod scope;
 pub mod service;

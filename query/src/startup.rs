@@ -102,6 +102,10 @@ pub async fn kafka_source(kafka: &KafkaSource) -> anyhow::Result<Arc<dyn EventSo
         .context("configuration variable KEY_STORE_URL")?;
     let topics = contracts::topics::all(&kafka.topic_prefix);
     let mut source = SourceConfig::new("read-models", topics);
+    source.routes = contracts::topics::routes(&kafka.topic_prefix)
+        .into_iter()
+        .map(|(aggregate_type, topic)| (aggregate_type.to_owned(), topic))
+        .collect();
     source.group_id = kafka.group_id.clone();
     let client = kafka
         .properties
@@ -202,7 +206,8 @@ impl App {
             rebuild_source.clone(),
             rebuilds,
             config.consistency_timeout,
-        );
+        )
+        .with_dead_letter_channel(source.clone());
         let address = listener
             .local_addr()
             .context("the listener has no address")?;

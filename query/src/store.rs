@@ -11,6 +11,7 @@
 
 mod backend;
 mod batch;
+pub mod dead_letters;
 mod filter;
 #[cfg(feature = "mssql")]
 pub mod mssql;
@@ -21,11 +22,12 @@ mod value;
 
 pub use backend::ReadModelStore;
 pub use batch::SwapWhen;
+/// Backend-neutral, though declared with the SQLite backend that came first.
+pub use dead_letters::{DeadLetter, DeadLetterError, Discarded, Redrive, Redriven};
 pub use filter::{Filter, Order, Select};
 pub use row::Row;
 pub use schema::{Column, Kind, Table};
-/// Backend-neutral, though declared with the SQLite backend that came first.
-pub use sqlite::{DeadLetter, Members};
+pub use sqlite::Members;
 pub use value::Value;
 
 /// Every way the read-model store can fail.

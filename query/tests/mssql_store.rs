@@ -133,21 +133,47 @@ fn a_batch_moves_rows_and_checkpoint_together_and_a_redelivery_changes_nothing()
 }
 
 #[test]
-fn a_malformed_event_is_parked_while_the_rest_of_its_batch_applies() {
+fn a_malformed_event_is_parked_with_its_streams_later_events_while_the_rest_of_its_batch_applies() {
     let Some(server) = tallies() else { return };
-    let batch = added(&[("t1", json!(2)), ("t1", json!("lots")), ("t1", json!(3))]);
+    let batch = added(&[
+        ("t1", json!(2)),
+        ("t1", json!("lots")),
+        ("t2", json!(4)),
+        ("t1", json!(3)),
+    ]);
     let report = server
         .db()
         .apply(&Members::Active, &batch)
         .expect("applied");
-    assert_eq!(report.parked, 1);
-    assert_eq!(tally(&server, "t1"), Some((5, 2)));
+    assert_eq!(report.parked, 2);
+    assert_eq!(tally(&server, "t1"), Some((2, 1)));
+    assert_eq!(tally(&server, "t2"), Some((4, 1)));
     let parked = server.db().dead_letters("tallies").expect("dead letters");
-    assert_eq!(parked.len(), 1);
-    assert_eq!(parked[0].position, 2);
+    let at: Vec<(u64, Option<u64>)> = parked.iter().map(|l| (l.position, l.held_behind)).collect();
+    assert_eq!(at, vec![(2, None), (4, Some(2))]);
     assert_eq!(
         server.db().positions().expect("positions"),
-        vec![("tallies".to_owned(), 1, 3, 1)]
+        vec![("tallies".to_owned(), 1, 4, 2)]
+    );
+    let redriven = server
+        .db()
+        .redrive("tallies", query::store::Redrive::All)
+        .expect("redriven");
+    assert_eq!(redriven.failed.len(), 1, "the malformed one fails again");
+    let discarded = server
+        .db()
+        .discard("tallies", 2, "never a tally", "ops")
+        .expect("discarded");
+    assert_eq!(discarded.discarded_by, "ops");
+    let redriven = server
+        .db()
+        .redrive("tallies", query::store::Redrive::All)
+        .expect("redriven");
+    assert_eq!(redriven.applied.len(), 1, "the held one, released");
+    assert_eq!(tally(&server, "t1"), Some((5, 2)));
+    assert_eq!(
+        server.db().discarded("tallies").expect("discarded").len(),
+        1
     );
 }
 

@@ -12,8 +12,8 @@ use es_core::{EventEnvelope, EventStore, InMemoryEventStore};
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use query::runtime::{ReadModelTarget, store_source};
-use query::store::DbError;
 use query::store::sqlite::ReadModelDb;
+use query::store::{DbError, DeadLetter, DeadLetterError, Redrive, Redriven};
 use query::testing::tallies::{self, ADDED, AGGREGATE_TYPE, POISONED, Tallies};
 use serde_json::json;
 
@@ -235,28 +235,193 @@ async fn an_event_failing_past_its_retries_is_parked_and_the_rest_applied() {
     assert!(parked[0].reason.contains("disk hiccup"));
     assert_eq!(status.snapshot().dead_letters, 1);
 
-    // Once the fault is fixed, the dead letter replays.
+    // Once the fault is fixed, a redrive applies it, once: again, and the runtime
+    // running on, apply it no more.
     f.failures.store(0, Ordering::SeqCst);
-    assert_eq!(f.db.replay_dead_letters("tallies").unwrap(), 1);
+    let redriven = f.db.redrive("tallies", Redrive::All).unwrap();
+    assert_eq!(positions(&redriven.applied), vec![2]);
     assert_eq!(tally(&f.db, "b").await, Some((2, 1)));
+    assert!(f.db.dead_letters("tallies").unwrap().is_empty());
+    assert_eq!(
+        f.db.redrive("tallies", Redrive::All).unwrap(),
+        Redriven::default()
+    );
+    add(f.store.as_ref(), "a", 5).await;
+    project_until(store_source(f.store.clone()), &f.db, 4).await;
+    assert_eq!(
+        tally(&f.db, "b").await,
+        Some((2, 1)),
+        "applied exactly once"
+    );
+}
+
+fn positions(letters: &[DeadLetter]) -> Vec<u64> {
+    letters.iter().map(|l| l.position).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn later_events_of_a_stream_with_a_parked_event_wait_behind_it_and_are_redriven_in_order() {
+    let f = fixture();
+    add(f.store.as_ref(), "a", 1).await;
+    poison(f.store.as_ref(), "b", 2).await;
+    add(f.store.as_ref(), "b", 3).await;
+    add(f.store.as_ref(), "a", 4).await;
+    f.failures.store(1_000, Ordering::SeqCst);
+    let status = project_until(store_source(f.store.clone()), &f.db, 4).await;
+    assert_eq!(tally(&f.db, "a").await, Some((5, 2)), "other streams go on");
+    assert_eq!(tally(&f.db, "b").await, None, "b's later event waits");
+    let parked = f.db.dead_letters("tallies").unwrap();
+    assert_eq!(positions(&parked), vec![2, 3]);
+    assert_eq!(parked[0].held_behind, None);
+    assert_eq!(parked[1].held_behind, Some(2));
+    assert!(
+        parked[1].reason.contains("held behind"),
+        "{}",
+        parked[1].reason
+    );
+    assert_eq!(status.snapshot().dead_letters, 2);
+
+    // Redriving the later one first would apply b out of order.
+    let refused = f.db.redrive("tallies", Redrive::From(3)).unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            DeadLetterError::Held {
+                position: 3,
+                behind: 2
+            }
+        ),
+        "{refused}"
+    );
+    f.failures.store(0, Ordering::SeqCst);
+    let redriven = f.db.redrive("tallies", Redrive::From(2)).unwrap();
+    assert_eq!(
+        positions(&redriven.applied),
+        vec![2, 3],
+        "the stream, in order"
+    );
+    assert_eq!(tally(&f.db, "b").await, Some((5, 2)));
+
+    // Released: b's next event applies live.
+    add(f.store.as_ref(), "b", 6).await;
+    project_until(store_source(f.store.clone()), &f.db, 5).await;
+    assert_eq!(tally(&f.db, "b").await, Some((11, 3)));
     assert!(f.db.dead_letters("tallies").unwrap().is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_malformed_payload_is_parked_at_once_with_its_reason() {
+async fn a_redrive_that_fails_again_keeps_the_event_parked_with_one_more_attempt() {
+    let f = fixture();
+    poison(f.store.as_ref(), "b", 1).await;
+    add(f.store.as_ref(), "b", 2).await;
+    f.failures.store(1_000, Ordering::SeqCst);
+    project_until(store_source(f.store.clone()), &f.db, 2).await;
+
+    let redriven = f.db.redrive("tallies", Redrive::All).unwrap();
+    assert!(redriven.applied.is_empty(), "{redriven:?}");
+    assert_eq!(
+        positions(&redriven.failed),
+        vec![1],
+        "b stops at its first failure"
+    );
+    let parked = f.db.dead_letters("tallies").unwrap();
+    assert_eq!(positions(&parked), vec![1, 2]);
+    assert_eq!(
+        parked[0].attempts, 4,
+        "three by the runtime, one by the redrive"
+    );
+    assert_eq!(tally(&f.db, "b").await, None, "nothing of b applied");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_discarded_dead_letter_is_forgotten_and_recorded_with_who_and_why() {
     let f = fixture();
     append(f.store.as_ref(), "a", ADDED, json!({ "amount": "lots" })).await;
-    add(f.store.as_ref(), "a", 2).await;
-    let status = project_until(store_source(f.store.clone()), &f.db, 2).await;
+    project_until(store_source(f.store.clone()), &f.db, 1).await;
+
+    let discarded =
+        f.db.discard("tallies", 1, "a test payload, never a real tally", "ops-1")
+            .unwrap();
+    assert_eq!(discarded.discarded_by, "ops-1");
+    assert!(f.db.dead_letters("tallies").unwrap().is_empty());
+    let recorded = f.db.discarded("tallies").unwrap();
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(recorded[0].letter.position, 1);
+    assert_eq!(
+        recorded[0].discard_reason,
+        "a test payload, never a real tally"
+    );
+    assert!(matches!(
+        f.db.discard("tallies", 1, "again", "ops-1"),
+        Err(DeadLetterError::NotParked { position: 1, .. })
+    ));
+    assert!(matches!(
+        f.db.redrive("nope", Redrive::All),
+        Err(DeadLetterError::NoProjection(_))
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redrive_while_the_projections_run_applies_every_event_of_the_stream_once_in_order() {
+    let f = fixture();
+    poison(f.store.as_ref(), "b", 1).await;
+    f.failures.store(1_000, Ordering::SeqCst);
+    let status = Arc::new(StatusBoard::new("read-models"));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let runtime = tokio::spawn(run(
+        store_source(f.store.clone()),
+        ReadModelTarget::live(f.db.clone()),
+        status.clone(),
+        policy(),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    assert!(status.wait_for(1, Duration::from_secs(10)).await);
+    f.failures.store(0, Ordering::SeqCst);
+    // Events of b keep coming while the operator redrives.
+    let writer = {
+        let store = f.store.clone();
+        tokio::spawn(async move {
+            for amount in 2..=40 {
+                add(store.as_ref(), "b", amount).await;
+                tokio::task::yield_now().await;
+            }
+        })
+    };
+    let mut redriven = Vec::new();
+    while redriven.is_empty() {
+        redriven = f.db.redrive("tallies", Redrive::All).unwrap().applied;
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    writer.await.unwrap();
+    assert!(status.wait_for(40, Duration::from_secs(10)).await);
+    let _ = stop.send(());
+    runtime.await.unwrap();
+    // Whatever arrived while b was held is redriven with it; the rest applied live.
+    f.db.redrive("tallies", Redrive::All).unwrap();
+    assert!(f.db.dead_letters("tallies").unwrap().is_empty());
+    assert_eq!(tally(&f.db, "b").await, Some(((1..=40).sum(), 40)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_payload_is_parked_at_once_with_its_reason_and_its_stream_waits_behind_it() {
+    let f = fixture();
+    append(f.store.as_ref(), "a", ADDED, json!({ "amount": "lots" })).await;
+    add(f.store.as_ref(), "b", 2).await;
+    add(f.store.as_ref(), "a", 3).await;
+    let status = project_until(store_source(f.store.clone()), &f.db, 3).await;
     let parked = f.db.dead_letters("tallies").unwrap();
-    assert_eq!(parked.len(), 1);
+    assert_eq!(positions(&parked), vec![1, 3]);
     assert!(
         parked[0].reason.contains("amount") || parked[0].reason.contains("invalid type"),
         "{}",
         parked[0].reason
     );
-    assert_eq!(tally(&f.db, "a").await, Some((2, 1)));
-    assert_eq!(status.snapshot().dead_letters, 1);
+    assert_eq!(parked[1].held_behind, Some(1));
+    assert_eq!(tally(&f.db, "b").await, Some((2, 1)));
+    assert_eq!(tally(&f.db, "a").await, None);
+    assert_eq!(status.snapshot().dead_letters, 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,7 +5,9 @@
 //! which projector gave up on it, why, after how many attempts, and where it came from.
 
 use super::config::dead_letter_topic;
-use super::wire::Record;
+use super::wire::{EVENT_ID, Record};
+use crate::envelope::EventEnvelope;
+use crate::projection::Settlement;
 
 pub const PROJECTOR: &str = "projector";
 pub const ERROR: &str = "error";
@@ -13,6 +15,9 @@ pub const ATTEMPTS: &str = "attempts";
 pub const ORIGINAL_TOPIC: &str = "original-topic";
 pub const ORIGINAL_PARTITION: &str = "original-partition";
 pub const ORIGINAL_OFFSET: &str = "original-offset";
+/// On a settlement record: `redriven` or `discarded`.
+pub const SETTLED: &str = "settled";
+pub const SETTLED_BY: &str = "settled-by";
 
 /// Longest `error` header kept: a reason, not a dump.
 const MAX_ERROR_LEN: usize = 2_000;
@@ -47,6 +52,41 @@ pub fn dead_letter(original: Record, origin: &Origin, verdict: Verdict<'_>) -> R
         topic: dead_letter_topic(&origin.topic),
         key: original.key,
         value: original.value,
+        headers,
+    }
+}
+
+/// The record saying an operator settled `event`'s dead letter on `topic`'s `.dlq`:
+/// same key as the dead letter, headers naming the event, the projector and the
+/// settlement, and a JSON value saying the same for Kafka UI.
+pub fn settlement(
+    topic: &str,
+    event: &EventEnvelope,
+    projector: &str,
+    settlement: &Settlement,
+) -> Record {
+    let value = serde_json::json!({
+        "settled": settlement.outcome,
+        "event_id": event.event_id,
+        "position": event.position,
+        "stream_id": event.stream_id,
+        "projector": projector,
+        "by": settlement.by,
+        "reason": settlement.reason,
+    });
+    let mut headers = vec![
+        (EVENT_ID.to_owned(), event.event_id.to_string().into_bytes()),
+        (PROJECTOR.to_owned(), projector.as_bytes().to_vec()),
+        (SETTLED.to_owned(), settlement.outcome.as_bytes().to_vec()),
+        (SETTLED_BY.to_owned(), settlement.by.as_bytes().to_vec()),
+    ];
+    if let Some(reason) = &settlement.reason {
+        headers.push((ERROR.to_owned(), truncate(reason).into_bytes()));
+    }
+    Record {
+        topic: dead_letter_topic(topic),
+        key: event.stream_id.as_bytes().to_vec(),
+        value: value.to_string().into_bytes(),
         headers,
     }
 }

@@ -26,13 +26,14 @@ use rdkafka::consumer::{Consumer, StreamConsumer};
 
 use super::config::dead_letter_topic;
 use super::consumer::SourceContext;
+use super::dead_letter;
 use super::probe::{self, PROBE_TIMEOUT};
 use super::producer::{OrderedProducer, ProducerSettings};
 use super::session::{Session, Shared};
 use super::topics::ensure_topics;
 use super::{KafkaConfig, KafkaError, TopicSettings};
 use crate::envelope::EventEnvelope;
-use crate::projection::{EventSource, SourceError};
+use crate::projection::{EventSource, Settlement, SourceError};
 use crate::vault::Vault;
 
 /// Which projector consumes what.
@@ -48,6 +49,9 @@ pub struct SourceConfig {
     pub topic_settings: TopicSettings,
     /// The dead-letter producer.
     pub producer: ProducerSettings,
+    /// `(aggregate_type, topic)`: where each aggregate type's events come from, so a
+    /// settled dead letter is recorded on the right `.dlq` topic.
+    pub routes: Vec<(String, String)>,
 }
 
 impl SourceConfig {
@@ -60,6 +64,7 @@ impl SourceConfig {
             topics,
             topic_settings: TopicSettings::default(),
             producer: ProducerSettings::default(),
+            routes: Vec::new(),
         }
     }
 }
@@ -220,5 +225,30 @@ impl EventSource for KafkaEventSource {
             .current()
             .ok_or_else(|| SourceError("no live Kafka subscription".into()))?;
         session.dead_letter(event.event_id, reason, attempts).await
+    }
+
+    async fn settled(
+        &self,
+        event: &EventEnvelope,
+        settlement: &Settlement,
+    ) -> Result<(), SourceError> {
+        let topic = self
+            .config
+            .routes
+            .iter()
+            .find(|(aggregate_type, _)| *aggregate_type == event.aggregate_type)
+            .map(|(_, topic)| topic)
+            .ok_or_else(|| {
+                SourceError(format!(
+                    "no topic for aggregate type `{}`",
+                    event.aggregate_type
+                ))
+            })?;
+        let record = dead_letter::settlement(topic, event, &self.config.projector, settlement);
+        self.shared
+            .dead_letters
+            .send_all(&[record])
+            .await
+            .map_err(|e| SourceError(format!("cannot record the settlement on Kafka: {e}")))
     }
 }

@@ -59,6 +59,29 @@ pub trait EventSource: Send + Sync + 'static {
     ) -> Result<(), SourceError> {
         Ok(())
     }
+
+    /// Told after an operator settled a parked event (see [`Settlement`]). A source
+    /// with a dead-letter channel of its own records the settlement there, so the
+    /// channel tells the whole story (Kafka: a record on `<topic>.dlq` next to the dead
+    /// letter); the read-model store stays the authority on what is parked.
+    async fn settled(
+        &self,
+        _event: &EventEnvelope,
+        _settlement: &Settlement,
+    ) -> Result<(), SourceError> {
+        Ok(())
+    }
+}
+
+/// How an operator settled a parked event (ADR 021).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settlement {
+    /// `redriven` (applied after a fix) or `discarded`.
+    pub outcome: &'static str,
+    /// The subject of the operator's token.
+    pub by: String,
+    /// Why, for a discard.
+    pub reason: Option<String>,
 }
 
 /// Events from one source (Kafka), the head from the log itself (the command service's
@@ -139,6 +162,14 @@ impl EventSource for LogHeaded {
         attempts: u32,
     ) -> Result<(), SourceError> {
         self.events.dead_letter(event, reason, attempts).await
+    }
+
+    async fn settled(
+        &self,
+        event: &EventEnvelope,
+        settlement: &Settlement,
+    ) -> Result<(), SourceError> {
+        self.events.settled(event, settlement).await
     }
 }
 

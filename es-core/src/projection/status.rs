@@ -98,6 +98,11 @@ impl StatusBoard {
         });
     }
 
+    /// Sets how many events are parked now, after operators settled some.
+    pub fn parked_now(&self, parked: u64) {
+        self.update(|s| s.dead_letters = parked);
+    }
+
     /// The projection's name, as its metrics label it.
     pub fn name(&self) -> String {
         self.lock().name.clone()

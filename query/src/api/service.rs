@@ -20,6 +20,8 @@ pub struct QueryService {
     db: ReadModelStore,
     live: Arc<StatusBoard>,
     log: Arc<dyn EventSource>,
+    /// The live projections' source, told when operators settle a dead letter.
+    dead_letter_channel: Arc<dyn EventSource>,
     rebuilds: Rebuilds,
     timeout: Duration,
 }
@@ -37,10 +39,30 @@ impl QueryService {
         Self {
             db,
             live,
+            dead_letter_channel: log.clone(),
             log,
             rebuilds,
             timeout,
         }
+    }
+
+    /// Settled dead letters are recorded on `source`'s own channel (the live Kafka
+    /// source's `.dlq` topics); by default, on the log's source, which has none.
+    pub fn with_dead_letter_channel(mut self, source: Arc<dyn EventSource>) -> Self {
+        self.dead_letter_channel = source;
+        self
+    }
+
+    pub(super) fn db(&self) -> &ReadModelStore {
+        &self.db
+    }
+
+    pub(super) fn live(&self) -> &StatusBoard {
+        &self.live
+    }
+
+    pub(super) fn dead_letter_channel(&self) -> &dyn EventSource {
+        self.dead_letter_channel.as_ref()
     }
 
     /// The caller the auth layer admitted.
@@ -307,6 +329,45 @@ query_rpcs! {
                 projectors,
                 storage,
             }))
+        }
+
+        async fn list_dead_letters(
+            &self,
+            request: Request<ListDeadLettersRequest>,
+        ) -> Result<Response<ListDeadLettersReply>, Status> {
+            let reply = self.list_dead_letters_for(request.into_inner()).await?;
+            Ok(Response::new(reply))
+        }
+
+        async fn get_dead_letter(
+            &self,
+            request: Request<GetDeadLetterRequest>,
+        ) -> Result<Response<v1::DeadLetter>, Status> {
+            let caller = Self::caller(&request)?;
+            let letter = self.get_dead_letter_for(&caller, request.into_inner()).await?;
+            Ok(Response::new(letter))
+        }
+
+        async fn redrive_dead_letters(
+            &self,
+            request: Request<RedriveDeadLettersRequest>,
+        ) -> Result<Response<RedriveDeadLettersReply>, Status> {
+            let caller = Self::caller(&request)?;
+            let reply = self
+                .redrive_dead_letters_for(&caller, request.into_inner())
+                .await?;
+            Ok(Response::new(reply))
+        }
+
+        async fn discard_dead_letter(
+            &self,
+            request: Request<DiscardDeadLetterRequest>,
+        ) -> Result<Response<DiscardedDeadLetter>, Status> {
+            let caller = Self::caller(&request)?;
+            let discarded = self
+                .discard_dead_letter_for(&caller, request.into_inner())
+                .await?;
+            Ok(Response::new(discarded))
         }
 
         async fn rebuild_read_models(

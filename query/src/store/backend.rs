@@ -8,7 +8,10 @@
 use es_core::EventEnvelope;
 use es_core::projection::{BatchReport, Checkpoint};
 
-use super::{DbError, DeadLetter, Members, Reader, SwapWhen, sqlite};
+use super::{
+    DbError, DeadLetter, DeadLetterError, Discarded, Members, Reader, Redrive, Redriven, SwapWhen,
+    sqlite,
+};
 use crate::projection::Projection;
 
 #[derive(Clone)]
@@ -107,11 +110,29 @@ impl ReadModelStore {
         on_backend!(self, db => db.positions())
     }
 
+    /// The parked events of a projection's active generation, oldest first.
     pub fn dead_letters(&self, projection: &str) -> Result<Vec<DeadLetter>, DbError> {
         on_backend!(self, db => db.dead_letters(projection))
     }
 
-    pub fn replay_dead_letters(&self, projection: &str) -> Result<u64, DbError> {
-        on_backend!(self, db => db.replay_dead_letters(projection))
+    /// The discarded dead letters of a projection's active generation.
+    pub fn discarded(&self, projection: &str) -> Result<Vec<Discarded>, DbError> {
+        on_backend!(self, db => db.discarded(projection))
+    }
+
+    /// Applies parked events after a fix ([`super::dead_letters::redrive`]).
+    pub fn redrive(&self, projection: &str, which: Redrive) -> Result<Redriven, DeadLetterError> {
+        on_backend!(self, db => db.redrive(projection, which))
+    }
+
+    /// Discards a parked event, recording who and why.
+    pub fn discard(
+        &self,
+        projection: &str,
+        position: u64,
+        reason: &str,
+        by: &str,
+    ) -> Result<Discarded, DeadLetterError> {
+        on_backend!(self, db => db.discard(projection, position, reason, by))
     }
 }

@@ -3,6 +3,8 @@
 //! and why it may give up for the careful path (a savepoint per projection and event,
 //! which each backend writes in its own SQL, behind [`Careful`]).
 
+use std::collections::HashMap;
+
 use es_core::projection::{BatchReport, Checkpoint};
 use es_core::{EventEnvelope, Hash};
 
@@ -19,6 +21,9 @@ pub(crate) struct Member {
     /// The hash of the event at `checkpoint` (none at 0, or for a checkpoint written
     /// before hashes were kept).
     pub hash: Option<Hash>,
+    /// Streams with a parked event in this generation, each with the first parked
+    /// position: their later events are parked behind it ([`super::dead_letters`]).
+    pub held: HashMap<String, u64>,
 }
 
 impl Member {
@@ -113,7 +118,8 @@ pub(crate) fn stored_hash(text: Option<String>) -> Result<Option<Hash>, DbError>
 
 /// Why the fast path gave up.
 pub(crate) enum Fallback {
-    /// A malformed event: redo the batch with a savepoint per projection and event.
+    /// A malformed event, or one to park behind an earlier one of its stream: redo the
+    /// batch with a savepoint per projection and event.
     Careful,
     Db(DbError),
 }
@@ -192,6 +198,15 @@ pub(crate) fn apply_batch(
         for member in members.iter_mut().filter(|m| event.position > m.checkpoint) {
             member.reached(event);
             let projection = projections[member.index].as_ref();
+            if let Some(&behind) = member.held.get(&event.stream_id) {
+                let Mode::Careful(tx) = &mut mode else {
+                    return Err(Fallback::Careful);
+                };
+                let reason = super::dead_letters::held_reason(behind);
+                tx.park(projection.name(), member.generation, event, &reason)?;
+                report.parked += 1;
+                continue;
+            }
             let outcome = match &mut mode {
                 Mode::Fast(tx) => projection.apply(event, *tx),
                 Mode::Careful(tx) => tx.apply_alone(projection, event),
@@ -204,6 +219,7 @@ pub(crate) fn apply_batch(
                 }
                 (Err(ProjectionError::Malformed { reason, .. }), Mode::Careful(tx)) => {
                     tx.park(projection.name(), member.generation, event, &reason)?;
+                    member.held.insert(event.stream_id.clone(), event.position);
                     report.parked += 1;
                 }
                 (Err(ProjectionError::Db(error)), _) => return Err(Fallback::Db(error)),

@@ -8,7 +8,7 @@ mod render;
 mod tx;
 mod unit_of_work;
 
-pub use database::{DeadLetter, Members, ReadModelDb};
+pub use database::{Members, ReadModelDb};
 /// Backend-neutral: the SQL Server backend batches its writes through it too.
 #[cfg(feature = "mssql")]
 pub(crate) use unit_of_work::UnitOfWork;

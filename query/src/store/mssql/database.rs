@@ -29,8 +29,9 @@ use crate::store::batch::{
     Careful, Fallback, Member, Mode, apply_batch, fast_then_careful, generation_names, lowest,
     member_names, wanted,
 };
+use crate::store::dead_letters::{HeldStreams, Letters};
 use crate::store::sqlite::UnitOfWork;
-use crate::store::{DbError, Members, Reader};
+use crate::store::{DbError, DeadLetter, Discarded, Members, Reader};
 
 #[derive(Clone)]
 pub struct ReadModelDb {
@@ -127,6 +128,14 @@ impl ReadModelDb {
         // generations as they are after the batch or switch it waited for.
         let checkpoints = meta::checkpoints(session, read)?;
         let generations = meta::generations(session)?;
+        let mut held = HeldStreams::new();
+        for row in meta::all_dead_letters(session)? {
+            let streams = held
+                .entry((row.text("projection")?, row.int("generation")?))
+                .or_default();
+            let first = streams.entry(row.text("stream_id")?).or_insert(u64::MAX);
+            *first = (*first).min(row.uint("position")?);
+        }
         wanted(&self.projections, which)?
             .into_iter()
             .map(|(index, generation)| {
@@ -148,6 +157,9 @@ impl ReadModelDb {
                     generation,
                     checkpoint: at.position,
                     hash: at.hash,
+                    held: held
+                        .remove(&(name.to_owned(), generation))
+                        .unwrap_or_default(),
                 })
             })
             .collect()
@@ -326,6 +338,35 @@ impl Careful for MssqlTx<'_, '_> {
     ) -> Result<(), DbError> {
         let park = meta::park(projection, generation, event, reason, 1)?;
         self.session.execute(&park).map(drop)
+    }
+}
+
+impl Letters for MssqlTx<'_, '_> {
+    fn parked(&mut self, projection: &str, generation: i64) -> Result<Vec<DeadLetter>, DbError> {
+        meta::dead_letters(self.session, projection, generation)?
+            .iter()
+            .map(|row| meta::letter(projection, row))
+            .collect()
+    }
+
+    fn unpark(&mut self, projection: &str, generation: i64, position: u64) -> Result<(), DbError> {
+        let statement = meta::delete_dead_letters(projection, generation, Some(position))?;
+        self.session.execute(&statement).map(drop)
+    }
+
+    fn repark(
+        &mut self,
+        projection: &str,
+        generation: i64,
+        letter: &DeadLetter,
+    ) -> Result<(), DbError> {
+        let statement = meta::repark(projection, generation, letter)?;
+        self.session.execute(&statement).map(drop)
+    }
+
+    fn record_discard(&mut self, generation: i64, discarded: &Discarded) -> Result<(), DbError> {
+        let statement = meta::record_discard(generation, discarded)?;
+        self.session.execute(&statement).map(drop)
     }
 }
 

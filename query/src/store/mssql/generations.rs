@@ -3,7 +3,6 @@
 //! DDL is transactional in SQL Server, so a switch — new generation recorded, old
 //! tables dropped — commits whole or not at all, as on SQLite.
 
-use es_core::EventEnvelope;
 use es_core::projection::Checkpoint;
 
 use super::database::ReadModelDb;
@@ -13,8 +12,11 @@ use super::session::Session;
 use super::tx::{MssqlTx, Names};
 use crate::projection::Projection;
 use crate::store::batch::{generation_names, index_of};
+use crate::store::dead_letters::{self, Letters};
 use crate::store::schema::generation_table;
-use crate::store::{DbError, DeadLetter, Members, SwapWhen};
+use crate::store::{
+    DbError, DeadLetter, DeadLetterError, Discarded, Members, Redrive, Redriven, SwapWhen,
+};
 
 /// Creates a generation's tables and indexes where missing, and its checkpoint.
 pub(super) fn create_generation(
@@ -138,62 +140,65 @@ impl ReadModelDb {
 
     /// The parked events of a projection's active generation, oldest first.
     pub fn dead_letters(&self, projection: &str) -> Result<Vec<DeadLetter>, DbError> {
+        index_of(&self.projections, projection)?;
         self.write(|session| {
             let generation = meta::active_generation(session, projection)?;
-            meta::dead_letters(session, projection, generation)?
+            let mut letters = meta::dead_letters(session, projection, generation)?
                 .iter()
-                .map(|row| {
-                    Ok(DeadLetter {
-                        projection: projection.to_owned(),
-                        position: row.uint("position")?,
-                        event_id: row.text("event_id")?,
-                        stream_id: row.text("stream_id")?,
-                        version: row.uint("version")?,
-                        event_type: row.text("event_type")?,
-                        reason: row.text("reason")?,
-                        attempts: u32::try_from(row.int("attempts")?).unwrap_or(u32::MAX),
-                    })
-                })
-                .collect()
+                .map(|row| meta::letter(projection, row))
+                .collect::<Result<Vec<_>, _>>()?;
+            dead_letters::mark_held(&mut letters);
+            Ok(letters)
         })
     }
 
-    /// Re-applies a projection's parked events (after a fix); those that now apply are
-    /// removed from the dead letters. Returns how many were replayed.
-    pub fn replay_dead_letters(&self, projection: &str) -> Result<u64, DbError> {
-        let index = index_of(&self.projections, projection)?;
-        self.transaction(|session| {
+    /// The discarded dead letters of a projection's active generation, oldest first.
+    pub fn discarded(&self, projection: &str) -> Result<Vec<Discarded>, DbError> {
+        index_of(&self.projections, projection)?;
+        self.write(|session| {
             let generation = meta::active_generation(session, projection)?;
-            let parked = meta::dead_letters(session, projection, generation)?;
-            let names: Names =
-                generation_names(self.projections[index].as_ref(), generation).collect();
-            let mut replayed = 0;
-            for row in parked {
-                let Ok(event) = serde_json::from_str::<EventEnvelope>(&row.text("envelope")?)
-                else {
-                    continue;
-                };
-                // A savepoint per event: one that fails again stays parked, alone.
-                session.batch(render::SAVEPOINT)?;
-                let applied = self.projections[index].apply(
-                    &event,
-                    &mut MssqlTx {
-                        session: &mut *session,
-                        names: &names,
-                    },
-                );
-                match applied {
-                    Ok(_) => {
-                        let position = Some(row.uint("position")?);
-                        let parked = meta::delete_dead_letters(projection, generation, position)?;
-                        session.execute(&parked)?;
-                        replayed += 1;
-                    }
-                    Err(crate::projection::ProjectionError::Db(error)) => return Err(error),
-                    Err(_) => session.batch(render::UNDO_SAVEPOINT)?,
-                }
-            }
-            Ok(replayed)
+            meta::discarded(session, projection, generation)
+        })
+    }
+
+    /// Redrives `projection`'s parked events that `which` names, in one transaction
+    /// ([`dead_letters::redrive`]).
+    pub fn redrive(&self, projection: &str, which: Redrive) -> Result<Redriven, DeadLetterError> {
+        self.on_letters(projection, |tx, projection, generation| {
+            dead_letters::redrive(tx, projection, generation, which)
+        })
+    }
+
+    /// Discards the parked event at `position`, recording who and why.
+    pub fn discard(
+        &self,
+        projection: &str,
+        position: u64,
+        reason: &str,
+        by: &str,
+    ) -> Result<Discarded, DeadLetterError> {
+        self.on_letters(projection, |tx, projection, generation| {
+            dead_letters::discard(tx, projection.name(), generation, position, reason, by)
+        })
+    }
+
+    /// Runs `work` on `projection`'s active generation in one transaction.
+    fn on_letters<T>(
+        &self,
+        projection: &str,
+        work: impl FnOnce(&mut dyn Letters, &dyn Projection, i64) -> Result<T, DeadLetterError>,
+    ) -> Result<T, DeadLetterError> {
+        let index = index_of(&self.projections, projection)
+            .map_err(|_| DeadLetterError::NoProjection(projection.to_owned()))?;
+        let projection = self.projections[index].as_ref();
+        self.transaction(|session| {
+            let generation = meta::active_generation(session, projection.name())?;
+            let names: Names = generation_names(projection, generation).collect();
+            let mut tx = MssqlTx {
+                session,
+                names: &names,
+            };
+            work(&mut tx, projection, generation)
         })
     }
 }

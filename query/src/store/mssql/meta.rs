@@ -11,7 +11,7 @@ use es_core::projection::Checkpoint;
 use super::render::{self, Read, Statement};
 use super::session::Session;
 use crate::store::batch::stored_hash;
-use crate::store::{Column, DbError, Order, Row, Select, Table, Value};
+use crate::store::{Column, DbError, DeadLetter, Discarded, Order, Row, Select, Table, Value};
 
 pub(super) static GENERATIONS: Table = Table {
     name: "rm_generations",
@@ -52,6 +52,29 @@ pub(super) static DEAD_LETTERS: Table = Table {
     indexes: &[],
 };
 
+/// Dead letters operators discarded, with who and why (kept across rebuilds).
+pub(super) static DISCARDED: Table = Table {
+    name: "rm_discarded_letters",
+    columns: &[
+        Column::text("projection"),
+        Column::int("generation"),
+        Column::int("position"),
+        Column::text("event_id"),
+        Column::text("stream_id"),
+        Column::int("version"),
+        Column::text("event_type"),
+        Column::text("reason"),
+        Column::int("attempts"),
+        Column::text("envelope"),
+        Column::text("parked_at"),
+        Column::text("discarded_at"),
+        Column::text("discarded_by"),
+        Column::text("discard_reason"),
+    ],
+    key: &["projection", "generation", "position"],
+    indexes: &[],
+};
+
 /// `rm_*` tables are not generation-suffixed: their physical name is their name.
 fn rows(session: &mut Session<'_>, query: &Select, read: Read) -> Result<Vec<Row>, DbError> {
     session.rows(&render::select(query, query.table.name, read)?, query.table)
@@ -65,7 +88,7 @@ fn at(projection: &str, generation: i64) -> Vec<(&'static str, Value)> {
 }
 
 pub(super) fn create_tables(session: &mut Session<'_>) -> Result<(), DbError> {
-    for table in [&GENERATIONS, &CHECKPOINTS, &DEAD_LETTERS] {
+    for table in [&GENERATIONS, &CHECKPOINTS, &DEAD_LETTERS, &DISCARDED] {
         for statement in render::create_table(table, table.name)? {
             session.batch(&statement)?;
         }
@@ -225,6 +248,90 @@ pub(super) fn dead_letters(
         .filter_eq(&at(projection, generation))
         .order_by("position", Order::Asc);
     rows(session, &query, Read::Rows)
+}
+
+/// Every parked event, of every projection and generation (few: for holding streams).
+pub(super) fn all_dead_letters(session: &mut Session<'_>) -> Result<Vec<Row>, DbError> {
+    rows(session, &Select::from(&DEAD_LETTERS), Read::Rows)
+}
+
+/// A parked event read back.
+pub(super) fn letter(projection: &str, row: &Row) -> Result<DeadLetter, DbError> {
+    Ok(DeadLetter {
+        projection: projection.to_owned(),
+        position: row.uint("position")?,
+        event_id: row.text("event_id")?,
+        stream_id: row.text("stream_id")?,
+        version: row.uint("version")?,
+        event_type: row.text("event_type")?,
+        reason: row.text("reason")?,
+        attempts: u32::try_from(row.int("attempts")?).unwrap_or(u32::MAX),
+        parked_at: row.text("parked_at")?,
+        held_behind: None,
+        envelope: row.text("envelope")?,
+    })
+}
+
+/// A parked event's new reason and attempts, after it failed again.
+pub(super) fn repark(
+    projection: &str,
+    generation: i64,
+    letter: &DeadLetter,
+) -> Result<Statement, DbError> {
+    let mut filter = at(projection, generation);
+    filter.push(("position", letter.position.into()));
+    let set = [
+        ("reason", letter.reason.as_str().into()),
+        ("attempts", letter.attempts.into()),
+        (
+            "parked_at",
+            es_core::time::format(&es_core::envelope::now()).into(),
+        ),
+    ];
+    render::update(&DEAD_LETTERS, DEAD_LETTERS.name, &filter, &set)
+}
+
+/// Records a discarded dead letter.
+pub(super) fn record_discard(generation: i64, discarded: &Discarded) -> Result<Statement, DbError> {
+    let letter = &discarded.letter;
+    let mut row = at(&letter.projection, generation);
+    row.extend([
+        ("position", letter.position.into()),
+        ("event_id", letter.event_id.as_str().into()),
+        ("stream_id", letter.stream_id.as_str().into()),
+        ("version", letter.version.into()),
+        ("event_type", letter.event_type.as_str().into()),
+        ("reason", letter.reason.as_str().into()),
+        ("attempts", letter.attempts.into()),
+        ("envelope", letter.envelope.as_str().into()),
+        ("parked_at", letter.parked_at.as_str().into()),
+        ("discarded_at", discarded.discarded_at.as_str().into()),
+        ("discarded_by", discarded.discarded_by.as_str().into()),
+        ("discard_reason", discarded.discard_reason.as_str().into()),
+    ]);
+    render::upsert(&DISCARDED, DISCARDED.name, &row)
+}
+
+/// A generation's discarded dead letters, oldest first.
+pub(super) fn discarded(
+    session: &mut Session<'_>,
+    projection: &str,
+    generation: i64,
+) -> Result<Vec<Discarded>, DbError> {
+    let query = Select::from(&DISCARDED)
+        .filter_eq(&at(projection, generation))
+        .order_by("position", Order::Asc);
+    rows(session, &query, Read::Rows)?
+        .iter()
+        .map(|row| {
+            Ok(Discarded {
+                letter: letter(projection, row)?,
+                discarded_at: row.text("discarded_at")?,
+                discarded_by: row.text("discarded_by")?,
+                discard_reason: row.text("discard_reason")?,
+            })
+        })
+        .collect()
 }
 
 pub(super) fn dead_letter_count(

@@ -9,7 +9,8 @@
 //!   double-applies an event. `synchronous = NORMAL` is enough for that: a power cut may
 //!   lose the last transactions, but rows and checkpoint go together, and the events
 //!   are replayed from the log.
-//! - `rm_dead_letters` keeps parked events, inspectable and replayable.
+//! - `rm_dead_letters` keeps parked events, inspectable and redriven or discarded by
+//!   operators ([`crate::store::dead_letters`]); `rm_discarded_letters` records discards.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -28,6 +29,9 @@ use crate::store::batch::{
     Careful, Fallback, Member, Mode, SwapWhen, apply_batch, fast_then_careful, generation_names,
     index_of, lowest, member_names, stored_hash, wanted,
 };
+use crate::store::dead_letters::{
+    self, DeadLetter, DeadLetterError, Discarded, HeldStreams, Letters, Redrive, Redriven,
+};
 use crate::store::schema::generation_table;
 use crate::store::{DbError, Reader};
 
@@ -43,20 +47,14 @@ const META: &str = "
         event_type TEXT NOT NULL, reason TEXT NOT NULL, attempts INTEGER NOT NULL,
         envelope TEXT NOT NULL, parked_at TEXT NOT NULL,
         PRIMARY KEY (projection, generation, position));
+    CREATE TABLE IF NOT EXISTS rm_discarded_letters (
+        projection TEXT NOT NULL, generation INTEGER NOT NULL, position INTEGER NOT NULL,
+        event_id TEXT NOT NULL, stream_id TEXT NOT NULL, version INTEGER NOT NULL,
+        event_type TEXT NOT NULL, reason TEXT NOT NULL, attempts INTEGER NOT NULL,
+        envelope TEXT NOT NULL, parked_at TEXT NOT NULL, discarded_at TEXT NOT NULL,
+        discarded_by TEXT NOT NULL, discard_reason TEXT NOT NULL,
+        PRIMARY KEY (projection, generation, position));
 ";
-
-/// A parked event.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeadLetter {
-    pub projection: String,
-    pub position: u64,
-    pub event_id: String,
-    pub stream_id: String,
-    pub version: u64,
-    pub event_type: String,
-    pub reason: String,
-    pub attempts: u32,
-}
 
 /// Which projection generations a writer applies events to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -160,6 +158,7 @@ impl ReadModelDb {
     }
 
     fn members(&self, tx: &Transaction<'_>, which: &Members) -> Result<Vec<Member>, DbError> {
+        let mut held = held_streams(tx)?;
         wanted(&self.projections, which)?
             .into_iter()
             .map(|(index, generation)| {
@@ -174,6 +173,9 @@ impl ReadModelDb {
                     generation,
                     checkpoint,
                     hash,
+                    held: held
+                        .remove(&(name.to_owned(), generation))
+                        .unwrap_or_default(),
                 })
             })
             .collect()
@@ -446,77 +448,155 @@ impl ReadModelDb {
 
     /// The parked events of a projection's active generation, oldest first.
     pub fn dead_letters(&self, projection: &str) -> Result<Vec<DeadLetter>, DbError> {
+        index_of(&self.projections, projection)?;
+        let mut conn = self.writer();
+        let tx = conn.transaction().map_err(db_error)?;
+        let generation = active_generation(&tx, projection)?;
+        let mut letters = parked_in(&tx, projection, generation)?;
+        dead_letters::mark_held(&mut letters);
+        Ok(letters)
+    }
+
+    /// The discarded dead letters of a projection's active generation, oldest first.
+    pub fn discarded(&self, projection: &str) -> Result<Vec<Discarded>, DbError> {
+        index_of(&self.projections, projection)?;
         let mut conn = self.writer();
         let tx = conn.transaction().map_err(db_error)?;
         let generation = active_generation(&tx, projection)?;
         let mut stmt = tx
-            .prepare(
-                "SELECT position, event_id, stream_id, version, event_type, reason, attempts \
-                 FROM rm_dead_letters WHERE projection = ?1 AND generation = ?2 ORDER BY position",
-            )
+            .prepare(&format!(
+                "SELECT {LETTER_COLUMNS}, discarded_at, discarded_by, discard_reason \
+                 FROM rm_discarded_letters WHERE projection = ?1 AND generation = ?2 ORDER BY position"
+            ))
             .map_err(db_error)?;
         let rows = stmt
             .query_map(params![projection, generation], |r| {
-                Ok(DeadLetter {
-                    projection: projection.to_owned(),
-                    position: r.get::<_, i64>(0)? as u64,
-                    event_id: r.get(1)?,
-                    stream_id: r.get(2)?,
-                    version: r.get::<_, i64>(3)? as u64,
-                    event_type: r.get(4)?,
-                    reason: r.get(5)?,
-                    attempts: r.get(6)?,
+                Ok(Discarded {
+                    letter: letter_of(projection, r)?,
+                    discarded_at: r.get(9)?,
+                    discarded_by: r.get(10)?,
+                    discard_reason: r.get(11)?,
                 })
             })
             .map_err(db_error)?;
         rows.collect::<Result<_, _>>().map_err(db_error)
     }
 
-    /// Re-applies a projection's parked events (after a fix); those that now apply are
-    /// removed from the dead letters. Returns how many were replayed.
-    pub fn replay_dead_letters(&self, projection: &str) -> Result<u64, DbError> {
-        let index = index_of(&self.projections, projection)?;
+    /// Redrives `projection`'s parked events that `which` names, in one transaction
+    /// serialized with the projection batches ([`dead_letters::redrive`]).
+    pub fn redrive(&self, projection: &str, which: Redrive) -> Result<Redriven, DeadLetterError> {
+        self.on_letters(projection, |tx, projection, generation| {
+            dead_letters::redrive(tx, projection, generation, which)
+        })
+    }
+
+    /// Discards the parked event at `position`, recording who and why.
+    pub fn discard(
+        &self,
+        projection: &str,
+        position: u64,
+        reason: &str,
+        by: &str,
+    ) -> Result<Discarded, DeadLetterError> {
+        self.on_letters(projection, |tx, projection, generation| {
+            dead_letters::discard(tx, projection.name(), generation, position, reason, by)
+        })
+    }
+
+    /// Runs `work` on `projection`'s active generation in one immediate transaction.
+    fn on_letters<T>(
+        &self,
+        projection: &str,
+        work: impl FnOnce(&mut dyn Letters, &dyn Projection, i64) -> Result<T, DeadLetterError>,
+    ) -> Result<T, DeadLetterError> {
+        let index = index_of(&self.projections, projection)
+            .map_err(|_| DeadLetterError::NoProjection(projection.to_owned()))?;
+        let projection = self.projections[index].as_ref();
         let mut conn = self.writer();
-        let tx = conn
+        let mut tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(db_error)?;
-        let generation = active_generation(&tx, projection)?;
-        let envelopes: Vec<(i64, String)> = {
-            let mut stmt = tx
-                .prepare("SELECT position, envelope FROM rm_dead_letters WHERE projection = ?1 AND generation = ?2 ORDER BY position")
-                .map_err(db_error)?;
-            let rows = stmt
-                .query_map(params![projection, generation], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })
-                .map_err(db_error)?;
-            rows.collect::<Result<_, _>>().map_err(db_error)?
-        };
-        let names: Names = generation_names(self.projections[index].as_ref(), generation).collect();
-        let mut replayed = 0;
-        for (position, envelope) in envelopes {
-            let Ok(event) = serde_json::from_str::<EventEnvelope>(&envelope) else {
-                continue;
-            };
-            let applied = self.projections[index].apply(
-                &event,
-                &mut SqliteTx {
-                    conn: &tx,
-                    names: &names,
-                },
-            );
-            if applied.is_ok() {
-                tx.execute(
-                    "DELETE FROM rm_dead_letters WHERE projection = ?1 AND generation = ?2 AND position = ?3",
-                    params![projection, generation, position],
-                )
-                .map_err(db_error)?;
-                replayed += 1;
-            }
-        }
+        let generation = active_generation(&tx, projection.name())?;
+        let names: Names = generation_names(projection, generation).collect();
+        let done = work(
+            &mut Savepoints {
+                tx: &mut tx,
+                names: &names,
+            },
+            projection,
+            generation,
+        )?;
         tx.commit().map_err(db_error)?;
-        Ok(replayed)
+        Ok(done)
     }
+}
+
+/// The columns of a dead letter, in the order [`letter_of`] reads them.
+const LETTER_COLUMNS: &str =
+    "position, event_id, stream_id, version, event_type, reason, attempts, parked_at, envelope";
+
+fn letter_of(projection: &str, r: &rusqlite::Row<'_>) -> rusqlite::Result<DeadLetter> {
+    Ok(DeadLetter {
+        projection: projection.to_owned(),
+        position: r.get::<_, i64>(0)? as u64,
+        event_id: r.get(1)?,
+        stream_id: r.get(2)?,
+        version: r.get::<_, i64>(3)? as u64,
+        event_type: r.get(4)?,
+        reason: r.get(5)?,
+        attempts: r.get(6)?,
+        parked_at: r.get(7)?,
+        held_behind: None,
+        envelope: r.get(8)?,
+    })
+}
+
+fn parked_in(
+    conn: &Connection,
+    projection: &str,
+    generation: i64,
+) -> Result<Vec<DeadLetter>, DbError> {
+    let mut stmt = conn
+        .prepare_cached(&format!(
+            "SELECT {LETTER_COLUMNS} FROM rm_dead_letters \
+             WHERE projection = ?1 AND generation = ?2 ORDER BY position"
+        ))
+        .map_err(db_error)?;
+    let rows = stmt
+        .query_map(params![projection, generation], |r| {
+            letter_of(projection, r)
+        })
+        .map_err(db_error)?;
+    rows.collect::<Result<_, _>>().map_err(db_error)
+}
+
+/// Per projection generation, the streams with a parked event and the first parked
+/// position of each.
+fn held_streams(conn: &Connection) -> Result<HeldStreams, DbError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT projection, generation, stream_id, MIN(position) FROM rm_dead_letters \
+             GROUP BY projection, generation, stream_id",
+        )
+        .map_err(db_error)?;
+    let mut held = HeldStreams::new();
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, i64>(3)?,
+            ))
+        })
+        .map_err(db_error)?;
+    for row in rows {
+        let (projection, generation, stream, position) = row.map_err(db_error)?;
+        held.entry((projection, generation))
+            .or_default()
+            .insert(stream, position as u64);
+    }
+    Ok(held)
 }
 
 /// Keeps each prepared statement's plan whatever values are bound (SQLite's query
@@ -687,6 +767,74 @@ impl Careful for Savepoints<'_, '_> {
         reason: &str,
     ) -> Result<(), DbError> {
         park_in(self.tx, projection, generation, event, reason, 1)
+    }
+}
+
+impl Letters for Savepoints<'_, '_> {
+    fn parked(&mut self, projection: &str, generation: i64) -> Result<Vec<DeadLetter>, DbError> {
+        parked_in(self.tx, projection, generation)
+    }
+
+    fn unpark(&mut self, projection: &str, generation: i64, position: u64) -> Result<(), DbError> {
+        self.tx
+            .execute(
+                "DELETE FROM rm_dead_letters WHERE projection = ?1 AND generation = ?2 AND position = ?3",
+                params![projection, generation, position as i64],
+            )
+            .map(drop)
+            .map_err(db_error)
+    }
+
+    fn repark(
+        &mut self,
+        projection: &str,
+        generation: i64,
+        letter: &DeadLetter,
+    ) -> Result<(), DbError> {
+        self.tx
+            .execute(
+                "UPDATE rm_dead_letters SET reason = ?4, attempts = ?5, parked_at = ?6 \
+                 WHERE projection = ?1 AND generation = ?2 AND position = ?3",
+                params![
+                    projection,
+                    generation,
+                    letter.position as i64,
+                    letter.reason,
+                    letter.attempts,
+                    es_core::time::format(&es_core::envelope::now()),
+                ],
+            )
+            .map(drop)
+            .map_err(db_error)
+    }
+
+    fn record_discard(&mut self, generation: i64, discarded: &Discarded) -> Result<(), DbError> {
+        let letter = &discarded.letter;
+        self.tx
+            .execute(
+                "INSERT OR REPLACE INTO rm_discarded_letters (projection, generation, position, \
+                 event_id, stream_id, version, event_type, reason, attempts, envelope, parked_at, \
+                 discarded_at, discarded_by, discard_reason) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                params![
+                    letter.projection,
+                    generation,
+                    letter.position as i64,
+                    letter.event_id,
+                    letter.stream_id,
+                    letter.version as i64,
+                    letter.event_type,
+                    letter.reason,
+                    letter.attempts,
+                    letter.envelope,
+                    letter.parked_at,
+                    discarded.discarded_at,
+                    discarded.discarded_by,
+                    discarded.discard_reason,
+                ],
+            )
+            .map(drop)
+            .map_err(db_error)
     }
 }
 
