@@ -82,7 +82,7 @@ pub struct LogArgs {
 /// Who asks a running platform (a local --store needs no token).
 #[derive(Debug, Args)]
 pub struct Credentials {
-    /// A bearer token (auditor or admin); without one, a token is minted from the
+    /// A bearer token (auditor, operator or admin, as the command needs); without one, a token is minted from the
     /// development issuer of --data (the embedded default).
     #[arg(long, env = "PITLANE_TOKEN", hide_env_values = true)]
     token: Option<String>,
@@ -92,7 +92,7 @@ pub struct Credentials {
 }
 
 impl Credentials {
-    fn token(&self, role: identity::Role) -> anyhow::Result<String> {
+    pub(crate) fn token(&self, role: identity::Role) -> anyhow::Result<String> {
         crate::token::resolve(self.token.as_deref(), &self.data, role)
     }
 }

@@ -33,6 +33,9 @@ enum Action {
     /// running platform, or of a store file with --store).
     #[command(subcommand)]
     Audit(crate::audit::AuditCommand),
+    /// Operate a running platform: dead letters (list, show, redrive, discard).
+    #[command(subcommand)]
+    Ops(crate::ops::OpsCommand),
     /// Print a bearer token of the embedded default's development issuer, e.g.
     /// `curl -H "Authorization: Bearer $(pitlane token --role planner)" …`.
     Token(crate::token::TokenArgs),
@@ -97,6 +100,7 @@ impl Cli {
             Action::Bff => run_bff().await,
             Action::Bench(bench) => bench.run().await,
             Action::Audit(audit) => audit.run().await,
+            Action::Ops(ops) => ops.run().await,
             Action::Token(token) => token.run(),
         }
     }
@@ -145,6 +149,7 @@ async fn run_platform(args: UpArgs) -> anyhow::Result<()> {
         query_addr: args.query_addr,
         bff,
         on_diverged: query::config::OnDiverged::from_lookup(|name| std::env::var(name).ok())?,
+        projections: query::startup::all_projections,
     })
     .await?;
     if args.demo {

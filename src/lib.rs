@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod bench;
 pub mod cli;
+pub mod ops;
 pub mod platform;
 pub mod telemetry;
 pub mod token;

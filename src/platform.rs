@@ -27,6 +27,9 @@ pub struct PlatformConfig {
     /// `PITLANE_ON_DIVERGED`: what the projections do on a log that is not the history
     /// the read models hold.
     pub on_diverged: query::config::OnDiverged,
+    /// The read models' projections: the platform's own ([`query::startup::all_projections`]);
+    /// tests add test doubles beside them.
+    pub projections: fn() -> Vec<Box<dyn query::projection::Projection>>,
 }
 
 impl PlatformConfig {
@@ -43,6 +46,7 @@ impl PlatformConfig {
             query_addr: any,
             bff,
             on_diverged: query::config::OnDiverged::Wait,
+            projections: query::startup::all_projections,
         }
     }
 }
@@ -113,7 +117,7 @@ impl Platform {
             tls: identity::tls::TlsSettings::default(),
             on_diverged: config.on_diverged,
         };
-        let db = ReadModelDb::open(&query_config.read_models, query::startup::all_projections())
+        let db = ReadModelDb::open(&query_config.read_models, (config.projections)())
             .with_context(|| {
                 format!(
                     "cannot open the read models {}",

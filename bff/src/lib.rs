@@ -46,6 +46,7 @@ pub mod fleet;
 pub mod health;
 pub mod observe;
 pub mod openapi;
+pub mod ops;
 pub mod problem;
 pub mod rate_limit;
 pub mod router;

@@ -75,7 +75,7 @@ impl Drop for Active {
 
 /// Metrics of every service this process runs, in Prometheus' text format.
 #[utoipa::path(get, path = "/metrics", tag = "operations",
-    security(("bearer" = ["auditor"])),
+    security(("bearer" = ["auditor", "operator"])),
     responses((status = 200, description = "The Prometheus text exposition (version 0.0.4)",
         content_type = "text/plain", body = String)))]
 pub async fn metrics() -> Response {

@@ -37,6 +37,7 @@ the header or `?after=` to read your own write). POSTs take an `Idempotency-Key`
         (name = "views", description = "Screens composed from several reads in parallel"),
         (name = "schedules", description = "Booked slots per driver, vehicle and technician"),
         (name = "audit", description = "The event log replayed for auditors (read-only): history, state as of, diff, trace, verify, export; and the admin's rebuild of read models"),
+        (name = "operations", description = "Running the platform: metrics, and dead letters (events a read model could not apply) to list, redrive after a fix, or discard with a reason"),
         (name = "health", description = "Liveness and readiness")
     )
 )]

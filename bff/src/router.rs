@@ -21,7 +21,7 @@ use crate::problem::{ApiError, ProblemKind};
 use crate::rate_limit::{self, Limiter};
 use crate::state::AppState;
 use crate::{
-    audit, consistency, correlation, customers, deliveries, fleet, health, observe, schedules,
+    audit, consistency, correlation, customers, deliveries, fleet, health, observe, ops, schedules,
     views, workshop,
 };
 
@@ -135,7 +135,8 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .merge(deliveries::routes())
         .merge(schedules::routes())
         .merge(views::routes())
-        .merge(audit::routes());
+        .merge(audit::routes())
+        .merge(ops::routes());
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)
         .routes(routes!(observe::metrics))

@@ -8,7 +8,7 @@
 //! the driver rule (only the deliveries assigned to the token's driver) is checked by
 //! the deliveries service against the delivery itself.
 
-use identity::Role::{self, Auditor, Dispatcher, Driver, Planner, Service};
+use identity::Role::{self, Auditor, Dispatcher, Driver, Operator, Planner, Service};
 use identity::grpc::Access;
 
 const PLANNER: &[Role] = &[Planner];
@@ -19,7 +19,9 @@ const DISPATCHER_OR_DRIVER: &[Role] = &[Dispatcher, Driver];
 const ADMIN: &[Role] = &[];
 /// Personal data leaves these services opened: only for roles that may read it.
 const AUDIT: &[Role] = &[Auditor, Service];
-const ANY_ROLE: &[Role] = &[Planner, Dispatcher, Driver, Auditor, Service];
+/// The log's head (no event in it): also for operators, beside the read models' status.
+const HEAD: &[Role] = &[Auditor, Operator, Service];
+const ANY_ROLE: &[Role] = &[Planner, Dispatcher, Driver, Auditor, Operator, Service];
 
 /// The access rule of a gRPC path (`/pitlane.v1.Service/Method`).
 pub fn policy(path: &str) -> Option<Access> {
@@ -44,6 +46,7 @@ pub fn policy(path: &str) -> Option<Access> {
             | "ResolveIncident",
         ) => DISPATCHER_OR_DRIVER,
         ("pitlane.v1.DeliveryCommands", _) => DISPATCHER,
+        ("pitlane.v1.EventStream", "HeadPosition") => HEAD,
         ("pitlane.v1.EventStream" | "pitlane.v1.Audit", _) => AUDIT,
         ("grpc.reflection.v1.ServerReflection" | "grpc.reflection.v1alpha.ServerReflection", _) => {
             ANY_ROLE

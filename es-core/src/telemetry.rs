@@ -65,6 +65,7 @@ pub mod names {
     pub const PROJECTION_DEAD_LETTERS: &str = "pitlane_projection_dead_letters";
     pub const PROJECTION_REBUILD: &str = "pitlane_projection_rebuild_progress_ratio";
     pub const DEAD_LETTERS_SETTLED: &str = "pitlane_dead_letters_settled_total";
+    pub const READ_MODEL_DEAD_LETTERS: &str = "pitlane_read_model_dead_letters";
     // The Kafka relay.
     pub const RELAY_POSITION: &str = "pitlane_relay_position";
     pub const RELAY_LAG: &str = "pitlane_relay_lag_events";
@@ -177,6 +178,11 @@ const DESCRIPTIONS: &[(&str, Kind, &str)] = {
             PROJECTION_DEAD_LETTERS,
             Gauge,
             "Events parked as dead letters by a projection and not settled since.",
+        ),
+        (
+            READ_MODEL_DEAD_LETTERS,
+            Gauge,
+            "Events parked in a read model's dead letters, as last counted (status or settlement).",
         ),
         (
             DEAD_LETTERS_SETTLED,

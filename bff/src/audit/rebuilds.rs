@@ -150,9 +150,9 @@ pub async fn start_rebuild(
 }
 
 /// Every read model's status: generation, whether it is rebuilding and how far. Open
-/// to auditors, like the rest of the audit reads.
+/// to auditors, like the rest of the audit reads, and to operators.
 #[utoipa::path(get, path = "/audit/rebuilds", tag = "audit",
-    security(("bearer" = ["auditor"])),
+    security(("bearer" = ["auditor", "operator"])),
     responses((status = 200, description = "Each read model's status", body = ReadModelStatusList)))]
 pub async fn rebuild_status(
     State(state): State<AppState>,

@@ -24,6 +24,8 @@ fn value_of(parameter: &str) -> &'static str {
         "sequence" => "1",
         "stream_id" => "customer-0190a4a0-0000-7000-8000-000000000001",
         "correlation_id" => "corr-1",
+        "read_model" => "customers",
+        "position" => "7",
         other => panic!("give the path parameter {other} a valid-looking value in value_of"),
     }
 }

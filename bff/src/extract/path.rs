@@ -63,6 +63,15 @@ impl Segment for u32 {
     }
 }
 
+/// A global position in the log.
+impl Segment for u64 {
+    const EXPECTED: &'static str = "a whole number";
+
+    fn parse(raw: &str) -> Option<Self> {
+        raw.trim().parse().ok()
+    }
+}
+
 /// Reads the path's segments into `Self`: one [`Segment`], or a pair of them.
 pub trait Segments: Sized {
     fn read(params: &[(&str, &str)]) -> Result<Self, ApiError>;

@@ -132,6 +132,10 @@ fn requests() -> Vec<(&'static str, Value)> {
             json!({ "resolution": "Detour taken; back on the route" }),
         ),
         (
+            "DiscardRequest",
+            json!({ "reason": "a test event from the 2027-02 migration; the customer was registered again" }),
+        ),
+        (
             "RebuildRequest",
             json!({ "read_models": ["customers", "vehicles"] }),
         ),
@@ -222,6 +226,20 @@ fn envelope() -> Value {
             "actor": { "subject": "planner-anna", "role": "planner" },
             "traceparent": "", "payload": { "customer_id": CUSTOMER, "personal_data": null },
             "prev_hash": "", "hash": "9f2b6c1e3d4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c" })
+}
+
+fn dead_letter() -> Value {
+    json!({ "read_model": "customers", "position": 42, "event_id": EVENT,
+            "stream_id": format!("customer-{CUSTOMER}"), "version": 1,
+            "event_type": "customer.registered.v1",
+            "reason": "malformed customer.registered.v1 at position 42: missing field `customer_id`",
+            "attempts": 1, "parked_at": "2027-03-01T07:58:01Z", "held_behind": null })
+}
+
+fn discarded() -> Value {
+    json!({ "dead_letter": dead_letter(), "discarded_at": "2027-03-01T09:15:00Z",
+            "discarded_by": "ops-olivia",
+            "discard_reason": "a test event from the 2027-02 migration; the customer was registered again" })
 }
 
 fn event_ref() -> Value {
@@ -361,6 +379,20 @@ fn responses() -> Vec<(&'static str, Value)> {
                                       "last_error": null }],
                     "event_store": { "head": 1200, "storage": storage },
                     "storage": storage }),
+        ),
+        (
+            "DeadLetterList",
+            json!({ "dead_letters": [dead_letter()], "discarded": [discarded()] }),
+        ),
+        ("DeadLetterDetail", {
+            let mut detail = dead_letter();
+            detail["envelope"] = envelope();
+            detail
+        }),
+        ("DiscardedView", discarded()),
+        (
+            "RedriveResult",
+            json!({ "redriven": [dead_letter()], "failed": [] }),
         ),
         (
             "RebuildStarted",

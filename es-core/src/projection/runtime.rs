@@ -423,7 +423,10 @@ fn record(status: &StatusBoard, events: &[EventEnvelope], report: super::BatchRe
         }
         s.state = RuntimeState::Running;
         s.position = last.position;
-        s.applied += events.len() as u64 - report.unknown - report.parked;
+        // `parked` counts dead letters (one event may be parked by one projection and
+        // unknown to another), so the difference is a floor, never below zero.
+        let skipped = report.unknown + report.parked;
+        s.applied += (events.len() as u64).saturating_sub(skipped);
         s.unknown_skipped += report.unknown;
         s.dead_letters += report.parked;
     });

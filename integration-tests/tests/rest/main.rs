@@ -4,6 +4,7 @@
 mod audit;
 mod booking_storm;
 mod conventions;
+mod dead_letters;
 mod delivery_flow;
 mod helpers;
 mod observability;

@@ -13,14 +13,14 @@ use crate::helpers::{Rest, spawn_platform, token_for};
 
 /// One sample of a scrape: its name (`…_bucket` for a histogram's buckets), labels
 /// and value.
-struct Sample {
+pub struct Sample {
     name: String,
     labels: HashMap<String, String>,
     value: f64,
 }
 
 /// A scrape: the families' types and help, and their samples.
-struct Scrape {
+pub struct Scrape {
     types: HashMap<String, String>,
     help: HashMap<String, String>,
     samples: Vec<Sample>,
@@ -29,7 +29,7 @@ struct Scrape {
 /// `/metrics`, read by the official Prometheus client's parser
 /// (`scripts/parse_metrics.py`, which refuses a malformed page); `None` where that
 /// Python is not installed (`scripts/test-infra.sh up` installs it; CI has it).
-async fn scrape(app: &Rest) -> Option<Scrape> {
+pub async fn scrape(app: &Rest) -> Option<Scrape> {
     let python = es_core::testing::servers::server_url("GRPC_PYTHON")?;
     let response = app
         .http
@@ -95,7 +95,7 @@ async fn scrape(app: &Rest) -> Option<Scrape> {
 }
 
 /// The sum of the samples `name` with these labels (0 when there is none).
-fn value(scrape: &Scrape, name: &str, labels: &[(&str, &str)]) -> f64 {
+pub fn value(scrape: &Scrape, name: &str, labels: &[(&str, &str)]) -> f64 {
     scrape
         .samples
         .iter()

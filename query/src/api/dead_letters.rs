@@ -80,6 +80,15 @@ pub fn envelope_for(caller: &Caller, envelope: &str) -> String {
     json.to_string()
 }
 
+/// Each read model's parked events as a gauge, from the store's `positions()` (name,
+/// generation, position, dead letters).
+pub fn export_parked(positions: &[(String, i64, u64, u64)]) {
+    for (name, _, _, dead) in positions {
+        metrics::gauge!(names::READ_MODEL_DEAD_LETTERS, "read_model" => name.clone())
+            .set(*dead as f64);
+    }
+}
+
 impl QueryService {
     /// The read models asked for: one by name, or all.
     fn read_models(&self, projection: &str) -> Result<Vec<String>, QueryError> {
@@ -233,11 +242,12 @@ impl QueryService {
         }
     }
 
-    /// The live status (and its gauge) counts what is parked now.
+    /// The live status (and the gauges) count what is parked now.
     async fn count_parked(&self) {
         let db = self.db().clone();
         match blocking(move || db.positions()) {
             Ok(positions) => {
+                export_parked(&positions);
                 let parked = positions.iter().map(|(_, _, _, dead)| dead).sum();
                 self.live().parked_now(parked);
             }

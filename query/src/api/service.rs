@@ -301,6 +301,7 @@ query_rpcs! {
                 .await
                 .map_err(|e| Status::internal(e.to_string()))?
                 .map_err(|e: DbError| Status::from(QueryError::from(e)))?;
+            super::dead_letters::export_parked(&positions);
             let projectors = positions
                 .into_iter()
                 .map(|(name, generation, position, dead_letters)| {

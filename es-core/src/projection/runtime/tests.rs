@@ -350,3 +350,31 @@ async fn an_event_is_not_parked_while_the_source_cannot_dead_letter_it() {
     );
     assert_eq!(told.dead_letters.len(), 1);
 }
+
+#[tokio::test]
+async fn an_event_parked_by_one_projection_and_unknown_to_another_counts_as_neither_applied_nor_a_panic()
+ {
+    let store = InMemoryEventStore::new();
+    let events = store
+        .append(AppendRequest {
+            aggregate_type: "tally".into(),
+            aggregate_id: "t1".into(),
+            expected: ExpectedVersion::Any,
+            events: vec![ProposedEvent::new("tally.added.v1", 1, json!({}), now())],
+            metadata: EventMetadata::system(),
+            idempotency: None,
+        })
+        .await
+        .unwrap();
+    let status = StatusBoard::new("read-models");
+    let report = BatchReport {
+        unknown: 1,
+        parked: 1,
+    };
+    record(&status, &events, report);
+    let seen = status.snapshot();
+    assert_eq!(
+        (seen.applied, seen.unknown_skipped, seen.dead_letters),
+        (0, 1, 1)
+    );
+}

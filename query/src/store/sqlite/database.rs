@@ -279,7 +279,10 @@ impl ReadModelDb {
         Ok(result)
     }
 
-    /// Parks `event` for every member that has not applied it, and moves past it.
+    /// Settles an event the runtime gave up on (its batch kept failing): each member
+    /// that has not applied it tries it once more in a savepoint of its own, and only
+    /// those it still fails for (or whose stream already waits behind a parked event)
+    /// park it; the others apply it. Every member moves past it.
     pub fn park(
         &self,
         which: &Members,
@@ -288,16 +291,43 @@ impl ReadModelDb {
         attempts: u32,
     ) -> Result<(), DbError> {
         let mut conn = self.writer();
-        let tx = conn
+        let mut tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(db_error)?;
-        for mut member in self.members(&tx, which)? {
-            if event.position > member.checkpoint {
-                let name = self.projections[member.index].name();
-                park_in(&tx, name, member.generation, event, reason, attempts)?;
-                member.reached(event);
-                set_checkpoint(&tx, name, member.generation, member.at())?;
+        let members = self.members(&tx, which)?;
+        let names = member_names(&self.projections, &members);
+        for mut member in members {
+            if event.position <= member.checkpoint {
+                continue;
             }
+            let projection = self.projections[member.index].as_ref();
+            let mut savepoints = Savepoints {
+                tx: &mut tx,
+                names: &names,
+            };
+            let why = match member.held.get(&event.stream_id) {
+                Some(&behind) => Some(dead_letters::held_reason(behind)),
+                None => match savepoints.apply_alone(projection, event) {
+                    Ok(_) => None,
+                    Err(ProjectionError::Db(DbError::Unavailable(error))) => {
+                        return Err(DbError::Unavailable(error));
+                    }
+                    Err(ProjectionError::Malformed { reason, .. }) => Some(reason),
+                    Err(ProjectionError::Db(_)) => Some(reason.to_owned()),
+                },
+            };
+            if let Some(why) = why {
+                park_in(
+                    &tx,
+                    projection.name(),
+                    member.generation,
+                    event,
+                    &why,
+                    attempts,
+                )?;
+            }
+            member.reached(event);
+            set_checkpoint(&tx, projection.name(), member.generation, member.at())?;
         }
         tx.commit().map_err(db_error)
     }
