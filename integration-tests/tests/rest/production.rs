@@ -10,12 +10,17 @@ use std::time::Duration;
 use command::config::{Config as CommandConfig, KafkaSettings, KeyStoreLocation, StoreLocation};
 use es_core::kafka::RelayCheckpoint;
 use es_core::mongo::MongoRelayCheckpoint;
+use es_core::projection::{EventSource, LogHeaded};
 use es_core::testing::servers::server_url;
 use es_core::{EventStore, MongoEventStore};
 use futures::future::join_all;
 use query::config::{Config as QueryConfig, KafkaSource, KeyStoreAt, ReadStoreLocation};
+use query::projection::Projection;
+use query::runtime::GrpcEventSource;
+use query::store::sqlite::ReadModelDb;
 use serde_json::json;
 use tokio::sync::watch;
+use tonic::transport::Channel;
 
 use crate::helpers::{Rest, active_route, customer_with_car, driver_and_van};
 
@@ -47,6 +52,10 @@ fn servers() -> Option<Servers> {
 /// The three services on real servers, two BFFs in front; stopped on drop.
 struct Production {
     bffs: [Rest; 2],
+    /// The first BFF, called by an operator (`ops-olivia`).
+    ops: Rest,
+    /// The read models' database file.
+    read_model_file: std::path::PathBuf,
     /// A second connection to the event store, as an operator or a relay process has.
     store: Arc<MongoEventStore>,
     kafka: KafkaSettings,
@@ -63,7 +72,12 @@ impl Drop for Production {
 
 /// Starts the platform; the relay runs inside the command service unless
 /// `relay_in_service` is false (then the test runs it, see [`Production::relay`]).
-async fn start(servers: &Servers, relay_in_service: bool) -> Production {
+/// `extra` is a test double projected beside the platform's read models.
+async fn start(
+    servers: &Servers,
+    relay_in_service: bool,
+    extra: Option<fn() -> Box<dyn Projection>>,
+) -> Production {
     let unique = uuid::Uuid::now_v7().simple().to_string();
     let database = format!("pitlane_e2e_{unique}");
     let kafka = KafkaSettings {
@@ -90,6 +104,7 @@ async fn start(servers: &Servers, relay_in_service: bool) -> Production {
         ),
     };
     let staff = issuer.token("tester", &["planner", "dispatcher", "auditor", "admin"]);
+    let operator = issuer.token("ops-olivia", &["operator"]);
 
     let dir = tempfile::tempdir().expect("temp dir");
     let command_config = CommandConfig {
@@ -132,10 +147,33 @@ async fn start(servers: &Servers, relay_in_service: bool) -> Production {
         tls: identity::tls::TlsSettings::default(),
         on_diverged: query::config::OnDiverged::Wait,
     };
-    let location = ReadStoreLocation::Sqlite(query_config.read_models.clone());
-    let query_app = query::startup::build_on(query_config, &location)
-        .await
-        .expect("the query service starts on Kafka");
+    let query_app = match extra {
+        None => {
+            let location = ReadStoreLocation::Sqlite(query_config.read_models.clone());
+            query::startup::build_on(query_config, &location)
+                .await
+                .expect("the query service starts on Kafka")
+        }
+        // What `build_on` does, with the test double among the read models.
+        Some(extra) => {
+            let mut projections = query::startup::all_projections();
+            projections.push(extra());
+            let db = ReadModelDb::open(&query_config.read_models, projections).expect("opened");
+            let tokens = query_config.auth.open("query-service").unwrap().tokens;
+            let channel = Channel::from_shared(command_url.clone())
+                .unwrap()
+                .connect_lazy();
+            let log: Arc<dyn EventSource> = Arc::new(GrpcEventSource::new(channel, tokens));
+            let kafka = query_config.kafka.as_ref().expect("Kafka");
+            let events = query::startup::kafka_source(kafka).await.expect("a source");
+            let live: Arc<dyn EventSource> = Arc::new(LogHeaded::new(events, log.clone()));
+            let listener = tokio::net::TcpListener::bind(query_config.listen)
+                .await
+                .unwrap();
+            query::startup::App::with_sources(listener, db, live, log, &query_config)
+                .expect("the query service starts on Kafka")
+        }
+    };
     let query_url = format!("http://{}", query_app.local_addr());
     let read_models = query_app.status();
     tokio::spawn(query_app.run_until_stopped(until_stopped(stopped.clone())));
@@ -154,6 +192,8 @@ async fn start(servers: &Servers, relay_in_service: bool) -> Production {
         .await
         .expect("a second connection to the store");
     Production {
+        ops: bffs[0].with_token(&operator),
+        read_model_file: dir.path().join("read-models.db"),
         bffs: bffs.try_into().unwrap_or_else(|_| unreachable!("two BFFs")),
         store: Arc::new(store),
         kafka,
@@ -198,7 +238,7 @@ impl Production {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_write_through_one_bff_is_read_through_the_other_via_mongodb_kafka_and_the_projections() {
     let Some(servers) = servers() else { return };
-    let platform = start(&servers, true).await;
+    let platform = start(&servers, true, None).await;
     let [one, two] = &platform.bffs;
 
     let (customer, license) = customer_with_car(one, "EE-101-A").await;
@@ -260,7 +300,7 @@ async fn a_write_through_one_bff_is_read_through_the_other_via_mongodb_kafka_and
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_booking_storm_across_two_bffs_sharing_redis_books_the_driver_exactly_once() {
     let Some(servers) = servers() else { return };
-    let platform = start(&servers, true).await;
+    let platform = start(&servers, true, None).await;
     let [one, two] = &platform.bffs;
     let (driver, _) = driver_and_van(one, "VAN-901-E").await;
     let route = active_route(two, "2026-12-04", 8).await;
@@ -308,7 +348,7 @@ async fn a_booking_storm_across_two_bffs_sharing_redis_books_the_driver_exactly_
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn killing_the_relay_mid_load_and_restarting_it_loses_no_event() {
     let Some(servers) = servers() else { return };
-    let platform = start(&servers, false).await;
+    let platform = start(&servers, false, None).await;
     let (kill, relay) = platform.relay();
 
     let register = |i: usize| {
@@ -343,4 +383,192 @@ async fn killing_the_relay_mid_load_and_restarting_it_loses_no_event() {
         listed.body["page"]["total"], 60,
         "every customer reached the read models through Kafka"
     );
+}
+
+/// How many more customer events [`CustomerEvents`] fails on: only the dead-letter
+/// test below sets it.
+static CUSTOMER_FAILURES: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+static CUSTOMER_EVENTS: query::store::Table = query::store::Table {
+    name: "customer_events",
+    columns: &[
+        query::store::Column::text("stream_id"),
+        query::store::Column::int("applied"),
+    ],
+    key: &["stream_id"],
+    indexes: &[],
+};
+
+/// A test double: counts each customer stream's events, failing (as a broken
+/// projection would) while [`CUSTOMER_FAILURES`] is above zero.
+struct CustomerEvents;
+
+impl Projection for CustomerEvents {
+    fn name(&self) -> &'static str {
+        "customer_events"
+    }
+
+    fn tables(&self) -> &'static [&'static query::store::Table] {
+        static TABLES: [&query::store::Table; 1] = [&CUSTOMER_EVENTS];
+        &TABLES
+    }
+
+    fn apply(
+        &self,
+        event: &es_core::EventEnvelope,
+        tx: &mut dyn query::store::Tx,
+    ) -> Result<query::projection::Outcome, query::projection::ProjectionError> {
+        use std::sync::atomic::Ordering;
+
+        use query::store::{DbError, Value};
+        if event.aggregate_type != "customer" {
+            return Ok(query::projection::Outcome::Ignored);
+        }
+        if CUSTOMER_FAILURES.load(Ordering::SeqCst) > 0 {
+            CUSTOMER_FAILURES.fetch_sub(1, Ordering::SeqCst);
+            return Err(DbError::Database("the projection's bug".into()).into());
+        }
+        let key = [("stream_id", Value::from(&event.stream_id))];
+        let applied = match tx.get(&CUSTOMER_EVENTS, &key)? {
+            Some(row) => row.int("applied")?,
+            None => 0,
+        };
+        tx.upsert(
+            &CUSTOMER_EVENTS,
+            &[
+                ("stream_id", Value::from(&event.stream_id)),
+                ("applied", Value::from(applied + 1)),
+            ],
+        )?;
+        Ok(query::projection::Outcome::Applied)
+    }
+}
+
+fn customer_events() -> Box<dyn Projection> {
+    Box::new(CustomerEvents)
+}
+
+/// Every record of `topic` (all partitions, from the beginning) once `expected` have
+/// arrived or `timeout` passed: headers and value.
+fn records(
+    brokers: &str,
+    topic: &str,
+    expected: usize,
+    timeout: Duration,
+) -> Vec<(std::collections::HashMap<String, String>, String)> {
+    use rdkafka::Message;
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    use rdkafka::message::Headers;
+    let consumer: BaseConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set(
+            "group.id",
+            format!("reader-{}", uuid::Uuid::now_v7().simple()),
+        )
+        .set("enable.auto.commit", "false")
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .expect("a consumer");
+    consumer.subscribe(&[topic]).expect("subscribed");
+    let deadline = std::time::Instant::now() + timeout;
+    let mut found = Vec::new();
+    while found.len() < expected && std::time::Instant::now() < deadline {
+        let Some(Ok(message)) = consumer.poll(Duration::from_millis(100)) else {
+            continue;
+        };
+        let mut headers = std::collections::HashMap::new();
+        if let Some(all) = message.headers() {
+            for header in all.iter() {
+                let value = String::from_utf8_lossy(header.value.unwrap_or_default());
+                headers.insert(header.key.to_owned(), value.into_owned());
+            }
+        }
+        let value = String::from_utf8_lossy(message.payload().unwrap_or_default()).into_owned();
+        found.push((headers, value));
+    }
+    found
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_parked_event_is_on_the_dlq_topic_and_its_redrive_applies_it_once_and_is_recorded_there()
+{
+    let Some(servers) = servers() else { return };
+    CUSTOMER_FAILURES.store(1_000, std::sync::atomic::Ordering::SeqCst);
+    let platform = start(&servers, true, Some(customer_events)).await;
+    let [one, _] = &platform.bffs;
+
+    // The test double fails on the registration past its retries: parked, and its
+    // Kafka record copied to the `.dlq` topic; the platform's read models go on.
+    let registered = one
+        .post(
+            "/api/v1/customers",
+            json!({ "name": "Grace Hopper", "address": "1 Navy Way", "postal_code": "20001",
+                    "city": "Washington", "telephone": "+1 202 555 0100",
+                    "email": "grace@example.com" }),
+        )
+        .await
+        .expect(201);
+    let customer = registered.body["id"].as_str().unwrap().to_owned();
+    platform.wait_until_projected().await;
+    one.get(&format!("/api/v1/customers/{customer}"))
+        .await
+        .expect(200);
+    let listed = platform
+        .ops
+        .get("/api/v1/ops/dead-letters?read_model=customer_events")
+        .await
+        .expect(200);
+    let parked = listed.body["dead_letters"].as_array().unwrap().clone();
+    assert_eq!(parked.len(), 1, "{:#}", listed.body);
+    let position = parked[0]["position"].as_u64().unwrap();
+    let event_id = parked[0]["event_id"].as_str().unwrap().to_owned();
+    let dlq = format!("{}.customers.events.dlq", platform.kafka.topic_prefix);
+    let dead = records(&servers.kafka, &dlq, 1, Duration::from_secs(30));
+    assert_eq!(dead.len(), 1, "the dead letter is on {dlq}");
+    assert_eq!(dead[0].0["event-id"], event_id);
+    assert_eq!(
+        dead[0].0["error"],
+        "read-model database: the projection's bug"
+    );
+
+    // Fixed: the redrive applies it once, and says so on the `.dlq` topic.
+    CUSTOMER_FAILURES.store(0, std::sync::atomic::Ordering::SeqCst);
+    let redriven = platform
+        .ops
+        .post(
+            "/api/v1/ops/dead-letters/customer_events/redrive",
+            json!(null),
+        )
+        .await;
+    let redriven = redriven.expect(200);
+    assert_eq!(redriven.body["redriven"][0]["position"], position);
+    let on_topic = records(&servers.kafka, &dlq, 2, Duration::from_secs(30));
+    assert_eq!(on_topic.len(), 2, "the settlement follows the dead letter");
+    let (headers, value) = &on_topic[1];
+    assert_eq!(headers["settled"], "redriven");
+    assert_eq!(headers["settled-by"], "ops-olivia");
+    assert_eq!(headers["event-id"], event_id);
+    let value: serde_json::Value = serde_json::from_str(value).unwrap();
+    assert_eq!(value["position"], position);
+
+    // The next event of the stream applies live, after it: each exactly once.
+    let renamed = one
+        .put(
+            &format!("/api/v1/customers/{customer}/contact"),
+            json!({ "name": "Rear Admiral Grace Hopper", "telephone": "+1 202 555 0100",
+                    "email": "grace@example.com" }),
+        )
+        .await
+        .expect(200);
+    assert!(!renamed.token().is_empty());
+    platform.wait_until_projected().await;
+    let db = rusqlite::Connection::open(&platform.read_model_file).unwrap();
+    let applied: i64 = db
+        .query_row(
+            "SELECT applied FROM customer_events__g1 WHERE stream_id = ?1",
+            [format!("customer-{customer}")],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(applied, 2);
 }
