@@ -248,6 +248,8 @@ fn http(address: &str, request: &str) -> (u16, String) {
 struct Running {
     child: Child,
     rest: String,
+    /// The query service's gRPC address.
+    query: String,
     dir: tempfile::TempDir,
 }
 
@@ -255,15 +257,11 @@ impl Running {
     fn start(envs: &[(&str, &str)]) -> Running {
         let dir = tempfile::tempdir().unwrap();
         let rest = free_address();
+        let query = free_address();
         let child = Command::new(PITLANE)
             .args(["up", "--data"])
             .arg(dir.path())
-            .args([
-                "--command-addr",
-                "127.0.0.1:0",
-                "--query-addr",
-                "127.0.0.1:0",
-            ])
+            .args(["--command-addr", "127.0.0.1:0", "--query-addr", &query])
             .args(["--rest-addr", &rest])
             .envs(envs.iter().copied())
             .env("RUST_LOG", "info")
@@ -278,7 +276,12 @@ impl Running {
             assert!(Instant::now() < deadline, "the platform did not get ready");
             std::thread::sleep(Duration::from_millis(100));
         }
-        Running { child, rest, dir }
+        Running {
+            child,
+            rest,
+            query,
+            dir,
+        }
     }
 
     /// A token of the platform's development issuer.
@@ -480,4 +483,45 @@ async fn with_an_otlp_endpoint_the_platform_exports_one_trace_per_request_across
         ours.iter().all(|(.., service)| service.contains("pitlane")),
         "{ours:?}"
     );
+}
+
+/// `pitlane ops dead-letters …` against `platform`, as an operator minted from its
+/// data directory (or with `token`): exit code, stdout, stderr.
+fn ops(platform: &Running, args: &[&str], token: Option<&str>) -> (i32, String, String) {
+    let mut command = Command::new(PITLANE);
+    command
+        .args(["ops", "dead-letters"])
+        .args(args)
+        .args(["--query-url", &format!("http://{}", platform.query), "--data"])
+        .arg(platform.dir.path())
+        .env_remove("PITLANE_TOKEN");
+    if let Some(token) = token {
+        command.args(["--token", token]);
+    }
+    let output = command.output().unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn pitlane_ops_dead_letters_asks_the_running_platform_as_an_operator() {
+    let platform = Running::start(&[]);
+    let (code, out, err) = ops(&platform, &["list"], None);
+    assert_eq!((code, out.trim()), (0, "no dead letters"), "{err}");
+    let (code, out, err) = ops(&platform, &["redrive", "customers"], None);
+    assert_eq!((code, out.trim()), (0, "0 redriven, 0 failed again"), "{err}");
+    let (code, _, err) = ops(&platform, &["discard", "customers", "7", "--reason", "x"], None);
+    assert_ne!(code, 0);
+    assert!(err.contains("no parked event at position 7"), "{err}");
+    let (code, _, err) = ops(&platform, &["show", "no-such-model", "7"], None);
+    assert_ne!(code, 0);
+    assert!(err.contains("no read model named `no-such-model`"), "{err}");
+    let planner = platform.token("pat", identity::Role::Planner);
+    let (code, _, err) = ops(&platform, &["redrive", "customers"], Some(&planner));
+    assert_ne!(code, 0);
+    assert!(err.contains("refused"), "{err}");
+    platform.stop();
 }
