@@ -12,7 +12,7 @@ use identity::{DevIssuer, Role, TokenRequest};
 
 #[derive(Debug, clap::Args)]
 pub struct TokenArgs {
-    /// planner, dispatcher, driver, auditor, admin (or service).
+    /// planner, dispatcher, driver, auditor, admin, operator (or service).
     #[arg(long)]
     role: Role,
     /// The token's subject: who the audit trail will say acted. Default: `dev-<role>`.

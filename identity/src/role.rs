@@ -1,4 +1,5 @@
-//! The five roles of DESIGN §9 plus `service`, the role of internal callers.
+//! The five roles of DESIGN §9, `operator` (ADR 021), and `service`, the role of internal
+//! callers.
 
 use std::fmt;
 
