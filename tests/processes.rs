@@ -492,7 +492,11 @@ fn ops(platform: &Running, args: &[&str], token: Option<&str>) -> (i32, String, 
     command
         .args(["ops", "dead-letters"])
         .args(args)
-        .args(["--query-url", &format!("http://{}", platform.query), "--data"])
+        .args([
+            "--query-url",
+            &format!("http://{}", platform.query),
+            "--data",
+        ])
         .arg(platform.dir.path())
         .env_remove("PITLANE_TOKEN");
     if let Some(token) = token {
@@ -512,8 +516,16 @@ fn pitlane_ops_dead_letters_asks_the_running_platform_as_an_operator() {
     let (code, out, err) = ops(&platform, &["list"], None);
     assert_eq!((code, out.trim()), (0, "no dead letters"), "{err}");
     let (code, out, err) = ops(&platform, &["redrive", "customers"], None);
-    assert_eq!((code, out.trim()), (0, "0 redriven, 0 failed again"), "{err}");
-    let (code, _, err) = ops(&platform, &["discard", "customers", "7", "--reason", "x"], None);
+    assert_eq!(
+        (code, out.trim()),
+        (0, "0 redriven, 0 failed again"),
+        "{err}"
+    );
+    let (code, _, err) = ops(
+        &platform,
+        &["discard", "customers", "7", "--reason", "x"],
+        None,
+    );
     assert_ne!(code, 0);
     assert!(err.contains("no parked event at position 7"), "{err}");
     let (code, _, err) = ops(&platform, &["show", "no-such-model", "7"], None);

@@ -71,6 +71,8 @@ pub mod names {
     pub const RELAY_LAG: &str = "pitlane_relay_lag_events";
     pub const RELAY_PUBLISH: &str = "pitlane_relay_publish_duration_seconds";
     pub const RELAY_ERRORS: &str = "pitlane_relay_errors_total";
+    // The Kafka consumer of the projections.
+    pub const KAFKA_CONSUMER_LAG: &str = "pitlane_kafka_consumer_lag_messages";
     // The BFF's protections.
     pub const BREAKER_STATE: &str = "pitlane_bff_circuit_breaker_state";
     pub const UPSTREAM_RETRIES: &str = "pitlane_bff_upstream_retries_total";
@@ -213,6 +215,11 @@ const DESCRIPTIONS: &[(&str, Kind, &str)] = {
             RELAY_ERRORS,
             Counter,
             "Failed publish attempts of the relay (retried).",
+        ),
+        (
+            KAFKA_CONSUMER_LAG,
+            Gauge,
+            "Messages of a partition the projections' Kafka consumer has not consumed yet (librdkafka's statistics).",
         ),
         (
             BREAKER_STATE,

@@ -13,6 +13,7 @@
 //!   and the events already applied are dropped as duplicates on the way.
 
 use std::collections::BTreeMap;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use rdkafka::client::ClientContext;
@@ -30,6 +31,8 @@ pub struct SourceContext {
     rewind: AtomicBool,
     /// Set when this consumer cannot go on (a partial assignment).
     problem: watch::Sender<Option<String>>,
+    /// Per assigned partition, messages not consumed yet, as last reported.
+    lag: Mutex<BTreeMap<(String, i32), i64>>,
 }
 
 impl SourceContext {
@@ -39,7 +42,14 @@ impl SourceContext {
             partitions,
             rewind: AtomicBool::new(rewind),
             problem: watch::Sender::new(None),
+            lag: Mutex::default(),
         }
+    }
+
+    /// Per assigned partition, the messages not consumed yet, as librdkafka last
+    /// reported them (every `statistics.interval.ms`).
+    pub fn lag(&self) -> BTreeMap<(String, i32), i64> {
+        self.lag.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Why this consumer must stop, as it changes.
@@ -97,7 +107,56 @@ impl SourceContext {
     }
 }
 
-impl ClientContext for SourceContext {}
+impl ClientContext for SourceContext {
+    /// librdkafka's statistics (JSON, every `statistics.interval.ms`): each assigned
+    /// partition's consumer lag, as the gauge
+    /// `pitlane_kafka_consumer_lag_messages{group, topic, partition}` and for
+    /// [`SourceContext::lag`]. Read as JSON rather than through rdkafka's typed
+    /// `Statistics`, which refuses a whole report when one field it expects is missing.
+    /// Partitions not being consumed report no lag (-1) and are left out.
+    fn stats_raw(&self, statistics: &[u8]) {
+        use crate::telemetry::names;
+        let Ok(report) = serde_json::from_slice::<serde_json::Value>(statistics) else {
+            return;
+        };
+        let mut lags = BTreeMap::new();
+        let topics = report["topics"].as_object().into_iter().flatten();
+        for (topic, stats) in topics {
+            let partitions = stats["partitions"].as_object().into_iter().flatten();
+            for (partition, stats) in partitions {
+                let (Ok(partition), Some(lag)) = (partition.parse::<i32>(), unread(stats)) else {
+                    continue;
+                };
+                if partition < 0 {
+                    continue;
+                }
+                lags.insert((topic.clone(), partition), lag);
+                metrics::gauge!(
+                    names::KAFKA_CONSUMER_LAG,
+                    "group" => self.group.clone(),
+                    "topic" => topic.clone(),
+                    "partition" => partition.to_string(),
+                )
+                .set(lag as f64);
+            }
+        }
+        *self.lag.lock().unwrap_or_else(|p| p.into_inner()) = lags;
+    }
+}
+
+/// A partition's messages not consumed yet, from its statistics: the high watermark
+/// less the next offset the application reads (or, before it has read any, the group's
+/// committed offset, or else the first offset retained). librdkafka's own
+/// `consumer_lag` stays -1 until the group commits, which the projections do only after
+/// their read models did. `None` while the partition's end is unknown.
+fn unread(stats: &serde_json::Value) -> Option<i64> {
+    let offset = |name: &str| stats[name].as_i64().filter(|o| *o >= 0);
+    let high = offset("hi_offset")?;
+    let next = offset("app_offset")
+        .or_else(|| offset("committed_offset"))
+        .or_else(|| offset("lo_offset"))?;
+    Some((high - next).max(0))
+}
 
 impl ConsumerContext for SourceContext {
     /// The eager protocol's rebalance (librdkafka's default assignors), with our
@@ -120,5 +179,22 @@ impl ConsumerContext for SourceContext {
                 let _: KafkaResult<()> = consumer.unassign();
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unread_messages_count_from_the_next_offset_read_or_else_committed_or_else_the_first() {
+        let stats = |app: i64, committed: i64, lo: i64| {
+            serde_json::json!({ "hi_offset": 10, "app_offset": app,
+                                "committed_offset": committed, "lo_offset": lo })
+        };
+        assert_eq!(unread(&stats(7, 3, 0)), Some(3));
+        assert_eq!(unread(&stats(-1001, 4, 0)), Some(6));
+        assert_eq!(unread(&stats(-1001, -1001, 2)), Some(8));
+        assert_eq!(unread(&serde_json::json!({ "hi_offset": -1001 })), None);
     }
 }

@@ -331,6 +331,11 @@ impl Session {
             .ok_or_else(|| SourceError("the Kafka consumer is closed".into()))
     }
 
+    /// The consumer's lag per partition ([`SourceContext::lag`]).
+    pub fn lag(&self) -> std::collections::BTreeMap<(String, i32), i64> {
+        self.context().map(SourceContext::lag).unwrap_or_default()
+    }
+
     fn context(&self) -> Option<&SourceContext> {
         self.consumer.as_ref().map(|c| c.context().as_ref())
     }

@@ -164,7 +164,15 @@ impl KafkaEventSource {
             // consumer holds its partitions. `KAFKA_*` properties override both.
             ("session.timeout.ms", "6000"),
             ("heartbeat.interval.ms", "1000"),
+            // The consumer lag per partition (`SourceContext::stats`).
+            ("statistics.interval.ms", "5000"),
         ])
+    }
+
+    /// Per partition of the live subscription, the messages not consumed yet, as
+    /// librdkafka last reported them; empty without a subscription.
+    pub fn consumer_lag(&self) -> BTreeMap<(String, i32), i64> {
+        self.current().map(|s| s.lag()).unwrap_or_default()
     }
 
     /// See [`probe::probe`]; on the blocking pool (librdkafka blocks).

@@ -141,6 +141,35 @@ async fn the_source_delivers_events_of_every_partition_and_topic_in_position_ord
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_consumer_reports_its_lag_for_every_partition_it_reads() {
+    let Some(kafka) = brokers() else { return };
+    let kafka = kafka.with("statistics.interval.ms", "200");
+    let prefix = unique("source-lag");
+    let store = Arc::new(InMemoryEventStore::new());
+    fill(&store, &[("delivery", "a"), ("customer", "b")], 5).await;
+    publish(&kafka, &store, &Arc::default(), &prefix).await;
+    let config = source_config(&prefix);
+    let source = source(&kafka, &config);
+    let mut events = source.subscribe(0).await.unwrap();
+    take(&mut events, 10).await;
+
+    // Every partition of both topics, each read to its end.
+    let everything = config.topics.len() * PARTITIONS as usize;
+    let deadline = std::time::Instant::now() + WAIT;
+    let mut lag = source.consumer_lag();
+    while (lag.len() < everything || lag.values().any(|l| *l != 0))
+        && std::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        // Statistics are served while the consumer is polled.
+        let _ = tokio::time::timeout(Duration::from_millis(10), events.next()).await;
+        lag = source.consumer_lag();
+    }
+    assert_eq!(lag.len(), everything, "{lag:?}");
+    assert!(lag.values().all(|l| *l == 0), "caught up: {lag:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn offsets_are_committed_only_up_to_what_the_runtime_committed_and_the_rest_is_redelivered() {
     let Some(kafka) = brokers() else { return };
     let prefix = unique("source-commit");
