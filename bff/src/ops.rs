@@ -31,11 +31,27 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// The query service names read models `projection`.
 const NAMES: &[(&str, &str)] = &[("projection", "read_model")];
 
+/// A read model's name: one of the platform's ([`contracts::READ_MODELS`]).
+pub struct ReadModelName;
+
+impl utoipa::PartialSchema for ReadModelName {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(contracts::READ_MODELS))
+            .description(Some("A read model's name, as in `/audit/rebuilds`"))
+            .into()
+    }
+}
+
+impl ToSchema for ReadModelName {}
+
 /// Which read model's dead letters.
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// A read model's name (as in `/audit/rebuilds`); absent: every read model.
+    #[param(value_type = Option<ReadModelName>, inline)]
     pub read_model: Option<String>,
 }
 
@@ -170,7 +186,7 @@ pub async fn list(
 /// One parked event, with its envelope.
 #[utoipa::path(get, path = "/ops/dead-letters/{read_model}/{position}", tag = "operations",
     security(("bearer" = ["operator", "auditor"])),
-    params(("read_model" = String, Path, description = "A read model's name"),
+    params(("read_model" = inline(ReadModelName), Path, description = "A read model's name"),
         ("position" = u64, Path, description = "The parked event's global position")),
     responses(
         (status = 200, description = "The parked event", body = DeadLetterDetail),
@@ -199,7 +215,7 @@ pub async fn show(
 /// is no longer parked, so a second redrive has nothing of it to apply.
 #[utoipa::path(post, path = "/ops/dead-letters/{read_model}/redrive", tag = "operations",
     security(("bearer" = ["operator"])),
-    params(("read_model" = String, Path, description = "A read model's name")),
+    params(("read_model" = inline(ReadModelName), Path, description = "A read model's name")),
     responses((status = 200, description = "What applied and what failed again", body = RedriveResult)))]
 pub async fn redrive_all(
     State(state): State<AppState>,
@@ -213,7 +229,7 @@ pub async fn redrive_all(
 /// (409) while an earlier event of its stream is parked: that one first.
 #[utoipa::path(post, path = "/ops/dead-letters/{read_model}/{position}/redrive", tag = "operations",
     security(("bearer" = ["operator"])),
-    params(("read_model" = String, Path, description = "A read model's name"),
+    params(("read_model" = inline(ReadModelName), Path, description = "A read model's name"),
         ("position" = u64, Path, description = "The parked event's global position")),
     responses(
         (status = 200, description = "What applied and what failed again", body = RedriveResult),
@@ -254,7 +270,7 @@ async fn redrive(
 /// Events of its stream held behind it stay parked.
 #[utoipa::path(post, path = "/ops/dead-letters/{read_model}/{position}/discard", tag = "operations",
     security(("bearer" = ["operator"])),
-    params(("read_model" = String, Path, description = "A read model's name"),
+    params(("read_model" = inline(ReadModelName), Path, description = "A read model's name"),
         ("position" = u64, Path, description = "The parked event's global position")),
     request_body = DiscardRequest,
     responses(
