@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::audit::context::renamed;
+use crate::audit::context::{non_blank, renamed};
 use crate::extract::{Json, Path, Query, RequestContext};
 use crate::problem::ApiError;
 use crate::query;
@@ -157,7 +157,8 @@ impl From<pb::RedriveDeadLettersReply> for RedriveResult {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DiscardRequest {
-    /// Required; kept with the record (at most 2,000 characters).
+    /// Required, not blank; kept with the record.
+    #[schema(min_length = 1, max_length = 2000, pattern = "\\S")]
     pub reason: String,
 }
 
@@ -171,9 +172,12 @@ pub async fn list(
     ctx: RequestContext,
     Query(params): Query<ListParams>,
 ) -> Result<axum::Json<DeadLetterList>, ApiError> {
-    let request = pb::ListDeadLettersRequest {
-        projection: params.read_model.unwrap_or_default(),
+    // Blank would mean "every read model" to the query service: refused, not widened.
+    let projection = match params.read_model {
+        Some(name) => non_blank("read_model", &name)?,
+        None => String::new(),
     };
+    let request = pb::ListDeadLettersRequest { projection };
     let reply = query!(state, ctx, list_dead_letters(request))
         .await
         .map_err(|e| renamed(e, NAMES))?;

@@ -12,7 +12,7 @@
 //! | every `/api/v1` one | `X-Correlation-ID` | 422, 429, 503; 400 with parameters or a body |
 //! | with a path parameter | | 404 |
 //! | with a body | | 413, 415 |
-//! | command (POST, PUT) | `Idempotency-Key` | 409; `ETag` and `X-Consistency-Token` on its 2xx, `Location` on its 201 (not the audit's rebuilds: no aggregate) |
+//! | command (POST, PUT) | `Idempotency-Key` | 409; `ETag` and `X-Consistency-Token` on its 2xx, `Location` on its 201 (not the audit's rebuilds nor the dead letters' redrives and discards: no aggregate) |
 //! | command on an aggregate the path names | `If-Match` | 412 |
 //! | read (GET) | `X-Consistency-Token` | `ETag` on a single resource's 200 |
 //!
@@ -95,8 +95,10 @@ fn complete_operation(path: &str, method: &str, operation: &mut Map<String, Valu
             add_parameter(parameters, "X-Consistency-Token", "ConsistencyToken");
         }
     }
-    // Rebuilds are accepted work, not a write to an aggregate: no ETag, no token.
-    let writes_aggregate = api && command && !path.contains("/audit/");
+    // Rebuilds and dead letters are the read models', not an aggregate's: no ETag, no
+    // token, no `If-Match`.
+    let on_read_models = path.contains("/audit/") || path.contains("/ops/");
+    let writes_aggregate = api && command && !on_read_models;
     if writes_aggregate && has_path_parameter {
         add_parameter(parameters, "If-Match", "IfMatch");
     }
@@ -105,7 +107,7 @@ fn complete_operation(path: &str, method: &str, operation: &mut Map<String, Valu
     let single_resource = !command
         && api
         && path.ends_with('}')
-        && !path.contains("/audit/")
+        && !on_read_models
         && !path.contains("/views/")
         && !path.contains("/schedules/");
     let responses = object(operation, "responses");

@@ -200,10 +200,10 @@ impl QueryService {
                 "say why the event is discarded",
             ));
         }
-        if reason.chars().count() > MAX_REASON || reason.chars().any(char::is_control) {
+        if reason.chars().count() > MAX_REASON {
             return Err(QueryError::invalid(
                 "reason",
-                format!("at most {MAX_REASON} characters, no control characters"),
+                format!("at most {MAX_REASON} characters"),
             ));
         }
         let db = self.db().clone();
