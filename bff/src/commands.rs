@@ -89,15 +89,32 @@ where
     F: Fn(&Upstreams, tonic::Request<M>) -> Fut,
     Fut: Future<Output = Result<tonic::Response<T>, Status>> + Send + 'static,
 {
+    call(state, ctx, service, Retry::Idempotent, message, rpc).await
+}
+
+/// Sends `message` to `service` through its breaker and timeout, retried as `retry`
+/// says.
+pub async fn call<M, T, F, Fut>(
+    state: &AppState,
+    ctx: &RequestContext,
+    service: Service,
+    retry: Retry,
+    message: M,
+    rpc: F,
+) -> Result<T, ApiError>
+where
+    M: Clone,
+    T: Send + 'static,
+    F: Fn(&Upstreams, tonic::Request<M>) -> Fut,
+    Fut: Future<Output = Result<tonic::Response<T>, Status>> + Send + 'static,
+{
     let upstreams = &state.upstreams;
     let upstream = match service {
         Service::Command => &upstreams.command,
         Service::Query => &upstreams.query,
     };
     upstream
-        .call(Retry::Idempotent, || {
-            rpc(upstreams, ctx.grpc(message.clone()))
-        })
+        .call(retry, || rpc(upstreams, ctx.grpc(message.clone())))
         .await
 }
 
@@ -113,6 +130,26 @@ macro_rules! read {
             $message,
             |upstreams, request| {
                 let mut client = upstreams.$client.clone();
+                async move { client.$rpc(request).await }
+            },
+        )
+    };
+}
+
+/// `maintain!(state, ctx, redrive_dead_letters(request))`: a write to the read models on
+/// the query service (a rebuild, a redrive, a discard), sent once: after a lost reply a
+/// retry would be answered differently ("already rebuilding", "not parked").
+#[macro_export]
+macro_rules! maintain {
+    ($state:expr, $ctx:expr, $rpc:ident ($message:expr)) => {
+        $crate::commands::call(
+            &$state,
+            &$ctx,
+            $crate::commands::Service::Query,
+            $crate::upstream::Retry::Never,
+            $message,
+            |upstreams, request| {
+                let mut client = upstreams.reads.clone();
                 async move { client.$rpc(request).await }
             },
         )

@@ -15,9 +15,8 @@ use utoipa_axum::routes;
 use crate::audit::context::{non_blank, renamed};
 use crate::extract::{Json, Path, Query, RequestContext};
 use crate::problem::ApiError;
-use crate::query;
 use crate::state::AppState;
-use crate::upstream::Retry;
+use crate::{maintain, query};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -257,14 +256,7 @@ async fn redrive(
         projection: read_model,
         position,
     };
-    let upstreams = &state.upstreams;
-    let reply = upstreams
-        .query
-        .call(Retry::Never, || {
-            let mut client = upstreams.reads.clone();
-            let request = ctx.grpc(request.clone());
-            async move { client.redrive_dead_letters(request).await }
-        })
+    let reply = maintain!(state, ctx, redrive_dead_letters(request))
         .await
         .map_err(|e| renamed(e, NAMES))?;
     Ok(axum::Json(reply.into()))
@@ -291,14 +283,7 @@ pub async fn discard(
         position,
         reason: body.reason,
     };
-    let upstreams = &state.upstreams;
-    let reply = upstreams
-        .query
-        .call(Retry::Never, || {
-            let mut client = upstreams.reads.clone();
-            let request = ctx.grpc(request.clone());
-            async move { client.discard_dead_letter(request).await }
-        })
+    let reply = maintain!(state, ctx, discard_dead_letter(request))
         .await
         .map_err(|e| renamed(e, NAMES))?;
     Ok(axum::Json(reply.into()))

@@ -23,7 +23,9 @@ mod value;
 pub use backend::ReadModelStore;
 pub use batch::SwapWhen;
 /// Backend-neutral, though declared with the SQLite backend that came first.
-pub use dead_letters::{DeadLetter, DeadLetterError, Discarded, Redrive, Redriven};
+pub use dead_letters::{
+    DeadLetter, DeadLetterError, DeadLetterStore, Discarded, Redrive, Redriven,
+};
 pub use filter::{Filter, Order, Select};
 pub use row::Row;
 pub use schema::{Column, Kind, Table};

@@ -14,7 +14,7 @@ use query::config::SqlServerUrl;
 use query::projection::Projection;
 use query::store::mssql::ReadModelDb;
 use query::store::mssql::scratch::ScratchDatabase;
-use query::store::{DbError, Members, Reader, SwapWhen, Tx};
+use query::store::{DbError, DeadLetterStore, Members, Reader, SwapWhen, Tx};
 use query::testing::EventFactory;
 use query::testing::store_contract::{ReadWork, StoreUnderTest, contract_projection};
 use query::testing::tallies::{self, ADDED, AGGREGATE_TYPE, Tallies};

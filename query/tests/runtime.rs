@@ -13,7 +13,7 @@ use futures::StreamExt;
 use futures::stream::BoxStream;
 use query::runtime::{ReadModelTarget, store_source};
 use query::store::sqlite::ReadModelDb;
-use query::store::{DbError, DeadLetter, DeadLetterError, Redrive, Redriven};
+use query::store::{DbError, DeadLetter, DeadLetterError, DeadLetterStore, Redrive, Redriven};
 use query::testing::tallies::{self, ADDED, AGGREGATE_TYPE, POISONED, Tallies};
 use serde_json::json;
 

@@ -16,7 +16,6 @@ use crate::extract::{Json, RequestContext};
 use crate::problem::ApiError;
 use crate::query;
 use crate::state::AppState;
-use crate::upstream::Retry;
 
 /// Where a rebuild's progress shows.
 pub const PROGRESS: &str = "/api/v1/audit/rebuilds";
@@ -127,14 +126,7 @@ pub async fn start_rebuild(
     };
     // Never retried: a retry after a lost reply would be refused as "already being
     // rebuilt" although the first attempt started it.
-    let upstreams = &state.upstreams;
-    let reply = upstreams
-        .query
-        .call(Retry::Never, || {
-            let mut client = upstreams.reads.clone();
-            let request = ctx.grpc(request.clone());
-            async move { client.rebuild_read_models(request).await }
-        })
+    let reply = crate::maintain!(state, ctx, rebuild_read_models(request))
         .await
         .map_err(|e| renamed(e, &[("projections", "read_models")]))?;
     let body = RebuildStarted {

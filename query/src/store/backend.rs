@@ -8,6 +8,7 @@
 use es_core::EventEnvelope;
 use es_core::projection::{BatchReport, Checkpoint};
 
+use super::dead_letters::DeadLetterStore;
 use super::{
     DbError, DeadLetter, DeadLetterError, Discarded, Members, Reader, Redrive, Redriven, SwapWhen,
     sqlite,
@@ -125,7 +126,7 @@ impl ReadModelStore {
         on_backend!(self, db => db.redrive(projection, which))
     }
 
-    /// Discards a parked event, recording who and why.
+    /// Discards a parked event, recording who and why ([`super::dead_letters::discard`]).
     pub fn discard(
         &self,
         projection: &str,

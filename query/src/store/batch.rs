@@ -162,7 +162,7 @@ pub(crate) enum Mode<'t> {
 }
 
 /// What the careful path needs of a backend's transaction.
-pub(crate) trait Careful {
+pub trait Careful {
     /// `projection` applies `event` in a savepoint of its own, undone if the event is
     /// malformed (a database error fails the whole batch anyway).
     fn apply_alone(

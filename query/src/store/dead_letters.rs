@@ -99,7 +99,7 @@ pub fn held_reason(behind: u64) -> String {
 }
 
 /// What each backend's transaction offers the rules above.
-pub(crate) trait Letters: Careful {
+pub trait Letters: Careful {
     /// `projection`'s parked events in `generation`, oldest first (`held_behind` unset).
     fn parked(&mut self, projection: &str, generation: i64) -> Result<Vec<DeadLetter>, DbError>;
 
@@ -116,6 +116,40 @@ pub(crate) trait Letters: Careful {
 
     /// Records `discarded` (kept across redrives and rebuilds).
     fn record_discard(&mut self, generation: i64, discarded: &Discarded) -> Result<(), DbError>;
+}
+
+/// A read-model database whose dead letters operators settle: each backend says how
+/// to run work on a projection's active generation in one transaction
+/// ([`DeadLetterStore::on_letters`]); the settling is the same everywhere.
+pub trait DeadLetterStore {
+    /// Runs `work` on `projection`'s active generation in one transaction, serialized
+    /// with the projections' batches.
+    #[doc(hidden)]
+    fn on_letters<T>(
+        &self,
+        projection: &str,
+        work: impl FnOnce(&mut dyn Letters, &dyn Projection, i64) -> Result<T, DeadLetterError>,
+    ) -> Result<T, DeadLetterError>;
+
+    /// Applies parked events after a fix ([`redrive`]).
+    fn redrive(&self, projection: &str, which: Redrive) -> Result<Redriven, DeadLetterError> {
+        self.on_letters(projection, |tx, projection, generation| {
+            redrive(tx, projection, generation, which)
+        })
+    }
+
+    /// Discards a parked event, recording who and why ([`discard`]).
+    fn discard(
+        &self,
+        projection: &str,
+        position: u64,
+        reason: &str,
+        by: &str,
+    ) -> Result<Discarded, DeadLetterError> {
+        self.on_letters(projection, |tx, projection, generation| {
+            discard(tx, projection.name(), generation, position, reason, by)
+        })
+    }
 }
 
 /// Sets each letter's `held_behind`: the first parked position of its stream, when

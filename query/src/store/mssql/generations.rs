@@ -12,11 +12,9 @@ use super::session::Session;
 use super::tx::{MssqlTx, Names};
 use crate::projection::Projection;
 use crate::store::batch::{generation_names, index_of};
-use crate::store::dead_letters::{self, Letters};
+use crate::store::dead_letters::{self, DeadLetterStore, Letters};
 use crate::store::schema::generation_table;
-use crate::store::{
-    DbError, DeadLetter, DeadLetterError, Discarded, Members, Redrive, Redriven, SwapWhen,
-};
+use crate::store::{DbError, DeadLetter, DeadLetterError, Discarded, Members, SwapWhen};
 
 /// Creates a generation's tables and indexes where missing, and its checkpoint.
 pub(super) fn create_generation(
@@ -160,28 +158,9 @@ impl ReadModelDb {
             meta::discarded(session, projection, generation)
         })
     }
+}
 
-    /// Redrives `projection`'s parked events that `which` names, in one transaction
-    /// ([`dead_letters::redrive`]).
-    pub fn redrive(&self, projection: &str, which: Redrive) -> Result<Redriven, DeadLetterError> {
-        self.on_letters(projection, |tx, projection, generation| {
-            dead_letters::redrive(tx, projection, generation, which)
-        })
-    }
-
-    /// Discards the parked event at `position`, recording who and why.
-    pub fn discard(
-        &self,
-        projection: &str,
-        position: u64,
-        reason: &str,
-        by: &str,
-    ) -> Result<Discarded, DeadLetterError> {
-        self.on_letters(projection, |tx, projection, generation| {
-            dead_letters::discard(tx, projection.name(), generation, position, reason, by)
-        })
-    }
-
+impl DeadLetterStore for ReadModelDb {
     /// Runs `work` on `projection`'s active generation in one transaction.
     fn on_letters<T>(
         &self,

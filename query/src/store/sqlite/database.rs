@@ -30,7 +30,7 @@ use crate::store::batch::{
     index_of, lowest, member_names, stored_hash, wanted,
 };
 use crate::store::dead_letters::{
-    self, DeadLetter, DeadLetterError, Discarded, HeldStreams, Letters, Redrive, Redriven,
+    self, DeadLetter, DeadLetterError, DeadLetterStore, Discarded, HeldStreams, Letters,
 };
 use crate::store::schema::generation_table;
 use crate::store::{DbError, Reader};
@@ -511,54 +511,6 @@ impl ReadModelDb {
             .map_err(db_error)?;
         rows.collect::<Result<_, _>>().map_err(db_error)
     }
-
-    /// Redrives `projection`'s parked events that `which` names, in one transaction
-    /// serialized with the projection batches ([`dead_letters::redrive`]).
-    pub fn redrive(&self, projection: &str, which: Redrive) -> Result<Redriven, DeadLetterError> {
-        self.on_letters(projection, |tx, projection, generation| {
-            dead_letters::redrive(tx, projection, generation, which)
-        })
-    }
-
-    /// Discards the parked event at `position`, recording who and why.
-    pub fn discard(
-        &self,
-        projection: &str,
-        position: u64,
-        reason: &str,
-        by: &str,
-    ) -> Result<Discarded, DeadLetterError> {
-        self.on_letters(projection, |tx, projection, generation| {
-            dead_letters::discard(tx, projection.name(), generation, position, reason, by)
-        })
-    }
-
-    /// Runs `work` on `projection`'s active generation in one immediate transaction.
-    fn on_letters<T>(
-        &self,
-        projection: &str,
-        work: impl FnOnce(&mut dyn Letters, &dyn Projection, i64) -> Result<T, DeadLetterError>,
-    ) -> Result<T, DeadLetterError> {
-        let index = index_of(&self.projections, projection)
-            .map_err(|_| DeadLetterError::NoProjection(projection.to_owned()))?;
-        let projection = self.projections[index].as_ref();
-        let mut conn = self.writer();
-        let mut tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(db_error)?;
-        let generation = active_generation(&tx, projection.name())?;
-        let names: Names = generation_names(projection, generation).collect();
-        let done = work(
-            &mut Savepoints {
-                tx: &mut tx,
-                names: &names,
-            },
-            projection,
-            generation,
-        )?;
-        tx.commit().map_err(db_error)?;
-        Ok(done)
-    }
 }
 
 /// The columns of a dead letter, in the order [`letter_of`] reads them.
@@ -899,4 +851,33 @@ fn park_in(
     })
     .map(|_| ())
     .map_err(db_error)
+}
+
+impl DeadLetterStore for ReadModelDb {
+    /// Runs `work` on `projection`'s active generation in one immediate transaction.
+    fn on_letters<T>(
+        &self,
+        projection: &str,
+        work: impl FnOnce(&mut dyn Letters, &dyn Projection, i64) -> Result<T, DeadLetterError>,
+    ) -> Result<T, DeadLetterError> {
+        let index = index_of(&self.projections, projection)
+            .map_err(|_| DeadLetterError::NoProjection(projection.to_owned()))?;
+        let projection = self.projections[index].as_ref();
+        let mut conn = self.writer();
+        let mut tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db_error)?;
+        let generation = active_generation(&tx, projection.name())?;
+        let names: Names = generation_names(projection, generation).collect();
+        let done = work(
+            &mut Savepoints {
+                tx: &mut tx,
+                names: &names,
+            },
+            projection,
+            generation,
+        )?;
+        tx.commit().map_err(db_error)?;
+        Ok(done)
+    }
 }
