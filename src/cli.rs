@@ -153,8 +153,8 @@ async fn run_platform(args: UpArgs) -> anyhow::Result<()> {
     })
     .await?;
     if args.demo {
-        let events = crate::platform::load_demo(&platform).await?;
-        println!("demo data: {events} events loaded");
+        let commands = crate::platform::load_demo(&platform).await?;
+        println!("demo data: {commands} commands accepted");
     }
     println!(
         "Pitlane is up (embedded default, data in {}):",

@@ -8,6 +8,8 @@
 pub mod audit;
 pub mod bench;
 pub mod cli;
+pub mod demo;
+pub mod http;
 pub mod ops;
 pub mod platform;
 pub mod telemetry;

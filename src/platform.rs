@@ -207,6 +207,27 @@ pub async fn load_demo(platform: &Platform) -> anyhow::Result<u64> {
     if *platform.store.head().borrow() > 0 {
         return Ok(0);
     }
+    let token = platform.token(&identity::TokenRequest::new("demo", identity::Role::Admin))?;
+    let target = crate::http::Target {
+        base: format!("http://{}", platform.rest_addr),
+        authorization: format!("Bearer {token}"),
+    };
+    let commands = crate::demo::load(&target, chrono::Utc::now()).await?;
+    let head = *platform.store.head().borrow();
+    platform
+        .read_models
+        .wait_for(head, Duration::from_secs(30))
+        .await;
+    Ok(commands)
+}
+
+/// The benchmarks' data set (40 customers with the same car, every job finished and
+/// every delivery delivered), appended straight to the store: events, not commands.
+/// Returns how many events it appended.
+pub async fn load_benchmark_data(platform: &Platform) -> anyhow::Result<u64> {
+    if *platform.store.head().borrow() > 0 {
+        return Ok(0);
+    }
     let appends = tokio::task::spawn_blocking(|| crate::bench::workload::appends(40)).await??;
     let events = crate::bench::workload::fill(platform.store.clone(), appends).await?;
     platform
@@ -218,8 +239,8 @@ pub async fn load_demo(platform: &Platform) -> anyhow::Result<u64> {
 
 #[cfg(test)]
 mod tests {
+    use contracts::v1::ProjectionStatusRequest;
     use contracts::v1::query_client::QueryClient;
-    use contracts::v1::{ListCustomersRequest, ProjectionStatusRequest};
 
     use super::*;
 
@@ -245,32 +266,103 @@ mod tests {
             .unwrap();
     }
 
+    /// GET `path` on the platform's REST API as an admin: the JSON body.
+    async fn get(platform: &Platform, path: &str) -> serde_json::Value {
+        let token = platform
+            .token(&identity::TokenRequest::new(
+                "reader",
+                identity::Role::Admin,
+            ))
+            .unwrap();
+        let target = crate::http::Target {
+            base: format!("http://{}", platform.rest_addr),
+            authorization: format!("Bearer {token}"),
+        };
+        let mut client = crate::http::Client::connect(&target).await.unwrap();
+        let answer = client.send(hyper::Method::GET, path, None).await.unwrap();
+        assert!(answer.status.is_success(), "{path}: {}", answer.status);
+        serde_json::from_slice(&answer.body).unwrap()
+    }
+
+    /// The `status` of each item of the list `key` in `body`, sorted.
+    fn statuses(body: &serde_json::Value, key: &str) -> Vec<String> {
+        let mut found: Vec<String> = body[key]
+            .as_array()
+            .unwrap_or_else(|| panic!("a list {key}: {body}"))
+            .iter()
+            .map(|item| item["status"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        found.sort();
+        found
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn up_serves_both_services_and_the_demo_data_is_queryable() {
+    async fn the_demo_is_made_of_accepted_commands_and_fills_every_screen_around_today() {
         let dir = tempfile::tempdir().unwrap();
         let platform = Platform::start(PlatformConfig::ephemeral(dir.path().join("data")))
             .await
             .expect("the platform starts");
-        let events = load_demo(&platform).await.expect("demo data");
-        assert!(events > 500, "{events} demo events");
+        let commands = load_demo(&platform)
+            .await
+            .expect("every demo command accepted");
+        assert!(commands > 80, "{commands} demo commands");
         assert_eq!(
             load_demo(&platform).await.unwrap(),
             0,
             "demo data loads only into an empty store"
         );
 
+        let customers = get(&platform, "/api/v1/customers?page_size=100").await;
+        let names: std::collections::BTreeSet<&str> = customers["customers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|c| c["name"].as_str())
+            .collect();
+        assert_eq!(names.len(), 12, "twelve different customers: {names:?}");
+        let vehicles = get(&platform, "/api/v1/vehicles?page_size=100").await;
+        let brands: std::collections::BTreeSet<&str> = vehicles["vehicles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|v| v["brand"].as_str())
+            .collect();
+        assert!(brands.len() >= 10, "a mix of EV brands: {brands:?}");
+
+        let today = chrono::Utc::now().date_naive();
+        let day = get(&platform, &format!("/api/v1/workshop/plannings/{today}")).await;
+        let jobs = statuses(&day, "jobs");
+        for status in ["cancelled", "finished", "planned"] {
+            assert!(
+                jobs.iter().any(|s| s == status),
+                "a {status} job today: {jobs:?}"
+            );
+        }
+        let routes = statuses(&get(&platform, "/api/v1/routes").await, "routes");
+        assert_eq!(routes, ["active", "active", "cancelled", "planning"]);
+        let deliveries = statuses(&get(&platform, "/api/v1/deliveries").await, "deliveries");
+        assert_eq!(
+            deliveries,
+            [
+                "delivered",
+                "failed",
+                "in_transit",
+                "out_for_delivery",
+                "picked_up"
+            ]
+        );
+        let tracking = get(&platform, "/api/v1/views/live-tracking").await;
+        assert!(
+            tracking.to_string().contains("in_transit"),
+            "live tracking shows the delivery in transit: {tracking}"
+        );
+
+        let head = *platform.store.head().borrow();
         let channel = platform
             .channel_as(platform.query_addr, "ada", identity::Role::Auditor)
             .await
             .unwrap();
-        let mut query = QueryClient::new(channel);
-        let customers = query
-            .list_customers(ListCustomersRequest::default())
-            .await
-            .unwrap()
-            .into_inner();
-        assert_eq!(customers.page.unwrap().total, 40);
-        let status = query
+        let status = QueryClient::new(channel)
             .projection_status(ProjectionStatusRequest::default())
             .await
             .unwrap()
@@ -279,7 +371,8 @@ mod tests {
             status
                 .projectors
                 .iter()
-                .all(|p| p.position == events && p.dead_letter_count == 0)
+                .all(|p| p.position == head && p.dead_letter_count == 0),
+            "{status:?}"
         );
         platform.stop().await.expect("a clean stop");
     }

@@ -292,7 +292,9 @@ async fn a_running_platform_and_its_store_file_give_the_same_answers() {
     let data = dir.path().join("data");
     let config = crate::platform::PlatformConfig::ephemeral(data.clone());
     let platform = crate::platform::Platform::start(config).await.unwrap();
-    crate::platform::load_demo(&platform).await.unwrap();
+    crate::platform::load_benchmark_data(&platform)
+        .await
+        .unwrap();
     let (first, length) = first_stream(platform.store.as_ref()).await;
     let file = data.join("events.db");
 
@@ -333,7 +335,9 @@ async fn state_diff_and_trace_answer_from_a_running_platform() {
     let dir = tempfile::tempdir().unwrap();
     let config = crate::platform::PlatformConfig::ephemeral(dir.path().join("data"));
     let platform = crate::platform::Platform::start(config).await.unwrap();
-    crate::platform::load_demo(&platform).await.unwrap();
+    crate::platform::load_benchmark_data(&platform)
+        .await
+        .unwrap();
     let (first, length) = first_stream(platform.store.as_ref()).await;
 
     let mut out = Vec::new();
@@ -395,7 +399,9 @@ async fn a_rebuild_started_from_the_cli_switches_to_a_new_generation() {
     let dir = tempfile::tempdir().unwrap();
     let config = crate::platform::PlatformConfig::ephemeral(dir.path().join("data"));
     let platform = crate::platform::Platform::start(config).await.unwrap();
-    crate::platform::load_demo(&platform).await.unwrap();
+    crate::platform::load_benchmark_data(&platform)
+        .await
+        .unwrap();
     let url = format!("http://{}", platform.query_addr);
     let auditor = as_role(&platform, identity::Role::Auditor);
     let refused = rebuild(&url, &auditor, vec!["customers".into()])

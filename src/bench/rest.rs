@@ -8,10 +8,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
 use serde_json::json;
 
+use crate::http::{Client, Target};
 use crate::platform::{Platform, PlatformConfig};
 
 pub async fn run(connections: u64, duration: u64) -> anyhow::Result<()> {
@@ -120,81 +119,6 @@ struct Commands {
     refused: u64,
     ids: Vec<(String, String)>,
     last_token: Option<String>,
-}
-
-/// One client's keep-alive HTTP/1.1 connection, driven with hyper directly: a load
-/// generator should spend as little of the two cores as it can (like `wrk`).
-/// The BFF and the `Authorization` header its clients send.
-struct Target {
-    base: String,
-    authorization: String,
-}
-
-impl std::fmt::Display for Target {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.base)
-    }
-}
-
-struct Client {
-    sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
-    host: String,
-    authorization: String,
-}
-
-struct Answer {
-    status: hyper::StatusCode,
-    token: Option<String>,
-    body: Bytes,
-}
-
-impl Client {
-    async fn connect(target: &Target) -> anyhow::Result<Self> {
-        let host = target.base.trim_start_matches("http://").to_owned();
-        let stream = tokio::net::TcpStream::connect(&host).await?;
-        stream.set_nodelay(true)?;
-        let (sender, connection) =
-            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
-        tokio::spawn(connection);
-        Ok(Client {
-            sender,
-            host,
-            authorization: target.authorization.clone(),
-        })
-    }
-
-    async fn send(
-        &mut self,
-        method: hyper::Method,
-        path: &str,
-        body: Option<&serde_json::Value>,
-    ) -> anyhow::Result<Answer> {
-        let body = match body {
-            Some(json) => Bytes::from(serde_json::to_vec(json)?),
-            None => Bytes::new(),
-        };
-        let request = hyper::Request::builder()
-            .method(method)
-            .uri(path)
-            .header(hyper::header::HOST, &self.host)
-            .header(hyper::header::AUTHORIZATION, &self.authorization)
-            .header(hyper::header::CONTENT_TYPE, "application/json")
-            .body(Full::new(body))?;
-        self.sender.ready().await?;
-        let response = self.sender.send_request(request).await?;
-        let status = response.status();
-        let token = response
-            .headers()
-            .get("x-consistency-token")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let body = response.into_body().collect().await?.to_bytes();
-        Ok(Answer {
-            status,
-            token,
-            body,
-        })
-    }
 }
 
 async fn commands(base: Arc<Target>, deadline: Instant) -> anyhow::Result<Commands> {
