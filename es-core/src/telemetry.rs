@@ -184,7 +184,7 @@ const DESCRIPTIONS: &[(&str, Kind, &str)] = {
         (
             READ_MODEL_DEAD_LETTERS,
             Gauge,
-            "Events parked in a read model's dead letters, as last counted (status or settlement).",
+            "Events parked in a read model's dead letters, as last counted (at start, by the status or a settlement).",
         ),
         (
             DEAD_LETTERS_SETTLED,

@@ -8,6 +8,7 @@ pub mod service;
 mod status;
 mod time;
 
+pub use dead_letters::export_parked;
 pub use paging::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, direction};
 pub use time::{optional_time, to_timestamp};
 

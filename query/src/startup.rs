@@ -193,6 +193,12 @@ impl App {
     ) -> anyhow::Result<App> {
         let db = db.into();
         let live = Arc::new(StatusBoard::new("read-models"));
+        // What is parked survives a restart: the status and its gauges start from it.
+        let positions = db
+            .positions()
+            .context("cannot read the read models' checkpoints")?;
+        crate::api::export_parked(&positions);
+        live.parked_now(positions.iter().map(|(_, _, _, dead)| dead).sum());
         let rebuilds = Rebuilds::new(
             db.clone(),
             rebuild_source.clone(),
@@ -428,6 +434,41 @@ mod tests {
             .expect("opened");
         assert_eq!(db.backend(), "sqlite");
         assert!(path.exists());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn events_parked_before_a_restart_are_counted_in_the_status_from_the_start() {
+        use crate::testing::EventFactory;
+        use crate::testing::tallies::{ADDED, AGGREGATE_TYPE, Tallies};
+
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("rm.db");
+        let mut events = EventFactory::new();
+        let malformed = |events: &mut EventFactory, id: &str| {
+            let payload = serde_json::json!({ "amount": "lots" });
+            events.event(AGGREGATE_TYPE, id, ADDED, payload)
+        };
+        let batch = [malformed(&mut events, "t1"), malformed(&mut events, "t2")];
+        let db = ReadModelDb::open(&path, vec![Box::new(Tallies::default())]).expect("db");
+        let report = db
+            .apply(&crate::store::Members::Active, &batch)
+            .expect("applied");
+        assert_eq!(report.parked, 2);
+        drop(db);
+
+        let db = ReadModelDb::open(&path, vec![Box::new(Tallies::default())]).expect("reopened");
+        let mut config = Config::from_lookup(|_| None).expect("defaults");
+        config.auth = identity::AuthSettings::development(dir.path());
+        let dead = Channel::from_static("http://127.0.0.1:9").connect_lazy();
+        let tokens = identity::TokenSource::fixed("no-token");
+        let app = App::with_source(
+            TcpListener::bind("127.0.0.1:0").await.expect("bind"),
+            db,
+            Arc::new(GrpcEventSource::new(dead, tokens)),
+            &config,
+        )
+        .expect("app");
+        assert_eq!(app.status().snapshot().dead_letters, 2);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
