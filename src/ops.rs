@@ -30,6 +30,15 @@ pub enum DeadLettersCommand {
     List {
         /// A read model's name (e.g. `customers`); absent: every read model.
         read_model: Option<String>,
+        /// Also list what the `<topic>.dlq` topics of these brokers hold: the records of
+        /// the events parked with Kafka as the source, messages that were no event at
+        /// all, and operators' settlements.
+        #[arg(long, value_name = "BROKERS")]
+        kafka: Option<String>,
+        /// The topics' prefix, with --kafka.
+        #[arg(long, env = "KAFKA_TOPIC_PREFIX", default_value = contracts::topics::DEFAULT_PREFIX,
+              value_parser = contracts::topics::parse_prefix)]
+        topic_prefix: String,
         #[command(flatten)]
         at: QueryAt,
     },
@@ -97,7 +106,12 @@ impl OpsCommand {
         let OpsCommand::DeadLetters(command) = self;
         let mut out = std::io::stdout().lock();
         match command {
-            DeadLettersCommand::List { read_model, at } => {
+            DeadLettersCommand::List {
+                read_model,
+                kafka,
+                topic_prefix,
+                at,
+            } => {
                 let request = ListDeadLettersRequest {
                     projection: read_model.unwrap_or_default(),
                 };
@@ -125,6 +139,11 @@ impl OpsCommand {
                         discarded.discarded_at,
                         discarded.discard_reason
                     )?;
+                }
+                if let Some(brokers) = kafka {
+                    for record in kafka_records(brokers, &topic_prefix).await? {
+                        writeln!(out, "{record}")?;
+                    }
                 }
             }
             DeadLettersCommand::Show {
@@ -229,4 +248,43 @@ fn line(letter: &DeadLetter) -> String {
         held,
         letter.reason
     )
+}
+
+/// The `.dlq` records of every event topic under `prefix`, one line each: where it is,
+/// its key, and what its headers say (a dead letter's projector, attempts and error, or
+/// a settlement's outcome and operator).
+async fn kafka_records(brokers: String, prefix: &str) -> anyhow::Result<Vec<String>> {
+    let topics = contracts::topics::all(prefix);
+    let kafka = es_core::kafka::KafkaConfig::new(brokers);
+    let records =
+        tokio::task::spawn_blocking(move || es_core::kafka::read_dead_letters(&kafka, &topics))
+            .await??;
+    let text = |record: &es_core::kafka::wire::Received, key: &str| {
+        record
+            .header(key)
+            .map(|value| String::from_utf8_lossy(value).into_owned())
+    };
+    Ok(records
+        .iter()
+        .map(|record| {
+            let key = String::from_utf8_lossy(record.key.as_deref().unwrap_or_default());
+            let place = format!(
+                "{} {}@{} {key}",
+                record.topic, record.partition, record.offset
+            );
+            let event = text(record, es_core::kafka::wire::EVENT_ID).unwrap_or_default();
+            match text(record, es_core::kafka::SETTLED) {
+                Some(outcome) => format!(
+                    "{place}: {outcome} by {} (event {event})",
+                    text(record, es_core::kafka::SETTLED_BY).unwrap_or_default()
+                ),
+                None => format!(
+                    "{place}: dead letter of {} after {} attempts (event {event}): {}",
+                    text(record, es_core::kafka::PROJECTOR).unwrap_or_default(),
+                    text(record, es_core::kafka::ATTEMPTS).unwrap_or_default(),
+                    text(record, es_core::kafka::ERROR).unwrap_or_default()
+                ),
+            }
+        })
+        .collect())
 }

@@ -36,7 +36,8 @@ pub use checkpoint::checkpoint_contract;
 pub use checkpoint::{CheckpointError, InMemoryRelayCheckpoint, RelayCheckpoint};
 pub use config::{KafkaConfig, TopicMap, TopicSettings, dead_letter_topic, parse_brokers};
 pub use dead_letter::{
-    ATTEMPTS, ERROR, ORIGINAL_OFFSET, ORIGINAL_PARTITION, ORIGINAL_TOPIC, PROJECTOR,
+    ATTEMPTS, ERROR, ORIGINAL_OFFSET, ORIGINAL_PARTITION, ORIGINAL_TOPIC, PROJECTOR, SETTLED,
+    SETTLED_BY, read_dead_letters,
 };
 pub use error::KafkaError;
 pub use heads::{HeadsTopic, heads_topic};

@@ -4,8 +4,16 @@
 //! be inspected in Kafka UI and re-published as is after a fix) plus headers saying
 //! which projector gave up on it, why, after how many attempts, and where it came from.
 
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
+
 use super::config::dead_letter_topic;
-use super::wire::{EVENT_ID, Record};
+use super::probe::PROBE_TIMEOUT;
+use super::wire::{EVENT_ID, Received, Record};
+use super::{KafkaConfig, KafkaError};
 use crate::envelope::EventEnvelope;
 use crate::projection::Settlement;
 
@@ -89,6 +97,75 @@ pub fn settlement(
         value: value.to_string().into_bytes(),
         headers,
     }
+}
+
+/// Every record on the `.dlq` topics of `topics` that exist — dead letters and
+/// settlements — from the first one retained up to the end as of this call, in offset
+/// order per partition (what `pitlane ops dead-letters list --kafka` shows). Blocking
+/// (librdkafka); the consumer only assigns, it never joins a group.
+pub fn read_dead_letters(
+    kafka: &KafkaConfig,
+    topics: &[String],
+) -> Result<Vec<Received>, KafkaError> {
+    let group = format!(
+        "pitlane.dead-letter-reader.{}",
+        uuid::Uuid::now_v7().simple()
+    );
+    let consumer: BaseConsumer = kafka
+        .client(&[("group.id", &group), ("enable.auto.commit", "false")])
+        .create()
+        .map_err(KafkaError::client)?;
+    // Per partition, the offset of its last record as of now.
+    let mut last: BTreeMap<(String, i32), i64> = BTreeMap::new();
+    let mut assignment = TopicPartitionList::new();
+    for topic in topics.iter().map(|t| dead_letter_topic(t)) {
+        let metadata = consumer
+            .fetch_metadata(Some(&topic), PROBE_TIMEOUT)
+            .map_err(KafkaError::client)?;
+        let Some(found) = metadata
+            .topics()
+            .iter()
+            .find(|t| t.name() == topic && t.error().is_none())
+        else {
+            continue; // no dead letter was ever published there
+        };
+        for partition in found.partitions() {
+            let (low, high) = consumer
+                .fetch_watermarks(&topic, partition.id(), PROBE_TIMEOUT)
+                .map_err(KafkaError::client)?;
+            if high > low {
+                last.insert((topic.clone(), partition.id()), high - 1);
+                assignment
+                    .add_partition_offset(&topic, partition.id(), Offset::Offset(low))
+                    .map_err(KafkaError::client)?;
+            }
+        }
+    }
+    let mut records = Vec::new();
+    if last.is_empty() {
+        return Ok(records);
+    }
+    consumer.assign(&assignment).map_err(KafkaError::client)?;
+    let deadline = Instant::now() + PROBE_TIMEOUT;
+    while !last.is_empty() {
+        if Instant::now() > deadline {
+            return Err(KafkaError::Client(format!(
+                "the dead-letter topics did not deliver up to their end within {PROBE_TIMEOUT:?}"
+            )));
+        }
+        let Some(message) = consumer.poll(Duration::from_millis(100)) else {
+            continue;
+        };
+        let received = Received::copy(&message.map_err(KafkaError::client)?);
+        let key = (received.topic.clone(), received.partition);
+        if last.get(&key).is_some_and(|end| received.offset >= *end) {
+            last.remove(&key);
+        }
+        records.push(received);
+    }
+    records
+        .sort_by(|a, b| (&a.topic, a.partition, a.offset).cmp(&(&b.topic, b.partition, b.offset)));
+    Ok(records)
 }
 
 fn truncate(reason: &str) -> String {

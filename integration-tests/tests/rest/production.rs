@@ -448,45 +448,26 @@ fn customer_events() -> Box<dyn Projection> {
     Box::new(CustomerEvents)
 }
 
-/// Every record of `topic` (all partitions, from the beginning) once `expected` have
-/// arrived or `timeout` passed: headers and value.
+/// Every record on the `.dlq` topic of the customers' events: headers and value.
 fn records(
     brokers: &str,
-    topic: &str,
-    expected: usize,
-    timeout: Duration,
+    prefix: &str,
 ) -> Vec<(std::collections::HashMap<String, String>, String)> {
-    use rdkafka::Message;
-    use rdkafka::consumer::{BaseConsumer, Consumer};
-    use rdkafka::message::Headers;
-    let consumer: BaseConsumer = rdkafka::ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .set(
-            "group.id",
-            format!("reader-{}", uuid::Uuid::now_v7().simple()),
-        )
-        .set("enable.auto.commit", "false")
-        .set("auto.offset.reset", "earliest")
-        .create()
-        .expect("a consumer");
-    consumer.subscribe(&[topic]).expect("subscribed");
-    let deadline = std::time::Instant::now() + timeout;
-    let mut found = Vec::new();
-    while found.len() < expected && std::time::Instant::now() < deadline {
-        let Some(Ok(message)) = consumer.poll(Duration::from_millis(100)) else {
-            continue;
-        };
-        let mut headers = std::collections::HashMap::new();
-        if let Some(all) = message.headers() {
-            for header in all.iter() {
-                let value = String::from_utf8_lossy(header.value.unwrap_or_default());
-                headers.insert(header.key.to_owned(), value.into_owned());
-            }
-        }
-        let value = String::from_utf8_lossy(message.payload().unwrap_or_default()).into_owned();
-        found.push((headers, value));
-    }
-    found
+    let kafka = es_core::kafka::KafkaConfig::new(brokers);
+    let topics = [contracts::topics::topic(prefix, "customers")];
+    es_core::kafka::read_dead_letters(&kafka, &topics)
+        .expect("the dead-letter topic reads")
+        .into_iter()
+        .map(|record| {
+            let headers = record
+                .headers
+                .iter()
+                .map(|(k, v)| (k.clone(), String::from_utf8_lossy(v).into_owned()))
+                .collect();
+            let value = String::from_utf8_lossy(record.value.as_deref().unwrap_or_default());
+            (headers, value.into_owned())
+        })
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -522,9 +503,13 @@ async fn a_parked_event_is_on_the_dlq_topic_and_its_redrive_applies_it_once_and_
     assert_eq!(parked.len(), 1, "{:#}", listed.body);
     let position = parked[0]["position"].as_u64().unwrap();
     let event_id = parked[0]["event_id"].as_str().unwrap().to_owned();
-    let dlq = format!("{}.customers.events.dlq", platform.kafka.topic_prefix);
-    let dead = records(&servers.kafka, &dlq, 1, Duration::from_secs(30));
-    assert_eq!(dead.len(), 1, "the dead letter is on {dlq}");
+    let prefix = &platform.kafka.topic_prefix;
+    let dead = records(&servers.kafka, prefix);
+    assert_eq!(
+        dead.len(),
+        1,
+        "the dead letter is on the customers' .dlq topic"
+    );
     assert_eq!(dead[0].0["event-id"], event_id);
     assert_eq!(
         dead[0].0["error"],
@@ -542,7 +527,7 @@ async fn a_parked_event_is_on_the_dlq_topic_and_its_redrive_applies_it_once_and_
         .await;
     let redriven = redriven.expect(200);
     assert_eq!(redriven.body["redriven"][0]["position"], position);
-    let on_topic = records(&servers.kafka, &dlq, 2, Duration::from_secs(30));
+    let on_topic = records(&servers.kafka, prefix);
     assert_eq!(on_topic.len(), 2, "the settlement follows the dead letter");
     let (headers, value) = &on_topic[1];
     assert_eq!(headers["settled"], "redriven");
