@@ -157,7 +157,11 @@ impl From<pb::RedriveDeadLettersReply> for RedriveResult {
 #[serde(deny_unknown_fields)]
 pub struct DiscardRequest {
     /// Required, not blank; kept with the record.
-    #[schema(min_length = 1, max_length = 2000, pattern = "\\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 2000,
+        pattern = "[^\\s\\x00-\\x1F\\x7F-\\x9F]"
+    )]
     pub reason: String,
 }
 

@@ -181,8 +181,10 @@ fn bound(parameter: &mut Value) {
     } else if location == "path" && UUID_PARAMETERS.contains(&name.as_str()) {
         schema.insert("format".into(), "uuid".into());
     } else if location == "path" && (name == "stream_id" || name == "correlation_id") {
-        // Read as given, but not blank (a blank one is a 400 naming it).
-        schema.insert("pattern".into(), r"\S".into());
+        // Read as given, but not blank (a blank one is a 400 naming it): at least one
+        // character that is neither a space nor a control character (U+0085 is both
+        // to Rust's `trim`, and only a control character to a JSON Schema `\s`).
+        schema.insert("pattern".into(), r"[^\s\x00-\x1F\x7F-\x9F]".into());
     } else if location == "path" && name == "date" {
         schema.insert("format".into(), "date".into());
         schema.insert("pattern".into(), WITHIN_OPERATION.into());

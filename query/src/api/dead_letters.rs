@@ -194,7 +194,10 @@ impl QueryService {
     ) -> Result<DiscardedDeadLetter, QueryError> {
         let name = self.one_read_model(&request.projection)?;
         let reason = request.reason.trim().to_owned();
-        if reason.is_empty() {
+        if !reason
+            .chars()
+            .any(|c| !c.is_whitespace() && !c.is_control())
+        {
             return Err(QueryError::invalid(
                 "reason",
                 "say why the event is discarded",
