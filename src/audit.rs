@@ -253,16 +253,9 @@ pub struct RebuildArgs {
     /// Read models (projection names as in the query service's status), or `all`.
     #[arg(required = true)]
     read_models: Vec<String>,
-    /// The running query service.
-    #[arg(
-        long,
-        env = "PITLANE_QUERY_URL",
-        default_value = "http://127.0.0.1:50052"
-    )]
-    query_url: String,
-    /// An admin's token (rebuilds are the admin's).
+    /// The running query service, asked as an admin (rebuilds are the admin's).
     #[command(flatten)]
-    credentials: Credentials,
+    at: crate::ops::QueryAt,
 }
 
 fn rfc3339(text: &str) -> Result<DateTime<Utc>, String> {
@@ -287,8 +280,8 @@ impl AuditCommand {
             }
             AuditCommand::Export(args) => export(args).await,
             AuditCommand::Rebuild(args) => {
-                let token = args.credentials.token(identity::Role::Admin)?;
-                rebuild(&args.query_url, &token, args.read_models).await
+                let query = args.at.client_as(identity::Role::Admin).await?;
+                rebuild(query, args.read_models).await
             }
         }
     }
@@ -475,17 +468,12 @@ async fn export(args: ExportArgs) -> anyhow::Result<()> {
 }
 
 /// Starts the rebuild of `read_models` (`all` = every one) and follows it to the switch.
-async fn rebuild(query_url: &str, token: &str, read_models: Vec<String>) -> anyhow::Result<()> {
-    use contracts::v1::query_client::QueryClient;
+async fn rebuild(
+    mut query: contracts::v1::query_client::QueryClient<identity::grpc::AuthedChannel>,
+    read_models: Vec<String>,
+) -> anyhow::Result<()> {
     use contracts::v1::{ProjectionStatusRequest, RebuildReadModelsRequest};
 
-    let channel = crate::token::endpoint(query_url)?
-        .connect()
-        .await
-        .with_context(|| format!("no query service answers at {query_url}"))?;
-    let channel = identity::grpc::authed(channel, token)
-        .ok_or_else(|| anyhow::anyhow!("the token is not a valid header value"))?;
-    let mut query = QueryClient::new(channel);
     let projections = if read_models.iter().any(|name| name == "all") {
         Vec::new()
     } else {

@@ -70,7 +70,7 @@ pub enum DeadLettersCommand {
     },
 }
 
-/// The running query service, and who asks it.
+/// The running query service, and who asks it (`ops`, and `audit rebuild`).
 #[derive(Debug, Args)]
 pub struct QueryAt {
     #[arg(
@@ -79,14 +79,17 @@ pub struct QueryAt {
         default_value = "http://127.0.0.1:50052"
     )]
     query_url: String,
-    /// An operator's (or the admin's) token.
     #[command(flatten)]
     credentials: Credentials,
 }
 
 impl QueryAt {
-    async fn client(&self) -> anyhow::Result<QueryClient<identity::grpc::AuthedChannel>> {
-        let token = self.credentials.token(identity::Role::Operator)?;
+    /// The query service, asked as `role` (the token given, or one minted for `role`).
+    pub(crate) async fn client_as(
+        &self,
+        role: identity::Role,
+    ) -> anyhow::Result<QueryClient<identity::grpc::AuthedChannel>> {
+        let token = self.credentials.token(role)?;
         let channel: Channel = crate::token::endpoint(&self.query_url)?
             .connect()
             .await
@@ -116,7 +119,7 @@ impl OpsCommand {
                     projection: read_model.unwrap_or_default(),
                 };
                 let reply = at
-                    .client()
+                    .client_as(identity::Role::Operator)
                     .await?
                     .list_dead_letters(request)
                     .await
@@ -156,7 +159,7 @@ impl OpsCommand {
                     position,
                 };
                 let letter = at
-                    .client()
+                    .client_as(identity::Role::Operator)
                     .await?
                     .get_dead_letter(request)
                     .await
@@ -177,7 +180,7 @@ impl OpsCommand {
                     position,
                 };
                 let reply = at
-                    .client()
+                    .client_as(identity::Role::Operator)
                     .await?
                     .redrive_dead_letters(request)
                     .await
@@ -212,7 +215,7 @@ impl OpsCommand {
                     reason,
                 };
                 let discarded = at
-                    .client()
+                    .client_as(identity::Role::Operator)
                     .await?
                     .discard_dead_letter(request)
                     .await

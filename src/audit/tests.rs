@@ -403,13 +403,24 @@ async fn a_rebuild_started_from_the_cli_switches_to_a_new_generation() {
         .await
         .unwrap();
     let url = format!("http://{}", platform.query_addr);
+    let client_as = |token: String| {
+        let url = url.clone();
+        async move {
+            let channel = crate::token::endpoint(&url)
+                .unwrap()
+                .connect()
+                .await
+                .unwrap();
+            QueryClient::new(identity::grpc::authed(channel, &token).unwrap())
+        }
+    };
     let auditor = as_role(&platform, identity::Role::Auditor);
-    let refused = rebuild(&url, &auditor, vec!["customers".into()])
+    let refused = rebuild(client_as(auditor).await, vec!["customers".into()])
         .await
         .unwrap_err();
     assert!(refused.to_string().contains("admits"), "{refused}");
     let admin = as_role(&platform, identity::Role::Admin);
-    rebuild(&url, &admin, vec!["customers".into()])
+    rebuild(client_as(admin.clone()).await, vec!["customers".into()])
         .await
         .expect("rebuilt");
     let mut query = QueryClient::new(
@@ -430,7 +441,7 @@ async fn a_rebuild_started_from_the_cli_switches_to_a_new_generation() {
         .unwrap();
     assert!(!customers.rebuilding);
     assert_eq!(customers.generation, 2);
-    let unknown = rebuild(&url, &admin, vec!["no_such_model".into()])
+    let unknown = rebuild(client_as(admin).await, vec!["no_such_model".into()])
         .await
         .unwrap_err();
     assert!(unknown.to_string().contains("refused"), "{unknown}");
