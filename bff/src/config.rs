@@ -72,6 +72,11 @@ pub const REDIS_URL: Variable = Variable::new(
     "",
     "redis://[user:password@]host[:port][/db]: scheduling locks and consistency tokens shared by every BFF instance; unset: in this process",
 );
+pub const WEB_CLIENT_ID: Variable = Variable::new(
+    "PITLANE_WEB_CLIENT_ID",
+    "pitlane-web",
+    "the identity provider's public client the web app logs in with (code flow with PKCE)",
+);
 pub const DATA: Variable = Variable::new(
     "PITLANE_DATA",
     "data",
@@ -92,6 +97,7 @@ pub const VARIABLES: &[Variable] = &[
     LOCK_TTL_MS,
     LOCK_WAIT_MS,
     REDIS_URL,
+    WEB_CLIENT_ID,
     DATA,
 ];
 
@@ -145,6 +151,9 @@ pub struct Config {
     /// `PITLANE_TLS_CA` (and `PITLANE_TLS_CERT`/`PITLANE_TLS_KEY` for a client
     /// certificate): TLS towards `https://` upstreams.
     pub tls: identity::tls::TlsSettings,
+    /// `PITLANE_WEB_CLIENT_ID`: the OIDC client the web app at `/` logs in with when
+    /// the BFF trusts an external issuer (ADR 022).
+    pub web_client_id: String,
 }
 
 /// A Redis URL that parsed (`redis://[user:password@]host[:port][/db]`). Its `Debug`
@@ -263,6 +272,7 @@ impl Config {
             redis_url: env.read_optional(&REDIS_URL, RedisUrl::parse)?,
             auth: AuthSettings::from_lookup(&lookup, &data_dir)?,
             tls: identity::tls::TlsSettings::from_lookup(&lookup)?,
+            web_client_id: env.value_or_default(&WEB_CLIENT_ID),
         })
     }
 
@@ -284,6 +294,7 @@ impl Config {
             redis_url: None,
             auth: AuthSettings::development(Path::new("data")),
             tls: identity::tls::TlsSettings::default(),
+            web_client_id: WEB_CLIENT_ID.default.to_owned(),
         }
     }
 }

@@ -21,7 +21,9 @@
 //! - [`upstream`] is the one path to gRPC: [`breaker`], timeout, retries;
 //! - [`scheduling`] is the conflict protocol: locks, last tokens, schedule checks;
 //! - [`audit`] replays the event log for auditors (history, state as of, diff, trace,
-//!   verify, export) and lets an admin rebuild read models.
+//!   verify, export) and lets an admin rebuild read models;
+//! - [`web`] serves the web app at `/` (ADR 022), a client of the same `/api/v1`
+//!   routes, and its login configuration.
 //!
 //! Key decisions: the BFF validates only what JSON and HTTP can say (types, enums,
 //! dates, ids); the domain's rules stay in the aggregates, and the command service's
@@ -56,6 +58,7 @@ pub mod startup;
 pub mod state;
 pub mod upstream;
 pub mod views;
+pub mod web;
 pub mod workshop;
 
 #[cfg(test)]

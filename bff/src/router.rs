@@ -22,7 +22,7 @@ use crate::rate_limit::{self, Limiter};
 use crate::state::AppState;
 use crate::{
     audit, consistency, correlation, customers, deliveries, fleet, health, observe, ops, schedules,
-    views, workshop,
+    views, web, workshop,
 };
 
 /// Every route of the BFF with its middleware: correlation id, CORS, authentication,
@@ -71,7 +71,9 @@ pub fn router(state: AppState) -> Router {
         auth::authenticate,
     ));
     let cors = cors(&state.config.cors_origins);
+    let web = web::routes(state.web.clone());
     app.with_state(state)
+        .merge(web)
         .merge(swagger_ui_dist::generate_routes(
             swagger_ui_dist::ApiDefinition {
                 uri_prefix: "/docs",

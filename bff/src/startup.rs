@@ -12,7 +12,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use es_core::lock::redis::{DEFAULT_OPERATION_TIMEOUT, connect_pool};
 use es_core::lock::{InProcessLocks, LockManager, RedisLocks};
-use identity::Verifier;
+use identity::{DevIssuer, Verifier};
 use tokio::net::TcpListener;
 
 use crate::config::Config;
@@ -22,6 +22,15 @@ use crate::scheduling::redis_tokens::RedisTokens;
 use crate::scheduling::tokens::{InProcessTokens, TokenRegistry};
 use crate::state::AppState;
 use crate::upstream::Upstreams;
+use crate::web::WebLogin;
+
+/// Where scheduling locks and consistency tokens live; `redis`: the pool behind both,
+/// if any, for `/health/ready`.
+struct Backends {
+    locks: Arc<dyn LockManager>,
+    tokens: Arc<dyn TokenRegistry>,
+    redis: Option<deadpool_redis::Pool>,
+}
 
 pub struct App {
     listener: TcpListener,
@@ -38,19 +47,23 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         .open("bff")
         .context("cannot open the token issuer's keys (AUTH_*, PITLANE_ISSUER_KEY)")?;
     let Some(url) = &config.redis_url else {
-        return App::with_backends(
-            config,
-            auth.verifier,
-            Arc::new(InProcessLocks::new()),
-            Arc::new(InProcessTokens::default()),
-        )
-        .await;
+        let backends = Backends {
+            locks: Arc::new(InProcessLocks::new()),
+            tokens: Arc::new(InProcessTokens::default()),
+            redis: None,
+        };
+        return App::assemble(config, auth.verifier, auth.development, backends).await;
     };
     let pool = connect_pool(url.as_str(), DEFAULT_OPERATION_TIMEOUT)
         .context("configuration variable REDIS_URL")?;
     let locks = Arc::new(RedisLocks::new(pool.clone()));
     let tokens = Arc::new(RedisTokens::new(pool.clone()));
-    App::assemble(config, auth.verifier, locks, tokens, Some(pool)).await
+    let backends = Backends {
+        locks,
+        tokens,
+        redis: Some(pool),
+    };
+    App::assemble(config, auth.verifier, auth.development, backends).await
 }
 
 impl App {
@@ -63,16 +76,25 @@ impl App {
         locks: Arc<dyn LockManager>,
         tokens: Arc<dyn TokenRegistry>,
     ) -> anyhow::Result<App> {
-        App::assemble(config, verifier, locks, tokens, None).await
+        let backends = Backends {
+            locks,
+            tokens,
+            redis: None,
+        };
+        App::assemble(config, verifier, None, backends).await
     }
 
-    /// `redis`: the pool behind `locks` and `tokens`, if any, for `/health/ready`.
+    /// `development`: the development issuer, when it is the BFF's, for the web app's
+    /// development login.
     async fn assemble(
         config: Config,
         verifier: Arc<Verifier>,
-        locks: Arc<dyn LockManager>,
-        tokens: Arc<dyn TokenRegistry>,
-        redis: Option<deadpool_redis::Pool>,
+        development: Option<Arc<DevIssuer>>,
+        Backends {
+            locks,
+            tokens,
+            redis,
+        }: Backends,
     ) -> anyhow::Result<App> {
         // `/metrics` renders this process's recorder (the launcher may have installed it).
         es_core::telemetry::install_metrics(None).map_err(anyhow::Error::msg)?;
@@ -84,7 +106,8 @@ impl App {
             &config.tls,
         )?;
         let scheduler = Scheduler::new(locks, tokens, config.lock_ttl, config.lock_wait);
-        let state = AppState::new(upstreams, scheduler, config, verifier, redis);
+        let web = WebLogin::new(&config, development);
+        let state = AppState::new(upstreams, scheduler, config, verifier, redis, web);
         Ok(App { listener, state })
     }
 

@@ -8,6 +8,7 @@ use identity::Verifier;
 use crate::config::Config;
 use crate::scheduling::Scheduler;
 use crate::upstream::Upstreams;
+use crate::web::WebLogin;
 
 /// Cloned into every request by axum, so it is one `Arc`.
 #[derive(Clone)]
@@ -21,6 +22,8 @@ pub struct Shared {
     pub verifier: Arc<Verifier>,
     /// The Redis behind the locks and tokens, when `REDIS_URL` is set (for readiness).
     pub redis: Option<deadpool_redis::Pool>,
+    /// How the web app logs in (ADR 022).
+    pub web: WebLogin,
 }
 
 impl AppState {
@@ -30,6 +33,7 @@ impl AppState {
         config: Config,
         verifier: Arc<Verifier>,
         redis: Option<deadpool_redis::Pool>,
+        web: WebLogin,
     ) -> Self {
         AppState(Arc::new(Shared {
             upstreams,
@@ -37,6 +41,7 @@ impl AppState {
             config,
             verifier,
             redis,
+            web,
         }))
     }
 }

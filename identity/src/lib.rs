@@ -39,7 +39,7 @@ mod verifier;
 #[cfg(any(test, feature = "test-util"))]
 pub mod testing;
 
-pub use config::{Auth, AuthConfig, AuthSettings};
+pub use config::{Auth, AuthConfig, AuthSettings, IssuerSettings};
 pub use dev_issuer::{DevIssuer, TokenRequest};
 pub use error::{AuthError, Forbidden};
 pub use grpc::{Access, AuthLayer};

@@ -180,6 +180,9 @@ async fn follow(
             source.committed(checkpoint).await;
             continue;
         }
+        // The log reaches at least this batch: while it is applied (a slow or stuck
+        // projection), the status shows it as lag rather than as up to date.
+        status.update(|s| s.head = s.head.max(high));
         apply_or_park(source, target, status, policy, &fresh).await?;
         checkpoint = fresh.last().map_or(checkpoint, |e| e.position);
         source.committed(checkpoint).await;

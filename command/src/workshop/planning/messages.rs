@@ -115,8 +115,15 @@ pub enum WorkshopPlanningError {
     },
     #[error("the planned slot must start and end on {0}")]
     SlotOutsideDate(PlanningDate),
-    #[error("all {WORKSTATIONS} workstations are taken at {at}")]
-    TooManyOverlappingJobs { at: DateTime<Utc> },
+    /// `holders`: the planned jobs in progress at `at`, which hold the workstations.
+    #[error(
+        "all {WORKSTATIONS} workstations are taken at {at}, by jobs {}",
+        listed(holders)
+    )]
+    TooManyOverlappingJobs {
+        at: DateTime<Utc>,
+        holders: Vec<JobId>,
+    },
     #[error("vehicle {vehicle} already has job {job_id} in an overlapping slot")]
     VehicleDoubleBooked {
         vehicle: LicenseNumber,
@@ -169,4 +176,14 @@ pub enum JobStatus {
     Planned,
     Finished,
     Cancelled,
+}
+
+/// `a, b and c`.
+fn listed(ids: &[JobId]) -> String {
+    let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+    match ids.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
+    }
 }

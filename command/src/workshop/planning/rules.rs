@@ -58,11 +58,16 @@ pub(super) fn check_plan(
         });
     }
     // Only jobs overlapping the new one can share an instant with it.
-    let planned = jobs.iter().filter(|job| job.is_planned());
-    let overlapping = planned.filter(|job| job.occupies(&plan.slot));
-    let slots = overlapping.map(|job| job.slot).chain([plan.slot]);
+    let overlapping: Vec<&Job> = jobs.iter().filter(|job| job.occupies(&plan.slot)).collect();
+    let slots = overlapping.iter().map(|job| job.slot).chain([plan.slot]);
     if let Some(at) = capacity::first_overbooked_instant(slots, WORKSTATIONS) {
-        return Err(Error::TooManyOverlappingJobs { at });
+        // Named in the refusal, so the planner sees which jobs to move.
+        let holders = overlapping
+            .iter()
+            .filter(|job| job.slot.contains(at))
+            .map(|job| job.id)
+            .collect();
+        return Err(Error::TooManyOverlappingJobs { at, holders });
     }
     Ok(())
 }

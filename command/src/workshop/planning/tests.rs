@@ -290,7 +290,10 @@ fn a_fourth_overlapping_job_is_rejected() {
     ];
     Test::given(history(&busy))
         .when(plan(job(4, hours(9, 10))))
-        .then_expect_error(WorkshopPlanningError::TooManyOverlappingJobs { at: at(9 * 60) });
+        .then_expect_error(WorkshopPlanningError::TooManyOverlappingJobs {
+            at: at(9 * 60),
+            holders: vec![job_id(1), job_id(2), job_id(3)],
+        });
 }
 
 #[test]
@@ -573,7 +576,10 @@ fn errors_have_stable_reasons_and_kinds() {
             RuleKind::Violation,
         ),
         (
-            E::TooManyOverlappingJobs { at: at(0) },
+            E::TooManyOverlappingJobs {
+                at: at(0),
+                holders: vec![],
+            },
             "too_many_overlapping_jobs",
             RuleKind::Violation,
         ),

@@ -71,6 +71,8 @@ struct Held {
     parked: Vec<u64>,
     /// Batches still to fail as a full disk would.
     disk_full_for: u32,
+    /// How long a batch holding a `slow.v1` event takes to apply.
+    slow: Duration,
 }
 
 #[async_trait]
@@ -86,6 +88,10 @@ impl ProjectionTarget for Model {
     async fn apply(&mut self, events: &[EventEnvelope]) -> Result<BatchReport, ApplyError> {
         if events.iter().any(|e| e.event_type == "bad.v1") {
             return Err(ApplyError::new("cannot project bad.v1"));
+        }
+        if events.iter().any(|e| e.event_type == "slow.v1") {
+            let slow = self.0.lock().unwrap().slow;
+            tokio::time::sleep(slow).await;
         }
         let mut model = self.0.lock().unwrap();
         if model.disk_full_for > 0 {
@@ -198,6 +204,50 @@ async fn events_that_do_not_arrive_show_as_lag_against_the_logs_head() {
     run(source, Model::default(), status.clone(), policy(), looked).await;
     let seen = status.snapshot();
     assert_eq!((seen.position, seen.head), (0, 3), "lag 3, not lag 0");
+}
+
+#[tokio::test]
+async fn a_batch_still_being_applied_shows_as_lag_not_as_up_to_date() {
+    let store = store_with(&["ok.v1"]).await;
+    let model = Model::default();
+    model.0.lock().unwrap().slow = Duration::from_secs(2);
+    let status = Arc::new(StatusBoard::new("test"));
+    let (watched, probe, log) = (status.clone(), model.clone(), store.clone());
+    let seen = Arc::new(Mutex::new(None));
+    let saw = seen.clone();
+    let stalled = async move {
+        while probe.0.lock().unwrap().checkpoint < 1 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let request = AppendRequest {
+            aggregate_type: "thing".into(),
+            aggregate_id: "1".into(),
+            expected: ExpectedVersion::Exact(1),
+            events: vec![ProposedEvent::new("slow.v1", 1, json!({}), now())],
+            metadata: EventMetadata::system(),
+            idempotency: None,
+        };
+        log.append(request).await.unwrap();
+        // Half-way through the slow batch.
+        tokio::time::sleep(Duration::from_millis(1000)).await;
+        let now = watched.snapshot();
+        *saw.lock().unwrap() = Some((now.position, now.head, probe.0.lock().unwrap().checkpoint));
+    };
+    run(
+        Arc::new(StoreSource(store)),
+        model.clone(),
+        status,
+        policy(),
+        stalled,
+    )
+    .await;
+    let (position, head, applied) = seen.lock().unwrap().expect("looked during the batch");
+    assert_eq!(applied, 1, "the slow batch was still being applied");
+    assert_eq!(
+        (position, head),
+        (1, 2),
+        "lag 1 while the batch applies, not lag 0"
+    );
 }
 
 #[tokio::test]

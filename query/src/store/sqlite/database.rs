@@ -456,14 +456,22 @@ impl ReadModelDb {
     }
 
     /// Per projection: name, active generation, position, dead letters.
+    ///
+    /// Read through a reader connection, not the writer: the status must answer while
+    /// a slow or stuck projection holds the writer for as long as its batch takes.
     pub fn positions(&self) -> Result<Vec<(String, i64, u64, u64)>, DbError> {
-        let mut conn = self.writer();
-        let tx = conn.transaction().map_err(db_error)?;
+        self.readers.with(|conn| {
+            let tx = conn.transaction().map_err(db_error)?;
+            self.positions_in(&tx)
+        })?
+    }
+
+    fn positions_in(&self, tx: &Transaction<'_>) -> Result<Vec<(String, i64, u64, u64)>, DbError> {
         self.projections
             .iter()
             .map(|p| {
-                let generation = active_generation(&tx, p.name())?;
-                let (position, _) = checkpoint_of(&tx, p.name(), generation)?;
+                let generation = active_generation(tx, p.name())?;
+                let (position, _) = checkpoint_of(tx, p.name(), generation)?;
                 let dead: i64 = tx
                     .query_row(
                         "SELECT COUNT(*) FROM rm_dead_letters WHERE projection = ?1 AND generation = ?2",
