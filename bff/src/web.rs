@@ -281,7 +281,184 @@ async fn dev_login(
 
 #[cfg(test)]
 mod tests {
+    use axum::body::Body;
+    use axum::http::{Method, Request};
+    use tower::ServiceExt;
+
     use super::*;
+    use crate::state::AppState;
+    use crate::testing::{As, call_as};
+
+    const DEAD: &str = "http://127.0.0.1:9";
+
+    /// The BFF as `pitlane up` builds it: its own development issuer (a key in a fresh
+    /// directory), listening on `listen`.
+    async fn bff(listen: &str, dir: &std::path::Path) -> (Router, AppState) {
+        let mut config = Config::local(DEAD.into(), DEAD.into());
+        config.listen = listen.parse().unwrap();
+        config.auth = identity::AuthSettings::development(dir);
+        let state = crate::startup::build(config).await.unwrap().into_state();
+        (crate::router::router(state.clone()), state)
+    }
+
+    /// The BFF trusting an external issuer, as in the compose file.
+    async fn behind_an_identity_provider() -> Router {
+        let config = Config::from_lookup(|name| match name {
+            "PITLANE_BFF_ADDR" => Some("127.0.0.1:0".into()),
+            "AUTH_ISSUER" => Some("http://localhost:8081/realms/pitlane".into()),
+            "AUTH_JWKS_URL" => Some("http://127.0.0.1:9/certs".into()),
+            "AUTH_ROLES_CLAIM" => Some("realm_access.roles".into()),
+            _ => None,
+        })
+        .unwrap();
+        let state = crate::startup::build(config).await.unwrap().into_state();
+        crate::router::router(state)
+    }
+
+    async fn raw(router: &Router, path: &str) -> (StatusCode, axum::http::HeaderMap, String) {
+        let request = Request::builder().uri(path).body(Body::empty()).unwrap();
+        let response = router.clone().oneshot(request).await.unwrap();
+        let (status, headers) = (response.status(), response.headers().clone());
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        (
+            status,
+            headers,
+            String::from_utf8_lossy(&bytes).into_owned(),
+        )
+    }
+
+    async fn dev_login(router: &Router, body: &str) -> crate::testing::TestResponse {
+        call_as(
+            router,
+            As::Anonymous,
+            Method::POST,
+            "/app/dev-login",
+            Some(body),
+            &[],
+        )
+        .await
+    }
+
+    #[tokio::test]
+    async fn the_app_is_served_at_the_root_with_a_policy_that_admits_only_its_own_scripts() {
+        let dir = tempfile::tempdir().unwrap();
+        let (router, _) = bff("127.0.0.1:0", dir.path()).await;
+        let (status, headers, page) = raw(&router, "/").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            headers[header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html")
+        );
+        let policy = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+        assert!(policy.contains("script-src 'self';"), "{policy}");
+        assert!(page.contains("src=\"/app/js/main.js\""), "{page}");
+
+        let (status, headers, script) = raw(&router, "/app/js/main.js").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            headers[header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with("text/javascript")
+        );
+        assert!(script.contains("htm-preact-3.1.1.mjs"));
+        let (status, _, missing) = raw(&router, "/app/js/nothing.js").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert!(missing.contains("/problems/not-found"), "{missing}");
+    }
+
+    #[tokio::test]
+    async fn the_development_login_mints_a_token_the_api_verifies_for_the_role_picked() {
+        let dir = tempfile::tempdir().unwrap();
+        let (router, state) = bff("127.0.0.1:0", dir.path()).await;
+        let (_, _, config) = raw(&router, "/app/config.json").await;
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&config).unwrap(),
+            serde_json::json!({ "login": "development", "roles_claim": "roles", "driver_claim": "driver_id" })
+        );
+
+        let planner = dev_login(&router, r#"{"role":"planner"}"#).await;
+        assert_eq!(planner.status, StatusCode::OK, "{:?}", planner.body);
+        let token = planner.body["access_token"].as_str().unwrap();
+        let identity = state.verifier.verify(token).await.unwrap();
+        assert_eq!(
+            (identity.subject.as_str(), identity.roles.as_slice()),
+            ("dev-planner", &[Role::Planner][..])
+        );
+
+        let driver = dev_login(
+            &router,
+            r#"{"role":"driver","driver_id":"d-7","subject":"grace"}"#,
+        )
+        .await;
+        let identity = state
+            .verifier
+            .verify(driver.body["access_token"].as_str().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(identity.subject, "grace");
+        assert_eq!(identity.driver_id.as_deref(), Some("d-7"));
+    }
+
+    #[tokio::test]
+    async fn the_development_login_refuses_the_service_role_and_a_driver_without_a_driver() {
+        let dir = tempfile::tempdir().unwrap();
+        let (router, _) = bff("127.0.0.1:0", dir.path()).await;
+        for (body, field) in [
+            (r#"{"role":"service"}"#, "role"),
+            (r#"{"role":"root"}"#, "role"),
+            (r#"{"role":"driver"}"#, "driver_id"),
+            (r#"{"role":"driver","driver_id":" "}"#, "driver_id"),
+            (r#"{"role":"planner","driver_id":"d-1"}"#, "driver_id"),
+            (r#"{"role":"planner","subject":"  "}"#, "subject"),
+        ] {
+            let refused = dev_login(&router, body).await;
+            assert_eq!(
+                refused.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{body}: {:?}",
+                refused.body
+            );
+            assert_eq!(refused.field(), Some(field), "{body}");
+            assert!(refused.body.get("access_token").is_none());
+        }
+    }
+
+    #[tokio::test]
+    async fn a_bff_beyond_loopback_or_behind_an_identity_provider_offers_no_development_login() {
+        let dir = tempfile::tempdir().unwrap();
+        let (exposed, _) = bff("0.0.0.0:0", dir.path()).await;
+        let (_, _, config) = raw(&exposed, "/app/config.json").await;
+        assert!(config.contains(r#""login":"none""#), "{config}");
+        let refused = dev_login(&exposed, r#"{"role":"admin"}"#).await;
+        assert_eq!(refused.status, StatusCode::NOT_FOUND);
+        assert!(refused.body.get("access_token").is_none());
+
+        let production = behind_an_identity_provider().await;
+        let (_, _, config) = raw(&production, "/app/config.json").await;
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&config).unwrap(),
+            serde_json::json!({
+                "login": "oidc",
+                "issuer": "http://localhost:8081/realms/pitlane",
+                "client_id": "pitlane-web",
+                "roles_claim": "realm_access.roles",
+                "driver_claim": "driver_id",
+            })
+        );
+        let refused = dev_login(&production, r#"{"role":"admin"}"#).await;
+        assert_eq!(refused.status, StatusCode::NOT_FOUND);
+        let (_, headers, _) = raw(&production, "/").await;
+        let policy = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+        assert!(
+            policy.contains("connect-src 'self' http://localhost:8081;"),
+            "{policy}"
+        );
+    }
 
     #[test]
     fn every_file_of_the_web_directory_is_embedded() {

@@ -2,6 +2,7 @@
 //! WebDriver against the platform `pitlane up --demo` runs, one test per role's work.
 
 mod harness;
+mod oidc;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
