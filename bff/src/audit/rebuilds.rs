@@ -76,7 +76,9 @@ pub struct ReadModelStatus {
     pub name: String,
     /// Global position of the last event applied.
     pub position: u64,
-    /// Events of the log not applied yet.
+    /// Events of the log not applied yet: counted against the event store's head
+    /// (`event_store.head`) when the command service answers — so a read model stuck
+    /// in a batch shows how far behind it is — else against the head it last saw.
     pub lag: u64,
     /// The generation of tables queries read; a rebuild fills the next one.
     pub generation: u64,
@@ -173,11 +175,16 @@ pub async fn rebuild_status(
             None
         }
     };
+    let head = event_store.as_ref().map_or(0, |store| store.head);
     Ok(axum::Json(ReadModelStatusList {
         read_models: reply
             .projectors
             .into_iter()
             .map(ReadModelStatus::from)
+            .map(|mut status| {
+                status.lag = status.lag.max(head.saturating_sub(status.position));
+                status
+            })
             .collect(),
         storage: reply.storage.map(StorageView::from),
         event_store,

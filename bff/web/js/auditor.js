@@ -10,18 +10,25 @@ export function Audit() {
   const [stream, setStream] = useState('');
   const [trace, setTrace] = useState('');
   return html`
+    <${Verify} stream=${stream} />
     <div class="split">
       <${Streams} selected=${stream} onSelect=${setStream} />
       <div class="stack">
         ${stream ? html`<${Stream} key=${stream} id=${stream} onTrace=${setTrace} />` : html`<${Empty}>Choose a stream to replay it.<//>`}
         <${Trace} key=${trace} id=${trace} onSelect=${setStream} />
-        <${Verify} stream=${stream} />
       </div>
     </div>`;
 }
 
+/** A stream's id without its type: a licence plate or a date whole, a UUID by its tail. */
+function idOf(stream, type) {
+  const rest = stream.startsWith(`${type}-`) ? stream.slice(type.length + 1) : stream;
+  return rest.length <= 12 ? rest : `…${rest.slice(-6)}`;
+}
+
 /** The streams the log holds (from its first 500 events), and one typed by id. */
 function Streams({ selected, onSelect }) {
+  const [type, setType] = useState('');
   const events = useLoad(() => api('GET', '/api/v1/audit/events', { query: { limit: 500 } }), []);
   return html`<section aria-labelledby="streams-title"><h2 id="streams-title">Streams</h2>
     <form class="field inline" onSubmit=${(e) => { const v = formValues(e); if (v.stream.trim()) onSelect(v.stream.trim()); }}>
@@ -38,9 +45,16 @@ function Streams({ selected, onSelect }) {
           s.last = e.event_type;
           streams.set(e.stream_id, s);
         }
-        return html`<ul class="rows">${[...streams].map(([id, s]) => html`<li>
-          <button type="button" class="row" aria-pressed=${id === selected} onClick=${() => onSelect(id)}>
-            <strong>${s.type}</strong><span class="muted"><code>${short(id)}</code> · ${s.events} events</span>
+        const types = [...new Set([...streams.values()].map((s) => s.type))].sort();
+        return html`<div class="field inline">
+            <label for="stream-type">Type</label>
+            <select id="stream-type" value=${type} onChange=${(e) => setType(e.currentTarget.value)}>
+              <option value="">All</option>${types.map((t) => html`<option value=${t}>${t.replace(/_/g, ' ')}</option>`)}
+            </select>
+          </div>
+          <ul class="rows scroll">${[...streams].filter(([, s]) => !type || s.type === type).map(([id, s]) => html`<li>
+          <button type="button" class="row" aria-pressed=${id === selected} onClick=${() => onSelect(id)} title=${id}>
+            <strong>${s.type.replace(/_/g, ' ')}</strong><span class="muted"><code>${idOf(id, s.type)}</code> · ${s.events} event${s.events === 1 ? '' : 's'}</span>
           </button></li>`)}</ul>`;
       }}
     <//>

@@ -1,11 +1,11 @@
 // The dispatcher's screens: routes and their checkpoints, deliveries with the booking of
 // a driver and a van (conflicts shown as the API names them), and live tracking.
 
-import { useState } from '../vendor/htm-preact-3.1.1.mjs';
+import { useState, useEffect } from '../vendor/htm-preact-3.1.1.mjs';
 import { api, all, seg } from './api.js';
 import {
   html, useLoad, useCommand, Loaded, ProblemBox, Field, Status, Time, toUtc, formValues,
-  localInput, Empty, short,
+  localInput, Empty, short, time,
 } from './ui.js';
 import { DeliveryCard } from './driver.js';
 
@@ -103,6 +103,23 @@ function RouteDetail({ id, onChanged }) {
   </section>`;
 }
 
+/**
+ * What a booking conflict's holder is, when it is a delivery: its driver, van and slot
+ * (a workshop job holding a van is named by its id alone).
+ */
+function useHolder(problem) {
+  const [holder, setHolder] = useState([]);
+  useEffect(() => {
+    setHolder([]);
+    if (!problem || problem.status !== 409 || !problem.conflictingId) return;
+    api('GET', `/api/v1/deliveries/${seg(problem.conflictingId)}`)
+      .then((d) => setHolder([`the delivery of ${d.driver_name || 'no driver'} with ${d.vehicle_license_number || 'no van'}, `
+        + `${time(d.slot.start)}–${time(d.slot.end)} (${d.status.replace(/_/g, ' ')})`]))
+      .catch(() => setHolder([]));
+  }, [problem]);
+  return holder;
+}
+
 /** Drivers and vans that may be booked: active drivers, available fleet vans. */
 function useFleet() {
   return useLoad(async () => {
@@ -117,6 +134,7 @@ function useFleet() {
 function BookDelivery({ route, onDone }) {
   const fleet = useFleet();
   const book = useCommand(onDone);
+  const holder = useHolder(book.problem);
   return html`<section aria-labelledby="book-title"><h3 id="book-title">Book a delivery</h3>
     <${Loaded} state=${fleet} what="drivers and vans">
       ${({ drivers, vans }) => html`<form class="grid-form"
@@ -127,7 +145,7 @@ function BookDelivery({ route, onDone }) {
         <${Field} label="Van" name="vehicle_license_number" problem=${book.problem}>
           <select name="vehicle_license_number" required>${vans.map((v) => html`<option value=${v.license_number}>${v.license_number} · ${v.brand} ${v.model}</option>`)}</select>
         <//>
-        <div class="wide"><${ProblemBox} problem=${book.problem} what="The delivery was not booked" />
+        <div class="wide"><${ProblemBox} problem=${book.problem} what="The delivery was not booked" holders=${holder} />
           <button type="submit" class="primary" disabled=${book.busy}>Book</button></div>
       </form>`}
     <//>
@@ -170,6 +188,8 @@ function Rebook({ delivery, onDone }) {
   const fleet = useFleet();
   const driver = useCommand(onDone);
   const van = useCommand(onDone);
+  const driverHolder = useHolder(driver.problem);
+  const vanHolder = useHolder(van.problem);
   const path = `/api/v1/deliveries/${seg(delivery.delivery_id)}`;
   return html`<${Loaded} state=${fleet} what="drivers and vans">
     ${({ drivers, vans }) => html`<div class="actions">
@@ -178,7 +198,7 @@ function Rebook({ delivery, onDone }) {
         <${Field} label="Driver" name="driver_id" problem=${driver.problem}>
           <select name="driver_id" required>${drivers.map((d) => html`<option value=${d.driver_id} selected=${d.driver_id === delivery.driver_id}>${d.name}</option>`)}</select>
         <//>
-        <${ProblemBox} problem=${driver.problem} what="The driver was not assigned" />
+        <${ProblemBox} problem=${driver.problem} what="The driver was not assigned" holders=${driverHolder} />
         <button type="submit" disabled=${driver.busy}>Assign the driver</button>
       </form>
       <form onSubmit=${(e) => { const v = formValues(e); van.run(() => api('PUT', `${path}/vehicle`, { body: v })); }}>
@@ -186,7 +206,7 @@ function Rebook({ delivery, onDone }) {
         <${Field} label="Van" name="vehicle_license_number" problem=${van.problem}>
           <select name="vehicle_license_number" required>${vans.map((v) => html`<option value=${v.license_number} selected=${v.license_number === delivery.vehicle_license_number}>${v.license_number} · ${v.brand} ${v.model}</option>`)}</select>
         <//>
-        <${ProblemBox} problem=${van.problem} what="The van was not assigned" />
+        <${ProblemBox} problem=${van.problem} what="The van was not assigned" holders=${vanHolder} />
         <button type="submit" disabled=${van.busy}>Assign the van</button>
       </form>
     </div>`}

@@ -73,9 +73,11 @@ export function ProblemBox({ problem, what = 'The request was refused', holders 
   return html`<div class=${`problem ${conflict ? 'conflict' : ''}`} role="alert" data-status=${problem.status}>
     <strong>${conflict ? 'Conflict' : problem.title || what}</strong>
     <p class="detail">${problem.detail}</p>
-    ${problem.conflictingId && html`<p class="holder">Held by <code>${problem.conflictingId}</code>${problem.conflictingSlot
-      && html` from ${time(problem.conflictingSlot.start)} to ${time(problem.conflictingSlot.end)}`}</p>`}
-    ${holders.length > 0 && html`<p class="holders">Held by:</p><ul class="holders">${holders.map((h) => html`<li>${h}</li>`)}</ul>`}
+    ${(problem.conflictingId || holders.length > 0) && html`<div class="holder">
+      <p>Held by${problem.conflictingId && html` <code>${problem.conflictingId}</code>`}${problem.conflictingSlot
+        && html` from ${time(problem.conflictingSlot.start)} to ${time(problem.conflictingSlot.end)}`}${holders.length > 0 ? ':' : ''}</p>
+      ${holders.length > 0 && html`<ul>${holders.map((h) => html`<li>${h}</li>`)}</ul>`}
+    </div>`}
     ${problem.field && html`<p class="field-at-fault">Field: <code>${problem.field}</code></p>`}
   </div>`;
 }

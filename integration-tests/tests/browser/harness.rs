@@ -104,6 +104,7 @@ impl Browser {
             .arg(format!("--port={port}"))
             .env("TZ", TIME_ZONE)
             .env("LANG", "en_GB.UTF-8")
+            .env("LANGUAGE", "en_GB")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .kill_on_drop(true)
@@ -239,11 +240,11 @@ impl Browser {
         let deadline = tokio::time::Instant::now() + PATIENCE;
         while tokio::time::Instant::now() < deadline {
             for container in self.all(scope).await {
-                if let Ok(button) = container.find(Locator::XPath(&xpath)).await {
-                    if button.is_enabled().await.unwrap_or(false) {
-                        button.click().await.unwrap();
-                        return;
-                    }
+                if let Ok(button) = container.find(Locator::XPath(&xpath)).await
+                    && button.is_enabled().await.unwrap_or(false)
+                {
+                    button.click().await.unwrap();
+                    return;
                 }
             }
             tokio::time::sleep(Duration::from_millis(150)).await;

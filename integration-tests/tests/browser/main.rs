@@ -239,6 +239,14 @@ async fn a_dispatcher_books_a_driver_and_a_second_booking_of_that_driver_shows_t
         conflict.contains(&first),
         "the 409 names the first delivery {first}: {conflict}"
     );
+    // …and says what that delivery is.
+    let named = browser
+        .wait_text(
+            ".problem.conflict",
+            &format!("the delivery of {name} with {}", vans[0]),
+        )
+        .await;
+    assert!(named.contains(&first), "{named}");
     browser.screenshot("second-booking-refused").await;
     let after = demo
         .rest(
@@ -358,6 +366,13 @@ async fn an_auditor_sees_the_diff_between_two_versions_and_the_verify_result() {
     browser.press("main", "Verify the whole log").await;
     let verdict = browser.wait_text(".verdict", "events in").await;
     assert!(verdict.starts_with("Intact"), "{verdict}");
+    // Tall enough to show the verdict, the history and the diff at once.
+    browser.resize(1280, 1900).await;
+    browser
+        .client
+        .execute("window.scrollTo(0, 0);", vec![])
+        .await
+        .unwrap();
     browser.screenshot("diff-and-verify").await;
 }
 
@@ -428,9 +443,15 @@ async fn an_operator_sees_a_read_models_lag_while_it_catches_up() {
             .await
             .expect("appended");
     }
-    let lagging = browser.wait("table.read-models td.warn[data-lag]").await;
-    let lag: u64 = lagging.text().await.unwrap().parse().unwrap();
-    assert!(lag > 0, "a lag shown: {lag}");
+    // All five, counted against the log's head, though the stuck read model has seen
+    // only the first.
+    let lagging = browser
+        .wait_text(
+            "table.read-models tr[data-read-model=tallies] td[data-lag]",
+            "5",
+        )
+        .await;
+    assert_eq!(lagging, "5");
     browser.screenshot("lag").await;
 
     // Released, they catch up, and the page says so without a reload.
@@ -480,6 +501,13 @@ async fn every_screen_of_every_role_shows_the_demo_day_from_360_to_1920_pixels_w
         ("auditor", None, "audit", "main .rows .row"),
         ("operator", None, "operations", "table.read-models tbody tr"),
     ];
+    browser
+        .client
+        .goto(&format!("{}/", demo.url()))
+        .await
+        .unwrap();
+    browser.wait("select[name=role]").await;
+    browser.screenshot("login").await;
     let mut role_now = "";
     for (role, driver, screen, filled) in screens {
         if *role != role_now {
