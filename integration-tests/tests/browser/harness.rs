@@ -11,12 +11,17 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::elements::Element;
 use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, ClientBuilder, Locator};
 use pitlane::platform::{Platform, PlatformConfig, load_demo};
 use serde_json::{Value, json};
 use tokio::process::{Child, Command};
+
+/// WebDriver's code points of the Tab and Enter keys.
+pub const TAB: char = '\u{e004}';
+pub const ENTER: char = '\u{e007}';
 
 /// How long a wait for the page lasts before the test fails with a screenshot.
 const PATIENCE: Duration = Duration::from_secs(20);
@@ -303,6 +308,67 @@ impl Browser {
             .await
             .unwrap();
         widths[0].as_f64().unwrap() > widths[1].as_f64().unwrap()
+    }
+
+    /// Runs axe-core's WCAG 2 A and AA rules and its best practices on the page as it
+    /// is now, and fails the test on any violation (`what` names the page state).
+    pub async fn assert_accessible(&self, what: &str) {
+        let Some(path) = es_core::testing::servers::server_url("AXE_JS") else {
+            return;
+        };
+        let source = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{path} ({e}): run scripts/test-infra.sh up"));
+        self.client.execute(&source, vec![]).await.unwrap();
+        let found = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];\
+                 axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'best-practice'] })\
+                   .then((r) => done(r.violations.map((v) => `${v.id} (${v.impact}): ${v.help}: ` +\
+                     v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', '))));",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let violations: Vec<String> = serde_json::from_value(found).unwrap();
+        if !violations.is_empty() {
+            self.screenshot(&format!("inaccessible-{what}")).await;
+            panic!(
+                "{what} breaks accessibility rules:\n{}",
+                violations.join("\n")
+            );
+        }
+    }
+
+    /// Presses `keys` one after another, as a person at the keyboard would (special keys
+    /// as WebDriver's code points, e.g. [`TAB`], [`ENTER`]).
+    pub async fn keys(&self, keys: &[char]) {
+        let mut actions = KeyActions::new("keyboard".into());
+        for key in keys {
+            actions = actions
+                .then(KeyAction::Down { value: *key })
+                .then(KeyAction::Up { value: *key });
+        }
+        self.client.perform_actions(actions).await.unwrap();
+    }
+
+    /// What has the keyboard focus: its text (or name, for a field), and whether its
+    /// focus is drawn (an outline that is not `none`).
+    pub async fn focused(&self) -> (String, bool) {
+        let found = self
+            .client
+            .execute(
+                "const e = document.activeElement;\
+                 const text = e.matches('input, select, textarea') ? e.name : e.innerText;\
+                 return [(text || '').trim(), getComputedStyle(e).outlineStyle !== 'none'];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        (
+            found[0].as_str().unwrap_or_default().to_owned(),
+            found[1].as_bool().unwrap_or(false),
+        )
     }
 
     /// Saves what the browser shows as `<test>-<what>.png`.

@@ -7,7 +7,7 @@ mod oidc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use harness::{Browser, Demo};
+use harness::{Browser, Demo, ENTER, TAB};
 use identity::Role::{Admin, Dispatcher};
 use serde_json::{Value, json};
 
@@ -102,6 +102,9 @@ async fn a_planner_plans_a_job_that_shows_on_the_board_and_a_fourth_overlapping_
             "the conflict names the job of {plate}: {conflict}"
         );
     }
+    browser
+        .assert_accessible("the plan form with a conflict")
+        .await;
     browser.screenshot("fourth-job-refused").await;
 
     // Shown in the browser's time zone, sent as UTC.
@@ -247,6 +250,7 @@ async fn a_dispatcher_books_a_driver_and_a_second_booking_of_that_driver_shows_t
         )
         .await;
     assert!(named.contains(&first), "{named}");
+    browser.assert_accessible("a refused booking").await;
     browser.screenshot("second-booking-refused").await;
     let after = demo
         .rest(
@@ -305,6 +309,9 @@ async fn a_driver_completes_a_delivery_on_a_phone_sized_window() {
             &format!("{card} input[name=signature_reference]"),
             "signatures/phone/0001.png",
         )
+        .await;
+    browser
+        .assert_accessible("the proof of delivery form")
         .await;
     browser.screenshot("proof-of-delivery").await;
     browser.press(&card, "Delivered").await;
@@ -373,7 +380,49 @@ async fn an_auditor_sees_the_diff_between_two_versions_and_the_verify_result() {
         .execute("window.scrollTo(0, 0);", vec![])
         .await
         .unwrap();
+    browser.assert_accessible("the audit with a diff").await;
     browser.screenshot("diff-and-verify").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_only_a_keyboard_a_dispatcher_logs_in_and_reaches_live_tracking_with_the_focus_always_shown()
+ {
+    let demo = Demo::start().await;
+    let Some(browser) = Browser::open("keyboard", &demo.url(), 1280, 800).await else {
+        return;
+    };
+    browser
+        .client
+        .goto(&format!("{}/", demo.url()))
+        .await
+        .unwrap();
+    browser.wait("select[name=role]").await;
+    browser.keys(&[TAB]).await;
+    assert_eq!(browser.focused().await, ("role".to_owned(), true));
+    // Typing picks an option, as in any select; then on to the button.
+    browser.keys(&['d', TAB, TAB]).await;
+    let (button, drawn) = browser.focused().await;
+    assert_eq!(button, "Log in as dispatcher");
+    assert!(drawn, "the focus on the button is drawn");
+    browser.keys(&[ENTER]).await;
+    browser.wait("header.top nav").await;
+
+    // The skip link first, then the screens.
+    browser.keys(&[TAB]).await;
+    assert_eq!(
+        browser.focused().await,
+        ("Skip to content".to_owned(), true)
+    );
+    let mut presses = 0;
+    while browser.focused().await.0 != "Live tracking" {
+        browser.keys(&[TAB]).await;
+        presses += 1;
+        assert!(presses < 10, "Live tracking is reachable by Tab");
+        assert!(browser.focused().await.1, "every link shows its focus");
+    }
+    browser.keys(&[ENTER]).await;
+    browser.wait_text("main h1", "Live tracking").await;
+    browser.wait("table.tracking tbody tr").await;
 }
 
 /// While set, the slow read model holds the tally event it is applying (at most 60 s).
@@ -471,10 +520,12 @@ async fn an_operator_sees_a_read_models_lag_while_it_catches_up() {
 }
 
 /// The screens of each role on the demo day, at the widths the app must hold: none
-/// empty, none wider than the window from 360 to 1,920 pixels. Saves the README's
+/// empty, none breaking axe-core's WCAG 2 A/AA rules (labels, contrast, landmarks,
+/// names of buttons…), none wider than the window from 360 to 1,920 pixels. Saves the README's
 /// screenshots (`<role>-<screen>.png`, 1,280 wide; the driver's 390).
 #[tokio::test(flavor = "multi_thread")]
-async fn every_screen_of_every_role_shows_the_demo_day_from_360_to_1920_pixels_wide() {
+async fn every_screen_of_every_role_shows_the_demo_day_meets_the_accessibility_rules_and_holds_from_360_to_1920_pixels_wide()
+ {
     let demo = Demo::start().await;
     let Some(browser) = Browser::open("demo", &demo.url(), 1280, 800).await else {
         return;
@@ -507,6 +558,7 @@ async fn every_screen_of_every_role_shows_the_demo_day_from_360_to_1920_pixels_w
         .await
         .unwrap();
     browser.wait("select[name=role]").await;
+    browser.assert_accessible("the login").await;
     browser.screenshot("login").await;
     let mut role_now = "";
     for (role, driver, screen, filled) in screens {
@@ -540,6 +592,9 @@ async fn every_screen_of_every_role_shows_the_demo_day_from_360_to_1920_pixels_w
             browser.wait(".panel h2").await;
         }
         tokio::time::sleep(Duration::from_millis(300)).await;
+        browser
+            .assert_accessible(&format!("{role}'s {screen}"))
+            .await;
         browser.screenshot(&format!("{role}-{screen}")).await;
     }
 }
