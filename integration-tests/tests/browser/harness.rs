@@ -66,6 +66,12 @@ impl Demo {
         format!("http://{}", self.platform.rest_addr)
     }
 
+    /// A read as an admin (a test's setup and its checks).
+    pub async fn get(&self, path: &str) -> Value {
+        self.rest(identity::Role::Admin, "GET", path, Value::Null)
+            .await
+    }
+
     /// A REST call with a token of `role` (for a test's setup and its checks).
     pub async fn rest(&self, role: identity::Role, method: &str, path: &str, body: Value) -> Value {
         let token = self

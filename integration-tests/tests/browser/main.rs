@@ -8,11 +8,22 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use harness::{Browser, Demo, ENTER, TAB};
-use identity::Role::{Admin, Dispatcher};
+use identity::Role::Dispatcher;
 use serde_json::{Value, json};
 
 fn list(value: &Value, key: &str) -> Vec<Value> {
     value[key].as_array().cloned().unwrap_or_default()
+}
+
+/// `field` of the demo's first delivery in `status`.
+async fn first_delivery(demo: &Demo, status: &str, field: &str) -> String {
+    let found = demo
+        .get(&format!("/api/v1/deliveries?status={status}&page_size=1"))
+        .await;
+    list(&found, "deliveries")[0][field]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 /// The instant the browser sends for `date` at `hh:mm` of its own time zone.
@@ -40,12 +51,7 @@ async fn a_planner_plans_a_job_that_shows_on_the_board_and_a_fourth_overlapping_
         .date_naive()
         .to_string();
     let vehicles = demo
-        .rest(
-            Admin,
-            "GET",
-            "/api/v1/vehicles?usage=customer&page_size=4",
-            Value::Null,
-        )
+        .get("/api/v1/vehicles?usage=customer&page_size=4")
         .await;
     let plates: Vec<String> = list(&vehicles, "vehicles")
         .iter()
@@ -109,12 +115,7 @@ async fn a_planner_plans_a_job_that_shows_on_the_board_and_a_fourth_overlapping_
 
     // Shown in the browser's time zone, sent as UTC.
     let planning = demo
-        .rest(
-            Admin,
-            "GET",
-            &format!("/api/v1/workshop/plannings/{date}"),
-            Value::Null,
-        )
+        .get(&format!("/api/v1/workshop/plannings/{date}"))
         .await;
     let jobs = list(&planning, "jobs");
     assert_eq!(jobs.len(), 3, "the refused job appended nothing");
@@ -168,20 +169,10 @@ async fn active_route(demo: &Demo, origin: &str, hour: u32) -> (String, Vec<Stri
 /// Active drivers and available vans, as the dispatcher's pickers offer them.
 async fn fleet(demo: &Demo) -> (Vec<Value>, Vec<String>) {
     let drivers = demo
-        .rest(
-            Admin,
-            "GET",
-            "/api/v1/drivers?status=active&page_size=100",
-            Value::Null,
-        )
+        .get("/api/v1/drivers?status=active&page_size=100")
         .await;
     let vans = demo
-        .rest(
-            Admin,
-            "GET",
-            "/api/v1/vehicles?usage=fleet&status=available&page_size=100",
-            Value::Null,
-        )
+        .get("/api/v1/vehicles?usage=fleet&status=available&page_size=100")
         .await;
     let vans = list(&vans, "vehicles")
         .iter()
@@ -219,12 +210,7 @@ async fn a_dispatcher_books_a_driver_and_a_second_booking_of_that_driver_shows_t
         .wait_text(".panel .rows", &format!("{name} · {}", vans[0]))
         .await;
     let booked = demo
-        .rest(
-            Admin,
-            "GET",
-            &format!("/api/v1/deliveries?route_id={route}"),
-            Value::Null,
-        )
+        .get(&format!("/api/v1/deliveries?route_id={route}"))
         .await;
     let first = list(&booked, "deliveries")[0]["delivery_id"]
         .as_str()
@@ -253,12 +239,7 @@ async fn a_dispatcher_books_a_driver_and_a_second_booking_of_that_driver_shows_t
     browser.assert_accessible("a refused booking").await;
     browser.screenshot("second-booking-refused").await;
     let after = demo
-        .rest(
-            Admin,
-            "GET",
-            &format!("/api/v1/deliveries?route_id={route}"),
-            Value::Null,
-        )
+        .get(&format!("/api/v1/deliveries?route_id={route}"))
         .await;
     assert_eq!(
         list(&after, "deliveries").len(),
@@ -327,14 +308,7 @@ async fn a_driver_completes_a_delivery_on_a_phone_sized_window() {
     );
     browser.screenshot("delivered").await;
 
-    let done = demo
-        .rest(
-            Admin,
-            "GET",
-            &format!("/api/v1/deliveries/{delivery}"),
-            Value::Null,
-        )
-        .await;
+    let done = demo.get(&format!("/api/v1/deliveries/{delivery}")).await;
     assert_eq!(done["status"], "delivered");
     assert_eq!(done["proof"]["receiver_name"], "Femke Jansen");
 }
@@ -345,18 +319,7 @@ async fn an_auditor_sees_the_diff_between_two_versions_and_the_verify_result() {
     let Some(browser) = Browser::open("auditor", &demo.url(), 1280, 900).await else {
         return;
     };
-    let delivered = demo
-        .rest(
-            Admin,
-            "GET",
-            "/api/v1/deliveries?status=delivered&page_size=1",
-            Value::Null,
-        )
-        .await;
-    let delivery = list(&delivered, "deliveries")[0]["delivery_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let delivery = first_delivery(&demo, "delivered", "delivery_id").await;
     let stream = format!("delivery-{delivery}");
 
     browser.log_in("auditor", None).await;
@@ -530,18 +493,7 @@ async fn every_screen_of_every_role_shows_the_demo_day_meets_the_accessibility_r
     let Some(browser) = Browser::open("demo", &demo.url(), 1280, 800).await else {
         return;
     };
-    let in_transit = demo
-        .rest(
-            Admin,
-            "GET",
-            "/api/v1/deliveries?status=in_transit",
-            Value::Null,
-        )
-        .await;
-    let driver = list(&in_transit, "deliveries")[0]["driver_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let driver = first_delivery(&demo, "in_transit", "driver_id").await;
     let screens: &[(&str, Option<&str>, &str, &str)] = &[
         ("planner", None, "workshop", ".board .job"),
         ("planner", None, "customers", "main .rows .row"),
