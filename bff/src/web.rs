@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use identity::{DevIssuer, IssuerSettings, Role, TokenRequest};
@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::extract::{Json, Path};
-use crate::problem::ApiError;
+use crate::problem::{ApiError, ProblemKind};
 
 /// One embedded file of `bff/web/`.
 struct Asset {
@@ -221,11 +221,31 @@ struct DevToken {
     expires_in: u64,
 }
 
+/// Whether a request names this machine by a loopback name, from one of its own pages.
+/// A loopback listener is not enough: a site that rebinds its own name to 127.0.0.1
+/// (DNS rebinding) reaches it with its own `Host`, and another site's page sends its
+/// own `Origin`.
+fn from_this_machine(headers: &HeaderMap) -> bool {
+    let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
+        return false;
+    };
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().map(|inner| format!("[{inner}]")),
+        None => host.split(':').next().map(str::to_owned),
+    };
+    let loopback = matches!(name.as_deref(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    let own_page = headers
+        .get(header::ORIGIN)
+        .is_none_or(|origin| origin.to_str().ok() == Some(&format!("http://{host}")));
+    loopback && own_page
+}
+
 /// How long a development login lasts: a working day.
 const DEV_LOGIN_TTL: Duration = Duration::from_secs(8 * 3600);
 
 async fn dev_login(
     axum::extract::State(login): axum::extract::State<WebLogin>,
+    headers: HeaderMap,
     Json(request): Json<DevLogin>,
 ) -> Result<Response, ApiError> {
     let Some(issuer) = &login.issuer else {
@@ -233,6 +253,12 @@ async fn dev_login(
             "this BFF offers no development login: log in with its identity provider",
         ));
     };
+    if !from_this_machine(&headers) {
+        return Err(ApiError::new(
+            ProblemKind::Forbidden,
+            "the development login answers only pages of http://localhost, 127.0.0.1 or [::1]",
+        ));
+    }
     let role = Role::parse(&request.role)
         .filter(|role| *role != Role::Service)
         .ok_or_else(|| {
@@ -329,14 +355,19 @@ mod tests {
         )
     }
 
+    /// As the app's own page on `http://127.0.0.1:8080` sends it.
     async fn dev_login(router: &Router, body: &str) -> crate::testing::TestResponse {
+        let page = [
+            ("host", "127.0.0.1:8080"),
+            ("origin", "http://127.0.0.1:8080"),
+        ];
         call_as(
             router,
             As::Anonymous,
             Method::POST,
             "/app/dev-login",
             Some(body),
-            &[],
+            &page,
         )
         .await
     }
@@ -425,6 +456,46 @@ mod tests {
             );
             assert_eq!(refused.field(), Some(field), "{body}");
             assert!(refused.body.get("access_token").is_none());
+        }
+    }
+
+    #[tokio::test]
+    async fn the_development_login_answers_only_pages_of_this_machine_by_a_loopback_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let (router, _) = bff("127.0.0.1:0", dir.path()).await;
+        let body = Some(r#"{"role":"admin"}"#);
+        for (host, origin, admitted) in [
+            ("127.0.0.1:8080", None, true),
+            ("localhost:8080", Some("http://localhost:8080"), true),
+            ("[::1]:8080", Some("http://[::1]:8080"), true),
+            // A site that rebinds its own name to 127.0.0.1.
+            (
+                "rebound.example:8080",
+                Some("http://rebound.example:8080"),
+                false,
+            ),
+            // Another site's page posting to the loopback BFF.
+            ("127.0.0.1:8080", Some("https://evil.example"), false),
+            ("127.0.0.1.evil.example", None, false),
+        ] {
+            let mut headers = vec![("host", host)];
+            headers.extend(origin.map(|o| ("origin", o)));
+            let answer = call_as(
+                &router,
+                As::Anonymous,
+                Method::POST,
+                "/app/dev-login",
+                body,
+                &headers,
+            )
+            .await;
+            assert_eq!(
+                answer.status == StatusCode::OK,
+                admitted,
+                "{host} {origin:?}: {:?}",
+                answer.body
+            );
+            assert_eq!(answer.body.get("access_token").is_some(), admitted);
         }
     }
 

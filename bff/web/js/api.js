@@ -30,9 +30,10 @@ let onUnauthorized = () => {};
 let lastWrite = null;
 
 export function useToken(bearer, whenRefused) {
+  // Another caller's writes are not this one's to wait for.
+  if (bearer !== token) lastWrite = null;
   token = bearer;
   onUnauthorized = whenRefused || (() => {});
-  lastWrite = null;
 }
 
 /** Reads that take `?after=` (everything but the audit log and operations, which read the log or the runtime directly). */

@@ -65,8 +65,20 @@ function Actor({ actor }) {
   return actor ? html`${actor.subject} <span class="muted">(${actor.role})</span>` : html`<span class="muted">unknown</span>`;
 }
 
+/** A stream's whole history, 500 events a page. */
+async function historyOf(id) {
+  const events = [];
+  let after;
+  do {
+    const page = await api('GET', `/api/v1/audit/streams/${seg(id)}/events`, { query: { limit: 500, after } });
+    events.push(...page.events);
+    after = page.next;
+  } while (after !== null && after !== undefined && events.length < 10_000);
+  return { events, cut: after !== null && after !== undefined };
+}
+
 function Stream({ id, onTrace }) {
-  const history = useLoad(() => api('GET', `/api/v1/audit/streams/${seg(id)}/events`, { query: { limit: 200 } }), [id]);
+  const history = useLoad(() => historyOf(id), [id]);
   const download = useCommand();
   const exportStream = () => download.run(async () => {
     const blob = await api('GET', '/api/v1/audit/export', { query: { stream: id }, as: 'blob' });
@@ -90,6 +102,7 @@ function Stream({ id, onTrace }) {
           <td><${Actor} actor=${e.actor} /></td>
           <td><button type="button" class="link" onClick=${() => onTrace(e.correlation_id)} title=${e.correlation_id}>trace ${short(e.correlation_id)}</button></td>
         </tr>`)}</tbody></table></div>
+        ${d.cut && html`<p class="notice">The first ${d.events.length} events are shown; export the stream for all of them.</p>`}
         <${StateAt} id=${id} last=${d.events[d.events.length - 1].version} />
         <${Diff} id=${id} last=${d.events[d.events.length - 1].version} />`}
     <//>

@@ -3,9 +3,9 @@
 
 import { useState } from '../vendor/htm-preact-3.1.1.mjs';
 import { api, seg } from './api.js';
-import { html, useLoad, useCommand, Loaded, ProblemBox, Field, Confirm, formValues, Status } from './ui.js';
+import { html, useLoad, useCommand, Loaded, ProblemBox, Field, Confirm, formValues, Status, PanelHeading } from './ui.js';
 
-export function Customers() {
+export function Customers({ session }) {
   const [search, setSearch] = useState('');
   const [selected, setSelected] = useState(null);
   const [registering, setRegistering] = useState(false);
@@ -31,7 +31,7 @@ export function Customers() {
             </button></li>`)}</ul>`}
         <//>
       </section>
-      ${selected && html`<${Customer} key=${selected} id=${selected} onChanged=${() => list.reload(true)} />`}
+      ${selected && html`<${Customer} key=${selected} id=${selected} mayErase=${session.roles.includes('admin')} onChanged=${() => list.reload(true)} />`}
     </div>`;
 }
 
@@ -47,7 +47,7 @@ function ContactFields({ problem, customer = {} }) {
 
 function RegisterCustomer({ onDone }) {
   const register = useCommand((result) => onDone(result.id));
-  return html`<section class="panel" aria-labelledby="register-title"><h2 id="register-title">Register a customer</h2>
+  return html`<section class="panel" aria-labelledby="register-title"><${PanelHeading} id="register-title">Register a customer<//>
     <form class="grid-form" onSubmit=${(e) => { const body = formValues(e); register.run(() => api('POST', '/api/v1/customers', { body })); }}>
       <${ContactFields} problem=${register.problem} />
       <div class="wide"><${ProblemBox} problem=${register.problem} what="The customer was not registered" />
@@ -55,7 +55,8 @@ function RegisterCustomer({ onDone }) {
     </form></section>`;
 }
 
-function Customer({ id, onChanged }) {
+/** `mayErase`: erasure is an admin's alone (the API refuses anyone else). */
+function Customer({ id, mayErase, onChanged }) {
   const customer = useLoad(() => api('GET', `/api/v1/customers/${seg(id)}`), [id]);
   const vehicles = useLoad(() => api('GET', '/api/v1/vehicles', { query: { owner_customer_id: id, page_size: 50 } }), [id]);
   const [editing, setEditing] = useState(false);
@@ -64,7 +65,7 @@ function Customer({ id, onChanged }) {
   return html`<section class="panel" aria-labelledby="customer-title">
     <${Loaded} state=${customer} what="the customer">
       ${(c) => html`
-        <h2 id="customer-title">${c.name}</h2>
+        <${PanelHeading} id="customer-title">${c.name}<//>
         ${c.erased ? html`<p class="notice">This customer's personal data was erased; their history keeps no readable trace of it.</p>` : editing
           ? html`<form class="grid-form" onSubmit=${(e) => { const body = formValues(e); edit.run(() => api('PUT', `/api/v1/customers/${seg(id)}/contact`, { body })); }}>
               <${ContactFields} problem=${edit.problem} customer=${c} />
@@ -78,9 +79,9 @@ function Customer({ id, onChanged }) {
             </dl>
             <div class="actions-row">
               <button type="button" onClick=${() => setEditing(true)}>Edit contact</button>
-              <${Confirm} label="Erase personal data" confirmLabel="Erase for good" busy=${erase.busy}
+              ${mayErase && html`<${Confirm} label="Erase personal data" confirmLabel="Erase for good" busy=${erase.busy}
                 question=${`Erase ${c.name}'s personal data? Their key is destroyed: this cannot be undone.`}
-                onConfirm=${() => erase.run(() => api('POST', `/api/v1/customers/${seg(id)}/erasure`))} />
+                onConfirm=${() => erase.run(() => api('POST', `/api/v1/customers/${seg(id)}/erasure`))} />`}
             </div>
             <${ProblemBox} problem=${erase.problem} what="Erasure refused" />`}
         <h3>Vehicles</h3>

@@ -5,7 +5,7 @@ import { useState, useEffect } from '../vendor/htm-preact-3.1.1.mjs';
 import { api, all, seg } from './api.js';
 import {
   html, useLoad, useCommand, Loaded, ProblemBox, Field, Status, Time, toUtc, formValues,
-  localInput, Empty, short, time,
+  localInput, Empty, short, time, PanelHeading,
 } from './ui.js';
 import { DeliveryCard } from './driver.js';
 
@@ -51,7 +51,7 @@ function CreateRoute({ onDone }) {
   const create = useCommand((result) => onDone(result.id));
   const start = new Date(Date.now() + 3_600_000);
   start.setMinutes(0, 0, 0);
-  return html`<section class="panel" aria-labelledby="create-route-title"><h2 id="create-route-title">Create a route</h2>
+  return html`<section class="panel" aria-labelledby="create-route-title"><${PanelHeading} id="create-route-title">Create a route<//>
     <form class="grid-form" onSubmit=${(e) => { const v = formValues(e); create.run(() => api('POST', '/api/v1/routes', { body: { ...v, scheduled_start: toUtc(v.scheduled_start) } })); }}>
       <${Field} label="From" name="origin" problem=${create.problem}><input name="origin" required /><//>
       <${Field} label="To" name="destination" problem=${create.problem}><input name="destination" required /><//>
@@ -73,7 +73,7 @@ function RouteDetail({ id, onChanged }) {
         const next = route.checkpoints.reduce((n, c) => Math.max(n, c.sequence), 0) + 1;
         const after = route.checkpoints.length ? route.checkpoints[route.checkpoints.length - 1].expected_at : route.scheduled_start;
         return html`
-        <h2 id="route-title">${route.origin} → ${route.destination}</h2>
+        <${PanelHeading} id="route-title">${route.origin} → ${route.destination}<//>
         ${partial && html`<p class="notice">Partly shown: ${missing.join(', ')} could not be read.</p>`}
         <dl class="facts"><dt>Status</dt><dd><${Status} value=${route.status} /></dd>
           <dt>Scheduled</dt><dd><${Time} at=${route.scheduled_start} withDate=${true} /> – <${Time} at=${route.scheduled_end} /></dd></dl>
@@ -223,8 +223,8 @@ export function LiveTracking() {
   }, [status], 5_000);
   return html`
     <div class="toolbar">
-      <${StatusFilter} id="tracking-status" statuses=${DELIVERY_STATUSES.filter((s) => s !== 'delivered' && s !== 'failed')} value=${status} onChange=${setStatus} />
-      <p class="muted" role="status" aria-live="polite">Refreshed every 5 s${updated ? html` · last at <${Time} at=${updated} />` : ''}</p>
+      <${StatusFilter} id="tracking-status" statuses=${['in_transit', 'out_for_delivery']} value=${status} onChange=${setStatus} />
+      <p class="muted">Refreshed every 5 s${updated ? html` · last at <${Time} at=${updated} />` : ''}</p>
     </div>
     <${Loaded} state=${board} what="the deliveries on the road" isEmpty=${(d) => d.deliveries.length === 0} empty="No deliveries on the road right now.">
       ${(d) => html`<div class="table-wrap"><table class="tracking">

@@ -23,8 +23,8 @@ export function MyDeliveries({ session }) {
     </div>
     <${Loaded} state=${list} what="your deliveries" isEmpty=${(d) => shown(d.deliveries).length === 0}
       empty="No deliveries for you today.">
-      ${(d) => html`<ul class="cards">${shown(d.deliveries).map((delivery) => html`<li>
-        <${DeliveryCard} key=${delivery.delivery_id} delivery=${delivery}
+      ${(d) => html`<ul class="cards">${shown(d.deliveries).map((delivery) => html`<li key=${delivery.delivery_id}>
+        <${DeliveryCard} delivery=${delivery}
           onChanged=${() => { setWorked((ids) => [...ids, delivery.delivery_id]); return list.reload(true); }} /></li>`)}</ul>`}
     <//>`;
 }
@@ -75,16 +75,13 @@ function Proof({ path, onDone }) {
 function Incidents({ delivery, path, onChanged }) {
   const [reporting, setReporting] = useState(false);
   const report = useCommand(async () => { setReporting(false); await onChanged(); });
-  const resolve = useCommand(onChanged);
   // Not a landmark: every card has one.
   return html`<div class="incidents">
     ${delivery.incidents.length > 0 && html`<h3>Incidents</h3><ul class="rows">${delivery.incidents.map((i) => html`<li class="row static">
       <span><strong>${i.incident_type}</strong> · ${i.description} <span class="muted">(<${Time} at=${i.reported_at} />)</span></span>
-      ${i.resolved ? html`<span class="muted">resolved: ${i.resolution}</span>` : html`<form class="inline-form"
-        onSubmit=${(e) => { const body = formValues(e); resolve.run(() => api('POST', `${path}/incidents/${seg(i.incident_id)}/resolve`, { body })); }}>
-        <${Field} label="Resolution" name="resolution" problem=${resolve.problem}><input name="resolution" required /><//>
-        <button type="submit" disabled=${resolve.busy}>Resolve</button></form>`}
-    </li>`)}</ul><${ProblemBox} problem=${resolve.problem} />`}
+      ${i.resolved ? html`<span class="muted">resolved: ${i.resolution}</span>`
+        : html`<${Resolve} key=${i.incident_id} path=${`${path}/incidents/${seg(i.incident_id)}/resolve`} onDone=${onChanged} />`}
+    </li>`)}</ul>`}
     ${reporting ? html`<form class="grid-form"
         onSubmit=${(e) => { const body = formValues(e); report.run(() => api('POST', `${path}/incidents`, { body })); }}>
         <${Field} label="Type" name="incident_type" problem=${report.problem}>
@@ -96,6 +93,17 @@ function Incidents({ delivery, path, onChanged }) {
           <button type="button" onClick=${() => setReporting(false)}>Cancel</button></div>
       </form>` : html`<button type="button" onClick=${() => setReporting(true)}>Report an incident</button>`}
   </div>`;
+}
+
+/** Resolving one open incident: its own form, refusal and busy state. */
+function Resolve({ path, onDone }) {
+  const resolve = useCommand(onDone);
+  return html`<form class="inline-form"
+    onSubmit=${(e) => { const body = formValues(e); resolve.run(() => api('POST', path, { body })); }}>
+    <${Field} label="Resolution" name="resolution" problem=${resolve.problem}><input name="resolution" required /><//>
+    <button type="submit" disabled=${resolve.busy}>Resolve</button>
+    <${ProblemBox} problem=${resolve.problem} />
+  </form>`;
 }
 
 function Fail({ path, onDone }) {

@@ -2,9 +2,9 @@
 // (pick a role; only on loopback, ADR 022); behind an identity provider the app runs
 // the OIDC authorization code flow with PKCE (RFC 7636) as a public client.
 
-import { html, useState, useEffect } from '../vendor/htm-preact-3.1.1.mjs';
+import { html, useState } from '../vendor/htm-preact-3.1.1.mjs';
 import { api, useToken } from './api.js';
-import { Field, ProblemBox, useCommand, Loading } from './ui.js';
+import { Field, ProblemBox, useCommand, useLoad, Loaded } from './ui.js';
 
 const STORAGE = 'pitlane.session';
 const PENDING = 'pitlane.oidc';
@@ -72,22 +72,36 @@ async function devToken(body) {
   return api('POST', '/app/dev-login', { body });
 }
 
+/**
+ * The active drivers, for a driver's login. Reading them is a dispatcher's read: a
+ * short look with a dispatcher token of the same development issuer (this page already
+ * lets anyone be anyone), put back whatever happens.
+ */
+async function activeDrivers() {
+  const { access_token } = await devToken({ role: 'dispatcher', subject: 'dev-login' });
+  useToken(access_token);
+  try {
+    const list = await api('GET', '/api/v1/drivers', { query: { status: 'active', page_size: 100 } });
+    return list.drivers;
+  } finally {
+    useToken(null);
+  }
+}
+
+function DriverPicker({ problem }) {
+  const drivers = useLoad(activeDrivers, []);
+  return html`<${Loaded} state=${drivers} what="drivers" isEmpty=${(list) => list.length === 0} empty="No active drivers to log in as.">
+    ${(list) => html`<${Field} label="Driver" name="driver_id" problem=${problem}>
+      <select name="driver_id" required>
+        ${list.map((d) => html`<option value=${d.driver_id}>${d.name}</option>`)}
+      </select>
+    <//>`}
+  <//>`;
+}
+
 function DevLogin({ config, onSession }) {
   const [role, setRole] = useState('planner');
-  const [drivers, setDrivers] = useState(null);
   const command = useCommand();
-  useEffect(() => {
-    if (role !== 'driver' || drivers) return;
-    // The driver list is a dispatcher's read: a short look with a dispatcher token of
-    // the same development issuer (this page already lets anyone be anyone).
-    command.run(async () => {
-      const { access_token } = await devToken({ role: 'dispatcher', subject: 'dev-login' });
-      useToken(access_token);
-      const list = await api('GET', '/api/v1/drivers', { query: { status: 'active', page_size: 100 } });
-      useToken(null);
-      setDrivers(list.drivers);
-    });
-  }, [role]);
   const submit = (event) => {
     event.preventDefault();
     const form = Object.fromEntries(new FormData(event.currentTarget).entries());
@@ -107,11 +121,7 @@ function DevLogin({ config, onSession }) {
         ${ROLES.map((r) => html`<option value=${r}>${r}</option>`)}
       </select>
     <//>
-    ${role === 'driver' && html`<${Field} label="Driver" name="driver_id" problem=${command.problem}>
-      <select name="driver_id" required>
-        ${(drivers || []).map((d) => html`<option value=${d.driver_id}>${d.name}</option>`)}
-      </select>
-    <//>${drivers === null && html`<${Loading} what="Loading drivers" />`}`}
+    ${role === 'driver' && html`<${DriverPicker} problem=${command.problem} />`}
     <${Field} label="Subject (optional)" name="subject" problem=${command.problem} hint="Recorded as the actor of what you do; default dev-ROLE.">
       <input name="subject" autocomplete="username" placeholder=${`dev-${role}`} />
     <//>
@@ -158,8 +168,10 @@ export async function finishCodeFlow(config) {
   const pending = JSON.parse(sessionStorage.getItem(PENDING) || 'null');
   sessionStorage.removeItem(PENDING);
   window.history.replaceState(null, '', `/${pending ? pending.back : ''}`);
-  if (params.has('error')) throw new Error(`the identity provider refused: ${params.get('error_description') || params.get('error')}`);
+  // Nothing in the address is believed, not even an error, unless it answers the
+  // login this tab started.
   if (!pending || pending.state !== params.get('state')) throw new Error('the login answer does not match the login this tab started');
+  if (params.has('error')) throw new Error(`the identity provider refused: ${params.get('error_description') || params.get('error')}`);
   const oidc = await discovery(config.issuer);
   const response = await fetch(oidc.token_endpoint, {
     method: 'POST',
@@ -176,19 +188,58 @@ export async function finishCodeFlow(config) {
   if (!response.ok || !body.access_token) {
     throw new Error(`the identity provider gave no token: ${body.error_description || body.error || response.status}`);
   }
-  return { ...sessionOf(body.access_token, config, 'oidc'), idToken: body.id_token || null };
+  return {
+    ...sessionOf(body.access_token, config, 'oidc'),
+    idToken: body.id_token || null,
+    refreshToken: body.refresh_token || null,
+  };
+}
+
+/**
+ * A fresh session from the provider's refresh token (Keycloak's access tokens live
+ * minutes), so a working day is not cut short by a login every quarter of an hour.
+ */
+export async function refreshed(config, session) {
+  const oidc = await discovery(config.issuer);
+  const response = await fetch(oidc.token_endpoint, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'refresh_token',
+      refresh_token: session.refreshToken,
+      client_id: config.client_id,
+    }),
+  });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok || !body.access_token) {
+    throw new Error(`the identity provider refused to refresh: ${body.error_description || body.error || response.status}`);
+  }
+  return {
+    ...sessionOf(body.access_token, config, 'oidc'),
+    idToken: body.id_token || session.idToken,
+    refreshToken: body.refresh_token || session.refreshToken,
+  };
+}
+
+/** When to refresh: after 70 % of the token's remaining life, at least a second from now. */
+export function refreshDelay(session) {
+  return Math.max(1000, (session.expiresAt - Date.now()) * 0.7);
 }
 
 /** Where the browser goes to end the provider's session too; null for the development login. */
 export async function logoutUrl(config, session) {
   if (config.login !== 'oidc') return null;
-  const oidc = await discovery(config.issuer).catch(() => null);
-  if (!oidc || !oidc.end_session_endpoint) return null;
-  const url = new URL(oidc.end_session_endpoint);
-  url.searchParams.set('client_id', config.client_id);
-  url.searchParams.set('post_logout_redirect_uri', redirectUri());
-  if (session && session.idToken) url.searchParams.set('id_token_hint', session.idToken);
-  return url.toString();
+  try {
+    const oidc = await discovery(config.issuer);
+    if (!oidc.end_session_endpoint) return null;
+    const url = new URL(oidc.end_session_endpoint);
+    url.searchParams.set('client_id', config.client_id);
+    url.searchParams.set('post_logout_redirect_uri', redirectUri());
+    if (session && session.idToken) url.searchParams.set('id_token_hint', session.idToken);
+    return url.toString();
+  } catch {
+    return null;
+  }
 }
 
 function OidcLogin({ config }) {

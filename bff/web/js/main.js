@@ -1,9 +1,11 @@
 // The app: who is logged in, the screens their roles open, and which one is shown
 // (the URL's hash, `#/workshop`, so the back button and bookmarks work).
 
-import { html, render, useState, useEffect } from '../vendor/htm-preact-3.1.1.mjs';
+import { html, render, useState, useEffect, useRef } from '../vendor/htm-preact-3.1.1.mjs';
 import { useToken } from './api.js';
-import { LoginPage, finishCodeFlow, loginConfig, logoutUrl, savedSession, saveSession } from './login.js';
+import {
+  LoginPage, finishCodeFlow, loginConfig, logoutUrl, refreshDelay, refreshed, savedSession, saveSession,
+} from './login.js';
 import { WorkshopDay } from './planner.js';
 import { Customers } from './customers.js';
 import { Routes, Deliveries, LiveTracking } from './dispatcher.js';
@@ -45,6 +47,21 @@ function App({ config, initial, notice: initialNotice }) {
     setNotice(why || null);
   };
   if (session) useToken(session.token, () => logOut('Your session has expired or was refused: log in again.'));
+  // Behind an identity provider, the token is renewed before it expires; if renewing
+  // fails, the next refused call logs out with a notice.
+  useEffect(() => {
+    if (!session || !session.refreshToken) return undefined;
+    const timer = setTimeout(() => {
+      refreshed(config, session)
+        .then((fresh) => {
+          saveSession(fresh);
+          useToken(fresh.token);
+          setSession(fresh);
+        })
+        .catch((error) => console.warn(error.message));
+    }, refreshDelay(session));
+    return () => clearTimeout(timer);
+  }, [session]);
 
   if (!session) {
     const start = (fresh) => {
@@ -57,9 +74,26 @@ function App({ config, initial, notice: initialNotice }) {
   }
   const screens = screensOf(session);
   const screen = screens.find((s) => s.path === path) || screens[0];
+  return html`<${Shell} screens=${screens} screen=${screen} session=${session} config=${config} logOut=${logOut} />`;
+}
+
+/** The logged-in page: the header, the screens' links, and the screen shown. */
+function Shell({ screens, screen, session, config, logOut }) {
+  // A new screen is announced as a page would be: its title, and the focus on it.
+  const shown = useRef(null);
+  useEffect(() => {
+    document.title = screen ? `${screen.title} · Pitlane` : 'Pitlane';
+    if (shown.current !== null && shown.current !== screen) {
+      const main = document.getElementById('main');
+      if (main) main.focus();
+    }
+    shown.current = screen;
+  }, [screen]);
+  // Logged out here at once; then, behind an identity provider, there too.
   const leave = async () => {
-    const url = await logoutUrl(config, session);
+    const ending = session;
     logOut();
+    const url = await logoutUrl(config, ending);
     if (url) window.location.assign(url);
   };
   return html`

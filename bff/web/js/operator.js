@@ -23,7 +23,7 @@ function ReadModels({ state, admin }) {
       ${(d) => {
         const head = d.event_store ? d.event_store.head : null;
         return html`
-        <p class="muted" role="status">Event store head: ${head === null ? 'unknown (the command service does not answer)' : `position ${head}`}
+        <p class="muted">Event store head: ${head === null ? 'unknown (the command service does not answer)' : `position ${head}`}
           ${d.storage && ` · read models ${(d.storage.database_bytes / 1_048_576).toFixed(1)} MiB`}</p>
         <div class="table-wrap"><table class="read-models">
           <thead><tr><th scope="col">Read model</th><th scope="col">Position</th><th scope="col">Lag</th><th scope="col">Generation</th>

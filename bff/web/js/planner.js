@@ -5,7 +5,7 @@ import { useState, useEffect } from '../vendor/htm-preact-3.1.1.mjs';
 import { api, all, seg } from './api.js';
 import {
   html, useLoad, useCommand, Loaded, ProblemBox, Field, Status, Time, time, today, toUtc,
-  localInput, formValues, Empty,
+  localInput, formValues, Empty, PanelHeading,
 } from './ui.js';
 
 export const WORKSTATIONS = 3;
@@ -149,7 +149,7 @@ function JobPanel({ date, job, jobs, technicians, onChanged, onClose }) {
   const planned = job.status === 'planned';
   return html`<section class="panel" aria-labelledby="job-title">
     <header class="panel-head">
-      <h2 id="job-title">${label(job.service)} · ${job.vehicle_license_number}</h2>
+      <${PanelHeading} id="job-title">${label(job.service)} · ${job.vehicle_license_number}<//>
       <button type="button" onClick=${onClose} aria-label="Close the job">×</button>
     </header>
     <dl class="facts">
@@ -230,7 +230,7 @@ function PlanJob({ date, jobs, onPlanned, onClose }) {
     plan.run(() => api('POST', `/api/v1/workshop/plannings/${seg(date)}/jobs`, { body }));
   };
   return html`<section class="panel" aria-labelledby="plan-title">
-    <header class="panel-head"><h2 id="plan-title">Plan a job on ${date}</h2>
+    <header class="panel-head"><${PanelHeading} id="plan-title">Plan a job on ${date}<//>
       <button type="button" onClick=${onClose} aria-label="Close the form">×</button></header>
     <${Loaded} state=${choices} what="vehicles, customers and technicians">
       ${(data) => html`<form class="grid-form" onSubmit=${submit}>

@@ -16,7 +16,9 @@ export function useLoad(load, deps = [], every = 0) {
   const generation = useRef(0);
   const reload = useCallback(async (quiet = false) => {
     const mine = ++generation.current;
-    if (!quiet) setState((s) => ({ ...s, loading: true }));
+    // A load for other inputs (another day, filter, search) shows nothing of the old
+    // answer; a quiet refresh keeps it on screen until the new one arrives.
+    if (!quiet) setState({ data: null, problem: null, loading: true });
     try {
       const data = await load();
       if (mine === generation.current) setState({ data, problem: null, loading: false });
@@ -97,14 +99,34 @@ export function Field({ label, name, problem, hint, children }) {
     if (faulty) {
       child.props['aria-invalid'] = 'true';
       child.props['aria-describedby'] = `${id}-error`;
+    } else if (hint) {
+      child.props['aria-describedby'] = `${id}-hint`;
     }
   }
   return html`<div class=${`field ${faulty ? 'invalid' : ''}`}>
     <label for=${id}>${label}</label>
     ${children}
-    ${hint && !faulty && html`<small class="hint">${hint}</small>`}
+    ${hint && !faulty && html`<small class="hint" id=${`${id}-hint`}>${hint}</small>`}
     ${faulty && html`<small class="error" id=${`${id}-error`}>${problem.detail}</small>`}
   </div>`;
+}
+
+/**
+ * A ref for an element to take the focus when it appears (a panel's heading, with
+ * `tabindex="-1"`), so keyboard and screen-reader users land where the page changed.
+ */
+export function useFocusOnMount() {
+  const ref = useRef(null);
+  useEffect(() => {
+    if (ref.current) ref.current.focus();
+  }, []);
+  return ref;
+}
+
+/** A panel's heading that takes the focus when the panel opens. */
+export function PanelHeading({ id, children }) {
+  const ref = useFocusOnMount();
+  return html`<h2 id=${id} tabindex="-1" ref=${ref}>${children}</h2>`;
 }
 
 export function Loading({ what = 'Loading' }) {
@@ -186,9 +208,16 @@ export function formValues(event) {
 export function Confirm({ label, question, confirmLabel, onConfirm, busy }) {
   const [asking, setAsking] = useState(false);
   if (!asking) return html`<button type="button" class="danger" onClick=${() => setAsking(true)}>${label}</button>`;
+  return html`<${Asking} label=${label} question=${question} confirmLabel=${confirmLabel} onConfirm=${onConfirm}
+    busy=${busy} onKeep=${() => setAsking(false)} />`;
+}
+
+/** The question, with the focus on the button that keeps things as they are. */
+function Asking({ label, question, confirmLabel, onConfirm, busy, onKeep }) {
+  const keep = useFocusOnMount();
   return html`<div class="confirm" role="group" aria-label=${label}>
     <p>${question}</p>
     <button type="button" class="danger" disabled=${busy} onClick=${() => onConfirm()}>${confirmLabel}</button>
-    <button type="button" onClick=${() => setAsking(false)}>Keep it</button>
+    <button type="button" ref=${keep} onClick=${onKeep}>Keep it</button>
   </div>`;
 }

@@ -34,7 +34,9 @@ struct Provider {
     key: Arc<SigningKey>,
     /// Authorization codes handed out: code → (challenge, redirect URI).
     codes: Arc<Mutex<HashMap<String, (String, String)>>>,
-    /// What the token endpoint decided, in order: `issued` or why it refused.
+    /// Refresh tokens handed out and not used yet.
+    refresh_tokens: Arc<Mutex<Vec<String>>>,
+    /// What the token endpoint decided, in order: `issued`, `refreshed` or why it refused.
     exchanges: Arc<Mutex<Vec<String>>>,
     logouts: Arc<Mutex<u32>>,
 }
@@ -46,6 +48,7 @@ impl Provider {
             issuer: format!("http://{}", listener.local_addr().unwrap()),
             key: Arc::new(SigningKey::generate("oidc-1", Algorithm::RS256)),
             codes: Arc::default(),
+            refresh_tokens: Arc::default(),
             exchanges: Arc::default(),
             logouts: Arc::default(),
         };
@@ -58,6 +61,28 @@ impl Provider {
             .with_state(provider.clone());
         tokio::spawn(async move { axum::serve(listener, app).await });
         provider
+    }
+
+    /// A token response for the planner: an access token that lives 8 seconds (so
+    /// the app must refresh it during the test), an ID token and a refresh token.
+    fn tokens(&self) -> Value {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let refresh = uuid::Uuid::new_v4().to_string();
+        self.refresh_tokens.lock().unwrap().push(refresh.clone());
+        json!({
+            "access_token": self.sign(
+                "5f0c2a0e-planner-uuid",
+                &["planner", "offline_access"],
+                json!({ "preferred_username": "maria.planner", "exp": now + 8 }),
+            ),
+            "token_type": "Bearer",
+            "expires_in": 8,
+            "refresh_token": refresh,
+            "id_token": self.sign("5f0c2a0e-planner-uuid", &[], json!({ "aud": CLIENT_ID })),
+        })
     }
 
     fn sign(&self, subject: &str, roles: &[&str], extra: Value) -> String {
@@ -144,10 +169,23 @@ async fn token(State(p): State<Provider>, Form(form): Form<HashMap<String, Strin
             axum::Json(json!({ "error": "invalid_grant", "error_description": why })),
         ))
     };
-    if form.get("grant_type").map(String::as_str) != Some("authorization_code")
-        || form.get("client_id").map(String::as_str) != Some(CLIENT_ID)
-    {
-        return refuse("not an authorization code grant of the web client");
+    if form.get("client_id").map(String::as_str) != Some(CLIENT_ID) {
+        return refuse("not the web client");
+    }
+    if form.get("grant_type").map(String::as_str) == Some("refresh_token") {
+        let offered = form.get("refresh_token").cloned().unwrap_or_default();
+        let mut known = p.refresh_tokens.lock().unwrap();
+        let Some(index) = known.iter().position(|t| *t == offered) else {
+            drop(known);
+            return refuse("unknown or used refresh token");
+        };
+        known.remove(index);
+        drop(known);
+        p.exchanges.lock().unwrap().push("refreshed".into());
+        return cors(axum::Json(p.tokens()));
+    }
+    if form.get("grant_type").map(String::as_str) != Some("authorization_code") {
+        return refuse("not an authorization code grant");
     }
     let Some((challenge, redirect)) = form
         .get("code")
@@ -163,15 +201,7 @@ async fn token(State(p): State<Provider>, Form(form): Form<HashMap<String, Strin
         return refuse("another redirect URI");
     }
     p.exchanges.lock().unwrap().push("issued".into());
-    let access = p.sign(
-        "5f0c2a0e-planner-uuid",
-        &["planner", "offline_access"],
-        json!({ "preferred_username": "maria.planner" }),
-    );
-    cors(axum::Json(json!({
-        "access_token": access, "token_type": "Bearer", "expires_in": 3600,
-        "id_token": p.sign("5f0c2a0e-planner-uuid", &[], json!({ "aud": CLIENT_ID })),
-    })))
+    cors(axum::Json(p.tokens()))
 }
 
 async fn certs(State(p): State<Provider>) -> Response {
@@ -186,6 +216,19 @@ async fn logout(State(p): State<Provider>, Query(q): Query<HashMap<String, Strin
         Some(back) => Redirect::to(back).into_response(),
         None => "logged out".into_response(),
     }
+}
+
+/// The access token the app holds now.
+async fn session_token(browser: &Browser) -> String {
+    let token = browser
+        .client
+        .execute(
+            "return JSON.parse(sessionStorage.getItem('pitlane.session')).token;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    token.as_str().unwrap().to_owned()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -224,10 +267,7 @@ async fn behind_an_identity_provider_the_app_logs_in_with_the_code_flow_and_pkce
     // Back from the provider: the code exchanged, the planner's screens shown.
     let who = browser.wait_text("header.top .who", "maria.planner").await;
     assert!(who.contains("planner"), "{who}");
-    assert_eq!(
-        *provider.exchanges.lock().unwrap(),
-        vec!["issued".to_owned()]
-    );
+    assert_eq!(provider.exchanges.lock().unwrap()[0], "issued");
     let url = browser.client.current_url().await.unwrap();
     assert_eq!(
         url.query(),
@@ -258,9 +298,45 @@ async fn behind_an_identity_provider_the_app_logs_in_with_the_code_flow_and_pkce
     assert_eq!(registered.actor.subject, "5f0c2a0e-planner-uuid");
     assert_eq!(registered.actor.role, "planner");
 
+    // The access token lives 8 seconds: the app renews it with the refresh token
+    // before it expires, and goes on with the new one.
+    let refreshes = || {
+        provider
+            .exchanges
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|e| *e == "refreshed")
+            .count()
+    };
+    let (first, before) = (session_token(&browser).await, refreshes());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while refreshes() == before {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the token was refreshed"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_ne!(
+        session_token(&browser).await,
+        first,
+        "the app holds the new token"
+    );
+    browser.fill("#customer-search", "Olga").await;
+    browser.press("main .toolbar", "Search").await;
+    browser.wait_text("main .rows", "Olga Petrova").await;
+
     // Logging out ends the provider's session too, and comes back to the login.
     browser.press("header.top", "Log out").await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while *provider.logouts.lock().unwrap() == 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the provider's session was ended"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     browser.wait_text("main .card", "Log in").await;
-    assert_eq!(*provider.logouts.lock().unwrap(), 1);
-    tokio::time::sleep(Duration::from_millis(100)).await;
 }
