@@ -112,6 +112,9 @@ def before_call(ctx, case, **kwargs):
     for name in list(headers):
         if name.lower() == "idempotency-key" and VALID_KEY.match(str(headers[name])):
             headers[name] = str(uuid.uuid4())
+    # The stateful phase fills linked values in after `map_case` (one captured instant
+    # can become both ends of a slot): put them in order again as the case is sent.
+    put_in_order(case)
 
 
 @schemathesis.hook
@@ -119,6 +122,11 @@ def map_case(ctx, case):
     """2. Rules of two values, put in order in positive cases as they are drawn."""
     if not is_positive(case):
         return case
+    put_in_order(case)
+    return case
+
+
+def put_in_order(case):
     body = case.body if isinstance(case.body, dict) else {}
     in_order(body.get("slot"), "start", "end")
     in_order(body, "actual_start", "actual_end")
@@ -127,7 +135,6 @@ def map_case(ctx, case):
     in_order(query, "from", "to")
     in_order(query, "scheduled_from", "scheduled_to")
     in_order(query, "from_position", "to_position")
-    return case
 
 
 def header(case, name):
