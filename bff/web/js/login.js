@@ -172,17 +172,25 @@ export async function finishCodeFlow(config) {
   // login this tab started.
   if (!pending || pending.state !== params.get('state')) throw new Error('the login answer does not match the login this tab started');
   if (params.has('error')) throw new Error(`the identity provider refused: ${params.get('error_description') || params.get('error')}`);
+  return tokenGrant(config, {
+    grant_type: 'authorization_code',
+    code: params.get('code'),
+    redirect_uri: redirectUri(),
+    code_verifier: pending.verifier,
+  }, { idToken: null, refreshToken: null });
+}
+
+/**
+ * A session from the provider's token endpoint for the grant `params` (the web client
+ * is public: it names itself, with no secret); `before` supplies the ID and refresh
+ * tokens when the answer carries none.
+ */
+async function tokenGrant(config, params, before) {
   const oidc = await discovery(config.issuer);
   const response = await fetch(oidc.token_endpoint, {
     method: 'POST',
     headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'authorization_code',
-      code: params.get('code'),
-      redirect_uri: redirectUri(),
-      client_id: config.client_id,
-      code_verifier: pending.verifier,
-    }),
+    body: new URLSearchParams({ ...params, client_id: config.client_id }),
   });
   const body = await response.json().catch(() => ({}));
   if (!response.ok || !body.access_token) {
@@ -190,8 +198,8 @@ export async function finishCodeFlow(config) {
   }
   return {
     ...sessionOf(body.access_token, config, 'oidc'),
-    idToken: body.id_token || null,
-    refreshToken: body.refresh_token || null,
+    idToken: body.id_token || before.idToken,
+    refreshToken: body.refresh_token || before.refreshToken,
   };
 }
 
@@ -200,25 +208,7 @@ export async function finishCodeFlow(config) {
  * minutes), so a working day is not cut short by a login every quarter of an hour.
  */
 export async function refreshed(config, session) {
-  const oidc = await discovery(config.issuer);
-  const response = await fetch(oidc.token_endpoint, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'refresh_token',
-      refresh_token: session.refreshToken,
-      client_id: config.client_id,
-    }),
-  });
-  const body = await response.json().catch(() => ({}));
-  if (!response.ok || !body.access_token) {
-    throw new Error(`the identity provider refused to refresh: ${body.error_description || body.error || response.status}`);
-  }
-  return {
-    ...sessionOf(body.access_token, config, 'oidc'),
-    idToken: body.id_token || session.idToken,
-    refreshToken: body.refresh_token || session.refreshToken,
-  };
+  return tokenGrant(config, { grant_type: 'refresh_token', refresh_token: session.refreshToken }, session);
 }
 
 /** When to refresh: after 70 % of the token's remaining life, at least a second from now. */
