@@ -68,7 +68,7 @@ pub struct Platform {
 
 impl Platform {
     pub async fn start(config: PlatformConfig) -> anyhow::Result<Platform> {
-        std::fs::create_dir_all(&config.data)
+        es_core::files::create_private_dir_all(&config.data)
             .with_context(|| format!("cannot create {}", config.data.display()))?;
         let auth_settings = config.bff.auth.clone();
         let auth = auth_settings
@@ -264,6 +264,40 @@ mod tests {
             .stop()
             .await
             .unwrap();
+    }
+
+    #[cfg(unix)]
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_data_directory_and_its_databases_and_keys_are_readable_by_their_owner_alone() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let platform = Platform::start(PlatformConfig::ephemeral(data.clone()))
+            .await
+            .expect("the platform starts");
+        let mode = |name: &str| {
+            let path = data.join(name);
+            let meta = std::fs::metadata(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+            meta.permissions().mode() & 0o777
+        };
+        assert_eq!(mode(""), 0o700, "the data directory");
+        // Personal data in clear (read models), the keys that open the log's personal
+        // data, the log itself, and the signing keys.
+        for file in [
+            "read-models.db",
+            "keys.db",
+            "events.db",
+            "issuer.key",
+            "heads.key",
+        ] {
+            assert_eq!(mode(file), 0o600, "{file}");
+        }
+        for wal in ["read-models.db-wal", "keys.db-wal", "events.db-wal"] {
+            if data.join(wal).exists() {
+                assert_eq!(mode(wal), 0o600, "{wal} takes its database's mode");
+            }
+        }
+        platform.stop().await.unwrap();
     }
 
     /// GET `path` on the platform's REST API as an admin: the JSON body.

@@ -76,7 +76,8 @@ pub use contracts::{EVENT_STORE_HEALTH, RELAY_HEALTH};
 /// Creates the folder a store file goes in, if it has one and it is missing.
 fn create_parent_dir(path: &std::path::Path) -> anyhow::Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        es_core::files::create_private_dir_all(dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
     }
     Ok(())
 }

@@ -18,9 +18,7 @@ pub fn load_or_create(path: &Path, label: &str, what: &str) -> std::io::Result<V
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         opened => return opened,
     }
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
+    crate::files::create_private_parent(path)?;
     let pkcs8 = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new())
         .map_err(|_| std::io::Error::other("cannot generate an Ed25519 key"))?;
     let mut options = std::fs::OpenOptions::new();

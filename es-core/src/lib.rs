@@ -7,6 +7,8 @@
 //!   infallible `apply`, events with a fixed type and schema version;
 //! - [`env`]: the environment variables every service reads, declared once each and
 //!   listed by `--help`;
+//! - [`files`]: the folders and SQLite files the platform creates are private to its
+//!   user;
 //! - [`envelope`] and [`hash`]: the event envelope of DESIGN §3 and its per-stream
 //!   SHA-256 hash chain; [`seal`] turns proposed events into sealed envelopes;
 //! - [`store`]: the [`EventStore`] port (append with expected version, read a stream,
@@ -40,6 +42,7 @@ pub mod audit;
 pub mod cache;
 pub mod env;
 pub mod envelope;
+pub mod files;
 pub mod hash;
 pub mod heads;
 #[cfg(feature = "kafka")]

@@ -142,7 +142,7 @@ pub async fn open_read_models(location: &ReadStoreLocation) -> anyhow::Result<Re
     match location {
         ReadStoreLocation::Sqlite(path) => {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)
+                es_core::files::create_private_dir_all(dir)
                     .with_context(|| format!("cannot create {}", dir.display()))?;
             }
             let db = ReadModelDb::open(path, all_projections())

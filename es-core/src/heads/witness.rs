@@ -16,9 +16,7 @@ pub fn append(path: &Path, head: &SignedHead) -> std::io::Result<()> {
 /// Appends `value` as one JSON line to the file at `path` (created with its folder
 /// when missing) and syncs it: the witness's heads and the trusted keys.
 pub(super) fn append_json_line(path: &Path, value: &impl serde::Serialize) -> std::io::Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
+    crate::files::create_private_parent(path)?;
     let mut file = std::fs::OpenOptions::new()
         .append(true)
         .create(true)

@@ -67,6 +67,8 @@ fn unavailable(context: &str, error: rusqlite::Error) -> StoreError {
 
 /// Opens the write connection: WAL, fsync on every commit, schema migrated.
 pub(super) fn open_writer(path: &Path) -> Result<Connection, StoreError> {
+    crate::files::create_private_file(path)
+        .map_err(|e| StoreError::Unavailable(format!("cannot create {}: {e}", path.display())))?;
     let mut conn = Connection::open(path)
         .map_err(|e| unavailable(&format!("cannot open {}", path.display()), e))?;
     conn.pragma_update(None, "journal_mode", "WAL")

@@ -17,6 +17,11 @@ pub enum SmallFileError {
         path: String,
         source: rusqlite::Error,
     },
+    #[error("cannot create {path}: {source}")]
+    Create {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("cannot prepare it: {0}")]
     Prepare(rusqlite::Error),
     #[error("its task failed: {0}")]
@@ -40,6 +45,10 @@ impl SmallFile {
         schema: &str,
     ) -> Result<Self, SmallFileError> {
         let path = path.as_ref().to_path_buf();
+        crate::files::create_private_file(&path).map_err(|e| SmallFileError::Create {
+            path: path.display().to_string(),
+            source: e,
+        })?;
         let conn = Connection::open(&path).map_err(|source| SmallFileError::Open {
             path: path.display().to_string(),
             source,

@@ -94,6 +94,8 @@ impl ReadModelDb {
     ) -> Result<Self, DbError> {
         let path = path.as_ref().to_path_buf();
         let lock = es_core::sqlite::lock::WriterLock::acquire(&path).map_err(DbError::Database)?;
+        es_core::files::create_private_file(&path)
+            .map_err(|e| DbError::Database(format!("cannot create {}: {e}", path.display())))?;
         let mut conn = Connection::open(&path).map_err(db_error)?;
         // Read models are rebuilt from the log, so favour throughput: a 256 MiB page
         // cache (allocated as used), memory-mapped reads, and no checkpoint in the
