@@ -48,10 +48,30 @@ impl TokenArgs {
     }
 }
 
-/// The development issuer of `data` (its key created if the platform never ran there).
+/// The development issuer key of the platform whose data directory is `data`: the
+/// file `PITLANE_ISSUER_KEY` names, as `pitlane up` reads it, else `data/issuer.key`.
+fn issuer_key(data: &Path) -> PathBuf {
+    key_path(data, std::env::var_os(identity::config::ISSUER_KEY.name))
+}
+
+fn key_path(data: &Path, configured: Option<std::ffi::OsString>) -> PathBuf {
+    configured
+        .filter(|path| !path.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| data.join("issuer.key"))
+}
+
+/// The development issuer of the platform on `data`. Its key must be there already:
+/// a key made here would sign tokens no running platform accepts.
 pub fn issuer(data: &Path) -> anyhow::Result<DevIssuer> {
-    let key = data.join("issuer.key");
-    DevIssuer::load_or_create(&key)
+    let key = issuer_key(data);
+    anyhow::ensure!(
+        key.is_file(),
+        "no development issuer key at {}: run `pitlane up` there first, or pass --data DIR \
+         of the running platform (a platform behind an identity provider takes its tokens)",
+        key.display()
+    );
+    DevIssuer::open(&key)
         .with_context(|| format!("cannot open the development issuer key {}", key.display()))
 }
 
@@ -61,7 +81,7 @@ pub fn resolve(token: Option<&str>, data: &Path, role: Role) -> anyhow::Result<S
     if let Some(token) = token.map(str::trim).filter(|t| !t.is_empty()) {
         return Ok(token.to_owned());
     }
-    let key = data.join("issuer.key");
+    let key = issuer_key(data);
     anyhow::ensure!(
         key.is_file(),
         "no token: pass --token (or PITLANE_TOKEN), or --data DIR of an embedded platform \
@@ -131,6 +151,25 @@ mod tests {
         assert_eq!(
             resolve(Some("abc"), elsewhere.path(), Role::Auditor).unwrap(),
             "abc"
+        );
+    }
+
+    #[test]
+    fn no_token_is_printed_for_a_data_directory_without_an_issuer_key_and_no_key_is_made() {
+        let empty = tempfile::tempdir().unwrap();
+        let refused = issuer(empty.path()).err().expect("refused").to_string();
+        assert!(refused.contains("run `pitlane up` there first"), "{refused}");
+        assert!(!empty.path().join("issuer.key").exists());
+    }
+
+    #[test]
+    fn the_issuer_key_is_where_pitlane_issuer_key_puts_it_as_for_the_platform() {
+        let data = Path::new("data");
+        assert_eq!(key_path(data, None), data.join("issuer.key"));
+        assert_eq!(key_path(data, Some("".into())), data.join("issuer.key"));
+        assert_eq!(
+            key_path(data, Some("/run/secrets/issuer.key".into())),
+            PathBuf::from("/run/secrets/issuer.key")
         );
     }
 }

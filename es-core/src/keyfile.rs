@@ -46,6 +46,7 @@ pub fn load_or_create(path: &Path, label: &str, what: &str) -> std::io::Result<V
 /// The PKCS#8 document of an existing key file, checked to be an Ed25519 key.
 pub fn open(path: &Path, what: &str) -> std::io::Result<Vec<u8>> {
     let text = std::fs::read_to_string(path)?;
+    warn_if_others_may_read(path, what);
     let invalid = |why: &str| {
         std::io::Error::new(
             std::io::ErrorKind::InvalidData,
@@ -61,4 +62,21 @@ pub fn open(path: &Path, what: &str) -> std::io::Result<Vec<u8>> {
         .map_err(|_| invalid("bad base64"))?;
     Ed25519KeyPair::from_pkcs8(&pkcs8).map_err(|_| invalid("not Ed25519"))?;
     Ok(pkcs8)
+}
+
+/// Warns when a key file is readable or writable by others than its owner: the key is
+/// used (refusing it would stop a platform over a mode), but whoever can read it can
+/// sign as the platform.
+fn warn_if_others_may_read(path: &Path, what: &str) {
+    #[cfg(unix)]
+    if let Ok(meta) = std::fs::metadata(path) {
+        let mode = std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o777;
+        if mode & 0o077 != 0 {
+            tracing::warn!(
+                file = %path.display(),
+                mode = format!("{mode:o}"),
+                "{what} is readable by others than its owner: chmod 600 it"
+            );
+        }
+    }
 }
