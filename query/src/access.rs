@@ -4,17 +4,25 @@
 //!
 //! The BFF forwards its caller's token, and its screens fan out: a dispatcher booking a
 //! customer's car reads whether the customer exists, a driver's delivery summary reads
-//! the van. So reads admit more roles than the REST routes that show them, and what a
-//! role may not see is cut here, in [`scope`](crate::api::scope): personal data
-//! redacted for roles that do not open it, and drivers limited to their deliveries.
+//! the van and the driver. So reads admit the roles of the REST routes that read them,
+//! directly or in a fan-out, and no more (a driver may read one van, not list the fleet
+//! or the routes); what a role may not see of an answer is cut in
+//! [`scope`](crate::api::scope): personal data redacted for roles that do not open it,
+//! and drivers limited to their deliveries and their own record.
 
 use identity::Role::{self, Auditor, Dispatcher, Driver, Operator, Planner, Service};
 use identity::grpc::Access;
 
 const CUSTOMERS: &[Role] = &[Planner, Dispatcher, Auditor, Service];
 const WORKSHOP: &[Role] = &[Planner, Auditor, Service];
-const VEHICLES: &[Role] = &[Planner, Dispatcher, Driver, Auditor, Service];
-const DRIVERS: &[Role] = &[Planner, Dispatcher, Driver, Auditor, Service];
+const VEHICLES: &[Role] = &[Planner, Dispatcher, Auditor, Service];
+/// One vehicle: a driver reads the van of its delivery (its summary and tracking).
+const VEHICLE: &[Role] = &[Planner, Dispatcher, Driver, Auditor, Service];
+const DRIVERS: &[Role] = &[Dispatcher, Auditor, Service];
+/// One driver: a driver reads its own record only ([`scope`](crate::api::scope)).
+const DRIVER: &[Role] = &[Dispatcher, Driver, Auditor, Service];
+const ROUTES: &[Role] = &[Dispatcher, Auditor, Service];
+/// Deliveries: a driver sees only those assigned to it ([`scope`](crate::api::scope)).
 const DELIVERIES: &[Role] = &[Dispatcher, Driver, Auditor, Service];
 const SCHEDULES: &[Role] = &[Planner, Dispatcher, Auditor, Service];
 const OPERATIONS: &[Role] = &[Auditor, Operator, Service];
@@ -32,16 +40,14 @@ pub fn policy(path: &str) -> Option<Access> {
         ("pitlane.v1.Query", "ListTechnicians" | "GetTechnician" | "GetWorkshopPlanning") => {
             WORKSHOP
         }
-        ("pitlane.v1.Query", "ListVehicles" | "GetVehicle") => VEHICLES,
-        ("pitlane.v1.Query", "ListDrivers" | "GetDriver") => DRIVERS,
+        ("pitlane.v1.Query", "ListVehicles") => VEHICLES,
+        ("pitlane.v1.Query", "GetVehicle") => VEHICLE,
+        ("pitlane.v1.Query", "ListDrivers") => DRIVERS,
+        ("pitlane.v1.Query", "GetDriver") => DRIVER,
+        ("pitlane.v1.Query", "ListRoutes" | "GetRoute") => ROUTES,
         (
             "pitlane.v1.Query",
-            "ListRoutes"
-            | "GetRoute"
-            | "GetDelivery"
-            | "ListDeliveries"
-            | "ListLiveTracking"
-            | "GetDeliveryTimeline",
+            "GetDelivery" | "ListDeliveries" | "ListLiveTracking" | "GetDeliveryTimeline",
         ) => DELIVERIES,
         ("pitlane.v1.Query", "GetResourceSchedule") => SCHEDULES,
         ("pitlane.v1.Query", "ProjectionStatus" | "ListDeadLetters" | "GetDeadLetter") => {
@@ -78,6 +84,37 @@ mod tests {
             assert!(policy(&path).is_some(), "{path} has no access rule");
         }
         assert!(query.method.len() > 15);
+    }
+
+    fn admits(method: &str, role: Role) -> bool {
+        match policy(&format!("/pitlane.v1.Query/{method}")) {
+            Some(Access::Roles(roles)) => roles.contains(&role),
+            other => panic!("{method}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_driver_reads_its_deliveries_van_and_record_but_lists_no_fleet_drivers_or_routes() {
+        for method in ["GetDelivery", "ListDeliveries", "GetVehicle", "GetDriver"] {
+            assert!(admits(method, Driver), "{method}");
+        }
+        for method in [
+            "ListVehicles",
+            "ListDrivers",
+            "ListRoutes",
+            "GetRoute",
+            "ListCustomers",
+        ] {
+            assert!(!admits(method, Driver), "{method}");
+        }
+    }
+
+    #[test]
+    fn a_planner_reads_no_driver_and_a_dispatcher_no_workshop() {
+        assert!(!admits("ListDrivers", Planner));
+        assert!(!admits("GetDriver", Planner));
+        assert!(admits("GetDriver", Dispatcher));
+        assert!(!admits("GetWorkshopPlanning", Dispatcher));
     }
 
     #[test]
