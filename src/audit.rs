@@ -80,19 +80,68 @@ pub struct LogArgs {
 }
 
 /// Who asks a running platform (a local --store needs no token).
-#[derive(Debug, Args)]
+#[derive(Args)]
 pub struct Credentials {
-    /// A bearer token (auditor, operator or admin, as the command needs); without one, a token is minted from the
-    /// development issuer of --data (the embedded default).
+    /// A bearer token (auditor, operator or admin, as the command needs); without one,
+    /// the client-credentials grant when `--token-url` is given, else a token minted
+    /// from the development issuer of --data (the embedded default).
     #[arg(long, env = "PITLANE_TOKEN", hide_env_values = true)]
     token: Option<String>,
+    /// An identity provider's token endpoint: the CLI signs in as the client
+    /// `--client-id`, with the secret in `AUTH_CLIENT_SECRET` (never an argument: others
+    /// see a process's arguments), and acts under that client's service-account role.
+    #[arg(long, env = "AUTH_TOKEN_URL", requires = "client_id")]
+    token_url: Option<String>,
+    /// The client the CLI signs in as with `--token-url` (e.g. `pitlane-audit`).
+    #[arg(long, env = "AUTH_CLIENT_ID", requires = "token_url")]
+    client_id: Option<String>,
+    #[arg(skip = std::env::var(identity::config::CLIENT_SECRET.name).ok())]
+    client_secret: Option<String>,
     /// The embedded platform's data directory, whose issuer mints the token.
     #[arg(long, env = "PITLANE_DATA", default_value = "data")]
     data: PathBuf,
 }
 
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("token", &self.token.as_ref().map(|_| "***"))
+            .field("token_url", &self.token_url)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret.as_ref().map(|_| "***"))
+            .field("data", &self.data)
+            .finish()
+    }
+}
+
 impl Credentials {
-    pub(crate) fn token(&self, role: identity::Role) -> anyhow::Result<String> {
+    /// The token given, else one from the identity provider's client-credentials grant,
+    /// else one minted for `role` by the development issuer of --data.
+    pub(crate) async fn token(&self, role: identity::Role) -> anyhow::Result<String> {
+        if let (None, Some(token_url), Some(client_id)) =
+            (&self.token, &self.token_url, &self.client_id)
+        {
+            let client_secret = self
+                .client_secret
+                .clone()
+                .filter(|secret| !secret.is_empty())
+                .with_context(|| {
+                    format!(
+                        "--token-url needs the client's secret in {}",
+                        identity::config::CLIENT_SECRET.name
+                    )
+                })?;
+            let grant = identity::ClientCredentials {
+                token_url: token_url.clone(),
+                client_id: client_id.clone(),
+                client_secret,
+            };
+            let source = identity::TokenSource::client_credentials(grant);
+            return Ok(source
+                .token()
+                .await
+                .map_err(|e| anyhow::anyhow!("no token from the identity provider: {e}"))?);
+        }
         crate::token::resolve(self.token.as_deref(), &self.data, role)
     }
 }
@@ -101,7 +150,7 @@ impl LogArgs {
     async fn open(&self) -> anyhow::Result<Log> {
         let token = match &self.store {
             Some(_) => None,
-            None => Some(self.credentials.token(identity::Role::Auditor)?),
+            None => Some(self.credentials.token(identity::Role::Auditor).await?),
         };
         log::open(
             self.store.as_deref(),

@@ -89,7 +89,7 @@ impl QueryAt {
         &self,
         role: identity::Role,
     ) -> anyhow::Result<QueryClient<identity::grpc::AuthedChannel>> {
-        let token = self.credentials.token(role)?;
+        let token = self.credentials.token(role).await?;
         let channel: Channel = crate::token::endpoint(&self.query_url)?
             .connect()
             .await

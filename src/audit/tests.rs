@@ -23,6 +23,9 @@ async fn store_file(dir: &Path) -> PathBuf {
 fn no_credentials() -> Credentials {
     Credentials {
         token: None,
+        token_url: None,
+        client_id: None,
+        client_secret: None,
         data: PathBuf::from("/nonexistent"),
     }
 }
@@ -49,6 +52,9 @@ fn at_platform(platform: &crate::platform::Platform) -> LogArgs {
         command_url: format!("http://{}", platform.command_addr),
         credentials: Credentials {
             token: Some(as_role(platform, identity::Role::Auditor)),
+            token_url: None,
+            client_id: None,
+            client_secret: None,
             data: PathBuf::from("/nonexistent"),
         },
     }
@@ -262,6 +268,9 @@ async fn an_unknown_stream_or_a_missing_store_is_a_clear_error() {
             command_url: "http://127.0.0.1:9".into(),
             credentials: Credentials {
                 token: Some("any".into()),
+                token_url: None,
+                client_id: None,
+                client_secret: None,
                 data: PathBuf::from("/nonexistent"),
             },
         },
@@ -445,5 +454,102 @@ async fn a_rebuild_started_from_the_cli_switches_to_a_new_generation() {
         .await
         .unwrap_err();
     assert!(unknown.to_string().contains("refused"), "{unknown}");
+    platform.stop().await.unwrap();
+}
+
+/// An identity provider's token endpoint for one test: answers every request with
+/// `token` and hands back each request's form body.
+async fn token_endpoint(token: String) -> (String, tokio::sync::mpsc::UnboundedReceiver<String>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/token", listener.local_addr().unwrap());
+    let (bodies, received) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut request = Vec::new();
+            let mut chunk = [0u8; 4096];
+            let body = loop {
+                let n = socket.read(&mut chunk).await.unwrap();
+                request.extend_from_slice(&chunk[..n]);
+                let text = String::from_utf8_lossy(&request).to_string();
+                if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                    let length = head
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse::<usize>().unwrap())
+                        })
+                        .unwrap_or(0);
+                    if body.len() >= length || n == 0 {
+                        break body.to_owned();
+                    }
+                }
+            };
+            bodies.send(body).unwrap();
+            let answer = serde_json::json!({"access_token": token, "token_type": "Bearer", "expires_in": 300}).to_string();
+            let response = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
+                answer.len()
+            );
+            socket.write_all(response.as_bytes()).await.unwrap();
+        }
+    });
+    (url, received)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_cli_signs_in_with_client_credentials_as_a_service_identity() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = crate::platform::PlatformConfig::ephemeral(dir.path().join("data"));
+    let platform = crate::platform::Platform::start(config).await.unwrap();
+    crate::platform::load_benchmark_data(&platform)
+        .await
+        .unwrap();
+    let (first, _) = first_stream(platform.store.as_ref()).await;
+    // What the identity provider issues its `pitlane-audit` client's service account.
+    let issued = platform
+        .token(&identity::TokenRequest::new(
+            "service-account-pitlane-audit",
+            identity::Role::Auditor,
+        ))
+        .unwrap();
+    let (token_url, mut bodies) = token_endpoint(issued).await;
+    let mut log = at_platform(&platform);
+    log.credentials = Credentials {
+        token: None,
+        token_url: Some(token_url),
+        client_id: Some("pitlane-audit".into()),
+        client_secret: Some("s3cret".into()),
+        data: PathBuf::from("/nonexistent"),
+    };
+    assert!(!format!("{:?}", log.credentials).contains("s3cret"));
+
+    let mut out = Vec::new();
+    let args = HistoryArgs {
+        stream: Some(first.stream_id.clone()),
+        filter: FilterArgs::default(),
+        after: 0,
+        limit: 1000,
+        all_pages: false,
+        json: true,
+        log,
+    };
+    history(args, &mut out)
+        .await
+        .expect("the history, as the client's service account");
+    assert!(
+        String::from_utf8(out)
+            .unwrap()
+            .contains(&first.event_id.to_string())
+    );
+    let form = bodies.recv().await.unwrap();
+    for field in [
+        "grant_type=client_credentials",
+        "client_id=pitlane-audit",
+        "client_secret=s3cret",
+    ] {
+        assert!(form.contains(field), "{form}");
+    }
     platform.stop().await.unwrap();
 }
