@@ -137,10 +137,10 @@ impl Credentials {
                 client_secret,
             };
             let source = identity::TokenSource::client_credentials(grant);
-            return Ok(source
+            return source
                 .token()
                 .await
-                .map_err(|e| anyhow::anyhow!("no token from the identity provider: {e}"))?);
+                .map_err(|e| anyhow::anyhow!("no token from the identity provider: {e}"));
         }
         crate::token::resolve(self.token.as_deref(), &self.data, role)
     }

@@ -157,8 +157,14 @@ mod tests {
     #[test]
     fn no_token_is_printed_for_a_data_directory_without_an_issuer_key_and_no_key_is_made() {
         let empty = tempfile::tempdir().unwrap();
-        let refused = issuer(empty.path()).err().expect("refused").to_string();
-        assert!(refused.contains("run `pitlane up` there first"), "{refused}");
+        let Err(refused) = issuer(empty.path()) else {
+            panic!("a token from no key");
+        };
+        let refused = refused.to_string();
+        assert!(
+            refused.contains("run `pitlane up` there first"),
+            "{refused}"
+        );
         assert!(!empty.path().join("issuer.key").exists());
     }
 
