@@ -194,6 +194,151 @@ async fn a_driver_acts_on_its_own_delivery_and_is_denied_anothers() {
     assert_eq!(last.actor.subject, "grace");
 }
 
+/// Every delivery RPC a driver token is admitted to, called by a driver the delivery
+/// is not assigned to: each is refused and appends nothing. The list is compared with
+/// the access table, so an RPC newly opened to drivers fails here until it is checked.
+#[tokio::test]
+async fn every_rpc_open_to_drivers_refuses_a_driver_the_delivery_is_not_assigned_to() {
+    use contracts::v1::{
+        CaptureProofOfDeliveryRequest, FailDeliveryRequest, MarkOutForDeliveryRequest,
+        ReachCheckpointRequest, ResolveIncidentRequest, StartTransitRequest,
+    };
+    use prost::Message;
+
+    let set = prost_types::FileDescriptorSet::decode(contracts::FILE_DESCRIPTOR_SET).unwrap();
+    let mut open_to_drivers: Vec<String> = set
+        .file
+        .iter()
+        .flat_map(|file| file.service.iter())
+        .filter(|service| service.name() == "DeliveryCommands")
+        .flat_map(|service| service.method.iter())
+        .map(|method| method.name().to_owned())
+        .filter(|method| {
+            let path = format!("/pitlane.v1.DeliveryCommands/{method}");
+            matches!(command::access::policy(&path),
+                Some(identity::grpc::Access::Roles(roles)) if roles.contains(&Role::Driver))
+        })
+        .collect();
+    open_to_drivers.sort();
+
+    let app = spawn_app().await;
+    let route_id = route(&app, true).await;
+    let delivery = new_id();
+    let mut dispatcher = app.deliveries();
+    dispatcher
+        .create_delivery(create(&delivery, &route_id))
+        .await
+        .unwrap();
+    dispatcher
+        .assign_driver(AssignDriverRequest {
+            delivery_id: delivery.clone(),
+            driver_id: new_id(),
+            idempotency_key: None,
+        })
+        .await
+        .unwrap();
+    let before = app.all_events().await.len();
+    let mut other =
+        DeliveryCommandsClient::new(app.as_user("linus", &[Role::Driver], Some(&new_id())));
+    let id = || delivery.clone();
+    let refusals = [
+        (
+            "CaptureProofOfDelivery",
+            code(
+                other
+                    .capture_proof_of_delivery(CaptureProofOfDeliveryRequest {
+                        delivery_id: id(),
+                        receiver_name: "Ada".into(),
+                        signature_reference: "sig".into(),
+                        ..Default::default()
+                    })
+                    .await,
+            ),
+        ),
+        (
+            "FailDelivery",
+            code(
+                other
+                    .fail_delivery(FailDeliveryRequest {
+                        delivery_id: id(),
+                        reason: "closed".into(),
+                        ..Default::default()
+                    })
+                    .await,
+            ),
+        ),
+        (
+            "MarkOutForDelivery",
+            code(
+                other
+                    .mark_out_for_delivery(MarkOutForDeliveryRequest {
+                        delivery_id: id(),
+                        ..Default::default()
+                    })
+                    .await,
+            ),
+        ),
+        (
+            "ReachCheckpoint",
+            code(
+                other
+                    .reach_checkpoint(ReachCheckpointRequest {
+                        delivery_id: id(),
+                        sequence: 1,
+                        ..Default::default()
+                    })
+                    .await,
+            ),
+        ),
+        (
+            "ReportIncident",
+            code(
+                other
+                    .report_incident(ReportIncidentRequest {
+                        delivery_id: id(),
+                        incident_id: new_id(),
+                        incident_type: "delay".into(),
+                        description: "traffic".into(),
+                        idempotency_key: None,
+                    })
+                    .await,
+            ),
+        ),
+        (
+            "ResolveIncident",
+            code(
+                other
+                    .resolve_incident(ResolveIncidentRequest {
+                        delivery_id: id(),
+                        incident_id: new_id(),
+                        ..Default::default()
+                    })
+                    .await,
+            ),
+        ),
+        (
+            "StartTransit",
+            code(
+                other
+                    .start_transit(StartTransitRequest {
+                        delivery_id: id(),
+                        ..Default::default()
+                    })
+                    .await,
+            ),
+        ),
+    ];
+    let called: Vec<String> = refusals.iter().map(|(m, _)| (*m).to_owned()).collect();
+    assert_eq!(
+        called, open_to_drivers,
+        "every RPC open to drivers is called here"
+    );
+    for (method, code) in refusals {
+        assert_eq!(code, Code::PermissionDenied, "{method}");
+    }
+    assert_eq!(app.all_events().await.len(), before, "nothing appended");
+}
+
 #[tokio::test]
 async fn idempotency_keys_are_scoped_to_the_subject() {
     let app = spawn_app().await;
