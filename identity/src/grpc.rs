@@ -18,6 +18,7 @@ use tower::{Layer, Service};
 use crate::error::AuthError;
 use crate::identity::Caller;
 use crate::role::Role;
+use crate::untrusted::printable;
 use crate::verifier::Verifier;
 
 /// Who may call a method.
@@ -111,6 +112,9 @@ where
     }
 }
 
+/// The longest request path a log line repeats (the client chose it).
+const MAX_LOGGED_PATH: usize = 200;
+
 /// The caller of a call to `path`, `None` for a public method, or the refusal.
 async fn admit(
     verifier: &Verifier,
@@ -123,6 +127,7 @@ async fn admit(
         Some(Access::Roles(roles)) => roles,
         None => &[],
     };
+    let path = printable(path, MAX_LOGGED_PATH);
     let header = headers
         .get(http::header::AUTHORIZATION)
         .map(|v| v.to_str().map_err(|_| AuthError::Malformed))
@@ -210,4 +215,66 @@ pub type AuthedChannel =
 pub fn authed(channel: tonic::transport::Channel, token: &str) -> Option<AuthedChannel> {
     Bearer::new(token)
         .map(|bearer| tonic::service::interceptor::InterceptedService::new(channel, bearer))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+    use super::*;
+
+    /// Log lines written while the guard lives, as text.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().expect("log").extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_hostile_algorithm_or_path_reaches_the_log_cut_and_on_one_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let verifier = crate::DevIssuer::load_or_create(&dir.path().join("k"))
+            .unwrap()
+            .verifier();
+        let alg = format!("X\nERROR forged line {}", "A".repeat(10_000));
+        let header = URL_SAFE_NO_PAD.encode(serde_json::json!({ "alg": alg }).to_string());
+        let mut headers = http::HeaderMap::new();
+        let bearer = format!("Bearer {header}.e30.c2ln");
+        headers.insert(http::header::AUTHORIZATION, bearer.parse().unwrap());
+        let path = format!("/pitlane.v1.Fleet/{}", "B".repeat(10_000));
+        let log = Captured::default();
+        let writer = log.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        let refused = {
+            let _guard = tracing::subscriber::set_default(subscriber);
+            admit(
+                &verifier,
+                Some(Access::Roles(&[Role::Planner])),
+                &path,
+                &headers,
+            )
+            .await
+        };
+        let status = refused.expect_err("an unknown algorithm is refused");
+        assert_eq!(status.code(), Code::Unauthenticated);
+        assert!(status.message().len() < 200, "{}", status.message());
+        let log = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(log.lines().count(), 1, "{log}");
+        assert!(log.contains("not authenticated"), "{log}");
+        assert!(log.len() < 600, "{} bytes logged", log.len());
+    }
 }

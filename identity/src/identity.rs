@@ -4,8 +4,9 @@ use std::sync::Arc;
 
 use crate::role::Role;
 
-/// A caller whose token was verified: never built from a header a client typed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A caller whose token was verified: never built from a header a client typed. Its
+/// `Debug` hides the token, so a `?identity` (or `?caller`) in a log line cannot leak it.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Identity {
     /// The token's `sub`: what the audit trail records as the actor.
     pub subject: String,
@@ -15,6 +16,17 @@ pub struct Identity {
     pub driver_id: Option<String>,
     /// The bearer token itself, forwarded to the gRPC services on the caller's behalf.
     pub token: Arc<str>,
+}
+
+impl std::fmt::Debug for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Identity")
+            .field("subject", &self.subject)
+            .field("roles", &self.roles)
+            .field("driver_id", &self.driver_id)
+            .field("token", &"***")
+            .finish()
+    }
 }
 
 impl Identity {
@@ -87,5 +99,23 @@ mod tests {
         let admin = holding(&[Role::Admin]);
         assert_eq!(admin.acting_as(&[Role::Driver]), Some(Role::Admin));
         assert_eq!(admin.acting_as(&[]), Some(Role::Admin));
+    }
+
+    #[test]
+    fn a_logged_caller_never_shows_its_token() {
+        let identity = Identity {
+            token: Arc::from("eyJhbGciOiJFZERTQSJ9.secret-claims.secret-signature"),
+            ..holding(&[Role::Planner])
+        };
+        let caller = Caller {
+            identity,
+            role: Role::Planner,
+        };
+        let logged = format!("{caller:?} {caller:#?}");
+        assert!(!logged.contains("secret"), "{logged}");
+        assert!(
+            logged.contains("subject: \"s\"") && logged.contains("***"),
+            "{logged}"
+        );
     }
 }

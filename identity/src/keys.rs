@@ -2,6 +2,8 @@
 //! from a URL and cached. An unknown `kid` triggers a refresh (at most one per
 //! `min_refresh`, so a flood of forged kids cannot hammer the issuer); the whole set is
 //! fetched again once `ttl` has passed, so a key the issuer removed stops verifying.
+//! Failed fetches count too: while the issuer is down it is asked once per
+//! `min_refresh`, however many tokens arrive.
 
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
@@ -81,13 +83,13 @@ impl KeyRing {
     /// The key a token with header `kid` and `alg` names.
     pub async fn key(&self, kid: Option<&str>, alg: Algorithm) -> Result<Key, AuthError> {
         if self.expired() {
-            self.refresh(true).await?;
+            self.refresh().await?;
         }
         if let Some(key) = find(&self.snapshot(), kid, alg)? {
             return Ok(key);
         }
         // Perhaps the issuer rotated its keys: look again (rate-limited).
-        if self.refresh(false).await?
+        if self.refresh().await?
             && let Some(key) = find(&self.snapshot(), kid, alg)?
         {
             return Ok(key);
@@ -110,10 +112,10 @@ impl KeyRing {
         cache.loaded.is_none_or(|at| at.elapsed() >= self.ttl)
     }
 
-    /// Loads the set again. `forced`: because the cache expired (always tried, unless
-    /// another caller just did); otherwise for an unknown kid, at most once per
-    /// `min_refresh`. True when a new set was loaded.
-    async fn refresh(&self, forced: bool) -> Result<bool, AuthError> {
+    /// Loads the set again (the cache expired, or a kid is unknown), at most once per
+    /// `min_refresh` whether the last try succeeded or not; the first try is at once.
+    /// True when a new set was loaded; keys unavailable when there never was one.
+    async fn refresh(&self) -> Result<bool, AuthError> {
         if matches!(self.source, JwksSource::Static(_)) {
             return Ok(false);
         }
@@ -121,15 +123,16 @@ impl KeyRing {
         let _one = self.refreshing.lock().await;
         {
             let cache = self.cache.read().expect("key cache lock");
-            // Someone refreshed while we waited: use theirs.
-            if cache.tried.is_some_and(|at| at >= started) {
-                return Ok(cache.loaded.is_some_and(|at| at >= started));
-            }
+            // Someone tried while we waited, or not long ago: use theirs.
+            let theirs = cache.tried.is_some_and(|at| at >= started);
             let recently = cache
                 .tried
                 .is_some_and(|at| at.elapsed() < self.min_refresh);
-            if recently && (!forced || cache.loaded.is_some()) {
-                return Ok(false);
+            if theirs || recently {
+                return match cache.loaded {
+                    Some(at) => Ok(at >= started),
+                    None => Err(AuthError::KeysUnavailable),
+                };
             }
         }
         let loaded = self.load().await;

@@ -33,6 +33,7 @@ mod role;
 pub mod tls;
 mod tokens;
 pub mod trace;
+mod untrusted;
 mod verified;
 mod verifier;
 

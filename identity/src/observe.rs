@@ -119,10 +119,14 @@ where
 }
 
 /// `/pitlane.v1.Fleet/RegisterVehicle` → (`pitlane.v1.Fleet`, `RegisterVehicle`); a
-/// path of another shape is labelled `unknown` (the server answers it UNIMPLEMENTED).
+/// path of another shape, or longer than any method's, is labelled `unknown` (the
+/// server answers it UNIMPLEMENTED): the client chose it, and every log line of the
+/// call repeats it.
 fn service_and_method(path: &str) -> (String, String) {
     match path.trim_start_matches('/').split_once('/') {
-        Some((service, method)) if !service.is_empty() && !method.contains('/') => {
+        Some((service, method))
+            if !service.is_empty() && !method.contains('/') && path.len() <= MAX_LOGGED =>
+        {
             (service.to_owned(), method.to_owned())
         }
         _ => ("unknown".to_owned(), "unknown".to_owned()),
@@ -162,6 +166,13 @@ mod tests {
             let (s, m) = service_and_method(path);
             assert_eq!((s.as_str(), m.as_str()), (service, method), "{path}");
         }
+    }
+
+    #[test]
+    fn a_path_too_long_to_be_a_grpc_method_is_labelled_unknown() {
+        let path = format!("/pitlane.v1.Fleet/{}", "A".repeat(10_000));
+        let (service, method) = service_and_method(&path);
+        assert_eq!((service.as_str(), method.as_str()), ("unknown", "unknown"));
     }
 
     #[test]

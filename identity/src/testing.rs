@@ -2,6 +2,7 @@
 //! JWKS served over real HTTP on port 0 (keys can be added and removed while it runs),
 //! and tokens forged every way an attacker would try.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -120,8 +121,10 @@ pub struct TestIssuer {
     pub keys: Vec<SigningKey>,
     published: Arc<Mutex<JwkSet>>,
     pub jwks_url: String,
-    /// How many times the JWKS was fetched.
+    /// How many times the JWKS was fetched (answered or not).
     pub fetches: Arc<std::sync::atomic::AtomicUsize>,
+    /// While set, every fetch is answered `500 Internal Server Error`.
+    down: Arc<AtomicBool>,
 }
 
 impl TestIssuer {
@@ -140,15 +143,22 @@ impl TestIssuer {
         let jwks_url = format!("http://{}/jwks.json", listener.local_addr().expect("addr"));
         let serving = published.clone();
         let counter = fetches.clone();
+        let down = Arc::new(AtomicBool::new(false));
+        let failing = down.clone();
         tokio::spawn(async move {
             while let Ok((mut socket, _)) = listener.accept().await {
                 let body = serde_json::to_string(&*serving.lock().expect("jwks")).expect("json");
-                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                counter.fetch_add(1, Ordering::SeqCst);
+                let (status, body) = if failing.load(Ordering::SeqCst) {
+                    ("500 Internal Server Error", String::new())
+                } else {
+                    ("200 OK", body)
+                };
                 tokio::spawn(async move {
                     let mut request = [0u8; 2048];
                     let _ = socket.read(&mut request).await;
                     let response = format!(
-                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
                         body.len()
                     );
                     let _ = socket.write_all(response.as_bytes()).await;
@@ -161,7 +171,13 @@ impl TestIssuer {
             published,
             jwks_url,
             fetches,
+            down,
         }
+    }
+
+    /// Makes the issuer answer every fetch with a 500 (`true`), or serve again.
+    pub fn set_down(&self, down: bool) {
+        self.down.store(down, Ordering::SeqCst);
     }
 
     /// The key of `algorithm`.

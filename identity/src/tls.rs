@@ -103,14 +103,11 @@ impl TlsSettings {
     /// The listener's TLS, or `None` for plaintext (refused off loopback unless allowed).
     pub fn server(&self, listen: SocketAddr) -> Result<Option<ServerTlsConfig>, ConfigError> {
         let Some(identity) = self.identity()? else {
-            if !listen.ip().is_loopback() && !self.allow_plaintext {
-                return Err(error(
-                    "PITLANE_TLS_CERT",
-                    format!(
-                        "{listen} is not a loopback address: serve TLS (PITLANE_TLS_CERT, PITLANE_TLS_KEY) \
-                         or say the network is trusted with PITLANE_ALLOW_PLAINTEXT=true"
-                    ),
-                ));
+            if self.plaintext(listen)? == Plaintext::Trusted {
+                tracing::warn!(
+                    %listen,
+                    "serving plaintext off loopback (PITLANE_ALLOW_PLAINTEXT=true): bearer tokens cross the network in the clear"
+                );
             }
             return Ok(None);
         };
@@ -124,9 +121,33 @@ impl TlsSettings {
         Ok(Some(config))
     }
 
+    /// Whether a listener at `listen` may serve plaintext, and why; refused off loopback
+    /// unless PITLANE_ALLOW_PLAINTEXT says the network is trusted.
+    fn plaintext(&self, listen: SocketAddr) -> Result<Plaintext, ConfigError> {
+        if listen.ip().is_loopback() {
+            Ok(Plaintext::Loopback)
+        } else if self.allow_plaintext {
+            Ok(Plaintext::Trusted)
+        } else {
+            Err(error(
+                "PITLANE_TLS_CERT",
+                format!(
+                    "{listen} is not a loopback address: serve TLS (PITLANE_TLS_CERT, PITLANE_TLS_KEY) \
+                     or say the network is trusted with PITLANE_ALLOW_PLAINTEXT=true"
+                ),
+            ))
+        }
+    }
+
     /// A channel's TLS for an `https://` upstream (`None` for `http://`).
     pub fn client(&self, url: &str) -> Result<Option<ClientTlsConfig>, ConfigError> {
         if !url.starts_with("https://") {
+            if let Some(upstream) = cleartext_upstream(url) {
+                tracing::warn!(
+                    %upstream,
+                    "calls to a host off loopback over http://: bearer tokens cross the network in the clear"
+                );
+            }
             return Ok(None);
         }
         let ca = self.ca.as_ref().ok_or_else(|| {
@@ -145,9 +166,77 @@ impl TlsSettings {
     }
 }
 
+/// Why a listener serves plaintext.
+#[derive(Debug, PartialEq, Eq)]
+enum Plaintext {
+    /// Only this machine can reach it.
+    Loopback,
+    /// Off loopback, on a network PITLANE_ALLOW_PLAINTEXT trusts: worth a warning.
+    Trusted,
+}
+
+/// The host (and port) of an `http://` URL that leaves this machine, to name in a
+/// warning: calls there carry bearer tokens in the clear. `None` for loopback, for
+/// `https://` and for what is not a URL (the channel refuses it).
+fn cleartext_upstream(url: &str) -> Option<String> {
+    let uri: http::Uri = url.parse().ok()?;
+    if !uri.scheme_str()?.eq_ignore_ascii_case("http") {
+        return None;
+    }
+    let host = uri.host()?;
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    let loopback = match bare.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.is_loopback(),
+        Err(_) => {
+            let name = bare.trim_end_matches('.').to_ascii_lowercase();
+            name == "localhost" || name.ends_with(".localhost")
+        }
+    };
+    // Host and port only: never the URL's user information or path.
+    (!loopback).then(|| match uri.port_u16() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod handshakes;
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_plaintext_listener_off_loopback_is_warned_of_where_allowed_and_refused_elsewhere() {
+        let trusted = TlsSettings {
+            allow_plaintext: true,
+            ..TlsSettings::default()
+        };
+        let loopback = "127.0.0.1:50051".parse().unwrap();
+        let everywhere = "0.0.0.0:50051".parse().unwrap();
+        assert_eq!(trusted.plaintext(loopback).unwrap(), Plaintext::Loopback);
+        assert_eq!(trusted.plaintext(everywhere).unwrap(), Plaintext::Trusted);
+        assert!(TlsSettings::default().plaintext(everywhere).is_err());
+    }
+
+    #[test]
+    fn plaintext_calls_are_warned_of_when_they_leave_the_machine_naming_only_the_host() {
+        for local in [
+            "http://localhost:50051",
+            "http://127.0.0.1:50051",
+            "http://[::1]:50051",
+            "http://LOCALHOST.:1",
+            "https://command.internal:50051",
+        ] {
+            assert_eq!(cleartext_upstream(local), None, "{local}");
+        }
+        let remote = cleartext_upstream("http://svc:p4ss@command.internal:50051/x?t=1");
+        assert_eq!(remote.as_deref(), Some("command.internal:50051"));
+        assert_eq!(
+            cleartext_upstream("http://10.0.0.7").as_deref(),
+            Some("10.0.0.7")
+        );
+    }
 
     #[test]
     fn plaintext_is_allowed_on_loopback_and_refused_elsewhere_unless_trusted() {

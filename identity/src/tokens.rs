@@ -162,12 +162,17 @@ impl TokenSource {
                     .json()
                     .await
                     .map_err(|e| TokenError(format!("{}: {e}", grant.token_url)))?;
+                // The lifetime the issuer gave, never stretched: a token kept past
+                // its `expires_in` would be refused by every service it is sent to.
                 Ok((
                     body.access_token,
-                    Duration::from_secs(body.expires_in.unwrap_or(300).max(30)),
+                    Duration::from_secs(body.expires_in.unwrap_or(300)),
                 ))
             }
             Source::None | Source::Fixed(_) => Err(TokenError("nothing to fetch".into())),
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

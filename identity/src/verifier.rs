@@ -15,6 +15,7 @@ use crate::error::AuthError;
 use crate::identity::Identity;
 use crate::keys::{ACCEPTED, JwksSource, KeyRing};
 use crate::role::Role;
+use crate::untrusted::printable;
 use crate::verified::Verified;
 
 /// Verifies bearer tokens of one issuer for one audience.
@@ -121,6 +122,9 @@ impl Verifier {
     }
 }
 
+/// The longest algorithm name an error repeats (the client chose it; it gets logged).
+const MAX_ALGORITHM: usize = 32;
+
 /// Names why a header did not parse: an algorithm we do not know (`none`), or garbage.
 fn header_error(token: &str) -> AuthError {
     let alg = token
@@ -134,7 +138,9 @@ fn header_error(token: &str) -> AuthError {
         .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
         .and_then(|header| header.get("alg").and_then(Value::as_str).map(str::to_owned));
     match alg {
-        Some(alg) if alg.parse::<Algorithm>().is_err() => AuthError::Algorithm(alg),
+        Some(alg) if alg.parse::<Algorithm>().is_err() => {
+            AuthError::Algorithm(printable(&alg, MAX_ALGORITHM))
+        }
         _ => AuthError::Malformed,
     }
 }

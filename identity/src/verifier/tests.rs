@@ -1,3 +1,4 @@
+use std::sync::Arc;
 use std::time::Duration;
 
 use jsonwebtoken::Algorithm;
@@ -174,4 +175,165 @@ async fn a_driver_id_claim_is_read_in_its_canonical_form() {
         identity.driver_id.as_deref(),
         Some("0193a000-0000-7000-8000-00000000000d")
     );
+}
+
+/// A verifier configured as `AUTH_*` would, with `extra` variables besides the issuer.
+fn from_settings(extra: &[(&str, &str)]) -> Arc<Verifier> {
+    let vars: std::collections::HashMap<String, String> = [("AUTH_ISSUER", crate::testing::ISSUER)]
+        .iter()
+        .chain(extra)
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let settings =
+        crate::AuthSettings::from_lookup(|name| vars.get(name).cloned(), std::path::Path::new("."))
+            .unwrap();
+    settings.open("test").unwrap().verifier
+}
+
+#[tokio::test]
+async fn a_token_signed_by_a_key_of_the_jwks_file_is_accepted_and_one_of_another_kid_is_unknown() {
+    let dir = tempfile::tempdir().unwrap();
+    let ours = SigningKey::generate("file-ec-1", Algorithm::ES256);
+    let file = dir.path().join("jwks.json");
+    let jwks = jsonwebtoken::jwk::JwkSet {
+        keys: vec![ours.jwk.clone()],
+    };
+    std::fs::write(&file, serde_json::to_vec(&jwks).unwrap()).unwrap();
+    let verifier = from_settings(&[("AUTH_JWKS_FILE", file.to_str().unwrap())]);
+    let identity = verifier
+        .verify(&ours.sign(&claims("ada", &["planner"])))
+        .await
+        .unwrap();
+    assert_eq!(identity.subject, "ada");
+    let stranger = SigningKey::generate("not-in-the-file", Algorithm::ES256);
+    let refused = verifier
+        .verify(&stranger.sign(&claims("mallory", &["admin"])))
+        .await;
+    assert_eq!(refused, Err(AuthError::UnknownKey));
+}
+
+/// A token signed with `key` but naming the key `kid` in its header.
+fn naming(key: &SigningKey, kid: &str, claims: &serde_json::Value) -> String {
+    let mut impostor = key.clone();
+    impostor.kid = kid.to_owned();
+    impostor.sign(claims)
+}
+
+#[tokio::test]
+async fn a_token_naming_a_key_of_another_algorithm_is_refused_as_badly_signed() {
+    let issuer = TestIssuer::start().await;
+    let verifier = issuer.verifier(Duration::from_secs(60));
+    let (rsa, ec, ed) = (
+        issuer.key(Algorithm::RS256),
+        issuer.key(Algorithm::ES256),
+        issuer.key(Algorithm::EdDSA),
+    );
+    // Genuine keys of the issuer, each signing under another key's kid.
+    let cases = [
+        (ec, "rsa-1"),
+        (ed, "rsa-1"),
+        (rsa, "ec-1"),
+        (rsa, "ed-1"),
+        (ec, "ed-1"),
+    ];
+    for (signer, kid) in cases {
+        let token = naming(signer, kid, &claims("mallory", &["admin"]));
+        let refused = verifier.verify(&token).await;
+        assert_eq!(
+            refused,
+            Err(AuthError::BadSignature),
+            "{:?} naming {kid}",
+            signer.algorithm
+        );
+    }
+}
+
+#[tokio::test]
+async fn with_the_default_leeway_a_token_expired_10s_ago_is_accepted_and_60s_ago_refused() {
+    let issuer = TestIssuer::start().await;
+    let verifier = from_settings(&[("AUTH_JWKS_URL", &issuer.jwks_url)]);
+    let now = jsonwebtoken::get_current_timestamp();
+    let expired = |seconds_ago: u64| {
+        let mut claims = claims("ada", &["planner"]);
+        claims["nbf"] = json!(now - 600);
+        claims["exp"] = json!(now - seconds_ago);
+        issuer.key(Algorithm::EdDSA).sign(&claims)
+    };
+    verifier
+        .verify(&expired(10))
+        .await
+        .expect("within the leeway");
+    assert_eq!(verifier.verify(&expired(60)).await, Err(AuthError::Expired));
+}
+
+#[tokio::test]
+async fn with_the_default_leeway_a_token_valid_in_10s_is_accepted_and_in_60s_refused() {
+    let issuer = TestIssuer::start().await;
+    let verifier = from_settings(&[("AUTH_JWKS_URL", &issuer.jwks_url)]);
+    let now = jsonwebtoken::get_current_timestamp();
+    let early = |seconds_ahead: u64| {
+        let mut claims = claims("ada", &["planner"]);
+        claims["nbf"] = json!(now + seconds_ahead);
+        issuer.key(Algorithm::EdDSA).sign(&claims)
+    };
+    verifier
+        .verify(&early(10))
+        .await
+        .expect("within the leeway");
+    assert_eq!(
+        verifier.verify(&early(60)).await,
+        Err(AuthError::NotYetValid)
+    );
+}
+
+#[tokio::test]
+async fn an_issuer_that_is_down_is_asked_once_per_refresh_interval_however_many_tokens_arrive() {
+    let issuer = TestIssuer::start().await;
+    issuer.set_down(true);
+    let mut config = AuthConfig::new(crate::testing::ISSUER, crate::testing::AUDIENCE);
+    config.jwks_min_refresh = Duration::from_secs(60);
+    let verifier = Arc::new(Verifier::new(
+        &config,
+        JwksSource::Url(issuer.jwks_url.clone()),
+    ));
+    let stranger = SigningKey::generate("forged", Algorithm::EdDSA);
+    // Waves of concurrent tokens, each naming a kid never seen before.
+    for wave in 0..10 {
+        let calls: Vec<_> = (0..20)
+            .map(|n| {
+                let token = naming(&stranger, &format!("kid-{wave}-{n}"), &claims("m", &[]));
+                let verifier = verifier.clone();
+                tokio::spawn(async move { verifier.verify(&token).await })
+            })
+            .collect();
+        for call in calls {
+            assert_eq!(call.await.unwrap(), Err(AuthError::KeysUnavailable));
+        }
+    }
+    let fetches = issuer.fetches.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        fetches <= 2,
+        "{fetches} fetches for 200 tokens while the issuer is down"
+    );
+}
+
+#[tokio::test]
+async fn an_issuer_back_after_an_outage_is_asked_again_once_the_refresh_interval_passed() {
+    let issuer = TestIssuer::start().await;
+    issuer.set_down(true);
+    let mut config = AuthConfig::new(crate::testing::ISSUER, crate::testing::AUDIENCE);
+    config.jwks_min_refresh = Duration::from_millis(300);
+    let verifier = Verifier::new(&config, JwksSource::Url(issuer.jwks_url.clone()));
+    let token = issuer.token("ada", &["planner"]);
+    assert_eq!(
+        verifier.verify(&token).await,
+        Err(AuthError::KeysUnavailable)
+    );
+    issuer.set_down(false);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let identity = verifier
+        .verify(&token)
+        .await
+        .expect("the issuer's keys again");
+    assert_eq!(identity.subject, "ada");
 }
