@@ -9,7 +9,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::{KeyPair as RsaKeyPair, KeySize};
-use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair};
+use aws_lc_rs::signature::{
+    ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair,
+};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use jsonwebtoken::jwk::{Jwk, JwkSet};
@@ -33,6 +35,8 @@ pub struct SigningKey {
     encoding: EncodingKey,
     /// The public key as a JWK (with `kid`, `alg`, `use`).
     pub jwk: Jwk,
+    /// The public key as the PEM an issuer publishes (SubjectPublicKeyInfo).
+    pub public_pem: Vec<u8>,
 }
 
 fn pem(label: &str, der: &[u8]) -> Vec<u8> {
@@ -53,10 +57,13 @@ impl SigningKey {
     /// A fresh key of `algorithm` (RS256, ES256 or EdDSA).
     pub fn generate(kid: &str, algorithm: Algorithm) -> Self {
         let rng = SystemRandom::new();
+        let mut public_pem = Vec::new();
         let encoding = match algorithm {
             Algorithm::RS256 => {
                 let pair = RsaKeyPair::generate(KeySize::Rsa2048).expect("an RSA key");
                 let der = pair.as_der().expect("PKCS#8");
+                let public = pair.public_key().as_der().expect("SubjectPublicKeyInfo");
+                public_pem = pem("PUBLIC KEY", public.as_ref());
                 EncodingKey::from_rsa_pem(&pem("PRIVATE KEY", der.as_ref())).expect("RSA PEM")
             }
             Algorithm::ES256 => {
@@ -81,6 +88,7 @@ impl SigningKey {
             algorithm,
             encoding,
             jwk,
+            public_pem,
         }
     }
 
@@ -240,17 +248,15 @@ pub fn forged_tokens(issuer: &TestIssuer, roles: &[&str]) -> Vec<(&'static str, 
     let b64 = |v: &Value| URL_SAFE_NO_PAD.encode(v.to_string());
     let body = b64(&claims("mallory", roles));
     let none = format!("{}.{body}.", b64(&json!({"alg": "none", "typ": "JWT"})));
-    let public_pem = match &rsa.jwk.algorithm {
-        jsonwebtoken::jwk::AlgorithmParameters::RSA(p) => format!("{}{}", p.n, p.e),
-        _ => unreachable!("an RSA JWK"),
-    };
+    // The classic confusion: the issuer's public RSA key, as published, used as an
+    // HMAC secret by whoever knows it (everyone).
     let confused = {
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some(rsa.kid.clone());
         jsonwebtoken::encode(
             &header,
             &claims("mallory", roles),
-            &EncodingKey::from_secret(public_pem.as_bytes()).expect("secret"),
+            &EncodingKey::from_secret(&rsa.public_pem).expect("secret"),
         )
         .expect("signs")
     };
