@@ -53,9 +53,11 @@ impl Role {
         Role::ALL.into_iter().find(|role| role.as_str() == name)
     }
 
-    /// Whether this role reads personal data opened (DESIGN §3): the planner works with
-    /// customers, the auditor and the admin must see everything, and internal services
-    /// build the read models. Dispatchers and drivers see it redacted.
+    /// Whether this role reads customers' personal data opened (DESIGN §3): the planner
+    /// works with customers, the auditor and the admin must see everything, and internal
+    /// services build the read models. Dispatchers, drivers and operators see it
+    /// redacted. (A proof of delivery's receiver name is not a customer's record: the
+    /// driver wrote it and the dispatcher answers for it, so both read it.)
     pub fn opens_personal_data(self) -> bool {
         matches!(
             self,
