@@ -8,9 +8,11 @@
 //! - [`document`] completes the OpenAPI document (scheme, `admin`, 401/403 answers);
 //! - [`access`] is the table of rules built from it;
 //! - [`middleware`] authenticates, then authorizes, each request;
-//! - [`driver`] is the driver rule.
+//! - [`driver`] is the driver rule;
+//! - [`denial`] logs every refusal once.
 
 pub mod access;
+pub mod denial;
 pub mod document;
 pub mod driver;
 pub mod middleware;

@@ -1,5 +1,5 @@
-//! What the BFF tells operators about each request — an access log line and the HTTP
-//! metrics — and `/metrics`, the Prometheus exposition of every service this process
+//! What the BFF tells operators about each request — an access log line, a line for
+//! each refusal ([`crate::auth::denial`]) and the HTTP metrics — and `/metrics`, the Prometheus exposition of every service this process
 //! runs (under `pitlane up`, the whole platform).
 
 use std::time::Instant;
@@ -10,6 +10,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use es_core::telemetry::names;
 
+use crate::auth::denial::Denial;
 use crate::problem::{ApiError, ProblemKind};
 
 /// Where Prometheus scrapes the BFF.
@@ -18,7 +19,7 @@ pub const METRICS: &str = "/metrics";
 const UNMATCHED: &str = "unmatched";
 
 /// Counts and times the request under its route template (never its ids, so the label
-/// set stays small), and logs one access line, inside the request's span (its
+/// set stays small), logs a refusal, and logs one access line, inside the request's span (its
 /// correlation id; the subject once a token is verified).
 pub async fn middleware(request: Request, next: Next) -> Response {
     let method = request.method().as_str().to_owned();
@@ -40,6 +41,9 @@ pub async fn middleware(request: Request, next: Next) -> Response {
     ];
     metrics::counter!(names::HTTP_REQUESTS, &labels).increment(1);
     metrics::histogram!(names::HTTP_DURATION, &labels).record(seconds);
+    if let Some(denial) = response.extensions().get::<Denial>() {
+        crate::auth::denial::log(&method, &route, denial);
+    }
     tracing::info!(
         target: "pitlane::access",
         method,

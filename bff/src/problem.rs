@@ -10,6 +10,7 @@ use serde::Serialize;
 use tonic::Code;
 use utoipa::ToSchema;
 
+use crate::auth::denial::Denial;
 use crate::convert::SlotDto;
 
 /// The kinds of problem a client can meet; each has a stable `type` URI
@@ -384,6 +385,17 @@ impl IntoResponse for ApiError {
                 HeaderValue::from_static("Bearer realm=\"pitlane\", error=\"invalid_token\""),
             );
         }
+        if matches!(
+            self.kind,
+            ProblemKind::Unauthenticated | ProblemKind::Forbidden
+        ) {
+            response.extensions_mut().insert(Denial {
+                status: self.status(),
+                subject: None,
+                reason: self.reason.unwrap_or_else(|| self.kind.slug().to_owned()),
+                detail: self.detail,
+            });
+        }
         response
     }
 }
@@ -478,6 +490,17 @@ mod tests {
         let error = ApiError::from(status(Code::PermissionDenied, "admin_only", ""));
         assert_eq!(error.status(), StatusCode::FORBIDDEN);
         assert_eq!(error.problem().kind, "/problems/forbidden");
+    }
+
+    #[test]
+    fn a_permission_denied_upstream_is_a_denial_for_the_log_with_its_reason() {
+        let response = ApiError::from(status(Code::PermissionDenied, "not_assigned_driver", ""))
+            .into_response();
+        let denial = response.extensions().get::<Denial>().expect("a denial");
+        assert_eq!(denial.status, StatusCode::FORBIDDEN);
+        assert_eq!(denial.reason, "not_assigned_driver");
+        let failure = ApiError::from(tonic::Status::internal("x")).into_response();
+        assert!(failure.extensions().get::<Denial>().is_none());
     }
 
     #[test]

@@ -7,7 +7,9 @@
 //! allowance; otherwise its address ([`crate::client_ip`]: the TCP peer, or what a
 //! trusted proxy forwarded), so a flood without valid tokens is limited per address.
 //! Probes and documentation (`/health/*`, `/metrics`, `/docs`, `/api/openapi.json`)
-//! are never limited: an orchestrator must not see a busy BFF as a dead one.
+//! are never limited: an orchestrator must not see a busy BFF as a dead one. Of the
+//! web app's routes, only `POST /app/dev-login` is limited (it mints tokens; see
+//! [`crate::web::routes`]).
 
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;

@@ -60,9 +60,11 @@ pub fn router(state: AppState) -> Router {
             },
             auth::authorize,
         ));
-    if let Some(limit) = state.config.rate_limit {
+    let limiter =
+        (state.config.rate_limit).map(|limit| Limiter::new(limit, &state.config.trusted_proxies));
+    if let Some(limiter) = &limiter {
         app = app.layer(middleware::from_fn_with_state(
-            Limiter::new(limit, &state.config.trusted_proxies),
+            limiter.clone(),
             rate_limit::middleware,
         ));
     }
@@ -71,7 +73,7 @@ pub fn router(state: AppState) -> Router {
         auth::authenticate,
     ));
     let cors = cors(&state.config.cors_origins);
-    let web = web::routes(state.web.clone());
+    let web = web::routes(state.web.clone(), limiter);
     app.with_state(state)
         .merge(web)
         .merge(swagger_ui_dist::generate_routes(

@@ -6,7 +6,8 @@
 //! - `POST /app/dev-login`: a token of the development issuer for the role picked. It
 //!   exists only when the BFF is its own (development) issuer **and** listens on
 //!   loopback: anyone who can reach it may act as anyone, which is what a developer on
-//!   their own machine wants and what no shared deployment may offer.
+//!   their own machine wants and what no shared deployment may offer. It draws on the
+//!   rate limit of its caller's address.
 //!
 //! Everything else the app does goes through the documented `/api/v1` routes with the
 //! bearer token, like any other client.
@@ -16,6 +17,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use identity::{DevIssuer, IssuerSettings, Role, TokenRequest};
@@ -24,6 +26,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::Config;
 use crate::extract::{Json, Path};
 use crate::problem::{ApiError, ProblemKind};
+use crate::rate_limit::{self, Limiter};
 
 /// One embedded file of `bff/web/`.
 struct Asset {
@@ -149,11 +152,21 @@ fn content_security_policy(issuer: Option<&str>) -> HeaderValue {
     HeaderValue::from_str(&policy).unwrap_or(HeaderValue::from_static("default-src 'self'"))
 }
 
-pub fn routes(login: WebLogin) -> Router {
+/// The app's routes; `limiter` is the API's rate limit, which the development login
+/// draws on too: it mints tokens, so a flood of it is limited per address like any
+/// request without a token.
+pub fn routes(login: WebLogin, limiter: Option<Limiter>) -> Router {
+    let mut mint = post(dev_login);
+    if let Some(limiter) = limiter {
+        mint = mint.layer(middleware::from_fn_with_state(
+            limiter,
+            rate_limit::middleware,
+        ));
+    }
     Router::new()
         .route("/", get(index))
         .route("/app/config.json", get(login_config))
-        .route("/app/dev-login", post(dev_login))
+        .route("/app/dev-login", mint)
         .route("/app/{*path}", get(asset))
         .with_state(login)
 }

@@ -66,15 +66,25 @@ pub async fn check_own_delivery(
             delivery_id,
         })
     )
-    .await?;
+    .await
+    .map_err(|problem| match problem.kind {
+        // The query service applies the same rule to the driver's token, and refuses
+        // first: the same answer, whoever refused.
+        ProblemKind::Forbidden => not_assigned(),
+        _ => problem,
+    })?;
     match delivery.driver_id.as_deref().map(normalized) {
         Some(assigned) if assigned == own => Ok(()),
-        // Whose it is stays unsaid.
-        _ => Err(forbidden(
-            "not_assigned_driver",
-            "this delivery is not assigned to the driver this token names",
-        )),
+        _ => Err(not_assigned()),
     }
+}
+
+/// Whose it is stays unsaid.
+fn not_assigned() -> ApiError {
+    forbidden(
+        "not_assigned_driver",
+        "this delivery is not assigned to the driver this token names",
+    )
 }
 
 /// Driver ids compare as UUIDs when they are (any case, braces, hyphens), else as text.

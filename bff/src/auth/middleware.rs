@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use identity::{AuthError, Caller, Identity, Role, Verifier};
 
 use super::access::{Access, AccessTable, Lookup};
+use super::denial;
 use super::document::guarded;
 use super::driver::{self, DELIVERY_PARAM};
 use crate::extract::RequestContext;
@@ -65,7 +66,8 @@ pub async fn authenticate(
 
 /// Admits a request to an `/api/v1` route when its token was verified and holds a role
 /// the operation admits (and, acting as a driver on a delivery, when the delivery is
-/// the driver's); other routes pass untouched.
+/// the driver's); other routes pass untouched. A refusal, here or in the handler, is
+/// logged by [`crate::observe`] with the subject this names on it ([`denial`]).
 pub async fn authorize(State(gate): State<Gate>, mut request: Request, next: Next) -> Response {
     let method = request.method().clone();
     let route = request
@@ -78,42 +80,49 @@ pub async fn authorize(State(gate): State<Gate>, mut request: Request, next: Nex
         Lookup::Rule(Access::Roles(roles)) => Some(roles.as_slice()),
         Lookup::Rule(Access::Undeclared) | Lookup::Unknown => None,
     };
-    let route = route.unwrap_or_default();
-    let denied = Denied {
-        method: &method,
-        route: &route,
-    };
     let identity = match request.extensions_mut().remove::<Authentication>() {
         Some(Authentication(Ok(identity))) => identity,
-        Some(Authentication(Err(error))) => return denied.unauthenticated(error),
+        Some(Authentication(Err(error))) => return unauthenticated(error),
         // `authenticate` did not run: a router wired wrongly must fail closed.
-        None => return denied.unauthenticated(AuthError::Missing),
+        None => return unauthenticated(AuthError::Missing),
     };
     tracing::Span::current().record("subject", identity.subject.as_str());
+    let subject = identity.subject.clone();
+    let route = route.unwrap_or_default();
+    let mut response = admit(&gate.state, admitted, identity, &route, request, next).await;
+    if let Some(denial) = response.extensions_mut().get_mut::<denial::Denial>() {
+        denial.subject = Some(subject);
+    }
+    response
+}
+
+/// The verified caller's way on: a role the operation admits, as a driver its own
+/// delivery, then the handler.
+async fn admit(
+    state: &AppState,
+    admitted: Option<&[Role]>,
+    identity: Identity,
+    route: &str,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let Some(admitted) = admitted else {
         // A route added without its roles (the document test names it).
-        return denied.forbidden(
-            Some(&identity.subject),
-            ApiError::new(
-                ProblemKind::Forbidden,
-                "this operation has no access rule; nobody may call it",
-            )
-            .with_reason("no_access_rule"),
-        );
+        return ApiError::new(
+            ProblemKind::Forbidden,
+            "this operation has no access rule; nobody may call it",
+        )
+        .with_reason("no_access_rule")
+        .into_response();
     };
     let Some(role) = identity.acting_as(admitted) else {
-        let problem = role_not_admitted(admitted, &identity.roles);
-        return denied.forbidden(Some(&identity.subject), problem);
+        return role_not_admitted(admitted, &identity.roles).into_response();
     };
-    let subject = identity.subject.clone();
     request.extensions_mut().insert(Caller { identity, role });
     if role == Role::Driver && route.contains(&format!("{{{DELIVERY_PARAM}}}")) {
         let (mut parts, body) = request.into_parts();
-        if let Err(problem) = own_delivery(&gate.state, &mut parts).await {
-            return match problem.kind {
-                ProblemKind::Forbidden => denied.forbidden(Some(&subject), problem),
-                _ => problem.into_response(),
-            };
+        if let Err(problem) = own_delivery(state, &mut parts).await {
+            return problem.into_response();
         }
         request = Request::from_parts(parts, body);
     }
@@ -161,45 +170,30 @@ fn role_not_admitted(admitted: &[Role], held: &[Role]) -> ApiError {
     .with_reason("role_not_admitted")
 }
 
-/// A refused request, logged with what it tried (never with token contents).
-struct Denied<'a> {
-    method: &'a Method,
-    route: &'a str,
-}
-
-impl Denied<'_> {
-    fn unauthenticated(&self, error: AuthError) -> Response {
-        let error = printable(error);
-        let (method, route) = (self.method, self.route);
-        tracing::info!(%method, %route, reason = %error, "request denied: not authenticated");
-        if error.is_unavailable() {
-            return ApiError::new(
-                ProblemKind::UpstreamUnavailable,
-                "the token issuer's signing keys are unavailable; retry later",
-            )
-            .with_reason("keys_unavailable")
-            .into_response();
-        }
-        let reason = match error.code() {
-            "" => "missing_token",
-            code => code,
-        };
-        let mut response = ApiError::new(ProblemKind::Unauthenticated, error.to_string())
-            .with_reason(reason)
-            .into_response();
-        if let Ok(challenge) = HeaderValue::from_str(&error.challenge(REALM)) {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, challenge);
-        }
+/// 401 naming why the token was refused (503 when the issuer's keys cannot be had).
+fn unauthenticated(error: AuthError) -> Response {
+    let error = printable(error);
+    if error.is_unavailable() {
+        return ApiError::new(
+            ProblemKind::UpstreamUnavailable,
+            "the token issuer's signing keys are unavailable; retry later",
+        )
+        .with_reason("keys_unavailable")
+        .into_response();
+    }
+    let reason = match error.code() {
+        "" => "missing_token",
+        code => code,
+    };
+    let mut response = ApiError::new(ProblemKind::Unauthenticated, error.to_string())
+        .with_reason(reason)
+        .into_response();
+    if let Ok(challenge) = HeaderValue::from_str(&error.challenge(REALM)) {
         response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, challenge);
     }
-
-    fn forbidden(&self, subject: Option<&str>, problem: ApiError) -> Response {
-        let (method, route) = (self.method, self.route);
-        tracing::info!(subject, %method, %route, reason = %problem.detail, "request denied: forbidden");
-        problem.into_response()
-    }
+    response
 }
 
 /// The algorithm an attacker wrote into a token's header is echoed in the challenge:
@@ -239,6 +233,19 @@ mod tests {
         let challenge = printable(forged).challenge(REALM);
         assert!(HeaderValue::from_str(&challenge).is_ok(), "{challenge}");
         assert_eq!(challenge.matches('"').count(), 6, "{challenge}");
+    }
+
+    #[test]
+    fn an_authentication_outcome_never_shows_the_token_when_printed() {
+        let verified = Authentication(Ok(Identity {
+            subject: "grace".into(),
+            roles: vec![Role::Driver],
+            driver_id: None,
+            token: std::sync::Arc::from("eyJhbGciOiJSUzI1NiJ9.secret-claims.secret-signature"),
+        }));
+        let printed = format!("{verified:?} {verified:#?}");
+        assert!(printed.contains("grace"), "{printed}");
+        assert!(!printed.contains("secret"), "{printed}");
     }
 
     #[test]

@@ -247,3 +247,28 @@ fn a_body_time_is_bounded_by_the_year_its_writer_wrote_not_by_utc() {
         assert!(read(refused).is_err(), "{refused}");
     }
 }
+
+#[tokio::test]
+async fn a_request_context_never_shows_the_callers_token_when_printed() {
+    let token = crate::testing::token(&["planner"]);
+    let bearer = format!("Bearer {token}");
+    let verifier = crate::testing::issuer().verifier(std::time::Duration::from_secs(60));
+    let identity = verifier.verify_header(Some(&bearer)).await.unwrap();
+    let request = axum::http::Request::get("/api/v1/customers")
+        .header("authorization", &bearer)
+        .extension(Caller {
+            identity,
+            role: Role::Planner,
+        })
+        .body(())
+        .unwrap();
+    let (mut parts, ()) = request.into_parts();
+    let ctx = RequestContext::from_request_parts(&mut parts, &())
+        .await
+        .unwrap();
+    let printed = format!("{ctx:?} {ctx:#?}");
+    assert!(printed.contains("planner-user"), "{printed}");
+    for part in token.split('.') {
+        assert!(!printed.contains(part), "{printed}");
+    }
+}

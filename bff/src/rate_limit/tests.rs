@@ -128,7 +128,7 @@ async fn a_forwarded_address_is_believed_only_from_a_trusted_proxy() {
 }
 
 #[tokio::test]
-async fn probes_and_documentation_are_never_limited() {
+async fn probes_metrics_and_documentation_are_never_limited() {
     let router = test_router_with(|config| {
         config.rate_limit = Some(RateLimit {
             requests: 1,
@@ -136,16 +136,63 @@ async fn probes_and_documentation_are_never_limited() {
         });
     })
     .await;
-    let live = (0..200).map(|_| {
-        let request = Request::get("/health/live").body(Body::empty()).unwrap();
-        router.clone().oneshot(request)
-    });
-    for response in futures::future::join_all(live).await {
-        assert_eq!(response.unwrap().status(), StatusCode::OK);
+    // Prometheus scrapes with a token; an orchestrator probes without one.
+    let scraper = issuer().token("prometheus", &["operator"]);
+    for (uri, status) in [
+        ("/health/live", StatusCode::OK),
+        ("/health/ready", StatusCode::SERVICE_UNAVAILABLE),
+        ("/metrics", StatusCode::OK),
+    ] {
+        let probes = (0..100).map(|_| {
+            let request = Request::get(uri)
+                .header("authorization", format!("Bearer {scraper}"))
+                .body(Body::empty())
+                .unwrap();
+            router.clone().oneshot(request)
+        });
+        for response in futures::future::join_all(probes).await {
+            assert_eq!(response.unwrap().status(), status, "{uri}");
+        }
     }
     for uri in ["/api/openapi.json", "/api/openapi.json", "/docs/", "/docs/"] {
         let request = Request::get(uri).body(Body::empty()).unwrap();
         let status = router.clone().oneshot(request).await.unwrap().status();
         assert_ne!(status, StatusCode::TOO_MANY_REQUESTS, "{uri}");
     }
+}
+
+#[tokio::test]
+async fn the_development_login_draws_on_its_address_s_allowance() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = crate::config::Config::local(
+        crate::testing::DEAD_UPSTREAM.into(),
+        crate::testing::DEAD_UPSTREAM.into(),
+    );
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    config.auth = identity::AuthSettings::development(dir.path());
+    config.rate_limit = Some(RateLimit {
+        requests: 2,
+        per: Duration::from_secs(60),
+    });
+    let state = crate::startup::build(config).await.unwrap().into_state();
+    let router = crate::router::router(state);
+    // As the app's own page sends it, from `peer`.
+    let login = |peer: &str| {
+        let mut request = Request::post("/app/dev-login")
+            .header("host", "127.0.0.1:8080")
+            .header("origin", "http://127.0.0.1:8080")
+            .header("content-type", "application/json")
+            .body(Body::from(r#"{"role":"admin"}"#))
+            .unwrap();
+        let peer = SocketAddr::new(peer.parse().unwrap(), 40_000);
+        request.extensions_mut().insert(ConnectInfo(peer));
+        send(&router, request)
+    };
+    for _ in 0..2 {
+        assert_eq!(login("127.0.0.1").await.status, StatusCode::OK);
+    }
+    let limited = login("127.0.0.1").await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(limited.headers.contains_key("retry-after"));
+    assert_eq!(login("::1").await.status, StatusCode::OK, "another address");
 }

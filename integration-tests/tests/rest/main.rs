@@ -6,6 +6,7 @@ mod booking_storm;
 mod conventions;
 mod dead_letters;
 mod delivery_flow;
+mod driver_access;
 mod helpers;
 mod observability;
 mod production;
