@@ -223,6 +223,32 @@ async fn a_token_that_is_no_bearer_token_is_an_invalid_request() {
 }
 
 #[tokio::test]
+async fn an_algorithm_an_attacker_wrote_cannot_break_out_of_the_challenge() {
+    // {"alg":"HS256\", error=\"forged\"\r\nSet-Cookie: a=b","typ":"JWT"}, base64url.
+    let header =
+        "eyJhbGciOiJIUzI1NlwiLCBlcnJvcj1cImZvcmdlZFwiXHJcblNldC1Db29raWU6IGE9YiIsInR5cCI6IkpXVCJ9";
+    let forged = format!("{header}.eyJzdWIiOiJtYWxsb3J5In0.c2ln");
+    let router = test_router().await;
+    let response = call_as(
+        &router,
+        As::Bearer(&forged),
+        Method::GET,
+        "/api/v1/customers",
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(response.status, StatusCode::UNAUTHORIZED);
+    let challenge = response.headers["www-authenticate"].to_str().unwrap();
+    assert_eq!(challenge.matches("error=\"").count(), 1, "{challenge}");
+    assert!(
+        !challenge.contains('\r') && !challenge.contains('\n'),
+        "{challenge}"
+    );
+    assert!(challenge.ends_with('"'), "{challenge}");
+}
+
+#[tokio::test]
 async fn unavailable_issuer_keys_are_a_503_with_retry_after_never_a_401_or_500() {
     let verifier = identity::Verifier::new(
         &AuthConfig::new(ISSUER, AUDIENCE),
