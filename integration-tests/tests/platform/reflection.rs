@@ -83,3 +83,29 @@ async fn each_port_lists_exactly_its_own_services_over_reflection_v1_and_v1alpha
         );
     }
 }
+
+/// Reflection describes the whole API: it is for callers with a token (any role), not
+/// for whoever reaches the port.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reflection_answers_no_caller_without_a_token() {
+    use tonic_reflection::pb::v1::ServerReflectionRequest;
+    use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+    let platform = spawn_platform().await;
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let answer = ServerReflectionClient::new(platform.raw_queries.clone())
+        .server_reflection_info(futures::stream::iter([request]))
+        .await;
+    let refused = match answer {
+        Err(status) => status,
+        Ok(stream) => stream
+            .into_inner()
+            .message()
+            .await
+            .expect_err("no service list without a token"),
+    };
+    assert_eq!(refused.code(), tonic::Code::Unauthenticated, "{refused:?}");
+}
