@@ -234,10 +234,12 @@ struct DevToken {
     expires_in: u64,
 }
 
-/// Whether a request names this machine by a loopback name, from one of its own pages.
-/// A loopback listener is not enough: a site that rebinds its own name to 127.0.0.1
-/// (DNS rebinding) reaches it with its own `Host`, and another site's page sends its
-/// own `Origin`.
+/// Whether a request names this machine by a loopback name, from one of its own pages,
+/// and came straight from it. A loopback listener is not enough: a site that rebinds its
+/// own name to 127.0.0.1 (DNS rebinding) reaches it with its own `Host`, another site's
+/// page sends its own `Origin`, and a reverse proxy on this machine (nginx's default
+/// `Host $proxy_host`) would hand the login to whoever reaches the proxy. Browsers send
+/// `Origin` with every POST, so a request without one is no page's.
 fn from_this_machine(headers: &HeaderMap) -> bool {
     let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
         return false;
@@ -249,9 +251,20 @@ fn from_this_machine(headers: &HeaderMap) -> bool {
     let loopback = matches!(name.as_deref(), Some("localhost" | "127.0.0.1" | "[::1]"));
     let own_page = headers
         .get(header::ORIGIN)
-        .is_none_or(|origin| origin.to_str().ok() == Some(&format!("http://{host}")));
-    loopback && own_page
+        .is_some_and(|origin| origin.to_str().ok() == Some(&format!("http://{host}")));
+    let proxied = PROXY_HEADERS.iter().any(|name| headers.contains_key(*name));
+    loopback && own_page && !proxied
 }
+
+/// Headers a proxy adds on the way: their presence means the caller is not this machine.
+const PROXY_HEADERS: [&str; 6] = [
+    "forwarded",
+    "x-forwarded-for",
+    "x-forwarded-host",
+    "x-forwarded-proto",
+    "x-real-ip",
+    "via",
+];
 
 /// How long a development login lasts: a working day.
 const DEV_LOGIN_TTL: Duration = Duration::from_secs(8 * 3600);
@@ -269,7 +282,8 @@ async fn dev_login(
     if !from_this_machine(&headers) {
         return Err(ApiError::new(
             ProblemKind::Forbidden,
-            "the development login answers only pages of http://localhost, 127.0.0.1 or [::1]",
+            "the development login answers only pages of http://localhost, 127.0.0.1 or [::1], \
+             not through a proxy",
         ));
     }
     let role = Role::parse(&request.role)
@@ -477,10 +491,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (router, _) = bff("127.0.0.1:0", dir.path()).await;
         let body = Some(r#"{"role":"admin"}"#);
+        let proxied = |name| {
+            let mut headers = vec![("host", "127.0.0.1:8080")];
+            headers.push(("origin", "http://127.0.0.1:8080"));
+            headers.push((name, "203.0.113.7"));
+            headers
+        };
         for (host, origin, admitted) in [
-            ("127.0.0.1:8080", None, true),
+            ("127.0.0.1:8080", Some("http://127.0.0.1:8080"), true),
             ("localhost:8080", Some("http://localhost:8080"), true),
             ("[::1]:8080", Some("http://[::1]:8080"), true),
+            // No page's: curl through a proxy that sets `Host` to the upstream's.
+            ("127.0.0.1:8080", None, false),
             // A site that rebinds its own name to 127.0.0.1.
             (
                 "rebound.example:8080",
@@ -509,6 +531,19 @@ mod tests {
                 answer.body
             );
             assert_eq!(answer.body.get("access_token").is_some(), admitted);
+        }
+        // A reverse proxy on this machine passing a page's own headers along.
+        for name in PROXY_HEADERS {
+            let answer = call_as(
+                &router,
+                As::Anonymous,
+                Method::POST,
+                "/app/dev-login",
+                body,
+                &proxied(name),
+            )
+            .await;
+            assert_eq!(answer.status, StatusCode::FORBIDDEN, "through {name}");
         }
     }
 
