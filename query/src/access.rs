@@ -13,7 +13,10 @@
 use identity::Role::{self, Auditor, Dispatcher, Driver, Operator, Planner, Service};
 use identity::grpc::Access;
 
-const CUSTOMERS: &[Role] = &[Planner, Dispatcher, Auditor, Service];
+/// Listing searches personal data in clear (name, e-mail, city): only roles that open it.
+const CUSTOMERS: &[Role] = &[Planner, Auditor, Service];
+/// One customer: a dispatcher registering a vehicle checks its owner exists (redacted).
+const CUSTOMER: &[Role] = &[Planner, Dispatcher, Auditor, Service];
 const WORKSHOP: &[Role] = &[Planner, Auditor, Service];
 const VEHICLES: &[Role] = &[Planner, Dispatcher, Auditor, Service];
 /// One vehicle: a driver reads the van of its delivery (its summary and tracking).
@@ -36,7 +39,8 @@ const ANY_ROLE: &[Role] = &[Planner, Dispatcher, Driver, Auditor, Operator, Serv
 pub fn policy(path: &str) -> Option<Access> {
     let (service, method) = path.strip_prefix('/')?.split_once('/')?;
     let roles = match (service, method) {
-        ("pitlane.v1.Query", "ListCustomers" | "GetCustomer") => CUSTOMERS,
+        ("pitlane.v1.Query", "ListCustomers") => CUSTOMERS,
+        ("pitlane.v1.Query", "GetCustomer") => CUSTOMER,
         ("pitlane.v1.Query", "ListTechnicians" | "GetTechnician" | "GetWorkshopPlanning") => {
             WORKSHOP
         }
@@ -107,6 +111,19 @@ mod tests {
         ] {
             assert!(!admits(method, Driver), "{method}");
         }
+    }
+
+    #[test]
+    fn only_roles_that_open_personal_data_may_search_customers() {
+        for role in Role::ALL {
+            let listed = admits("ListCustomers", role);
+            assert_eq!(
+                listed,
+                role.opens_personal_data() && role != Role::Admin,
+                "{role}"
+            );
+        }
+        assert!(admits("GetCustomer", Dispatcher), "a vehicle's owner exists");
     }
 
     #[test]
