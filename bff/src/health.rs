@@ -5,7 +5,7 @@
 //! (`projections`). Neither makes the BFF unready — commands still append, reads still
 //! answer, and both catch up when their source returns — but operators see them.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Json;
 use axum::extract::State;
@@ -20,7 +20,7 @@ use utoipa::ToSchema;
 use crate::state::AppState;
 use crate::upstream::Upstream;
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Health {
     /// `up` or `down`.
     pub status: &'static str,
@@ -29,7 +29,7 @@ pub struct Health {
     pub dependencies: Vec<Dependency>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Dependency {
     pub name: &'static str,
     pub status: &'static str,
@@ -53,6 +53,34 @@ pub async fn live() -> Json<Health> {
         (status = 200, description = "Every dependency answers", body = Health),
         (status = 503, description = "A dependency is down", body = Health)))]
 pub async fn ready(State(state): State<AppState>) -> Response {
+    // Probes are never rate-limited and each asks six upstream health checks: the
+    // probes of one second share one answer, and concurrent ones wait for it.
+    let mut last = state.readiness.lock().await;
+    let (up, body) = match last.as_ref() {
+        Some((at, up, body)) if at.elapsed() < READINESS_REUSED_FOR => (*up, body.clone()),
+        _ => {
+            let (up, body) = check(&state).await;
+            *last = Some((Instant::now(), up, body.clone()));
+            (up, body)
+        }
+    };
+    drop(last);
+    let status = if up {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(body)).into_response()
+}
+
+/// How long one readiness answer serves later probes.
+const READINESS_REUSED_FOR: Duration = Duration::from_secs(1);
+
+/// The last readiness answer: when, whether up, and what it said.
+pub type Readiness = tokio::sync::Mutex<Option<(Instant, bool, Health)>>;
+
+/// Asks every dependency: whether the BFF is ready, and each one's state.
+async fn check(state: &AppState) -> (bool, Health) {
     let (command, query, redis, event_store, relay, projections) = tokio::join!(
         probe(&state.upstreams.command),
         probe(&state.upstreams.query),
@@ -97,16 +125,11 @@ pub async fn ready(State(state): State<AppState>) -> Response {
             status: projections,
         });
     }
-    let status = if up {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
     let body = Health {
         status: if up { "up" } else { "down" },
         dependencies,
     };
-    (status, Json(body)).into_response()
+    (up, body)
 }
 
 /// `None` when the BFF does not use Redis.

@@ -24,6 +24,8 @@ pub struct Shared {
     pub redis: Option<deadpool_redis::Pool>,
     /// How the web app logs in (ADR 022).
     pub web: WebLogin,
+    /// The last readiness answer, shared by the probes of the next second.
+    pub readiness: crate::health::Readiness,
 }
 
 impl AppState {
@@ -42,6 +44,7 @@ impl AppState {
             verifier,
             redis,
             web,
+            readiness: Default::default(),
         }))
     }
 }
