@@ -1,6 +1,7 @@
 //! What the BFF tells operators about each request — an access log line, a line for
-//! each refusal ([`crate::auth::denial`]) and the HTTP metrics — and `/metrics`, the Prometheus exposition of every service this process
-//! runs (under `pitlane up`, the whole platform).
+//! each refusal ([`crate::auth::denial`]) and the HTTP metrics — and `/metrics`, the
+//! Prometheus exposition of every service this process runs (under `pitlane up`, the
+//! whole platform).
 
 use std::time::Instant;
 
@@ -19,8 +20,8 @@ pub const METRICS: &str = "/metrics";
 const UNMATCHED: &str = "unmatched";
 
 /// Counts and times the request under its route template (never its ids, so the label
-/// set stays small), logs a refusal, and logs one access line, inside the request's span (its
-/// correlation id; the subject once a token is verified).
+/// set stays small), logs a refusal, and logs one access line, inside the request's
+/// span (its correlation id; the subject once a token is verified).
 pub async fn middleware(request: Request, next: Next) -> Response {
     let method = request.method().as_str().to_owned();
     let route = request

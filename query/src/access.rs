@@ -123,7 +123,10 @@ mod tests {
                 "{role}"
             );
         }
-        assert!(admits("GetCustomer", Dispatcher), "a vehicle's owner exists");
+        assert!(
+            admits("GetCustomer", Dispatcher),
+            "a vehicle's owner exists"
+        );
     }
 
     #[test]
