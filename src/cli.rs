@@ -160,6 +160,7 @@ async fn run_platform(args: UpArgs) -> anyhow::Result<()> {
         "Pitlane is up (embedded default, data in {}):",
         args.data.display()
     );
+    println!("  web app                 {}", platform.app_url);
     println!(
         "  REST API (BFF)          http://{}/api/v1",
         platform.rest_addr
@@ -208,6 +209,7 @@ async fn run_bff() -> anyhow::Result<()> {
     let config = bff::Config::from_env()?;
     let app = bff::build(config).await?;
     println!("REST API (BFF) on http://{}/api/v1", app.local_addr());
+    println!("web app on {}", app.app_url());
     app.run_until_stopped(stop).await
 }
 

@@ -57,6 +57,8 @@ pub struct Platform {
     pub query_addr: SocketAddr,
     /// The REST API (BFF), Swagger UI at `/docs`.
     pub rest_addr: SocketAddr,
+    /// The web app, with the development login's secret (`#login=…`) when it offers one.
+    pub app_url: String,
     pub store: Arc<dyn EventStore>,
     pub read_models: Arc<es_core::projection::StatusBoard>,
     /// The issuer every service trusts: the development issuer of the data directory
@@ -151,6 +153,7 @@ impl Platform {
             .await
             .context("cannot start the REST API (BFF)")?;
         let rest_addr = bff_app.local_addr();
+        let app_url = bff_app.app_url();
         tasks.push(tokio::spawn(
             bff_app.run_until_stopped(until_stopped(stopped)),
         ));
@@ -158,6 +161,7 @@ impl Platform {
             command_addr,
             query_addr,
             rest_addr,
+            app_url,
             store,
             read_models,
             auth,

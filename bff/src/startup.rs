@@ -106,7 +106,8 @@ impl App {
             &config.tls,
         )?;
         let scheduler = Scheduler::new(locks, tokens, config.lock_ttl, config.lock_wait);
-        let web = WebLogin::new(&config, development);
+        let web = WebLogin::new(&config, development)
+            .map_err(|e| anyhow::anyhow!("cannot read or create the login secret: {e}"))?;
         let state = AppState::new(upstreams, scheduler, config, verifier, redis, web);
         Ok(App { listener, state })
     }
@@ -114,6 +115,11 @@ impl App {
     /// The shared state, for router tests that call the router without a socket.
     pub fn into_state(self) -> AppState {
         self.state
+    }
+
+    /// The web app's address, with the development login's secret when it has one.
+    pub fn app_url(&self) -> String {
+        self.state.web.app_url(self.local_addr())
     }
 
     pub fn local_addr(&self) -> SocketAddr {

@@ -73,7 +73,41 @@ pub struct WebLogin {
     config: Arc<LoginConfig>,
     /// The development issuer, only when the development login is offered.
     issuer: Option<Arc<DevIssuer>>,
+    /// What a development login must show ([`login_secret`]), with the issuer.
+    secret: Option<Arc<str>>,
     csp: HeaderValue,
+}
+
+/// The development login's secret, kept beside the issuer's key (`login.secret`, 0600;
+/// created on first use): another user of the same machine reaches loopback too, but
+/// not the private data directory. `pitlane up` prints the app's link with it
+/// (`#login=…`, a fragment, so it never reaches a server or a log), and the app keeps it.
+fn login_secret(issuer: &DevIssuer) -> std::io::Result<String> {
+    let path = issuer.path().with_file_name("login.secret");
+    match std::fs::read_to_string(&path) {
+        Ok(secret) if !secret.trim().is_empty() => return Ok(secret.trim().to_owned()),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    let secret = format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
+    es_core::files::create_private_file(&path)?;
+    std::fs::write(&path, &secret)?;
+    Ok(secret)
+}
+
+/// Compares in time independent of where the two differ.
+fn same_secret(given: &str, expected: &str) -> bool {
+    given.len() == expected.len()
+        && given
+            .bytes()
+            .zip(expected.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
 }
 
 #[derive(Serialize)]
@@ -95,7 +129,7 @@ impl WebLogin {
     /// is a loopback address; the OIDC code flow against the configured issuer otherwise
     /// (a development issuer on a non-loopback address offers no login at all: tokens
     /// come from `pitlane token`).
-    pub fn new(config: &Config, development: Option<Arc<DevIssuer>>) -> WebLogin {
+    pub fn new(config: &Config, development: Option<Arc<DevIssuer>>) -> std::io::Result<WebLogin> {
         let (login, issuer_url, client_id, roles_claim, driver_claim) = match &config.auth.issuer {
             IssuerSettings::Oidc(oidc, _) => (
                 "oidc",
@@ -120,7 +154,12 @@ impl WebLogin {
             ),
         };
         let issuer = development.filter(|_| login == "development");
-        WebLogin {
+        let secret = match &issuer {
+            Some(issuer) => Some(Arc::from(login_secret(issuer)?)),
+            None => None,
+        };
+        Ok(WebLogin {
+            secret,
             csp: content_security_policy(issuer_url.as_deref()),
             config: Arc::new(LoginConfig {
                 login,
@@ -130,6 +169,14 @@ impl WebLogin {
                 driver_claim,
             }),
             issuer,
+        })
+    }
+
+    /// The app's address on `rest`, with the development login's secret when it has one.
+    pub fn app_url(&self, rest: std::net::SocketAddr) -> String {
+        match &self.secret {
+            Some(secret) => format!("http://{rest}/#login={secret}"),
+            None => format!("http://{rest}/"),
         }
     }
 }
@@ -220,6 +267,9 @@ async fn login_config(axum::extract::State(login): axum::extract::State<WebLogin
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct DevLogin {
+    /// The secret of the link `pitlane up` printed.
+    #[serde(default)]
+    secret: String,
     role: String,
     #[serde(default)]
     subject: Option<String>,
@@ -286,6 +336,18 @@ async fn dev_login(
              not through a proxy",
         ));
     }
+    if !login
+        .secret
+        .as_deref()
+        .is_some_and(|expected| same_secret(&request.secret, expected))
+    {
+        return Err(ApiError::new(
+            ProblemKind::Forbidden,
+            "open the app with the link `pitlane up` printed: it carries this platform's \
+             login secret (login.secret in its data directory)",
+        )
+        .with_reason("login_secret"));
+    }
     let role = Role::parse(&request.role)
         .filter(|role| *role != Role::Service)
         .ok_or_else(|| {
@@ -346,7 +408,11 @@ mod tests {
 
     /// The BFF as `pitlane up` builds it: its own development issuer (a key in a fresh
     /// directory), listening on `listen`.
+    /// The development login's secret of the BFFs these tests build.
+    const SECRET: &str = "a-test-login-secret";
+
     async fn bff(listen: &str, dir: &std::path::Path) -> (Router, AppState) {
+        std::fs::write(dir.join("login.secret"), SECRET).unwrap();
         let mut config = Config::local(DEAD.into(), DEAD.into());
         config.listen = listen.parse().unwrap();
         config.auth = identity::AuthSettings::development(dir);
@@ -382,8 +448,16 @@ mod tests {
         )
     }
 
-    /// As the app's own page on `http://127.0.0.1:8080` sends it.
+    /// `body` with the login secret, as the app sends it.
+    fn with_secret(body: &str) -> String {
+        let mut body: serde_json::Value = serde_json::from_str(body).unwrap();
+        body["secret"] = SECRET.into();
+        body.to_string()
+    }
+
+    /// As the app's own page on `http://127.0.0.1:8080` sends it, with the secret.
     async fn dev_login(router: &Router, body: &str) -> crate::testing::TestResponse {
+        let body = with_secret(body);
         let page = [
             ("host", "127.0.0.1:8080"),
             ("origin", "http://127.0.0.1:8080"),
@@ -393,7 +467,7 @@ mod tests {
             As::Anonymous,
             Method::POST,
             "/app/dev-login",
-            Some(body),
+            Some(&body),
             &page,
         )
         .await
@@ -463,6 +537,63 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_development_login_needs_the_secret_of_the_link_pitlane_up_prints() {
+        let dir = tempfile::tempdir().unwrap();
+        let (router, _) = bff("127.0.0.1:0", dir.path()).await;
+        let page = [
+            ("host", "127.0.0.1:8080"),
+            ("origin", "http://127.0.0.1:8080"),
+        ];
+        for body in [
+            r#"{"role":"admin"}"#.to_owned(),
+            r#"{"role":"admin","secret":""}"#.to_owned(),
+            format!(
+                r#"{{"role":"admin","secret":"{}x"}}"#,
+                &SECRET[..SECRET.len() - 1]
+            ),
+        ] {
+            let refused = call_as(
+                &router,
+                As::Anonymous,
+                Method::POST,
+                "/app/dev-login",
+                Some(&body),
+                &page,
+            )
+            .await;
+            assert_eq!(refused.status, StatusCode::FORBIDDEN, "{body}");
+            assert_eq!(refused.body["reason"], "login_secret", "{body}");
+            assert!(refused.body.get("access_token").is_none());
+        }
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn the_login_secret_is_made_once_beside_the_issuer_key_readable_by_its_owner_alone() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let build = || async {
+            let mut config = Config::local(DEAD.into(), DEAD.into());
+            config.listen = "127.0.0.1:0".parse().unwrap();
+            config.auth = identity::AuthSettings::development(dir.path());
+            crate::startup::build(config).await.unwrap().into_state()
+        };
+        let first = build().await;
+        let path = dir.path().join("login.secret");
+        let secret = std::fs::read_to_string(&path).unwrap();
+        assert!(secret.len() >= 64, "{secret}");
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let rest: std::net::SocketAddr = "127.0.0.1:8080".parse().unwrap();
+        assert_eq!(
+            first.web.app_url(rest),
+            format!("http://127.0.0.1:8080/#login={secret}")
+        );
+        let again = build().await;
+        assert_eq!(again.web.app_url(rest), first.web.app_url(rest), "kept");
+    }
+
+    #[tokio::test]
     async fn the_development_login_refuses_the_service_role_and_a_driver_without_a_driver() {
         let dir = tempfile::tempdir().unwrap();
         let (router, _) = bff("127.0.0.1:0", dir.path()).await;
@@ -490,7 +621,8 @@ mod tests {
     async fn the_development_login_answers_only_pages_of_this_machine_by_a_loopback_name() {
         let dir = tempfile::tempdir().unwrap();
         let (router, _) = bff("127.0.0.1:0", dir.path()).await;
-        let body = Some(r#"{"role":"admin"}"#);
+        let admin = with_secret(r#"{"role":"admin"}"#);
+        let body = Some(admin.as_str());
         let proxied = |name| {
             let mut headers = vec![("host", "127.0.0.1:8080")];
             headers.push(("origin", "http://127.0.0.1:8080"));

@@ -170,6 +170,7 @@ async fn the_development_login_draws_on_its_address_s_allowance() {
     );
     config.listen = "127.0.0.1:0".parse().unwrap();
     config.auth = identity::AuthSettings::development(dir.path());
+    std::fs::write(dir.path().join("login.secret"), "s").unwrap();
     config.rate_limit = Some(RateLimit {
         requests: 2,
         per: Duration::from_secs(60),
@@ -182,7 +183,7 @@ async fn the_development_login_draws_on_its_address_s_allowance() {
             .header("host", "127.0.0.1:8080")
             .header("origin", "http://127.0.0.1:8080")
             .header("content-type", "application/json")
-            .body(Body::from(r#"{"role":"admin"}"#))
+            .body(Body::from(r#"{"role":"admin","secret":"s"}"#))
             .unwrap();
         let peer = SocketAddr::new(peer.parse().unwrap(), 40_000);
         request.extensions_mut().insert(ConnectInfo(peer));

@@ -8,6 +8,7 @@ import { Field, ProblemBox, useCommand, useLoad, Loaded } from './ui.js';
 
 const STORAGE = 'pitlane.session';
 const PENDING = 'pitlane.oidc';
+const LOGIN_SECRET = 'pitlane.login';
 
 export const ROLES = ['planner', 'dispatcher', 'driver', 'auditor', 'operator', 'admin'];
 
@@ -68,8 +69,20 @@ export function LoginPage({ config, onSession, notice }) {
   </main>`;
 }
 
+/**
+ * The development login's secret comes in the link `pitlane up` prints (`#login=…`, a
+ * fragment: it never reaches a server). Kept in this browser for the next visits, and
+ * taken out of the address bar at once.
+ */
+export function keepLoginSecret() {
+  const given = /^#login=([0-9A-Za-z_-]+)$/.exec(window.location.hash);
+  if (!given) return;
+  localStorage.setItem(LOGIN_SECRET, given[1]);
+  history.replaceState(null, '', `${window.location.pathname}#/`);
+}
+
 async function devToken(body) {
-  return api('POST', '/app/dev-login', { body });
+  return api('POST', '/app/dev-login', { body: { ...body, secret: localStorage.getItem(LOGIN_SECRET) || '' } });
 }
 
 /**
@@ -116,6 +129,8 @@ function DevLogin({ config, onSession }) {
   return html`<form class="card" onSubmit=${submit} aria-labelledby="login-title">
     <h2 id="login-title">Development login</h2>
     <p class="hint">This platform is its own token issuer (<code>pitlane up</code> on loopback): pick who you are.</p>
+    ${!localStorage.getItem(LOGIN_SECRET) && html`<p class="notice" role="status">Open this app with the link <code>pitlane up</code> printed:
+      it carries the platform's login secret.</p>`}
     <${Field} label="Role" name="role" problem=${command.problem}>
       <select name="role" value=${role} onChange=${(e) => setRole(e.currentTarget.value)}>
         ${ROLES.map((r) => html`<option value=${r}>${r}</option>`)}

@@ -4,7 +4,7 @@
 import { html, render, useState, useEffect, useRef } from '../vendor/htm-preact-3.1.1.mjs';
 import { useToken } from './api.js';
 import {
-  LoginPage, finishCodeFlow, loginConfig, logoutUrl, refreshDelay, refreshed, savedSession, saveSession,
+  LoginPage, finishCodeFlow, keepLoginSecret, loginConfig, logoutUrl, refreshDelay, refreshed, savedSession, saveSession,
 } from './login.js';
 import { WorkshopDay } from './planner.js';
 import { Customers } from './customers.js';
@@ -118,6 +118,7 @@ function Shell({ screens, screen, session, config, logOut }) {
 }
 
 async function start() {
+  keepLoginSecret();
   const root = document.getElementById('app');
   let config;
   try {

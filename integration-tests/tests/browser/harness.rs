@@ -66,6 +66,11 @@ impl Demo {
         format!("http://{}", self.platform.rest_addr)
     }
 
+    /// The link `pitlane up` prints: the app, with the development login's secret.
+    pub fn link(&self) -> String {
+        self.platform.app_url.clone()
+    }
+
     /// A read as an admin (a test's setup and its checks).
     pub async fn get(&self, path: &str) -> Value {
         self.rest(identity::Role::Admin, "GET", path, Value::Null)
@@ -107,7 +112,14 @@ pub struct Browser {
 impl Browser {
     /// A browser `width` × `height` CSS pixels wide on `base`; `None` (the test is
     /// skipped) when chromedriver is not installed and this is not CI.
-    pub async fn open(name: &str, base: &str, width: u32, height: u32) -> Option<Browser> {
+    /// A browser on the app at `link` (its address, or the link `pitlane up` prints: the
+    /// browser opens it once, so the app keeps the development login's secret).
+    pub async fn open(name: &str, link: &str, width: u32, height: u32) -> Option<Browser> {
+        let base = link
+            .split("/#")
+            .next()
+            .unwrap_or(link)
+            .trim_end_matches('/');
         let chromedriver = es_core::testing::servers::server_url("CHROMEDRIVER")?;
         let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
         let port = free_port();
@@ -155,6 +167,19 @@ impl Browser {
             }
         }
         let client = client.expect("chromedriver starts a Chromium session");
+        if link.contains("#login=") {
+            client.goto(link).await.unwrap();
+            // The app keeps the secret and takes it out of the address bar at once.
+            let mut shown = String::new();
+            for _ in 0..100 {
+                shown = client.current_url().await.unwrap().to_string();
+                if !shown.contains("login=") {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            assert!(!shown.contains("login="), "the secret stays in {shown}");
+        }
         let browser = Browser {
             client,
             base: base.to_owned(),

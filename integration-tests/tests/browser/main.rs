@@ -43,7 +43,7 @@ async fn browser_utc(browser: &Browser, date: &str, hhmm: &str) -> String {
 async fn a_planner_plans_a_job_that_shows_on_the_board_and_a_fourth_overlapping_job_shows_the_conflict_naming_its_holders()
  {
     let demo = Demo::start().await;
-    let Some(browser) = Browser::open("planner", &demo.url(), 1280, 900).await else {
+    let Some(browser) = Browser::open("planner", &demo.link(), 1280, 900).await else {
         return;
     };
     // A day the demo leaves empty, so the board holds only what this test plans.
@@ -185,7 +185,7 @@ async fn fleet(demo: &Demo) -> (Vec<Value>, Vec<String>) {
 async fn a_dispatcher_books_a_driver_and_a_second_booking_of_that_driver_shows_the_409_naming_the_first()
  {
     let demo = Demo::start().await;
-    let Some(browser) = Browser::open("dispatcher", &demo.url(), 1280, 900).await else {
+    let Some(browser) = Browser::open("dispatcher", &demo.link(), 1280, 900).await else {
         return;
     };
     let (route, _) = active_route(&demo, "Browser test depot", 6).await;
@@ -251,7 +251,7 @@ async fn a_dispatcher_books_a_driver_and_a_second_booking_of_that_driver_shows_t
 #[tokio::test(flavor = "multi_thread")]
 async fn a_driver_completes_a_delivery_on_a_phone_sized_window() {
     let demo = Demo::start().await;
-    let Some(browser) = Browser::open("driver", &demo.url(), 390, 844).await else {
+    let Some(browser) = Browser::open("driver", &demo.link(), 390, 844).await else {
         return;
     };
     let (route, stops) = active_route(&demo, "Phone test depot", 12).await;
@@ -316,7 +316,7 @@ async fn a_driver_completes_a_delivery_on_a_phone_sized_window() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_auditor_sees_the_diff_between_two_versions_and_the_verify_result() {
     let demo = Demo::start().await;
-    let Some(browser) = Browser::open("auditor", &demo.url(), 1280, 900).await else {
+    let Some(browser) = Browser::open("auditor", &demo.link(), 1280, 900).await else {
         return;
     };
     let delivery = first_delivery(&demo, "delivered", "delivery_id").await;
@@ -351,7 +351,7 @@ async fn an_auditor_sees_the_diff_between_two_versions_and_the_verify_result() {
 async fn with_only_a_keyboard_a_dispatcher_logs_in_and_reaches_live_tracking_with_the_focus_always_shown()
  {
     let demo = Demo::start().await;
-    let Some(browser) = Browser::open("keyboard", &demo.url(), 1280, 800).await else {
+    let Some(browser) = Browser::open("keyboard", &demo.link(), 1280, 800).await else {
         return;
     };
     browser
@@ -427,7 +427,7 @@ impl query::projection::Projection for Slow {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_operator_sees_a_read_models_lag_while_it_catches_up() {
     let demo = Demo::start_with(with_a_slow_read_model).await;
-    let Some(browser) = Browser::open("operator", &demo.url(), 1280, 900).await else {
+    let Some(browser) = Browser::open("operator", &demo.link(), 1280, 900).await else {
         return;
     };
     browser.log_in("operator", None).await;
@@ -490,7 +490,7 @@ async fn an_operator_sees_a_read_models_lag_while_it_catches_up() {
 async fn every_screen_of_every_role_shows_the_demo_day_meets_the_accessibility_rules_and_holds_from_360_to_1920_pixels_wide()
  {
     let demo = Demo::start().await;
-    let Some(browser) = Browser::open("demo", &demo.url(), 1280, 800).await else {
+    let Some(browser) = Browser::open("demo", &demo.link(), 1280, 800).await else {
         return;
     };
     let driver = first_delivery(&demo, "in_transit", "driver_id").await;
