@@ -3,7 +3,7 @@
 //! driver its token names. Applied by the service to every answer it scopes, after the
 //! access table admitted the call.
 
-use contracts::v1::{Customer, Delivery};
+use contracts::v1::{Customer, Delivery, Vehicle, VehicleUsage};
 use identity::{Caller, Role};
 use tonic::Status;
 
@@ -42,6 +42,17 @@ pub fn delivery(caller: &Caller, delivery: &Delivery) -> Result<(), Status> {
     match driver_of(caller)? {
         Some(own) if delivery.driver_id.as_deref() != Some(own) => Err(Status::permission_denied(
             "this delivery is assigned to another driver",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Refuses a driver a customer's car: drivers drive the operator's vans, and a car
+/// names its owner.
+pub fn vehicle(caller: &Caller, vehicle: &Vehicle) -> Result<(), Status> {
+    match driver_of(caller)? {
+        Some(_) if vehicle.usage != VehicleUsage::Fleet as i32 => Err(Status::permission_denied(
+            "a driver reads the operator's vans only",
         )),
         _ => Ok(()),
     }
@@ -93,6 +104,23 @@ mod tests {
         assert_eq!(seen.email, REDACTED);
         assert_eq!(seen.customer_id, "c-1", "the id is not personal data");
         assert_eq!(customer(&caller(Role::Planner, None), ada()).name, "Ada");
+    }
+
+    #[test]
+    fn a_driver_reads_the_operators_vans_but_no_customers_car() {
+        let van = Vehicle {
+            usage: VehicleUsage::Fleet as i32,
+            ..Vehicle::default()
+        };
+        let car = Vehicle {
+            usage: VehicleUsage::Customer as i32,
+            owner_customer_id: Some("c-1".into()),
+            ..Vehicle::default()
+        };
+        let driver = caller(Role::Driver, Some("d-1"));
+        assert!(vehicle(&driver, &van).is_ok());
+        assert!(vehicle(&driver, &car).is_err());
+        assert!(vehicle(&caller(Role::Planner, None), &car).is_ok());
     }
 
     #[test]

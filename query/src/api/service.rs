@@ -143,7 +143,6 @@ query_rpcs! {
     impl Query for QueryService {
         list_vehicles(ListVehiclesRequest) -> ListVehiclesReply =
             crate::fleet::vehicles::queries::list_vehicles;
-        get_vehicle(GetVehicleRequest) -> Vehicle = crate::fleet::vehicles::queries::get_vehicle;
         list_technicians(ListTechniciansRequest) -> ListTechniciansReply =
             crate::workshop::technicians::queries::list_technicians;
         get_technician(GetTechnicianRequest) -> Technician =
@@ -157,7 +156,8 @@ query_rpcs! {
         get_resource_schedule(GetResourceScheduleRequest) -> ResourceSchedule =
             crate::schedules::queries::get_resource_schedule;
     }
-    by hand for ListCustomersRequest, GetCustomerRequest, ListDriversRequest, GetDriverRequest,
+    by hand for ListCustomersRequest, GetCustomerRequest, GetVehicleRequest, ListDriversRequest,
+        GetDriverRequest,
         GetDeliveryRequest, ListDeliveriesRequest, ListLiveTrackingRequest,
         GetDeliveryTimelineRequest
     {
@@ -187,6 +187,18 @@ query_rpcs! {
                 .read(request.into_inner(), crate::customers::queries::get_customer)
                 .await?;
             Ok(Response::new(scope::customer(&caller, reply.into_inner())))
+        }
+
+        async fn get_vehicle(
+            &self,
+            request: Request<GetVehicleRequest>,
+        ) -> Result<Response<Vehicle>, Status> {
+            let caller = Self::caller(&request)?;
+            let reply = self
+                .read(request.into_inner(), crate::fleet::vehicles::queries::get_vehicle)
+                .await?;
+            scope::vehicle(&caller, reply.get_ref())?;
+            Ok(reply)
         }
 
         async fn list_drivers(
