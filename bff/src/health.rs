@@ -175,3 +175,61 @@ async fn probe(upstream: &Upstream) -> &'static str {
         _ => "down",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::http::{Method, StatusCode};
+    use tokio::sync::oneshot;
+
+    use crate::testing::{As, call_as, test_router_with};
+
+    /// A gRPC health service on a free port, answering until `stop` is sent.
+    async fn upstream() -> (String, oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (_, health) = tonic_health::server::health_reporter();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let incoming = tonic::transport::server::TcpIncoming::from(listener);
+        let served = tokio::spawn(async move {
+            tonic::transport::Server::builder()
+                .add_service(health)
+                .serve_with_incoming_shutdown(incoming, async {
+                    let _ = stopped.await;
+                })
+                .await
+                .unwrap();
+        });
+        (url, stop, served)
+    }
+
+    #[tokio::test]
+    async fn the_probes_of_one_second_share_one_readiness_answer() {
+        let (url, stop, served) = upstream().await;
+        let router = test_router_with(|config| {
+            config.command_url = url.clone();
+            config.query_url = url.clone();
+        })
+        .await;
+        let ready = || {
+            call_as(
+                &router,
+                As::Anonymous,
+                Method::GET,
+                "/health/ready",
+                None,
+                &[],
+            )
+        };
+        assert_eq!(ready().await.status, StatusCode::OK);
+
+        stop.send(()).unwrap();
+        served.await.unwrap();
+        assert_eq!(
+            ready().await.status,
+            StatusCode::OK,
+            "the answer of this second, not six more upstream calls"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+        assert_eq!(ready().await.status, StatusCode::SERVICE_UNAVAILABLE);
+    }
+}
