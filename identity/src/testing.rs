@@ -124,11 +124,75 @@ pub fn claims(subject: &str, roles: &[&str]) -> Value {
     })
 }
 
-/// A JWKS on a real HTTP server, whose keys tests can change while it runs.
+/// Claims as Keycloak writes them: the roles in `realm_access.roles`
+/// (`AUTH_ROLES_CLAIM=realm_access.roles`), the client in `azp`.
+pub fn keycloak_claims(subject: &str, roles: &[&str]) -> Value {
+    let now = now();
+    json!({
+        "iss": ISSUER, "aud": AUDIENCE, "sub": subject, "azp": CLIENT_ID,
+        "iat": now, "nbf": now, "exp": now + 600, "realm_access": { "roles": roles },
+    })
+}
+
+/// The confidential client [`TestIssuer`]'s token endpoint knows, as the query service's
+/// is in the realm; its service account holds the role `service`.
+pub const CLIENT_ID: &str = "pitlane-query";
+pub const CLIENT_SECRET: &str = "a-test-client-secret";
+
+/// The token endpoint's answer to `request` (the whole HTTP request): a Keycloak-shaped
+/// token for the service account of [`CLIENT_ID`] when the client-credentials grant
+/// names it and its secret, else `401`.
+fn token_answer(request: &str, key: &SigningKey) -> (&'static str, String) {
+    let form = request.split("\r\n\r\n").nth(1).unwrap_or_default();
+    let has = |pair: &str| form.split('&').any(|p| p == pair);
+    if has("grant_type=client_credentials")
+        && has(&format!("client_id={CLIENT_ID}"))
+        && has(&format!("client_secret={CLIENT_SECRET}"))
+    {
+        let subject = format!("service-account-{CLIENT_ID}");
+        let token = key.sign(&keycloak_claims(&subject, &["service"]));
+        let body = json!({"access_token": token, "token_type": "Bearer", "expires_in": 600});
+        ("200 OK", body.to_string())
+    } else {
+        (
+            "401 Unauthorized",
+            json!({"error": "unauthorized_client"}).to_string(),
+        )
+    }
+}
+
+/// One HTTP request read whole: its head and a body of its `content-length`.
+async fn read_request(socket: &mut tokio::net::TcpStream) -> String {
+    let mut request = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = socket.read(&mut chunk).await.unwrap_or(0);
+        request.extend_from_slice(&chunk[..n]);
+        let text = String::from_utf8_lossy(&request).into_owned();
+        let complete = text.split_once("\r\n\r\n").is_some_and(|(head, body)| {
+            let length = head
+                .lines()
+                .filter_map(|line| line.split_once(':'))
+                .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
+                .and_then(|(_, value)| value.trim().parse::<usize>().ok())
+                .unwrap_or(0);
+            body.len() >= length
+        });
+        if n == 0 || complete || request.len() > 65_536 {
+            return text;
+        }
+    }
+}
+
+/// A JWKS on a real HTTP server, whose keys tests can change while it runs, and a token
+/// endpoint for the client-credentials grant of [`CLIENT_ID`] (`token_url`).
 pub struct TestIssuer {
     pub keys: Vec<SigningKey>,
     published: Arc<Mutex<JwkSet>>,
     pub jwks_url: String,
+    pub token_url: String,
+    /// How many tokens the token endpoint issued.
+    pub grants: Arc<std::sync::atomic::AtomicUsize>,
     /// How many times the JWKS was fetched (answered or not).
     pub fetches: Arc<std::sync::atomic::AtomicUsize>,
     /// While set, every fetch is answered `500 Internal Server Error`.
@@ -149,22 +213,40 @@ impl TestIssuer {
         let fetches = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("binds");
         let jwks_url = format!("http://{}/jwks.json", listener.local_addr().expect("addr"));
+        let token_url = format!("http://{}/token", listener.local_addr().expect("addr"));
+        let signer = keys[0].clone();
+        let grants = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let issued = grants.clone();
         let serving = published.clone();
         let counter = fetches.clone();
         let down = Arc::new(AtomicBool::new(false));
         let failing = down.clone();
         tokio::spawn(async move {
             while let Ok((mut socket, _)) = listener.accept().await {
-                let body = serde_json::to_string(&*serving.lock().expect("jwks")).expect("json");
-                counter.fetch_add(1, Ordering::SeqCst);
-                let (status, body) = if failing.load(Ordering::SeqCst) {
-                    ("500 Internal Server Error", String::new())
-                } else {
-                    ("200 OK", body)
-                };
+                let (serving, counter, failing, signer, issued) = (
+                    serving.clone(),
+                    counter.clone(),
+                    failing.clone(),
+                    signer.clone(),
+                    issued.clone(),
+                );
                 tokio::spawn(async move {
-                    let mut request = [0u8; 2048];
-                    let _ = socket.read(&mut request).await;
+                    let request = read_request(&mut socket).await;
+                    let (status, body) = if request.starts_with("POST /token") {
+                        let answer = token_answer(&request, &signer);
+                        if answer.0.starts_with("200") {
+                            issued.fetch_add(1, Ordering::SeqCst);
+                        }
+                        answer
+                    } else {
+                        counter.fetch_add(1, Ordering::SeqCst);
+                        if failing.load(Ordering::SeqCst) {
+                            ("500 Internal Server Error", String::new())
+                        } else {
+                            let keys = serving.lock().expect("jwks");
+                            ("200 OK", serde_json::to_string(&*keys).expect("json"))
+                        }
+                    };
                     let response = format!(
                         "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
                         body.len()
@@ -178,6 +260,8 @@ impl TestIssuer {
             keys,
             published,
             jwks_url,
+            token_url,
+            grants,
             fetches,
             down,
         }

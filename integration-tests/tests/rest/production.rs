@@ -61,6 +61,8 @@ struct Production {
     kafka: KafkaSettings,
     read_models: Arc<es_core::projection::StatusBoard>,
     stop: watch::Sender<bool>,
+    /// How many tokens the issuer's token endpoint granted (the query service's own).
+    grants: Arc<std::sync::atomic::AtomicUsize>,
     _dir: tempfile::TempDir,
 }
 
@@ -91,20 +93,32 @@ async fn start(
     let until_stopped = |mut stopped: watch::Receiver<bool>| async move {
         let _ = stopped.wait_for(|s| *s).await;
     };
-    // Identity as in production: an OIDC issuer whose JWKS every service fetches over
-    // HTTP (RS256 keys), and a service token for the query service.
+    // Identity as in production, shaped as Keycloak issues it: an OIDC issuer whose
+    // JWKS every service fetches over HTTP (RS256 keys), roles in `realm_access.roles`,
+    // and the query service's own token from the client-credentials grant.
     let issuer = identity::testing::TestIssuer::start().await;
+    let mut oidc =
+        identity::AuthConfig::new(identity::testing::ISSUER, identity::testing::AUDIENCE);
+    oidc.roles_claim = "realm_access.roles".into();
     let auth = identity::AuthSettings {
         issuer: identity::config::IssuerSettings::Oidc(
-            identity::AuthConfig::new(identity::testing::ISSUER, identity::testing::AUDIENCE),
+            oidc,
             identity::keys::JwksSource::Url(issuer.jwks_url.clone()),
         ),
-        service: identity::config::ServiceCredentials::Static(
-            issuer.token("query-service", &["service"]),
+        service: identity::config::ServiceCredentials::ClientCredentials(
+            identity::ClientCredentials {
+                token_url: issuer.token_url.clone(),
+                client_id: identity::testing::CLIENT_ID.into(),
+                client_secret: identity::testing::CLIENT_SECRET.into(),
+            },
         ),
     };
-    let staff = issuer.token("tester", &["planner", "dispatcher", "auditor", "admin"]);
-    let operator = issuer.token("ops-olivia", &["operator"]);
+    let keycloak = |subject: &str, roles: &[&str]| {
+        let claims = identity::testing::keycloak_claims(subject, roles);
+        issuer.key(jsonwebtoken::Algorithm::RS256).sign(&claims)
+    };
+    let staff = keycloak("tester", &["planner", "dispatcher", "auditor", "admin"]);
+    let operator = keycloak("ops-olivia", &["operator"]);
 
     let dir = tempfile::tempdir().expect("temp dir");
     let command_config = CommandConfig {
@@ -199,6 +213,7 @@ async fn start(
         kafka,
         read_models,
         stop,
+        grants: issuer.grants.clone(),
         _dir: dir,
     }
 }
@@ -278,6 +293,16 @@ async fn a_write_through_one_bff_is_read_through_the_other_via_mongodb_kafka_and
         !raw.contains("Ada Lovelace"),
         "the log holds personal data sealed: {raw}"
     );
+    // The query service asks the command service as itself, with the token the
+    // client-credentials grant gave it (as Keycloak gives pitlane-query its own).
+    let granted = || platform.grants.load(std::sync::atomic::Ordering::SeqCst);
+    for _ in 0..50 {
+        if granted() > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(granted() > 0, "the query service signed in with its client");
 
     let ready = one.get("/health/ready").await.expect(200);
     let status_of = |name: &str| {
