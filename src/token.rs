@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
-use identity::{DevIssuer, Role, TokenRequest};
+use identity::{DevIssuer, IssuerSettings, Role, TokenRequest};
 
 #[derive(Debug, clap::Args)]
 pub struct TokenArgs {
@@ -48,23 +48,25 @@ impl TokenArgs {
     }
 }
 
-/// The development issuer key of the platform whose data directory is `data`: the
-/// file `PITLANE_ISSUER_KEY` names, as `pitlane up` reads it, else `data/issuer.key`.
-fn issuer_key(data: &Path) -> PathBuf {
-    key_path(data, std::env::var_os(identity::config::ISSUER_KEY.name))
+/// The development issuer key of the platform whose data directory is `data`, read from
+/// the same settings `pitlane up` reads (`PITLANE_ISSUER_KEY`, else `data/issuer.key`).
+fn issuer_key(data: &Path) -> anyhow::Result<PathBuf> {
+    key_path(identity::AuthSettings::from_env(data)?)
 }
 
-fn key_path(data: &Path, configured: Option<std::ffi::OsString>) -> PathBuf {
-    configured
-        .filter(|path| !path.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| data.join("issuer.key"))
+fn key_path(settings: identity::AuthSettings) -> anyhow::Result<PathBuf> {
+    match settings.issuer {
+        IssuerSettings::Development(key) => Ok(key),
+        IssuerSettings::Oidc(..) => anyhow::bail!(
+            "AUTH_ISSUER names an identity provider: the platform takes its tokens, not ours"
+        ),
+    }
 }
 
 /// The development issuer of the platform on `data`. Its key must be there already:
 /// a key made here would sign tokens no running platform accepts.
 pub fn issuer(data: &Path) -> anyhow::Result<DevIssuer> {
-    let key = issuer_key(data);
+    let key = issuer_key(data)?;
     anyhow::ensure!(
         key.is_file(),
         "no development issuer key at {}: run `pitlane up` there first, or pass --data DIR \
@@ -81,7 +83,7 @@ pub fn resolve(token: Option<&str>, data: &Path, role: Role) -> anyhow::Result<S
     if let Some(token) = token.map(str::trim).filter(|t| !t.is_empty()) {
         return Ok(token.to_owned());
     }
-    let key = issuer_key(data);
+    let key = issuer_key(data)?;
     anyhow::ensure!(
         key.is_file(),
         "no token: pass --token (or PITLANE_TOKEN), or --data DIR of an embedded platform \
@@ -171,10 +173,21 @@ mod tests {
     #[test]
     fn the_issuer_key_is_where_pitlane_issuer_key_puts_it_as_for_the_platform() {
         let data = Path::new("data");
-        assert_eq!(key_path(data, None), data.join("issuer.key"));
-        assert_eq!(key_path(data, Some("".into())), data.join("issuer.key"));
+        let settings = |key: Option<&str>| {
+            let lookup = |name: &str| {
+                (name == identity::config::ISSUER_KEY.name)
+                    .then(|| key.map(str::to_owned))
+                    .flatten()
+            };
+            identity::AuthSettings::from_lookup(lookup, data).unwrap()
+        };
+        assert_eq!(key_path(settings(None)).unwrap(), data.join("issuer.key"));
         assert_eq!(
-            key_path(data, Some("/run/secrets/issuer.key".into())),
+            key_path(settings(Some(""))).unwrap(),
+            data.join("issuer.key")
+        );
+        assert_eq!(
+            key_path(settings(Some("/run/secrets/issuer.key"))).unwrap(),
             PathBuf::from("/run/secrets/issuer.key")
         );
     }

@@ -219,27 +219,10 @@ pub fn authed(channel: tonic::transport::Channel, token: &str) -> Option<AuthedC
 
 #[cfg(test)]
 mod tests {
-    use std::io::Write;
-    use std::sync::{Arc, Mutex};
-
     use base64::Engine;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
     use super::*;
-
-    /// Log lines written while the guard lives, as text.
-    #[derive(Clone, Default)]
-    struct Captured(Arc<Mutex<Vec<u8>>>);
-
-    impl Write for Captured {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().expect("log").extend_from_slice(bytes);
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
 
     #[tokio::test]
     async fn a_hostile_algorithm_or_path_reaches_the_log_cut_and_on_one_line() {
@@ -253,7 +236,7 @@ mod tests {
         let bearer = format!("Bearer {header}.e30.c2ln");
         headers.insert(http::header::AUTHORIZATION, bearer.parse().unwrap());
         let path = format!("/pitlane.v1.Fleet/{}", "B".repeat(10_000));
-        let log = Captured::default();
+        let log = crate::testing::CapturedLog::default();
         let writer = log.clone();
         let subscriber = tracing_subscriber::fmt()
             .with_writer(move || writer.clone())
@@ -272,7 +255,7 @@ mod tests {
         let status = refused.expect_err("an unknown algorithm is refused");
         assert_eq!(status.code(), Code::Unauthenticated);
         assert!(status.message().len() < 200, "{}", status.message());
-        let log = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+        let log = log.take().join("\n");
         assert_eq!(log.lines().count(), 1, "{log}");
         assert!(log.contains("not authenticated"), "{log}");
         assert!(log.len() < 600, "{} bytes logged", log.len());

@@ -161,8 +161,9 @@ fn token_answer(request: &str, key: &SigningKey) -> (&'static str, String) {
     }
 }
 
-/// One HTTP request read whole: its head and a body of its `content-length`.
-async fn read_request(socket: &mut tokio::net::TcpStream) -> String {
+/// One HTTP request read whole: its head and a body of its `content-length` (the token
+/// endpoints tests serve).
+pub async fn read_request(socket: &mut tokio::net::TcpStream) -> String {
     let mut request = Vec::new();
     let mut chunk = [0u8; 4096];
     loop {
@@ -181,6 +182,33 @@ async fn read_request(socket: &mut tokio::net::TcpStream) -> String {
         if n == 0 || complete || request.len() > 65_536 {
             return text;
         }
+    }
+}
+
+/// Log lines written by a `tracing_subscriber::fmt()` given
+/// `.with_writer(move || log.clone())`, kept for the test to read.
+#[derive(Clone, Default)]
+pub struct CapturedLog(Arc<Mutex<Vec<u8>>>);
+
+impl CapturedLog {
+    /// The lines written since the last call.
+    pub fn take(&self) -> Vec<String> {
+        let bytes = std::mem::take(&mut *self.0.lock().expect("log"));
+        String::from_utf8_lossy(&bytes)
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+impl std::io::Write for CapturedLog {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("log").extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 

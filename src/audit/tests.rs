@@ -460,32 +460,18 @@ async fn a_rebuild_started_from_the_cli_switches_to_a_new_generation() {
 /// An identity provider's token endpoint for one test: answers every request with
 /// `token` and hands back each request's form body.
 async fn token_endpoint(token: String) -> (String, tokio::sync::mpsc::UnboundedReceiver<String>) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncWriteExt;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/token", listener.local_addr().unwrap());
     let (bodies, received) = tokio::sync::mpsc::unbounded_channel();
     tokio::spawn(async move {
         while let Ok((mut socket, _)) = listener.accept().await {
-            let mut request = Vec::new();
-            let mut chunk = [0u8; 4096];
-            let body = loop {
-                let n = socket.read(&mut chunk).await.unwrap();
-                request.extend_from_slice(&chunk[..n]);
-                let text = String::from_utf8_lossy(&request).to_string();
-                if let Some((head, body)) = text.split_once("\r\n\r\n") {
-                    let length = head
-                        .lines()
-                        .find_map(|l| {
-                            l.to_ascii_lowercase()
-                                .strip_prefix("content-length:")
-                                .map(|v| v.trim().parse::<usize>().unwrap())
-                        })
-                        .unwrap_or(0);
-                    if body.len() >= length || n == 0 {
-                        break body.to_owned();
-                    }
-                }
-            };
+            let request = identity::testing::read_request(&mut socket).await;
+            let body = request
+                .split_once("\r\n\r\n")
+                .unwrap_or_default()
+                .1
+                .to_owned();
             bodies.send(body).unwrap();
             let answer = serde_json::json!({"access_token": token, "token_type": "Bearer", "expires_in": 300}).to_string();
             let response = format!(

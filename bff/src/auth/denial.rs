@@ -38,57 +38,21 @@ pub fn log(method: &str, route: &str, denial: &Denial) {
 
 #[cfg(test)]
 mod tests {
-    use std::io::Write;
-    use std::sync::{Arc, Mutex};
-
     use axum::http::{Method, StatusCode};
-    use tracing_subscriber::fmt::MakeWriter;
+    use identity::testing::CapturedLog;
 
     use crate::testing::{As, call_as, driver_token, issuer, test_router, token};
 
-    /// The log lines written while it is the default subscriber.
-    #[derive(Clone, Default)]
-    struct Captured(Arc<Mutex<Vec<u8>>>);
-
-    impl Captured {
-        /// The lines written since the last call.
-        fn take(&self) -> Vec<String> {
-            let bytes = std::mem::take(&mut *self.0.lock().unwrap());
-            String::from_utf8_lossy(&bytes)
-                .lines()
-                .map(str::to_owned)
-                .collect()
-        }
-    }
-
-    impl Write for Captured {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
-    impl MakeWriter<'_> for Captured {
-        type Writer = Captured;
-
-        fn make_writer(&self) -> Captured {
-            self.clone()
-        }
-    }
-
     #[tokio::test]
     async fn every_refusal_is_logged_once_with_subject_route_and_reason_and_never_the_token() {
-        let captured = Captured::default();
+        let captured = CapturedLog::default();
+        let writer = captured.clone();
         let subscriber = tracing_subscriber::fmt()
             .json()
             // Only the line's own fields: the request span names the subject too.
             .with_current_span(false)
             .with_span_list(false)
-            .with_writer(captured.clone())
+            .with_writer(move || writer.clone())
             .with_max_level(tracing::Level::TRACE)
             .finish();
         // tracing caches, process-wide, whether each log site is wanted. While only one
