@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use contracts::v1::SubscribeRequest;
 use contracts::v1::event_stream_client::EventStreamClient;
 
-const PITLANE: &str = env!("CARGO_BIN_EXE_pitlane");
+mod support;
 
 fn free_address() -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -62,7 +62,7 @@ fn service_token(data: &Path) -> String {
 async fn sigterm_stops_a_command_service_with_an_open_subscription_within_five_seconds() {
     let dir = tempfile::tempdir().unwrap();
     let address = free_address();
-    let mut command = Command::new(PITLANE)
+    let mut command = support::pitlane()
         .arg("command")
         .env("PITLANE_COMMAND_ADDR", &address)
         .env("EVENT_STORE_URL", dir.path().join("events.db"))
@@ -96,7 +96,7 @@ fn a_second_platform_on_a_data_directory_in_use_exits_naming_the_process_that_ho
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let up = |rest: &str| {
-        Command::new(PITLANE)
+        support::pitlane()
             .args(["up", "--data"])
             .arg(&data)
             .args([
@@ -150,7 +150,7 @@ fn a_second_platform_on_a_data_directory_in_use_exits_naming_the_process_that_ho
 fn a_bad_address_variable_is_named_once_and_nothing_starts() {
     let dir = tempfile::tempdir().unwrap();
     for args in [&[][..], &["up"][..]] {
-        let output = Command::new(PITLANE)
+        let output = support::pitlane()
             .args(args)
             .env("PITLANE_DATA", dir.path())
             .env("PITLANE_BFF_ADDR", "nonsense")
@@ -212,7 +212,7 @@ fn each_service_s_help_lists_every_variable_it_reads() {
         ),
     ];
     for (service, variables) in cases {
-        let output = Command::new(PITLANE)
+        let output = support::pitlane()
             .args([service, "--help"])
             .output()
             .unwrap();
@@ -258,7 +258,7 @@ impl Running {
         let dir = tempfile::tempdir().unwrap();
         let rest = free_address();
         let query = free_address();
-        let child = Command::new(PITLANE)
+        let child = support::pitlane()
             .args(["up", "--data"])
             .arg(dir.path())
             .args(["--command-addr", "127.0.0.1:0", "--query-addr", &query])
@@ -488,7 +488,7 @@ async fn with_an_otlp_endpoint_the_platform_exports_one_trace_per_request_across
 /// `pitlane ops dead-letters …` against `platform`, as an operator minted from its
 /// data directory (or with `token`): exit code, stdout, stderr.
 fn ops(platform: &Running, args: &[&str], token: Option<&str>) -> (i32, String, String) {
-    let mut command = Command::new(PITLANE);
+    let mut command = support::pitlane();
     command
         .args(["ops", "dead-letters"])
         .args(args)
@@ -497,8 +497,7 @@ fn ops(platform: &Running, args: &[&str], token: Option<&str>) -> (i32, String, 
             &format!("http://{}", platform.query),
             "--data",
         ])
-        .arg(platform.dir.path())
-        .env_remove("PITLANE_TOKEN");
+        .arg(platform.dir.path());
     if let Some(token) = token {
         command.args(["--token", token]);
     }

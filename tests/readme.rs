@@ -4,11 +4,13 @@
 //! ports instead of 8080/50051, so tests can run side by side) and a `curl` wrapper that
 //! reports each answer's status on stderr.
 
+mod support;
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-const PITLANE: &str = env!("CARGO_BIN_EXE_pitlane");
+use support::PITLANE;
 
 fn readme() -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap()
@@ -49,7 +51,7 @@ struct Platform {
 impl Platform {
     fn start(dir: &Path) -> Platform {
         let (rest, command, query) = (free_address(), free_address(), free_address());
-        let child = Command::new(PITLANE)
+        let child = support::pitlane()
             .args(["up", "--rest-addr", &rest, "--command-addr", &command])
             .args(["--query-addr", &query])
             .current_dir(dir)
@@ -81,7 +83,7 @@ impl Platform {
             .replace("localhost:8080", &self.rest);
         let prelude =
             "curl() { command curl --write-out '%{stderr}HTTP %{http_code}\\n' \"$@\"; }\n";
-        let out = Command::new("bash")
+        let out = support::clean("bash")
             .arg("-c")
             .arg(format!("{prelude}{script}"))
             .current_dir(dir)
