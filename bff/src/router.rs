@@ -73,9 +73,8 @@ pub fn router(state: AppState) -> Router {
         auth::authenticate,
     ));
     let cors = cors(&state.config.cors_origins);
-    let web = web::routes(state.web.clone(), limiter);
-    app.with_state(state)
-        .merge(web)
+    let public = Router::new()
+        .merge(web::routes(state.web.clone(), limiter))
         .merge(swagger_ui_dist::generate_routes(
             swagger_ui_dist::ApiDefinition {
                 uri_prefix: "/docs",
@@ -84,7 +83,9 @@ pub fn router(state: AppState) -> Router {
             },
         ))
         .route("/problems/{slug}", get(problem_page))
-        .merge(event_schemas::routes())
+        .merge(event_schemas::routes());
+    app.with_state(state)
+        .merge(outside_the_api(public))
         .layer(middleware::from_fn(docs_without_slash))
         .layer(cors)
         .layer(middleware::from_fn(observe::middleware))
@@ -96,6 +97,27 @@ pub fn router(state: AppState) -> Router {
             )
             .into_response()
         }))
+}
+
+/// The routes outside the authentication layers (the web app, the API's documentation,
+/// the problem pages, the event schemas) stay outside `/api/v1`: a route added there by
+/// mistake is refused to everyone rather than open to anyone, since only the gated
+/// router knows who may call an API operation.
+fn outside_the_api(public: Router) -> Router {
+    public.route_layer(middleware::from_fn(
+        |request: axum::extract::Request, next: middleware::Next| async move {
+            let path = request.uri().path();
+            if path == "/api/v1" || path.starts_with("/api/v1/") {
+                return ApiError::new(
+                    ProblemKind::Forbidden,
+                    "this operation has no access rule; nobody may call it",
+                )
+                .with_reason("no_access_rule")
+                .into_response();
+            }
+            next.run(request).await
+        },
+    ))
 }
 
 /// `/docs/` is `/docs`: Swagger UI's page links its assets relative to the prefix, so
@@ -208,7 +230,30 @@ fn cors(origins: &[String]) -> CorsLayer {
 
 #[cfg(test)]
 mod tests {
+    use axum::body::Body;
+    use tower::ServiceExt;
+
     use super::*;
+
+    #[tokio::test]
+    async fn an_api_route_added_outside_the_authentication_layers_is_refused_to_everyone() {
+        let public = Router::new()
+            .route("/api/v1/customers/leak", get(|| async { "personal data" }))
+            .route("/problems/{slug}", get(|| async { "a page" }));
+        let public = outside_the_api(public);
+        let get = |uri: &str| {
+            let request = axum::http::Request::get(uri).body(Body::empty()).unwrap();
+            public.clone().oneshot(request)
+        };
+        let leak = get("/api/v1/customers/leak").await.unwrap();
+        assert_eq!(leak.status(), axum::http::StatusCode::FORBIDDEN);
+        let body = axum::body::to_bytes(leak.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        assert!(!String::from_utf8_lossy(&body).contains("personal data"));
+        let page = get("/problems/not-found").await.unwrap();
+        assert_eq!(page.status(), axum::http::StatusCode::OK);
+    }
 
     #[test]
     fn every_component_the_document_refers_to_is_defined() {
