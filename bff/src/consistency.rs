@@ -7,6 +7,9 @@ use contracts::v1::ConsistencyToken;
 
 pub const HEADER: &str = "x-consistency-token";
 
+/// The `field` of a problem about a token the client sent.
+pub const FIELD: &str = "X-Consistency-Token";
+
 /// A token, as the OpenAPI document declares it: a stream id of visible ASCII but the
 /// comma (which separates tokens in a header), then its version and the log position,
 /// both counted from 1.

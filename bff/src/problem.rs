@@ -412,7 +412,7 @@ impl From<tonic::Status> for ApiError {
         // The services' `wait_for` is what REST clients send as a consistency token.
         let field = match detail.field.as_str() {
             "" => None,
-            token if token.starts_with("wait_for") => Some("X-Consistency-Token".to_owned()),
+            token if token.starts_with("wait_for") => Some(crate::consistency::FIELD.to_owned()),
             field => Some(field.to_owned()),
         };
         let reason = (!detail.reason.is_empty()).then(|| detail.reason.clone());

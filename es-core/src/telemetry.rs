@@ -80,6 +80,7 @@ pub mod names {
     pub const LOCKS: &str = "pitlane_bff_lock_acquisitions_total";
     pub const LOCK_WAIT: &str = "pitlane_bff_lock_wait_seconds";
     pub const SCHEDULE_CONFLICTS: &str = "pitlane_bff_schedule_conflicts_total";
+    pub const FOREIGN_TOKENS: &str = "pitlane_bff_foreign_tokens_total";
     // Reads of the query service.
     pub const CONSISTENCY_WAITS: &str = "pitlane_read_consistency_waits_total";
     // Audit.
@@ -250,6 +251,11 @@ const DESCRIPTIONS: &[(&str, Kind, &str)] = {
             CONSISTENCY_WAITS,
             Counter,
             "Reads of the query service that waited for consistency tokens, by outcome (reached, invalid: beyond the log's head or malformed, timed_out).",
+        ),
+        (
+            FOREIGN_TOKENS,
+            Counter,
+            "Reads made again without the consistency tokens the BFF remembered, because the query service found one beyond the log's head: the token registry (REDIS_URL) holds another log's tokens.",
         ),
         (
             SCHEDULE_CONFLICTS,

@@ -240,14 +240,16 @@ async fn delivery_slot(
     delivery_id: &str,
     wait_for: Vec<pb::ConsistencyToken>,
 ) -> Result<SlotDto, ApiError> {
-    let delivery = query!(
-        state,
-        ctx,
-        get_delivery(pb::GetDeliveryRequest {
-            wait_for,
-            delivery_id: delivery_id.to_owned(),
-        })
-    )
+    let delivery = checks::waiting(ctx, wait_for, |wait_for| {
+        query!(
+            state,
+            ctx,
+            get_delivery(pb::GetDeliveryRequest {
+                wait_for,
+                delivery_id: delivery_id.to_owned(),
+            })
+        )
+    })
     .await?;
     required(delivery.slot.as_ref().and_then(SlotDto::from_proto), "slot")
 }
@@ -260,14 +262,16 @@ async fn route_slot(
     route_id: &str,
 ) -> Result<Option<SlotDto>, ApiError> {
     let wait_for = checks::tokens_for(state, ctx, &[], &[format!("route-{route_id}")]).await;
-    let route = query!(
-        state,
-        ctx,
-        get_route(pb::GetRouteRequest {
-            wait_for,
-            route_id: route_id.to_owned(),
-        })
-    )
+    let route = checks::waiting(ctx, wait_for, |wait_for| {
+        query!(
+            state,
+            ctx,
+            get_route(pb::GetRouteRequest {
+                wait_for,
+                route_id: route_id.to_owned(),
+            })
+        )
+    })
     .await;
     let route = match route {
         Ok(route) => route,

@@ -4,6 +4,7 @@
 use contracts::v1 as pb;
 
 use super::Resource;
+use crate::consistency;
 use crate::convert::{DeliveryStatus, JobStatus, ResourceKind, SlotDto, timestamp};
 use crate::extract::RequestContext;
 use crate::problem::{ApiError, ProblemKind};
@@ -22,6 +23,42 @@ pub async fn tokens_for(
     tokens.extend_from_slice(guard_tokens);
     tokens.extend(state.scheduler.tokens.last(streams).await);
     tokens
+}
+
+/// Runs `read` waiting for `wait_for` ([`tokens_for`]: the client's tokens first, then
+/// the ones the BFF remembered). A remembered token names a write this platform made,
+/// so the query service never finds it beyond the log's head, unless the registry holds
+/// another log's tokens: a Redis shared with another platform, or one that outlived its
+/// log (a store reset or restored from a backup). Such a token must not cost the client
+/// a 422 about a header it never sent: the read is made again waiting for the client's
+/// tokens alone, and the fault is logged for the operators.
+pub async fn waiting<T, F, Fut>(
+    ctx: &RequestContext,
+    wait_for: Vec<pb::ConsistencyToken>,
+    read: F,
+) -> Result<T, ApiError>
+where
+    F: Fn(Vec<pb::ConsistencyToken>) -> Fut,
+    Fut: Future<Output = Result<T, ApiError>>,
+{
+    let remembered = wait_for.len() > ctx.wait_for.len();
+    match read(wait_for).await {
+        Err(error)
+            if remembered
+                && error.kind == ProblemKind::InvalidField
+                && error.field.as_deref() == Some(consistency::FIELD) =>
+        {
+            tracing::warn!(
+                refused = %error.detail,
+                "the query service refused a consistency token this BFF remembered: the token \
+                 registry (REDIS_URL) holds another log's tokens; is it shared with another \
+                 platform, or older than its event store? Reading without them"
+            );
+            metrics::counter!(es_core::telemetry::names::FOREIGN_TOKENS).increment(1);
+            read(ctx.wait_for.clone()).await
+        }
+        answer => answer,
+    }
 }
 
 /// Refuses (409 `schedule_conflict`, naming the holder and its slot) when `resource`
@@ -87,17 +124,19 @@ async fn booked(
     except: Option<&str>,
     wait_for: Vec<pb::ConsistencyToken>,
 ) -> Result<Vec<pb::BookedSlot>, ApiError> {
-    let schedule = query!(
-        state,
-        ctx,
-        get_resource_schedule(pb::GetResourceScheduleRequest {
-            wait_for,
-            kind: resource.kind.to_proto(),
-            resource_id: resource.id.clone(),
-            from: Some(timestamp(slot.start)),
-            to: Some(timestamp(slot.end)),
-        })
-    )
+    let schedule = waiting(ctx, wait_for, |wait_for| {
+        query!(
+            state,
+            ctx,
+            get_resource_schedule(pb::GetResourceScheduleRequest {
+                wait_for,
+                kind: resource.kind.to_proto(),
+                resource_id: resource.id.clone(),
+                from: Some(timestamp(slot.start)),
+                to: Some(timestamp(slot.end)),
+            })
+        )
+    })
     .await?;
     Ok(schedule
         .slots
@@ -171,14 +210,16 @@ pub async fn active_driver(
     driver_id: &str,
     wait_for: Vec<pb::ConsistencyToken>,
 ) -> Result<pb::Driver, ApiError> {
-    let driver = query!(
-        state,
-        ctx,
-        get_driver(pb::GetDriverRequest {
-            wait_for,
-            driver_id: driver_id.to_owned()
-        })
-    )
+    let driver = waiting(ctx, wait_for, |wait_for| {
+        query!(
+            state,
+            ctx,
+            get_driver(pb::GetDriverRequest {
+                wait_for,
+                driver_id: driver_id.to_owned()
+            })
+        )
+    })
     .await
     .map_err(unknown(field, "driver", driver_id))?;
     if driver.status() == pb::DriverStatus::Suspended {
@@ -221,14 +262,16 @@ pub async fn known_vehicle(
     license_number: &str,
     wait_for: Vec<pb::ConsistencyToken>,
 ) -> Result<pb::Vehicle, ApiError> {
-    query!(
-        state,
-        ctx,
-        get_vehicle(pb::GetVehicleRequest {
-            wait_for,
-            license_number: license_number.to_owned(),
-        })
-    )
+    waiting(ctx, wait_for, |wait_for| {
+        query!(
+            state,
+            ctx,
+            get_vehicle(pb::GetVehicleRequest {
+                wait_for,
+                license_number: license_number.to_owned(),
+            })
+        )
+    })
     .await
     .map_err(unknown(field, "vehicle", license_number))
 }
@@ -241,14 +284,16 @@ pub async fn known_customer(
     customer_id: &str,
     wait_for: Vec<pb::ConsistencyToken>,
 ) -> Result<pb::Customer, ApiError> {
-    query!(
-        state,
-        ctx,
-        get_customer(pb::GetCustomerRequest {
-            wait_for,
-            customer_id: customer_id.to_owned(),
-        })
-    )
+    waiting(ctx, wait_for, |wait_for| {
+        query!(
+            state,
+            ctx,
+            get_customer(pb::GetCustomerRequest {
+                wait_for,
+                customer_id: customer_id.to_owned(),
+            })
+        )
+    })
     .await
     .map_err(unknown(field, "customer", customer_id))
 }
@@ -261,14 +306,16 @@ pub async fn active_technician(
     technician_id: &str,
     wait_for: Vec<pb::ConsistencyToken>,
 ) -> Result<pb::TechnicianRef, ApiError> {
-    let technician = query!(
-        state,
-        ctx,
-        get_technician(pb::GetTechnicianRequest {
-            wait_for,
-            technician_id: technician_id.to_owned(),
-        })
-    )
+    let technician = waiting(ctx, wait_for, |wait_for| {
+        query!(
+            state,
+            ctx,
+            get_technician(pb::GetTechnicianRequest {
+                wait_for,
+                technician_id: technician_id.to_owned(),
+            })
+        )
+    })
     .await
     .map_err(unknown(field, "technician", technician_id))?;
     if technician.status() == pb::TechnicianStatus::Inactive {

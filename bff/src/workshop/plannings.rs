@@ -14,6 +14,7 @@ use crate::convert::{JobStatus, MaintenanceService, ServiceCategory, SlotDto};
 use crate::extract::{Path, RequestContext};
 use crate::problem::ApiError;
 use crate::query;
+use crate::scheduling::checks;
 use crate::state::AppState;
 
 /// The stream of a date's planning: what a read of it waits for.
@@ -121,14 +122,16 @@ pub async fn read_planning(
     date: NaiveDate,
     wait_for: Vec<pb::ConsistencyToken>,
 ) -> Result<pb::WorkshopPlanning, ApiError> {
-    query!(
-        state,
-        ctx,
-        get_workshop_planning(pb::GetWorkshopPlanningRequest {
-            wait_for,
-            date: date.to_string(),
-        })
-    )
+    checks::waiting(ctx, wait_for, |wait_for| {
+        query!(
+            state,
+            ctx,
+            get_workshop_planning(pb::GetWorkshopPlanningRequest {
+                wait_for,
+                date: date.to_string(),
+            })
+        )
+    })
     .await
 }
 

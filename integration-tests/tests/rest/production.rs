@@ -582,3 +582,54 @@ async fn a_parked_event_is_on_the_dlq_topic_and_its_redrive_applies_it_once_and_
         .unwrap();
     assert_eq!(applied, 2);
 }
+
+/// Two platforms on one Redis (or a Redis older than its event store): the tokens one
+/// BFF remembered name positions of another log. Such a token must never refuse a
+/// client's request: in CI the vehicle of the README walk was refused, 422 naming
+/// `X-Consistency-Token`, a header it never sent, because the auditors' example running
+/// beside it had written the same customer further along its own log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_another_platform_left_in_the_shared_redis_never_refuses_a_request() {
+    let Some(redis) = server_url("REDIS_URL") else {
+        return;
+    };
+    let on_redis = |config: &mut bff::Config| {
+        config.redis_url = Some(bff::config::RedisUrl::parse(&redis).expect("REDIS_URL"));
+    };
+    let first = crate::helpers::spawn_platform_with(on_redis).await;
+    let second = crate::helpers::spawn_platform_with(on_redis).await;
+    let customer = uuid::Uuid::now_v7().to_string();
+    let ada = json!({"customer_id": customer, "name": "Ada Lovelace",
+        "address": "12 St James's Square", "postal_code": "SW1Y 4JH", "city": "London",
+        "telephone": "+44 20 7946 0000", "email": "ada@example.com"});
+    let grace = json!({"name": "Grace Hopper", "address": "1 Navy Way",
+        "postal_code": "20001", "city": "Arlington", "telephone": "+1 202 555 0100",
+        "email": "grace@example.com"});
+
+    // The first platform writes Ada at position 3 of its log; the second at position 1.
+    for body in [&grace, &grace, &ada] {
+        first
+            .rest
+            .post("/api/v1/customers", body.clone())
+            .await
+            .expect(201);
+    }
+    let written = second.rest.post("/api/v1/customers", ada).await.expect(201);
+    assert!(written.token().ends_with(":1:1"), "{}", written.token());
+
+    // Registering her car waits for the last write to Ada that Redis remembers.
+    second
+        .rest
+        .post(
+            "/api/v1/vehicles",
+            json!({"license_number": "RD-100-A", "brand": "Tesla",
+                   "model": "Model 3", "owner_customer_id": customer, "usage": "customer"}),
+        )
+        .await
+        .expect(201);
+    // … and the fault is reported to the operators.
+    if let Some(scrape) = crate::observability::scrape(&second.rest).await {
+        let refused = crate::observability::value(&scrape, "pitlane_bff_foreign_tokens_total", &[]);
+        assert!(refused >= 1.0, "{refused}");
+    }
+}
