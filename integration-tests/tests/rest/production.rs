@@ -14,6 +14,7 @@ use es_core::projection::{EventSource, LogHeaded};
 use es_core::testing::servers::server_url;
 use es_core::{EventStore, MongoEventStore};
 use futures::future::join_all;
+use identity::Role;
 use query::config::{Config as QueryConfig, KafkaSource, KeyStoreAt, ReadStoreLocation};
 use query::projection::Projection;
 use query::runtime::GrpcEventSource;
@@ -49,9 +50,14 @@ fn servers() -> Option<Servers> {
     })
 }
 
-/// The three services on real servers, two BFFs in front; stopped on drop.
+/// The three services on real servers, two BFFs in front; stopped on drop. Each BFF is
+/// called as the people who work on it, each with a token of one role (as Keycloak
+/// gives them): a route that wrongly needed two roles would refuse them.
 struct Production {
-    bffs: [Rest; 2],
+    /// Both BFFs, called by a planner (`kate`): customers, their cars, the workshop.
+    planners: [Rest; 2],
+    /// Both BFFs, called by a dispatcher (`dan`): drivers, fleet vans, routes, deliveries.
+    dispatchers: [Rest; 2],
     /// The first BFF, called by an operator (`ops-olivia`).
     ops: Rest,
     /// The read models' database file.
@@ -117,7 +123,8 @@ async fn start(
         let claims = identity::testing::keycloak_claims(subject, roles);
         issuer.key(jsonwebtoken::Algorithm::RS256).sign(&claims)
     };
-    let staff = keycloak("tester", &["planner", "dispatcher", "auditor", "admin"]);
+    let planner = keycloak("kate", &["planner"]);
+    let dispatcher = keycloak("dan", &["dispatcher"]);
     let operator = keycloak("ops-olivia", &["operator"]);
 
     let dir = tempfile::tempdir().expect("temp dir");
@@ -199,16 +206,18 @@ async fn start(
         config.redis_url = Some(bff::config::RedisUrl::parse(&servers.redis).expect("REDIS_URL"));
         config.auth = auth.clone();
         let app = bff::build(config).await.expect("a BFF starts on Redis");
-        bffs.push(Rest::new(format!("http://{}", app.local_addr())).with_token(&staff));
+        bffs.push(Rest::new(format!("http://{}", app.local_addr())));
         tokio::spawn(app.run_until_stopped(until_stopped(stopped.clone())));
     }
     let store = MongoEventStore::connect_within(&servers.mongo, &database, Duration::from_secs(20))
         .await
         .expect("a second connection to the store");
+    let [one, two]: [Rest; 2] = bffs.try_into().unwrap_or_else(|_| unreachable!("two BFFs"));
     Production {
-        ops: bffs[0].with_token(&operator),
+        planners: [one.with_token(&planner), two.with_token(&planner)],
+        dispatchers: [one.with_token(&dispatcher), two.with_token(&dispatcher)],
+        ops: one.with_token(&operator),
         read_model_file: dir.path().join("read-models.db"),
-        bffs: bffs.try_into().unwrap_or_else(|_| unreachable!("two BFFs")),
         store: Arc::new(store),
         kafka,
         read_models,
@@ -254,7 +263,8 @@ impl Production {
 async fn a_write_through_one_bff_is_read_through_the_other_via_mongodb_kafka_and_the_projections() {
     let Some(servers) = servers() else { return };
     let platform = start(&servers, true, None).await;
-    let [one, two] = &platform.bffs;
+    // The planner writes through one BFF and reads through the other.
+    let [one, two] = &platform.planners;
 
     let (customer, license) = customer_with_car(one, "EE-101-A").await;
     let renamed = one
@@ -326,7 +336,8 @@ async fn a_write_through_one_bff_is_read_through_the_other_via_mongodb_kafka_and
 async fn a_booking_storm_across_two_bffs_sharing_redis_books_the_driver_exactly_once() {
     let Some(servers) = servers() else { return };
     let platform = start(&servers, true, None).await;
-    let [one, two] = &platform.bffs;
+    // The dispatcher's work, through both BFFs.
+    let [one, two] = &platform.dispatchers;
     let (driver, _) = driver_and_van(one, "VAN-901-E").await;
     let route = active_route(two, "2026-12-04", 8).await;
     let mut deliveries = Vec::new();
@@ -340,7 +351,7 @@ async fn a_booking_storm_across_two_bffs_sharing_redis_books_the_driver_exactly_
 
     // Every delivery wants the same driver on the same route, half through each BFF.
     let answers = join_all(deliveries.iter().enumerate().map(|(i, id)| {
-        let bff = &platform.bffs[i % 2];
+        let bff = &platform.dispatchers[i % 2];
         let path = format!("/api/v1/deliveries/{id}/driver");
         let driver = driver.clone();
         async move { bff.put(&path, json!({"driver_id": driver})).await }
@@ -376,8 +387,9 @@ async fn killing_the_relay_mid_load_and_restarting_it_loses_no_event() {
     let platform = start(&servers, false, None).await;
     let (kill, relay) = platform.relay();
 
+    // The planner registers customers through both BFFs.
     let register = |i: usize| {
-        let bff = &platform.bffs[i % 2];
+        let bff = &platform.planners[i % 2];
         async move {
             bff.post(
                 "/api/v1/customers",
@@ -400,7 +412,7 @@ async fn killing_the_relay_mid_load_and_restarting_it_loses_no_event() {
     let (_kill, _relay) = platform.relay();
     let events = platform.wait_until_projected().await;
     assert_eq!(events, 60, "every registration is one event in MongoDB");
-    let listed = platform.bffs[1]
+    let listed = platform.planners[1]
         .get_after("/api/v1/customers?page_size=100", &second[29].token())
         .await
         .expect(200);
@@ -501,7 +513,8 @@ async fn a_parked_event_is_on_the_dlq_topic_and_its_redrive_applies_it_once_and_
     let Some(servers) = servers() else { return };
     CUSTOMER_FAILURES.store(1_000, std::sync::atomic::Ordering::SeqCst);
     let platform = start(&servers, true, Some(customer_events)).await;
-    let [one, _] = &platform.bffs;
+    // The planner's customers; the operator's dead letters.
+    let [one, _] = &platform.planners;
 
     // The test double fails on the registration past its retries: parked, and its
     // Kafka record copied to the `.dlq` topic; the platform's read models go on.
@@ -598,6 +611,14 @@ async fn a_token_another_platform_left_in_the_shared_redis_never_refuses_a_reque
     };
     let first = crate::helpers::spawn_platform_with(on_redis).await;
     let second = crate::helpers::spawn_platform_with(on_redis).await;
+    // A planner on each platform; an operator reads the second one's metrics.
+    let as_one = |platform: &crate::helpers::TestPlatform, subject: &str, role: Role| {
+        let token = crate::helpers::token_for(&platform.platform, subject, &[role]);
+        platform.rest.with_token(token)
+    };
+    let first_planner = as_one(&first, "kate", Role::Planner);
+    let second_planner = as_one(&second, "kate", Role::Planner);
+    let second_operator = as_one(&second, "ops-olivia", Role::Operator);
     let customer = uuid::Uuid::now_v7().to_string();
     let ada = json!({"customer_id": customer, "name": "Ada Lovelace",
         "address": "12 St James's Square", "postal_code": "SW1Y 4JH", "city": "London",
@@ -608,18 +629,19 @@ async fn a_token_another_platform_left_in_the_shared_redis_never_refuses_a_reque
 
     // The first platform writes Ada at position 3 of its log; the second at position 1.
     for body in [&grace, &grace, &ada] {
-        first
-            .rest
+        first_planner
             .post("/api/v1/customers", body.clone())
             .await
             .expect(201);
     }
-    let written = second.rest.post("/api/v1/customers", ada).await.expect(201);
+    let written = second_planner
+        .post("/api/v1/customers", ada)
+        .await
+        .expect(201);
     assert!(written.token().ends_with(":1:1"), "{}", written.token());
 
     // Registering her car waits for the last write to Ada that Redis remembers.
-    second
-        .rest
+    second_planner
         .post(
             "/api/v1/vehicles",
             json!({"license_number": "RD-100-A", "brand": "Tesla",
@@ -628,7 +650,7 @@ async fn a_token_another_platform_left_in_the_shared_redis_never_refuses_a_reque
         .await
         .expect(201);
     // … and the fault is reported to the operators.
-    if let Some(scrape) = crate::observability::scrape(&second.rest).await {
+    if let Some(scrape) = crate::observability::scrape(&second_operator).await {
         let refused = crate::observability::value(&scrape, "pitlane_bff_foreign_tokens_total", &[]);
         assert!(refused >= 1.0, "{refused}");
     }
