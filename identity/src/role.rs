@@ -64,6 +64,14 @@ impl Role {
             Role::Planner | Role::Auditor | Role::Admin | Role::Service
         )
     }
+
+    /// Whether this role registers and changes customers' cars (DESIGN §9: vehicles are
+    /// the planner's, the fleet the dispatcher's). A dispatcher registers and changes
+    /// the operator's own vans only: a customer's car names its owner, whose record the
+    /// dispatcher does not open.
+    pub fn handles_customer_cars(self) -> bool {
+        matches!(self, Role::Planner | Role::Admin)
+    }
 }
 
 impl fmt::Display for Role {

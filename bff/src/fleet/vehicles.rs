@@ -1,6 +1,9 @@
 //! Vehicles: register, update and change the status of customers' cars and fleet vans;
 //! list and read them. An owner must be a registered customer, checked against the
-//! customers read model before the command is sent.
+//! customers read model before the command is sent. A customer's car is the planner's:
+//! a dispatcher registers and changes fleet vans only (`Role::handles_customer_cars`),
+//! refused here before any customer is looked up, and by the command service against
+//! the vehicle itself.
 
 use axum::extract::State;
 use axum::response::Response;
@@ -12,7 +15,7 @@ use uuid::Uuid;
 use crate::commands::{Accepted, CommandResult, with_etag};
 use crate::convert::{Direction, PageDto, VehicleStatus, VehicleUsage, page_request};
 use crate::extract::{Json, Path, Query, RequestContext};
-use crate::problem::ApiError;
+use crate::problem::{ApiError, ProblemKind};
 use crate::scheduling::checks;
 use crate::state::AppState;
 use crate::{command, query};
@@ -115,6 +118,30 @@ fn license(raw: &str) -> String {
     raw.trim().to_uppercase()
 }
 
+/// 403 for a role that does not handle customers' cars (a dispatcher).
+fn may_handle_customer_cars(ctx: &RequestContext) -> Result<(), ApiError> {
+    match &ctx.caller {
+        Some(caller) if !caller.role.handles_customer_cars() => Err(customer_car()),
+        _ => Ok(()),
+    }
+}
+
+/// The command service's refusal of a change to a customer's car, as this BFF words it.
+fn refused_customer_car(error: ApiError) -> ApiError {
+    match error.kind {
+        ProblemKind::Forbidden => customer_car(),
+        _ => error,
+    }
+}
+
+fn customer_car() -> ApiError {
+    ApiError::new(
+        ProblemKind::Forbidden,
+        "a customer's car is the planners' to register and change; a dispatcher handles fleet vans",
+    )
+    .with_reason("customer_vehicle")
+}
+
 /// DOMAIN.md: a vehicle's owner must be a registered customer, which only the read
 /// model knows; an unknown one is a 422 naming `owner_customer_id`.
 async fn ensure_known_owner(
@@ -145,6 +172,9 @@ pub async fn register_vehicle(
 ) -> Result<Accepted, ApiError> {
     let license_number = license(&body.license_number);
     let owner = body.owner_customer_id.map(|id| id.to_string());
+    if body.usage != VehicleUsage::Fleet || owner.is_some() {
+        may_handle_customer_cars(&ctx)?;
+    }
     ensure_known_owner(&state, &ctx, owner.as_deref()).await?;
     let request = pb::RegisterVehicleRequest {
         license_number: license_number.clone(),
@@ -175,6 +205,9 @@ pub async fn update_vehicle(
 ) -> Result<Accepted, ApiError> {
     let license_number = license(&license_number);
     let owner = body.owner_customer_id.map(|id| id.to_string());
+    if owner.is_some() {
+        may_handle_customer_cars(&ctx)?;
+    }
     ensure_known_owner(&state, &ctx, owner.as_deref()).await?;
     let request = pb::UpdateVehicleRequest {
         license_number: license_number.clone(),
@@ -185,7 +218,7 @@ pub async fn update_vehicle(
     };
     let reply = command!(state, ctx, fleet.update_vehicle(request))
         .await
-        .map_err(|e| e.in_path("license_number"))?;
+        .map_err(|e| refused_customer_car(e).in_path("license_number"))?;
     Ok(Accepted::ok(license_number, &reply))
 }
 
@@ -211,7 +244,7 @@ pub async fn change_vehicle_status(
     };
     let reply = command!(state, ctx, fleet.change_vehicle_status(request))
         .await
-        .map_err(|e| e.in_path("license_number"))?;
+        .map_err(|e| refused_customer_car(e).in_path("license_number"))?;
     Ok(Accepted::ok(license_number, &reply))
 }
 

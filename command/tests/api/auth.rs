@@ -9,8 +9,9 @@ use contracts::v1::event_stream_client::EventStreamClient;
 use contracts::v1::fleet_commands_client::FleetCommandsClient;
 use contracts::v1::workshop_commands_client::WorkshopCommandsClient;
 use contracts::v1::{
-    AssignDriverRequest, AuditHistoryRequest, RegisterTechnicianRequest, RegisterVehicleRequest,
-    ReportIncidentRequest, SubscribeRequest,
+    AssignDriverRequest, AuditHistoryRequest, ChangeVehicleStatusRequest,
+    RegisterTechnicianRequest, RegisterVehicleRequest, ReportIncidentRequest, SubscribeRequest,
+    UpdateVehicleRequest, VehicleStatus, VehicleUsage,
 };
 use identity::Role;
 use tonic::Code;
@@ -192,6 +193,73 @@ async fn a_driver_acts_on_its_own_delivery_and_is_denied_anothers() {
     let last = app.all_events().await.pop().unwrap();
     assert_eq!(last.event_type, "delivery.incident_reported.v1");
     assert_eq!(last.actor.subject, "grace");
+}
+
+#[tokio::test]
+async fn a_dispatcher_registers_and_changes_fleet_vans_but_never_a_customers_car() {
+    let app = spawn_app().await;
+    let owner = app.registered_customer().await;
+    let vehicle =
+        |license: &str, usage: VehicleUsage, owner: Option<&str>| RegisterVehicleRequest {
+            license_number: license.into(),
+            brand: "Tesla".into(),
+            model: "Model 3".into(),
+            owner_customer_id: owner.map(str::to_owned),
+            usage: usage as i32,
+            idempotency_key: None,
+        };
+    let mut dispatcher = FleetCommandsClient::new(app.as_user("dan", &[Role::Dispatcher], None));
+    let mut planner = FleetCommandsClient::new(app.as_user("kate", &[Role::Planner], None));
+    dispatcher
+        .register_vehicle(vehicle("VAN-1-A", VehicleUsage::Fleet, None))
+        .await
+        .expect("a dispatcher registers a fleet van");
+    let refused = dispatcher
+        .register_vehicle(vehicle("AB-123-C", VehicleUsage::Customer, Some(&owner)))
+        .await;
+    assert_eq!(code(refused), Code::PermissionDenied);
+    planner
+        .register_vehicle(vehicle("AB-123-C", VehicleUsage::Customer, Some(&owner)))
+        .await
+        .expect("a planner registers a customer's car");
+    let before = app.all_events().await.len();
+
+    let change_owner = |license: &str| UpdateVehicleRequest {
+        license_number: license.into(),
+        brand: "Tesla".into(),
+        model: "Model Y".into(),
+        owner_customer_id: Some(owner.clone()),
+        idempotency_key: None,
+    };
+    let refused = dispatcher.update_vehicle(change_owner("ab-123-c")).await;
+    assert_eq!(
+        code(refused),
+        Code::PermissionDenied,
+        "any case of the plate"
+    );
+    let out_of_service = |license: &str| ChangeVehicleStatusRequest {
+        license_number: license.into(),
+        status: VehicleStatus::OutOfService as i32,
+        idempotency_key: None,
+    };
+    let refused = dispatcher
+        .change_vehicle_status(out_of_service("AB-123-C"))
+        .await;
+    assert_eq!(code(refused), Code::PermissionDenied);
+    assert_eq!(
+        app.all_events().await.len(),
+        before,
+        "a refusal appends nothing"
+    );
+
+    dispatcher
+        .change_vehicle_status(out_of_service("VAN-1-A"))
+        .await
+        .expect("a dispatcher takes its van out of service");
+    planner
+        .update_vehicle(change_owner("AB-123-C"))
+        .await
+        .expect("a planner changes a customer's car");
 }
 
 /// Every delivery RPC a driver token is admitted to, called by a driver the delivery

@@ -10,4 +10,5 @@ mod driver_access;
 mod helpers;
 mod observability;
 mod production;
+mod vehicle_access;
 mod workshop_flow;
