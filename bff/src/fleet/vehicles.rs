@@ -157,7 +157,8 @@ async fn ensure_known_owner(
     Ok(())
 }
 
-/// Register a vehicle; an owner must be a registered customer.
+/// Register a vehicle; an owner must be a registered customer. A customer's car is the
+/// planner's: a dispatcher registers fleet vans only (403 `customer_vehicle`).
 #[utoipa::path(post, path = "/vehicles", tag = "fleet",
     security(("bearer" = ["planner", "dispatcher"])),
     request_body = RegisterVehicle,
@@ -190,6 +191,7 @@ pub async fn register_vehicle(
 }
 
 /// Replace a vehicle's brand, model and owner; an owner must be a registered customer.
+/// A dispatcher changes fleet vans only (403 `customer_vehicle`).
 #[utoipa::path(put, path = "/vehicles/{license_number}", tag = "fleet",
     security(("bearer" = ["planner", "dispatcher"])),
     request_body = UpdateVehicle,
@@ -222,7 +224,7 @@ pub async fn update_vehicle(
     Ok(Accepted::ok(license_number, &reply))
 }
 
-/// Take a vehicle out of service or put it back.
+/// Take a fleet van out of service or put it back.
 #[utoipa::path(put, path = "/vehicles/{license_number}/status", tag = "fleet",
     security(("bearer" = ["planner", "dispatcher"])),
     request_body = ChangeVehicleStatus,
