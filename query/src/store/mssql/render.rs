@@ -23,8 +23,14 @@ pub(super) const MAX_PARAMS: usize = 2_098;
 /// Characters of a text primary-key column: four of them (the widest key declared)
 /// take 800 of the 900 bytes a clustered key may hold.
 pub(super) const KEY_TEXT: u32 = 100;
-/// Characters of a text column in a secondary index (not in the key).
+/// Characters of a text column in a secondary index beside other columns: ids, dates,
+/// statuses, all ASCII.
 pub(super) const INDEX_TEXT: u32 = 200;
+/// UTF-16 code units (`NVARCHAR(n)` counts those, not characters) of a text column
+/// indexed alone, such as a name: the domain allows names of 200 characters, and a
+/// character outside the Basic Multilingual Plane (many CJK names, an emoji) takes
+/// two units.
+pub(super) const INDEXED_ALONE_TEXT: u32 = 400;
 /// Case- and accent-sensitive, code-point order: what SQLite's `BINARY` does.
 pub(super) const EXACT: &str = "Latin1_General_100_BIN2";
 /// `Contains` ignores case, like SQLite's `LIKE` (which does so for ASCII).
@@ -116,24 +122,30 @@ fn column_type(table: &Table, column: &Column) -> String {
     let kind = match column.kind {
         Kind::Int => "BIGINT".to_owned(),
         Kind::Real => "FLOAT".to_owned(),
-        Kind::Text => format!("NVARCHAR({}) COLLATE {EXACT}", text_width(table, column)),
+        Kind::Text => match text_width(table, column) {
+            Some(width) => format!("NVARCHAR({width}) COLLATE {EXACT}"),
+            None => format!("NVARCHAR(MAX) COLLATE {EXACT}"),
+        },
     };
     let null = if column.nullable { "NULL" } else { "NOT NULL" };
     format!("{kind} {null}")
 }
 
-/// `NVARCHAR` width: bounded for key and index columns (which cannot be `MAX`).
-fn text_width(table: &Table, column: &Column) -> String {
-    if table.key.contains(&column.name) {
-        KEY_TEXT.to_string()
-    } else if table
+/// `NVARCHAR` width: bounded for key and index columns (which cannot be `MAX`, `None`).
+pub(super) fn text_width(table: &Table, column: &Column) -> Option<u32> {
+    let mut indexes = table
         .indexes
         .iter()
-        .any(|index| index.contains(&column.name))
-    {
-        INDEX_TEXT.to_string()
+        .filter(|index| index.contains(&column.name))
+        .peekable();
+    if table.key.contains(&column.name) {
+        Some(KEY_TEXT)
+    } else if indexes.peek().is_none() {
+        None
+    } else if indexes.all(|index| index.len() == 1) {
+        Some(INDEXED_ALONE_TEXT)
     } else {
-        "MAX".to_owned()
+        Some(INDEX_TEXT)
     }
 }
 

@@ -126,11 +126,33 @@ pub(crate) fn db_error(error: tiberius::error::Error) -> DbError {
         tiberius::error::Error::Server(e)
             if matches!(e.code(), 1205 | 1222 | 9002 | 1105 | 40501) =>
         {
-            DbError::Unavailable(error.to_string())
+            DbError::Unavailable(refusal(e.code(), e.message()))
         }
-        tiberius::error::Error::Server(_) => DbError::Database(error.to_string()),
+        tiberius::error::Error::Server(e) => DbError::Database(refusal(e.code(), e.message())),
         _ => DbError::Unavailable(error.to_string()),
     }
+}
+
+/// A server's refusal as the platform keeps it: a failed projection makes it a dead
+/// letter's reason, which operators read (and Kafka's `.dlq` headers carry), and
+/// operators do not open personal data. So the row values some messages quote (2628's
+/// truncated value, 2627 and 2601's duplicate key, 245's converted value) are withheld;
+/// the code, the table and the column stay.
+fn refusal(code: u32, message: &str) -> String {
+    let mut kept = message.to_owned();
+    for marker in ["Truncated value:", "The duplicate key value is"] {
+        if let Some(at) = kept.find(marker) {
+            kept.truncate(at + marker.len());
+            kept.push_str(" (withheld).");
+        }
+    }
+    let quoted = " value '";
+    if let Some(at) = kept.find(quoted).map(|at| at + quoted.len())
+        && let Some(end) = kept[at..].rfind('\'')
+    {
+        kept.replace_range(at..at + end, "(withheld)");
+    }
+    format!("SQL Server error {code}: {kept}")
 }
 
 impl ToSql for Param {
@@ -208,6 +230,57 @@ fn is_null(data: &ColumnData<'_>) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_refusal_keeps_its_code_table_and_column_but_never_the_row_values_it_quotes() {
+        let name = "Augusta Ada King";
+        for (code, message) in [
+            (
+                2628,
+                format!(
+                    "String or binary data would be truncated in table 'pitlane.dbo.customers__g1', \
+                     column 'name'. Truncated value: '{name}'."
+                ),
+            ),
+            (
+                2627,
+                format!(
+                    "Violation of PRIMARY KEY constraint 'pk'. Cannot insert duplicate key in \
+                     object 'dbo.customers__g1'. The duplicate key value is ({name})."
+                ),
+            ),
+            (
+                2601,
+                format!(
+                    "Cannot insert duplicate key row in object 'dbo.customers__g1' with unique \
+                     index 'ix__name'. The duplicate key value is ({name})."
+                ),
+            ),
+            (
+                245,
+                format!(
+                    "Conversion failed when converting the nvarchar value '{name}' to data type bigint."
+                ),
+            ),
+        ] {
+            let kept = super::refusal(code, &message);
+            assert!(!kept.contains("Ada"), "{kept}");
+            assert!(
+                kept.starts_with(&format!("SQL Server error {code}: ")),
+                "{kept}"
+            );
+            assert!(kept.contains("(withheld)"), "{kept}");
+        }
+        let kept = super::refusal(
+            2628,
+            "String or binary data would be truncated in table \
+            'pitlane.dbo.customers__g1', column 'name'. Truncated value: 'Ada'.",
+        );
+        assert!(
+            kept.contains("customers__g1") && kept.contains("'name'"),
+            "{kept}"
+        );
+    }
+
     use tiberius::ColumnType;
 
     use super::*;

@@ -69,14 +69,14 @@ fn a_table_is_created_if_missing_with_bounded_key_and_index_text() {
         vec![
             "IF OBJECT_ID(N'[parts__g1]', N'U') IS NULL CREATE TABLE [parts__g1] (\
              [part_id] NVARCHAR(100) COLLATE Latin1_General_100_BIN2 NOT NULL, \
-             [name] NVARCHAR(200) COLLATE Latin1_General_100_BIN2 NOT NULL, \
+             [name] NVARCHAR(400) COLLATE Latin1_General_100_BIN2 NOT NULL, \
              [note] NVARCHAR(MAX) COLLATE Latin1_General_100_BIN2 NULL, \
              [stock] BIGINT NOT NULL, [weight] BIGINT NULL, [price] FLOAT NOT NULL, \
              PRIMARY KEY ([part_id]));",
             "IF NOT EXISTS (SELECT 1 FROM sys.indexes WHERE object_id = \
              OBJECT_ID(N'[parts__g1]') AND name = N'ix__name') AND EXISTS (SELECT 1 FROM \
              sys.columns WHERE object_id = OBJECT_ID(N'[parts__g1]') AND name = N'name' AND \
-             max_length = -1) ALTER TABLE [parts__g1] ALTER COLUMN [name] NVARCHAR(200) \
+             max_length = -1) ALTER TABLE [parts__g1] ALTER COLUMN [name] NVARCHAR(400) \
              COLLATE Latin1_General_100_BIN2 NOT NULL;",
             "IF NOT EXISTS (SELECT 1 FROM sys.indexes WHERE object_id = \
              OBJECT_ID(N'[parts__g1]') AND name = N'ix__name') \
@@ -458,13 +458,33 @@ fn test_databases_are_created_and_dropped_by_quoted_name() {
     );
 }
 
-/// Bytes of a column in an index key: NVARCHAR is two bytes a character.
+/// Bytes of a column in an index key: NVARCHAR is two bytes a code unit.
 fn key_bytes(table: &Table, name: &str) -> u32 {
-    match table.column(name).map(|c| c.kind) {
-        Some(Kind::Text) if table.key.contains(&name) => KEY_TEXT * 2,
-        Some(Kind::Text) => INDEX_TEXT * 2,
+    match table.column(name) {
+        Some(column) if column.kind == Kind::Text => {
+            text_width(table, column).expect("an indexed column is bounded") * 2
+        }
         _ => 8,
     }
+}
+
+#[test]
+fn an_indexed_name_of_two_hundred_characters_outside_the_basic_plane_fits_its_column() {
+    // Names are at most 200 characters (command side, `Text<200>`); each of these takes
+    // two UTF-16 units, which `NVARCHAR(n)` counts.
+    let name = "𠜎".repeat(200);
+    assert_eq!(name.chars().count(), 200);
+    assert!(name.encode_utf16().count() <= INDEXED_ALONE_TEXT as usize);
+    let customers = crate::startup::all_projections()
+        .iter()
+        .flat_map(|p| p.tables().iter().copied())
+        .find(|table| table.indexes.iter().any(|index| index == &["name"]))
+        .expect("a table indexed by name");
+    let statements = create_table(customers, "t__g1").unwrap().join("\n");
+    assert!(
+        statements.contains(&format!("[name] NVARCHAR({INDEXED_ALONE_TEXT})")),
+        "{statements}"
+    );
 }
 
 #[test]
