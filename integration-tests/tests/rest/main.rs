@@ -9,6 +9,7 @@ mod delivery_flow;
 mod driver_access;
 mod helpers;
 mod observability;
+mod personal_data_in_errors;
 mod production;
 mod vehicle_access;
 mod workshop_flow;
