@@ -41,24 +41,29 @@ where
     F: Fn(Vec<pb::ConsistencyToken>) -> Fut,
     Fut: Future<Output = Result<T, ApiError>>,
 {
+    let token_refused = |answer: &Result<T, ApiError>| {
+        matches!(answer, Err(error) if error.kind == ProblemKind::InvalidField
+            && error.field.as_deref() == Some(consistency::FIELD))
+    };
     let remembered = wait_for.len() > ctx.wait_for.len();
-    match read(wait_for).await {
-        Err(error)
-            if remembered
-                && error.kind == ProblemKind::InvalidField
-                && error.field.as_deref() == Some(consistency::FIELD) =>
-        {
+    let answer = read(wait_for).await;
+    if !remembered || !token_refused(&answer) {
+        return answer;
+    }
+    let again = read(ctx.wait_for.clone()).await;
+    // Refused again: the client's own token was the one (its 422 stands).
+    if !token_refused(&again) {
+        if let Err(error) = &answer {
             tracing::warn!(
                 refused = %error.detail,
                 "the query service refused a consistency token this BFF remembered: the token \
                  registry (REDIS_URL) holds another log's tokens; is it shared with another \
-                 platform, or older than its event store? Reading without them"
+                 platform, or older than its event store? Read again without them"
             );
-            metrics::counter!(es_core::telemetry::names::FOREIGN_TOKENS).increment(1);
-            read(ctx.wait_for.clone()).await
         }
-        answer => answer,
+        metrics::counter!(es_core::telemetry::names::FOREIGN_TOKENS).increment(1);
     }
+    again
 }
 
 /// Refuses (409 `schedule_conflict`, naming the holder and its slot) when `resource`
