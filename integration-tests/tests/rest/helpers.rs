@@ -107,6 +107,8 @@ pub struct Answer {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Value,
+    /// The body as sent, JSON or not.
+    pub text: String,
 }
 
 impl Answer {
@@ -159,6 +161,7 @@ impl Rest {
             status,
             headers,
             body,
+            text: String::from_utf8_lossy(&bytes).into_owned(),
         }
     }
 

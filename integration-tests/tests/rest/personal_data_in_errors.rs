@@ -159,21 +159,11 @@ async fn ask(
     body: Option<Value>,
     headers: &[(&str, &str)],
 ) -> Reply {
-    let mut request = rest.http.request(method, format!("{}{path}", rest.base));
-    if let Some(token) = &rest.token {
-        request = request.bearer_auth(token);
-    }
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.expect("the BFF answers");
+    let answer = rest.send(method, path, body, headers).await;
     Reply {
-        status: response.status(),
-        headers: response.headers().clone(),
-        text: response.text().await.expect("a body"),
+        status: answer.status,
+        headers: answer.headers,
+        text: answer.text,
     }
 }
 
