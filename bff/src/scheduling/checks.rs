@@ -25,45 +25,54 @@ pub async fn tokens_for(
     tokens
 }
 
-/// Runs `read` waiting for `wait_for` ([`tokens_for`]: the client's tokens first, then
-/// the ones the BFF remembered). A remembered token names a write this platform made,
-/// so the query service never finds it beyond the log's head, unless the registry holds
+/// Runs `read` waiting for `wait_for` ([`tokens_for`]: the client's tokens, then the
+/// ones the BFF remembered). A remembered token names a write this platform made, so
+/// the query service never finds it beyond the log's head, unless the registry holds
 /// another log's tokens: a Redis shared with another platform, or one that outlived its
 /// log (a store reset or restored from a backup). Such a token must not cost the client
-/// a 422 about a header it never sent: the read is made again waiting for the client's
-/// tokens alone, and the fault is logged for the operators.
+/// a 422 about a header it never sent.
+///
+/// The query service refuses the newest token of a read (the one with the highest
+/// position) when no write has reached it. When that is the client's own, its 422
+/// stands; when it is a remembered one, the read is made again without it (and without
+/// any other remembered token at that position), and the fault is logged and counted
+/// for the operators. The other remembered tokens are still waited for.
 pub async fn waiting<T, F, Fut>(
     ctx: &RequestContext,
-    wait_for: Vec<pb::ConsistencyToken>,
+    mut wait_for: Vec<pb::ConsistencyToken>,
     read: F,
 ) -> Result<T, ApiError>
 where
     F: Fn(Vec<pb::ConsistencyToken>) -> Fut,
     Fut: Future<Output = Result<T, ApiError>>,
 {
-    let token_refused = |answer: &Result<T, ApiError>| {
-        matches!(answer, Err(error) if error.kind == ProblemKind::InvalidField
-            && error.field.as_deref() == Some(consistency::FIELD))
-    };
-    let remembered = wait_for.len() > ctx.wait_for.len();
-    let answer = read(wait_for).await;
-    if !remembered || !token_refused(&answer) {
-        return answer;
-    }
-    let again = read(ctx.wait_for.clone()).await;
-    // Refused again: the client's own token was the one (its 422 stands).
-    if !token_refused(&again) {
-        if let Err(error) = &answer {
-            tracing::warn!(
-                refused = %error.detail,
-                "the query service refused a consistency token this BFF remembered: the token \
-                 registry (REDIS_URL) holds another log's tokens; is it shared with another \
-                 platform, or older than its event store? Read again without them"
-            );
+    let mut dropped = Vec::new();
+    loop {
+        let answer = read(wait_for.clone()).await;
+        let refused = matches!(&answer, Err(error) if error.kind == ProblemKind::InvalidField
+            && error.field.as_deref() == Some(consistency::FIELD));
+        let newest = wait_for.iter().map(|token| token.position).max();
+        let clients_refused = ctx.wait_for.iter().any(|t| Some(t.position) == newest);
+        if !refused || clients_refused || newest.is_none() {
+            if !dropped.is_empty() {
+                tracing::warn!(
+                    dropped = ?dropped,
+                    "the query service found consistency tokens this BFF remembered beyond \
+                     the log's head: the token registry (REDIS_URL) holds another log's \
+                     tokens; is it shared with another platform, or older than its event \
+                     store? Read again without them"
+                );
+                metrics::counter!(es_core::telemetry::names::FOREIGN_TOKENS)
+                    .increment(dropped.len() as u64);
+            }
+            return answer;
         }
-        metrics::counter!(es_core::telemetry::names::FOREIGN_TOKENS).increment(1);
+        let (foreign, kept): (Vec<_>, Vec<_>) = wait_for
+            .into_iter()
+            .partition(|token| Some(token.position) == newest);
+        dropped.extend(foreign.into_iter().map(|token| token.stream_id));
+        wait_for = kept;
     }
-    again
 }
 
 /// Refuses (409 `schedule_conflict`, naming the holder and its slot) when `resource`
@@ -333,4 +342,98 @@ pub async fn active_technician(
         technician_id: technician.technician_id,
         skills: technician.skills,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    fn token(stream: &str, position: u64) -> pb::ConsistencyToken {
+        pb::ConsistencyToken {
+            stream_id: stream.to_owned(),
+            version: 1,
+            position,
+        }
+    }
+
+    fn sending(wait_for: Vec<pb::ConsistencyToken>) -> RequestContext {
+        RequestContext {
+            correlation_id: String::new(),
+            caller: None,
+            traceparent: None,
+            idempotency_key: None,
+            if_match: None,
+            wait_for,
+        }
+    }
+
+    /// The query service of a log whose head is `head`: refuses the newest token when
+    /// no write reached it, else answers the tokens it waited for. Records each read.
+    fn query_service(
+        head: u64,
+        reads: &Mutex<Vec<Vec<u64>>>,
+    ) -> impl Fn(Vec<pb::ConsistencyToken>) -> std::future::Ready<Result<Vec<u64>, ApiError>> + '_
+    {
+        move |tokens| {
+            let positions: Vec<u64> = tokens.iter().map(|t| t.position).collect();
+            reads.lock().unwrap().push(positions.clone());
+            let newest = positions.iter().copied().max().unwrap_or(0);
+            std::future::ready(if newest > head {
+                Err(ApiError::invalid(
+                    consistency::FIELD,
+                    format!("position {newest} is beyond the log's head ({head})"),
+                ))
+            } else {
+                Ok(positions)
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_remembered_token_beyond_the_head_is_dropped_and_the_others_still_waited_for() {
+        let ctx = sending(vec![token("customer-1", 4)]);
+        let reads = Mutex::new(Vec::new());
+        let remembered = [
+            token("vehicle-A", 30),
+            token("driver-1", 9),
+            token("x-2", 30),
+        ];
+        let mut tokens = ctx.wait_for.clone();
+        tokens.extend(remembered);
+        let answer = waiting(&ctx, tokens, query_service(10, &reads)).await;
+        assert_eq!(
+            answer.unwrap(),
+            vec![4, 9],
+            "the client's and the valid remembered one"
+        );
+        assert_eq!(reads.lock().unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn the_clients_own_token_beyond_the_head_is_its_422_at_once() {
+        let ctx = sending(vec![token("customer-1", 40)]);
+        let reads = Mutex::new(Vec::new());
+        let mut tokens = ctx.wait_for.clone();
+        tokens.push(token("vehicle-A", 30));
+        let refused = waiting(&ctx, tokens, query_service(10, &reads))
+            .await
+            .unwrap_err();
+        assert_eq!(refused.field.as_deref(), Some(consistency::FIELD));
+        assert_eq!(reads.lock().unwrap().len(), 1, "no second read");
+    }
+
+    #[tokio::test]
+    async fn other_refusals_and_reads_without_remembered_tokens_are_answered_as_they_are() {
+        let ctx = sending(Vec::new());
+        let reads = Mutex::new(Vec::new());
+        let answer = waiting(&ctx, Vec::new(), query_service(10, &reads)).await;
+        assert_eq!(answer.unwrap(), Vec::<u64>::new());
+        let refused = waiting(&ctx, Vec::new(), |_| {
+            std::future::ready(Err::<(), _>(ApiError::invalid(consistency::FIELD, "odd")))
+        })
+        .await;
+        assert!(refused.is_err(), "no token to drop: answered, no loop");
+    }
 }
