@@ -16,7 +16,8 @@ use identity::Role;
 
 use super::{Delivery, DeliveryCommand, DeliveryError, Route, RouteError, convert};
 use crate::error::AppError;
-use crate::shared::{Addressed, DeliveryId, RuleKind};
+use crate::fleet::{Vehicle, VehicleError, VehicleUsage};
+use crate::shared::{Addressed, DeliveryId, LicenseNumber, RuleKind};
 
 /// Requests a driver may send, about one delivery.
 trait AboutDelivery {
@@ -88,6 +89,33 @@ impl Service {
     }
 }
 
+impl Service {
+    /// DOMAIN: a delivery is driven in one of the operator's vans. The BFF checks it on
+    /// the read model before it books; this holds it for every caller of the service,
+    /// against the vehicle itself. A vehicle not registered here passes (the BFF
+    /// answers for unknown ones).
+    async fn a_fleet_van(&self, request: &Request<AssignVehicleRequest>) -> Result<(), Status> {
+        let raw = &request.get_ref().vehicle_license_number;
+        let license_number =
+            LicenseNumber::parse("vehicle_license_number", raw).map_err(AppError::from)?;
+        let loaded = self
+            .bus
+            .repository::<Vehicle>()
+            .load(&license_number.to_string())
+            .await
+            .map_err(|e| AppError::from(CommandError::<VehicleError>::from(e)))?;
+        match loaded.state.registered() {
+            Some(vehicle) if vehicle.usage == VehicleUsage::Customer => Err(AppError::Rule {
+                reason: "not_a_fleet_vehicle",
+                kind: RuleKind::Violation,
+                message: format!("vehicle {license_number} is a customer's car, not a fleet van"),
+            }
+            .into()),
+            _ => Ok(()),
+        }
+    }
+}
+
 crate::command_rpcs! {
     impl DeliveryCommands for Service {
         create_route(CreateRouteRequest);
@@ -98,7 +126,7 @@ crate::command_rpcs! {
         complete_route(CompleteRouteRequest);
         cancel_route(CancelRouteRequest);
         assign_driver(AssignDriverRequest);
-        assign_vehicle(AssignVehicleRequest);
+        assign_vehicle(AssignVehicleRequest) checked by a_fleet_van;
         start_transit(StartTransitRequest) checked by driver_may_act;
         reach_checkpoint(ReachCheckpointRequest) checked by driver_may_act;
         mark_out_for_delivery(MarkOutForDeliveryRequest) checked by driver_may_act;

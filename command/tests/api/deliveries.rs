@@ -1,7 +1,8 @@
 use contracts::v1::{
     ActivateRouteRequest, AddCheckpointRequest, AssignDriverRequest, AssignVehicleRequest,
     CaptureProofOfDeliveryRequest, CreateDeliveryRequest, CreateRouteRequest,
-    MarkOutForDeliveryRequest, ReachCheckpointRequest, StartTransitRequest,
+    MarkOutForDeliveryRequest, ReachCheckpointRequest, RegisterVehicleRequest, StartTransitRequest,
+    VehicleUsage,
 };
 use tonic::Code;
 
@@ -192,4 +193,48 @@ async fn starting_transit_without_a_driver_is_refused() {
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::FailedPrecondition);
+}
+
+#[tokio::test]
+async fn a_delivery_is_driven_in_a_fleet_van_never_in_a_customers_car() {
+    let app = spawn_app().await;
+    let owner = app.registered_customer().await;
+    let register =
+        |license: &str, usage: VehicleUsage, owner: Option<&str>| RegisterVehicleRequest {
+            license_number: license.into(),
+            brand: "Tesla".into(),
+            model: "Model 3".into(),
+            owner_customer_id: owner.map(str::to_owned),
+            usage: usage as i32,
+            idempotency_key: None,
+        };
+    let mut fleet = app.fleet();
+    fleet
+        .register_vehicle(register("AB-123-C", VehicleUsage::Customer, Some(&owner)))
+        .await
+        .expect("her car");
+    fleet
+        .register_vehicle(register("VAN-1-A", VehicleUsage::Fleet, None))
+        .await
+        .expect("a van");
+    let route_id = route(&app, true).await;
+    let id = delivery_on(&app, &route_id).await;
+    let assign = |license: &str| AssignVehicleRequest {
+        delivery_id: id.clone(),
+        vehicle_license_number: license.into(),
+        idempotency_key: None,
+    };
+    let before = app.all_events().await.len();
+    let refused = app
+        .deliveries()
+        .assign_vehicle(assign("ab-123-c"))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::FailedPrecondition);
+    assert_eq!(detail(&refused).reason, "not_a_fleet_vehicle");
+    assert_eq!(app.all_events().await.len(), before, "nothing appended");
+    app.deliveries()
+        .assign_vehicle(assign("VAN-1-A"))
+        .await
+        .expect("the van is assigned");
 }
