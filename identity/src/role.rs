@@ -65,8 +65,8 @@ impl Role {
         )
     }
 
-    /// Whether this role registers and changes customers' cars (DESIGN §9: vehicles are
-    /// the planner's, the fleet the dispatcher's). A dispatcher registers and changes
+    /// Whether this role registers and changes customers' cars (ADR 015, after issue
+    /// 12's "planner: vehicles; dispatcher: fleet"). A dispatcher registers and changes
     /// the operator's own vans only: a customer's car names its owner, whose record the
     /// dispatcher does not open.
     pub fn handles_customer_cars(self) -> bool {

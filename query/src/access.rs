@@ -2,9 +2,9 @@
 //! [`identity::AuthLayer`] in front of the server; `admin` is admitted everywhere and a
 //! method missing here is refused to everyone (a test walks the descriptor set).
 //!
-//! The BFF forwards its caller's token, and its screens fan out: a dispatcher booking a
-//! customer's car reads whether the customer exists, a driver's delivery summary reads
-//! the van and the driver. So reads admit the roles of the REST routes that read them,
+//! The BFF forwards its caller's token, and its screens fan out: a planner's booking
+//! reads whether the customer exists, a driver's delivery summary reads the van and the
+//! driver. So reads admit the roles of the REST routes that read them,
 //! directly or in a fan-out, and no more (a driver may read one van, not list the fleet
 //! or the routes); what a role may not see of an answer is cut in
 //! [`scope`](crate::api::scope): personal data redacted for roles that do not open it,

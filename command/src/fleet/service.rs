@@ -1,5 +1,5 @@
 //! `FleetCommands` over gRPC: every RPC goes through the command bus; the vehicle RPCs
-//! first pass the vehicle rule (a customer's car is the planner's, DESIGN §9).
+//! first pass the vehicle rule (a customer's car is the planner's, ADR 015).
 
 use contracts::v1::fleet_commands_server::FleetCommands;
 use contracts::v1::{

@@ -1,4 +1,4 @@
-//! The vehicle rule over REST (DESIGN §9: vehicles are the planner's, the fleet the
+//! The vehicle rule over REST (ADR 015: vehicles are the planner's, the fleet the
 //! dispatcher's): a dispatcher registers and changes fleet vans, and gets 403 on a
 //! customer's car, before any customer is looked up, whichever way it asks.
 

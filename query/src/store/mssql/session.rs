@@ -147,10 +147,10 @@ fn refusal(code: u32, message: &str) -> String {
         }
     }
     let quoted = " value '";
-    if let Some(at) = kept.find(quoted).map(|at| at + quoted.len())
-        && let Some(end) = kept[at..].rfind('\'')
-    {
-        kept.replace_range(at..at + end, "(withheld)");
+    if let Some(at) = kept.find(quoted).map(|at| at + quoted.len()) {
+        // To the last quote; to the end when the server cut the value short.
+        let end = kept[at..].rfind('\'').map_or(kept.len(), |end| at + end);
+        kept.replace_range(at..end, "(withheld)");
     }
     format!("SQL Server error {code}: {kept}")
 }
@@ -279,6 +279,11 @@ mod tests {
             kept.contains("customers__g1") && kept.contains("'name'"),
             "{kept}"
         );
+        let cut_short = super::refusal(
+            245,
+            "Conversion failed when converting the value 'Augusta A",
+        );
+        assert!(!cut_short.contains("Augusta"), "{cut_short}");
     }
 
     use tiberius::ColumnType;
