@@ -16,8 +16,9 @@ use identity::Role;
 
 use super::{Delivery, DeliveryCommand, DeliveryError, Route, RouteError, convert};
 use crate::error::AppError;
-use crate::fleet::{Vehicle, VehicleError, VehicleUsage};
-use crate::shared::{Addressed, DeliveryId, LicenseNumber, RuleKind};
+use crate::fleet::VehicleUsage;
+use crate::fleet::service::registered_usage;
+use crate::shared::{Addressed, DeliveryId, RuleKind};
 
 /// Requests a driver may send, about one delivery.
 trait AboutDelivery {
@@ -96,19 +97,15 @@ impl Service {
     /// answers for unknown ones).
     async fn a_fleet_van(&self, request: &Request<AssignVehicleRequest>) -> Result<(), Status> {
         let raw = &request.get_ref().vehicle_license_number;
-        let license_number =
-            LicenseNumber::parse("vehicle_license_number", raw).map_err(AppError::from)?;
-        let loaded = self
-            .bus
-            .repository::<Vehicle>()
-            .load(&license_number.to_string())
-            .await
-            .map_err(|e| AppError::from(CommandError::<VehicleError>::from(e)))?;
-        match loaded.state.registered() {
-            Some(vehicle) if vehicle.usage == VehicleUsage::Customer => Err(AppError::Rule {
+        let usage = registered_usage(&self.bus, "vehicle_license_number", raw).await?;
+        match usage {
+            Some(VehicleUsage::Customer) => Err(AppError::Rule {
                 reason: "not_a_fleet_vehicle",
                 kind: RuleKind::Violation,
-                message: format!("vehicle {license_number} is a customer's car, not a fleet van"),
+                message: format!(
+                    "vehicle {} is a customer's car, not a fleet van",
+                    raw.trim().to_ascii_uppercase()
+                ),
             }
             .into()),
             _ => Ok(()),

@@ -10,6 +10,7 @@ use es_core::CommandError;
 use tonic::{Request, Status};
 
 use super::{Vehicle, VehicleError, VehicleUsage};
+use crate::bus::CommandBus;
 use crate::error::AppError;
 use crate::shared::LicenseNumber;
 
@@ -57,20 +58,33 @@ impl Service {
         if caller.role.handles_customer_cars() {
             return Ok(());
         }
-        let license_number =
-            LicenseNumber::parse("license_number", request.get_ref().license_number())
-                .map_err(AppError::from)?;
-        let loaded = self
-            .bus
-            .repository::<Vehicle>()
-            .load(&license_number.to_string())
-            .await
-            .map_err(|e| AppError::from(CommandError::<VehicleError>::from(e)))?;
-        match loaded.state.registered() {
-            Some(vehicle) if vehicle.usage == VehicleUsage::Customer => Err(customer_car_refused()),
+        let usage = registered_usage(
+            &self.bus,
+            "license_number",
+            request.get_ref().license_number(),
+        )
+        .await?;
+        match usage {
+            Some(VehicleUsage::Customer) => Err(customer_car_refused()),
             _ => Ok(()),
         }
     }
+}
+
+/// The usage of the vehicle `raw` names (its license number, in the request's `field`),
+/// as the vehicle itself was registered; `None` when it is not.
+pub async fn registered_usage(
+    bus: &CommandBus,
+    field: &str,
+    raw: &str,
+) -> Result<Option<VehicleUsage>, Status> {
+    let license_number = LicenseNumber::parse(field, raw).map_err(AppError::from)?;
+    let loaded = bus
+        .repository::<Vehicle>()
+        .load(&license_number.to_string())
+        .await
+        .map_err(|e| AppError::from(CommandError::<VehicleError>::from(e)))?;
+    Ok(loaded.state.registered().map(|vehicle| vehicle.usage))
 }
 
 crate::command_rpcs! {

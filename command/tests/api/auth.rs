@@ -20,7 +20,7 @@ use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_client::HealthClient;
 
 use crate::deliveries::{create, route};
-use crate::helpers::{customer, erase, new_id, spawn_app, with_metadata};
+use crate::helpers::{customer, erase, new_id, spawn_app, vehicle, with_metadata};
 
 fn code<T: std::fmt::Debug>(result: Result<T, tonic::Status>) -> Code {
     result.expect_err("refused").code()
@@ -199,15 +199,6 @@ async fn a_driver_acts_on_its_own_delivery_and_is_denied_anothers() {
 async fn a_dispatcher_registers_and_changes_fleet_vans_but_never_a_customers_car() {
     let app = spawn_app().await;
     let owner = app.registered_customer().await;
-    let vehicle =
-        |license: &str, usage: VehicleUsage, owner: Option<&str>| RegisterVehicleRequest {
-            license_number: license.into(),
-            brand: "Tesla".into(),
-            model: "Model 3".into(),
-            owner_customer_id: owner.map(str::to_owned),
-            usage: usage as i32,
-            idempotency_key: None,
-        };
     let mut dispatcher = FleetCommandsClient::new(app.as_user("dan", &[Role::Dispatcher], None));
     let mut planner = FleetCommandsClient::new(app.as_user("kate", &[Role::Planner], None));
     dispatcher

@@ -1,12 +1,11 @@
 use contracts::v1::{
     ActivateRouteRequest, AddCheckpointRequest, AssignDriverRequest, AssignVehicleRequest,
     CaptureProofOfDeliveryRequest, CreateDeliveryRequest, CreateRouteRequest,
-    MarkOutForDeliveryRequest, ReachCheckpointRequest, RegisterVehicleRequest, StartTransitRequest,
-    VehicleUsage,
+    MarkOutForDeliveryRequest, ReachCheckpointRequest, StartTransitRequest, VehicleUsage,
 };
 use tonic::Code;
 
-use crate::helpers::{TestApp, detail, new_id, spawn_app, timestamp};
+use crate::helpers::{TestApp, detail, new_id, spawn_app, timestamp, vehicle};
 
 pub(crate) async fn route(app: &TestApp, activate: bool) -> String {
     let route_id = new_id();
@@ -199,22 +198,13 @@ async fn starting_transit_without_a_driver_is_refused() {
 async fn a_delivery_is_driven_in_a_fleet_van_never_in_a_customers_car() {
     let app = spawn_app().await;
     let owner = app.registered_customer().await;
-    let register =
-        |license: &str, usage: VehicleUsage, owner: Option<&str>| RegisterVehicleRequest {
-            license_number: license.into(),
-            brand: "Tesla".into(),
-            model: "Model 3".into(),
-            owner_customer_id: owner.map(str::to_owned),
-            usage: usage as i32,
-            idempotency_key: None,
-        };
     let mut fleet = app.fleet();
     fleet
-        .register_vehicle(register("AB-123-C", VehicleUsage::Customer, Some(&owner)))
+        .register_vehicle(vehicle("AB-123-C", VehicleUsage::Customer, Some(&owner)))
         .await
         .expect("her car");
     fleet
-        .register_vehicle(register("VAN-1-A", VehicleUsage::Fleet, None))
+        .register_vehicle(vehicle("VAN-1-A", VehicleUsage::Fleet, None))
         .await
         .expect("a van");
     let route_id = route(&app, true).await;

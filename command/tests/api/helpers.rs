@@ -12,8 +12,8 @@ use contracts::v1::fleet_commands_client::FleetCommandsClient;
 use contracts::v1::workshop_commands_client::WorkshopCommandsClient;
 use contracts::v1::{
     ErasePersonalDataRequest, EventEnvelope as WireEnvelope, MaintenanceService,
-    PlanMaintenanceJobRequest, RegisterCustomerRequest, SubscribeRequest,
-    UpdateCustomerContactRequest,
+    PlanMaintenanceJobRequest, RegisterCustomerRequest, RegisterVehicleRequest, SubscribeRequest,
+    UpdateCustomerContactRequest, VehicleUsage,
 };
 use es_core::{EventEnvelope, EventStore, SqliteEventStore, Vault};
 use futures::StreamExt;
@@ -271,5 +271,17 @@ pub fn slot(start: &str, end: &str) -> contracts::v1::Timeslot {
     contracts::v1::Timeslot {
         start: Some(timestamp(start)),
         end: Some(timestamp(end)),
+    }
+}
+
+/// A Tesla with `license`, registered for `usage` (a customer's car names its `owner`).
+pub fn vehicle(license: &str, usage: VehicleUsage, owner: Option<&str>) -> RegisterVehicleRequest {
+    RegisterVehicleRequest {
+        license_number: license.into(),
+        brand: "Tesla".into(),
+        model: "Model 3".into(),
+        owner_customer_id: owner.map(str::to_owned),
+        usage: usage as i32,
+        idempotency_key: None,
     }
 }
